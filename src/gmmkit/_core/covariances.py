@@ -1,0 +1,419 @@
+"""Covariance structures: statistics features, M-step, precision factors and log-density terms.
+
+Every structure is described by a *feature map* ``phi(x) = [1, x, q(x)]`` whose quadratic part
+``q`` depends on the structure (all products ``x_a x_b`` with ``a <= b`` for ``full``, the squares
+``x_a^2`` for ``diag``, ``|x|^2`` for ``spherical`` and nothing for ``tied``). Two facts make the
+whole library fast and additive:
+
+* the sufficient statistics of component ``k`` are ``stats[k] = sum_i w_i r_ik phi(x_i)``, i.e.
+  ``stats = (w * R)^T Phi``: one GEMM per sample chunk, additive over any split of the data;
+* the weighted log-density is linear in the same features,
+  ``log pi_k + log N(x | mu_k, Sigma_k) = phi(x) . theta[:, k]`` (plus, for ``tied``, a term shared
+  by all components), so the E-step is one GEMM ``Phi @ theta`` as well.
+
+All arrays here are in *shifted* coordinates ``x - shift`` (the caller picks the shift, normally the
+data mean) so that the second moments about the origin keep their precision on offset data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+LOG_2PI = np.log(2.0 * np.pi)
+
+
+@dataclass
+class MixtureParams:
+    """Parameters of a Gaussian mixture in scikit-learn's layout (float64, shifted coordinates).
+
+    ``covariances`` and ``precisions_cholesky`` have the shapes scikit-learn uses for the
+    covariance type: full ``(K, d, d)``, tied ``(d, d)``, diag ``(K, d)``, spherical ``(K,)``.
+    ``covariances`` may be ``None`` when the model was initialised from precisions.
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray | None
+    precisions_cholesky: np.ndarray
+
+
+class DegenerateComponentWarning(UserWarning):
+    """A component's covariance was singular and gmmkit raised its regularisation to recover."""
+
+
+def _triu_indices(d: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.triu_indices(d)
+
+
+class CovarianceModel:
+    """Base class: one subclass per covariance structure. Subclasses are stateless apart from ``d``."""
+
+    name: str = ""
+
+    def __init__(self, n_features: int):
+        self.d = n_features
+
+    # --- feature map ------------------------------------------------------------------------
+    @property
+    def n_quadratic(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def n_stats(self) -> int:
+        """Width of ``phi(x) = [1, x, q(x)]``."""
+        return 1 + self.d + self.n_quadratic
+
+    def features(self, Xc: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Fill ``out`` (shape ``(n, n_stats)``, float64) with ``phi`` of the shifted rows ``Xc``."""
+        d = self.d
+        out[:, 0] = 1.0
+        out[:, 1 : 1 + d] = Xc
+        self._quadratic_features(Xc, out[:, 1 + d :])
+        return out
+
+    def _quadratic_features(self, Xc: np.ndarray, out: np.ndarray) -> None:
+        raise NotImplementedError
+
+    # --- parameters ---------------------------------------------------------------------------
+    def n_parameters(self, n_components: int) -> int:
+        """Number of free parameters: mixing weights, means and covariance entries."""
+        return n_components - 1 + n_components * self.d + self._n_cov_parameters(n_components)
+
+    def _n_cov_parameters(self, n_components: int) -> int:
+        raise NotImplementedError
+
+    def m_step(
+        self,
+        stats: np.ndarray,
+        reg_covar: float,
+        total_weight: float,
+        total_scatter: np.ndarray | None = None,
+        normalize_weights: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        r"""Maximum-likelihood parameters from sufficient statistics.
+
+        With :math:`N_k` the soft counts (padded by ``10 * eps`` as scikit-learn does),
+        :math:`\mu_k = S_k / N_k` and the covariance is the weighted scatter about
+        :math:`\mu_k` divided by :math:`N_k`, plus ``reg_covar`` on the diagonal.
+
+        Returns ``(weights, means, covariances)``.
+        """
+        counts = stats[:, 0]
+        padded = counts + 10 * np.finfo(np.float64).eps
+        means = stats[:, 1 : 1 + self.d] / padded[:, None]
+        covariances = self._covariances(stats, counts, padded, means, reg_covar, total_scatter)
+        weights = padded / (padded.sum() if normalize_weights else total_weight)
+        return weights, means, covariances
+
+    def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
+        raise NotImplementedError
+
+    def precision_cholesky(self, covariances: np.ndarray) -> np.ndarray:
+        """Factor ``P`` with ``P P^T = Sigma^{-1}`` (upper triangular for full/tied)."""
+        raise NotImplementedError
+
+    def precision_cholesky_from_precisions(self, precisions: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def precisions(self, prec_chol: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def log_det_precision_cholesky(self, prec_chol: np.ndarray, n_components: int) -> np.ndarray:
+        """``log det P_k`` for each component, shape ``(K,)``."""
+        raise NotImplementedError
+
+    def theta(self, weights, means, prec_chol) -> tuple[np.ndarray, np.ndarray | None]:
+        r"""Coefficients ``theta`` (``n_stats x K``) with ``phi(x) . theta_k = log pi_k N(x|k)``.
+
+        For ``tied`` the shared term :math:`-\tfrac12 |P^T x|^2` is not in ``theta``; the second
+        returned value is then ``P`` (else ``None``) so the E-step can add it.
+        """
+        raise NotImplementedError
+
+    def cholesky_covariances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
+        """Per-component lower Cholesky factors ``L_k`` (``(K, d, d)`` or ``(K, d)`` scales)."""
+        raise NotImplementedError
+
+    def regularize(self, covariances: np.ndarray, components: np.ndarray, amount: float) -> None:
+        """Add ``amount`` to the diagonal of the given components' covariances, in place."""
+        raise NotImplementedError
+
+    def failing_components(self, covariances: np.ndarray) -> np.ndarray:
+        """Indices of components whose covariance is not (numerically) positive definite."""
+        raise NotImplementedError
+
+    def covariance_scale(self, covariances: np.ndarray) -> np.ndarray:
+        """Mean variance per component (``(K,)``, or ``(1,)`` for tied)."""
+        raise NotImplementedError
+
+
+def _constant(weights, log_det, quad_mean, d):
+    return np.log(weights) - 0.5 * d * LOG_2PI + log_det - 0.5 * quad_mean
+
+
+class FullCovariance(CovarianceModel):
+    name = "full"
+
+    @property
+    def n_quadratic(self) -> int:
+        return self.d * (self.d + 1) // 2
+
+    def _quadratic_features(self, Xc, out):
+        d = self.d
+        start = 0
+        # one slice per feature: x_a * x_{a:}; d is small next to n and K
+        for a in range(d):
+            width = d - a
+            np.multiply(Xc[:, a : a + 1], Xc[:, a:], out=out[:, start : start + width])
+            start += width
+
+    def _n_cov_parameters(self, n_components):
+        return n_components * self.d * (self.d + 1) // 2
+
+    def _unpack(self, packed: np.ndarray) -> np.ndarray:
+        """Symmetric ``(K, d, d)`` matrices from their packed upper triangles ``(K, d(d+1)/2)``."""
+        d = self.d
+        rows, cols = _triu_indices(d)
+        full = np.empty((packed.shape[0], d, d))
+        full[:, rows, cols] = packed
+        full[:, cols, rows] = packed
+        return full
+
+    def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
+        second = self._unpack(stats[:, 1 + self.d :]) / padded[:, None, None]
+        # scatter about mu_k: Q - S mu^T - mu S^T + N mu mu^T, divided by the padded count
+        outer = means[:, :, None] * means[:, None, :]
+        cov = second - (2.0 - counts / padded)[:, None, None] * outer
+        idx = np.arange(self.d)
+        cov[:, idx, idx] += reg_covar
+        return cov
+
+    def precision_cholesky(self, covariances):
+        chol = np.linalg.cholesky(covariances)
+        return np.swapaxes(_lower_inverse(chol), -1, -2)
+
+    def precision_cholesky_from_precisions(self, precisions):
+        flipped = np.asarray(precisions, dtype=np.float64)[..., ::-1, ::-1]
+        return np.linalg.cholesky(flipped)[..., ::-1, ::-1].copy()
+
+    def precisions(self, prec_chol):
+        return prec_chol @ np.swapaxes(prec_chol, -1, -2)
+
+    def log_det_precision_cholesky(self, prec_chol, n_components):
+        return np.log(np.diagonal(prec_chol, axis1=-2, axis2=-1)).sum(axis=-1)
+
+    def theta(self, weights, means, prec_chol):
+        d = self.d
+        precision = self.precisions(prec_chol)
+        projected = np.einsum("kd,kde->ke", means, prec_chol)
+        theta = np.empty((self.n_stats, len(weights)))
+        theta[0] = _constant(
+            weights, self.log_det_precision_cholesky(prec_chol, len(weights)),
+            np.einsum("ke,ke->k", projected, projected), d,
+        )
+        theta[1 : 1 + d] = np.einsum("kde,ke->dk", precision, means)
+        rows, cols = _triu_indices(d)
+        quad = precision[:, rows, cols] * np.where(rows == cols, -0.5, -1.0)
+        theta[1 + d :] = quad.T
+        return theta, None
+
+    def cholesky_covariances(self, covariances, n_components):
+        return np.linalg.cholesky(covariances)
+
+    def regularize(self, covariances, components, amount):
+        idx = np.arange(self.d)
+        covariances[np.ix_(components, idx, idx)] += np.eye(self.d) * amount
+
+    def failing_components(self, covariances):
+        finite = np.isfinite(covariances).all(axis=(1, 2))
+        bad = ~finite
+        safe = np.where(finite[:, None, None], covariances, np.eye(self.d))
+        # Cholesky fails exactly when the LDL^T pivots are not all positive; eigvalsh is a
+        # robust proxy that also catches matrices LAPACK would factor into garbage.
+        eig_min = np.linalg.eigvalsh(safe)[:, 0]
+        scale = np.abs(np.diagonal(safe, axis1=1, axis2=2)).max(axis=1)
+        bad |= eig_min <= 1e3 * np.finfo(np.float64).eps * scale
+        return np.flatnonzero(bad)
+
+    def covariance_scale(self, covariances):
+        return np.diagonal(covariances, axis1=-2, axis2=-1).mean(axis=-1)
+
+
+class TiedCovariance(FullCovariance):
+    name = "tied"
+
+    @property
+    def n_quadratic(self) -> int:
+        return 0
+
+    def _quadratic_features(self, Xc, out):
+        return None
+
+    def _n_cov_parameters(self, n_components):
+        return self.d * (self.d + 1) // 2
+
+    def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
+        between = (padded[:, None] * means).T @ means
+        cov = (total_scatter - between) / padded.sum()
+        cov.flat[:: self.d + 1] += reg_covar
+        return cov
+
+    def log_det_precision_cholesky(self, prec_chol, n_components):
+        return np.full(n_components, np.log(np.diagonal(prec_chol)).sum())
+
+    def theta(self, weights, means, prec_chol):
+        d = self.d
+        projected = means @ prec_chol
+        theta = np.empty((self.n_stats, len(weights)))
+        theta[0] = _constant(
+            weights, self.log_det_precision_cholesky(prec_chol, len(weights)),
+            np.einsum("ke,ke->k", projected, projected), d,
+        )
+        theta[1 : 1 + d] = (projected @ prec_chol.T).T
+        return theta, prec_chol
+
+    def cholesky_covariances(self, covariances, n_components):
+        return np.broadcast_to(np.linalg.cholesky(covariances), (n_components, self.d, self.d))
+
+    def regularize(self, covariances, components, amount):
+        covariances.flat[:: self.d + 1] += amount
+
+    def failing_components(self, covariances):
+        return np.flatnonzero(super().failing_components(covariances[None]))
+
+    def covariance_scale(self, covariances):
+        return np.atleast_1d(np.diagonal(covariances).mean())
+
+
+class DiagCovariance(CovarianceModel):
+    name = "diag"
+
+    @property
+    def n_quadratic(self) -> int:
+        return self.d
+
+    def _quadratic_features(self, Xc, out):
+        np.multiply(Xc, Xc, out=out)
+
+    def _n_cov_parameters(self, n_components):
+        return n_components * self.d
+
+    def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
+        return stats[:, 1 + self.d :] / padded[:, None] - means**2 + reg_covar
+
+    def precision_cholesky(self, covariances):
+        return 1.0 / np.sqrt(covariances)
+
+    def precision_cholesky_from_precisions(self, precisions):
+        return np.sqrt(np.asarray(precisions, dtype=np.float64))
+
+    def precisions(self, prec_chol):
+        return prec_chol**2
+
+    def log_det_precision_cholesky(self, prec_chol, n_components):
+        return np.log(prec_chol).sum(axis=1)
+
+    def theta(self, weights, means, prec_chol):
+        d = self.d
+        precision = prec_chol**2
+        theta = np.empty((self.n_stats, len(weights)))
+        theta[0] = _constant(
+            weights, self.log_det_precision_cholesky(prec_chol, len(weights)),
+            (means**2 * precision).sum(axis=1), d,
+        )
+        theta[1 : 1 + d] = (precision * means).T
+        theta[1 + d :] = -0.5 * precision.T
+        return theta, None
+
+    def cholesky_covariances(self, covariances, n_components):
+        return np.sqrt(covariances)
+
+    def regularize(self, covariances, components, amount):
+        covariances[components] += amount
+
+    def failing_components(self, covariances):
+        ok = np.isfinite(covariances).all(axis=1) & (covariances > 0).all(axis=1)
+        return np.flatnonzero(~ok)
+
+    def covariance_scale(self, covariances):
+        return covariances.mean(axis=1)
+
+
+class SphericalCovariance(CovarianceModel):
+    name = "spherical"
+
+    @property
+    def n_quadratic(self) -> int:
+        return 1
+
+    def _quadratic_features(self, Xc, out):
+        np.einsum("ij,ij->i", Xc, Xc, out=out[:, 0])
+
+    def _n_cov_parameters(self, n_components):
+        return n_components
+
+    def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
+        second = stats[:, 1 + self.d] / padded
+        return (second - (means**2).sum(axis=1)) / self.d + reg_covar
+
+    def precision_cholesky(self, covariances):
+        return 1.0 / np.sqrt(covariances)
+
+    def precision_cholesky_from_precisions(self, precisions):
+        return np.sqrt(np.asarray(precisions, dtype=np.float64))
+
+    def precisions(self, prec_chol):
+        return prec_chol**2
+
+    def log_det_precision_cholesky(self, prec_chol, n_components):
+        return self.d * np.log(prec_chol)
+
+    def theta(self, weights, means, prec_chol):
+        d = self.d
+        precision = prec_chol**2
+        theta = np.empty((self.n_stats, len(weights)))
+        theta[0] = _constant(
+            weights, self.log_det_precision_cholesky(prec_chol, len(weights)),
+            (means**2).sum(axis=1) * precision, d,
+        )
+        theta[1 : 1 + d] = (precision[:, None] * means).T
+        theta[1 + d] = -0.5 * precision
+        return theta, None
+
+    def cholesky_covariances(self, covariances, n_components):
+        return np.sqrt(covariances)[:, None] * np.ones(self.d)
+
+    def regularize(self, covariances, components, amount):
+        covariances[components] += amount
+
+    def failing_components(self, covariances):
+        return np.flatnonzero(~(np.isfinite(covariances) & (covariances > 0)))
+
+    def covariance_scale(self, covariances):
+        return covariances
+
+
+def _lower_inverse(chol: np.ndarray) -> np.ndarray:
+    """Inverse of a stack of lower-triangular matrices, kept exactly lower-triangular."""
+    identity = np.broadcast_to(np.eye(chol.shape[-1]), chol.shape)
+    return np.tril(np.linalg.solve(chol, identity))
+
+
+COVARIANCE_MODELS: dict[str, type[CovarianceModel]] = {
+    "full": FullCovariance,
+    "tied": TiedCovariance,
+    "diag": DiagCovariance,
+    "spherical": SphericalCovariance,
+}
+
+
+def covariance_model(covariance_type: str, n_features: int) -> CovarianceModel:
+    """The :class:`CovarianceModel` for ``covariance_type`` ('full', 'tied', 'diag', 'spherical')."""
+    try:
+        return COVARIANCE_MODELS[covariance_type](n_features)
+    except KeyError:
+        raise ValueError(
+            f"covariance_type must be one of {sorted(COVARIANCE_MODELS)}, got {covariance_type!r}"
+        ) from None

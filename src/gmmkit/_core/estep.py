@@ -1,0 +1,166 @@
+r"""The E-step kernel: weighted log-densities, responsibilities and sufficient statistics.
+
+For a chunk of shifted rows with features :math:`\Phi` (see :mod:`gmmkit._core.covariances`)
+
+.. math::
+
+    \log p_{ik} = \Phi_i \cdot \theta_k \;(-\tfrac12 |P^T x_i|^2 \text{ for tied}),\qquad
+    \ell_i = \operatorname{logsumexp}_k \log p_{ik},\qquad
+    r_{ik} = \exp(\log p_{ik} - \ell_i),
+
+and the statistics :math:`\sum_i w_i r_{ik} \Phi_i` are one GEMM. Work is chunked over samples so
+temporaries stay ``O(chunk * max(K, n_stats))`` whatever ``n``; the features of the whole data set are
+cached between EM iterations when they fit in :data:`FEATURE_CACHE_BYTES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from .covariances import CovarianceModel
+
+#: Largest temporary (bytes) one chunk may allocate for features or log-densities.
+CHUNK_BYTES = 16 * 2**20
+#: Features of the whole data set are kept between iterations when they take at most this much.
+FEATURE_CACHE_BYTES = 256 * 2**20
+
+
+def chunk_rows(n_samples: int, width: int, chunk_bytes: int = CHUNK_BYTES) -> int:
+    """Rows per chunk so that a float64 ``rows x width`` temporary stays under ``chunk_bytes``."""
+    rows = chunk_bytes // (8 * max(width, 1))
+    return int(min(max(rows, 64), max(n_samples, 1)))
+
+
+def chunks(n_samples: int, rows: int) -> Iterator[slice]:
+    for start in range(0, n_samples, rows):
+        yield slice(start, min(start + rows, n_samples))
+
+
+class FeatureSource:
+    """Feature chunks ``Phi`` of one data set for one covariance model, cached when small.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Data in its own dtype (float32 stays float32; features are computed in float64).
+    shift : ndarray of shape (n_features,)
+        Subtracted from every row before the features are formed.
+    model : CovarianceModel
+    n_components : int
+        Used only to size chunks (the log-density block is ``rows x K``).
+    """
+
+    def __init__(self, X, shift, model: CovarianceModel, n_components: int, cache: bool = True):
+        self.X = X
+        self.shift = np.asarray(shift, dtype=np.float64)
+        self.model = model
+        n = X.shape[0]
+        width = max(model.n_stats, n_components)
+        self.rows = chunk_rows(n, width)
+        self._cache = None
+        if cache and n * model.n_stats * 8 <= FEATURE_CACHE_BYTES:
+            self._cache = [self._compute(s) for s in chunks(n, self.rows)]
+
+    def _compute(self, rows: slice) -> np.ndarray:
+        Xc = np.subtract(self.X[rows], self.shift, dtype=np.float64)
+        out = np.empty((Xc.shape[0], self.model.n_stats))
+        return self.model.features(Xc, out)
+
+    def __iter__(self) -> Iterator[tuple[slice, np.ndarray]]:
+        for i, rows in enumerate(chunks(self.X.shape[0], self.rows)):
+            yield rows, (self._cache[i] if self._cache is not None else self._compute(rows))
+
+
+def weighted_log_prob(phi, theta, shared_prec_chol, Xc=None) -> np.ndarray:
+    """``log pi_k + log N(x_i | k)`` for one chunk, shape ``(rows, K)``."""
+    log_prob = phi @ theta
+    if shared_prec_chol is not None:
+        d = shared_prec_chol.shape[0]
+        whitened = phi[:, 1 : 1 + d] @ shared_prec_chol
+        log_prob -= 0.5 * np.einsum("ij,ij->i", whitened, whitened)[:, None]
+    return log_prob
+
+
+def normalize_in_place(log_prob: np.ndarray) -> np.ndarray:
+    """Turn ``log_prob`` (rows x K) into responsibilities in place; return ``log sum_k p_ik``."""
+    peak = log_prob.max(axis=1)
+    # rows whose every component underflowed to -inf keep a finite peak so the row stays defined
+    peak[~np.isfinite(peak)] = 0.0
+    log_prob -= peak[:, None]
+    np.exp(log_prob, out=log_prob)
+    total = log_prob.sum(axis=1)
+    log_prob /= total[:, None]
+    return np.log(total) + peak
+
+
+def e_step(source: FeatureSource, theta, shared_prec_chol, sample_weight=None, with_stats=True):
+    """One pass over the data: total weighted log-likelihood and (optionally) the statistics.
+
+    Returns
+    -------
+    log_likelihood : float
+        :math:`\\sum_i w_i \\ell_i`.
+    stats : ndarray of shape (K, n_stats) or None
+        :math:`\\sum_i w_i r_{ik} \\Phi_i`.
+    """
+    total = 0.0
+    stats = np.zeros((theta.shape[1], theta.shape[0])) if with_stats else None
+    for rows, phi in source:
+        resp = weighted_log_prob(phi, theta, shared_prec_chol)
+        log_norm = normalize_in_place(resp)
+        if sample_weight is None:
+            total += log_norm.sum()
+        else:
+            w = sample_weight[rows]
+            total += log_norm @ w
+            resp *= w[:, None]
+        if with_stats:
+            stats += resp.T @ phi
+    return total, stats
+
+
+def responsibilities_stats(source: FeatureSource, resp: np.ndarray, sample_weight=None):
+    """Statistics :math:`\\sum_i w_i r_{ik} \\Phi_i` for given responsibilities (initialisation)."""
+    stats = np.zeros((resp.shape[1], source.model.n_stats))
+    for rows, phi in source:
+        r = np.asarray(resp[rows], dtype=np.float64)
+        if sample_weight is not None:
+            r = r * sample_weight[rows][:, None]
+        stats += r.T @ phi
+    return stats
+
+
+def per_sample(source: FeatureSource, theta, shared_prec_chol, want: str) -> np.ndarray:
+    """Per-row outputs without statistics: ``want`` is 'log_prob_norm', 'resp', 'log_resp',
+    'argmax' or 'entropy' (:math:`-\\sum_k r_{ik} \\log r_{ik}`)."""
+    n = source.X.shape[0]
+    K = theta.shape[1]
+    if want in ("resp", "log_resp"):
+        out = np.empty((n, K))
+    elif want == "argmax":
+        out = np.empty(n, dtype=np.intp)
+    else:
+        out = np.empty(n)
+    for rows, phi in source:
+        log_prob = weighted_log_prob(phi, theta, shared_prec_chol)
+        if want == "argmax":
+            out[rows] = log_prob.argmax(axis=1)
+            continue
+        if want == "log_resp":
+            peak = log_prob.max(axis=1, keepdims=True)
+            norm = peak + np.log(np.exp(log_prob - peak).sum(axis=1, keepdims=True))
+            out[rows] = log_prob - norm
+            continue
+        raw = log_prob.copy() if want == "entropy" else None
+        log_norm = normalize_in_place(log_prob)
+        if want == "log_prob_norm":
+            out[rows] = log_norm
+        elif want == "resp":
+            out[rows] = log_prob
+        else:
+            log_resp = raw - log_norm[:, None]
+            terms = np.where(log_prob > 0, log_prob * log_resp, 0.0)
+            out[rows] = -terms.sum(axis=1)
+    return out

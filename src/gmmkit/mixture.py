@@ -1,0 +1,501 @@
+"""``GaussianMixture``: a drop-in, faster replacement for ``sklearn.mixture.GaussianMixture``."""
+
+from __future__ import annotations
+
+import numbers
+import time
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._core.covariances import COVARIANCE_MODELS, MixtureParams, covariance_model
+from ._core.em import EMResult, m_step, run_em
+from ._core.estep import FeatureSource, chunks, per_sample, responsibilities_stats
+from ._core.init import INIT_METHODS, initial_responsibilities
+from ._core.threads import blas_threads_for
+
+
+class GaussianMixture(DensityMixin, BaseEstimator):
+    r"""Gaussian mixture model fitted by expectation-maximisation.
+
+    The density is
+
+    .. math:: p(x) = \sum_{k=1}^{K} \pi_k \, \mathcal N(x \mid \mu_k, \Sigma_k),
+
+    with :math:`\Sigma_k` full, shared (``tied``), diagonal or a multiple of the identity
+    (``spherical``). Constructor parameters, defaults, fitted attributes and methods are those of
+    :class:`sklearn.mixture.GaussianMixture`, so scikit-learn code runs unchanged; from the same
+    ``random_state`` both start EM at the same point and follow the same iterates.
+
+    What gmmkit adds: ``sample_weight`` in ``fit``/``score``/``bic``/``aic``/``icl`` (weighted EM,
+    equal to repeating rows for integer weights); ``lower_bounds_`` for every iteration;
+    ``icl`` and ``n_parameters_``; ``sample`` returning shuffled rows with a per-call
+    ``random_state``; float32 kept as float32; collapsing components recovered with a
+    :class:`~gmmkit.DegenerateComponentWarning` instead of an error; and a batched, chunked
+    numerical core (one GEMM per sample chunk for the E-step and one for the statistics).
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        Number of mixture components :math:`K`.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+        Structure of :math:`\Sigma_k`.
+    tol : float, default=1e-3
+        EM stops when the mean log-likelihood per sample changes by less than ``tol``.
+    reg_covar : float, default=1e-6
+        Added to the diagonal of every covariance, keeping them positive definite.
+    max_iter : int, default=100
+        Maximum number of EM iterations per initialisation.
+    n_init : int, default=1
+        Number of initialisations; the one with the highest final log-likelihood is kept.
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, default='kmeans'
+        How the initial responsibilities are drawn.
+    weights_init : array-like of shape (n_components,), default=None
+    means_init : array-like of shape (n_components, n_features), default=None
+    precisions_init : array-like, default=None
+        Initial precision matrices, in the shape of ``precisions_`` for the covariance type.
+    random_state : int, RandomState instance or None, default=None
+    warm_start : bool, default=False
+        If True, ``fit`` continues from the previous solution (with a single initialisation).
+    verbose : int, default=0
+    verbose_interval : int, default=10
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+    means_ : ndarray of shape (n_components, n_features)
+    covariances_, precisions_, precisions_cholesky_ : ndarray
+        Full ``(K, d, d)``, tied ``(d, d)``, diag ``(K, d)``, spherical ``(K,)``;
+        ``precisions_cholesky_`` :math:`P_k` satisfies :math:`P_k P_k^T = \Sigma_k^{-1}`.
+    converged_ : bool
+    n_iter_ : int
+    lower_bound_ : float
+        Mean (weighted) log-likelihood per sample of the best initialisation.
+    lower_bounds_ : ndarray of shape (n_iter_,)
+        Mean log-likelihood per sample at every iteration of the kept run.
+    n_parameters_ : int
+        Number of free parameters (as used by BIC and AIC).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when ``X`` had string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gmmkit import GaussianMixture
+    >>> X = np.r_[np.random.RandomState(0).normal(0, 1, (100, 2)),
+    ...           np.random.RandomState(1).normal(8, 1, (100, 2))]
+    >>> gm = GaussianMixture(n_components=2, random_state=0).fit(X)
+    >>> sorted(np.round(gm.means_[:, 0]).tolist())
+    [0.0, 8.0]
+    """
+
+    def __init__(
+        self,
+        n_components=1,
+        *,
+        covariance_type="full",
+        tol=1e-3,
+        reg_covar=1e-6,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans",
+        weights_init=None,
+        means_init=None,
+        precisions_init=None,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        verbose_interval=10,
+    ):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+
+    # ------------------------------------------------------------------ validation
+    def _check_hyperparameters(self):
+        _check_int("n_components", self.n_components, 1)
+        _check_choice("covariance_type", self.covariance_type, tuple(COVARIANCE_MODELS))
+        _check_real("tol", self.tol, 0.0)
+        _check_real("reg_covar", self.reg_covar, 0.0)
+        _check_int("max_iter", self.max_iter, 0)
+        _check_int("n_init", self.n_init, 1)
+        _check_choice("init_params", self.init_params, INIT_METHODS)
+        _check_int("verbose", self.verbose, 0)
+        _check_int("verbose_interval", self.verbose_interval, 1)
+
+    def _check_initial_parameters(self, n_features):
+        K, d, kind = self.n_components, n_features, self.covariance_type
+        weights = means = precisions = None
+        if self.weights_init is not None:
+            weights = _as_float_array("weights_init", self.weights_init, (K,))
+            if (weights < 0).any() or (weights > 1).any():
+                raise ValueError("weights_init must lie in [0, 1], got " f"{weights!r}")
+            if not np.isclose(weights.sum(), 1.0):
+                raise ValueError(f"weights_init must sum to 1, but they sum to {weights.sum():.6f}")
+        if self.means_init is not None:
+            means = _as_float_array("means_init", self.means_init, (K, d))
+        if self.precisions_init is not None:
+            shapes = {"full": (K, d, d), "tied": (d, d), "diag": (K, d), "spherical": (K,)}
+            precisions = _as_float_array("precisions_init", self.precisions_init, shapes[kind])
+            if kind in ("full", "tied"):
+                stack = precisions.reshape(-1, d, d)
+                if not np.allclose(stack, np.swapaxes(stack, 1, 2)):
+                    raise ValueError("precisions_init must be symmetric")
+                if (np.linalg.eigvalsh(stack)[:, 0] <= 0).any():
+                    raise ValueError("precisions_init must be positive definite")
+            elif (precisions <= 0).any():
+                raise ValueError("precisions_init must be positive")
+        return weights, means, precisions
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X, y=None, sample_weight=None):
+        """Estimate the parameters with EM.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; an integer weight counts the row that many times.
+
+        Returns
+        -------
+        self : GaussianMixture
+        """
+        self.fit_predict(X, y, sample_weight=sample_weight)
+        return self
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Fit the model and return the most probable component of every row of ``X``."""
+        self._check_hyperparameters()
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        n_samples, n_features = X.shape
+        if n_samples < self.n_components:
+            raise ValueError(
+                f"Expected n_samples >= n_components, got n_samples={n_samples} and "
+                f"n_components={self.n_components}: reduce n_components or add data."
+            )
+        weight = _check_sample_weight(sample_weight, n_samples)
+        inits = self._check_initial_parameters(n_features)
+        model = covariance_model(self.covariance_type, n_features)
+        total_weight = float(n_samples if weight is None else weight.sum())
+        shift = _weighted_mean(X, weight, total_weight)
+        work = n_samples * model.n_stats * self.n_components * 2
+        with blas_threads_for(work):
+            source = FeatureSource(X, shift, model, self.n_components)
+            total_scatter = _total_scatter(source, weight) if model.name == "tied" else None
+            result = self._fit_runs(X, weight, total_weight, source, total_scatter, inits)
+            self._store(result, shift, X.dtype, model)
+            return self._predict_rows(X, "argmax")
+
+    def _fit_runs(self, X, weight, total_weight, source, total_scatter, inits) -> EMResult:
+        model = source.model
+        do_init = not (self.warm_start and hasattr(self, "converged_"))
+        n_init = self.n_init if do_init else 1
+        random_state = check_random_state(self.random_state)
+        best: EMResult | None = None
+        for init in range(n_init):
+            if self.verbose:
+                print(f"Initialization {init}")
+            started = time.perf_counter()
+            if do_init:
+                params = self._initial_params(X, weight, total_weight, source, total_scatter,
+                                              inits, random_state)
+                start_bound = -np.inf
+            else:
+                params = self._current_params(source.shift)
+                start_bound = self.lower_bound_
+            result = run_em(
+                source, params, reg_covar=self.reg_covar, tol=self.tol,
+                max_iter=self.max_iter, sample_weight=weight, total_weight=total_weight,
+                total_scatter=total_scatter, initial_lower_bound=start_bound,
+                on_iteration=self._verbose_callback(started),
+            )
+            if self.verbose:
+                state = "converged" if result.converged else "did not converge"
+                print(f"Initialization {state}. lower bound {result.lower_bound:.5f}")
+            if best is None or result.lower_bound > best.lower_bound:
+                best = result
+        if not best.converged and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different init parameters, "
+                "or increase max_iter, tol, or check for degenerate data.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return best
+
+    def _verbose_callback(self, started):
+        if not self.verbose:
+            return None
+        last = [started]
+
+        def report(n_iter, lower_bound, change):
+            if n_iter % self.verbose_interval == 0:
+                now = time.perf_counter()
+                if self.verbose > 1:
+                    print(f"  Iteration {n_iter}\t time lapse {now - last[0]:.5f}s\t "
+                          f"ll change {change:.5f}")
+                else:
+                    print(f"  Iteration {n_iter}")
+                last[0] = now
+
+        return report
+
+    def _initial_params(self, X, weight, total_weight, source, total_scatter, inits, random_state):
+        weights_init, means_init, precisions_init = inits
+        model = source.model
+        shift = source.shift
+        if weights_init is not None and means_init is not None and precisions_init is not None:
+            prec_chol = model.precision_cholesky_from_precisions(precisions_init)
+            covariances = _covariances_from_precisions(model, model.precisions(prec_chol))
+            return MixtureParams(weights_init, means_init - shift, covariances, prec_chol)
+        resp = initial_responsibilities(X, self.n_components, self.init_params, random_state,
+                                        weight)
+        stats = responsibilities_stats(source, resp, weight)
+        params = m_step(model, stats, self.reg_covar, total_weight, total_scatter,
+                        normalize_weights=False)
+        if weights_init is not None:
+            params.weights = weights_init
+        if means_init is not None:
+            params.means = means_init - shift
+        if precisions_init is not None:
+            params.precisions_cholesky = model.precision_cholesky_from_precisions(precisions_init)
+            params.covariances = _covariances_from_precisions(
+                model, model.precisions(params.precisions_cholesky))
+        return params
+
+    def _current_params(self, shift) -> MixtureParams:
+        return MixtureParams(
+            np.asarray(self.weights_, dtype=np.float64),
+            np.asarray(self.means_, dtype=np.float64) - shift,
+            np.asarray(self.covariances_, dtype=np.float64),
+            np.asarray(self.precisions_cholesky_, dtype=np.float64),
+        )
+
+    def _store(self, result: EMResult, shift, dtype, model):
+        params = result.params
+        cast = lambda a: np.asarray(a, dtype=dtype)  # noqa: E731
+        self.weights_ = cast(params.weights)
+        self.means_ = cast(params.means + shift)
+        covariances = params.covariances
+        if covariances is None:
+            covariances = _covariances_from_precisions(
+                model, model.precisions(params.precisions_cholesky))
+        self.covariances_ = cast(covariances)
+        self.precisions_cholesky_ = cast(params.precisions_cholesky)
+        self.precisions_ = cast(model.precisions(params.precisions_cholesky))
+        self.converged_ = bool(result.converged)
+        self.n_iter_ = int(result.n_iter)
+        self.lower_bound_ = float(result.lower_bound)
+        self.lower_bounds_ = np.asarray(result.lower_bounds, dtype=np.float64)
+        self.n_parameters_ = int(model.n_parameters(self.n_components))
+
+    # ------------------------------------------------------------------ inference
+    def _predict_rows(self, X, want: str) -> np.ndarray:
+        """Run the E-step kernel on validated ``X`` with the fitted attributes."""
+        model = covariance_model(self.covariance_type, X.shape[1])
+        weights = np.asarray(self.weights_, dtype=np.float64)
+        means = np.asarray(self.means_, dtype=np.float64)
+        shift = weights @ means / weights.sum()
+        theta, shared = model.theta(weights, means - shift,
+                                    np.asarray(self.precisions_cholesky_, dtype=np.float64))
+        work = X.shape[0] * model.n_stats * len(weights)
+        with blas_threads_for(work):
+            source = FeatureSource(X, shift, model, len(weights), cache=False)
+            return per_sample(source, theta, shared, want)
+
+    def _validate_predict(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+
+    def score_samples(self, X):
+        """Log-density :math:`\\log p(x)` of every row, shape ``(n_samples,)``."""
+        X = self._validate_predict(X)
+        return self._predict_rows(X, "log_prob_norm").astype(X.dtype, copy=False)
+
+    def score(self, X, y=None, sample_weight=None):
+        """Mean (weighted) log-likelihood per sample."""
+        X = self._validate_predict(X)
+        log_prob = self._predict_rows(X, "log_prob_norm")
+        weight = _check_sample_weight(sample_weight, X.shape[0])
+        if weight is None:
+            return float(log_prob.mean())
+        return float(log_prob @ weight / weight.sum())
+
+    def predict(self, X):
+        """Most probable component of every row, shape ``(n_samples,)``."""
+        X = self._validate_predict(X)
+        return self._predict_rows(X, "argmax")
+
+    def predict_proba(self, X):
+        """Responsibilities :math:`P(k \\mid x)`, shape ``(n_samples, n_components)``."""
+        X = self._validate_predict(X)
+        return self._predict_rows(X, "resp").astype(X.dtype, copy=False)
+
+    def _estimate_log_resp(self, X):
+        X = self._validate_predict(X)
+        return self._predict_rows(X, "log_resp")
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw ``n_samples`` rows from the fitted mixture, in random order.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        random_state : int, RandomState instance or None, default=None
+            Seed for this call. ``None`` draws fresh values at every call (from NumPy's global
+            generator, so ``np.random.seed`` makes it reproducible too).
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        labels : ndarray of shape (n_samples,)
+            The component each row was drawn from.
+        """
+        check_is_fitted(self)
+        _check_int("n_samples", n_samples, 1)
+        rng = check_random_state(random_state)
+        model = covariance_model(self.covariance_type, self.means_.shape[1])
+        weights = np.asarray(self.weights_, dtype=np.float64)
+        labels = rng.choice(self.n_components, size=n_samples, p=weights / weights.sum())
+        noise = rng.standard_normal((n_samples, model.d))
+        covariances = np.asarray(self.covariances_, dtype=np.float64)
+        factors = model.cholesky_covariances(covariances, self.n_components)
+        draws = np.empty((n_samples, model.d))
+        rows_per_chunk = max(1, 2**22 // max(model.d * model.d, 1))
+        for rows in chunks(n_samples, rows_per_chunk):
+            factor = factors[labels[rows]]
+            if factor.ndim == 3:
+                draws[rows] = np.einsum("nij,nj->ni", factor, noise[rows])
+            else:
+                draws[rows] = factor * noise[rows]
+        draws += self.means_[labels]
+        return draws.astype(self.means_.dtype, copy=False), labels
+
+    # ------------------------------------------------------------------ criteria
+    def _n_parameters(self):
+        check_is_fitted(self)
+        return int(covariance_model(self.covariance_type, self.means_.shape[1])
+                   .n_parameters(self.n_components))
+
+    def _weighted_total(self, X, sample_weight):
+        X = self._validate_predict(X)
+        weight = _check_sample_weight(sample_weight, X.shape[0])
+        total = float(X.shape[0] if weight is None else weight.sum())
+        return X, weight, total
+
+    def bic(self, X, sample_weight=None):
+        r"""Bayesian information criterion :math:`-2 \log L + p \log n` (lower is better).
+
+        With ``sample_weight``, :math:`\log L = \sum_i w_i \log p(x_i)` and :math:`n = \sum_i w_i`.
+        """
+        X, weight, total = self._weighted_total(X, sample_weight)
+        return -2 * self.score(X, sample_weight=weight) * total + self._n_parameters() * np.log(total)
+
+    def aic(self, X, sample_weight=None):
+        r"""Akaike information criterion :math:`-2 \log L + 2 p` (lower is better)."""
+        X, weight, total = self._weighted_total(X, sample_weight)
+        return -2 * self.score(X, sample_weight=weight) * total + 2 * self._n_parameters()
+
+    def icl(self, X, sample_weight=None):
+        r"""Integrated completed likelihood: BIC plus twice the classification entropy.
+
+        :math:`\mathrm{ICL} = \mathrm{BIC} - 2 \sum_i w_i \sum_k r_{ik} \log r_{ik}` (lower is
+        better); it penalises components that overlap, so it favours well-separated clusters.
+        """
+        X, weight, total = self._weighted_total(X, sample_weight)
+        entropy = self._predict_rows(X, "entropy")
+        entropy_total = entropy.sum() if weight is None else entropy @ weight
+        return self.bic(X, sample_weight=weight) + 2.0 * float(entropy_total)
+
+
+# ---------------------------------------------------------------------- helpers
+def _check_int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+
+
+def _check_real(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} of type {type(value).__name__}")
+    if not np.isfinite(value) or value < minimum:
+        raise ValueError(f"{name} must be a finite number >= {minimum}, got {value}")
+
+
+def _check_choice(name, value, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+
+
+def _as_float_array(name, value, shape):
+    array = np.asarray(value, dtype=np.float64)
+    if array.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    return array
+
+
+def _check_sample_weight(sample_weight, n_samples):
+    """Validated float64 weights, or None for unit weights."""
+    if sample_weight is None:
+        return None
+    try:
+        weight = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"sample_weight must be numeric: {exc}") from None
+    if weight.ndim == 0:
+        weight = np.full(n_samples, float(weight))
+    if weight.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},) to match X, got {weight.shape}"
+        )
+    if not np.isfinite(weight).all():
+        raise ValueError("sample_weight contains NaN or infinity")
+    if (weight < 0).any():
+        raise ValueError("sample_weight must be non-negative; found negative weights")
+    if weight.sum() <= 0:
+        raise ValueError("sample_weight must not be all zero")
+    return weight
+
+
+def _weighted_mean(X, weight, total_weight):
+    if weight is None:
+        return X.mean(axis=0, dtype=np.float64)
+    return (weight @ X.astype(np.float64, copy=False)) / total_weight
+
+
+def _total_scatter(source: FeatureSource, weight) -> np.ndarray:
+    """:math:`\\sum_i w_i (x_i - s)(x_i - s)^T` about the source's shift (used by ``tied``)."""
+    d = source.model.d
+    scatter = np.zeros((d, d))
+    for rows, phi in source:
+        centred = phi[:, 1 : 1 + d]
+        weighted = centred if weight is None else centred * weight[rows][:, None]
+        scatter += weighted.T @ centred
+    return scatter
+
+
+def _covariances_from_precisions(model, precisions):
+    if model.name in ("full", "tied"):
+        return np.linalg.inv(precisions)
+    return 1.0 / precisions
