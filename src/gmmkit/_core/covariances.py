@@ -18,6 +18,7 @@ data mean) so that the second moments about the origin keep their precision on o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -175,19 +176,17 @@ class FullCovariance(CovarianceModel):
     def _unpack(self, packed: np.ndarray) -> np.ndarray:
         """Symmetric ``(K, d, d)`` matrices from their packed upper triangles ``(K, d(d+1)/2)``."""
         d = self.d
-        rows, cols = _triu_indices(d)
-        full = np.empty((packed.shape[0], d, d))
-        full[:, rows, cols] = packed
-        full[:, cols, rows] = packed
-        return full
+        return packed[:, _symmetric_gather(d)].reshape(packed.shape[0], d, d)
 
     def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
-        second = self._unpack(stats[:, 1 + self.d :]) / padded[:, None, None]
-        # scatter about mu_k: Q - S mu^T - mu S^T + N mu mu^T, divided by the padded count
-        outer = means[:, :, None] * means[:, None, :]
-        cov = second - (2.0 - counts / padded)[:, None, None] * outer
-        idx = np.arange(self.d)
-        cov[:, idx, idx] += reg_covar
+        # scatter about mu_k = Q - S mu^T - mu S^T + N mu mu^T, over the padded count N + 10 eps
+        d = self.d
+        mean_products = np.empty((means.shape[0], self.n_quadratic))
+        self._quadratic_features(means, mean_products)
+        packed = stats[:, 1 + d :] / padded[:, None]
+        packed -= (2.0 - counts / padded)[:, None] * mean_products
+        cov = self._unpack(packed)
+        cov.reshape(-1, d * d)[:, :: d + 1] += reg_covar
         return cov
 
     def precision_cholesky(self, covariances):
@@ -396,9 +395,35 @@ class SphericalCovariance(CovarianceModel):
 
 
 def _lower_inverse(chol: np.ndarray) -> np.ndarray:
-    """Inverse of a stack of lower-triangular matrices, kept exactly lower-triangular."""
-    identity = np.broadcast_to(np.eye(chol.shape[-1]), chol.shape)
-    return np.tril(np.linalg.solve(chol, identity))
+    r"""Inverse of a stack of lower-triangular matrices, kept exactly lower-triangular.
+
+    Blockwise, :math:`\begin{pmatrix}A&0\\B&C\end{pmatrix}^{-1} =
+    \begin{pmatrix}A^{-1}&0\\-C^{-1}BA^{-1}&C^{-1}\end{pmatrix}`, recursing on the halves, so
+    the work is batched matrix products over the whole stack instead of one LAPACK call per matrix.
+    """
+    d = chol.shape[-1]
+    if d <= 8:
+        identity = np.broadcast_to(np.eye(d), chol.shape)
+        return np.tril(np.linalg.solve(chol, identity))
+    half = d // 2
+    upper_inv = _lower_inverse(chol[..., :half, :half])
+    lower_inv = _lower_inverse(chol[..., half:, half:])
+    out = np.empty_like(chol)
+    out[..., :half, half:] = 0.0
+    out[..., :half, :half] = upper_inv
+    out[..., half:, half:] = lower_inv
+    out[..., half:, :half] = -(lower_inv @ chol[..., half:, :half]) @ upper_inv
+    return out
+
+
+@lru_cache(maxsize=64)
+def _symmetric_gather(d: int) -> np.ndarray:
+    """For each entry ``(a, b)`` of a ``d x d`` matrix, its index in the packed upper triangle."""
+    rows, cols = np.triu_indices(d)
+    index = np.empty((d, d), dtype=np.intp)
+    index[rows, cols] = np.arange(rows.size)
+    index[cols, rows] = np.arange(rows.size)
+    return index.ravel()
 
 
 COVARIANCE_MODELS: dict[str, type[CovarianceModel]] = {

@@ -35,15 +35,14 @@ def safe_precision_cholesky(model: CovarianceModel, covariances: np.ndarray, reg
     factorisation succeeds; a :class:`DegenerateComponentWarning` says which components and by how
     much. ``covariances`` is updated in place so the reported covariances match the precisions.
     """
-    failing = model.failing_components(covariances)
-    if failing.size == 0:
-        try:
+    try:
+        with np.errstate(invalid="ignore", divide="ignore"):
             prec_chol = model.precision_cholesky(covariances)
-            if np.isfinite(prec_chol).all():
-                return prec_chol
-        except np.linalg.LinAlgError:
-            pass
-        failing = model.failing_components(covariances)
+        if np.isfinite(prec_chol).all():
+            return prec_chol
+    except np.linalg.LinAlgError:
+        pass
+    failing = model.failing_components(covariances)
     scale = model.covariance_scale(np.nan_to_num(covariances, nan=0.0, posinf=0.0, neginf=0.0))
     finite_scale = scale[np.isfinite(scale) & (scale > 0)]
     reference = float(np.median(finite_scale)) if finite_scale.size else 1.0

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+import scipy.sparse
 
 from .covariances import CovarianceModel
 
@@ -25,6 +26,8 @@ from .covariances import CovarianceModel
 CHUNK_BYTES = 16 * 2**20
 #: Features of the whole data set are kept between iterations when they take at most this much.
 FEATURE_CACHE_BYTES = 256 * 2**20
+#: Below this fraction of non-zero responsibilities the statistics use a sparse product.
+SPARSE_FRACTION = 0.05
 
 
 def chunk_rows(n_samples: int, width: int, chunk_bytes: int = CHUNK_BYTES) -> int:
@@ -96,29 +99,59 @@ def normalize_in_place(log_prob: np.ndarray) -> np.ndarray:
 
 
 def e_step(source: FeatureSource, theta, shared_prec_chol, sample_weight=None, with_stats=True):
-    """One pass over the data: total weighted log-likelihood and (optionally) the statistics.
+    r"""One pass over the data: total weighted log-likelihood and (optionally) the statistics.
 
     Returns
     -------
     log_likelihood : float
-        :math:`\\sum_i w_i \\ell_i`.
+        :math:`\sum_i w_i \ell_i`.
     stats : ndarray of shape (K, n_stats) or None
-        :math:`\\sum_i w_i r_{ik} \\Phi_i`.
+        :math:`\sum_i w_i r_{ik} \Phi_i`.
     """
     total = 0.0
     stats = np.zeros((theta.shape[1], theta.shape[0])) if with_stats else None
     for rows, phi in source:
-        resp = weighted_log_prob(phi, theta, shared_prec_chol)
-        log_norm = normalize_in_place(resp)
-        if sample_weight is None:
-            total += log_norm.sum()
+        log_prob = weighted_log_prob(phi, theta, shared_prec_chol)
+        w = None if sample_weight is None else sample_weight[rows]
+        if not with_stats:
+            log_norm = normalize_in_place(log_prob)
         else:
-            w = sample_weight[rows]
-            total += log_norm @ w
-            resp *= w[:, None]
-        if with_stats:
-            stats += resp.T @ phi
+            log_norm, chunk_stats = _chunk_statistics(log_prob, phi, w)
+            stats += chunk_stats
+        total += log_norm.sum() if w is None else log_norm @ w
     return total, stats
+
+
+#: ``exp(z)`` is exactly zero in float64 below this (the smallest subnormal is ``exp(-744.44)``).
+EXP_UNDERFLOW = -745.2
+
+
+def _chunk_statistics(log_prob, phi, w):
+    r"""Log-normalisers and :math:`\sum_i w_i r_{ik} \Phi_i` for one chunk.
+
+    ``log_prob`` is overwritten. With many well-separated components almost every responsibility
+    underflows to exactly zero; then only the entries that can be non-zero are exponentiated and
+    the statistics are a sparse product: the same sum with its zero terms left out, and much
+    faster (an underflowing ``exp`` is slow).
+    """
+    peak = log_prob.max(axis=1)
+    log_prob -= peak[:, None]
+    live = log_prob > EXP_UNDERFLOW
+    if np.count_nonzero(live) > SPARSE_FRACTION * log_prob.size:
+        np.exp(log_prob, out=log_prob)
+        sums = log_prob.sum(axis=1)
+        log_prob /= sums[:, None]
+        if w is not None:
+            log_prob *= w[:, None]
+        return np.log(sums) + peak, log_prob.T @ phi
+    rows, cols = np.nonzero(live)
+    values = np.exp(log_prob[rows, cols])
+    sums = np.bincount(rows, weights=values, minlength=log_prob.shape[0])
+    values /= sums[rows]
+    if w is not None:
+        values *= w[rows]
+    resp = scipy.sparse.csc_array((values, (rows, cols)), shape=log_prob.shape)
+    return np.log(sums) + peak, resp.T @ phi
 
 
 def responsibilities_stats(source: FeatureSource, resp: np.ndarray, sample_weight=None):
