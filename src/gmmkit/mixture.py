@@ -291,7 +291,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _store(self, result: EMResult, shift, dtype, model):
         params = result.params
-        cast = lambda a: np.asarray(a, dtype=dtype)  # noqa: E731
+        cast = lambda a: np.ascontiguousarray(a, dtype=dtype)  # noqa: E731
         self.weights_ = cast(params.weights)
         self.means_ = cast(params.means + shift)
         covariances = params.covariances
@@ -374,10 +374,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         rng = check_random_state(random_state)
         model = covariance_model(self.covariance_type, self.means_.shape[1])
         weights = np.asarray(self.weights_, dtype=np.float64)
-        labels = rng.choice(self.n_components, size=n_samples, p=weights / weights.sum())
+        n_components = len(weights)
+        labels = rng.choice(n_components, size=n_samples, p=weights / weights.sum())
         noise = rng.standard_normal((n_samples, model.d))
         covariances = np.asarray(self.covariances_, dtype=np.float64)
-        factors = model.cholesky_covariances(covariances, self.n_components)
+        factors = model.cholesky_covariances(covariances, n_components)
         draws = np.empty((n_samples, model.d))
         rows_per_chunk = max(1, 2**22 // max(model.d * model.d, 1))
         for rows in chunks(n_samples, rows_per_chunk):
@@ -393,7 +394,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def _n_parameters(self):
         check_is_fitted(self)
         return int(covariance_model(self.covariance_type, self.means_.shape[1])
-                   .n_parameters(self.n_components))
+                   .n_parameters(len(self.weights_)))
 
     def _weighted_total(self, X, sample_weight):
         X = self._validate_predict(X)

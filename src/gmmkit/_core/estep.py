@@ -63,8 +63,15 @@ class FeatureSource:
         width = max(model.n_stats, n_components)
         self.rows = chunk_rows(n, width)
         self._cache = None
+        self._buffer = None
         if cache and n * model.n_stats * 8 <= FEATURE_CACHE_BYTES:
             self._cache = [self._compute(s) for s in chunks(n, self.rows)]
+
+    def log_prob_buffer(self, n_rows: int, n_components: int) -> np.ndarray:
+        """A ``n_rows x n_components`` scratch array, allocated once and reused every iteration."""
+        if self._buffer is None or self._buffer.shape[1] != n_components:
+            self._buffer = np.empty((self.rows, n_components))
+        return self._buffer[:n_rows]
 
     def _compute(self, rows: slice) -> np.ndarray:
         Xc = np.subtract(self.X[rows], self.shift, dtype=np.float64)
@@ -76,9 +83,9 @@ class FeatureSource:
             yield rows, (self._cache[i] if self._cache is not None else self._compute(rows))
 
 
-def weighted_log_prob(phi, theta, shared_prec_chol, Xc=None) -> np.ndarray:
-    """``log pi_k + log N(x_i | k)`` for one chunk, shape ``(rows, K)``."""
-    log_prob = phi @ theta
+def weighted_log_prob(phi, theta, shared_prec_chol, out=None) -> np.ndarray:
+    """``log pi_k + log N(x_i | k)`` for one chunk, shape ``(rows, K)`` (written to ``out``)."""
+    log_prob = np.matmul(phi, theta, out=out)
     if shared_prec_chol is not None:
         d = shared_prec_chol.shape[0]
         whitened = phi[:, 1 : 1 + d] @ shared_prec_chol
@@ -111,7 +118,8 @@ def e_step(source: FeatureSource, theta, shared_prec_chol, sample_weight=None, w
     total = 0.0
     stats = np.zeros((theta.shape[1], theta.shape[0])) if with_stats else None
     for rows, phi in source:
-        log_prob = weighted_log_prob(phi, theta, shared_prec_chol)
+        buffer = source.log_prob_buffer(phi.shape[0], theta.shape[1])
+        log_prob = weighted_log_prob(phi, theta, shared_prec_chol, out=buffer)
         w = None if sample_weight is None else sample_weight[rows]
         if not with_stats:
             log_norm = normalize_in_place(log_prob)
@@ -143,7 +151,7 @@ def _chunk_statistics(log_prob, phi, w):
         log_prob /= sums[:, None]
         if w is not None:
             log_prob *= w[:, None]
-        return np.log(sums) + peak, log_prob.T @ phi
+        return np.log(sums) + peak, (phi.T @ log_prob).T
     rows, cols = np.nonzero(live)
     values = np.exp(log_prob[rows, cols])
     sums = np.bincount(rows, weights=values, minlength=log_prob.shape[0])
@@ -161,7 +169,7 @@ def responsibilities_stats(source: FeatureSource, resp: np.ndarray, sample_weigh
         r = np.asarray(resp[rows], dtype=np.float64)
         if sample_weight is not None:
             r = r * sample_weight[rows][:, None]
-        stats += r.T @ phi
+        stats += (phi.T @ r).T
     return stats
 
 

@@ -17,11 +17,12 @@ def _controller() -> ThreadpoolController:
 
 
 def blas_threads_for(work: float):
-    """Context limiting BLAS to one thread when ``work`` (multiply-adds per pass) is small.
+    """Context limiting BLAS and OpenMP (k-means) to one thread when ``work`` (multiply-adds per
+    pass) is small.
 
     Larger problems keep the user's own setting, so ``threadpoolctl`` limits set around gmmkit
     calls are honoured.
     """
     if work < SINGLE_THREAD_WORK:
-        return _controller().limit(limits=1, user_api="blas")
+        return _controller().limit(limits=1)
     return contextlib.nullcontext()

@@ -1,0 +1,541 @@
+"""Saving and loading fitted estimators in a file format that cannot execute code.
+
+File format (``format_version`` 1)
+----------------------------------
+A model file is an uncompressed zip archive (``ZIP_STORED``) with these entries and no others:
+
+``meta.json``
+    UTF-8 JSON object:
+
+    - ``"format"``: always ``"gmmkit-model"``.
+    - ``"format_version"``: integer, ``1`` for this layout. A reader refuses files whose version
+      is greater than the one it knows.
+    - ``"gmmkit_version"``: version string of the gmmkit that wrote the file (informative).
+    - ``"estimator"``: registry key of the estimator class, e.g. ``"gmmkit.GaussianMixture"``.
+      Only classes in the registry (see :func:`register`) are ever instantiated.
+    - ``"params"``: ``{name: value}`` from ``get_params(deep=False)``.
+    - ``"attributes"``: ``{name: value}`` for every fitted attribute, i.e. every entry of
+      ``vars(estimator)`` whose name ends in exactly one ``_`` and does not start with ``_``.
+    - ``"arrays"``: list of ``{"entry", "dtype", "shape", "axes", "sha256"}``, one per array
+      entry: the entry's name in the archive; ``numpy.dtype.str`` (e.g. ``"<f4"``); the shape of
+      the array as a list; its memory order as a permutation of its axes, outermost (largest
+      stride) first, e.g. ``[0, 1]`` for C order and ``[1, 0]`` for Fortran order; and the hex
+      SHA-256 of the entry's bytes (the complete ``.npy`` file, header included).
+
+    Every ``value`` is a tagged JSON object:
+
+    - ``{"type": "none"}``
+    - ``{"type": "bool" | "int" | "str", "value": v}``
+    - ``{"type": "float", "value": v}``; ``v`` is a JSON number, or one of the strings ``"nan"``,
+      ``"inf"``, ``"-inf"`` (JSON has no non-finite numbers). Finite floats are written with the
+      shortest repr that round-trips, so they are restored bit for bit.
+    - ``{"type": "list" | "tuple", "items": [value, ...]}`` and
+      ``{"type": "dict", "items": {str: value, ...}}``, holding no arrays.
+    - ``{"type": "str_array", "shape": [...], "value": [str, ...]}``: an object array of
+      strings (such as ``feature_names_in_``), flattened in C order; restored with object dtype.
+    - ``{"type": "array" | "numpy_scalar", "entry": name}``: an array, or a NumPy scalar stored
+      as a 0-d array, in the archive entry ``name``.
+
+``meta.json.sha256``
+    The hex SHA-256 of the bytes of ``meta.json`` (64 ASCII characters). As ``meta.json`` holds
+    the hashes of the arrays, this one digest covers the whole file.
+
+``params/<name>.npy``, ``attributes/<name>.npy``
+    One array each, in NumPy's ``.npy`` format, written by :func:`numpy.lib.format.write_array`
+    with ``allow_pickle=False``. The entry holds ``numpy.transpose(array, axes)`` in C order, so
+    its shape is ``[shape[i] for i in axes]``; the reader transposes it back with the inverse
+    permutation, which restores the original memory order as well as the values (results of
+    linear algebra can depend on it in the last bit). Only boolean, integer, floating, complex,
+    bytes and unicode dtypes are allowed, so an entry never holds a pickle.
+
+The hashes detect truncation, accidental corruption and naive edits; they are not a signature:
+someone who edits a file on purpose can recompute them. Loading is safe regardless, because the
+reader instantiates only registered classes and never unpickles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import os
+import secrets
+import zipfile
+import zlib
+
+import numpy as np
+from sklearn.exceptions import NotFittedError
+
+__all__ = ["load", "register", "save"]
+
+FORMAT_NAME = "gmmkit-model"
+FORMAT_VERSION = 1
+
+_META = "meta.json"
+_META_HASH = "meta.json.sha256"
+_ZIP_MAGIC = b"PK\x03\x04"
+_ARRAY_KINDS = "biufcSU"
+# Upper bounds on what a reader decompresses before checking, so a hostile file cannot
+# make `load` allocate without limit.
+_MAX_META_BYTES = 64 * 2**20
+_MAX_NPY_HEADER_BYTES = 2**16 + 16
+
+_REGISTRY: dict[str, type] = {}
+
+
+def register(cls=None, *, name=None):
+    """Allow ``save`` and ``load`` to handle an estimator class.
+
+    Usable as a plain call, ``register(MyEstimator)``, or as a decorator, ``@register`` or
+    ``@register(name="gmmkit.MyEstimator")``. Loading refuses every class not registered.
+
+    Parameters
+    ----------
+    cls : type, default=None
+        The estimator class; it must follow scikit-learn's conventions (``get_params`` and a
+        constructor taking those parameters as keywords).
+    name : str, default=None
+        Key stored in files; defaults to ``"<top-level package>.<class name>"``, e.g.
+        ``"gmmkit.GaussianMixture"``. Keep it stable: files refer to the class by it.
+
+    Returns
+    -------
+    cls : type
+        Unchanged, or a decorator when ``cls`` is None.
+    """
+    if cls is None:
+        return lambda c: register(c, name=name)
+    if not isinstance(cls, type):
+        raise TypeError(f"register expects a class, got {cls!r} of type {type(cls).__name__}")
+    key = name if name is not None else f"{cls.__module__.split('.')[0]}.{cls.__qualname__}"
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"name must be a non-empty string, got {key!r}")
+    known = _REGISTRY.get(key)
+    if known is not None and known is not cls:
+        raise ValueError(f"name {key!r} is already registered for {known!r}")
+    _REGISTRY[key] = cls
+    return cls
+
+
+def _registry() -> dict[str, type]:
+    # Imported on first use rather than at import time, so that an estimator module can itself
+    # import `register` from here without a circular import.
+    from .mixture import GaussianMixture
+
+    if GaussianMixture not in _REGISTRY.values():
+        register(GaussianMixture)
+    return _REGISTRY
+
+
+# ---------------------------------------------------------------------- save
+def save(model, path, overwrite=False):
+    """Write a fitted estimator to ``path`` in the gmmkit model format.
+
+    The format (described in this module's docstring) is a zip archive of ``.npy`` arrays and
+    JSON metadata with a format version and SHA-256 hashes; it contains no pickle, so loading a
+    file cannot run code. Predictions of the loaded model are bit-identical, and array dtypes
+    (float32 included) are kept.
+
+    The file is first written to a temporary file in the same directory and then moved into
+    place, so an interrupted save never leaves a partial file at ``path``.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted estimator whose class is registered (all gmmkit estimators are).
+        A ``random_state`` parameter holding a ``RandomState`` or ``Generator`` instance cannot
+        be stored faithfully and is saved as ``None``; integer seeds are kept. Fitted attributes
+        and parameters may be ``None``, bool, int, float, str, lists, tuples and str-keyed dicts
+        of those, NumPy arrays and scalars of numeric, bytes or unicode dtype, and object
+        arrays of strings (``feature_names_in_``).
+    path : str or os.PathLike
+        Destination file; by convention with the suffix ``.gmm``.
+    overwrite : bool, default=False
+        Replace an existing file at ``path``.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        (a ``ValueError``) if ``model`` is not fitted.
+    TypeError
+        If the class is not registered, or a parameter or attribute has an unsupported type.
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    """
+    path = os.fsdecode(os.fspath(path))
+    key = _registry_key(type(model))
+    if not overwrite and os.path.lexists(path):
+        raise _exists_error(path)
+    archive = _serialise(model, key)
+    _write_atomically(archive, path, overwrite)
+
+
+def _registry_key(cls) -> str:
+    for key, known in _registry().items():
+        if known is cls:
+            return key
+    raise TypeError(
+        f"cannot save a {cls.__module__}.{cls.__qualname__}: the class is not registered; "
+        "register it with gmmkit.persistence.register"
+    )
+
+
+def _exists_error(path) -> FileExistsError:
+    return FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
+
+
+def _serialise(model, key) -> bytes:
+    from . import __version__
+
+    attributes = {
+        name: value for name, value in vars(model).items()
+        if name.endswith("_") and not name.endswith("__") and not name.startswith("_")
+    }
+    if not attributes:
+        raise NotFittedError(
+            f"This {type(model).__name__} instance is not fitted: fit the model before saving"
+        )
+    arrays: dict[str, np.ndarray] = {}
+    params = {}
+    for name, value in model.get_params(deep=False).items():
+        if isinstance(value, (np.random.RandomState, np.random.Generator)):
+            value = None
+        params[name] = _encode(value, f"parameter {name}", f"params/{name}.npy", arrays)
+    encoded_attributes = {
+        name: _encode(value, f"attribute {name}", f"attributes/{name}.npy", arrays)
+        for name, value in attributes.items()
+    }
+    axes = {entry: _memory_order(array) for entry, array in arrays.items()}
+    entries = {entry: _npy_bytes(np.asarray(np.transpose(array, axes[entry]), order="C"))
+               for entry, array in arrays.items()}
+    meta = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "gmmkit_version": __version__,
+        "estimator": key,
+        "params": params,
+        "attributes": encoded_attributes,
+        "arrays": [
+            {"entry": entry, "dtype": arrays[entry].dtype.str, "shape": list(arrays[entry].shape),
+             "axes": axes[entry], "sha256": hashlib.sha256(data).hexdigest()}
+            for entry, data in entries.items()
+        ],
+    }
+    meta_bytes = json.dumps(meta, indent=1, allow_nan=False).encode("utf-8")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        _write_entry(archive, _META, meta_bytes)
+        _write_entry(archive, _META_HASH, hashlib.sha256(meta_bytes).hexdigest().encode("ascii"))
+        for entry, data in entries.items():
+            _write_entry(archive, entry, data)
+    return buffer.getvalue()
+
+
+def _write_entry(archive, name, data):
+    # A fixed timestamp makes saving the same model twice give the same bytes.
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    archive.writestr(info, data)
+
+
+def _encode(value, what, entry, arrays):
+    """Tagged JSON form of ``value``; arrays go to ``arrays[entry]`` (refused if it is None)."""
+    # NumPy first: np.float64 and np.str_ are also instances of float and str.
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        if all(isinstance(item, str) for item in value.flat):
+            return {"type": "str_array", "shape": list(value.shape),
+                    "value": value.ravel().tolist()}
+    elif isinstance(value, (np.ndarray, np.generic)):
+        if value.dtype.kind in _ARRAY_KINDS:
+            if arrays is None:
+                raise TypeError(f"cannot save {what}: arrays nested in a list, tuple or dict are "
+                                "not supported")
+            arrays[entry] = np.asarray(value)
+            return {"type": "array" if isinstance(value, np.ndarray) else "numpy_scalar",
+                    "entry": entry}
+    elif value is None:
+        return {"type": "none"}
+    elif isinstance(value, bool):
+        return {"type": "bool", "value": value}
+    elif isinstance(value, int):
+        return {"type": "int", "value": int(value)}
+    elif isinstance(value, float):
+        value = float(value)
+        return {"type": "float", "value": value if math.isfinite(value) else repr(value)}
+    elif isinstance(value, str):
+        return {"type": "str", "value": str(value)}
+    elif isinstance(value, (list, tuple)):
+        return {"type": "tuple" if isinstance(value, tuple) else "list",
+                "items": [_encode(item, what, None, None) for item in value]}
+    elif isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"type": "dict",
+                "items": {k: _encode(v, what, None, None) for k, v in value.items()}}
+    raise TypeError(
+        f"cannot save {what}: got {value!r} of type {type(value).__name__}; expected None, bool, "
+        "int, float, str, a list, tuple or str-keyed dict of those, a NumPy array or scalar of "
+        "numeric, bytes or unicode dtype, or an object array of str"
+    )
+
+
+def _memory_order(array) -> list[int]:
+    """Axes from the largest stride to the smallest: ``[1, 0]`` for a Fortran-ordered matrix."""
+    return sorted(range(array.ndim), key=lambda axis: -abs(array.strides[axis]))
+
+
+def _npy_bytes(array) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _write_atomically(data: bytes, path: str, overwrite: bool):
+    directory, name = os.path.split(os.path.abspath(path))
+    while True:
+        temp = os.path.join(directory, f".{name}.{secrets.token_hex(8)}.tmp")
+        try:
+            # Mode 0o666 filtered by the umask, like any newly created file (mkstemp gives 0o600).
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        if overwrite:
+            os.replace(temp, path)
+        else:
+            _move_without_replacing(temp, path)
+    finally:
+        if os.path.lexists(temp):
+            os.unlink(temp)
+    _fsync_directory(directory)
+
+
+def _move_without_replacing(temp, path):
+    # A hard link fails if `path` exists, closing the gap between checking and renaming.
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        raise _exists_error(path) from None
+    except OSError:  # file system without hard links
+        if os.path.lexists(path):
+            raise _exists_error(path) from None
+        os.replace(temp, path)
+
+
+def _fsync_directory(directory):
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # e.g. Windows cannot open directories
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------------- load
+def load(path):
+    """Read an estimator written by :func:`save`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    model : estimator
+        A fitted estimator of the saved class, with the saved parameters (a ``RandomState``
+        ``random_state`` comes back as ``None``) and fitted attributes.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a gmmkit model file (not a zip archive, no ``meta.json``, another
+        ``format``); if it was written by a newer gmmkit (``format_version`` above
+        :data:`FORMAT_VERSION`); if it is truncated, corrupted or modified (a zip error, a
+        missing or unexpected entry, a SHA-256, dtype or shape mismatch); if ``meta.json`` is
+        malformed; or if its ``estimator`` is not a registered class.
+    """
+    path = os.fsdecode(os.fspath(path))
+    with open(path, "rb") as file:
+        magic = file.read(len(_ZIP_MAGIC))
+        try:
+            archive = zipfile.ZipFile(file)
+        except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+            if magic == _ZIP_MAGIC:
+                raise ValueError(f"{path} is truncated or corrupted: cannot read it as a zip "
+                                 f"archive ({exc})") from None
+            raise ValueError(f"{path} is not a gmmkit model file (not a zip archive)") from None
+        with archive:
+            return _read(archive, path)
+
+
+def _read(archive: zipfile.ZipFile, path):
+    names = archive.namelist()
+    if len(set(names)) != len(names):
+        raise _corrupted(path, "the archive lists an entry twice")
+    if _META not in names:
+        raise ValueError(f"{path} is not a gmmkit model file (no {_META} entry)")
+    meta_bytes = _read_entry(archive, _META, _MAX_META_BYTES, path)
+    try:
+        meta = json.loads(meta_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _corrupted(path, f"{_META} is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise ValueError(f"{path} is not a gmmkit model file ({_META} has format {found!r}, "
+                         f"expected {FORMAT_NAME!r})")
+    # Checked before the hashes, so that a newer layout is reported as such.
+    version = meta.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise _malformed(path, f"format_version must be a positive integer, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise ValueError(
+            f"{path} was written by a newer gmmkit ({meta.get('gmmkit_version')!r}, format "
+            f"version {version}); this gmmkit reads format versions up to {FORMAT_VERSION}: "
+            "upgrade gmmkit to load it"
+        )
+    if _META_HASH not in names:
+        raise _corrupted(path, f"the {_META_HASH} entry is missing")
+    stored_hash = _read_entry(archive, _META_HASH, 64, path).decode("ascii", "replace")
+    if hashlib.sha256(meta_bytes).hexdigest() != stored_hash:
+        raise _corrupted(path, f"{_META} does not match its SHA-256")
+
+    key = _field(meta, "estimator", str, path)
+    cls = _registry().get(key)
+    if cls is None:
+        raise ValueError(f"{path}: refusing to load estimator class {key!r}, which is not "
+                         f"registered; registered classes: {sorted(_registry())}")
+    arrays = _read_arrays(archive, meta, names, path)
+    params = {name: _decode(value, arrays, path)
+              for name, value in _field(meta, "params", dict, path).items()}
+    attributes = {name: _decode(value, arrays, path)
+                  for name, value in _field(meta, "attributes", dict, path).items()}
+    try:
+        model = cls(**params)
+    except TypeError as exc:
+        raise _malformed(path, f"its params do not fit {key} ({exc})") from None
+    for name, value in attributes.items():
+        if not (name.isidentifier() and name.endswith("_") and not name.endswith("__")
+                and not name.startswith("_")):
+            raise _malformed(path, f"{name!r} is not a fitted attribute name")
+        setattr(model, name, value)
+    return model
+
+
+def _read_arrays(archive, meta, names, path) -> dict[str, np.ndarray]:
+    arrays = {}
+    for record in _field(meta, "arrays", list, path):
+        if not isinstance(record, dict):
+            raise _malformed(path, f"arrays must hold objects, got {record!r}")
+        entry = _field(record, "entry", str, path)
+        shape = _field(record, "shape", list, path)
+        axes = _field(record, "axes", list, path)
+        expected_hash = _field(record, "sha256", str, path)
+        try:
+            dtype = np.dtype(_field(record, "dtype", str, path))
+        except (TypeError, ValueError):
+            raise _malformed(path, f"entry {entry!r} has dtype {record['dtype']!r}") from None
+        if dtype.kind not in _ARRAY_KINDS or not all(
+                isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+            raise _malformed(path, f"entry {entry!r} has dtype {dtype.str!r} and shape {shape!r}")
+        if sorted(axes) != list(range(len(shape))):
+            raise _malformed(path, f"entry {entry!r} has axes {axes!r}, which is not a "
+                                   f"permutation of range({len(shape)})")
+        if entry not in names:
+            raise _corrupted(path, f"the array entry {entry!r} is missing")
+        limit = math.prod(shape) * dtype.itemsize + _MAX_NPY_HEADER_BYTES
+        data = _read_entry(archive, entry, limit, path)
+        if hashlib.sha256(data).hexdigest() != expected_hash:
+            raise _corrupted(path, f"the array entry {entry!r} does not match its SHA-256")
+        try:
+            array = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+        except ValueError as exc:
+            raise _corrupted(path, f"the array entry {entry!r} is not a valid .npy ({exc})") \
+                from None
+        stored_shape = tuple(shape[axis] for axis in axes)
+        if array.dtype != dtype or array.shape != stored_shape:
+            raise _corrupted(path, f"the array entry {entry!r} holds {array.dtype.str} "
+                                   f"{array.shape}, but {_META} says {dtype.str} {stored_shape}")
+        arrays[entry] = np.transpose(array, np.argsort(axes))
+    unexpected = set(names) - set(arrays) - {_META, _META_HASH}
+    if unexpected:
+        raise _corrupted(path, f"unexpected entries {sorted(unexpected)}")
+    return arrays
+
+
+def _read_entry(archive, name, limit, path) -> bytes:
+    info = archive.getinfo(name)
+    if info.file_size > limit:
+        raise _corrupted(path, f"the entry {name!r} is {info.file_size} bytes, more than the "
+                               f"{limit} expected")
+    try:
+        with archive.open(info) as entry:
+            return entry.read(limit + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise _corrupted(path, f"cannot read the entry {name!r} ({exc})") from None
+
+
+def _decode(value, arrays, path):
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind == "none":
+        return None
+    if kind in ("bool", "int", "str"):
+        result = value.get("value")
+        expected = {"bool": bool, "int": int, "str": str}[kind]
+        if isinstance(result, expected) and (kind == "bool" or not isinstance(result, bool)):
+            return result
+    elif kind == "float":
+        result = value.get("value")
+        if isinstance(result, (int, float)) and not isinstance(result, bool):
+            return float(result)
+        if result in ("nan", "inf", "-inf"):
+            return float(result)
+    elif kind in ("list", "tuple"):
+        items = value.get("items")
+        if isinstance(items, list):
+            decoded = [_decode(item, {}, path) for item in items]
+            return decoded if kind == "list" else tuple(decoded)
+    elif kind == "dict":
+        items = value.get("items")
+        if isinstance(items, dict):
+            return {k: _decode(v, {}, path) for k, v in items.items()}
+    elif kind == "str_array":
+        shape, items = value.get("shape"), value.get("value")
+        if (isinstance(shape, list) and isinstance(items, list)
+                and all(isinstance(item, str) for item in items)
+                and all(isinstance(n, int) and n >= 0 for n in shape)
+                and math.prod(shape) == len(items)):
+            result = np.empty(len(items), dtype=object)
+            result[:] = items
+            return result.reshape(shape)
+    elif kind in ("array", "numpy_scalar"):
+        entry = value.get("entry")
+        if entry in arrays:
+            array = arrays[entry]
+            if kind == "array":
+                return array
+            if array.ndim == 0:
+                return array[()]
+    raise _malformed(path, f"cannot decode {value!r}")
+
+
+def _field(record, key, expected, path):
+    value = record.get(key)
+    if not isinstance(value, expected):
+        raise _malformed(path, f"{key!r} must be a {expected.__name__}, got {value!r}")
+    return value
+
+
+def _corrupted(path, problem) -> ValueError:
+    return ValueError(f"{path}: file is corrupted or was modified: {problem}")
+
+
+def _malformed(path, problem) -> ValueError:
+    return ValueError(f"{path}: malformed {_META}: {problem}")
