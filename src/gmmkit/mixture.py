@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numbers
+import os
+import sys
 import time
 import warnings
 
@@ -13,7 +15,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._core.covariances import COVARIANCE_MODELS, MixtureParams, covariance_model
-from ._core.em import EMResult, m_step, run_em
+from ._core.covariances import DegenerateComponentWarning
+from ._core.em import EMResult, degenerate_warning_text, m_step, run_em
 from ._core.estep import FeatureSource, chunks, per_sample, responsibilities_stats
 from ._core.init import INIT_METHODS, initial_responsibilities
 from ._core.threads import blas_threads_for
@@ -157,8 +160,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 stack = precisions.reshape(-1, d, d)
                 if not np.allclose(stack, np.swapaxes(stack, 1, 2)):
                     raise ValueError("precisions_init must be symmetric")
-                if (np.linalg.eigvalsh(stack)[:, 0] <= 0).any():
-                    raise ValueError("precisions_init must be positive definite")
+                smallest = np.linalg.eigvalsh(stack)[:, 0]
+                if (smallest <= 0).any():
+                    raise ValueError(
+                        "precisions_init must be positive definite; got a smallest eigenvalue "
+                        f"of {smallest.min():g}"
+                    )
             elif (precisions <= 0).any():
                 raise ValueError("precisions_init must be positive")
         return weights, means, precisions
@@ -214,8 +221,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             if self.verbose:
                 print(f"Initialization {init}")
             started = time.perf_counter()
+            recovery = (np.empty(0, dtype=int), 0.0)
             if do_init:
-                params = self._initial_params(X, weight, total_weight, source, total_scatter,
+                params, recovery = self._initial_params(X, weight, total_weight, source, total_scatter,
                                               inits, random_state)
                 start_bound = -np.inf
             else:
@@ -227,17 +235,21 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 total_scatter=total_scatter, initial_lower_bound=start_bound,
                 on_iteration=self._verbose_callback(started),
             )
+            result.note_recovery(*recovery)
             if self.verbose:
                 state = "converged" if result.converged else "did not converge"
                 print(f"Initialization {state}. lower bound {result.lower_bound:.5f}")
             if best is None or result.lower_bound > best.lower_bound:
                 best = result
+        if best.recovered:
+            warnings.warn(degenerate_warning_text(model.name, best.recovered, self.reg_covar),
+                          DegenerateComponentWarning, stacklevel=_user_stacklevel())
         if not best.converged and self.max_iter > 0:
             warnings.warn(
                 "Best performing initialization did not converge. Try different init parameters, "
                 "or increase max_iter, tol, or check for degenerate data.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=_user_stacklevel(),
             )
         return best
 
@@ -265,12 +277,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if weights_init is not None and means_init is not None and precisions_init is not None:
             prec_chol = model.precision_cholesky_from_precisions(precisions_init)
             covariances = _covariances_from_precisions(model, model.precisions(prec_chol))
-            return MixtureParams(weights_init, means_init - shift, covariances, prec_chol)
+            params = MixtureParams(weights_init, means_init - shift, covariances, prec_chol)
+            return params, (np.empty(0, dtype=int), 0.0)
         resp = initial_responsibilities(X, self.n_components, self.init_params, random_state,
                                         weight)
-        stats = responsibilities_stats(source, resp, weight)
-        params = m_step(model, stats, self.reg_covar, total_weight, total_scatter,
-                        normalize_weights=False)
+        stats = responsibilities_stats(source, resp, self.n_components, weight)
+        params, recovered, added = m_step(model, stats, self.reg_covar, total_weight,
+                                          total_scatter, normalize_weights=False)
         if weights_init is not None:
             params.weights = weights_init
         if means_init is not None:
@@ -279,7 +292,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             params.precisions_cholesky = model.precision_cholesky_from_precisions(precisions_init)
             params.covariances = _covariances_from_precisions(
                 model, model.precisions(params.precisions_cholesky))
-        return params
+        return params, (recovered, added)
 
     def _current_params(self, shift) -> MixtureParams:
         return MixtureParams(
@@ -428,6 +441,19 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
 
 # ---------------------------------------------------------------------- helpers
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_stacklevel() -> int:
+    """``stacklevel`` that points a warning at the first caller outside gmmkit."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
 def _check_int(name, value, minimum):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}")

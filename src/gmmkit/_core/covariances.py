@@ -23,6 +23,8 @@ from functools import lru_cache
 import numpy as np
 
 LOG_2PI = np.log(2.0 * np.pi)
+#: A variance within this many machine epsilons of its second moment is rounding noise.
+ROUNDING_MARGIN = 1e3
 
 
 @dataclass
@@ -99,14 +101,35 @@ class CovarianceModel:
         :math:`\mu_k = S_k / N_k` and the covariance is the weighted scatter about
         :math:`\mu_k` divided by :math:`N_k`, plus ``reg_covar`` on the diagonal.
 
-        Returns ``(weights, means, covariances)``.
+        Returns ``(weights, means, covariances, noise_floor)``; ``noise_floor`` (shaped like
+        :meth:`pivots`) is the size of the rounding error in each variance, since variances are
+        second moments minus squared means: a variance below it is numerically zero.
         """
         counts = stats[:, 0]
         padded = counts + 10 * np.finfo(np.float64).eps
         means = stats[:, 1 : 1 + self.d] / padded[:, None]
         covariances = self._covariances(stats, counts, padded, means, reg_covar, total_scatter)
         weights = padded / (padded.sum() if normalize_weights else total_weight)
-        return weights, means, covariances
+        floor = ROUNDING_MARGIN * np.finfo(np.float64).eps * self._second_moments(
+            stats, padded, total_scatter)
+        return weights, means, covariances, floor
+
+    def _second_moments(self, stats, padded, total_scatter) -> np.ndarray:
+        """Diagonal second moments about the shift, shaped like :meth:`pivots`."""
+        raise NotImplementedError
+
+    def pivots(self, prec_chol: np.ndarray) -> np.ndarray:
+        """Cholesky pivots :math:`L_{jj}^2 = 1 / P_{jj}^2` (conditional variances)."""
+        return 1.0 / prec_chol**2
+
+    def collapsed_components(self, prec_chol: np.ndarray, floor: np.ndarray) -> np.ndarray:
+        """Components with a pivot at or below the rounding-noise floor."""
+        below = self.pivots(prec_chol) <= floor
+        if below.ndim == 2:
+            below = below.any(axis=1)
+        elif self.name == "tied":
+            below = np.atleast_1d(below.any())
+        return np.flatnonzero(below)
 
     def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
         raise NotImplementedError
@@ -188,6 +211,14 @@ class FullCovariance(CovarianceModel):
         cov = self._unpack(packed)
         cov.reshape(-1, d * d)[:, :: d + 1] += reg_covar
         return cov
+
+    def pivots(self, prec_chol):
+        return 1.0 / np.diagonal(prec_chol, axis1=-2, axis2=-1) ** 2
+
+    def _second_moments(self, stats, padded, total_scatter):
+        d = self.d
+        diagonal = _symmetric_gather(d)[:: d + 1]
+        return stats[:, 1 + d + diagonal] / padded[:, None]
 
     def precision_cholesky(self, covariances):
         chol = np.linalg.cholesky(covariances)
@@ -279,8 +310,11 @@ class TiedCovariance(FullCovariance):
     def regularize(self, covariances, components, amount):
         covariances.flat[:: self.d + 1] += amount
 
+    def _second_moments(self, stats, padded, total_scatter):
+        return np.diagonal(total_scatter) / padded.sum()
+
     def failing_components(self, covariances):
-        return np.flatnonzero(super().failing_components(covariances[None]))
+        return super().failing_components(covariances[None])
 
     def covariance_scale(self, covariances):
         return np.atleast_1d(np.diagonal(covariances).mean())
@@ -301,6 +335,9 @@ class DiagCovariance(CovarianceModel):
 
     def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
         return stats[:, 1 + self.d :] / padded[:, None] - means**2 + reg_covar
+
+    def _second_moments(self, stats, padded, total_scatter):
+        return stats[:, 1 + self.d :] / padded[:, None]
 
     def precision_cholesky(self, covariances):
         return 1.0 / np.sqrt(covariances)
@@ -356,6 +393,9 @@ class SphericalCovariance(CovarianceModel):
     def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
         second = stats[:, 1 + self.d] / padded
         return (second - (means**2).sum(axis=1)) / self.d + reg_covar
+
+    def _second_moments(self, stats, padded, total_scatter):
+        return stats[:, 1 + self.d] / padded / self.d
 
     def precision_cholesky(self, covariances):
         return 1.0 / np.sqrt(covariances)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .covariances import CovarianceModel, DegenerateComponentWarning, MixtureParams
+from .covariances import CovarianceModel, MixtureParams
 from .estep import FeatureSource, e_step
 
 #: Largest factor by which a collapsed component's regularisation is raised before giving up.
@@ -21,69 +20,93 @@ class EMResult:
     lower_bounds: list[float] = field(default_factory=list)
     converged: bool = False
     n_iter: int = 0
+    #: component index -> largest amount added to its diagonal to recover it
+    recovered: dict[int, float] = field(default_factory=dict)
 
     @property
     def lower_bound(self) -> float:
         return self.lower_bounds[-1] if self.lower_bounds else -np.inf
 
+    def note_recovery(self, components: np.ndarray, added: float) -> None:
+        for k in components.tolist():
+            self.recovered[k] = max(self.recovered.get(k, 0.0), added)
 
-def safe_precision_cholesky(model: CovarianceModel, covariances: np.ndarray, reg_covar: float):
-    """Precision Cholesky factors, recovering components whose covariance is singular.
 
-    A component that collapsed (onto one point, a line, a constant feature with ``reg_covar=0``)
-    has its diagonal raised, in steps of ten starting at ``max(reg_covar, 1e-6 * scale)``, until its
-    factorisation succeeds; a :class:`DegenerateComponentWarning` says which components and by how
-    much. ``covariances`` is updated in place so the reported covariances match the precisions.
-    """
+def _factor(model: CovarianceModel, covariances, floor):
+    """Precision factors and the components that failed or collapsed below the noise floor."""
     try:
         with np.errstate(invalid="ignore", divide="ignore"):
             prec_chol = model.precision_cholesky(covariances)
-        if np.isfinite(prec_chol).all():
-            return prec_chol
     except np.linalg.LinAlgError:
-        pass
-    failing = model.failing_components(covariances)
+        prec_chol = None
+    if prec_chol is None or not np.isfinite(prec_chol).all():
+        return None, model.failing_components(covariances)
+    return prec_chol, model.collapsed_components(prec_chol, floor)
+
+
+def safe_precision_cholesky(model: CovarianceModel, covariances, reg_covar, floor):
+    """Precision Cholesky factors, recovering components whose covariance is singular.
+
+    A component collapses when its covariance is singular up to rounding (all its mass on one
+    point or a line, a constant feature with ``reg_covar=0``): a pivot of its Cholesky factor is
+    at or below ``floor``, the rounding noise of its variances. Its diagonal is raised, starting
+    at ``max(reg_covar, 1e-6 * typical variance)`` and growing tenfold per step, until that is no
+    longer so. ``covariances`` is updated in place so the reported covariances match.
+
+    Returns
+    -------
+    prec_chol : ndarray
+    recovered : ndarray of int
+        The components that were regularised (empty almost always).
+    added : float
+        The largest total amount added to one diagonal.
+    """
+    prec_chol, bad = _factor(model, covariances, floor)
+    if bad.size == 0:
+        return prec_chol, bad, 0.0
+    recovered = bad
     scale = model.covariance_scale(np.nan_to_num(covariances, nan=0.0, posinf=0.0, neginf=0.0))
     finite_scale = scale[np.isfinite(scale) & (scale > 0)]
     reference = float(np.median(finite_scale)) if finite_scale.size else 1.0
-    amount = max(reg_covar, 1e-6 * reference, np.finfo(np.float64).tiny)
+    step = max(reg_covar, 1e-6 * reference, np.finfo(np.float64).tiny)
     added = 0.0
-    bad = failing
     for _ in range(MAX_REGULARIZATION_STEPS):
+        model.regularize(covariances, bad, step)
+        added += step
+        prec_chol, bad = _factor(model, covariances, floor)
         if bad.size == 0:
-            break
-        model.regularize(covariances, bad, amount - added)
-        added = amount
-        amount *= 10.0
-        bad = model.failing_components(covariances)
-    try:
-        prec_chol = model.precision_cholesky(covariances)
-    except np.linalg.LinAlgError:
-        prec_chol = None
-    if bad.size or prec_chol is None or not np.isfinite(prec_chol).all():
-        raise ValueError(
-            "Fitting the mixture failed: the covariance of components "
-            f"{failing.tolist()} stays singular even with {added:.3g} added to its diagonal. "
-            "Reduce n_components, increase reg_covar, or check the data for duplicated or "
-            "constant columns."
-        )
-    which = "the tied covariance" if model.name == "tied" else f"component(s) {failing.tolist()}"
-    warnings.warn(
-        f"{which} collapsed to a singular covariance (too few distinct points); "
-        f"gmmkit added {added:.3g} to the diagonal to recover (reg_covar={reg_covar:g}).",
-        DegenerateComponentWarning,
-        stacklevel=4,
+            return prec_chol, np.union1d(recovered, bad), added
+        recovered = np.union1d(recovered, bad)
+        step *= 10.0
+    raise ValueError(
+        f"Fitting the mixture failed: the covariance of component(s) {bad.tolist()} stays "
+        f"singular even with {added:.3g} added to its diagonal. Reduce n_components, increase "
+        f"reg_covar (now {reg_covar:g}), or check the data for duplicated rows or constant columns."
     )
-    return prec_chol
 
 
 def m_step(model, stats, reg_covar, total_weight, total_scatter, normalize_weights=True):
-    """Parameters from statistics, with collapsed components recovered (see above)."""
-    weights, means, covariances = model.m_step(
+    """Parameters from statistics, with collapsed components recovered (see above).
+
+    Returns ``(params, recovered_components, added)``.
+    """
+    weights, means, covariances, floor = model.m_step(
         stats, reg_covar, total_weight, total_scatter, normalize_weights
     )
-    prec_chol = safe_precision_cholesky(model, covariances, reg_covar)
-    return MixtureParams(weights, means, covariances, prec_chol)
+    prec_chol, recovered, added = safe_precision_cholesky(model, covariances, reg_covar, floor)
+    return MixtureParams(weights, means, covariances, prec_chol), recovered, added
+
+
+def degenerate_warning_text(model_name: str, recovered: dict[int, float], reg_covar: float) -> str:
+    """One message for all recoveries of a fit: which components, and how much was added."""
+    which = ("the tied covariance" if model_name == "tied"
+             else f"component(s) {sorted(recovered)}")
+    return (
+        f"{which} collapsed to a singular covariance (too few distinct points, duplicated rows "
+        f"or a constant feature); gmmkit added up to {max(recovered.values()):.3g} to the "
+        f"diagonal to recover (reg_covar={reg_covar:g}). Consider fewer components or a larger "
+        "reg_covar."
+    )
 
 
 def run_em(
@@ -113,7 +136,8 @@ def run_em(
         previous = lower_bound
         theta, shared = model.theta(params.weights, params.means, params.precisions_cholesky)
         log_likelihood, stats = e_step(source, theta, shared, sample_weight)
-        params = m_step(model, stats, reg_covar, total_weight, total_scatter)
+        params, recovered, added = m_step(model, stats, reg_covar, total_weight, total_scatter)
+        result.note_recovery(recovered, added)
         lower_bound = log_likelihood / total_weight
         result.lower_bounds.append(float(lower_bound))
         result.params = params

@@ -30,9 +30,10 @@ FEATURE_CACHE_BYTES = 256 * 2**20
 SPARSE_FRACTION = 0.05
 
 
-def chunk_rows(n_samples: int, width: int, chunk_bytes: int = CHUNK_BYTES) -> int:
-    """Rows per chunk so that a float64 ``rows x width`` temporary stays under ``chunk_bytes``."""
-    rows = chunk_bytes // (8 * max(width, 1))
+def chunk_rows(n_samples: int, width: int, chunk_bytes: int | None = None) -> int:
+    """Rows per chunk so that a float64 ``rows x width`` temporary stays under ``chunk_bytes``
+    (default :data:`CHUNK_BYTES`)."""
+    rows = (CHUNK_BYTES if chunk_bytes is None else chunk_bytes) // (8 * max(width, 1))
     return int(min(max(rows, 64), max(n_samples, 1)))
 
 
@@ -67,11 +68,11 @@ class FeatureSource:
         if cache and n * model.n_stats * 8 <= FEATURE_CACHE_BYTES:
             self._cache = [self._compute(s) for s in chunks(n, self.rows)]
 
-    def log_prob_buffer(self, n_rows: int, n_components: int) -> np.ndarray:
-        """A ``n_rows x n_components`` scratch array, allocated once and reused every iteration."""
-        if self._buffer is None or self._buffer.shape[1] != n_components:
-            self._buffer = np.empty((self.rows, n_components))
-        return self._buffer[:n_rows]
+    def log_prob_buffer(self, n_components: int, n_rows: int) -> np.ndarray:
+        """A ``K x n_rows`` scratch array, allocated once and reused every iteration."""
+        if self._buffer is None or self._buffer.shape[0] != n_components:
+            self._buffer = np.empty((n_components, self.rows))
+        return self._buffer[:, :n_rows]
 
     def _compute(self, rows: slice) -> np.ndarray:
         Xc = np.subtract(self.X[rows], self.shift, dtype=np.float64)
@@ -84,24 +85,27 @@ class FeatureSource:
 
 
 def weighted_log_prob(phi, theta, shared_prec_chol, out=None) -> np.ndarray:
-    """``log pi_k + log N(x_i | k)`` for one chunk, shape ``(rows, K)`` (written to ``out``)."""
-    log_prob = np.matmul(phi, theta, out=out)
+    """``log pi_k + log N(x_i | k)`` for one chunk, component-major: shape ``(K, rows)``.
+
+    Component-major keeps every reduction over components (max, sum) a vectorised operation
+    across the contiguous sample axis, which matters when ``K`` is small.
+    """
+    log_prob = np.matmul(theta.T, phi.T, out=out)
     if shared_prec_chol is not None:
         d = shared_prec_chol.shape[0]
         whitened = phi[:, 1 : 1 + d] @ shared_prec_chol
-        log_prob -= 0.5 * np.einsum("ij,ij->i", whitened, whitened)[:, None]
+        log_prob -= 0.5 * np.einsum("ij,ij->i", whitened, whitened)
     return log_prob
 
 
 def normalize_in_place(log_prob: np.ndarray) -> np.ndarray:
-    """Turn ``log_prob`` (rows x K) into responsibilities in place; return ``log sum_k p_ik``."""
-    peak = log_prob.max(axis=1)
-    # rows whose every component underflowed to -inf keep a finite peak so the row stays defined
-    peak[~np.isfinite(peak)] = 0.0
-    log_prob -= peak[:, None]
+    """Turn ``log_prob`` (``K x rows``) into responsibilities in place; return
+    :math:`\\log \\sum_k p_{ik}` per row."""
+    peak = log_prob.max(axis=0)
+    log_prob -= peak
     np.exp(log_prob, out=log_prob)
-    total = log_prob.sum(axis=1)
-    log_prob /= total[:, None]
+    total = log_prob.sum(axis=0)
+    log_prob /= total
     return np.log(total) + peak
 
 
@@ -116,9 +120,10 @@ def e_step(source: FeatureSource, theta, shared_prec_chol, sample_weight=None, w
         :math:`\sum_i w_i r_{ik} \Phi_i`.
     """
     total = 0.0
-    stats = np.zeros((theta.shape[1], theta.shape[0])) if with_stats else None
+    n_components = theta.shape[1]
+    stats = np.zeros((n_components, theta.shape[0])) if with_stats else None
     for rows, phi in source:
-        buffer = source.log_prob_buffer(phi.shape[0], theta.shape[1])
+        buffer = source.log_prob_buffer(n_components, phi.shape[0])
         log_prob = weighted_log_prob(phi, theta, shared_prec_chol, out=buffer)
         w = None if sample_weight is None else sample_weight[rows]
         if not with_stats:
@@ -137,39 +142,48 @@ EXP_UNDERFLOW = -745.2
 def _chunk_statistics(log_prob, phi, w):
     r"""Log-normalisers and :math:`\sum_i w_i r_{ik} \Phi_i` for one chunk.
 
-    ``log_prob`` is overwritten. With many well-separated components almost every responsibility
-    underflows to exactly zero; then only the entries that can be non-zero are exponentiated and
-    the statistics are a sparse product: the same sum with its zero terms left out, and much
-    faster (an underflowing ``exp`` is slow).
+    ``log_prob`` (``K x rows``) is overwritten. With many well-separated components almost every
+    responsibility underflows to exactly zero; then only the entries that can be non-zero are
+    exponentiated and the statistics are a sparse product: the same sum with its zero terms left
+    out, and much faster (an underflowing ``exp`` is slow).
     """
-    peak = log_prob.max(axis=1)
-    log_prob -= peak[:, None]
+    peak = log_prob.max(axis=0)
+    log_prob -= peak
     live = log_prob > EXP_UNDERFLOW
     if np.count_nonzero(live) > SPARSE_FRACTION * log_prob.size:
         np.exp(log_prob, out=log_prob)
-        sums = log_prob.sum(axis=1)
-        log_prob /= sums[:, None]
-        if w is not None:
-            log_prob *= w[:, None]
-        return np.log(sums) + peak, (phi.T @ log_prob).T
-    rows, cols = np.nonzero(live)
-    values = np.exp(log_prob[rows, cols])
-    sums = np.bincount(rows, weights=values, minlength=log_prob.shape[0])
+        sums = log_prob.sum(axis=0)
+        log_prob *= 1.0 / sums if w is None else w / sums
+        return np.log(sums) + peak, log_prob @ phi
+    components, rows = np.nonzero(live)
+    values = np.exp(log_prob[components, rows])
+    sums = np.bincount(rows, weights=values, minlength=log_prob.shape[1])
     values /= sums[rows]
     if w is not None:
         values *= w[rows]
-    resp = scipy.sparse.csc_array((values, (rows, cols)), shape=log_prob.shape)
-    return np.log(sums) + peak, resp.T @ phi
+    resp = scipy.sparse.csr_array((values, (components, rows)), shape=log_prob.shape)
+    return np.log(sums) + peak, resp @ phi
 
 
-def responsibilities_stats(source: FeatureSource, resp: np.ndarray, sample_weight=None):
-    """Statistics :math:`\\sum_i w_i r_{ik} \\Phi_i` for given responsibilities (initialisation)."""
-    stats = np.zeros((resp.shape[1], source.model.n_stats))
+def responsibilities_stats(source: FeatureSource, resp: np.ndarray, n_components: int,
+                           sample_weight=None):
+    r"""Statistics :math:`\sum_i w_i r_{ik} \Phi_i` for given responsibilities (initialisation).
+
+    ``resp`` is either dense ``(n_samples, K)`` or hard labels ``(n_samples,)`` with ``-1`` for
+    unassigned rows; labels are expanded one chunk at a time.
+    """
+    stats = np.zeros((n_components, source.model.n_stats))
     for rows, phi in source:
-        r = np.asarray(resp[rows], dtype=np.float64)
+        if resp.ndim == 1:
+            labels = resp[rows]
+            r = np.zeros((labels.size, n_components))
+            assigned = np.flatnonzero(labels >= 0)
+            r[assigned, labels[assigned]] = 1.0
+        else:
+            r = np.asarray(resp[rows], dtype=np.float64)
         if sample_weight is not None:
             r = r * sample_weight[rows][:, None]
-        stats += (phi.T @ r).T
+        stats += r.T @ phi
     return stats
 
 
@@ -187,21 +201,17 @@ def per_sample(source: FeatureSource, theta, shared_prec_chol, want: str) -> np.
     for rows, phi in source:
         log_prob = weighted_log_prob(phi, theta, shared_prec_chol)
         if want == "argmax":
-            out[rows] = log_prob.argmax(axis=1)
+            out[rows] = log_prob.argmax(axis=0)
             continue
-        if want == "log_resp":
-            peak = log_prob.max(axis=1, keepdims=True)
-            norm = peak + np.log(np.exp(log_prob - peak).sum(axis=1, keepdims=True))
-            out[rows] = log_prob - norm
-            continue
-        raw = log_prob.copy() if want == "entropy" else None
+        raw = log_prob.copy() if want in ("entropy", "log_resp") else None
         log_norm = normalize_in_place(log_prob)
         if want == "log_prob_norm":
             out[rows] = log_norm
         elif want == "resp":
-            out[rows] = log_prob
+            out[rows] = log_prob.T
+        elif want == "log_resp":
+            out[rows] = (raw - log_norm).T
         else:
-            log_resp = raw - log_norm[:, None]
-            terms = np.where(log_prob > 0, log_prob * log_resp, 0.0)
-            out[rows] = -terms.sum(axis=1)
+            terms = np.where(log_prob > 0, log_prob * (raw - log_norm), 0.0)
+            out[rows] = -terms.sum(axis=0)
     return out

@@ -13,7 +13,10 @@ INIT_METHODS = ("kmeans", "k-means++", "random", "random_from_data")
 
 
 def initial_responsibilities(X, n_components, method, random_state, sample_weight=None):
-    """Responsibilities ``(n_samples, n_components)`` to start EM from.
+    """Responsibilities to start EM from.
+
+    Hard assignments are returned as labels (``-1`` for rows assigned to no component), so memory
+    stays ``O(n_samples)``; only ``random`` returns dense ``(n_samples, n_components)`` weights.
 
     Parameters
     ----------
@@ -29,24 +32,23 @@ def initial_responsibilities(X, n_components, method, random_state, sample_weigh
         Passed to k-means (the seeding methods ignore it, as the weights enter the first M-step).
     """
     n_samples = X.shape[0]
-    resp = np.zeros((n_samples, n_components), dtype=np.float64)
     if method == "kmeans":
-        labels = (
+        return (
             KMeans(n_clusters=n_components, n_init=1, random_state=random_state)
             .fit(X, sample_weight=sample_weight)
             .labels_
         )
-        resp[np.arange(n_samples), labels] = 1.0
-    elif method == "random":
+    if method == "random":
         resp = random_state.uniform(size=(n_samples, n_components)).astype(X.dtype)
         resp = resp.astype(np.float64)
         resp /= resp.sum(axis=1)[:, None]
-    elif method == "random_from_data":
+        return resp
+    labels = np.full(n_samples, -1, dtype=np.intp)
+    if method == "random_from_data":
         indices = random_state.choice(n_samples, size=n_components, replace=False)
-        resp[indices, np.arange(n_components)] = 1.0
     elif method == "k-means++":
         _, indices = kmeans_plusplus(X, n_components, random_state=random_state)
-        resp[indices, np.arange(n_components)] = 1.0
     else:
         raise ValueError(f"init_params must be one of {INIT_METHODS}, got {method!r}")
-    return resp
+    labels[indices] = np.arange(n_components)
+    return labels
