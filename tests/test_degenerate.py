@@ -172,3 +172,49 @@ def test_float32_with_many_components_stays_finite_and_float32(covariance_type):
     assert gm.means_.dtype == np.float32
     assert gm.covariances_.dtype == np.float32
     assert gm.score_samples(X).dtype == np.float32
+
+
+# ---------------------------------------------------------------------- how recovery is reported
+def _recorded_degenerate_warnings(estimator, X):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        estimator.fit(X)
+    return [w for w in caught if issubclass(w.category, DegenerateComponentWarning)]
+
+
+def test_recovery_is_reported_once_per_fit_not_per_iteration(constant_feature):
+    caught = _recorded_degenerate_warnings(
+        GaussianMixture(2, covariance_type="diag", reg_covar=0, max_iter=20, tol=0,
+                        random_state=0),
+        constant_feature,
+    )
+    assert len(caught) == 1
+
+
+def test_recovery_warning_points_at_the_callers_line(constant_feature):
+    caught = _recorded_degenerate_warnings(
+        GaussianMixture(2, covariance_type="full", reg_covar=0, random_state=0), constant_feature
+    )
+    assert caught[0].filename == __file__
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "spherical"])
+def test_variance_at_rounding_noise_counts_as_collapsed(covariance_type):
+    # One component owns three copies of a single point: its variance is zero up to rounding.
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(size=(60, 2)), np.tile([[8.0, 8.0]], (3, 1))]
+    caught = _recorded_degenerate_warnings(
+        GaussianMixture(2, covariance_type=covariance_type, reg_covar=0, max_iter=5,
+                        means_init=[[0.0, 0.0], [8.0, 8.0]], random_state=0),
+        X,
+    )
+    assert len(caught) == 1
+    assert "component(s) [1]" in str(caught[0].message)
+
+
+def test_one_dimensional_full_collapse_is_detected():
+    X = np.r_[np.random.RandomState(0).normal(size=(40, 1)), np.full((4, 1), 9.0)]
+    caught = _recorded_degenerate_warnings(
+        GaussianMixture(2, reg_covar=0, max_iter=5, means_init=[[0.0], [9.0]], random_state=0), X
+    )
+    assert len(caught) == 1
