@@ -515,10 +515,10 @@ def _total_scatter(source: FeatureSource, weight) -> np.ndarray:
     """:math:`\\sum_i w_i (x_i - s)(x_i - s)^T` about the source's shift (used by ``tied``)."""
     d = source.model.d
     scatter = np.zeros((d, d))
-    for rows, phi in source:
-        centred = phi[:, 1 : 1 + d]
-        weighted = centred if weight is None else centred * weight[rows][:, None]
-        scatter += weighted.T @ centred
+    for rows, phi_t in source:
+        centred = phi_t[1 : 1 + d]
+        weighted = centred if weight is None else centred * weight[rows]
+        scatter += weighted @ centred.T
     return scatter
 
 
