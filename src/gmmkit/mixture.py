@@ -190,6 +190,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit the model and return the most probable component of every row of ``X``."""
+        return self._fit(X, sample_weight)
+
+    def _fit(self, X, sample_weight, responsibilities=None):
+        """Validate, run EM and return the labels of ``X``.
+
+        ``responsibilities``, when given, replaces the random initialisation: one array per
+        initialisation (hard labels or dense responsibilities, see
+        :func:`gmmkit._core.init.initial_responsibilities`). Model selection uses it to share one
+        k-means run between all covariance types.
+        """
         self._check_hyperparameters()
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         n_samples, n_features = X.shape
@@ -207,14 +217,18 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         with blas_threads_for(work):
             source = FeatureSource(X, shift, model, self.n_components)
             total_scatter = _total_scatter(source, weight) if model.name == "tied" else None
-            result = self._fit_runs(X, weight, total_weight, source, total_scatter, inits)
+            result = self._fit_runs(X, weight, total_weight, source, total_scatter, inits,
+                                    responsibilities)
             self._store(result, shift, X.dtype, model)
             return self._predict_rows(X, "argmax")
 
-    def _fit_runs(self, X, weight, total_weight, source, total_scatter, inits) -> EMResult:
+    def _fit_runs(self, X, weight, total_weight, source, total_scatter, inits,
+                  responsibilities=None) -> EMResult:
         model = source.model
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         n_init = self.n_init if do_init else 1
+        if responsibilities is not None:
+            do_init, n_init = True, len(responsibilities)
         random_state = check_random_state(self.random_state)
         best: EMResult | None = None
         for init in range(n_init):
@@ -223,8 +237,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             started = time.perf_counter()
             recovery = (np.empty(0, dtype=int), 0.0)
             if do_init:
-                params, recovery = self._initial_params(X, weight, total_weight, source, total_scatter,
-                                              inits, random_state)
+                given = None if responsibilities is None else responsibilities[init]
+                params, recovery = self._initial_params(X, weight, total_weight, source,
+                                                        total_scatter, inits, random_state, given)
                 start_bound = -np.inf
             else:
                 params = self._current_params(source.shift)
@@ -270,7 +285,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         return report
 
-    def _initial_params(self, X, weight, total_weight, source, total_scatter, inits, random_state):
+    def _initial_params(self, X, weight, total_weight, source, total_scatter, inits, random_state,
+                        resp=None):
         weights_init, means_init, precisions_init = inits
         model = source.model
         shift = source.shift
@@ -279,8 +295,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             covariances = _covariances_from_precisions(model, model.precisions(prec_chol))
             params = MixtureParams(weights_init, means_init - shift, covariances, prec_chol)
             return params, (np.empty(0, dtype=int), 0.0)
-        resp = initial_responsibilities(X, self.n_components, self.init_params, random_state,
-                                        weight)
+        if resp is None:
+            resp = initial_responsibilities(X, self.n_components, self.init_params, random_state,
+                                            weight)
         stats = responsibilities_stats(source, resp, self.n_components, weight)
         params, recovered, added = m_step(model, stats, self.reg_covar, total_weight,
                                           total_scatter, normalize_weights=False)
