@@ -432,18 +432,37 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         total = float(X.shape[0] if weight is None else weight.sum())
         return X, weight, total
 
+    def criteria(self, X, sample_weight=None) -> dict:
+        r"""BIC, AIC, ICL and the mean log-likelihood of ``X`` from one pass over the data.
+
+        Returns a dict with ``bic`` :math:`= -2 \log L + p \log n`, ``aic``
+        :math:`= -2 \log L + 2p`, ``icl`` :math:`= \mathrm{BIC} + 2 E` and ``log_likelihood``
+        :math:`= \log L / n`, where :math:`\log L = \sum_i w_i \log p(x_i)`,
+        :math:`n = \sum_i w_i`, :math:`p` is ``n_parameters_`` and
+        :math:`E = -\sum_i w_i \sum_k r_{ik} \log r_{ik}` is the classification entropy.
+        """
+        X, weight, total = self._weighted_total(X, sample_weight)
+        per_row = self._predict_rows(X, "log_prob_norm_and_entropy")
+        log_likelihood, entropy = (per_row.sum(axis=0) if weight is None else weight @ per_row)
+        n_parameters = self._n_parameters()
+        bic = -2.0 * log_likelihood + n_parameters * np.log(total)
+        return {
+            "bic": float(bic),
+            "aic": float(-2.0 * log_likelihood + 2.0 * n_parameters),
+            "icl": float(bic + 2.0 * entropy),
+            "log_likelihood": float(log_likelihood / total),
+        }
+
     def bic(self, X, sample_weight=None):
         r"""Bayesian information criterion :math:`-2 \log L + p \log n` (lower is better).
 
         With ``sample_weight``, :math:`\log L = \sum_i w_i \log p(x_i)` and :math:`n = \sum_i w_i`.
         """
-        X, weight, total = self._weighted_total(X, sample_weight)
-        return -2 * self.score(X, sample_weight=weight) * total + self._n_parameters() * np.log(total)
+        return self.criteria(X, sample_weight)["bic"]
 
     def aic(self, X, sample_weight=None):
         r"""Akaike information criterion :math:`-2 \log L + 2 p` (lower is better)."""
-        X, weight, total = self._weighted_total(X, sample_weight)
-        return -2 * self.score(X, sample_weight=weight) * total + 2 * self._n_parameters()
+        return self.criteria(X, sample_weight)["aic"]
 
     def icl(self, X, sample_weight=None):
         r"""Integrated completed likelihood: BIC plus twice the classification entropy.
@@ -451,10 +470,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         :math:`\mathrm{ICL} = \mathrm{BIC} - 2 \sum_i w_i \sum_k r_{ik} \log r_{ik}` (lower is
         better); it penalises components that overlap, so it favours well-separated clusters.
         """
-        X, weight, total = self._weighted_total(X, sample_weight)
-        entropy = self._predict_rows(X, "entropy")
-        entropy_total = entropy.sum() if weight is None else entropy @ weight
-        return self.bic(X, sample_weight=weight) + 2.0 * float(entropy_total)
+        return self.criteria(X, sample_weight)["icl"]
 
 
 # ---------------------------------------------------------------------- helpers

@@ -206,11 +206,14 @@ def responsibilities_stats(source: FeatureSource, resp: np.ndarray, n_components
 
 def per_sample(source: FeatureSource, theta, shared_prec_chol, want: str) -> np.ndarray:
     """Per-row outputs without statistics: ``want`` is 'log_prob_norm', 'resp', 'log_resp',
-    'argmax' or 'entropy' (:math:`-\\sum_k r_{ik} \\log r_{ik}`)."""
+    'argmax', 'entropy' (:math:`-\\sum_k r_{ik} \\log r_{ik}`) or 'log_prob_norm_and_entropy'
+    (both, as two columns)."""
     n = source.X.shape[0]
     K = theta.shape[1]
     if want in ("resp", "log_resp"):
         out = np.empty((n, K))
+    elif want == "log_prob_norm_and_entropy":
+        out = np.empty((n, 2))
     elif want == "argmax":
         out = np.empty(n, dtype=np.intp)
     else:
@@ -220,10 +223,13 @@ def per_sample(source: FeatureSource, theta, shared_prec_chol, want: str) -> np.
         if want == "argmax":
             out[rows] = log_prob.argmax(axis=0)
             continue
-        raw = log_prob.copy() if want in ("entropy", "log_resp") else None
+        raw = log_prob.copy() if want != "log_prob_norm" and want != "resp" else None
         log_norm = normalize_in_place(log_prob)
         if want == "log_prob_norm":
             out[rows] = log_norm
+        elif want == "log_prob_norm_and_entropy":
+            out[rows, 0] = log_norm
+            out[rows, 1] = -np.where(log_prob > 0, log_prob * (raw - log_norm), 0.0).sum(axis=0)
         elif want == "resp":
             out[rows] = log_prob.T
         elif want == "log_resp":

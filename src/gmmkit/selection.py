@@ -1,0 +1,588 @@
+r"""Model selection: one sweep over number of components x covariance structure.
+
+Every configuration is fitted on all the data and scored by
+
+* BIC :math:`= -2 \log L + p \log n` and AIC :math:`= -2 \log L + 2p` (lower is better, the
+  scikit-learn convention; :meth:`SelectionResult.to_mclust` gives R mclust's
+  :math:`2 \log L - p \log n`, higher is better),
+* ICL :math:`= \mathrm{BIC} - 2 \sum_i w_i \sum_k r_{ik} \log r_{ik}` (lower is better),
+* the mean log-likelihood per sample and the silhouette of the predicted labels,
+* optionally the held-out log-likelihood per sample, mean and standard deviation over CV folds.
+
+Work is shared where it is sound: one k-means initialisation per ``(n_components, init)`` serves
+every covariance type (scikit-learn's loop would compute the same k-means for each type), and
+configurations run in parallel (joblib) with one BLAS thread each, so tables are identical for any
+``n_jobs``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.metrics import pairwise_distances, silhouette_score
+from sklearn.model_selection import KFold, check_cv
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._core.covariances import COVARIANCE_MODELS
+from ._core.init import INIT_METHODS, initial_responsibilities
+from .mixture import GaussianMixture, _check_sample_weight
+
+COVARIANCE_TYPES = tuple(COVARIANCE_MODELS)
+#: criterion -> True when larger values are better
+CRITERIA = {"bic": False, "aic": False, "icl": False, "cv": True, "silhouette": True}
+TABLE_COLUMNS = (
+    "n_components", "covariance_type", "bic", "aic", "icl", "log_likelihood", "n_parameters",
+    "converged", "n_iter", "fit_seconds", "silhouette", "cv_mean", "cv_std", "error",
+)
+#: criterion -> the table column that holds it
+CRITERION_COLUMNS = {"bic": "bic", "aic": "aic", "icl": "icl", "cv": "cv_mean",
+                     "silhouette": "silhouette"}
+
+
+@dataclass
+class SelectionResult:
+    """What :func:`select` found.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame or list of dict
+        One row per configuration, columns :data:`TABLE_COLUMNS` (a DataFrame when pandas is
+        installed). ``error`` says why a score is missing: when the fit itself failed, every
+        score of the row is NaN (``converged`` False, ``n_iter`` 0); when only a
+        cross-validation fold could not be fitted (a training fold smaller than ``k``), only
+        ``cv_mean`` and ``cv_std`` are NaN and the full-data scores stand.
+    criterion : str
+        The criterion that chose ``best_params_``.
+    best_params_ : dict
+        ``{"n_components": k, "covariance_type": name}`` of the best configuration.
+    best_estimator_ : GaussianMixture
+        That configuration, fitted on all the data.
+    best_index_ : int
+        Its row in ``table``.
+    """
+
+    rows: list[dict]
+    criterion: str
+    best_index_: int
+    best_estimator_: GaussianMixture
+    table: object = field(init=False)
+
+    def __post_init__(self):
+        self.table = _as_table(self.rows)
+
+    @property
+    def best_params_(self) -> dict:
+        row = self.rows[self.best_index_]
+        return {"n_components": row["n_components"], "covariance_type": row["covariance_type"]}
+
+    def records(self) -> list[dict]:
+        """The table as a list of dicts (a copy), whether or not pandas is installed."""
+        return [dict(row) for row in self.rows]
+
+    def to_mclust(self):
+        """The table with BIC and ICL in R mclust's convention, :math:`2\\log L - p\\log n`
+        (higher is better): the negated scikit-learn values."""
+        rows = self.records()
+        for row in rows:
+            row["bic"] = -row["bic"]
+            row["icl"] = -row["icl"]
+        return _as_table(rows)
+
+
+def select(
+    X,
+    n_components=range(1, 11),
+    covariance_type="all",
+    criterion="bic",
+    cv=None,
+    *,
+    n_init=1,
+    init_params="kmeans",
+    random_state=None,
+    n_jobs=None,
+    sample_weight=None,
+    tol=1e-3,
+    reg_covar=1e-6,
+    max_iter=100,
+    silhouette_samples=2000,
+    progress=False,
+) -> SelectionResult:
+    """Fit a Gaussian mixture for every (n_components, covariance_type) and pick the best.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_components : int or iterable of int, default=range(1, 11)
+    covariance_type : {'all', 'full', 'tied', 'diag', 'spherical'} or list of them, default='all'
+    criterion : {'bic', 'aic', 'icl', 'cv', 'silhouette'}, default='bic'
+        BIC, AIC and ICL are minimised; 'cv' (the mean held-out log-likelihood per sample, needs
+        ``cv``) and 'silhouette' are maximised.
+    cv : int, cross-validation splitter or None, default=None
+        When given, every configuration is also fitted on each training fold and scored on the
+        held-out fold (``cv_mean``/``cv_std`` columns). An int means shuffled K-fold.
+    n_init, init_params, tol, reg_covar, max_iter : as in :class:`GaussianMixture`
+    random_state : int, RandomState or None, default=None
+        Seeds every initialisation, fold split and silhouette subsample. Each configuration
+        starts from this same seed, exactly as ``sklearn.mixture.GaussianMixture(k,
+        covariance_type=..., random_state=random_state)`` in a loop would, so with an int the
+        table is the same for any ``n_jobs`` and each fit matches that scikit-learn fit.
+    n_jobs : int or None, default=None
+        Parallel workers over ``n_components`` (joblib; ``-1`` for all cores). Each worker uses
+        one BLAS thread, so parallel sweeps do not oversubscribe the cores.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights for the fits, the criteria and the held-out scores.
+    silhouette_samples : int, default=2000
+        Silhouette is computed on a seeded subsample of at most this many rows (it is
+        quadratic in n); their distance matrix is computed once for the whole sweep.
+    progress : bool, default=False
+        Show a progress bar over values of ``n_components`` (tqdm if installed, else lines on
+        stderr).
+
+    Returns
+    -------
+    SelectionResult
+
+    Raises
+    ------
+    ValueError
+        Before any fitting, for an empty ``n_components``, a value above ``n_samples``, an
+        unknown criterion or covariance type, ``criterion='cv'`` without ``cv``, or ``cv`` with
+        more folds than samples.
+    """
+    plan = _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params,
+                 random_state, sample_weight, silhouette_samples)
+    # Every k starts from the same seed, as a scikit-learn loop with a fixed random_state does, so
+    # each configuration starts where that loop would (and the table does not depend on n_jobs).
+    tasks = [(k, plan.seed) for k in plan.ks]
+    options = dict(n_init=n_init, init_params=init_params, tol=tol, reg_covar=reg_covar,
+                   max_iter=max_iter)
+    task_results = _run_tasks(plan, tasks, options, n_jobs, progress)
+    rows, models = [], []
+    for task_rows, task_models in task_results:
+        rows.extend(task_rows)
+        models.extend(task_models)
+    order = sorted(range(len(rows)), key=lambda i: (
+        plan.covariance_types.index(rows[i]["covariance_type"]), rows[i]["n_components"]))
+    rows = [rows[i] for i in order]
+    models = [models[i] for i in order]
+    best = _best_index(rows, criterion)
+    return SelectionResult(rows=rows, criterion=criterion, best_index_=best,
+                           best_estimator_=models[best])
+
+
+# ---------------------------------------------------------------------- planning and validation
+@dataclass
+class _Plan:
+    X: np.ndarray
+    weight: np.ndarray | None
+    ks: list[int]
+    covariance_types: list[str]
+    cv: object
+    seed: int
+    #: (rows, pairwise distances) of the silhouette subsample, computed once for all fits
+    silhouette_rows: tuple[np.ndarray, np.ndarray]
+
+
+def _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params, random_state,
+          sample_weight, silhouette_samples) -> _Plan:
+    X = check_array(X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+    n_samples = X.shape[0]
+    ks = _check_components(n_components, n_samples)
+    types = _check_covariance_types(covariance_type)
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion must be one of {list(CRITERIA)}, got {criterion!r}")
+    if criterion == "cv" and cv is None:
+        raise ValueError("criterion='cv' needs cv (a number of folds or a splitter)")
+    if isinstance(n_init, bool) or not isinstance(n_init, numbers.Integral) or n_init < 1:
+        raise ValueError(f"n_init must be an integer >= 1, got {n_init!r}")
+    if init_params not in INIT_METHODS:
+        raise ValueError(f"init_params must be one of {list(INIT_METHODS)}, got {init_params!r}")
+    splitter = _check_cv(cv, n_samples, random_state)
+    weight = _check_sample_weight(sample_weight, n_samples)
+    seed = _base_seed(random_state)
+    return _Plan(X, weight, ks, types, splitter, seed,
+                 _silhouette_distances(X, int(silhouette_samples), seed))
+
+
+def _check_components(n_components, n_samples) -> list[int]:
+    if isinstance(n_components, numbers.Integral) and not isinstance(n_components, bool):
+        values = [int(n_components)]
+    else:
+        try:
+            values = list(n_components)
+        except TypeError:
+            raise TypeError(
+                f"n_components must be an int or an iterable of ints, got {n_components!r}"
+            ) from None
+    if not values:
+        raise ValueError("n_components is empty: give at least one number of components")
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"n_components must hold integers >= 1, got {value!r}")
+    too_many = [int(v) for v in values if v > n_samples]
+    if too_many:
+        raise ValueError(
+            f"n_components {too_many} exceed n_samples={n_samples}: a mixture needs at least "
+            "one sample per component"
+        )
+    return sorted({int(v) for v in values})
+
+
+def _check_covariance_types(covariance_type) -> list[str]:
+    if isinstance(covariance_type, str):
+        types = list(COVARIANCE_TYPES) if covariance_type == "all" else [covariance_type]
+    else:
+        types = list(covariance_type)
+    if not types:
+        raise ValueError("covariance_type is empty")
+    unknown = [t for t in types if t not in COVARIANCE_TYPES]
+    if unknown:
+        raise ValueError(
+            f"covariance_type must be 'all' or among {list(COVARIANCE_TYPES)}, got {unknown}"
+        )
+    return list(dict.fromkeys(types))
+
+
+def _check_cv(cv, n_samples, random_state):
+    if cv is None:
+        return None
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+        if cv < 2:
+            raise ValueError(f"cv must be at least 2 folds, got {cv}")
+        if cv > n_samples:
+            raise ValueError(f"cv={cv} folds exceed n_samples={n_samples}")
+        return KFold(int(cv), shuffle=True, random_state=_base_seed(random_state))
+    return check_cv(cv)
+
+
+def _base_seed(random_state) -> int:
+    """An int seed from ``random_state`` (drawn once from it when it is a generator or None)."""
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return int(random_state)
+    rng = random_state if isinstance(random_state, np.random.RandomState) else None
+    if rng is None:
+        rng = np.random.RandomState()
+    return int(rng.randint(np.iinfo(np.int32).max))
+
+
+# ---------------------------------------------------------------------- running configurations
+def _run_tasks(plan, tasks, options, n_jobs, progress):
+    from joblib import Parallel, delayed
+
+    bar = _progress_bar(len(tasks)) if progress else None
+    try:
+        if n_jobs in (None, 1):
+            results = []
+            for k, seed in tasks:
+                results.append(_fit_one_k(plan, k, seed, options))
+                if bar is not None:
+                    bar.update(1)
+            return results
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+        results = []
+        for result in parallel(delayed(_fit_one_k)(plan, k, seed, options) for k, seed in tasks):
+            results.append(result)
+            if bar is not None:
+                bar.update(1)
+        return results
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _fit_one_k(plan: _Plan, k: int, seed: int, options: dict):
+    """Every covariance type at ``k`` components: shared initialisations, fits, scores."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        rows, models = [], []
+        starts, start_error = _initialisations(plan.X, plan.weight, k, seed, options)
+        folds = _fold_initialisations(plan, k, seed, options) if plan.cv is not None else None
+        for covariance_type in plan.covariance_types:
+            row = {"n_components": k, "covariance_type": covariance_type}
+            row.update(_empty_scores())
+            model = None
+            if start_error is None:
+                try:
+                    model = _fit_and_score(plan, k, covariance_type, starts, folds, seed,
+                                           options, row)
+                except Exception as exc:  # one failed configuration never stops the sweep
+                    row.update(_empty_scores())
+                    row["error"] = _reason(exc)
+            else:
+                row["error"] = start_error
+            rows.append(row)
+            models.append(model)
+        return rows, models
+
+
+def _initialisations(X, weight, k, seed, options, rng=None):
+    """The initial responsibilities for every ``n_init``, shared by all covariance types."""
+    rng = np.random.RandomState(seed) if rng is None else rng
+    try:
+        return [initial_responsibilities(X, k, options["init_params"], rng, weight)
+                for _ in range(options["n_init"])], None
+    except Exception as exc:
+        return None, f"initialisation failed: {_reason(exc)}"
+
+
+def _fit_and_score(plan, k, covariance_type, starts, folds, seed, options, row):
+    estimator = _estimator(k, covariance_type, options, seed)
+    started = time.perf_counter()
+    labels = _quietly(estimator._fit, plan.X, plan.weight, starts)
+    row["fit_seconds"] = time.perf_counter() - started
+    X, weight = plan.X, plan.weight
+    row.update(estimator.criteria(X, sample_weight=weight))
+    row["n_parameters"] = int(estimator.n_parameters_)
+    row["converged"] = bool(estimator.converged_)
+    row["n_iter"] = int(estimator.n_iter_)
+    row["silhouette"] = _silhouette(labels, *plan.silhouette_rows)
+    if folds is not None:
+        row["cv_mean"], row["cv_std"], cv_error = _cross_validate(
+            plan, k, covariance_type, folds, seed, options)
+        if cv_error:
+            row["error"] = cv_error
+    return estimator
+
+
+def _fold_initialisations(plan, k, seed, options):
+    """Per fold: ``(train, test, starts, error)``, the starts shared by all covariance types."""
+    folds = []
+    for fold, (train, test) in enumerate(plan.cv.split(plan.X)):
+        if len(train) < k:
+            error = (f"cv: training fold {fold} has {len(train)} samples, fewer than "
+                     f"{k} components")
+            folds.append((train, test, None, error))
+            continue
+        train_weight = None if plan.weight is None else plan.weight[train]
+        fold_rng = np.random.RandomState(
+            np.random.SeedSequence([seed, fold + 1]).generate_state(1)[0])
+        starts, error = _initialisations(plan.X[train], train_weight, k, seed, options, fold_rng)
+        folds.append((train, test, starts, None if error is None else f"cv fold {fold}: {error}"))
+    return folds
+
+
+def _cross_validate(plan, k, covariance_type, folds, seed, options):
+    """Mean and standard deviation over folds of the held-out log-likelihood per sample."""
+    scores = []
+    for train, test, starts, error in folds:
+        if error:
+            return np.nan, np.nan, error
+        train_weight = None if plan.weight is None else plan.weight[train]
+        test_weight = None if plan.weight is None else plan.weight[test]
+        estimator = _estimator(k, covariance_type, options, seed)
+        _quietly(estimator._fit, plan.X[train], train_weight, starts)
+        scores.append(estimator.score(plan.X[test], sample_weight=test_weight))
+    return float(np.mean(scores)), float(np.std(scores)), None
+
+
+def _estimator(k, covariance_type, options, seed):
+    return GaussianMixture(
+        k, covariance_type=covariance_type, tol=options["tol"], reg_covar=options["reg_covar"],
+        max_iter=options["max_iter"], n_init=options["n_init"],
+        init_params=options["init_params"], random_state=seed,
+    )
+
+
+def _quietly(function, *args):
+    """Run a fit; convergence and recovery warnings are summarised by the table instead."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return function(*args)
+
+
+def _silhouette_distances(X, max_samples, seed):
+    """A seeded subsample of at most ``max_samples`` rows and its Euclidean distance matrix.
+
+    Silhouette needs all pairwise distances; they do not depend on the configuration, so one
+    matrix serves every fit of the sweep.
+    """
+    if max_samples < 2:
+        raise ValueError(f"silhouette_samples must be at least 2, got {max_samples}")
+    rows = np.arange(len(X))
+    if len(X) > max_samples:
+        rows = np.sort(np.random.RandomState(seed).choice(len(X), max_samples, replace=False))
+    return rows, pairwise_distances(X[rows])
+
+
+def _silhouette(labels, rows, distances) -> float:
+    """Mean silhouette of ``labels`` on the subsample; NaN when it is undefined."""
+    chosen = labels[rows]
+    if not 2 <= np.unique(chosen).size <= len(rows) - 1:
+        return np.nan
+    return float(silhouette_score(distances, chosen, metric="precomputed"))
+
+
+def _empty_scores() -> dict:
+    return {"bic": np.nan, "aic": np.nan, "icl": np.nan, "log_likelihood": np.nan,
+            "n_parameters": np.nan, "converged": False, "n_iter": 0, "fit_seconds": np.nan,
+            "silhouette": np.nan, "cv_mean": np.nan, "cv_std": np.nan, "error": None}
+
+
+def _reason(exc: BaseException) -> str:
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def _best_index(rows, criterion) -> int:
+    column = CRITERION_COLUMNS[criterion]
+    values = np.array([row[column] for row in rows], dtype=float)
+    if not np.isfinite(values).any():
+        reasons = sorted({row["error"] for row in rows if row["error"]})
+        raise ValueError(
+            f"no configuration could be scored by {criterion!r}; reasons: {reasons}"
+        )
+    values[~np.isfinite(values)] = -np.inf if CRITERIA[criterion] else np.inf
+    return int(np.argmax(values) if CRITERIA[criterion] else np.argmin(values))
+
+
+def _as_table(rows):
+    try:
+        import pandas as pd
+    except ImportError:
+        return [dict(row) for row in rows]
+    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+
+
+def _progress_bar(total):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return _TextProgress(total)
+    return tqdm(total=total, desc="gmmkit.select", unit="k")
+
+
+class _TextProgress:
+    """A minimal progress report on stderr when tqdm is not installed."""
+
+    def __init__(self, total):
+        self.total, self.done = total, 0
+
+    def update(self, count):
+        self.done += count
+        print(f"gmmkit.select: {self.done}/{self.total} values of n_components",
+              file=sys.stderr, flush=True)
+
+    def close(self):
+        pass
+
+
+# ---------------------------------------------------------------------- estimator form
+class GaussianMixtureSelector(DensityMixin, BaseEstimator):
+    """A model-selection sweep as an estimator: ``fit`` runs :func:`select`, then the selector
+    behaves like the best mixture (``predict``, ``predict_proba``, ``score_samples``, ``score``,
+    ``sample``, ``bic``, ``aic``, ``icl``), so it can sit in a Pipeline.
+
+    Parameters are those of :func:`select`.
+
+    Attributes
+    ----------
+    best_estimator_ : GaussianMixture
+    best_params_ : dict
+    table_ : pandas.DataFrame or list of dict
+    result_ : SelectionResult
+    n_features_in_ : int
+    """
+
+    def __init__(self, n_components=tuple(range(1, 11)), covariance_type="all", criterion="bic",
+                 cv=None, *, n_init=1, init_params="kmeans", random_state=None, n_jobs=None,
+                 tol=1e-3, reg_covar=1e-6, max_iter=100, silhouette_samples=2000,
+                 progress=False):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.criterion = criterion
+        self.cv = cv
+        self.n_init = n_init
+        self.init_params = init_params
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.silhouette_samples = silhouette_samples
+        self.progress = progress
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Run the sweep and keep the best mixture."""
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        self.result_ = select(
+            X, self.n_components, self.covariance_type, self.criterion, self.cv,
+            n_init=self.n_init, init_params=self.init_params, random_state=self.random_state,
+            n_jobs=self.n_jobs, sample_weight=sample_weight, tol=self.tol,
+            reg_covar=self.reg_covar, max_iter=self.max_iter,
+            silhouette_samples=self.silhouette_samples, progress=self.progress,
+        )
+        self.best_estimator_ = self.result_.best_estimator_
+        self.best_params_ = self.result_.best_params_
+        self.table_ = self.result_.table
+        return self
+
+    def _checked(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+
+    def predict(self, X):
+        """Most probable component of the best mixture for every row."""
+        X = self._checked(X)
+        return self.best_estimator_.predict(X)
+
+    def predict_proba(self, X):
+        """Responsibilities under the best mixture."""
+        X = self._checked(X)
+        return self.best_estimator_.predict_proba(X)
+
+    def score_samples(self, X):
+        """Log-density of every row under the best mixture."""
+        X = self._checked(X)
+        return self.best_estimator_.score_samples(X)
+
+    def score(self, X, y=None, sample_weight=None):
+        """Mean (weighted) log-likelihood per sample under the best mixture."""
+        X = self._checked(X)
+        return self.best_estimator_.score(X, sample_weight=sample_weight)
+
+    def bic(self, X, sample_weight=None):
+        """BIC of the best mixture on ``X`` (lower is better)."""
+        X = self._checked(X)
+        return self.best_estimator_.bic(X, sample_weight=sample_weight)
+
+    def aic(self, X, sample_weight=None):
+        """AIC of the best mixture on ``X`` (lower is better)."""
+        X = self._checked(X)
+        return self.best_estimator_.aic(X, sample_weight=sample_weight)
+
+    def icl(self, X, sample_weight=None):
+        """ICL of the best mixture on ``X`` (lower is better)."""
+        X = self._checked(X)
+        return self.best_estimator_.icl(X, sample_weight=sample_weight)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw from the best mixture (see :meth:`GaussianMixture.sample`)."""
+        check_is_fitted(self)
+        return self.best_estimator_.sample(n_samples, random_state=random_state)
+
+
+# ---------------------------------------------------------------------- GridSearchCV scorers
+def bic_scorer(estimator, X, y=None):
+    """Negated BIC of ``estimator`` on ``X``, for ``GridSearchCV(scoring=bic_scorer)``.
+
+    The sign is flipped so that greater is better, as scikit-learn's search expects. Note which
+    data it sees: ``GridSearchCV`` calls a scorer on each *held-out* fold, so this is the BIC of
+    the validation fold under the model fitted on the training folds (the penalty uses the
+    fold's size), not the in-sample BIC that model selection usually means; :func:`select`
+    computes the in-sample BIC on all the data.
+    """
+    return -float(estimator.bic(X))
+
+
+def aic_scorer(estimator, X, y=None):
+    """Negated AIC of ``estimator`` on ``X`` (greater is better); see :func:`bic_scorer` for
+    which data ``GridSearchCV`` passes."""
+    return -float(estimator.aic(X))

@@ -1,0 +1,243 @@
+"""Model selection: gmmkit.select, GaussianMixtureSelector and the GridSearchCV scorers."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import gmmkit
+from gmmkit import GaussianMixture, GaussianMixtureSelector, aic_scorer, bic_scorer, select
+from gmmkit.selection import TABLE_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def three_blobs():
+    X, _ = make_blobs(n_samples=300, centers=3, cluster_std=0.6, random_state=0)
+    return X
+
+
+@pytest.fixture(scope="module")
+def sweep(three_blobs):
+    return select(three_blobs, range(1, 6), random_state=0)
+
+
+def test_bic_picks_three_components_on_three_separated_blobs(sweep):
+    assert sweep.best_params_["n_components"] == 3
+
+
+def test_table_has_a_row_for_every_configuration(sweep):
+    table = sweep.table
+    assert isinstance(table, pd.DataFrame)
+    assert list(table.columns) == list(TABLE_COLUMNS)
+    pairs = set(zip(table.n_components, table.covariance_type))
+    assert pairs == {(k, t) for k in range(1, 6) for t in ("full", "tied", "diag", "spherical")}
+    assert table.error.isna().all()
+
+
+def test_best_estimator_is_the_best_rows_fitted_mixture(sweep, three_blobs):
+    row = sweep.table.iloc[sweep.best_index_]
+    assert row.bic == sweep.table.bic.min()
+    best = sweep.best_estimator_
+    assert best.n_components == row.n_components
+    assert best.covariance_type == row.covariance_type
+    assert best.bic(three_blobs) == pytest.approx(row.bic, rel=1e-12)
+
+
+def test_each_configuration_matches_the_scikit_learn_fit_with_the_same_seed(sweep, three_blobs):
+    for k, covariance_type in [(2, "full"), (4, "diag"), (3, "tied")]:
+        row = sweep.table.query("n_components == @k and covariance_type == @covariance_type")
+        reference = SklearnGaussianMixture(k, covariance_type=covariance_type, random_state=0)
+        reference.fit(three_blobs)
+        assert row.bic.item() == pytest.approx(reference.bic(three_blobs), rel=1e-8)
+
+
+def test_table_scores_agree_with_the_fitted_model_definitions(sweep, three_blobs):
+    row = sweep.table.iloc[sweep.best_index_]
+    best = sweep.best_estimator_
+    assert row.log_likelihood == pytest.approx(best.score(three_blobs), rel=1e-12)
+    assert row.aic == pytest.approx(best.aic(three_blobs), rel=1e-12)
+    assert row.icl == pytest.approx(best.icl(three_blobs), rel=1e-12)
+    assert row.n_parameters == best.n_parameters_
+
+
+def test_silhouette_is_undefined_for_one_component_and_defined_otherwise(sweep):
+    table = sweep.table
+    assert table.loc[table.n_components == 1, "silhouette"].isna().all()
+    assert table.loc[table.n_components > 1, "silhouette"].between(-1, 1).all()
+
+
+def test_cross_validation_adds_held_out_log_likelihood(three_blobs):
+    result = select(three_blobs, range(1, 5), ["full", "diag"], cv=3, random_state=0)
+    table = result.table
+    assert table.cv_mean.notna().all() and (table.cv_std >= 0).all()
+    # held-out likelihood is lower than in-sample for the same model, on average
+    assert (table.cv_mean < table.log_likelihood + 0.1).all()
+
+
+def test_criterion_cv_picks_the_highest_held_out_likelihood(three_blobs):
+    result = select(three_blobs, range(1, 6), "full", criterion="cv", cv=3, random_state=0)
+    assert result.best_index_ == int(result.table.cv_mean.to_numpy().argmax())
+    assert result.best_params_["n_components"] == 3
+
+
+def test_silhouette_and_icl_criteria_are_honoured(three_blobs):
+    by_silhouette = select(three_blobs, range(1, 6), "full", criterion="silhouette",
+                           random_state=0)
+    assert by_silhouette.best_index_ == int(np.nanargmax(by_silhouette.table.silhouette))
+    by_icl = select(three_blobs, range(1, 6), "full", criterion="icl", random_state=0)
+    assert by_icl.best_index_ == int(by_icl.table.icl.to_numpy().argmin())
+
+
+def test_tables_are_identical_for_one_and_two_jobs(three_blobs):
+    one = select(three_blobs, range(1, 5), cv=3, random_state=0, n_jobs=1).table
+    two = select(three_blobs, range(1, 5), cv=3, random_state=0, n_jobs=2).table
+    pd.testing.assert_frame_equal(one.drop(columns="fit_seconds"),
+                                  two.drop(columns="fit_seconds"), check_exact=True)
+
+
+def test_a_failing_configuration_becomes_a_nan_row_and_the_sweep_goes_on(three_blobs,
+                                                                         monkeypatch):
+    real_fit = GaussianMixture._fit
+
+    def fit_failing_at_four(self, X, sample_weight, responsibilities=None):
+        if self.n_components == 4 and self.covariance_type == "diag":
+            raise ValueError("covariance of component(s) [2] stays singular")
+        return real_fit(self, X, sample_weight, responsibilities)
+
+    monkeypatch.setattr(GaussianMixture, "_fit", fit_failing_at_four)
+    table = select(three_blobs, range(1, 6), ["full", "diag"], random_state=0).table
+    failed = table[(table.n_components == 4) & (table.covariance_type == "diag")].iloc[0]
+    assert "stays singular" in failed.error
+    assert np.isnan([failed.bic, failed.aic, failed.icl, failed.log_likelihood]).all()
+    assert table.drop(failed.name).error.isna().all()
+    assert len(table) == 10
+
+
+def test_cv_fold_smaller_than_k_marks_only_the_cv_scores(three_blobs):
+    X = three_blobs[:12]
+    table = select(X, [2, 10], "spherical", cv=2, random_state=0).table
+    small, large = table.iloc[0], table.iloc[1]
+    assert pd.isna(small.error) and np.isfinite(small.cv_mean)
+    assert "fewer than 10 components" in large.error
+    assert np.isnan(large.cv_mean) and np.isfinite(large.bic)
+
+
+def test_mclust_convention_is_the_negated_bic(sweep):
+    mclust = sweep.to_mclust()
+    np.testing.assert_allclose(mclust.bic, -sweep.table.bic)
+    np.testing.assert_allclose(mclust.icl, -sweep.table.icl)
+    assert mclust.bic.idxmax() == sweep.table.bic.idxmin()
+
+
+def test_records_work_without_pandas(sweep):
+    records = sweep.records()
+    assert len(records) == len(sweep.table)
+    assert set(records[0]) == set(TABLE_COLUMNS)
+
+
+def test_sample_weight_enters_fits_and_scores(three_blobs):
+    weight = np.random.RandomState(1).randint(1, 4, size=len(three_blobs)).astype(float)
+    weighted = select(three_blobs, [3], "full", random_state=0, sample_weight=weight)
+    row = weighted.table.iloc[0]
+    model = weighted.best_estimator_
+    assert row.log_likelihood == pytest.approx(model.score(three_blobs, sample_weight=weight))
+    assert row.bic == pytest.approx(model.bic(three_blobs, sample_weight=weight))
+
+
+def test_text_progress_reports_each_value_of_k(three_blobs, capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_tqdm(name, *args, **kwargs):
+        if name.startswith("tqdm"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tqdm)
+    select(three_blobs, [1, 2, 3], "full", random_state=0, progress=True)
+    assert "3/3 values of n_components" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n_components": []}, "empty"),
+        ({"n_components": [2, 500]}, r"exceed n_samples=300"),
+        ({"n_components": [0, 2]}, "integers >= 1"),
+        ({"criterion": "likelihood"}, "criterion must be one of"),
+        ({"covariance_type": "banded"}, "covariance_type must be"),
+        ({"covariance_type": ["full", "toeplitz"]}, "toeplitz"),
+        ({"criterion": "cv"}, "needs cv"),
+        ({"cv": 301}, "exceed n_samples=300"),
+        ({"cv": 1}, "at least 2 folds"),
+        ({"init_params": "magic"}, "init_params must be one of"),
+    ],
+)
+def test_bad_arguments_fail_before_any_fitting(three_blobs, kwargs, message, monkeypatch):
+    def never_fit(*args, **kwargs):
+        raise AssertionError("a fit started before the arguments were checked")
+
+    monkeypatch.setattr(GaussianMixture, "_fit", never_fit)
+    with pytest.raises(ValueError, match=message):
+        select(three_blobs, **{"n_components": range(1, 4), **kwargs})
+
+
+def test_nan_in_data_is_refused(three_blobs):
+    X = three_blobs.copy()
+    X[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        select(X, [1, 2])
+
+
+# ---------------------------------------------------------------------- estimator form
+def test_selector_behaves_like_its_best_mixture(three_blobs):
+    selector = GaussianMixtureSelector(range(1, 5), random_state=0).fit(three_blobs)
+    best = selector.best_estimator_
+    np.testing.assert_array_equal(selector.predict(three_blobs), best.predict(three_blobs))
+    np.testing.assert_array_equal(selector.score_samples(three_blobs),
+                                  best.score_samples(three_blobs))
+    assert selector.bic(three_blobs) == best.bic(three_blobs)
+    draws, labels = selector.sample(10, random_state=0)
+    assert draws.shape == (10, 2) and labels.shape == (10,)
+    assert selector.best_params_["n_components"] == 3
+    assert len(selector.table_) == 16
+
+
+def test_selector_works_inside_a_pipeline(three_blobs):
+    pipeline = make_pipeline(StandardScaler(), GaussianMixtureSelector(range(1, 5),
+                                                                       random_state=0))
+    labels = pipeline.fit(three_blobs).predict(three_blobs)
+    assert np.unique(labels).size == 3
+    assert np.isfinite(pipeline.score(three_blobs))
+
+
+@parametrize_with_checks([GaussianMixtureSelector(n_components=range(1, 4),
+                                                  covariance_type=["full", "diag"],
+                                                  random_state=0)])
+def test_selector_passes_scikit_learn_estimator_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(estimator)
+
+
+# ---------------------------------------------------------------------- GridSearchCV scorers
+def test_scorers_are_negated_criteria(three_blobs):
+    model = GaussianMixture(3, random_state=0).fit(three_blobs)
+    assert bic_scorer(model, three_blobs) == -model.bic(three_blobs)
+    assert aic_scorer(model, three_blobs) == -model.aic(three_blobs)
+
+
+def test_bic_scorer_drives_grid_search(three_blobs):
+    search = GridSearchCV(GaussianMixture(random_state=0),
+                          {"n_components": [1, 2, 3, 4], "covariance_type": ["full"]},
+                          scoring=gmmkit.bic_scorer, cv=3)
+    search.fit(three_blobs)
+    assert search.best_params_["n_components"] == 3
