@@ -106,10 +106,10 @@ def test_a_failing_configuration_becomes_a_nan_row_and_the_sweep_goes_on(three_b
                                                                          monkeypatch):
     real_fit = GaussianMixture._fit
 
-    def fit_failing_at_four(self, X, sample_weight, responsibilities=None):
+    def fit_failing_at_four(self, *args, **kwargs):
         if self.n_components == 4 and self.covariance_type == "diag":
             raise ValueError("covariance of component(s) [2] stays singular")
-        return real_fit(self, X, sample_weight, responsibilities)
+        return real_fit(self, *args, **kwargs)
 
     monkeypatch.setattr(GaussianMixture, "_fit", fit_failing_at_four)
     table = select(three_blobs, range(1, 6), ["full", "diag"], random_state=0).table
@@ -241,3 +241,17 @@ def test_bic_scorer_drives_grid_search(three_blobs):
                           scoring=gmmkit.bic_scorer, cv=3)
     search.fit(three_blobs)
     assert search.best_params_["n_components"] == 3
+
+
+@pytest.mark.parametrize("n_clusters", [2, 7, 40])
+def test_silhouette_matches_scikit_learn(n_clusters):
+    from sklearn.metrics import pairwise_distances, silhouette_score
+
+    from gmmkit.selection import _silhouette
+
+    X = np.random.RandomState(n_clusters).normal(size=(120, 3))
+    labels = np.random.RandomState(0).randint(0, n_clusters, size=120)
+    labels[:3] = [0, 1, n_clusters - 1]
+    rows = np.arange(120)
+    expected = silhouette_score(X, labels)
+    assert _silhouette(labels, rows, pairwise_distances(X)) == pytest.approx(expected, rel=1e-12)

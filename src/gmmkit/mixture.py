@@ -192,13 +192,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """Fit the model and return the most probable component of every row of ``X``."""
         return self._fit(X, sample_weight)
 
-    def _fit(self, X, sample_weight, responsibilities=None):
-        """Validate, run EM and return the labels of ``X``.
+    def _fit(self, X, sample_weight, responsibilities=None, predict=True, source=None):
+        """Validate, run EM and return the labels of ``X`` (None when ``predict`` is False).
 
-        ``responsibilities``, when given, replaces the random initialisation: one array per
-        initialisation (hard labels or dense responsibilities, see
-        :func:`gmmkit._core.init.initial_responsibilities`). Model selection uses it to share one
-        k-means run between all covariance types.
+        Model selection shares work between fits through the private arguments:
+        ``responsibilities`` replaces the random initialisation (one array per initialisation,
+        hard labels or dense, see :func:`gmmkit._core.init.initial_responsibilities`), so one
+        k-means run serves every covariance type; ``source`` is a :class:`FeatureSource` of the
+        same ``X`` (from :func:`feature_source`) reused by every ``n_components``.
         """
         self._check_hyperparameters()
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
@@ -212,15 +213,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         inits = self._check_initial_parameters(n_features)
         model = covariance_model(self.covariance_type, n_features)
         total_weight = float(n_samples if weight is None else weight.sum())
-        shift = _weighted_mean(X, weight, total_weight)
         work = n_samples * model.n_stats * self.n_components * 2
         with blas_threads_for(work):
-            source = FeatureSource(X, shift, model, self.n_components)
+            if source is None:
+                source = feature_source(X, weight, self.covariance_type, self.n_components)
             total_scatter = _total_scatter(source, weight) if model.name == "tied" else None
             result = self._fit_runs(X, weight, total_weight, source, total_scatter, inits,
                                     responsibilities)
-            self._store(result, shift, X.dtype, model)
-            return self._predict_rows(X, "argmax")
+            self._store(result, source.shift, X.dtype, model)
+            return self._predict_rows(X, "argmax") if predict else None
 
     def _fit_runs(self, X, weight, total_weight, source, total_scatter, inits,
                   responsibilities=None) -> EMResult:
@@ -443,6 +444,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         X, weight, total = self._weighted_total(X, sample_weight)
         per_row = self._predict_rows(X, "log_prob_norm_and_entropy")
+        return self._criteria_from_rows(per_row, weight, total)
+
+    def _labels_and_criteria(self, X, sample_weight=None):
+        """``(predict(X), criteria(X))`` from a single pass over the data."""
+        X, weight, total = self._weighted_total(X, sample_weight)
+        per_row = self._predict_rows(X, "summary")
+        labels = per_row[:, 2].astype(np.intp)
+        return labels, self._criteria_from_rows(per_row[:, :2], weight, total)
+
+    def _criteria_from_rows(self, per_row, weight, total) -> dict:
         log_likelihood, entropy = (per_row.sum(axis=0) if weight is None else weight @ per_row)
         n_parameters = self._n_parameters()
         bic = -2.0 * log_likelihood + n_parameters * np.log(total)
@@ -536,6 +547,17 @@ def _check_sample_weight(sample_weight, n_samples):
     if weight.sum() <= 0:
         raise ValueError("sample_weight must not be all zero")
     return weight
+
+
+def feature_source(X, weight, covariance_type, n_components) -> FeatureSource:
+    """The statistics features of validated ``X``, shifted to its (weighted) mean.
+
+    ``n_components`` only sizes the sample chunks; a source built for the largest ``K`` of a
+    sweep serves every smaller one.
+    """
+    total_weight = float(X.shape[0] if weight is None else weight.sum())
+    shift = _weighted_mean(X, weight, total_weight)
+    return FeatureSource(X, shift, covariance_model(covariance_type, X.shape[1]), n_components)
 
 
 def _weighted_mean(X, weight, total_weight):

@@ -23,14 +23,15 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse
 from sklearn.base import BaseEstimator, DensityMixin
-from sklearn.metrics import pairwise_distances, silhouette_score
+from sklearn.metrics import pairwise_distances
 from sklearn.model_selection import KFold, check_cv
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._core.covariances import COVARIANCE_MODELS
 from ._core.init import INIT_METHODS, initial_responsibilities
-from .mixture import GaussianMixture, _check_sample_weight
+from .mixture import GaussianMixture, _check_sample_weight, feature_source
 
 COVARIANCE_TYPES = tuple(COVARIANCE_MODELS)
 #: criterion -> True when larger values are better
@@ -156,23 +157,14 @@ def select(
     """
     plan = _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params,
                  random_state, sample_weight, silhouette_samples)
-    # Every k starts from the same seed, as a scikit-learn loop with a fixed random_state does, so
-    # each configuration starts where that loop would (and the table does not depend on n_jobs).
-    tasks = [(k, plan.seed) for k in plan.ks]
     options = dict(n_init=n_init, init_params=init_params, tol=tol, reg_covar=reg_covar,
                    max_iter=max_iter)
-    task_results = _run_tasks(plan, tasks, options, n_jobs, progress)
-    rows, models = [], []
-    for task_rows, task_models in task_results:
-        rows.extend(task_rows)
-        models.extend(task_models)
-    order = sorted(range(len(rows)), key=lambda i: (
-        plan.covariance_types.index(rows[i]["covariance_type"]), rows[i]["n_components"]))
-    rows = [rows[i] for i in order]
-    models = [models[i] for i in order]
+    rows, best_model = _run_tasks(plan, criterion, options, n_jobs, progress)
+    rows.sort(key=lambda row: (plan.covariance_types.index(row["covariance_type"]),
+                               row["n_components"]))
     best = _best_index(rows, criterion)
     return SelectionResult(rows=rows, criterion=criterion, best_index_=best,
-                           best_estimator_=models[best])
+                           best_estimator_=best_model)
 
 
 # ---------------------------------------------------------------------- planning and validation
@@ -190,7 +182,7 @@ class _Plan:
 
 def _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params, random_state,
           sample_weight, silhouette_samples) -> _Plan:
-    X = check_array(X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+    X = check_array(X, dtype=[np.float64, np.float32], ensure_min_samples=2, order="C")
     n_samples = X.shape[0]
     ks = _check_components(n_components, n_samples)
     types = _check_covariance_types(covariance_type)
@@ -271,54 +263,99 @@ def _base_seed(random_state) -> int:
 
 
 # ---------------------------------------------------------------------- running configurations
-def _run_tasks(plan, tasks, options, n_jobs, progress):
-    from joblib import Parallel, delayed
+#: Below this much work (samples x sum of k x features^2) a sweep runs in-process: starting
+#: worker processes would cost more than it saves.
+PARALLEL_MIN_WORK = 5e7
 
-    bar = _progress_bar(len(tasks)) if progress else None
+
+def _run_tasks(plan, criterion, options, n_jobs, progress):
+    """Fit every configuration; return all rows and the best model.
+
+    Values of ``n_components`` are dealt round-robin into a few groups per worker, so each group
+    computes the statistics features of ``X`` once per covariance type and shares them between
+    its values of ``k``. Every fit is deterministic given its configuration and seed, so the
+    grouping (and ``n_jobs``) does not change the table.
+    """
+    from joblib import Parallel, delayed, effective_n_jobs
+
+    work = plan.X.shape[0] * sum(plan.ks) * plan.X.shape[1] ** 2
+    workers = 1 if work < PARALLEL_MIN_WORK else effective_n_jobs(n_jobs)
+    n_groups = 1 if workers == 1 else min(len(plan.ks), 2 * workers)
+    groups = [plan.ks[i::n_groups] for i in range(n_groups)]
+    bar = _progress_bar(len(plan.ks)) if progress else None
+    calls = (delayed(_fit_group)(plan, group, criterion, options) for group in groups)
+    outputs = (Parallel(n_jobs=workers, return_as="generator")(calls) if workers > 1
+               else (call(*args, **kwargs) for call, args, kwargs in calls))
+    rows, best_model, best_value = [], None, None
     try:
-        if n_jobs in (None, 1):
-            results = []
-            for k, seed in tasks:
-                results.append(_fit_one_k(plan, k, seed, options))
-                if bar is not None:
-                    bar.update(1)
-            return results
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-        results = []
-        for result in parallel(delayed(_fit_one_k)(plan, k, seed, options) for k, seed in tasks):
-            results.append(result)
+        for group, (group_rows, model, value) in zip(groups, outputs):
+            rows.extend(group_rows)
+            if model is not None and (best_value is None or _better(value, best_value,
+                                                                    criterion)):
+                best_model, best_value = model, value
             if bar is not None:
-                bar.update(1)
-        return results
+                bar.update(len(group))
     finally:
         if bar is not None:
             bar.close()
+    return rows, best_model
 
 
-def _fit_one_k(plan: _Plan, k: int, seed: int, options: dict):
-    """Every covariance type at ``k`` components: shared initialisations, fits, scores."""
+def _better(value, other, criterion) -> bool:
+    return value > other if CRITERIA[criterion] else value < other
+
+
+def _fit_group(plan: _Plan, ks, criterion, options):
+    """Every covariance type for each ``k`` in ``ks``; returns the rows and the group's best
+    model with its criterion value (so only one fitted model travels back per group)."""
     from threadpoolctl import threadpool_limits
 
+    column = CRITERION_COLUMNS[criterion]
+    rows, best_model, best_value = [], None, None
     with threadpool_limits(limits=1, user_api="blas"):
-        rows, models = [], []
-        starts, start_error = _initialisations(plan.X, plan.weight, k, seed, options)
-        folds = _fold_initialisations(plan, k, seed, options) if plan.cv is not None else None
-        for covariance_type in plan.covariance_types:
-            row = {"n_components": k, "covariance_type": covariance_type}
-            row.update(_empty_scores())
-            model = None
-            if start_error is None:
+        sources = _Sources(plan, max(ks))
+        for k in ks:
+            starts, start_error = _initialisations(plan.X, plan.weight, k, plan.seed, options)
+            folds = (_fold_initialisations(plan, k, plan.seed, options)
+                     if plan.cv is not None else None)
+            for covariance_type in plan.covariance_types:
+                row = {"n_components": k, "covariance_type": covariance_type}
+                row.update(_empty_scores())
+                if start_error is not None:
+                    row["error"] = start_error
+                    rows.append(row)
+                    continue
                 try:
-                    model = _fit_and_score(plan, k, covariance_type, starts, folds, seed,
+                    model = _fit_and_score(plan, k, covariance_type, starts, folds, sources,
                                            options, row)
                 except Exception as exc:  # one failed configuration never stops the sweep
                     row.update(_empty_scores())
                     row["error"] = _reason(exc)
-            else:
-                row["error"] = start_error
-            rows.append(row)
-            models.append(model)
-        return rows, models
+                    model = None
+                rows.append(row)
+                value = row[column]
+                if model is not None and np.isfinite(value) and (
+                        best_value is None or _better(value, best_value, criterion)):
+                    best_model, best_value = model, value
+    return rows, best_model, best_value
+
+
+class _Sources:
+    """Statistics features of the data and of each training fold, built once per covariance
+    type and shared by every ``k`` of a group."""
+
+    def __init__(self, plan, max_components):
+        self.plan, self.max_components, self._built = plan, max_components, {}
+
+    def get(self, covariance_type, train=None, fold=None):
+        key = (covariance_type, fold)
+        if key not in self._built:
+            X = self.plan.X if train is None else self.plan.X[train]
+            weight = self.plan.weight
+            if weight is not None and train is not None:
+                weight = weight[train]
+            self._built[key] = feature_source(X, weight, covariance_type, self.max_components)
+        return self._built[key]
 
 
 def _initialisations(X, weight, k, seed, options, rng=None):
@@ -331,20 +368,21 @@ def _initialisations(X, weight, k, seed, options, rng=None):
         return None, f"initialisation failed: {_reason(exc)}"
 
 
-def _fit_and_score(plan, k, covariance_type, starts, folds, seed, options, row):
-    estimator = _estimator(k, covariance_type, options, seed)
+def _fit_and_score(plan, k, covariance_type, starts, folds, sources, options, row):
+    estimator = _estimator(k, covariance_type, options, plan.seed)
+    source = sources.get(covariance_type)
     started = time.perf_counter()
-    labels = _quietly(estimator._fit, plan.X, plan.weight, starts)
+    _quietly(estimator._fit, plan.X, plan.weight, starts, False, source)
     row["fit_seconds"] = time.perf_counter() - started
-    X, weight = plan.X, plan.weight
-    row.update(estimator.criteria(X, sample_weight=weight))
+    labels, criteria = estimator._labels_and_criteria(plan.X, plan.weight)
+    row.update(criteria)
     row["n_parameters"] = int(estimator.n_parameters_)
     row["converged"] = bool(estimator.converged_)
     row["n_iter"] = int(estimator.n_iter_)
     row["silhouette"] = _silhouette(labels, *plan.silhouette_rows)
     if folds is not None:
         row["cv_mean"], row["cv_std"], cv_error = _cross_validate(
-            plan, k, covariance_type, folds, seed, options)
+            plan, k, covariance_type, folds, sources, options)
         if cv_error:
             row["error"] = cv_error
     return estimator
@@ -367,16 +405,17 @@ def _fold_initialisations(plan, k, seed, options):
     return folds
 
 
-def _cross_validate(plan, k, covariance_type, folds, seed, options):
+def _cross_validate(plan, k, covariance_type, folds, sources, options):
     """Mean and standard deviation over folds of the held-out log-likelihood per sample."""
     scores = []
-    for train, test, starts, error in folds:
+    for fold, (train, test, starts, error) in enumerate(folds):
         if error:
             return np.nan, np.nan, error
         train_weight = None if plan.weight is None else plan.weight[train]
         test_weight = None if plan.weight is None else plan.weight[test]
-        estimator = _estimator(k, covariance_type, options, seed)
-        _quietly(estimator._fit, plan.X[train], train_weight, starts)
+        estimator = _estimator(k, covariance_type, options, plan.seed)
+        source = sources.get(covariance_type, train, fold)
+        _quietly(estimator._fit, source.X, train_weight, starts, False, source)
         scores.append(estimator.score(plan.X[test], sample_weight=test_weight))
     return float(np.mean(scores)), float(np.std(scores)), None
 
@@ -413,11 +452,30 @@ def _silhouette_distances(X, max_samples, seed):
 
 
 def _silhouette(labels, rows, distances) -> float:
-    """Mean silhouette of ``labels`` on the subsample; NaN when it is undefined."""
+    r"""Mean silhouette of ``labels`` on the subsample; NaN when it is undefined.
+
+    :math:`s_i = (b_i - a_i) / \max(a_i, b_i)` with :math:`a_i` the mean distance to the other
+    members of its cluster and :math:`b_i` the smallest mean distance to another cluster (0 for
+    singletons), as :func:`sklearn.metrics.silhouette_score` defines it. The per-cluster distance
+    sums are one sparse product with the precomputed distance matrix.
+    """
     chosen = labels[rows]
-    if not 2 <= np.unique(chosen).size <= len(rows) - 1:
+    clusters, members = np.unique(chosen, return_inverse=True)
+    n = len(chosen)
+    if not 2 <= clusters.size <= n - 1:
         return np.nan
-    return float(silhouette_score(distances, chosen, metric="precomputed"))
+    counts = np.bincount(members)
+    one_hot = scipy.sparse.csr_array((np.ones(n), (members, np.arange(n))),
+                                     shape=(clusters.size, n))
+    sums = (one_hot @ distances).T
+    own = counts[members]
+    a = sums[np.arange(n), members] / np.maximum(own - 1, 1)
+    means = sums / counts
+    means[np.arange(n), members] = np.inf
+    b = means.min(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)
+    return float(np.nan_to_num(s).mean())
 
 
 def _empty_scores() -> dict:

@@ -187,17 +187,21 @@ def responsibilities_stats(source: FeatureSource, resp: np.ndarray, n_components
     r"""Statistics :math:`\sum_i w_i r_{ik} \Phi_i` for given responsibilities (initialisation).
 
     ``resp`` is either dense ``(n_samples, K)`` or hard labels ``(n_samples,)`` with ``-1`` for
-    unassigned rows; labels are expanded one chunk at a time.
+    unassigned rows; labels become a sparse one-hot matrix, so the cost is ``O(n)`` per feature
+    rather than ``O(n K)``.
     """
     stats = np.zeros((n_components, source.model.n_stats))
     for rows, phi_t in source:
         if resp.ndim == 1:
             labels = resp[rows]
-            r = np.zeros((labels.size, n_components))
             assigned = np.flatnonzero(labels >= 0)
-            r[assigned, labels[assigned]] = 1.0
-        else:
-            r = np.asarray(resp[rows], dtype=np.float64)
+            values = (np.ones(assigned.size) if sample_weight is None
+                      else sample_weight[rows][assigned])
+            one_hot = scipy.sparse.csr_array((values, (labels[assigned], assigned)),
+                                             shape=(n_components, labels.size))
+            stats += one_hot @ phi_t.T
+            continue
+        r = np.asarray(resp[rows], dtype=np.float64)
         if sample_weight is not None:
             r = r * sample_weight[rows][:, None]
         stats += (phi_t @ r).T
@@ -206,14 +210,14 @@ def responsibilities_stats(source: FeatureSource, resp: np.ndarray, n_components
 
 def per_sample(source: FeatureSource, theta, shared_prec_chol, want: str) -> np.ndarray:
     """Per-row outputs without statistics: ``want`` is 'log_prob_norm', 'resp', 'log_resp',
-    'argmax', 'entropy' (:math:`-\\sum_k r_{ik} \\log r_{ik}`) or 'log_prob_norm_and_entropy'
-    (both, as two columns)."""
+    'argmax', 'entropy' (:math:`-\\sum_k r_{ik} \\log r_{ik}`), 'log_prob_norm_and_entropy'
+    (both, as two columns) or 'summary' (those two and the argmax as a third column)."""
     n = source.X.shape[0]
     K = theta.shape[1]
     if want in ("resp", "log_resp"):
         out = np.empty((n, K))
-    elif want == "log_prob_norm_and_entropy":
-        out = np.empty((n, 2))
+    elif want in ("log_prob_norm_and_entropy", "summary"):
+        out = np.empty((n, 2 if want != "summary" else 3))
     elif want == "argmax":
         out = np.empty(n, dtype=np.intp)
     else:
@@ -227,9 +231,11 @@ def per_sample(source: FeatureSource, theta, shared_prec_chol, want: str) -> np.
         log_norm = normalize_in_place(log_prob)
         if want == "log_prob_norm":
             out[rows] = log_norm
-        elif want == "log_prob_norm_and_entropy":
+        elif want in ("log_prob_norm_and_entropy", "summary"):
             out[rows, 0] = log_norm
             out[rows, 1] = -np.where(log_prob > 0, log_prob * (raw - log_norm), 0.0).sum(axis=0)
+            if want == "summary":
+                out[rows, 2] = raw.argmax(axis=0)
         elif want == "resp":
             out[rows] = log_prob.T
         elif want == "log_resp":
