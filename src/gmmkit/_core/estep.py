@@ -64,6 +64,7 @@ class FeatureSource:
         width = max(model.n_stats, n_components)
         self.rows = chunk_rows(n, width)
         self._cache = None
+        self._sample_major = {}
         self._buffer = None
         if cache and n * model.n_stats * 8 <= FEATURE_CACHE_BYTES:
             self._cache = [self._compute(s) for s in chunks(n, self.rows)]
@@ -73,6 +74,15 @@ class FeatureSource:
         if self._buffer is None or self._buffer.shape[0] != n_components:
             self._buffer = np.empty((n_components, self.rows))
         return self._buffer[:, :n_rows]
+
+    def sample_major(self, rows: slice, phi_t: np.ndarray) -> np.ndarray:
+        """The chunk's features as a C-contiguous ``rows x n_stats`` array, for sparse products
+        (scipy multiplies only row-major dense operands); kept alongside a cached chunk."""
+        if self._cache is None:
+            return np.ascontiguousarray(phi_t.T)
+        if rows.start not in self._sample_major:
+            self._sample_major[rows.start] = np.ascontiguousarray(phi_t.T)
+        return self._sample_major[rows.start]
 
     def _compute(self, rows: slice) -> np.ndarray:
         block = self.X[rows]
@@ -131,7 +141,8 @@ def e_step(source: FeatureSource, theta, shared_prec_chol, sample_weight=None, w
         if not with_stats:
             log_norm = normalize_in_place(log_prob)
         else:
-            log_norm, chunk_stats = _chunk_statistics(log_prob, phi_t, w)
+            log_norm, chunk_stats = _chunk_statistics(
+                log_prob, phi_t, w, lambda: source.sample_major(rows, phi_t))
             stats += chunk_stats
         total += log_norm.sum() if w is None else log_norm @ w
     return total, stats
@@ -156,13 +167,14 @@ def _fast_exp_in_place(shifted_log_prob: np.ndarray) -> None:
     np.exp(shifted_log_prob, out=shifted_log_prob)
 
 
-def _chunk_statistics(log_prob, phi_t, w):
+def _chunk_statistics(log_prob, phi_t, w, sample_major):
     r"""Log-normalisers and :math:`\sum_i w_i r_{ik} \Phi_i` for one chunk.
 
     ``log_prob`` (``K x rows``) is overwritten. With many well-separated components almost every
     responsibility underflows to exactly zero; then only the entries that can be non-zero are
     exponentiated and the statistics are a sparse product: the same sum with its zero terms left
-    out, and much faster (an underflowing ``exp`` is slow).
+    out, and much faster (an underflowing ``exp`` is slow). ``sample_major()`` gives the
+    chunk's features row-major, which the sparse product needs.
     """
     peak = log_prob.max(axis=0)
     log_prob -= peak
@@ -179,7 +191,7 @@ def _chunk_statistics(log_prob, phi_t, w):
     if w is not None:
         values *= w[rows]
     resp = scipy.sparse.csr_array((values, (components, rows)), shape=log_prob.shape)
-    return np.log(sums) + peak, resp @ phi_t.T
+    return np.log(sums) + peak, resp @ sample_major()
 
 
 def responsibilities_stats(source: FeatureSource, resp: np.ndarray, n_components: int,
@@ -199,7 +211,7 @@ def responsibilities_stats(source: FeatureSource, resp: np.ndarray, n_components
                       else sample_weight[rows][assigned])
             one_hot = scipy.sparse.csr_array((values, (labels[assigned], assigned)),
                                              shape=(n_components, labels.size))
-            stats += one_hot @ phi_t.T
+            stats += one_hot @ source.sample_major(rows, phi_t)
             continue
         r = np.asarray(resp[rows], dtype=np.float64)
         if sample_weight is not None:
