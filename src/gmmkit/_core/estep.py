@@ -24,7 +24,8 @@ from .covariances import CovarianceModel
 
 #: Largest temporary (bytes) one chunk may allocate for features or log-densities.
 CHUNK_BYTES = 16 * 2**20
-#: Features of the whole data set are kept between iterations when they take at most this much.
+#: Features of the whole data set are kept between iterations when they take at most this much
+#: (plus, when the statistics use sparse products, a row-major copy of the same size).
 FEATURE_CACHE_BYTES = 256 * 2**20
 #: Below this fraction of non-zero responsibilities the statistics use a sparse product.
 SPARSE_FRACTION = 0.05
