@@ -11,8 +11,8 @@ Every configuration is fitted on all the data and scored by
 
 Work is shared where it is sound: one k-means initialisation per ``(n_components, init)`` serves
 every covariance type (scikit-learn's loop would compute the same k-means for each type), and
-configurations run in parallel (joblib) with one BLAS thread each, so tables are identical for any
-``n_jobs``.
+configurations run in parallel (joblib threads) with one BLAS thread each, so tables are identical
+for any ``n_jobs``.
 """
 
 from __future__ import annotations
@@ -133,8 +133,9 @@ def select(
         covariance_type=..., random_state=random_state)`` in a loop would, so with an int the
         table is the same for any ``n_jobs`` and each fit matches that scikit-learn fit.
     n_jobs : int or None, default=None
-        Parallel workers over ``n_components`` (joblib; ``-1`` for all cores). Each worker uses
-        one BLAS thread, so parallel sweeps do not oversubscribe the cores.
+        Parallel worker threads over ``n_components`` (joblib; ``-1`` for all cores). Each uses
+        one BLAS thread, so parallel sweeps do not oversubscribe the cores; small sweeps run in
+        one thread, where starting workers would cost more than it saves.
     sample_weight : array-like of shape (n_samples,), default=None
         Weights for the fits, the criteria and the held-out scores.
     silhouette_samples : int, default=2000
@@ -271,20 +272,27 @@ PARALLEL_MIN_WORK = 5e7
 def _run_tasks(plan, criterion, options, n_jobs, progress):
     """Fit every configuration; return all rows and the best model.
 
-    Values of ``n_components`` are dealt round-robin into a few groups per worker, so each group
-    computes the statistics features of ``X`` once per covariance type and shares them between
-    its values of ``k``. Every fit is deterministic given its configuration and seed, so the
-    grouping (and ``n_jobs``) does not change the table.
+    Values of ``n_components`` are dealt round-robin into one group per worker thread, so each
+    group computes the statistics features of ``X`` once per covariance type and shares them
+    between its values of ``k``. Threads, not processes: the work is NumPy and BLAS, which
+    release the GIL, and threads start instantly and share the data. Every fit is
+    deterministic given its configuration and seed, so the grouping (and ``n_jobs``) does not
+    change the table.
     """
     from joblib import Parallel, delayed, effective_n_jobs
+    from threadpoolctl import threadpool_limits
 
     work = plan.X.shape[0] * sum(plan.ks) * plan.X.shape[1] ** 2
     workers = 1 if work < PARALLEL_MIN_WORK else effective_n_jobs(n_jobs)
-    n_groups = 1 if workers == 1 else min(len(plan.ks), 2 * workers)
+    n_groups = 1 if workers == 1 else min(len(plan.ks), workers)
     groups = [plan.ks[i::n_groups] for i in range(n_groups)]
     bar = _progress_bar(len(plan.ks)) if progress else None
     calls = (delayed(_fit_group)(plan, group, criterion, options) for group in groups)
-    outputs = (Parallel(n_jobs=workers, return_as="generator")(calls) if workers > 1
+    # One BLAS and OpenMP thread per worker, set once for the whole sweep (the limits are
+    # process-wide): no oversubscription, and every fit runs the same arithmetic whatever n_jobs.
+    limits = threadpool_limits(limits=1)
+    outputs = (Parallel(n_jobs=workers, return_as="generator", prefer="threads")(calls)
+               if workers > 1
                else (call(*args, **kwargs) for call, args, kwargs in calls))
     rows, best_model, best_value = [], None, None
     try:
@@ -296,6 +304,7 @@ def _run_tasks(plan, criterion, options, n_jobs, progress):
             if bar is not None:
                 bar.update(len(group))
     finally:
+        limits.restore_original_limits()
         if bar is not None:
             bar.close()
     return rows, best_model
@@ -308,35 +317,32 @@ def _better(value, other, criterion) -> bool:
 def _fit_group(plan: _Plan, ks, criterion, options):
     """Every covariance type for each ``k`` in ``ks``; returns the rows and the group's best
     model with its criterion value (so only one fitted model travels back per group)."""
-    from threadpoolctl import threadpool_limits
-
     column = CRITERION_COLUMNS[criterion]
     rows, best_model, best_value = [], None, None
-    with threadpool_limits(limits=1, user_api="blas"):
-        sources = _Sources(plan, max(ks))
-        for k in ks:
-            starts, start_error = _initialisations(plan.X, plan.weight, k, plan.seed, options)
-            folds = (_fold_initialisations(plan, k, plan.seed, options)
-                     if plan.cv is not None else None)
-            for covariance_type in plan.covariance_types:
-                row = {"n_components": k, "covariance_type": covariance_type}
-                row.update(_empty_scores())
-                if start_error is not None:
-                    row["error"] = start_error
-                    rows.append(row)
-                    continue
-                try:
-                    model = _fit_and_score(plan, k, covariance_type, starts, folds, sources,
-                                           options, row)
-                except Exception as exc:  # one failed configuration never stops the sweep
-                    row.update(_empty_scores())
-                    row["error"] = _reason(exc)
-                    model = None
+    sources = _Sources(plan, max(ks))
+    for k in ks:
+        starts, start_error = _initialisations(plan.X, plan.weight, k, plan.seed, options)
+        folds = (_fold_initialisations(plan, k, plan.seed, options)
+                 if plan.cv is not None else None)
+        for covariance_type in plan.covariance_types:
+            row = {"n_components": k, "covariance_type": covariance_type}
+            row.update(_empty_scores())
+            if start_error is not None:
+                row["error"] = start_error
                 rows.append(row)
-                value = row[column]
-                if model is not None and np.isfinite(value) and (
-                        best_value is None or _better(value, best_value, criterion)):
-                    best_model, best_value = model, value
+                continue
+            try:
+                model = _fit_and_score(plan, k, covariance_type, starts, folds, sources,
+                                       options, row)
+            except Exception as exc:  # one failed configuration never stops the sweep
+                row.update(_empty_scores())
+                row["error"] = _reason(exc)
+                model = None
+            rows.append(row)
+            value = row[column]
+            if model is not None and np.isfinite(value) and (
+                    best_value is None or _better(value, best_value, criterion)):
+                best_model, best_value = model, value
     return rows, best_model, best_value
 
 
