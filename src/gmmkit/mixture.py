@@ -380,10 +380,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         X = self._validate_predict(X)
         return self._predict_rows(X, "resp").astype(X.dtype, copy=False)
 
-    def _estimate_log_resp(self, X):
-        X = self._validate_predict(X)
-        return self._predict_rows(X, "log_resp")
-
     def sample(self, n_samples=1, random_state=None):
         """Draw ``n_samples`` rows from the fitted mixture, in random order.
 
@@ -443,8 +439,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         :math:`E = -\sum_i w_i \sum_k r_{ik} \log r_{ik}` is the classification entropy.
         """
         X, weight, total = self._weighted_total(X, sample_weight)
-        per_row = self._predict_rows(X, "log_prob_norm_and_entropy")
-        return self._criteria_from_rows(per_row, weight, total)
+        per_row = self._predict_rows(X, "summary")
+        return self._criteria_from_rows(per_row[:, :2], weight, total)
 
     def _labels_and_criteria(self, X, sample_weight=None):
         """``(predict(X), criteria(X))`` from a single pass over the data."""

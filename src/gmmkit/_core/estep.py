@@ -222,38 +222,28 @@ def responsibilities_stats(source: FeatureSource, resp: np.ndarray, n_components
 
 
 def per_sample(source: FeatureSource, theta, shared_prec_chol, want: str) -> np.ndarray:
-    """Per-row outputs without statistics: ``want`` is 'log_prob_norm', 'resp', 'log_resp',
-    'argmax', 'entropy' (:math:`-\\sum_k r_{ik} \\log r_{ik}`), 'log_prob_norm_and_entropy'
-    (both, as two columns) or 'summary' (those two and the argmax as a third column)."""
+    r"""Per-row outputs without statistics, one pass over the data.
+
+    ``want`` is 'log_prob_norm' (:math:`\log p(x_i)`, shape ``(n,)``), 'resp' (``(n, K)``),
+    'argmax' (``(n,)`` ints) or 'summary' (``(n, 3)``: :math:`\log p(x_i)`, the entropy
+    :math:`-\sum_k r_{ik} \log r_{ik}` and the argmax).
+    """
     n = source.X.shape[0]
-    K = theta.shape[1]
-    if want in ("resp", "log_resp"):
-        out = np.empty((n, K))
-    elif want in ("log_prob_norm_and_entropy", "summary"):
-        out = np.empty((n, 2 if want != "summary" else 3))
-    elif want == "argmax":
-        out = np.empty(n, dtype=np.intp)
-    else:
-        out = np.empty(n)
+    shapes = {"log_prob_norm": (n,), "resp": (n, theta.shape[1]), "argmax": (n,), "summary": (n, 3)}
+    out = np.empty(shapes[want], dtype=np.intp if want == "argmax" else np.float64)
     for rows, phi_t in source:
         log_prob = weighted_log_prob(phi_t, theta, shared_prec_chol)
         if want == "argmax":
             out[rows] = log_prob.argmax(axis=0)
             continue
-        raw = log_prob.copy() if want != "log_prob_norm" and want != "resp" else None
+        raw = log_prob.copy() if want == "summary" else None
         log_norm = normalize_in_place(log_prob)
         if want == "log_prob_norm":
             out[rows] = log_norm
-        elif want in ("log_prob_norm_and_entropy", "summary"):
-            out[rows, 0] = log_norm
-            out[rows, 1] = -np.where(log_prob > 0, log_prob * (raw - log_norm), 0.0).sum(axis=0)
-            if want == "summary":
-                out[rows, 2] = raw.argmax(axis=0)
         elif want == "resp":
             out[rows] = log_prob.T
-        elif want == "log_resp":
-            out[rows] = (raw - log_norm).T
         else:
-            terms = np.where(log_prob > 0, log_prob * (raw - log_norm), 0.0)
-            out[rows] = -terms.sum(axis=0)
+            out[rows, 0] = log_norm
+            out[rows, 1] = -np.where(log_prob > 0, log_prob * (raw - log_norm), 0.0).sum(axis=0)
+            out[rows, 2] = raw.argmax(axis=0)
     return out
