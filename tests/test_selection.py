@@ -256,3 +256,14 @@ def test_silhouette_matches_scikit_learn(n_clusters):
     rows = np.arange(120)
     expected = silhouette_score(X, labels)
     assert _silhouette(labels, rows, pairwise_distances(X)) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("criterion", ["bic", "silhouette"])
+def test_best_estimator_matches_best_row_when_scores_tie(three_blobs, criterion, monkeypatch):
+    # k=1 full and k=1 tied are the same model (same BIC), and silhouettes often tie exactly;
+    # the parallel path must pick the same configuration as the table's first best row.
+    monkeypatch.setattr(gmmkit.selection, "PARALLEL_MIN_WORK", 0)
+    result = select(three_blobs, [1, 2, 3, 4], criterion=criterion, random_state=0, n_jobs=2)
+    row = result.table.iloc[result.best_index_]
+    assert (result.best_estimator_.n_components, result.best_estimator_.covariance_type) == (
+        row.n_components, row.covariance_type)

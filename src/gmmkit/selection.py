@@ -294,13 +294,12 @@ def _run_tasks(plan, criterion, options, n_jobs, progress):
     outputs = (Parallel(n_jobs=workers, return_as="generator", prefer="threads")(calls)
                if workers > 1
                else (call(*args, **kwargs) for call, args, kwargs in calls))
-    rows, best_model, best_value = [], None, None
+    rows, best_model, best_rank = [], None, None
     try:
-        for group, (group_rows, model, value) in zip(groups, outputs):
+        for group, (group_rows, model, rank) in zip(groups, outputs):
             rows.extend(group_rows)
-            if model is not None and (best_value is None or _better(value, best_value,
-                                                                    criterion)):
-                best_model, best_value = model, value
+            if model is not None and (best_rank is None or rank < best_rank):
+                best_model, best_rank = model, rank
             if bar is not None:
                 bar.update(len(group))
     finally:
@@ -310,15 +309,19 @@ def _run_tasks(plan, criterion, options, n_jobs, progress):
     return rows, best_model
 
 
-def _better(value, other, criterion) -> bool:
-    return value > other if CRITERIA[criterion] else value < other
+def _rank(plan, criterion, row) -> tuple:
+    """Sort key of a row for ``criterion``: best first, ties broken by table order (covariance
+    type, then ``k``), the same order :func:`_best_index` uses."""
+    value = row[CRITERION_COLUMNS[criterion]]
+    return (-value if CRITERIA[criterion] else value,
+            plan.covariance_types.index(row["covariance_type"]), row["n_components"])
 
 
 def _fit_group(plan: _Plan, ks, criterion, options):
     """Every covariance type for each ``k`` in ``ks``; returns the rows and the group's best
-    model with its criterion value (so only one fitted model travels back per group)."""
+    model with its :func:`_rank` (so only one fitted model travels back per group)."""
     column = CRITERION_COLUMNS[criterion]
-    rows, best_model, best_value = [], None, None
+    rows, best_model, best_rank = [], None, None
     sources = _Sources(plan, max(ks))
     for k in ks:
         starts, start_error = _initialisations(plan.X, plan.weight, k, plan.seed, options)
@@ -339,11 +342,11 @@ def _fit_group(plan: _Plan, ks, criterion, options):
                 row["error"] = _reason(exc)
                 model = None
             rows.append(row)
-            value = row[column]
-            if model is not None and np.isfinite(value) and (
-                    best_value is None or _better(value, best_value, criterion)):
-                best_model, best_value = model, value
-    return rows, best_model, best_value
+            if model is not None and np.isfinite(row[column]):
+                rank = _rank(plan, criterion, row)
+                if best_rank is None or rank < best_rank:
+                    best_model, best_rank = model, rank
+    return rows, best_model, best_rank
 
 
 class _Sources:
