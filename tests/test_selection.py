@@ -267,3 +267,15 @@ def test_best_estimator_matches_best_row_when_scores_tie(three_blobs, criterion,
     row = result.table.iloc[result.best_index_]
     assert (result.best_estimator_.n_components, result.best_estimator_.covariance_type) == (
         row.n_components, row.covariance_type)
+
+
+def test_selector_saves_and_loads_with_identical_predictions(three_blobs, tmp_path):
+    selector = GaussianMixtureSelector((1, 2, 3, 4), covariance_type=["full", "diag"],
+                                       random_state=0).fit(three_blobs)
+    gmmkit.save(selector, tmp_path / "selector.gmm")
+    loaded = gmmkit.load(tmp_path / "selector.gmm")
+    np.testing.assert_array_equal(loaded.predict_proba(three_blobs),
+                                  selector.predict_proba(three_blobs))
+    assert loaded.best_params_ == selector.best_params_
+    pd.testing.assert_frame_equal(loaded.table_, selector.table_)
+    assert isinstance(loaded.best_estimator_, GaussianMixture)

@@ -35,6 +35,9 @@ A model file is an uncompressed zip archive (``ZIP_STORED``) with these entries 
       strings (such as ``feature_names_in_``), flattened in C order; restored with object dtype.
     - ``{"type": "array" | "numpy_scalar", "entry": name}``: an array, or a NumPy scalar stored
       as a 0-d array, in the archive entry ``name``.
+    - ``{"type": "model", "estimator": key, "params": {...}, "attributes": {...}}``: a fitted
+      registered estimator held by the saved one (a selector's ``best_estimator_``), encoded
+      like the top level; its arrays are entries under ``attributes/<name>/``.
 
 ``meta.json.sha256``
     The hex SHA-256 of the bytes of ``meta.json`` (64 ASCII characters). As ``meta.json`` holds
@@ -122,9 +125,11 @@ def _registry() -> dict[str, type]:
     # Imported on first use rather than at import time, so that an estimator module can itself
     # import `register` from here without a circular import.
     from .mixture import GaussianMixture
+    from .selection import GaussianMixtureSelector
 
-    if GaussianMixture not in _REGISTRY.values():
-        register(GaussianMixture)
+    for cls in (GaussianMixture, GaussianMixtureSelector):
+        if cls not in _REGISTRY.values():
+            register(cls)
     return _REGISTRY
 
 
@@ -188,24 +193,13 @@ def _exists_error(path) -> FileExistsError:
 def _serialise(model, key) -> bytes:
     from . import __version__
 
-    attributes = {
-        name: value for name, value in vars(model).items()
-        if name.endswith("_") and not name.endswith("__") and not name.startswith("_")
-    }
+    attributes = _fitted_attributes(model)
     if not attributes:
         raise NotFittedError(
             f"This {type(model).__name__} instance is not fitted: fit the model before saving"
         )
     arrays: dict[str, np.ndarray] = {}
-    params = {}
-    for name, value in model.get_params(deep=False).items():
-        if isinstance(value, (np.random.RandomState, np.random.Generator)):
-            value = None
-        params[name] = _encode(value, f"parameter {name}", f"params/{name}.npy", arrays)
-    encoded_attributes = {
-        name: _encode(value, f"attribute {name}", f"attributes/{name}.npy", arrays)
-        for name, value in attributes.items()
-    }
+    params, encoded_attributes = _encode_estimator(model, attributes, "", arrays)
     axes = {entry: _memory_order(array) for entry, array in arrays.items()}
     entries = {entry: _npy_bytes(np.asarray(np.transpose(array, axes[entry]), order="C"))
                for entry, array in arrays.items()}
@@ -232,6 +226,28 @@ def _serialise(model, key) -> bytes:
     return buffer.getvalue()
 
 
+def _fitted_attributes(model) -> dict:
+    """Every entry of ``vars(model)`` that ends in one ``_`` and does not start with ``_``."""
+    return {
+        name: value for name, value in vars(model).items()
+        if name.endswith("_") and not name.endswith("__") and not name.startswith("_")
+    }
+
+
+def _encode_estimator(model, attributes, prefix, arrays):
+    """Tagged parameters and fitted attributes of ``model``; arrays under ``prefix``."""
+    params = {}
+    for name, value in model.get_params(deep=False).items():
+        if isinstance(value, (np.random.RandomState, np.random.Generator)):
+            value = None
+        params[name] = _encode(value, f"parameter {name}", f"{prefix}params/{name}.npy", arrays)
+    encoded = {
+        name: _encode(value, f"attribute {name}", f"{prefix}attributes/{name}.npy", arrays)
+        for name, value in attributes.items()
+    }
+    return params, encoded
+
+
 def _write_entry(archive, name, data):
     # A fixed timestamp makes saving the same model twice give the same bytes.
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
@@ -256,6 +272,13 @@ def _encode(value, what, entry, arrays):
                     "entry": entry}
     elif value is None:
         return {"type": "none"}
+    elif arrays is not None and type(value) in _registry().values():
+        # A fitted estimator held by another one (a selector's best mixture), stored inline
+        # with its arrays under this attribute's name.
+        key = _registry_key(type(value))
+        params, attributes = _encode_estimator(
+            value, _fitted_attributes(value), entry[: -len(".npy")] + "/", arrays)
+        return {"type": "model", "estimator": key, "params": params, "attributes": attributes}
     elif isinstance(value, bool):
         return {"type": "bool", "value": value}
     elif isinstance(value, int):
@@ -408,15 +431,26 @@ def _read(archive: zipfile.ZipFile, path):
         raise _corrupted(path, f"{_META} does not match its SHA-256")
 
     key = _field(meta, "estimator", str, path)
+    _registered_class(key, path)
+    arrays = _read_arrays(archive, meta, names, path)
+    return _build(key, _field(meta, "params", dict, path),
+                  _field(meta, "attributes", dict, path), arrays, path)
+
+
+def _registered_class(key, path):
     cls = _registry().get(key)
     if cls is None:
         raise ValueError(f"{path}: refusing to load estimator class {key!r}, which is not "
                          f"registered; registered classes: {sorted(_registry())}")
-    arrays = _read_arrays(archive, meta, names, path)
-    params = {name: _decode(value, arrays, path)
-              for name, value in _field(meta, "params", dict, path).items()}
+    return cls
+
+
+def _build(key, encoded_params, encoded_attributes, arrays, path):
+    """An estimator of the registered class ``key`` from its tagged params and attributes."""
+    cls = _registered_class(key, path)
+    params = {name: _decode(value, arrays, path) for name, value in encoded_params.items()}
     attributes = {name: _decode(value, arrays, path)
-                  for name, value in _field(meta, "attributes", dict, path).items()}
+                  for name, value in encoded_attributes.items()}
     try:
         model = cls(**params)
     except TypeError as exc:
@@ -515,6 +549,11 @@ def _decode(value, arrays, path):
             result = np.empty(len(items), dtype=object)
             result[:] = items
             return result.reshape(shape)
+    elif kind == "model":
+        key, params, attributes = (value.get(name) for name in ("estimator", "params",
+                                                                  "attributes"))
+        if isinstance(key, str) and isinstance(params, dict) and isinstance(attributes, dict):
+            return _build(key, params, attributes, arrays, path)
     elif kind in ("array", "numpy_scalar"):
         entry = value.get("entry")
         if entry in arrays:

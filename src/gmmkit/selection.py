@@ -553,6 +553,9 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
     ----------
     best_estimator_ : GaussianMixture
     best_params_ : dict
+    best_index_ : int
+    rows_ : list of dict
+        The table's rows; ``table_`` and ``result_`` are built from them.
     table_ : pandas.DataFrame or list of dict
     result_ : SelectionResult
     n_features_in_ : int
@@ -579,17 +582,32 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
     def fit(self, X, y=None, sample_weight=None):
         """Run the sweep and keep the best mixture."""
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
-        self.result_ = select(
+        result = select(
             X, self.n_components, self.covariance_type, self.criterion, self.cv,
             n_init=self.n_init, init_params=self.init_params, random_state=self.random_state,
             n_jobs=self.n_jobs, sample_weight=sample_weight, tol=self.tol,
             reg_covar=self.reg_covar, max_iter=self.max_iter,
             silhouette_samples=self.silhouette_samples, progress=self.progress,
         )
-        self.best_estimator_ = self.result_.best_estimator_
-        self.best_params_ = self.result_.best_params_
-        self.table_ = self.result_.table
+        self.rows_ = result.records()
+        self.best_index_ = result.best_index_
+        self.best_estimator_ = result.best_estimator_
+        self.best_params_ = result.best_params_
         return self
+
+    @property
+    def result_(self) -> SelectionResult:
+        """The sweep as a :class:`SelectionResult` (rebuilt from the fitted rows, so a saved
+        and loaded selector has it too)."""
+        check_is_fitted(self)
+        return SelectionResult(rows=self.rows_, criterion=self.criterion,
+                               best_index_=self.best_index_,
+                               best_estimator_=self.best_estimator_)
+
+    @property
+    def table_(self):
+        """The sweep's table (see :attr:`SelectionResult.table`)."""
+        return self.result_.table
 
     def _checked(self, X):
         check_is_fitted(self)
