@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._core.covariances import COVARIANCE_MODELS, MixtureParams, covariance_model
 from ._core.covariances import DegenerateComponentWarning
 from ._core.em import EMResult, degenerate_warning_text, m_step, run_em
+from ._core.squarem import run_squarem
 from ._core.estep import FeatureSource, chunks, per_sample, responsibilities_stats
 from ._core.init import INIT_METHODS, initial_responsibilities
 from ._core.threads import blas_threads_for
@@ -66,6 +67,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         If True, ``fit`` continues from the previous solution (with a single initialisation).
     verbose : int, default=0
     verbose_interval : int, default=10
+    accelerate : bool, default=False
+        gmmkit only: run SQUAREM-accelerated EM (:mod:`gmmkit._core.squarem`), which extrapolates
+        along the EM path and keeps a jump only when it does not lower the likelihood below
+        plain EM's next point. Slowly converging fits need far fewer E-steps; ``max_iter`` and
+        ``n_iter_`` count E-steps and ``lower_bounds_`` has one entry per accelerated cycle.
+        Off by default, so the iterates are scikit-learn's.
 
     Attributes
     ----------
@@ -114,6 +121,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         warm_start=False,
         verbose=0,
         verbose_interval=10,
+        accelerate=False,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -129,6 +137,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.warm_start = warm_start
         self.verbose = verbose
         self.verbose_interval = verbose_interval
+        self.accelerate = accelerate
 
     # ------------------------------------------------------------------ validation
     def _check_hyperparameters(self):
@@ -141,6 +150,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         _check_choice("init_params", self.init_params, INIT_METHODS)
         _check_int("verbose", self.verbose, 0)
         _check_int("verbose_interval", self.verbose_interval, 1)
+        if not isinstance(self.accelerate, (bool, np.bool_)):
+            raise TypeError(f"accelerate must be True or False, got {self.accelerate!r}")
 
     def _check_initial_parameters(self, n_features):
         K, d, kind = self.n_components, n_features, self.covariance_type
@@ -245,7 +256,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             else:
                 params = self._current_params(source.shift)
                 start_bound = self.lower_bound_
-            result = run_em(
+            run = run_squarem if self.accelerate else run_em
+            result = run(
                 source, params, reg_covar=self.reg_covar, tol=self.tol,
                 max_iter=self.max_iter, sample_weight=weight, total_weight=total_weight,
                 total_scatter=total_scatter, initial_lower_bound=start_bound,

@@ -112,6 +112,7 @@ def select(
     max_iter=100,
     silhouette_samples=2000,
     progress=False,
+    accelerate=False,
 ) -> SelectionResult:
     """Fit a Gaussian mixture for every (n_components, covariance_type) and pick the best.
 
@@ -144,6 +145,9 @@ def select(
     progress : bool, default=False
         Show a progress bar over values of ``n_components`` (tqdm if installed, else lines on
         stderr).
+    accelerate : bool, default=False
+        Fit with SQUAREM-accelerated EM (see :class:`GaussianMixture`); rows then no longer
+        match a scikit-learn loop's fits one to one.
 
     Returns
     -------
@@ -159,7 +163,7 @@ def select(
     plan = _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params,
                  random_state, sample_weight, silhouette_samples)
     options = dict(n_init=n_init, init_params=init_params, tol=tol, reg_covar=reg_covar,
-                   max_iter=max_iter)
+                   max_iter=max_iter, accelerate=bool(accelerate))
     rows, best_model = _run_tasks(plan, criterion, options, n_jobs, progress)
     rows.sort(key=lambda row: (plan.covariance_types.index(row["covariance_type"]),
                                row["n_components"]))
@@ -434,6 +438,7 @@ def _estimator(k, covariance_type, options, seed):
         k, covariance_type=covariance_type, tol=options["tol"], reg_covar=options["reg_covar"],
         max_iter=options["max_iter"], n_init=options["n_init"],
         init_params=options["init_params"], random_state=seed,
+        accelerate=options["accelerate"],
     )
 
 
@@ -564,7 +569,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
     def __init__(self, n_components=tuple(range(1, 11)), covariance_type="all", criterion="bic",
                  cv=None, *, n_init=1, init_params="kmeans", random_state=None, n_jobs=None,
                  tol=1e-3, reg_covar=1e-6, max_iter=100, silhouette_samples=2000,
-                 progress=False):
+                 progress=False, accelerate=False):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.criterion = criterion
@@ -578,6 +583,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         self.max_iter = max_iter
         self.silhouette_samples = silhouette_samples
         self.progress = progress
+        self.accelerate = accelerate
 
     def fit(self, X, y=None, sample_weight=None):
         """Run the sweep and keep the best mixture."""
@@ -588,6 +594,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
             n_jobs=self.n_jobs, sample_weight=sample_weight, tol=self.tol,
             reg_covar=self.reg_covar, max_iter=self.max_iter,
             silhouette_samples=self.silhouette_samples, progress=self.progress,
+            accelerate=self.accelerate,
         )
         self.rows_ = result.records()
         self.best_index_ = result.best_index_
