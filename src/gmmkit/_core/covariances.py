@@ -51,7 +51,7 @@ def _triu_indices(d: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class CovarianceModel:
-    """Base class: one subclass per covariance structure. Subclasses are stateless apart from ``d``."""
+    """Base class: one subclass per covariance structure, stateless apart from ``d``."""
 
     name: str = ""
 
@@ -479,7 +479,7 @@ COVARIANCE_MODELS: dict[str, type[CovarianceModel]] = {
 
 
 def covariance_model(covariance_type: str, n_features: int) -> CovarianceModel:
-    """The :class:`CovarianceModel` for ``covariance_type`` ('full', 'tied', 'diag', 'spherical')."""
+    """The :class:`CovarianceModel` for ``covariance_type`` (full, tied, diag or spherical)."""
     try:
         return COVARIANCE_MODELS[covariance_type](n_features)
     except KeyError:

@@ -9,8 +9,8 @@ For a chunk of shifted rows with features :math:`\Phi` (see :mod:`gmmkit._core.c
     r_{ik} = \exp(\log p_{ik} - \ell_i),
 
 and the statistics :math:`\sum_i w_i r_{ik} \Phi_i` are one GEMM. Work is chunked over samples so
-temporaries stay ``O(chunk * max(K, n_stats))`` whatever ``n``; the features of the whole data set are
-cached between EM iterations when they fit in :data:`FEATURE_CACHE_BYTES`.
+temporaries stay ``O(chunk * max(K, n_stats))`` whatever ``n``; the features of the whole data set
+are cached between EM iterations when they fit in :data:`FEATURE_CACHE_BYTES`.
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def e_step(source: FeatureSource, theta, shared_prec_chol, sample_weight=None, w
             log_norm = normalize_in_place(log_prob)
         else:
             log_norm, chunk_stats = _chunk_statistics(
-                log_prob, phi_t, w, lambda: source.sample_major(rows, phi_t))
+                log_prob, phi_t, w, lambda rows=rows, phi_t=phi_t: source.sample_major(rows, phi_t))
             stats += chunk_stats
         total += log_norm.sum() if w is None else log_norm @ w
     return total, stats
