@@ -40,7 +40,7 @@ digits: the scikit-learn loop / ``gmmkit.select(n_jobs=-1)`` >= 8x, with gmmkit'
 worse than scikit-learn's (PASS / MISS). Nothing is asserted: timings on a shared machine are
 only as quiet as the machine, so the load average is printed before and after.
 
-Before timing, a tiny untimed warm-up runs each method once (imports, the joblib worker pool),
+Before timing, a tiny untimed warm-up runs each method once (imports; select uses threads),
 so no timed run pays process start-up. Each timing is the minimum over ``--repeats`` runs
 (default 3 for moons, 1 for digits).
 """
@@ -369,7 +369,7 @@ def grid_search_method(problem: Problem) -> Method:
 
 
 def warm_up() -> None:
-    """One tiny untimed run of each method: imports, caches and the joblib worker pool."""
+    """One tiny untimed run of each method: imports and caches (GridSearchCV's process pool)."""
     X, _ = make_moons(n_samples=200, noise=0.1, random_state=1)
     tiny = Problem("warm-up", X, [1, 2], ["full", "diag"], 1)
     with warnings.catch_warnings():
@@ -654,7 +654,7 @@ def print_header(info: dict, args) -> None:
           "'the sklearn loop' in the ratios")
     print("           GridSearchCV = the gallery recipe (scoring=-bic, 5-fold CV, n_jobs=-1), "
           "for scale: it scores BIC on the HELD-OUT folds")
-    print("warm-up  : one tiny untimed run of each method first (imports, joblib workers)")
+    print("warm-up  : one tiny untimed run of each method first (imports, GridSearchCV's worker pool)")
     sys.stdout.flush()
 
 
