@@ -450,9 +450,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         :math:`n = \sum_i w_i`, :math:`p` is ``n_parameters_`` and
         :math:`E = -\sum_i w_i \sum_k r_{ik} \log r_{ik}` is the classification entropy.
         """
-        X, weight, total = self._weighted_total(X, sample_weight)
-        per_row = self._predict_rows(X, "summary")
-        return self._criteria_from_rows(per_row[:, :2], weight, total)
+        return self._labels_and_criteria(X, sample_weight)[1]
 
     def _labels_and_criteria(self, X, sample_weight=None):
         """``(predict(X), criteria(X))`` from a single pass over the data."""

@@ -184,6 +184,10 @@ class _Plan:
     #: (rows, pairwise distances) of the silhouette subsample, computed once for all fits
     silhouette_rows: tuple[np.ndarray, np.ndarray]
 
+    def weights_of(self, rows):
+        """The sample weights of ``rows`` (None when unweighted)."""
+        return None if self.weight is None else self.weight[rows]
+
 
 def _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params, random_state,
           sample_weight, silhouette_samples) -> _Plan:
@@ -363,11 +367,9 @@ class _Sources:
     def get(self, covariance_type, train=None, fold=None):
         key = (covariance_type, fold)
         if key not in self._built:
-            X = self.plan.X if train is None else self.plan.X[train]
-            weight = self.plan.weight
-            if weight is not None and train is not None:
-                weight = weight[train]
-            self._built[key] = feature_source(X, weight, covariance_type, self.max_components)
+            rows = slice(None) if train is None else train
+            self._built[key] = feature_source(self.plan.X[rows], self.plan.weights_of(rows),
+                                              covariance_type, self.max_components)
         return self._built[key]
 
 
@@ -410,10 +412,10 @@ def _fold_initialisations(plan, k, seed, options):
                      f"{k} components")
             folds.append((train, test, None, error))
             continue
-        train_weight = None if plan.weight is None else plan.weight[train]
         fold_rng = np.random.RandomState(
             np.random.SeedSequence([seed, fold + 1]).generate_state(1)[0])
-        starts, error = _initialisations(plan.X[train], train_weight, k, seed, options, fold_rng)
+        starts, error = _initialisations(plan.X[train], plan.weights_of(train), k, seed, options,
+                                         fold_rng)
         folds.append((train, test, starts, None if error is None else f"cv fold {fold}: {error}"))
     return folds
 
@@ -424,12 +426,10 @@ def _cross_validate(plan, k, covariance_type, folds, sources, options):
     for fold, (train, test, starts, error) in enumerate(folds):
         if error:
             return np.nan, np.nan, error
-        train_weight = None if plan.weight is None else plan.weight[train]
-        test_weight = None if plan.weight is None else plan.weight[test]
         estimator = _estimator(k, covariance_type, options, plan.seed)
         source = sources.get(covariance_type, train, fold)
-        _quietly(estimator._fit, source.X, train_weight, starts, False, source)
-        scores.append(estimator.score(plan.X[test], sample_weight=test_weight))
+        _quietly(estimator._fit, source.X, plan.weights_of(train), starts, False, source)
+        scores.append(estimator.score(plan.X[test], sample_weight=plan.weights_of(test)))
     return float(np.mean(scores)), float(np.std(scores)), None
 
 

@@ -129,11 +129,7 @@ class CovarianceModel:
     def collapsed_components(self, prec_chol: np.ndarray, floor: np.ndarray) -> np.ndarray:
         """Components with a pivot at or below the rounding-noise floor."""
         below = self.pivots(prec_chol) <= floor
-        if below.ndim == 2:
-            below = below.any(axis=1)
-        elif self.name == "tied":
-            below = np.atleast_1d(below.any())
-        return np.flatnonzero(below)
+        return np.flatnonzero(below.any(axis=1) if below.ndim == 2 else below)
 
     def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
         raise NotImplementedError
@@ -316,6 +312,10 @@ class TiedCovariance(FullCovariance):
 
     def _second_moments(self, stats, padded, total_scatter):
         return np.diagonal(total_scatter) / padded.sum()
+
+    def collapsed_components(self, prec_chol, floor):
+        # one shared covariance: component 0 stands for it, as in failing_components
+        return np.flatnonzero([(self.pivots(prec_chol) <= floor).any()])
 
     def failing_components(self, covariances):
         return super().failing_components(covariances[None])

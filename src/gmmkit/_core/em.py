@@ -75,7 +75,7 @@ def safe_precision_cholesky(model: CovarianceModel, covariances, reg_covar, floo
         added += step
         prec_chol, bad = _factor(model, covariances, floor)
         if bad.size == 0:
-            return prec_chol, np.union1d(recovered, bad), added
+            return prec_chol, recovered, added
         recovered = np.union1d(recovered, bad)
         step *= 10.0
     raise ValueError(

@@ -122,29 +122,26 @@ def normalize_in_place(log_prob: np.ndarray) -> np.ndarray:
     return np.log(total) + peak
 
 
-def e_step(source: FeatureSource, theta, shared_prec_chol, sample_weight=None, with_stats=True):
-    r"""One pass over the data: total weighted log-likelihood and (optionally) the statistics.
+def e_step(source: FeatureSource, theta, shared_prec_chol, sample_weight=None):
+    r"""One pass over the data: total weighted log-likelihood and the statistics.
 
     Returns
     -------
     log_likelihood : float
         :math:`\sum_i w_i \ell_i`.
-    stats : ndarray of shape (K, n_stats) or None
+    stats : ndarray of shape (K, n_stats)
         :math:`\sum_i w_i r_{ik} \Phi_i`.
     """
     total = 0.0
     n_components = theta.shape[1]
-    stats = np.zeros((n_components, theta.shape[0])) if with_stats else None
+    stats = np.zeros((n_components, theta.shape[0]))
     for rows, phi_t in source:
         buffer = source.log_prob_buffer(n_components, phi_t.shape[1])
         log_prob = weighted_log_prob(phi_t, theta, shared_prec_chol, out=buffer)
         w = None if sample_weight is None else sample_weight[rows]
-        if not with_stats:
-            log_norm = normalize_in_place(log_prob)
-        else:
-            log_norm, chunk_stats = _chunk_statistics(
-                log_prob, phi_t, w, lambda rows=rows, phi_t=phi_t: source.sample_major(rows, phi_t))
-            stats += chunk_stats
+        log_norm, chunk_stats = _chunk_statistics(
+            log_prob, phi_t, w, lambda rows=rows, phi_t=phi_t: source.sample_major(rows, phi_t))
+        stats += chunk_stats
         total += log_norm.sum() if w is None else log_norm @ w
     return total, stats
 
