@@ -1,15 +1,25 @@
 """gmmkit: fast, scikit-learn-compatible Gaussian mixture models."""
 
 from ._core.covariances import DegenerateComponentWarning
+from .classification import ComponentClassifier, MixtureClassifier, SmallClassWarning
 from .mixture import GaussianMixture
 from .persistence import load, save
-from .selection import GaussianMixtureSelector, SelectionResult, aic_scorer, bic_scorer, select
+from .selection import (
+    GaussianMixtureSelector,
+    SelectionResult,
+    aic_scorer,
+    bic_scorer,
+    select,
+)
 
 __all__ = [
+    "ComponentClassifier",
     "DegenerateComponentWarning",
     "GaussianMixture",
     "GaussianMixtureSelector",
+    "MixtureClassifier",
     "SelectionResult",
+    "SmallClassWarning",
     "aic_scorer",
     "bic_scorer",
     "load",

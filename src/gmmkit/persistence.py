@@ -29,15 +29,20 @@ A model file is an uncompressed zip archive (``ZIP_STORED``) with these entries 
     - ``{"type": "float", "value": v}``; ``v`` is a JSON number, or one of the strings ``"nan"``,
       ``"inf"``, ``"-inf"`` (JSON has no non-finite numbers). Finite floats are written with the
       shortest repr that round-trips, so they are restored bit for bit.
-    - ``{"type": "list" | "tuple", "items": [value, ...]}`` and
-      ``{"type": "dict", "items": {str: value, ...}}``, holding no arrays.
+    - ``{"type": "list" | "tuple", "items": [value, ...]}``; an item that is an array or a
+      model is stored as for an attribute, under the entry name plus ``/<index>``.
+    - ``{"type": "dict", "items": {str: value, ...}}``, holding no arrays or models.
+    - ``{"type": "mapping", "items": [[key, value], ...]}``: a dict whose keys are not all
+      strings (a classifier's per-class settings keyed by int labels); keys are tagged
+      ``bool``, ``int``, ``float`` or ``str`` values, and neither keys nor values hold arrays.
     - ``{"type": "str_array", "shape": [...], "value": [str, ...]}``: an object array of
       strings (such as ``feature_names_in_``), flattened in C order; restored with object dtype.
     - ``{"type": "array" | "numpy_scalar", "entry": name}``: an array, or a NumPy scalar stored
       as a 0-d array, in the archive entry ``name``.
     - ``{"type": "model", "estimator": key, "params": {...}, "attributes": {...}}``: a fitted
-      registered estimator held by the saved one (a selector's ``best_estimator_``), encoded
-      like the top level; its arrays are entries under ``attributes/<name>/``.
+      registered estimator held by the saved one (a selector's ``best_estimator_``, a
+      classifier's ``mixture_`` or each of its ``mixtures_``), encoded like the top level; its
+      arrays are entries under ``attributes/<name>/`` (``attributes/<name>/<index>/`` in a list).
 
 ``meta.json.sha256``
     The hex SHA-256 of the bytes of ``meta.json`` (64 ASCII characters). As ``meta.json`` holds
@@ -124,10 +129,12 @@ def register(cls=None, *, name=None):
 def _registry() -> dict[str, type]:
     # Imported on first use rather than at import time, so that an estimator module can itself
     # import `register` from here without a circular import.
+    from .classification import ComponentClassifier, MixtureClassifier
     from .mixture import GaussianMixture
     from .selection import GaussianMixtureSelector
 
-    for cls in (GaussianMixture, GaussianMixtureSelector):
+    for cls in (GaussianMixture, GaussianMixtureSelector, MixtureClassifier,
+                ComponentClassifier):
         if cls not in _REGISTRY.values():
             register(cls)
     return _REGISTRY
@@ -289,16 +296,31 @@ def _encode(value, what, entry, arrays):
     elif isinstance(value, str):
         return {"type": "str", "value": str(value)}
     elif isinstance(value, (list, tuple)):
+        # Items may be arrays or models (a classifier's per-class mixtures), stored under
+        # this entry's name and the item's index.
+        base = None if entry is None else entry[: -len(".npy")]
         return {"type": "tuple" if isinstance(value, tuple) else "list",
-                "items": [_encode(item, what, None, None) for item in value]}
+                "items": [_encode(item, what, None if base is None else f"{base}/{i}.npy", arrays)
+                          for i, item in enumerate(value)]}
     elif isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {"type": "dict",
                 "items": {k: _encode(v, what, None, None) for k, v in value.items()}}
+    elif isinstance(value, dict) and all(
+            isinstance(k, (bool, int, float, str, np.integer, np.floating, np.bool_))
+            for k in value):
+        # Keys such as a classifier's int class labels; JSON objects only have string keys.
+        return {"type": "mapping",
+                "items": [[_encode(_python_scalar(k), what, None, None),
+                           _encode(v, what, None, None)] for k, v in value.items()]}
     raise TypeError(
         f"cannot save {what}: got {value!r} of type {type(value).__name__}; expected None, bool, "
         "int, float, str, a list, tuple or str-keyed dict of those, a NumPy array or scalar of "
         "numeric, bytes or unicode dtype, or an object array of str"
     )
+
+
+def _python_scalar(value):
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _memory_order(array) -> list[int]:
@@ -534,12 +556,18 @@ def _decode(value, arrays, path):
     elif kind in ("list", "tuple"):
         items = value.get("items")
         if isinstance(items, list):
-            decoded = [_decode(item, {}, path) for item in items]
+            decoded = [_decode(item, arrays, path) for item in items]
             return decoded if kind == "list" else tuple(decoded)
     elif kind == "dict":
         items = value.get("items")
         if isinstance(items, dict):
             return {k: _decode(v, {}, path) for k, v in items.items()}
+    elif kind == "mapping":
+        items = value.get("items")
+        if isinstance(items, list) and all(isinstance(p, list) and len(p) == 2 for p in items):
+            keys = [_decode(key, {}, path) for key, _ in items]
+            if all(isinstance(key, (bool, int, float, str)) for key in keys):
+                return {key: _decode(v, {}, path) for key, (_, v) in zip(keys, items)}
     elif kind == "str_array":
         shape, items = value.get("shape"), value.get("value")
         if (isinstance(shape, list) and isinstance(items, list)

@@ -1,0 +1,585 @@
+r"""Classifiers built from Gaussian mixtures.
+
+:class:`MixtureClassifier` (supervised)
+    One mixture per class models :math:`p(x \mid y)`; Bayes' rule gives
+
+    .. math:: \log P(y = c \mid x) = \log \pi_c + \log p(x \mid c)
+              - \operatorname{logsumexp}_{c'} \left[\log \pi_{c'} + \log p(x \mid c')\right].
+
+:class:`ComponentClassifier` (unsupervised or semi-supervised)
+    One mixture is fitted to all rows without their labels; the labelled rows then give a map
+    :math:`M_{kc} = P(y = c \mid k)` from components to classes, and
+
+    .. math:: P(y = c \mid x) = \sum_k P(k \mid x)\, M_{kc}.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._core.init import INIT_METHODS
+from .mixture import (
+    GaussianMixture,
+    _check_choice,
+    _check_int,
+    _check_real,
+    _check_sample_weight,
+)
+
+__all__ = ["ComponentClassifier", "MixtureClassifier", "SmallClassWarning"]
+
+#: Parameters passed unchanged to every :class:`GaussianMixture` a classifier fits.
+_MIXTURE_PARAMS = ("covariance_type", "tol", "reg_covar", "max_iter", "n_init", "init_params")
+#: A component whose labelled responsibility mass is below this (in rows) has seen no label.
+_NO_LABELLED_MASS = 1e-8
+
+
+class SmallClassWarning(UserWarning):
+    """A class had fewer samples than the components asked for; it got fewer components."""
+
+
+def _fit_mixture(X, weight, n_components, max_components, params, seed):
+    """A fitted :class:`GaussianMixture` with ``n_components`` components, or, for
+    ``"auto"``, the one with the lowest BIC over ``1..min(max_components, n_samples)``."""
+    if n_components == "auto":
+        from .selection import select
+
+        upper = min(max_components, X.shape[0])
+        result = select(X, n_components=range(1, upper + 1),
+                        covariance_type=params["covariance_type"], criterion="bic",
+                        random_state=seed, sample_weight=weight,
+                        **{name: params[name] for name in _MIXTURE_PARAMS[1:]})
+        if result.best_estimator_ is None:
+            raise ValueError("n_components='auto': every candidate mixture failed to fit")
+        return result.best_estimator_
+    mixture = GaussianMixture(n_components, random_state=seed, **params)
+    return mixture.fit(X, sample_weight=weight)
+
+
+def _check_components_option(n_components, allow_dict):
+    if n_components == "auto":
+        return
+    if allow_dict and isinstance(n_components, dict):
+        for value in n_components.values():
+            _check_int("each value of n_components", value, 1)
+        return
+    if isinstance(n_components, bool) or not isinstance(n_components, numbers.Integral):
+        expected = "an int >= 1, a dict {class: int} or 'auto'" if allow_dict else \
+            "an int >= 1 or 'auto'"
+        raise TypeError(f"n_components must be {expected}, got {n_components!r}")
+    _check_int("n_components", n_components, 1)
+
+
+def _check_mixture_params(estimator):
+    _check_choice("covariance_type", estimator.covariance_type,
+                  ("full", "tied", "diag", "spherical"))
+    _check_real("tol", estimator.tol, 0.0)
+    _check_real("reg_covar", estimator.reg_covar, 0.0)
+    _check_int("max_iter", estimator.max_iter, 0)
+    _check_int("n_init", estimator.n_init, 1)
+    _check_choice("init_params", estimator.init_params, INIT_METHODS)
+    _check_int("max_components", estimator.max_components, 1)
+
+
+def _seeds(random_state, count):
+    """One int seed per fit, drawn from ``random_state`` (so an int makes every fit repeatable)."""
+    return check_random_state(random_state).randint(np.iinfo(np.int32).max, size=count)
+
+
+class MixtureClassifier(ClassifierMixin, BaseEstimator):
+    r"""Bayes classifier with one Gaussian mixture per class.
+
+    For every class :math:`c` a :class:`GaussianMixture` models :math:`p(x \mid c)`, and
+
+    .. math:: P(c \mid x) = \frac{\pi_c\, p(x \mid c)}{\sum_{c'} \pi_{c'}\, p(x \mid c')},
+
+    computed in log space. With one component per class and ``covariance_type='full'`` this is
+    quadratic discriminant analysis; more components model classes that are not Gaussian.
+
+    Parameters
+    ----------
+    n_components : int, dict or 'auto', default=1
+        Components per class: one int for every class, a dict ``{class: int}`` naming every
+        class, or ``'auto'`` to choose each class's number by BIC over
+        ``1..min(max_components, n_samples_in_class)`` with :func:`gmmkit.select`.
+        A class with fewer samples than its number of components is fitted with one component per
+        sample, with a :class:`SmallClassWarning`; a class with a single sample is an error.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+    priors : 'empirical', 'uniform', array-like of shape (n_classes,) or dict, default='empirical'
+        Class priors :math:`\pi_c`: the (weighted) class frequencies, equal priors, or given
+        values (in the order of ``classes_``, or a dict ``{class: prior}``) that sum to one.
+    max_components : int, default=10
+        Upper end of the ``'auto'`` search.
+    tol, reg_covar, max_iter, n_init, init_params : as in :class:`GaussianMixture`
+    random_state : int, RandomState instance or None, default=None
+        Seeds every per-class fit (each class gets its own seed drawn from this one).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    mixtures_ : list of GaussianMixture
+        ``mixtures_[j]`` models :math:`p(x \mid \text{classes\_}[j])`.
+    class_prior_ : ndarray of shape (n_classes,)
+    n_components_ : ndarray of shape (n_classes,)
+        Components used for each class.
+    n_iter_ : ndarray of shape (n_classes,)
+        EM iterations of each class's kept fit.
+    converged_ : bool
+        Whether every class's fit converged.
+    n_parameters_ : int
+        Free parameters of the joint model: every mixture's, plus ``n_classes - 1`` for the
+        priors when they are estimated (``priors='empirical'``); fixed priors are not fitted.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when ``X`` had string column names.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_moons
+    >>> from gmmkit import MixtureClassifier
+    >>> X, y = make_moons(400, noise=0.1, random_state=0)
+    >>> clf = MixtureClassifier(n_components=4, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.95
+    True
+    """
+
+    def __init__(self, n_components=1, *, covariance_type="full", priors="empirical",
+                 max_components=10, tol=1e-3, reg_covar=1e-6, max_iter=100, n_init=1,
+                 init_params="kmeans", random_state=None):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.priors = priors
+        self.max_components = max_components
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.random_state = random_state
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit one mixture per class and the class priors.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels of any hashable type numpy can sort (ints, strings).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights every per-class fit and the empirical priors.
+
+        Returns
+        -------
+        self : MixtureClassifier
+        """
+        _check_components_option(self.n_components, allow_dict=True)
+        _check_mixture_params(self)
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        check_classification_targets(y)
+        weight = _check_sample_weight(sample_weight, X.shape[0])
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        n_classes = len(self.classes_)
+        if n_classes < 2:
+            raise ValueError(f"MixtureClassifier needs at least 2 classes in y, got 1 class "
+                             f"({self.classes_[0]!r})")
+        class_weight = np.bincount(y_index, weights=weight, minlength=n_classes)
+        empty = np.flatnonzero(class_weight <= 0)
+        if empty.size:
+            raise ValueError(f"class {self.classes_[empty[0]]!r} has zero total sample_weight: "
+                             "drop its rows or give them a positive weight")
+        self.class_prior_ = self._class_priors(class_weight)
+        params = {name: getattr(self, name) for name in _MIXTURE_PARAMS}
+        seeds = _seeds(self.random_state, n_classes)
+        self.mixtures_ = []
+        for j, label in enumerate(self.classes_):
+            rows = np.flatnonzero(y_index == j)
+            k = self._class_components(label, rows.size)
+            w = None if weight is None else weight[rows]
+            self.mixtures_.append(
+                _fit_mixture(X[rows], w, k, self.max_components, params, seeds[j]))
+        self.n_components_ = np.array([m.n_components for m in self.mixtures_])
+        self.n_iter_ = np.array([m.n_iter_ for m in self.mixtures_])
+        self.converged_ = bool(all(m.converged_ for m in self.mixtures_))
+        self.n_parameters_ = int(sum(m._n_parameters() for m in self.mixtures_)
+                                 + (n_classes - 1 if _is_str(self.priors, "empirical") else 0))
+        return self
+
+    def _class_priors(self, class_weight):
+        n_classes = len(self.classes_)
+        if _is_str(self.priors, "empirical"):
+            return class_weight / class_weight.sum()
+        if _is_str(self.priors, "uniform"):
+            return np.full(n_classes, 1.0 / n_classes)
+        if isinstance(self.priors, str):
+            raise ValueError(f"priors must be 'empirical', 'uniform', an array-like of "
+                             f"{n_classes} priors or a dict {{class: prior}}, got {self.priors!r}")
+        if isinstance(self.priors, dict):
+            missing = [c for c in self.classes_.tolist() if c not in self.priors]
+            if missing:
+                raise ValueError(f"priors has no entry for class(es) {missing}")
+            given = [self.priors[c] for c in self.classes_.tolist()]
+        else:
+            given = self.priors
+        try:
+            priors = np.asarray(given, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"priors must be numeric, got {self.priors!r}") from None
+        if priors.shape != (n_classes,):
+            raise ValueError(f"priors must have one entry per class ({n_classes}: "
+                             f"{self.classes_.tolist()}), got shape {priors.shape}")
+        if not np.isfinite(priors).all() or (priors < 0).any():
+            raise ValueError(f"priors must be finite and non-negative, got {priors.tolist()}")
+        if not np.isclose(priors.sum(), 1.0):
+            raise ValueError(f"priors must sum to 1, but they sum to {priors.sum():.6g}")
+        return priors / priors.sum()
+
+    def _class_components(self, label, n_rows):
+        if n_rows < 2:
+            raise ValueError(f"class {label!r} has {n_rows} sample: a mixture needs at least 2 "
+                             "samples per class")
+        if self.n_components == "auto":
+            return "auto"
+        if isinstance(self.n_components, dict):
+            if label not in self.n_components:
+                raise ValueError(f"n_components has no entry for class {label!r}; it must name "
+                                 f"every class: {self.classes_.tolist()}")
+            k = self.n_components[label]
+        else:
+            k = self.n_components
+        if k > n_rows:
+            warnings.warn(f"class {label!r} has {n_rows} samples, fewer than n_components={k}: "
+                          f"fitting it with {n_rows} components", SmallClassWarning, stacklevel=3)
+            return n_rows
+        return k
+
+    # ------------------------------------------------------------------ prediction
+    def _joint_log_likelihood(self, X):
+        r""":math:`\log \pi_c + \log p(x_i \mid c)`, shape ``(n_samples, n_classes)``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        with np.errstate(divide="ignore"):
+            log_prior = np.log(self.class_prior_)
+        columns = [m._predict_rows(X, "log_prob_norm") for m in self.mixtures_]
+        return np.column_stack(columns) + log_prior
+
+    def predict_log_proba(self, X):
+        r""":math:`\log P(c \mid x)`, shape ``(n_samples, n_classes)``."""
+        joint = self._joint_log_likelihood(X)
+        return joint - logsumexp(joint, axis=1, keepdims=True)
+
+    def predict_proba(self, X):
+        r""":math:`P(c \mid x)`, shape ``(n_samples, n_classes)``; rows sum to one."""
+        return np.exp(self.predict_log_proba(X))
+
+    def predict(self, X):
+        """The most probable class of every row."""
+        best = self._joint_log_likelihood(X).argmax(axis=1)
+        return self.classes_[best]
+
+    def score_samples(self, X):
+        r"""Log-density :math:`\log p(x) = \log \sum_c \pi_c\, p(x \mid c)` of every row."""
+        return logsumexp(self._joint_log_likelihood(X), axis=1)
+
+    def _log_likelihood(self, X, y, sample_weight):
+        joint = self._joint_log_likelihood(X)
+        weight = _check_sample_weight(sample_weight, joint.shape[0])
+        if y is None:
+            per_row = logsumexp(joint, axis=1)
+        else:
+            y = np.asarray(y)
+            if y.shape != (joint.shape[0],):
+                raise ValueError(f"y must have shape ({joint.shape[0]},) to match X, got "
+                                 f"{y.shape}")
+            index = np.searchsorted(self.classes_, y)
+            index = np.minimum(index, len(self.classes_) - 1)
+            unknown = self.classes_[index] != y
+            if unknown.any():
+                raise ValueError(f"y contains labels not seen in fit: "
+                                 f"{np.unique(y[unknown]).tolist()[:5]}")
+            per_row = joint[np.arange(joint.shape[0]), index]
+        total = float(joint.shape[0] if weight is None else weight.sum())
+        return float(per_row.sum() if weight is None else per_row @ weight), total
+
+    def bic(self, X, y=None, sample_weight=None):
+        r"""Bayesian information criterion :math:`-2 \log L + p \log n` (lower is better).
+
+        With ``y=None``, :math:`L` is the likelihood of ``X`` alone,
+        :math:`\prod_i \sum_c \pi_c\, p(x_i \mid c)`, comparable with the BIC of one unsupervised
+        mixture on the same ``X``; with ``y``, the joint likelihood
+        :math:`\prod_i \pi_{y_i}\, p(x_i \mid y_i)`. :math:`p` is ``n_parameters_``.
+        """
+        log_likelihood, total = self._log_likelihood(X, y, sample_weight)
+        return -2.0 * log_likelihood + self.n_parameters_ * np.log(total)
+
+    def aic(self, X, y=None, sample_weight=None):
+        r"""Akaike information criterion :math:`-2 \log L + 2p`; see :meth:`bic`."""
+        log_likelihood, _ = self._log_likelihood(X, y, sample_weight)
+        return -2.0 * log_likelihood + 2.0 * self.n_parameters_
+
+    def sample(self, n_samples=1, y=None, random_state=None):
+        """Draw rows from the fitted model, in random order.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        y : label, array-like of shape (n_samples,) or None, default=None
+            ``None`` draws each row's class from ``class_prior_``; a single label draws every
+            row from that class; an array gives each row's class.
+        random_state : int, RandomState instance or None, default=None
+            Seed for this call; ``None`` draws fresh values at every call.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples,)
+            The class of every row.
+        """
+        check_is_fitted(self)
+        _check_int("n_samples", n_samples, 1)
+        rng = check_random_state(random_state)
+        n_classes = len(self.classes_)
+        if y is None:
+            index = rng.choice(n_classes, size=n_samples, p=self.class_prior_)
+        else:
+            labels = np.asarray(y)
+            if labels.ndim == 0:
+                labels = np.full(n_samples, labels.item(), dtype=self.classes_.dtype)
+            if labels.shape != (n_samples,):
+                raise ValueError(f"y must be one label or have shape ({n_samples},), got "
+                                 f"shape {labels.shape}")
+            index = np.minimum(np.searchsorted(self.classes_, labels), n_classes - 1)
+            unknown = self.classes_[index] != labels
+            if unknown.any():
+                raise ValueError(f"y contains labels the classifier does not know: "
+                                 f"{np.unique(labels[unknown]).tolist()[:5]}; known classes: "
+                                 f"{self.classes_.tolist()}")
+        X = np.empty((n_samples, self.n_features_in_), dtype=self.mixtures_[0].means_.dtype)
+        for j in np.unique(index):
+            rows = np.flatnonzero(index == j)
+            X[rows] = self.mixtures_[j].sample(rows.size, random_state=rng)[0]
+        return X, self.classes_[index]
+
+
+class ComponentClassifier(ClassifierMixin, BaseEstimator):
+    r"""Classifier from one unsupervised mixture and a learned component-to-class map.
+
+    A :class:`GaussianMixture` is fitted to all rows of ``X`` without their labels; the labelled
+    rows then estimate :math:`M_{kc} = P(y = c \mid k)`, and
+
+    .. math:: P(y = c \mid x) = \sum_k P(k \mid x)\, M_{kc}.
+
+    Rows labelled ``unlabeled`` (scikit-learn's ``-1`` by default) take part in the mixture fit
+    but not in the map, so a few labels can classify a whole data set (semi-supervised).
+
+    Parameters
+    ----------
+    n_components : int or 'auto', default=10
+        Components of the mixture; ``'auto'`` picks the number by BIC over
+        ``1..max_components`` with :func:`gmmkit.select`.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+    mapping : {'soft', 'majority', 'hungarian'}, default='soft'
+        How :math:`M` is learned from the labelled rows, with :math:`n_{kc} = \sum_{i: y_i = c}
+        w_i\, P(k \mid x_i)` and :math:`N_k = \sum_c n_{kc}`:
+
+        - ``'soft'``: :math:`M_{kc} = (n_{kc} + \alpha \hat\pi_c) / (N_k + \alpha)`, additive
+          smoothing of strength :math:`\alpha` = ``smoothing`` towards the labelled class
+          frequencies :math:`\hat\pi`;
+        - ``'majority'``: each component maps to its most frequent class (ties to the first);
+        - ``'hungarian'``: a one-to-one map maximising :math:`\sum_k n_{k, c(k)}` (needs
+          ``n_components`` equal to the number of classes).
+
+        Under every mapping a component with no labelled mass (:math:`N_k` below 1e-8 rows)
+        maps to :math:`\hat\pi`.
+    smoothing : float, default=1.0
+        :math:`\alpha` of the soft map, in pseudo-rows.
+    unlabeled : label, default=-1
+        The value of ``y`` that marks an unlabelled row.
+    max_components : int, default=10
+        Upper end of the ``'auto'`` search.
+    tol, reg_covar, max_iter, n_init, init_params, random_state : as in :class:`GaussianMixture`
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels seen in the labelled rows.
+    mixture_ : GaussianMixture
+        The mixture fitted to all rows.
+    component_class_proba_ : ndarray of shape (n_components, n_classes)
+        The learned map :math:`M`; every row sums to one.
+    component_labelled_mass_ : ndarray of shape (n_components,)
+        :math:`N_k`, the labelled (weighted) responsibility mass of every component.
+    n_iter_ : int
+    converged_ : bool
+        EM iterations and convergence of ``mixture_``.
+    class_prior_ : ndarray of shape (n_classes,)
+        :math:`\hat\pi`, the (weighted) class frequencies among the labelled rows.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    Notes
+    -----
+    scikit-learn's estimator checks pass except ``check_classifiers_classes``, which trains on
+    the labels ``[-1, 1]``: its ``-1`` rows are unlabelled here, by the semi-supervised
+    convention. Set ``unlabeled`` to a value outside your labels to use ``-1`` as a class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> from gmmkit import ComponentClassifier
+    >>> X, y = make_blobs(300, centers=3, random_state=0)
+    >>> y_few = np.full_like(y, -1)
+    >>> y_few[:15] = y[:15]                      # 5% of the labels
+    >>> clf = ComponentClassifier(n_components=3, random_state=0).fit(X, y_few)
+    >>> clf.score(X, y) > 0.9
+    True
+    """
+
+    def __init__(self, n_components=10, *, covariance_type="full", mapping="soft",
+                 smoothing=1.0, unlabeled=-1, max_components=10, tol=1e-3, reg_covar=1e-6,
+                 max_iter=100, n_init=1, init_params="kmeans", random_state=None):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.mapping = mapping
+        self.smoothing = smoothing
+        self.unlabeled = unlabeled
+        self.max_components = max_components
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.random_state = random_state
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the mixture on every row of ``X`` and the map on the labelled ones.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Labels, with ``unlabeled`` (default ``-1``) for rows without one.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : ComponentClassifier
+        """
+        _check_components_option(self.n_components, allow_dict=False)
+        _check_mixture_params(self)
+        _check_choice("mapping", self.mapping, ("soft", "majority", "hungarian"))
+        _check_real("smoothing", self.smoothing, 0.0)
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        weight = _check_sample_weight(sample_weight, X.shape[0])
+        labelled = ~_marks(y, self.unlabeled)
+        if not labelled.any():
+            raise ValueError(f"y has no labelled rows: every label is the unlabeled marker "
+                             f"{self.unlabeled!r}; label at least one row of each class")
+        y_labelled = y[labelled]
+        check_classification_targets(y_labelled)
+        self.classes_, y_index = np.unique(y_labelled, return_inverse=True)
+        n_classes = len(self.classes_)
+        if n_classes < 2:
+            raise ValueError(f"ComponentClassifier needs labelled rows of at least 2 classes, "
+                             f"got 1 class ({self.classes_[0]!r})")
+        if self.mapping == "hungarian" and self.n_components != n_classes:
+            raise ValueError(f"mapping='hungarian' is one-to-one: n_components must equal the "
+                             f"number of classes ({n_classes}), got {self.n_components!r}")
+        params = {name: getattr(self, name) for name in _MIXTURE_PARAMS}
+        seed = _seeds(self.random_state, 1)[0]
+        self.mixture_ = _fit_mixture(X, weight, self.n_components, self.max_components, params,
+                                     seed)
+        resp = self.mixture_._predict_rows(X[labelled], "resp")
+        w = np.ones(y_index.size) if weight is None else weight[labelled]
+        one_hot = np.zeros((y_index.size, n_classes))
+        one_hot[np.arange(y_index.size), y_index] = w
+        counts = resp.T @ one_hot
+        class_weight = one_hot.sum(axis=0)
+        if class_weight.sum() <= 0:
+            raise ValueError("every labelled row has zero sample_weight: the class map needs "
+                             "labelled rows of positive weight")
+        self.class_prior_ = class_weight / class_weight.sum()
+        self.component_labelled_mass_ = counts.sum(axis=1)
+        self.n_iter_ = self.mixture_.n_iter_
+        self.converged_ = self.mixture_.converged_
+        self.component_class_proba_ = self._map(counts)
+        return self
+
+    def _map(self, counts):
+        prior = self.class_prior_
+        mass = counts.sum(axis=1)
+        if self.mapping == "soft":
+            denominator = mass + self.smoothing
+            with np.errstate(invalid="ignore", divide="ignore"):
+                proba = (counts + self.smoothing * prior) / denominator[:, None]
+        else:
+            if self.mapping == "majority":
+                chosen = counts.argmax(axis=1)
+            else:
+                components, chosen = linear_sum_assignment(counts, maximize=True)
+                chosen = chosen[np.argsort(components)]
+            proba = np.zeros_like(counts)
+            proba[np.arange(len(chosen)), chosen] = 1.0
+        proba[mass < _NO_LABELLED_MASS] = prior
+        return proba
+
+    def predict_proba(self, X):
+        r""":math:`P(c \mid x) = \sum_k P(k \mid x) M_{kc}`, shape ``(n_samples, n_classes)``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        proba = self.mixture_._predict_rows(X, "resp") @ self.component_class_proba_
+        proba /= proba.sum(axis=1, keepdims=True)
+        return proba
+
+    def predict_log_proba(self, X):
+        r""":math:`\log P(c \mid x)`; ``-inf`` where a class has probability zero."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """The most probable class of every row."""
+        best = self.predict_proba(X).argmax(axis=1)
+        return self.classes_[best]
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy on the labelled rows of ``(X, y)``; rows marked ``unlabeled`` are skipped."""
+        check_is_fitted(self)
+        y = np.asarray(y)
+        labelled = ~_marks(y, self.unlabeled)
+        if not labelled.any():
+            raise ValueError("y has no labelled rows to score")
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight)[labelled]
+        X = X.iloc[labelled] if hasattr(X, "iloc") else np.asarray(X)[labelled]
+        return super().score(X, y[labelled], sample_weight=sample_weight)
+
+    def score_samples(self, X):
+        r"""Log-density :math:`\log p(x)` of every row under the mixture."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self.mixture_._predict_rows(X, "log_prob_norm")
+
+
+def _marks(y, marker) -> np.ndarray:
+    """Boolean mask of the entries of ``y`` equal to ``marker`` (None compares by identity)."""
+    y = np.asarray(y)
+    if marker is None:
+        return np.equal(y, None) if y.dtype == object else np.zeros(y.shape, dtype=bool)
+    if y.dtype.kind in "iufb" and not isinstance(marker, (numbers.Number, np.generic)):
+        return np.zeros(y.shape, dtype=bool)
+    if y.dtype.kind in "USO" and isinstance(marker, numbers.Number) and y.dtype != object:
+        return np.zeros(y.shape, dtype=bool)
+    return np.asarray(y == marker, dtype=bool)
+
+
+def _is_str(value, text) -> bool:
+    return isinstance(value, str) and value == text
