@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from gmmkit import ComponentClassifier, GaussianMixture, MixtureClassifier
+from gmmkit import ComponentClassifier, GaussianMixture, LatentMixture, MixtureClassifier
 
 #: Checks that cannot apply, and why (the reason is shown when they are reported as xfail).
 EXPECTED_FAILURES = {
@@ -16,6 +16,7 @@ EXPECTED_FAILURES = {
 #: With several components per mixture, k-means initialisation draws different centres from
 #: weighted rows than from repeated rows, and EM stopped at ``tol`` from different starts
 #: differs by more than the check's tolerance. (One component, the default, passes.)
+#: LatentMixture's PCA is unweighted as well.
 RANDOM_START = {
     "check_sample_weight_equivalence_on_dense_data":
         "k-means initialisation of several components is not invariant to repeating rows",
@@ -36,6 +37,7 @@ def _expected_failures(estimator):
         MixtureClassifier(),
         MixtureClassifier(n_components=2, covariance_type="diag"),
         ComponentClassifier(n_components=3),
+        LatentMixture(n_components=2, n_latent=1),
     ],
     expected_failed_checks=_expected_failures,
 )

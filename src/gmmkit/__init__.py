@@ -2,6 +2,7 @@
 
 from ._core.covariances import DegenerateComponentWarning
 from .classification import ComponentClassifier, MixtureClassifier, SmallClassWarning
+from .generation import LatentMixture
 from .mixture import GaussianMixture
 from .persistence import load, save
 from .selection import (
@@ -17,6 +18,7 @@ __all__ = [
     "DegenerateComponentWarning",
     "GaussianMixture",
     "GaussianMixtureSelector",
+    "LatentMixture",
     "MixtureClassifier",
     "SelectionResult",
     "SmallClassWarning",

@@ -47,15 +47,16 @@ class SmallClassWarning(UserWarning):
     """A class had fewer samples than the components asked for; it got fewer components."""
 
 
-def _fit_mixture(X, weight, n_components, max_components, params, seed):
+def _fit_mixture(X, weight, n_components, max_components, params, seed, criterion="bic"):
     """A fitted :class:`GaussianMixture` with ``n_components`` components, or, for
-    ``"auto"``, the one with the lowest BIC over ``1..min(max_components, n_samples)``."""
+    ``"auto"``, the best by ``criterion`` (lowest BIC, AIC or ICL) over
+    ``1..min(max_components, n_samples)``."""
     if n_components == "auto":
         from .selection import select
 
         upper = min(max_components, X.shape[0])
         result = select(X, n_components=range(1, upper + 1),
-                        covariance_type=params["covariance_type"], criterion="bic",
+                        covariance_type=params["covariance_type"], criterion=criterion,
                         random_state=seed, sample_weight=weight,
                         **{name: params[name] for name in _MIXTURE_PARAMS[1:]})
         if result.best_estimator_ is None:
@@ -88,6 +89,7 @@ def _check_mixture_params(estimator):
     _check_int("n_init", estimator.n_init, 1)
     _check_choice("init_params", estimator.init_params, INIT_METHODS)
     _check_int("max_components", estimator.max_components, 1)
+    _check_choice("criterion", estimator.criterion, ("bic", "aic", "icl"))
 
 
 def _seeds(random_state, count):
@@ -109,7 +111,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
     ----------
     n_components : int, dict or 'auto', default=1
         Components per class: one int for every class, a dict ``{class: int}`` naming every
-        class, or ``'auto'`` to choose each class's number by BIC over
+        class, or ``'auto'`` to choose each class's number by ``criterion`` over
         ``1..min(max_components, n_samples_in_class)`` with :func:`gmmkit.select`.
         A class with fewer samples than its number of components is fitted with one component per
         sample, with a :class:`SmallClassWarning`; a class with a single sample is an error.
@@ -117,6 +119,8 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
     priors : 'empirical', 'uniform', array-like of shape (n_classes,) or dict, default='empirical'
         Class priors :math:`\pi_c`: the (weighted) class frequencies, equal priors, or given
         values (in the order of ``classes_``, or a dict ``{class: prior}``) that sum to one.
+    criterion : {'bic', 'aic', 'icl'}, default='bic'
+        What ``'auto'`` minimises.
     max_components : int, default=10
         Upper end of the ``'auto'`` search.
     tol, reg_covar, max_iter, n_init, init_params : as in :class:`GaussianMixture`
@@ -153,11 +157,12 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, n_components=1, *, covariance_type="full", priors="empirical",
-                 max_components=10, tol=1e-3, reg_covar=1e-6, max_iter=100, n_init=1,
-                 init_params="kmeans", random_state=None):
+                 criterion="bic", max_components=10, tol=1e-3, reg_covar=1e-6, max_iter=100,
+                 n_init=1, init_params="kmeans", random_state=None):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.priors = priors
+        self.criterion = criterion
         self.max_components = max_components
         self.tol = tol
         self.reg_covar = reg_covar
@@ -205,7 +210,8 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
             k = self._class_components(label, rows.size)
             w = None if weight is None else weight[rows]
             self.mixtures_.append(
-                _fit_mixture(X[rows], w, k, self.max_components, params, seeds[j]))
+                _fit_mixture(X[rows], w, k, self.max_components, params, seeds[j],
+                             self.criterion))
         self.n_components_ = np.array([m.n_components for m in self.mixtures_])
         self.n_iter_ = np.array([m.n_iter_ for m in self.mixtures_])
         self.converged_ = bool(all(m.converged_ for m in self.mixtures_))
@@ -383,7 +389,7 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     n_components : int or 'auto', default=10
-        Components of the mixture; ``'auto'`` picks the number by BIC over
+        Components of the mixture; ``'auto'`` picks the number by ``criterion`` over
         ``1..max_components`` with :func:`gmmkit.select`.
     covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
     mapping : {'soft', 'majority', 'hungarian'}, default='soft'
@@ -403,6 +409,8 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
         :math:`\alpha` of the soft map, in pseudo-rows.
     unlabeled : label, default=-1
         The value of ``y`` that marks an unlabelled row.
+    criterion : {'bic', 'aic', 'icl'}, default='bic'
+        What ``'auto'`` minimises.
     max_components : int, default=10
         Upper end of the ``'auto'`` search.
     tol, reg_covar, max_iter, n_init, init_params, random_state : as in :class:`GaussianMixture`
@@ -445,13 +453,15 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, n_components=10, *, covariance_type="full", mapping="soft",
-                 smoothing=1.0, unlabeled=-1, max_components=10, tol=1e-3, reg_covar=1e-6,
-                 max_iter=100, n_init=1, init_params="kmeans", random_state=None):
+                 smoothing=1.0, unlabeled=-1, criterion="bic", max_components=10, tol=1e-3,
+                 reg_covar=1e-6, max_iter=100, n_init=1, init_params="kmeans",
+                 random_state=None):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.mapping = mapping
         self.smoothing = smoothing
         self.unlabeled = unlabeled
+        self.criterion = criterion
         self.max_components = max_components
         self.tol = tol
         self.reg_covar = reg_covar
@@ -497,7 +507,7 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
         params = {name: getattr(self, name) for name in _MIXTURE_PARAMS}
         seed = _seeds(self.random_state, 1)[0]
         self.mixture_ = _fit_mixture(X, weight, self.n_components, self.max_components, params,
-                                     seed)
+                                     seed, self.criterion)
         resp = self.mixture_._predict_rows(X[labelled], "resp")
         w = np.ones(y_index.size) if weight is None else weight[labelled]
         one_hot = np.zeros((y_index.size, n_classes))

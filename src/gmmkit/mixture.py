@@ -15,6 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._core.covariances import COVARIANCE_MODELS, MixtureParams, covariance_model
+from ._core.conditioning import condition
 from ._core.covariances import DegenerateComponentWarning
 from ._core.em import EMResult, degenerate_warning_text, m_step, run_em
 from ._core.squarem import run_squarem
@@ -429,6 +430,157 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         draws += self.means_[labels]
         return draws.astype(self.means_.dtype, copy=False), labels
 
+    # ------------------------------------------------------------------ conditioning
+    def condition(self, values, given):
+        r"""The mixture :math:`p(x_b \mid x_a = a)` of the other features, given some.
+
+        Every component is conditioned in closed form (see :mod:`gmmkit._core.conditioning`):
+        its weight becomes proportional to :math:`\pi_k \mathcal N(a \mid \mu_{k,a},
+        \Sigma_{k,aa})`, its mean moves by the regression :math:`\Sigma_{k,ba}\Sigma_{k,aa}^{-1}
+        (a - \mu_{k,a})` and its covariance shrinks to the Schur complement.
+
+        Parameters
+        ----------
+        values : array-like of shape (n_given,)
+            The values :math:`a` of the given features.
+        given : int, str or sequence of them
+            The given features: column indices, or names when the model was fitted on a
+            DataFrame.
+
+        Returns
+        -------
+        GaussianMixture
+            A fitted mixture over the remaining features (in their original order), with the
+            same number of components and covariance type; sample, score or condition it again
+            like any other.
+        """
+        check_is_fitted(self)
+        given = self._given_features(given)
+        values = _check_given_values(values, len(given), one_row=True)
+        conditional = self._condition(values, given)
+        rest = np.setdiff1d(np.arange(self.n_features_in_), given)
+        model = covariance_model(self.covariance_type, rest.size)
+        out = GaussianMixture(self.n_components, covariance_type=self.covariance_type,
+                              tol=self.tol, reg_covar=self.reg_covar)
+        dtype = self.means_.dtype
+        covariances = conditional.covariances
+        prec_chol = model.precision_cholesky(covariances)
+        out.weights_ = np.exp(conditional.log_weights[0]).astype(dtype)
+        out.means_ = np.ascontiguousarray(conditional.means[0], dtype=dtype)
+        out.covariances_ = covariances.astype(dtype)
+        out.precisions_cholesky_ = prec_chol.astype(dtype)
+        out.precisions_ = model.precisions(prec_chol).astype(dtype)
+        out.converged_ = True
+        out.n_iter_ = 0
+        out.lower_bound_ = float("nan")
+        out.lower_bounds_ = np.empty(0)
+        out.n_parameters_ = int(model.n_parameters(self.n_components))
+        out.n_features_in_ = int(rest.size)
+        if hasattr(self, "feature_names_in_"):
+            out.feature_names_in_ = self.feature_names_in_[rest]
+        return out
+
+    def conditional_mean(self, X_given, given):
+        r"""Gaussian mixture regression: :math:`E[x_b \mid x_a]` for every row of ``X_given``.
+
+        Parameters
+        ----------
+        X_given : array-like of shape (n_samples, n_given)
+            Values of the given features, one row per prediction.
+        given : int, str or sequence of them
+            The given features (indices, or names for a model fitted on a DataFrame).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_in_ - n_given)
+            :math:`\sum_k w_k(a)\, m_k(a)`: the conditional mean of the other features, in
+            their original order.
+        """
+        check_is_fitted(self)
+        given = self._given_features(given)
+        values = _check_given_values(X_given, len(given), one_row=False)
+        out = np.empty((values.shape[0], self.n_features_in_ - len(given)))
+        for rows in chunks(values.shape[0], self._conditioning_rows()):
+            out[rows] = self._condition(values[rows], given).mean()
+        return out.astype(self.means_.dtype, copy=False)
+
+    def sample_conditional(self, X_given, given, random_state=None):
+        r"""One draw of the other features from :math:`p(x_b \mid x_a)` for every row.
+
+        Parameters
+        ----------
+        X_given : array-like of shape (n_samples, n_given)
+        given : int, str or sequence of them
+        random_state : int, RandomState instance or None, default=None
+            Seed for this call; ``None`` draws fresh values at every call.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_in_ - n_given)
+        labels : ndarray of shape (n_samples,)
+            The component each row was drawn from.
+        """
+        check_is_fitted(self)
+        given = self._given_features(given)
+        values = _check_given_values(X_given, len(given), one_row=False)
+        rng = check_random_state(random_state)
+        n_rest = self.n_features_in_ - len(given)
+        draws = np.empty((values.shape[0], n_rest))
+        labels = np.empty(values.shape[0], dtype=np.intp)
+        model = covariance_model(self.covariance_type, n_rest)
+        for rows in chunks(values.shape[0], self._conditioning_rows()):
+            conditional = self._condition(values[rows], given)
+            cumulative = np.cumsum(np.exp(conditional.log_weights), axis=1)
+            uniform = rng.random_sample(cumulative.shape[0]) * cumulative[:, -1]
+            chosen = np.minimum((cumulative < uniform[:, None]).sum(axis=1),
+                                self.n_components - 1)
+            factors = model.cholesky_covariances(conditional.covariances, self.n_components)
+            noise = rng.standard_normal((chosen.size, n_rest))
+            factor = factors[chosen]
+            scaled = (np.einsum("nij,nj->ni", factor, noise) if factor.ndim == 3
+                      else factor * noise)
+            draws[rows] = conditional.means[np.arange(chosen.size), chosen] + scaled
+            labels[rows] = chosen
+        return draws.astype(self.means_.dtype, copy=False), labels
+
+    def _condition(self, values, given):
+        return condition(self.covariance_type, np.asarray(self.weights_, dtype=np.float64),
+                         np.asarray(self.means_, dtype=np.float64),
+                         np.asarray(self.covariances_, dtype=np.float64), given, values)
+
+    def _conditioning_rows(self) -> int:
+        # keeps the (rows, K, d) temporaries of one chunk near 16 MB
+        return max(1, 2**21 // (self.n_components * self.n_features_in_))
+
+    def _given_features(self, given) -> np.ndarray:
+        """Validated indices of the given features, from ints or (fitted) feature names."""
+        items = [given] if isinstance(given, (str, numbers.Integral)) else list(given)
+        names = getattr(self, "feature_names_in_", None)
+        indices = []
+        for item in items:
+            if isinstance(item, str):
+                if names is None or item not in names.tolist():
+                    known = "the model has no feature names" if names is None else \
+                        f"known names: {names.tolist()}"
+                    raise ValueError(f"given names an unknown feature {item!r}; {known}")
+                indices.append(names.tolist().index(item))
+            elif isinstance(item, numbers.Integral) and not isinstance(item, bool):
+                if not -self.n_features_in_ <= item < self.n_features_in_:
+                    raise ValueError(f"given feature index {item} is out of range for "
+                                     f"{self.n_features_in_} features")
+                indices.append(int(item) % self.n_features_in_)
+            else:
+                raise TypeError(f"given must hold feature indices or names, got {item!r}")
+        indices = np.asarray(indices, dtype=np.intp)
+        if indices.size == 0:
+            raise ValueError("given must name at least one feature")
+        if np.unique(indices).size != indices.size:
+            raise ValueError(f"given names a feature twice: {items}")
+        if indices.size >= self.n_features_in_:
+            raise ValueError(f"given names all {self.n_features_in_} features: nothing is left "
+                             "to condition")
+        return indices
+
     # ------------------------------------------------------------------ criteria
     def _n_parameters(self):
         check_is_fitted(self)
@@ -527,6 +679,28 @@ def _as_float_array(name, value, shape):
     array = np.asarray(value, dtype=np.float64)
     if array.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    return array
+
+
+def _check_given_values(values, n_given, one_row):
+    """Conditioning values as float64, ``(1, n_given)`` for one row or ``(n, n_given)``."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"conditioning values must be numeric: {exc}") from None
+    name = "values" if one_row else "X_given"
+    if one_row and array.ndim <= 1:
+        array = array.reshape(1, -1)
+    elif not one_row and array.ndim == 1 and n_given == 1:
+        array = array.reshape(-1, 1)
+    expected = f"({n_given},)" if one_row else f"(n_samples, {n_given})"
+    if array.ndim != 2 or array.shape[1] != n_given or (one_row and array.shape[0] != 1):
+        raise ValueError(f"{name} must have shape {expected}, one value per given feature; "
+                         f"got shape {np.shape(values)}")
+    if array.shape[0] == 0:
+        raise ValueError(f"{name} has no rows")
     if not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or infinity")
     return array

@@ -130,11 +130,12 @@ def _registry() -> dict[str, type]:
     # Imported on first use rather than at import time, so that an estimator module can itself
     # import `register` from here without a circular import.
     from .classification import ComponentClassifier, MixtureClassifier
+    from .generation import LatentMixture
     from .mixture import GaussianMixture
     from .selection import GaussianMixtureSelector
 
     for cls in (GaussianMixture, GaussianMixtureSelector, MixtureClassifier,
-                ComponentClassifier):
+                ComponentClassifier, LatentMixture):
         if cls not in _REGISTRY.values():
             register(cls)
     return _REGISTRY

@@ -1,0 +1,246 @@
+r"""Latent generators: a Gaussian mixture in a PCA space, mapped back to the data.
+
+:class:`LatentMixture` reduces the data with PCA, fits a mixture to the reduced coordinates
+(or one mixture per class, for class-conditional generation) and generates by sampling the mixture
+and mapping the samples back with the PCA's inverse transform, clipped to the training range.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, DensityMixin,
+                          TransformerMixin)
+from sklearn.decomposition import PCA
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._core.covariances import LOG_2PI
+from .classification import MixtureClassifier, _fit_mixture
+from .mixture import _check_choice, _check_int, _check_real
+
+__all__ = ["LatentMixture"]
+
+
+class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMixin,
+                    BaseEstimator):
+    r"""PCA followed by a Gaussian mixture in the reduced space: a generator for data such as images.
+
+    With PCA loadings :math:`W` (``d x q``, orthonormal columns), mean :math:`\bar x` and latent
+    coordinates :math:`z = W^T (x - \bar x)` (divided by the component standard deviations when
+    ``whiten``), the model is
+
+    .. math::
+
+        p(x) = p_{\text{mix}}(z)\; \left|\det J\right|\;
+        \mathcal N\!\left(x - \bar x - W W^T (x - \bar x) \,\middle|\, 0, \sigma^2 I_{d-q}\right),
+
+    a mixture over the kept directions and isotropic Gaussian noise, with variance :math:`\sigma^2`
+    the mean discarded PCA variance (``pca_.noise_variance_``), over the rest, as in
+    probabilistic PCA. :math:`J` is the whitening Jacobian (identity without whitening). Samples
+    are :math:`\bar x + W z` (noise-free), clipped to the range of the training data.
+
+    Parameters
+    ----------
+    n_components : int or 'auto', default=10
+        Mixture components (per class when ``fit`` gets ``y``); ``'auto'`` chooses them by
+        ``criterion`` over ``1..max_components`` with :func:`gmmkit.select`.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+    n_latent : int or float, default=0.99
+        PCA dimensions: an int, or a fraction in (0, 1) of the variance to keep.
+    whiten : bool, default=False
+        Fit the mixture to whitened (unit-variance) PCA coordinates.
+    clip : bool, default=True
+        Clip generated rows to the per-feature range seen in ``fit`` (``0..16`` for the digits).
+    class_conditional : bool, default=False
+        Fit one mixture per class of the ``y`` given to ``fit`` (a :class:`MixtureClassifier`),
+        so ``sample`` can generate chosen classes. When False, ``y`` is ignored, as by every
+        unsupervised scikit-learn estimator (so a Pipeline passing ``y`` changes nothing).
+    criterion : {'bic', 'aic', 'icl'}, default='bic'
+        Minimised when ``n_components='auto'``.
+    max_components : int, default=20
+        Upper end of the ``'auto'`` search.
+    tol, reg_covar, max_iter, n_init, init_params : as in :class:`GaussianMixture`
+    random_state : int, RandomState instance or None, default=None
+        Seeds the PCA's randomised solver (if used) and the mixture fit.
+
+    Attributes
+    ----------
+    pca_ : sklearn.decomposition.PCA
+    mixture_ : GaussianMixture or MixtureClassifier
+        The latent model: a :class:`MixtureClassifier` when ``class_conditional``.
+    classes_ : ndarray of shape (n_classes,)
+        Only when ``class_conditional``.
+    n_latent_ : int
+        PCA dimensions kept.
+    n_iter_ : int or ndarray of shape (n_classes,)
+    converged_ : bool
+        EM iterations and convergence of the latent fit(s).
+    data_min_, data_max_ : ndarray of shape (n_features_in_,)
+        Per-feature range of the training data, used by ``clip``.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when ``X`` had string column names.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from gmmkit import LatentMixture
+    >>> X, y = load_digits(return_X_y=True)
+    >>> gen = LatentMixture(n_components=3, n_latent=0.9, class_conditional=True,
+    ...                     random_state=0).fit(X, y)
+    >>> images, labels = gen.sample(10, y=7, random_state=0)
+    >>> images.shape, set(labels.tolist()), float(images.min()) >= 0.0
+    ((10, 64), {7}, True)
+    """
+
+    def __init__(self, n_components=10, *, covariance_type="full", n_latent=0.99, whiten=False,
+                 clip=True, class_conditional=False, criterion="bic", max_components=20, tol=1e-3, reg_covar=1e-6,
+                 max_iter=100, n_init=1, init_params="kmeans", random_state=None):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.n_latent = n_latent
+        self.whiten = whiten
+        self.clip = clip
+        self.class_conditional = class_conditional
+        self.criterion = criterion
+        self.max_components = max_components
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.random_state = random_state
+
+    def _check_params(self):
+        if self.n_components != "auto":
+            if isinstance(self.n_components, str):
+                raise ValueError(f"n_components must be an int >= 1 or 'auto', got "
+                                 f"{self.n_components!r}")
+            _check_int("n_components", self.n_components, 1)
+        _check_choice("criterion", self.criterion, ("bic", "aic", "icl"))
+        _check_int("max_components", self.max_components, 1)
+        latent = self.n_latent
+        if isinstance(latent, bool) or not isinstance(latent, numbers.Real):
+            raise TypeError(f"n_latent must be an int or a fraction in (0, 1), got {latent!r}")
+        if isinstance(latent, numbers.Integral):
+            _check_int("n_latent", latent, 1)
+        elif not 0.0 < latent < 1.0:
+            raise ValueError(f"n_latent must be an int >= 1 or a fraction in (0, 1), got "
+                             f"{latent!r}")
+        _check_real("reg_covar", self.reg_covar, 0.0)
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit the PCA and the latent mixture (one per class when ``y`` is given).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+            Class labels; used (and required) only when ``class_conditional`` is True.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights for the mixture fit; the PCA itself is unweighted (scikit-learn's PCA
+            takes no weights), so integer weights are not the same as repeated rows.
+
+        Returns
+        -------
+        self : LatentMixture
+        """
+        self._check_params()
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        n_samples, n_features = X.shape
+        latent = self.n_latent
+        if isinstance(latent, numbers.Integral) and latent > min(n_samples, n_features):
+            raise ValueError(f"n_latent={latent} is more than min(n_samples, n_features) = "
+                             f"{min(n_samples, n_features)}")
+        rng = check_random_state(self.random_state)
+        pca_seed, mixture_seed = rng.randint(np.iinfo(np.int32).max, size=2)
+        self.pca_ = PCA(n_components=latent, whiten=self.whiten, random_state=pca_seed).fit(X)
+        self.n_latent_ = int(self.pca_.n_components_)
+        Z = self.pca_.transform(X)
+        self.data_min_ = X.min(axis=0)
+        self.data_max_ = X.max(axis=0)
+        params = {"covariance_type": self.covariance_type, "tol": self.tol,
+                  "reg_covar": self.reg_covar, "max_iter": self.max_iter, "n_init": self.n_init,
+                  "init_params": self.init_params}
+        if not isinstance(self.class_conditional, (bool, np.bool_)):
+            raise TypeError(f"class_conditional must be True or False, got "
+                            f"{self.class_conditional!r}")
+        if self.class_conditional and y is None:
+            raise ValueError("class_conditional=True needs the class labels: call fit(X, y)")
+        if not self.class_conditional:
+            self.mixture_ = _fit_mixture(Z, sample_weight, self.n_components,
+                                         self.max_components, params, mixture_seed,
+                                         criterion=self.criterion)
+        else:
+            self.mixture_ = MixtureClassifier(
+                self.n_components, max_components=self.max_components, criterion=self.criterion,
+                random_state=mixture_seed, **params,
+            ).fit(Z, y, sample_weight=sample_weight)
+            self.classes_ = self.mixture_.classes_
+        self.n_iter_ = self.mixture_.n_iter_
+        self.converged_ = self.mixture_.converged_
+        return self
+
+    def sample(self, n_samples=1, y=None, random_state=None):
+        """Generate rows: sample the latent mixture, map back with the PCA, clip.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        y : label, array-like of shape (n_samples,) or None, default=None
+            Classes to generate (only when ``class_conditional``); ``None`` draws them from
+            the class priors.
+        random_state : int, RandomState instance or None, default=None
+            Seed for this call; ``None`` draws fresh values at every call.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_in_)
+        labels : ndarray of shape (n_samples,)
+            The class of every row when ``class_conditional``, else the mixture component.
+        """
+        check_is_fitted(self)
+        if isinstance(self.mixture_, MixtureClassifier):
+            Z, labels = self.mixture_.sample(n_samples, y=y, random_state=random_state)
+        else:
+            if y is not None:
+                raise ValueError("y was given to sample, but the model was fitted without "
+                                 "classes: fit it with y for class-conditional generation")
+            Z, labels = self.mixture_.sample(n_samples, random_state=random_state)
+        X = self.pca_.inverse_transform(Z)
+        if self.clip:
+            np.clip(X, self.data_min_, self.data_max_, out=X)
+        return X, labels
+
+    def transform(self, X):
+        """Latent coordinates of ``X`` (the PCA transform), shape ``(n_samples, n_latent_)``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self.pca_.transform(X)
+
+    @property
+    def _n_features_out(self):
+        return self.n_latent_
+
+    def score_samples(self, X):
+        r"""Log-density :math:`\log p(x)` of every row under the model above."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        Z = self.pca_.transform(X)
+        log_density = self.mixture_.score_samples(Z).astype(np.float64)
+        if self.whiten:
+            log_density -= 0.5 * np.log(self.pca_.explained_variance_).sum()
+        n_discarded = X.shape[1] - self.n_latent_
+        noise = float(self.pca_.noise_variance_)
+        if n_discarded > 0 and noise > 0:
+            residual = (X - self.pca_.mean_) - (X - self.pca_.mean_) @ self.pca_.components_.T \
+                @ self.pca_.components_
+            log_density += (-0.5 * (residual**2).sum(axis=1) / noise
+                            - 0.5 * n_discarded * (LOG_2PI + np.log(noise)))
+        return log_density
+
+    def score(self, X, y=None):
+        """Mean log-density per row."""
+        return float(self.score_samples(X).mean())
