@@ -57,7 +57,7 @@ def _fit_mixture(X, weight, n_components, max_components, params, seed, criterio
         upper = min(max_components, X.shape[0])
         result = select(X, n_components=range(1, upper + 1),
                         covariance_type=params["covariance_type"], criterion=criterion,
-                        random_state=seed, sample_weight=weight,
+                        random_state=seed, sample_weight=weight, silhouette_samples=None,
                         **{name: params[name] for name in _MIXTURE_PARAMS[1:]})
         if result.best_estimator_ is None:
             raise ValueError("n_components='auto': every candidate mixture failed to fit")
@@ -195,13 +195,18 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         n_classes = len(self.classes_)
         if n_classes < 2:
             raise ValueError(f"MixtureClassifier needs at least 2 classes in y, got 1 class "
-                             f"({self.classes_[0]!r})")
+                             f"({_label(self.classes_[0])!r})")
         class_weight = np.bincount(y_index, weights=weight, minlength=n_classes)
         empty = np.flatnonzero(class_weight <= 0)
         if empty.size:
-            raise ValueError(f"class {self.classes_[empty[0]]!r} has zero total sample_weight: "
-                             "drop its rows or give them a positive weight")
+            raise ValueError(f"class {_label(self.classes_[empty[0]])!r} has zero total "
+                             "sample_weight: drop its rows or give them a positive weight")
         self.class_prior_ = self._class_priors(class_weight)
+        if isinstance(self.n_components, dict):
+            extra = [c for c in self.n_components if c not in set(self.classes_.tolist())]
+            if extra:
+                raise ValueError(f"n_components names label(s) {extra} that are not classes in y "
+                                 f"({self.classes_.tolist()})")
         params = {name: getattr(self, name) for name in _MIXTURE_PARAMS}
         seeds = _seeds(self.random_state, n_classes)
         self.mixtures_ = []
@@ -232,6 +237,10 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
             missing = [c for c in self.classes_.tolist() if c not in self.priors]
             if missing:
                 raise ValueError(f"priors has no entry for class(es) {missing}")
+            extra = [c for c in self.priors if c not in set(self.classes_.tolist())]
+            if extra:
+                raise ValueError(f"priors names label(s) {extra} that are not classes in y "
+                                 f"({self.classes_.tolist()})")
             given = [self.priors[c] for c in self.classes_.tolist()]
         else:
             given = self.priors
@@ -249,6 +258,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         return priors / priors.sum()
 
     def _class_components(self, label, n_rows):
+        label = _label(label)
         if n_rows < 2:
             raise ValueError(f"class {label!r} has {n_rows} sample: a mixture needs at least 2 "
                              "samples per class")
@@ -305,12 +315,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
             if y.shape != (joint.shape[0],):
                 raise ValueError(f"y must have shape ({joint.shape[0]},) to match X, got "
                                  f"{y.shape}")
-            index = np.searchsorted(self.classes_, y)
-            index = np.minimum(index, len(self.classes_) - 1)
-            unknown = self.classes_[index] != y
-            if unknown.any():
-                raise ValueError(f"y contains labels not seen in fit: "
-                                 f"{np.unique(y[unknown]).tolist()[:5]}")
+            index = _class_index(self.classes_, y)
             per_row = joint[np.arange(joint.shape[0]), index]
         total = float(joint.shape[0] if weight is None else weight.sum())
         return float(per_row.sum() if weight is None else per_row @ weight), total
@@ -358,16 +363,12 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         else:
             labels = np.asarray(y)
             if labels.ndim == 0:
-                labels = np.full(n_samples, labels.item(), dtype=self.classes_.dtype)
+                # repeated in its own dtype: casting to classes_.dtype could truncate a string
+                labels = np.repeat(labels, n_samples)
             if labels.shape != (n_samples,):
                 raise ValueError(f"y must be one label or have shape ({n_samples},), got "
                                  f"shape {labels.shape}")
-            index = np.minimum(np.searchsorted(self.classes_, labels), n_classes - 1)
-            unknown = self.classes_[index] != labels
-            if unknown.any():
-                raise ValueError(f"y contains labels the classifier does not know: "
-                                 f"{np.unique(labels[unknown]).tolist()[:5]}; known classes: "
-                                 f"{self.classes_.tolist()}")
+            index = _class_index(self.classes_, labels)
         X = np.empty((n_samples, self.n_features_in_), dtype=self.mixtures_[0].means_.dtype)
         for j in np.unique(index):
             rows = np.flatnonzero(index == j)
@@ -500,7 +501,7 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
         n_classes = len(self.classes_)
         if n_classes < 2:
             raise ValueError(f"ComponentClassifier needs labelled rows of at least 2 classes, "
-                             f"got 1 class ({self.classes_[0]!r})")
+                             f"got 1 class ({_label(self.classes_[0])!r})")
         if self.mapping == "hungarian" and self.n_components != n_classes:
             raise ValueError(f"mapping='hungarian' is one-to-one: n_components must equal the "
                              f"number of classes ({n_classes}), got {self.n_components!r}")
@@ -514,9 +515,11 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
         one_hot[np.arange(y_index.size), y_index] = w
         counts = resp.T @ one_hot
         class_weight = one_hot.sum(axis=0)
-        if class_weight.sum() <= 0:
-            raise ValueError("every labelled row has zero sample_weight: the class map needs "
-                             "labelled rows of positive weight")
+        empty = np.flatnonzero(class_weight <= 0)
+        if empty.size:
+            raise ValueError(f"class {_label(self.classes_[empty[0]])!r} has zero total "
+                             "sample_weight among the labelled rows: drop its rows or give "
+                             "them a positive weight")
         self.class_prior_ = class_weight / class_weight.sum()
         self.component_labelled_mass_ = counts.sum(axis=1)
         self.n_iter_ = self.mixture_.n_iter_
@@ -577,6 +580,26 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         return self.mixture_._predict_rows(X, "log_prob_norm")
+
+
+def _class_index(classes, labels) -> np.ndarray:
+    """Position of every label in the sorted ``classes``; a ValueError names unknown labels."""
+    try:
+        index = np.minimum(np.searchsorted(classes, labels), len(classes) - 1)
+        unknown = classes[index] != labels
+    except (TypeError, ValueError, np.exceptions.DTypePromotionError):
+        unknown = np.ones(labels.shape, dtype=bool)
+        index = None
+    if np.any(unknown):
+        bad = list(dict.fromkeys(np.asarray(labels)[unknown].tolist()))[:5]
+        raise ValueError(f"y contains labels the classifier does not know: {bad}; known "
+                         f"classes: {classes.tolist()}")
+    return index
+
+
+def _label(value):
+    """A label as plain Python, for messages (``1`` rather than ``np.int64(1)``)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _marks(y, marker) -> np.ndarray:

@@ -37,7 +37,7 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
         \mathcal N\!\left(x - \bar x - W W^T (x - \bar x) \,\middle|\, 0, \sigma^2 I_{d-q}\right),
 
     a mixture over the kept directions and isotropic Gaussian noise, with variance :math:`\sigma^2`
-    the mean discarded PCA variance (``pca_.noise_variance_``), over the rest, as in
+    the mean discarded PCA variance (``noise_variance_``), over the rest, as in
     probabilistic PCA. :math:`J` is the whitening Jacobian (identity without whitening). Samples
     are :math:`\bar x + W z` (noise-free), clipped to the range of the training data.
 
@@ -63,11 +63,18 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
         Upper end of the ``'auto'`` search.
     tol, reg_covar, max_iter, n_init, init_params : as in :class:`GaussianMixture`
     random_state : int, RandomState instance or None, default=None
-        Seeds the PCA's randomised solver (if used) and the mixture fit.
+        Seeds the PCA's randomised solver (used by scikit-learn on large inputs) and the mixture
+        fit.
 
     Attributes
     ----------
-    pca_ : sklearn.decomposition.PCA
+    components_ : ndarray of shape (n_latent_, n_features_in_)
+        PCA loadings :math:`W^T`.
+    mean_ : ndarray of shape (n_features_in_,)
+    explained_variance_ : ndarray of shape (n_latent_,)
+        Variance along each kept direction (scikit-learn's PCA, divided by ``n - 1``).
+    noise_variance_ : float
+        :math:`\sigma^2`, the mean variance of the discarded directions.
     mixture_ : GaussianMixture or MixtureClassifier
         The latent model: a :class:`MixtureClassifier` when ``class_conditional``.
     classes_ : ndarray of shape (n_classes,)
@@ -156,9 +163,14 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
                              f"{min(n_samples, n_features)}")
         rng = check_random_state(self.random_state)
         pca_seed, mixture_seed = rng.randint(np.iinfo(np.int32).max, size=2)
-        self.pca_ = PCA(n_components=latent, whiten=self.whiten, random_state=pca_seed).fit(X)
-        self.n_latent_ = int(self.pca_.n_components_)
-        Z = self.pca_.transform(X)
+        pca = PCA(n_components=latent, random_state=pca_seed).fit(X)
+        # kept as plain arrays (not the PCA object) so that gmmkit.save can store the model
+        self.components_ = pca.components_
+        self.mean_ = pca.mean_
+        self.explained_variance_ = pca.explained_variance_
+        self.noise_variance_ = float(pca.noise_variance_)
+        self.n_latent_ = int(pca.n_components_)
+        Z = self._to_latent(X)
         self.data_min_ = X.min(axis=0)
         self.data_max_ = X.max(axis=0)
         params = {"covariance_type": self.covariance_type, "tol": self.tol,
@@ -206,10 +218,11 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
             Z, labels = self.mixture_.sample(n_samples, y=y, random_state=random_state)
         else:
             if y is not None:
-                raise ValueError("y was given to sample, but the model was fitted without "
-                                 "classes: fit it with y for class-conditional generation")
+                raise ValueError("y was given to sample, but the model is not class-conditional: "
+                                 "fit LatentMixture(class_conditional=True) with y to choose "
+                                 "classes")
             Z, labels = self.mixture_.sample(n_samples, random_state=random_state)
-        X = self.pca_.inverse_transform(Z)
+        X = self._from_latent(Z)
         if self.clip:
             np.clip(X, self.data_min_, self.data_max_, out=X)
         return X, labels
@@ -218,7 +231,18 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
         """Latent coordinates of ``X`` (the PCA transform), shape ``(n_samples, n_latent_)``."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return self.pca_.transform(X)
+        return self._to_latent(X)
+
+    def _to_latent(self, X):
+        Z = (X - self.mean_) @ self.components_.T
+        if self.whiten:
+            Z /= np.sqrt(self.explained_variance_)
+        return Z
+
+    def _from_latent(self, Z):
+        if self.whiten:
+            Z = Z * np.sqrt(self.explained_variance_)
+        return Z @ self.components_ + self.mean_
 
     @property
     def _n_features_out(self):
@@ -228,15 +252,15 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
         r"""Log-density :math:`\log p(x)` of every row under the model above."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        Z = self.pca_.transform(X)
+        Z = self._to_latent(X)
         log_density = self.mixture_.score_samples(Z).astype(np.float64)
         if self.whiten:
-            log_density -= 0.5 * np.log(self.pca_.explained_variance_).sum()
+            log_density -= 0.5 * np.log(self.explained_variance_).sum()
         n_discarded = X.shape[1] - self.n_latent_
-        noise = float(self.pca_.noise_variance_)
+        noise = self.noise_variance_
         if n_discarded > 0 and noise > 0:
-            residual = (X - self.pca_.mean_) - (X - self.pca_.mean_) @ self.pca_.components_.T \
-                @ self.pca_.components_
+            centred = X - self.mean_
+            residual = centred - (centred @ self.components_.T) @ self.components_
             log_density += (-0.5 * (residual**2).sum(axis=1) / noise
                             - 0.5 * n_discarded * (LOG_2PI + np.log(noise)))
         return log_density

@@ -139,9 +139,10 @@ def select(
         one thread, where starting workers would cost more than it saves.
     sample_weight : array-like of shape (n_samples,), default=None
         Weights for the fits, the criteria and the held-out scores.
-    silhouette_samples : int, default=2000
+    silhouette_samples : int or None, default=2000
         Silhouette is computed on a seeded subsample of at most this many rows (it is
-        quadratic in n); their distance matrix is computed once for the whole sweep.
+        quadratic in n); their distance matrix is computed once for the whole sweep. ``None``
+        skips it (the column is NaN), for sweeps that only need the likelihood criteria.
     progress : bool, default=False
         Show a progress bar over values of ``n_components`` (tqdm if installed, else lines on
         stderr).
@@ -182,7 +183,7 @@ class _Plan:
     cv: object
     seed: int
     #: (rows, pairwise distances) of the silhouette subsample, computed once for all fits
-    silhouette_rows: tuple[np.ndarray, np.ndarray]
+    silhouette_rows: tuple[np.ndarray, np.ndarray] | None
 
     def weights_of(self, rows):
         """The sample weights of ``rows`` (None when unweighted)."""
@@ -203,11 +204,14 @@ def _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params, 
         raise ValueError(f"n_init must be an integer >= 1, got {n_init!r}")
     if init_params not in INIT_METHODS:
         raise ValueError(f"init_params must be one of {list(INIT_METHODS)}, got {init_params!r}")
+    if silhouette_samples is None and criterion == "silhouette":
+        raise ValueError("criterion='silhouette' needs silhouette_samples (got None)")
     splitter = _check_cv(cv, n_samples, random_state)
     weight = _check_sample_weight(sample_weight, n_samples)
     seed = _base_seed(random_state)
-    return _Plan(X, weight, ks, types, splitter, seed,
-                 _silhouette_distances(X, int(silhouette_samples), seed))
+    silhouette_rows = (None if silhouette_samples is None
+                       else _silhouette_distances(X, int(silhouette_samples), seed))
+    return _Plan(X, weight, ks, types, splitter, seed, silhouette_rows)
 
 
 def _check_components(n_components, n_samples) -> list[int]:
@@ -394,7 +398,8 @@ def _fit_and_score(plan, k, covariance_type, starts, folds, sources, options, ro
     row["n_parameters"] = int(estimator.n_parameters_)
     row["converged"] = bool(estimator.converged_)
     row["n_iter"] = int(estimator.n_iter_)
-    row["silhouette"] = _silhouette(labels, *plan.silhouette_rows)
+    if plan.silhouette_rows is not None:
+        row["silhouette"] = _silhouette(labels, *plan.silhouette_rows)
     if folds is not None:
         row["cv_mean"], row["cv_std"], cv_error = _cross_validate(
             plan, k, covariance_type, folds, sources, options)
