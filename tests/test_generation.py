@@ -270,3 +270,60 @@ def test_latent_transform_and_sample_agree_with_scikit_learn_pca(digits):
         Z = gen.transform(X[:5])
         np.testing.assert_allclose(gen._from_latent(Z), pca.inverse_transform(pca.transform(X[:5])),
                                    rtol=1e-7, atol=1e-8)
+
+
+# ---------------------------------------------------------------------- regression
+def test_one_component_regressor_is_ordinary_least_squares():
+    from sklearn.linear_model import LinearRegression
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(500, 3))
+    Y = X @ rng.normal(size=(3, 2)) + rng.normal(size=(500, 2)) * 0.3
+    reg = gmmkit.GaussianMixtureRegressor(reg_covar=0.0).fit(X, Y)
+    np.testing.assert_allclose(reg.predict(X), LinearRegression().fit(X, Y).predict(X),
+                               rtol=1e-8, atol=1e-8)
+    assert reg.predict(X).shape == (500, 2)
+    assert gmmkit.GaussianMixtureRegressor().fit(X, Y[:, 0]).predict(X).shape == (500,)
+
+
+def test_regressor_fits_a_nonlinear_curve_and_reports_its_noise():
+    rng = np.random.RandomState(0)
+    x = rng.uniform(-3, 3, size=(1500, 1))
+    y = np.sin(2 * x[:, 0]) + 0.1 * rng.normal(size=1500)
+    reg = gmmkit.GaussianMixtureRegressor(n_components=10, random_state=0).fit(x, y)
+    grid = np.linspace(-2.5, 2.5, 50)[:, None]
+    mean, std = reg.predict(grid, return_std=True)
+    assert np.abs(mean - np.sin(2 * grid[:, 0])).max() < 0.15
+    assert 0.05 < np.median(std) < 0.2
+    draws = np.array([reg.sample_y(grid, random_state=seed) for seed in range(400)])
+    np.testing.assert_allclose(draws.mean(axis=0), mean, atol=5 * std.max() / np.sqrt(400))
+    np.testing.assert_allclose(draws.std(axis=0), std, rtol=0.2)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_conditional_variance_matches_the_conditional_mixture(three_d, covariance_type):
+    gm = GaussianMixture(2, covariance_type=covariance_type, random_state=0).fit(three_d)
+    conditional = gm.condition([1.0], given=[0])
+    draws, _ = conditional.sample(200_000, random_state=0)
+    np.testing.assert_allclose(gm._conditional_variance([[1.0]], [0])[0], draws.var(axis=0),
+                               rtol=0.02)
+
+
+def test_regressor_round_trips_through_save_and_load(tmp_path):
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(200, 2))
+    y = X[:, 0] ** 2 + 0.1 * rng.normal(size=200)
+    reg = gmmkit.GaussianMixtureRegressor(n_components=4, random_state=0).fit(X, y)
+    gmmkit.save(reg, tmp_path / "reg.gmm")
+    again = gmmkit.load(tmp_path / "reg.gmm")
+    np.testing.assert_array_equal(again.predict(X), reg.predict(X))
+
+
+def test_component_classifier_samples_rows_with_classes_from_its_map():
+    from sklearn.datasets import make_blobs
+    X, y = make_blobs(600, centers=[[-6, 0], [0, 0], [6, 0]], random_state=0)
+    clf = gmmkit.ComponentClassifier(n_components=3, random_state=0).fit(X, y)
+    drawn, labels = clf.sample(3000, random_state=0)
+    assert drawn.shape == (3000, 2)
+    # the map is nearly one-hot on separated blobs: drawn labels agree with the classifier
+    assert (clf.predict(drawn) == labels).mean() > 0.95
+    np.testing.assert_array_equal(clf.sample(5, random_state=1)[0], clf.sample(5, random_state=1)[0])

@@ -5,6 +5,7 @@ from .classification import ComponentClassifier, MixtureClassifier, SmallClassWa
 from .generation import LatentMixture
 from .mixture import GaussianMixture
 from .persistence import load, save
+from .regression import GaussianMixtureRegressor
 from .selection import (
     GaussianMixtureSelector,
     SelectionResult,
@@ -17,6 +18,7 @@ __all__ = [
     "ComponentClassifier",
     "DegenerateComponentWarning",
     "GaussianMixture",
+    "GaussianMixtureRegressor",
     "GaussianMixtureSelector",
     "LatentMixture",
     "MixtureClassifier",

@@ -575,6 +575,24 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
         X = X.iloc[labelled] if hasattr(X, "iloc") else np.asarray(X)[labelled]
         return super().score(X, y[labelled], sample_weight=sample_weight)
 
+    def sample(self, n_samples=1, random_state=None):
+        r"""Draw rows from the mixture, each with a class drawn from its component's map row.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples,)
+            A class for every row, drawn from :math:`M_{k\cdot}` of the component :math:`k`
+            the row came from.
+        """
+        check_is_fitted(self)
+        rng = check_random_state(random_state)
+        X, components = self.mixture_.sample(n_samples, random_state=rng)
+        cumulative = np.cumsum(self.component_class_proba_[components], axis=1)
+        uniform = rng.random_sample(len(components)) * cumulative[:, -1]
+        index = np.minimum((cumulative < uniform[:, None]).sum(axis=1), len(self.classes_) - 1)
+        return X, self.classes_[index]
+
     def score_samples(self, X):
         r"""Log-density :math:`\log p(x)` of every row under the mixture."""
         check_is_fitted(self)

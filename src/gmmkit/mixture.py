@@ -543,6 +543,27 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             labels[rows] = chosen
         return draws.astype(self.means_.dtype, copy=False), labels
 
+    def _conditional_variance(self, X_given, given):
+        r"""Per-feature variance of :math:`p(x_b \mid x_a)` for every row: by the law of total
+        variance, :math:`\sum_k w_k (\operatorname{diag} S_k + m_k^2) - (\sum_k w_k m_k)^2`."""
+        given = self._given_features(given)
+        values = _check_given_values(X_given, len(given), one_row=False)
+        n_rest = self.n_features_in_ - len(given)
+        out = np.empty((values.shape[0], n_rest))
+        for rows in chunks(values.shape[0], self._conditioning_rows()):
+            conditional = self._condition(values[rows], given)
+            cov = conditional.covariances
+            within = {"full": lambda: np.diagonal(cov, axis1=1, axis2=2),
+                      "tied": lambda: np.broadcast_to(np.diagonal(cov), (self.n_components,
+                                                                         n_rest)),
+                      "diag": lambda: cov,
+                      "spherical": lambda: np.repeat(cov[:, None], n_rest, axis=1),
+                      }[self.covariance_type]()
+            weights = np.exp(conditional.log_weights)
+            second = np.einsum("nk,nkd->nd", weights, conditional.means**2) + weights @ within
+            out[rows] = np.maximum(second - conditional.mean() ** 2, 0.0)
+        return out
+
     def _condition(self, values, given):
         return condition(self.covariance_type, np.asarray(self.weights_, dtype=np.float64),
                          np.asarray(self.means_, dtype=np.float64),

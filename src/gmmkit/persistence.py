@@ -132,10 +132,11 @@ def _registry() -> dict[str, type]:
     from .classification import ComponentClassifier, MixtureClassifier
     from .generation import LatentMixture
     from .mixture import GaussianMixture
+    from .regression import GaussianMixtureRegressor
     from .selection import GaussianMixtureSelector
 
     for cls in (GaussianMixture, GaussianMixtureSelector, MixtureClassifier,
-                ComponentClassifier, LatentMixture):
+                ComponentClassifier, LatentMixture, GaussianMixtureRegressor):
         if cls not in _REGISTRY.values():
             register(cls)
     return _REGISTRY
