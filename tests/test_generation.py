@@ -327,3 +327,28 @@ def test_component_classifier_samples_rows_with_classes_from_its_map():
     # the map is nearly one-hot on separated blobs: drawn labels agree with the classifier
     assert (clf.predict(drawn) == labels).mean() > 0.95
     np.testing.assert_array_equal(clf.sample(5, random_state=1)[0], clf.sample(5, random_state=1)[0])
+
+
+def test_component_classifier_generates_a_chosen_class_from_its_components():
+    from sklearn.datasets import make_blobs
+    X, y = make_blobs(900, centers=[[-6, 0], [0, 0], [6, 0]], random_state=0)
+    clf = gmmkit.ComponentClassifier(n_components=6, random_state=0).fit(X, y)
+    drawn, labels = clf.sample(500, y=2, random_state=0)
+    assert (labels == 2).all()
+    assert (clf.predict(drawn) == 2).mean() > 0.95
+    with pytest.raises(ValueError, match="does not know"):
+        clf.sample(5, y=7)
+
+
+def test_latent_component_map_generates_chosen_digits_with_few_labels(digits):
+    X, y = digits
+    y_few = np.where(np.arange(len(y)) % 5 == 0, y, -1)      # 20% of the labels
+    gen = LatentMixture(n_components=30, n_latent=20, class_conditional="component_map",
+                        reg_covar=1e-2, random_state=0).fit(X, y_few)
+    images, labels = gen.sample(200, y=0, random_state=0)
+    assert (labels == 0).all()
+    from sklearn.linear_model import LogisticRegression
+    judge = LogisticRegression(max_iter=3000).fit(X, y)
+    assert (judge.predict(images) == 0).mean() > 0.8
+    with pytest.raises(ValueError, match="class_conditional must be"):
+        LatentMixture(class_conditional="sometimes").fit(X, y)

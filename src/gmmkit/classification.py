@@ -575,23 +575,44 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
         X = X.iloc[labelled] if hasattr(X, "iloc") else np.asarray(X)[labelled]
         return super().score(X, y[labelled], sample_weight=sample_weight)
 
-    def sample(self, n_samples=1, random_state=None):
-        r"""Draw rows from the mixture, each with a class drawn from its component's map row.
+    def sample(self, n_samples=1, y=None, random_state=None):
+        r"""Draw rows from the mixture with classes, or rows of chosen classes.
+
+        With ``y=None`` each row comes from component :math:`k \sim \pi` and gets a class
+        drawn from :math:`M_{k\cdot}`. With ``y``, the row of class :math:`c` comes from
+        component :math:`k` with probability :math:`P(k \mid c) \propto \pi_k M_{kc}`:
+        class-conditional generation from one unsupervised mixture.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        y : label, array-like of shape (n_samples,) or None, default=None
+        random_state : int, RandomState instance or None, default=None
+            Seed for this call; ``None`` draws fresh values at every call.
 
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
         y : ndarray of shape (n_samples,)
-            A class for every row, drawn from :math:`M_{k\cdot}` of the component :math:`k`
-            the row came from.
         """
         check_is_fitted(self)
+        _check_int("n_samples", n_samples, 1)
         rng = check_random_state(random_state)
-        X, components = self.mixture_.sample(n_samples, random_state=rng)
-        cumulative = np.cumsum(self.component_class_proba_[components], axis=1)
-        uniform = rng.random_sample(len(components)) * cumulative[:, -1]
-        index = np.minimum((cumulative < uniform[:, None]).sum(axis=1), len(self.classes_) - 1)
-        return X, self.classes_[index]
+        if y is None:
+            X, components = self.mixture_.sample(n_samples, random_state=rng)
+            index = _draw_categories(self.component_class_proba_[components], rng)
+            return X, self.classes_[index]
+        labels = np.asarray(y)
+        if labels.ndim == 0:
+            labels = np.repeat(labels, n_samples)
+        if labels.shape != (n_samples,):
+            raise ValueError(f"y must be one label or have shape ({n_samples},), got shape "
+                             f"{labels.shape}")
+        index = _class_index(self.classes_, labels)
+        # P(k | c) for every class, one column per class
+        joint = self.mixture_.weights_[:, None] * self.component_class_proba_
+        components = _draw_categories((joint / joint.sum(axis=0)).T[index], rng)
+        return self.mixture_._draw(components, rng), self.classes_[index]
 
     def score_samples(self, X):
         r"""Log-density :math:`\log p(x)` of every row under the mixture."""
@@ -613,6 +634,13 @@ def _class_index(classes, labels) -> np.ndarray:
         raise ValueError(f"y contains labels the classifier does not know: {bad}; known "
                          f"classes: {classes.tolist()}")
     return index
+
+
+def _draw_categories(proba, rng) -> np.ndarray:
+    """One category index per row of ``proba`` (rows of probabilities), by inverse CDF."""
+    cumulative = np.cumsum(proba, axis=1)
+    uniform = rng.random_sample(len(proba)) * cumulative[:, -1]
+    return np.minimum((cumulative < uniform[:, None]).sum(axis=1), proba.shape[1] - 1)
 
 
 def _label(value):

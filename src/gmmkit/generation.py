@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._core.covariances import LOG_2PI
-from .classification import MixtureClassifier, _fit_mixture
+from .classification import ComponentClassifier, MixtureClassifier, _fit_mixture
 from .mixture import _check_choice, _check_int, _check_real
 
 __all__ = ["LatentMixture"]
@@ -57,10 +57,17 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
         Fit the mixture to whitened (unit-variance) PCA coordinates.
     clip : bool, default=True
         Clip generated rows to the per-feature range seen in ``fit`` (``0..16`` for the digits).
-    class_conditional : bool, default=False
-        Fit one mixture per class of the ``y`` given to ``fit`` (a :class:`MixtureClassifier`),
-        so ``sample`` can generate chosen classes. When False, ``y`` is ignored, as by every
-        unsupervised scikit-learn estimator (so a Pipeline passing ``y`` changes nothing).
+    class_conditional : bool, 'per_class' or 'component_map', default=False
+        How ``sample`` can generate chosen classes of the ``y`` given to ``fit``:
+
+        - ``'per_class'`` (or True): one mixture per class, a :class:`MixtureClassifier`;
+        - ``'component_map'``: one mixture over all rows and a learned map from its components
+          to the classes, a :class:`ComponentClassifier` (rows labelled ``-1`` are unlabelled);
+          a row of class :math:`c` comes from component :math:`k` with probability
+          :math:`\propto \pi_k P(c \mid k)`.
+
+        When False, ``y`` is ignored, as by every unsupervised scikit-learn estimator (so a
+        Pipeline passing ``y`` changes nothing).
     criterion : {'bic', 'aic', 'icl'}, default='bic'
         Minimised when ``n_components='auto'``.
     max_components : int, default=20
@@ -80,7 +87,8 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
     noise_variance_ : float
         :math:`\sigma^2`, the mean variance of the discarded directions.
     mixture_ : GaussianMixture or MixtureClassifier
-        The latent model: a :class:`MixtureClassifier` when ``class_conditional``.
+        The latent model: a :class:`GaussianMixture`, or the :class:`MixtureClassifier` or
+        :class:`ComponentClassifier` that ``class_conditional`` asks for.
     classes_ : ndarray of shape (n_classes,)
         Only when ``class_conditional``.
     n_latent_ : int
@@ -107,8 +115,9 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
     """
 
     def __init__(self, n_components=10, *, covariance_type="full", n_latent=0.99, whiten=False,
-                 clip=True, class_conditional=False, criterion="bic", max_components=20, tol=1e-3, reg_covar=1e-6,
-                 max_iter=100, n_init=1, init_params="kmeans", random_state=None):
+                 clip=True, class_conditional=False, criterion="bic", max_components=20,
+                 tol=1e-3, reg_covar=1e-6, max_iter=100, n_init=1, init_params="kmeans",
+                 random_state=None):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.n_latent = n_latent
@@ -149,7 +158,7 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,), default=None
-            Class labels; used (and required) only when ``class_conditional`` is True.
+            Class labels; used (and required) only when ``class_conditional`` is set.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights for the mixture fit; the PCA itself is unweighted (scikit-learn's PCA
             takes no weights), so integer weights are not the same as repeated rows.
@@ -180,20 +189,20 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
         params = {"covariance_type": self.covariance_type, "tol": self.tol,
                   "reg_covar": self.reg_covar, "max_iter": self.max_iter, "n_init": self.n_init,
                   "init_params": self.init_params}
-        if not isinstance(self.class_conditional, (bool, np.bool_)):
-            raise TypeError(f"class_conditional must be True or False, got "
-                            f"{self.class_conditional!r}")
-        if self.class_conditional and y is None:
-            raise ValueError("class_conditional=True needs the class labels: call fit(X, y)")
-        if not self.class_conditional:
+        mode = _class_mode(self.class_conditional)
+        if mode is not None and y is None:
+            raise ValueError(f"class_conditional={self.class_conditional!r} needs the class "
+                             "labels: call fit(X, y)")
+        options = {"max_components": self.max_components, "criterion": self.criterion,
+                   "random_state": mixture_seed, **params}
+        if mode is None:
             self.mixture_ = _fit_mixture(Z, sample_weight, self.n_components,
                                          self.max_components, params, mixture_seed,
                                          criterion=self.criterion)
         else:
-            self.mixture_ = MixtureClassifier(
-                self.n_components, max_components=self.max_components, criterion=self.criterion,
-                random_state=mixture_seed, **params,
-            ).fit(Z, y, sample_weight=sample_weight)
+            model = MixtureClassifier if mode == "per_class" else ComponentClassifier
+            self.mixture_ = model(self.n_components, **options).fit(
+                Z, y, sample_weight=sample_weight)
             self.classes_ = self.mixture_.classes_
         self.n_iter_ = self.mixture_.n_iter_
         self.converged_ = self.mixture_.converged_
@@ -218,7 +227,7 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
             The class of every row when ``class_conditional``, else the mixture component.
         """
         check_is_fitted(self)
-        if isinstance(self.mixture_, MixtureClassifier):
+        if isinstance(self.mixture_, (MixtureClassifier, ComponentClassifier)):
             Z, labels = self.mixture_.sample(n_samples, y=y, random_state=random_state)
         else:
             if y is not None:
@@ -272,3 +281,13 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
     def score(self, X, y=None):
         """Mean log-density per row."""
         return float(self.score_samples(X).mean())
+
+
+def _class_mode(class_conditional):
+    """None, 'per_class' or 'component_map' from the ``class_conditional`` option."""
+    if isinstance(class_conditional, (bool, np.bool_)):
+        return "per_class" if class_conditional else None
+    if class_conditional in ("per_class", "component_map"):
+        return class_conditional
+    raise ValueError(f"class_conditional must be False, True, 'per_class' or 'component_map', "
+                     f"got {class_conditional!r}")

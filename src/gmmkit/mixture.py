@@ -412,10 +412,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         check_is_fitted(self)
         _check_int("n_samples", n_samples, 1)
         rng = check_random_state(random_state)
-        model = covariance_model(self.covariance_type, self.means_.shape[1])
         weights = np.asarray(self.weights_, dtype=np.float64)
-        n_components = len(weights)
-        labels = rng.choice(n_components, size=n_samples, p=weights / weights.sum())
+        labels = rng.choice(len(weights), size=n_samples, p=weights / weights.sum())
+        return self._draw(labels, rng), labels
+
+    def _draw(self, labels, rng):
+        """One row from each component in ``labels`` (ints), in that order."""
+        model = covariance_model(self.covariance_type, self.means_.shape[1])
+        n_samples, n_components = len(labels), len(self.weights_)
         noise = rng.standard_normal((n_samples, model.d))
         covariances = np.asarray(self.covariances_, dtype=np.float64)
         factors = model.cholesky_covariances(covariances, n_components)
@@ -428,7 +432,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             else:
                 draws[rows] = factor * noise[rows]
         draws += self.means_[labels]
-        return draws.astype(self.means_.dtype, copy=False), labels
+        return draws.astype(self.means_.dtype, copy=False)
 
     # ------------------------------------------------------------------ conditioning
     def condition(self, values, given):
