@@ -556,13 +556,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         out = np.empty((values.shape[0], n_rest))
         for rows in chunks(values.shape[0], self._conditioning_rows()):
             conditional = self._condition(values[rows], given)
-            cov = conditional.covariances
-            within = {"full": lambda: np.diagonal(cov, axis1=1, axis2=2),
-                      "tied": lambda: np.broadcast_to(np.diagonal(cov), (self.n_components,
-                                                                         n_rest)),
-                      "diag": lambda: cov,
-                      "spherical": lambda: np.repeat(cov[:, None], n_rest, axis=1),
-                      }[self.covariance_type]()
+            within = _component_variances(self.covariance_type, conditional.covariances,
+                                          self.n_components, n_rest)
             weights = np.exp(conditional.log_weights)
             second = np.einsum("nk,nkd->nd", weights, conditional.means**2) + weights @ within
             out[rows] = np.maximum(second - conditional.mean() ** 2, 0.0)
@@ -707,6 +702,17 @@ def _as_float_array(name, value, shape):
     if not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or infinity")
     return array
+
+
+def _component_variances(covariance_type, covariances, n_components, n_features):
+    """The diagonal of every component's covariance, ``(n_components, n_features)``."""
+    if covariance_type == "full":
+        return np.diagonal(covariances, axis1=1, axis2=2)
+    if covariance_type == "tied":
+        return np.broadcast_to(np.diagonal(covariances), (n_components, n_features))
+    if covariance_type == "diag":
+        return covariances
+    return np.repeat(covariances[:, None], n_features, axis=1)
 
 
 def _check_given_values(values, n_given, one_row):
