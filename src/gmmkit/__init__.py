@@ -1,5 +1,6 @@
 """gmmkit: fast, scikit-learn-compatible Gaussian mixture models."""
 
+from . import evaluation
 from ._core.covariances import DegenerateComponentWarning
 from .classification import ComponentClassifier, MixtureClassifier, SmallClassWarning
 from .generation import LatentMixture
@@ -26,6 +27,7 @@ __all__ = [
     "SmallClassWarning",
     "aic_scorer",
     "bic_scorer",
+    "evaluation",
     "load",
     "save",
     "select",
