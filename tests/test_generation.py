@@ -352,3 +352,12 @@ def test_latent_component_map_generates_chosen_digits_with_few_labels(digits):
     assert (judge.predict(images) == 0).mean() > 0.8
     with pytest.raises(ValueError, match="class_conditional must be"):
         LatentMixture(class_conditional="sometimes").fit(X, y)
+
+
+def test_latent_component_map_passes_its_mapping_on(digits):
+    X, y = digits
+    gen = LatentMixture(n_components=20, n_latent=10, class_conditional="component_map",
+                        mapping="majority", reg_covar=1e-2, random_state=0).fit(X, y)
+    assert gen.mixture_.mapping == "majority"
+    proba = gen.mixture_.component_class_proba_
+    assert set(np.unique(proba[gen.mixture_.component_labelled_mass_ > 0])) <= {0.0, 1.0}

@@ -68,6 +68,12 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
 
         When False, ``y`` is ignored, as by every unsupervised scikit-learn estimator (so a
         Pipeline passing ``y`` changes nothing).
+    mapping : {'soft', 'majority', 'hungarian'}, default='soft'
+    smoothing : float, default=1.0
+        The component-to-class map of ``class_conditional='component_map'`` (see
+        :class:`ComponentClassifier`). For generation, ``'majority'`` (or ``smoothing=0``)
+        keeps each class to the components where its labels are, where the smoothed soft map
+        lends every class a little of every component.
     criterion : {'bic', 'aic', 'icl'}, default='bic'
         Minimised when ``n_components='auto'``.
     max_components : int, default=20
@@ -115,8 +121,8 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
     """
 
     def __init__(self, n_components=10, *, covariance_type="full", n_latent=0.99, whiten=False,
-                 clip=True, class_conditional=False, criterion="bic", max_components=20,
-                 tol=1e-3, reg_covar=1e-6, max_iter=100, n_init=1, init_params="kmeans",
+                 clip=True, class_conditional=False, mapping="soft", smoothing=1.0,
+                 criterion="bic", max_components=20, tol=1e-3, reg_covar=1e-6, max_iter=100, n_init=1, init_params="kmeans",
                  random_state=None):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -124,6 +130,8 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
         self.whiten = whiten
         self.clip = clip
         self.class_conditional = class_conditional
+        self.mapping = mapping
+        self.smoothing = smoothing
         self.criterion = criterion
         self.max_components = max_components
         self.tol = tol
@@ -200,9 +208,12 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
                                          self.max_components, params, mixture_seed,
                                          criterion=self.criterion)
         else:
-            model = MixtureClassifier if mode == "per_class" else ComponentClassifier
-            self.mixture_ = model(self.n_components, **options).fit(
-                Z, y, sample_weight=sample_weight)
+            if mode == "per_class":
+                model = MixtureClassifier(self.n_components, **options)
+            else:
+                model = ComponentClassifier(self.n_components, mapping=self.mapping,
+                                            smoothing=self.smoothing, **options)
+            self.mixture_ = model.fit(Z, y, sample_weight=sample_weight)
             self.classes_ = self.mixture_.classes_
         self.n_iter_ = self.mixture_.n_iter_
         self.converged_ = self.mixture_.converged_
