@@ -279,3 +279,15 @@ def test_selector_saves_and_loads_with_identical_predictions(three_blobs, tmp_pa
     assert loaded.best_params_ == selector.best_params_
     pd.testing.assert_frame_equal(loaded.table_, selector.table_)
     assert isinstance(loaded.best_estimator_, GaussianMixture)
+
+
+def test_best_estimator_keeps_the_column_names_of_a_dataframe():
+    pd = pytest.importorskip("pandas")
+    X, _ = make_blobs(n_samples=200, centers=2, random_state=0)
+    frame = pd.DataFrame(X, columns=["height", "weight"])
+    best = gmmkit.select(frame, n_components=[1, 2], covariance_type="full",
+                         random_state=0).best_estimator_
+    assert best.feature_names_in_.tolist() == ["height", "weight"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        best.predict(frame)

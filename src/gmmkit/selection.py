@@ -27,7 +27,12 @@ import scipy.sparse
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.metrics import pairwise_distances
 from sklearn.model_selection import KFold, check_cv
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _get_feature_names,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._core.covariances import COVARIANCE_MODELS
 from ._core.init import INIT_METHODS, initial_responsibilities
@@ -169,6 +174,9 @@ def select(
     rows.sort(key=lambda row: (plan.covariance_types.index(row["covariance_type"]),
                                row["n_components"]))
     best = _best_index(rows, criterion)
+    names = _get_feature_names(X)
+    if best_model is not None and names is not None:
+        best_model.feature_names_in_ = names
     return SelectionResult(rows=rows, criterion=criterion, best_index_=best,
                            best_estimator_=best_model)
 
