@@ -5,6 +5,8 @@ shared arrays are read-only, so tests cannot depend on the order they run in.
 """
 
 import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -86,3 +88,18 @@ def single_blas_thread():
     """
     with threadpool_limits(limits=1):
         yield
+
+
+@pytest.fixture(scope="session")
+def quick_tour(tmp_path_factory):
+    """``gmmkit tour --quick`` run once per test process, as a user runs it (a subprocess).
+
+    Returns
+    -------
+    (subprocess.CompletedProcess, pathlib.Path)
+        The finished command and its output directory.
+    """
+    out = tmp_path_factory.mktemp("quick_tour") / "out"
+    result = subprocess.run([sys.executable, "-m", "gmmkit", "tour", "-o", str(out), "--quick"],
+                            capture_output=True, text=True, timeout=300, check=False)
+    return result, out

@@ -1,19 +1,75 @@
 """The ``gmmkit`` command line.
 
-Usage errors exit with status 2 (argparse's usage line); problems found at run time print one
-``gmmkit: error: ...`` line on stderr and exit with status 1, never a traceback.
+Commands
+--------
+``fit``       fit one Gaussian mixture to a data file and save it
+``select``    sweep numbers of components x covariance types; table, best model, plot
+``predict``   components (or classes) of new rows, or their probabilities, from a saved model
+``score``     log-likelihood, BIC, AIC, ICL (and accuracy) of a saved model on a data file
+``sample``    draw rows from a saved model, optionally of one class
+``classify``  fit a mixture classifier, print cross-validated accuracy, save it
+``report``    an HTML report on the user's data
+``tour``      the studies on bundled data sets
+
+Data files are CSV (with a header row), Parquet (the ``parquet`` extra) or ``.npy``; see
+:mod:`gmmkit._data` for how columns are chosen and what counts as missing.
+
+Exit status
+-----------
+0
+    Success.
+1
+    A problem found at run time: a missing, empty or unreadable data or model file, a column
+    that is missing or not numeric, rows with missing values without ``--drop-na``, an output
+    that exists without ``--force``, an estimator refusing the data. One line
+    ``gmmkit: error: ...`` on stderr, never a traceback.
+2
+    A usage error: an unknown option or command, a bad ``-k``, an unknown covariance type or
+    criterion. argparse's usage line and message on stderr.
+130
+    Interrupted (Ctrl-C).
+
+Warnings are printed one per line as ``gmmkit: warning: ...`` and notes (rows dropped, a figure
+skipped) as ``gmmkit: note: ...``, all on stderr; results go to stdout and to the ``-o`` files.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
+import textwrap
+import warnings
 from pathlib import Path
 
 from . import __version__
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_SEED = 2**32 - 1
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+CRITERIA = ("bic", "aic", "icl", "cv", "silhouette")
+FIGURE_DPI = 110
+# A missing optional package -> the extra that installs it.
+EXTRAS = {"matplotlib": "plot", "pandas": "pandas", "pyarrow": "parquet", "tqdm": "progress"}
+
+EXIT_STATUS_HELP = """\
+exit status:
+  0    success
+  1    a problem found at run time (missing, empty or unreadable file, missing or
+       non-numeric column, missing values without --drop-na, existing output without
+       --force): one line "gmmkit: error: ..." on stderr
+  2    a usage error (unknown option, bad -k, unknown covariance type or criterion)
+  130  interrupted"""
+
+DATA_HELP = """\
+data files:
+  .csv/.tsv   a header row naming the columns (pandas if installed)
+  .parquet    needs pandas and pyarrow: pip install 'gmmkit[parquet]'
+  .npy        a 2-D numeric array; columns are selected by 0-based index"""
+
+
+class _UsageError(Exception):
+    """A combination of options that argparse cannot check; exits 2 with the usage line."""
 
 
 def main(argv=None) -> int:
@@ -27,7 +83,8 @@ def main(argv=None) -> int:
     Returns
     -------
     int
-        Exit status: 0 on success, 1 on a run-time error, 2 on a usage error.
+        Exit status: 0 on success, 1 on a run-time error, 2 on a usage error, 130 when
+        interrupted.
     """
     parser = build_parser()
     try:
@@ -35,7 +92,14 @@ def main(argv=None) -> int:
     except SystemExit as exit_:
         return _exit_status(exit_.code)
     try:
-        return args.handler(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.handler(args)
+    except _UsageError as exc:
+        try:
+            args.parser.error(str(exc))
+        except SystemExit as exit_:
+            return _exit_status(exit_.code)
     except KeyboardInterrupt:
         print("gmmkit: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -49,41 +113,637 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gmmkit",
         description="Fast, scikit-learn-compatible Gaussian mixture models.",
+        epilog=f"""\
+examples:
+  gmmkit fit data.csv -k 3 --covariance full -o model.gmm
+  gmmkit select data.csv -k 1:10 --covariance all --criterion bic --cv 5 -o sweep/
+  gmmkit predict model.gmm new.csv --proba -o proba.csv
+  gmmkit classify labelled.csv --target species -k auto -o classifier.gmm
+  gmmkit COMMAND --help     (options and examples of one command)
+
+{DATA_HELP}
+
+{EXIT_STATUS_HELP}""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_fit_parser(subcommands)
+    _add_select_parser(subcommands)
+    _add_predict_parser(subcommands)
+    _add_score_parser(subcommands)
+    _add_sample_parser(subcommands)
+    _add_classify_parser(subcommands)
+    _add_report_parser(subcommands)
     _add_tour_parser(subcommands)
     return parser
 
 
+# ---------------------------------------------------------------------- parsers
+def _subparser(subcommands, name, *, help, description, examples, handler, data=True):
+    epilog = "examples:\n" + "\n".join(f"  {line}" for line in examples)
+    if data:
+        epilog += "\n\n" + DATA_HELP
+    epilog += "\n\n" + EXIT_STATUS_HELP
+    parser = subcommands.add_parser(name, help=help, description=textwrap.fill(description, 79),
+                                    epilog=epilog,
+                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.set_defaults(handler=handler, parser=parser)
+    return parser
+
+
+def _add_data_arguments(parser, *, target=None):
+    """DATA, --columns, --drop-na and (``target`` = 'required' or 'optional') --target."""
+    parser.add_argument("data", type=Path, metavar="DATA", help="data file: .csv, .parquet or .npy")
+    parser.add_argument("--columns", type=_column_list, metavar="A,B,...",
+                        help="feature columns, by name or 0-based index (default: every column "
+                             "but the target; each must be numeric)")
+    if target is not None:
+        parser.add_argument("--target", required=target == "required", metavar="COLUMN",
+                            help="the label column, by name or index; labels may be text")
+    parser.add_argument("--drop-na", action="store_true",
+                        help="drop rows with missing or infinite values instead of failing")
+
+
+def _add_fit_options(parser, *, seed_help="seed of the initialisations"):
+    parser.add_argument("--seed", type=_seed, default=0, metavar="N",
+                        help=f"{seed_help}, 0..{MAX_SEED} (default: 0)")
+    parser.add_argument("--n-init", type=_positive_int, default=1, metavar="N",
+                        help="EM runs per model, the best kept (default: 1)")
+    parser.add_argument("--reg-covar", type=_non_negative_float, default=1e-6, metavar="X",
+                        help="added to covariance diagonals (default: 1e-6)")
+    parser.add_argument("--max-iter", type=_positive_int, default=100, metavar="N",
+                        help="EM iterations at most (default: 100)")
+
+
+def _add_force(parser, what="the output file"):
+    parser.add_argument("--force", action="store_true", help=f"overwrite {what}")
+
+
+def _add_progress(parser):
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="show a progress bar on stderr (default: when stderr is a terminal)")
+
+
+def _add_fit_parser(subcommands):
+    fit = _subparser(
+        subcommands, "fit", handler=_run_fit,
+        help="fit one Gaussian mixture and save it",
+        description="Fit a Gaussian mixture with K components to the numeric columns of DATA "
+                    "and save it in gmmkit's safe model format (gmmkit.load reads it back).",
+        examples=["gmmkit fit data.csv -k 3 -o model.gmm",
+                  "gmmkit fit data.csv -k 4 --covariance diag --columns x,y --drop-na -o m.gmm",
+                  "gmmkit fit X.npy -k 2 --columns 0,2 --seed 1 -o m.gmm"],
+    )
+    _add_data_arguments(fit)
+    fit.add_argument("-k", "--components", dest="k", type=_one_k, required=True, metavar="K",
+                     help="number of components (gmmkit select sweeps a range)")
+    fit.add_argument("--covariance", choices=COVARIANCE_TYPES, default="full",
+                     help="covariance type (default: full)")
+    _add_fit_options(fit)
+    fit.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL",
+                     help="model file to write, e.g. model.gmm")
+    _add_force(fit)
+
+
+def _add_select_parser(subcommands):
+    select = _subparser(
+        subcommands, "select", handler=_run_select,
+        help="sweep components x covariance types; save the table, best model and a plot",
+        description="Fit a mixture for every number of components and covariance type, score "
+                    "each by BIC, AIC, ICL, silhouette (and held-out likelihood with --cv), "
+                    "print the table and write DIR/table.csv, DIR/best.gmm (the model chosen by "
+                    "--criterion) and DIR/selection.png (needs matplotlib).",
+        examples=["gmmkit select data.csv -k 1:20 -o sweep/",
+                  "gmmkit select data.csv -k 2:12:2 --covariance full,diag --criterion cv "
+                  "--cv 5 -o sweep/",
+                  "gmmkit select X.npy -k 1:8 --criterion icl --jobs 2 --force -o sweep/"],
+    )
+    _add_data_arguments(select)
+    select.add_argument("-k", "--components", dest="k", type=_k_range, default=range(1, 11),
+                        metavar="K|A:B[:STEP]",
+                        help="numbers of components: K, or A to B inclusive (default: 1:10)")
+    select.add_argument("--covariance", type=_covariance_list, default="all", metavar="TYPES",
+                        help="'all' or a comma-separated list of full, tied, diag, spherical "
+                             "(default: all)")
+    select.add_argument("--criterion", choices=CRITERIA, default="bic",
+                        help="what chooses the best model (default: bic); cv needs --cv")
+    select.add_argument("--cv", type=_folds, default=None, metavar="N",
+                        help="also score held-out log-likelihood over N folds")
+    select.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                        help="parallel workers (-1: all cores; default: one)")
+    _add_fit_options(select, seed_help="seed of initialisations, folds and subsamples")
+    _add_progress(select)
+    select.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
+                        help="output directory; created if missing, must be empty unless --force")
+    _add_force(select, "table.csv, best.gmm and selection.png in a non-empty DIR")
+
+
+def _add_predict_parser(subcommands):
+    predict = _subparser(
+        subcommands, "predict", handler=_run_predict,
+        help="components or classes of the rows of DATA, or their probabilities",
+        description="Predict with a saved model: the most probable component (a mixture) or "
+                    "class (a classifier) of every row of DATA, or with --proba the probability "
+                    "of each. A model fitted on named columns reads the same columns by name. "
+                    "A .csv output has a 'row' column (0-based data row of DATA) and one column "
+                    "per output; a .npy output holds the values alone.",
+        examples=["gmmkit predict model.gmm new.csv -o labels.csv",
+                  "gmmkit predict model.gmm new.csv --proba -o proba.npy"],
+    )
+    predict.add_argument("model", type=Path, metavar="MODEL", help="a model saved by gmmkit")
+    _add_data_arguments(predict)
+    predict.add_argument("--proba", action="store_true",
+                         help="write probabilities, one column per component or class")
+    predict.add_argument("-o", "--output", type=_table_output, required=True, metavar="FILE",
+                         help="output file, .csv or .npy")
+    _add_force(predict)
+
+
+def _add_score_parser(subcommands):
+    score = _subparser(
+        subcommands, "score", handler=_run_score,
+        help="log-likelihood, BIC, AIC, ICL (and accuracy) of a model on DATA",
+        description="Print the mean log-likelihood per row of DATA under a saved model, with the "
+                    "model's BIC, AIC and ICL on DATA where it defines them; with --target, a "
+                    "classifier's accuracy too. One 'name: value' line each.",
+        examples=["gmmkit score model.gmm test.csv",
+                  "gmmkit score classifier.gmm test.csv --target species"],
+    )
+    score.add_argument("model", type=Path, metavar="MODEL", help="a model saved by gmmkit")
+    _add_data_arguments(score, target="optional")
+
+
+def _add_sample_parser(subcommands):
+    sample = _subparser(
+        subcommands, "sample", handler=_run_sample, data=False,
+        help="draw rows from a saved model",
+        description="Draw N rows from a saved model. A .csv output has the model's feature "
+                    "names as header plus a 'component' column (a 'class' column for a "
+                    "classifier); a .npy output holds the rows alone.",
+        examples=["gmmkit sample model.gmm -n 1000 -o draws.csv",
+                  "gmmkit sample classifier.gmm -n 50 --class setosa --seed 0 -o setosa.csv"],
+    )
+    sample.add_argument("model", type=Path, metavar="MODEL", help="a model saved by gmmkit")
+    sample.add_argument("-n", "--n-samples", dest="n", type=_positive_int, required=True,
+                        metavar="N", help="number of rows to draw")
+    sample.add_argument("--class", dest="class_", metavar="Y",
+                        help="draw every row from this class (a classifier model)")
+    sample.add_argument("--seed", type=_seed, default=None, metavar="N",
+                        help="seed of the draws (default: fresh draws every run)")
+    sample.add_argument("-o", "--output", type=_table_output, required=True, metavar="FILE",
+                        help="output file, .csv or .npy")
+    _add_force(sample)
+
+
+def _add_classify_parser(subcommands):
+    classify = _subparser(
+        subcommands, "classify", handler=_run_classify,
+        help="fit a mixture classifier; cross-validated accuracy; save it",
+        description="Fit gmmkit.MixtureClassifier (one Gaussian mixture per class, Bayes' rule) "
+                    "to the feature columns of DATA and the labels in --target, print its "
+                    "stratified cross-validated accuracy next to a GaussianNB baseline, refit "
+                    "on every row and save the model.",
+        examples=["gmmkit classify iris.csv --target species -o classifier.gmm",
+                  "gmmkit classify data.csv --target label -k auto --covariance diag "
+                  "--cv 10 -o clf.gmm",
+                  "gmmkit classify data.npy --target -1 -k 1:6 -o clf.gmm"],
+    )
+    _add_data_arguments(classify, target="required")
+    classify.add_argument("-k", "--components", dest="k", type=_k_classify, default="1",
+                          metavar="K|auto|1:B",
+                          help="components per class; 'auto' (or 1:B) chooses each class's "
+                               "number by BIC up to 10 (or B) (default: 1)")
+    classify.add_argument("--covariance", choices=COVARIANCE_TYPES, default="full",
+                          help="covariance type (default: full)")
+    classify.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
+                          help="stratified folds for the accuracy; 0 skips it (default: 5)")
+    _add_fit_options(classify, seed_help="seed of the fits and the folds")
+    _add_progress(classify)
+    classify.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL",
+                          help="model file to write, e.g. classifier.gmm")
+    _add_force(classify)
+
+
+def _add_report_parser(subcommands):
+    report = _subparser(
+        subcommands, "report", handler=_run_report,
+        help="an HTML report on your data (selection, fits; classification with --target)",
+        description="Write DIR/report.html with the sections that apply to DATA: the "
+                    "model-selection sweep and the chosen mixture, and with --target the "
+                    "classifiers' accuracy. Needs matplotlib.",
+        examples=["gmmkit report data.csv -o report/",
+                  "gmmkit report iris.csv --target species -k 1:6 --cv 5 -o report/"],
+    )
+    _add_data_arguments(report, target="optional")
+    report.add_argument("-k", "--components", dest="k", type=_k_range, default=range(1, 11),
+                        metavar="K|A:B[:STEP]",
+                        help="numbers of components to sweep (default: 1:10)")
+    report.add_argument("--covariance", type=_covariance_list, default="all", metavar="TYPES",
+                        help="'all' or a comma-separated list of full, tied, diag, spherical")
+    report.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
+                        help="cross-validation folds; 0 skips cross-validation (default: 5)")
+    report.add_argument("--seed", type=_seed, default=0, metavar="N",
+                        help=f"seed of every fit, fold and sample, 0..{MAX_SEED} (default: 0)")
+    _add_progress(report)
+    report.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
+                        help="output directory; created if missing, must be empty unless --force")
+    _add_force(report, "the report's files in a non-empty DIR")
+
+
 def _add_tour_parser(subcommands):
-    tour = subcommands.add_parser(
-        "tour",
-        help="fit mixtures to two moons and handwritten digits; save figures and metrics",
+    tour = _subparser(
+        subcommands, "tour", handler=_run_tour, data=False,
+        help="the whole story on two moons and the digits, as one HTML report",
         description=(
-            "Fit Gaussian mixtures of every covariance type and several sizes to the two-moons "
-            "and the handwritten-digits data, print a summary table and write PNG figures, "
-            "summary.json and summary.csv into DIR. Needs matplotlib (pip install gmmkit[plot])."
+            "Run the five studies on bundled data (two-moons clustering, model selection, "
+            "posterior classification, generation, and the handwritten digits) and write a "
+            "self-contained report.html, the figures as PNG under figures/, every metric in "
+            "metrics.json and summary.csv into DIR. Needs matplotlib (pip install gmmkit[plot])."
         ),
+        examples=["gmmkit tour -o tour-output", "gmmkit tour -o tour-output --quick"],
     )
     tour.add_argument("-o", "--output", required=True, type=Path, metavar="DIR",
                       help="output directory; created if missing, must be empty unless --force")
     tour.add_argument("--quick", action="store_true",
-                      help="fewer component counts, for a run of a few seconds")
+                      help="smaller data and sweeps: about ten seconds instead of a minute")
     tour.add_argument("--force", action="store_true",
                       help="write into a non-empty DIR, replacing files with the tour's names")
     tour.add_argument("--seed", type=_seed, default=0, metavar="N",
                       help=f"seed of data, fits and samples, 0..{MAX_SEED} (default: 0)")
-    tour.set_defaults(handler=_run_tour)
+    _add_progress(tour)
+
+
+# ---------------------------------------------------------------------- commands
+def _run_fit(args) -> int:
+    from ._data import check_new_file
+    from .mixture import GaussianMixture
+    from .persistence import save
+
+    check_new_file(args.output, args.force)
+    data = _read(args)
+    model = GaussianMixture(n_components=args.k, covariance_type=args.covariance,
+                            n_init=args.n_init, reg_covar=args.reg_covar, max_iter=args.max_iter,
+                            random_state=args.seed)
+    model.fit(data.frame())
+    _keep_feature_names(model, data)
+    save(model, args.output, overwrite=args.force)
+    n, d = data.X.shape
+    criteria = _quiet_names(model.criteria, data.frame())
+    state = "converged" if model.converged_ else "did NOT converge"
+    print(f"fitted GaussianMixture: {args.k} components, {args.covariance} covariance, "
+          f"{n} rows x {d} features{_names_suffix(data.feature_names)}")
+    print(f"EM {state} after {model.n_iter_} iterations; log-likelihood per row "
+          f"{criteria['log_likelihood']:.4f}, BIC {criteria['bic']:.2f}, "
+          f"AIC {criteria['aic']:.2f}, ICL {criteria['icl']:.2f}")
+    print(f"saved {args.output}")
+    return EXIT_OK
+
+
+def _run_select(args) -> int:
+    from ._data import check_output_dir, write_csv
+    from .persistence import save
+    from .selection import TABLE_COLUMNS, select
+
+    if args.criterion == "cv" and args.cv is None:
+        raise _UsageError("--criterion cv needs --cv N (the number of folds)")
+    check_output_dir(args.output, args.force)
+    data = _read(args)
+    # Created before the sweep so an unwritable path fails at once.
+    args.output.mkdir(parents=True, exist_ok=True)
+    result = select(data.X, n_components=args.k, covariance_type=args.covariance,
+                    criterion=args.criterion, cv=args.cv, n_init=args.n_init,
+                    reg_covar=args.reg_covar, max_iter=args.max_iter, random_state=args.seed,
+                    n_jobs=args.jobs, progress=_progress_wanted(args))
+    best = result.best_estimator_
+    _keep_feature_names(best, data)
+    rows = result.records()
+    table_path, model_path = args.output / "table.csv", args.output / "best.gmm"
+    write_csv(table_path, TABLE_COLUMNS, [[row[name] for row in rows] for name in TABLE_COLUMNS])
+    save(best, model_path, overwrite=True)
+    written = [table_path, model_path]
+    figure_path = _save_selection_figure(result, args.output / "selection.png")
+    if figure_path is not None:
+        written.append(figure_path)
+    print(_format_selection(rows, result.best_index_, with_cv=args.cv is not None))
+    params = result.best_params_
+    print(f"\nbest by {args.criterion}: {params['n_components']} components, "
+          f"{params['covariance_type']} covariance ({data.X.shape[0]} rows x "
+          f"{data.X.shape[1]} features)")
+    print("wrote " + ", ".join(str(path) for path in written))
+    return EXIT_OK
+
+
+def _run_predict(args) -> int:
+    from ._data import check_new_file
+
+    check_new_file(args.output, args.force)
+    model = _load_model(args.model)
+    data, X = _read_for_model(model, args)
+    name = type(model).__name__
+    if args.proba:
+        if not hasattr(model, "predict_proba"):
+            raise ValueError(f"a {name} has no probabilities to predict; drop --proba")
+        values = _quiet_names(model.predict_proba, X)
+        classes = getattr(model, "classes_", None)
+        labels = classes if classes is not None else range(values.shape[1])
+        header = [f"proba_{label}" for label in labels]
+        columns = list(values.T)
+    else:
+        if not hasattr(model, "predict"):
+            raise ValueError(f"a {name} does not predict; it can be sampled or scored")
+        values = _quiet_names(model.predict, X)
+        header, columns = [_output_name(model)], [values]
+    _write_table(args.output, ["row", *header], [data.rows, *columns], values)
+    what = "probabilities" if args.proba else f"{header[0]} labels"
+    print(f"wrote {what} of {len(data.rows)} rows to {args.output}")
+    return EXIT_OK
+
+
+def _run_score(args) -> int:
+    from sklearn.base import is_classifier
+
+    model = _load_model(args.model)
+    data, X = _read_for_model(model, args)
+    lines = [("rows", str(data.X.shape[0]))]
+    if hasattr(model, "score_samples"):
+        mean = float(_quiet_names(model.score_samples, X).mean())
+        lines.append(("log_likelihood_per_row", f"{mean:.6g}"))
+    for criterion in ("bic", "aic", "icl"):
+        if hasattr(model, criterion):
+            lines.append((criterion, f"{float(_quiet_names(getattr(model, criterion), X)):.6g}"))
+    if data.y is not None:
+        if not is_classifier(model):
+            raise ValueError(f"--target needs a classifier model; {str(args.model)!r} holds a "
+                             f"{type(model).__name__}")
+        accuracy = float(_quiet_names(model.score, X, data.y))
+        lines.append(("accuracy", f"{accuracy:.6g}"))
+    for name, value in lines:
+        print(f"{name}: {value}")
+    return EXIT_OK
+
+
+def _run_sample(args) -> int:
+    from ._data import check_new_file
+
+    check_new_file(args.output, args.force)
+    model = _load_model(args.model)
+    name = type(model).__name__
+    if not hasattr(model, "sample"):
+        raise ValueError(f"a {name} cannot be sampled")
+    options = {}
+    classes = getattr(model, "classes_", None)
+    if args.class_ is not None:
+        if classes is None or "y" not in inspect.signature(model.sample).parameters:
+            raise ValueError(f"--class needs a model with classes (gmmkit classify makes one); "
+                             f"{str(args.model)!r} holds a {name}")
+        matches = [label for label in classes if str(label) == args.class_]
+        if not matches:
+            raise ValueError(f"class {args.class_!r} is not one of the model's classes: "
+                             f"{', '.join(str(label) for label in classes)}")
+        options["y"] = matches[0]
+    X, labels = model.sample(args.n, random_state=args.seed, **options)
+    names = getattr(model, "feature_names_in_", None)
+    header = ([str(n) for n in names] if names is not None
+              else [f"x{j}" for j in range(X.shape[1])])
+    label_name = "class" if classes is not None else "component"
+    _write_table(args.output, [*header, label_name], [*X.T, labels], X)
+    print(f"wrote {args.n} rows drawn from the {name} to {args.output}")
+    return EXIT_OK
+
+
+def _run_classify(args) -> int:
+    import numpy as np
+
+    from ._data import DataError, check_new_file
+    from .classification import MixtureClassifier
+    from .persistence import save
+
+    check_new_file(args.output, args.force)
+    data = _read(args)
+    classes, counts = np.unique(data.y, return_counts=True)
+    if len(classes) < 2:
+        raise DataError(f"--target column {args.target!r} has a single class "
+                        f"({str(classes[0])!r}); classify needs at least two")
+    k, max_components = args.k
+    model = MixtureClassifier(n_components=k, max_components=max_components,
+                              covariance_type=args.covariance, n_init=args.n_init,
+                              reg_covar=args.reg_covar, max_iter=args.max_iter,
+                              random_state=args.seed)
+    n, d = data.X.shape
+    print(f"{n} rows x {d} features{_names_suffix(data.feature_names)}; {len(classes)} classes: "
+          + ", ".join(f"{label} ({count})" for label, count in zip(classes, counts)))
+    if args.cv:
+        smallest = int(np.argmin(counts))
+        if counts[smallest] < args.cv:
+            raise DataError(f"class {str(classes[smallest])!r} has {counts[smallest]} rows, fewer "
+                            f"than the {args.cv} cross-validation folds; pass a smaller --cv "
+                            f"(or --cv 0 to skip it)")
+        scores, baseline = _cross_validate(model, data.X, data.y, args.cv, args.seed,
+                                           _progress_wanted(args))
+        print(f"cross-validated accuracy ({args.cv}-fold): {scores.mean():.4f} "
+              f"± {scores.std():.4f}")
+        print(f"GaussianNB baseline ({args.cv}-fold):      {baseline.mean():.4f} "
+              f"± {baseline.std():.4f}")
+    model.fit(data.frame(), data.y)
+    _keep_feature_names(model, data)
+    save(model, args.output, overwrite=args.force)
+    components = ", ".join(f"{label}: {int(c)}" for label, c in zip(classes,
+                                                                    model.n_components_))
+    accuracy = _quiet_names(model.score, data.frame(), data.y)
+    print(f"training accuracy: {accuracy:.4f}; components per "
+          f"class: {components}")
+    print(f"saved {args.output}")
+    return EXIT_OK
+
+
+def _run_report(args) -> int:
+    from ._data import check_output_dir
+
+    check_output_dir(args.output, args.force)
+    data = _read(args)
+    from .report import run_data_report
+
+    run_data_report(data.X, args.output, y=data.y, feature_names=data.feature_names,
+                    n_components=args.k, covariance_type=args.covariance,
+                    cv=args.cv or None, seed=args.seed, force=args.force, stream=sys.stdout,
+                    progress=_progress_wanted(args))
+    return EXIT_OK
 
 
 def _run_tour(args) -> int:
     from .tour import run_tour
 
-    run_tour(args.output, quick=args.quick, force=args.force, seed=args.seed)
+    run_tour(args.output, quick=args.quick, force=args.force, seed=args.seed,
+             progress=_progress_wanted(args))
     return EXIT_OK
 
 
+# ---------------------------------------------------------------------- helpers of the commands
+def _read(args, columns=None, needed_by=None):
+    """Read ``args.data`` with the command's column options; note dropped rows on stderr."""
+    from ._data import plural, read_data
+
+    data = read_data(args.data, columns=args.columns if columns is None else columns,
+                     target=getattr(args, "target", None), drop_na=args.drop_na,
+                     needed_by=needed_by)
+    if data.n_dropped:
+        print(f"gmmkit: note: dropped {plural(data.n_dropped, 'row')} with missing or infinite "
+              f"values from {str(args.data)!r}", file=sys.stderr)
+    return data
+
+
+def _read_for_model(model, args):
+    """The rows of ``args.data`` a saved model needs: its fitted columns by name when it
+    remembers them and the file has names; returns ``(data, X for the model)``."""
+    names = getattr(model, "feature_names_in_", None)
+    columns, needed_by = None, None
+    if args.columns is None and names is not None and args.data.suffix.lower() != ".npy":
+        columns = [str(name) for name in names]
+        needed_by = f"the model, fitted on columns {', '.join(columns)}"
+    data = _read(args, columns=columns, needed_by=needed_by)
+    named = names is not None and data.feature_names is not None
+    return data, data.frame() if named else data.X
+
+
+def _load_model(path):
+    from ._data import DataError
+    from .persistence import load
+
+    if not path.exists():
+        raise DataError(f"model file {str(path)!r} does not exist")
+    if path.is_dir():
+        raise DataError(f"model file {str(path)!r} is a directory")
+    return load(path)
+
+
+def _keep_feature_names(model, data):
+    """Record the column names on a model fitted without them (no pandas, or a sweep), so
+    ``predict`` and ``score`` later read the same columns by name."""
+    import numpy as np
+
+    if data.feature_names is not None and not hasattr(model, "feature_names_in_"):
+        model.feature_names_in_ = np.asarray(data.feature_names, dtype=object)
+
+
+def _quiet_names(method, *args):
+    """Call ``method`` without scikit-learn's warning about a plain array for a model fitted
+    on named columns: a .npy file has no names, and its columns are taken in order."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        return method(*args)
+
+
+def _output_name(model):
+    from sklearn.base import is_classifier, is_regressor
+
+    if is_classifier(model):
+        return "class"
+    return "prediction" if is_regressor(model) else "component"
+
+
+def _write_table(path, header, columns, array):
+    """``header`` and ``columns`` to a .csv; the bare ``array`` to a .npy."""
+    from ._data import write_csv, write_npy
+
+    if path.suffix.lower() == ".npy":
+        write_npy(path, array)
+    else:
+        write_csv(path, header, columns)
+
+
+def _cross_validate(model, X, y, n_folds, seed, progress):
+    """Stratified k-fold accuracies of ``model`` and of a GaussianNB baseline."""
+    import numpy as np
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.naive_bayes import GaussianNB
+
+    folds = list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(X, y))
+    bar = _progress_bar(len(folds), "gmmkit.classify", progress)
+    scores, baseline = [], []
+    try:
+        for train, test in folds:
+            fitted = clone(model).fit(X[train], y[train])
+            scores.append(fitted.score(X[test], y[test]))
+            baseline.append(GaussianNB().fit(X[train], y[train]).score(X[test], y[test]))
+            bar.update(1)
+    finally:
+        bar.close()
+    return np.array(scores), np.array(baseline)
+
+
+def _progress_wanted(args):
+    return sys.stderr.isatty() if args.progress is None else args.progress
+
+
+def _progress_bar(total, description, enabled):
+    if enabled:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            pass
+        else:
+            return tqdm(total=total, desc=description, unit="fold")
+    return _NoProgress()
+
+
+class _NoProgress:
+    def update(self, count):
+        pass
+
+    def close(self):
+        pass
+
+
+def _save_selection_figure(result, path):
+    """Save :func:`gmmkit.plotting.plot_selection` as PNG; None (and a note) without matplotlib."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print(f"gmmkit: note: matplotlib is not installed, so {path.name} was not drawn; "
+              f"install it with: pip install 'gmmkit[plot]'", file=sys.stderr)
+        return None
+    from .plotting import plot_selection
+
+    plot_selection(result).savefig(path, dpi=FIGURE_DPI, format="png")
+    return path
+
+
+def _format_selection(rows, best_index, *, with_cv):
+    """The sweep as a fixed-width table; the chosen row is marked with ``*``."""
+    columns = [("covariance", 10, "covariance_type", "{}"), ("k", 3, "n_components", "{:d}"),
+               ("BIC", 12, "bic", "{:.2f}"), ("AIC", 12, "aic", "{:.2f}"),
+               ("ICL", 12, "icl", "{:.2f}"), ("loglik/n", 10, "log_likelihood", "{:.4f}"),
+               ("silhouette", 10, "silhouette", "{:.3f}")]
+    if with_cv:
+        columns += [("cv_mean", 10, "cv_mean", "{:.4f}"), ("cv_std", 8, "cv_std", "{:.4f}")]
+    columns += [("iter", 5, "n_iter", "{:d}"), ("seconds", 8, "fit_seconds", "{:.3f}")]
+    lines = ["  " + " ".join(f"{title:>{width}}" for title, width, _, _ in columns)]
+    for index, row in enumerate(rows):
+        cells = [f"{_cell(row[key], form):>{width}}" for _, width, key, form in columns]
+        mark = "*" if index == best_index else " "
+        note = f"  failed: {row['error']}" if row.get("error") else ""
+        lines.append(f"{mark} " + " ".join(cells) + note)
+    return "\n".join(lines)
+
+
+def _cell(value, form):
+    import math
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return form.format(int(value) if form == "{:d}" else value)
+
+
+def _names_suffix(names):
+    if not names:
+        return ""
+    shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+    return f" ({shown})"
+
+
+# ---------------------------------------------------------------------- argument types
 def _seed(text):
     """Parse a seed accepted by NumPy's RandomState."""
     try:
@@ -95,14 +755,133 @@ def _seed(text):
     return value
 
 
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _non_negative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+def _folds(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < 2:
+        raise argparse.ArgumentTypeError(f"expected a number of folds >= 2, got {text!r}")
+    return value
+
+
+def _folds_or_zero(text):
+    return 0 if text.strip() == "0" else _folds(text)
+
+
+def _k_range(text):
+    """``K``, ``A:B`` (inclusive) or ``A:B:STEP``, positive integers, as a range."""
+    parts = text.split(":")
+    try:
+        numbers = [int(part) for part in parts]
+    except ValueError:
+        numbers = []
+    if not 1 <= len(parts) <= 3 or len(numbers) != len(parts):
+        raise argparse.ArgumentTypeError(
+            f"expected K, A:B or A:B:STEP (positive integers, A:B inclusive), got {text!r}")
+    if min(numbers) < 1:
+        raise argparse.ArgumentTypeError(
+            f"numbers of components must be positive integers, got {text!r}")
+    start, stop = numbers[0], numbers[1] if len(numbers) > 1 else numbers[0]
+    if stop < start:
+        raise argparse.ArgumentTypeError(f"empty range {text!r}: {start} is above {stop}")
+    return range(start, stop + 1, numbers[2] if len(numbers) == 3 else 1)
+
+
+def _one_k(text):
+    """One number of components."""
+    components = _k_range(text)
+    if len(components) != 1:
+        raise argparse.ArgumentTypeError(
+            f"fit fits one mixture: expected one number of components, got {text!r}; "
+            f"gmmkit select sweeps a range")
+    return components[0]
+
+
+def _k_classify(text):
+    """``K`` per class, or ``auto`` / ``1:B`` (each class's number by BIC up to 10 / B), as
+    ``(n_components, max_components)``."""
+    if text.strip().lower() == "auto":
+        return "auto", 10
+    components = _k_range(text)
+    if len(components) == 1:
+        return components[0], 10
+    if components.start != 1 or components.step != 1:
+        raise argparse.ArgumentTypeError(
+            f"a range for classify is 1:B (each class's number chosen up to B), got {text!r}")
+    return "auto", components[-1]
+
+
+def _covariance_list(text):
+    """``all`` or a comma-separated list of covariance types."""
+    if text.strip() == "all":
+        return "all"
+    names = [name.strip() for name in text.split(",")]
+    for name in names:
+        if name not in COVARIANCE_TYPES:
+            raise argparse.ArgumentTypeError(
+                f"unknown covariance type {name!r}; expected 'all' or a comma-separated list "
+                f"of {', '.join(COVARIANCE_TYPES)}")
+    return list(dict.fromkeys(names))
+
+
+def _column_list(text):
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated column names or indices, got {text!r}")
+    return names
+
+
+def _table_output(text):
+    from ._data import OUTPUT_SUFFIXES
+
+    path = Path(text)
+    if path.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise argparse.ArgumentTypeError(
+            f"output file must end in {' or '.join(OUTPUT_SUFFIXES)}, got {text!r}")
+    return path
+
+
+# ---------------------------------------------------------------------- errors
 def _describe(exc):
     """One line for an exception: its message, prefixed by its type unless expected."""
-    from .tour import TourError
-
     message = " ".join(str(exc).split()) or "(no message)"
-    if isinstance(exc, (TourError, OSError)):
+    if isinstance(exc, ModuleNotFoundError) and exc.name in EXTRAS:
+        return (f"{exc.name} is needed here and is not installed; install it with: "
+                f"pip install 'gmmkit[{EXTRAS[exc.name]}]'")
+    if isinstance(exc, (OSError, ValueError, TypeError)) or _is_gmmkit_error(exc):
         return message
     return f"{type(exc).__name__}: {message}"
+
+
+def _is_gmmkit_error(exc):
+    """gmmkit's own exception classes (TourError, DataError...) carry messages for users."""
+    return type(exc).__module__.split(".")[0] == "gmmkit"
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"gmmkit: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
 def _exit_status(code):

@@ -1,15 +1,17 @@
-"""Worked studies behind ``gmmkit tour``: the two-moons and the handwritten-digits stories.
+"""The studies behind ``gmmkit tour`` and ``gmmkit report``.
 
-Each study module offers ``run(quick, seed) -> StudyResult`` (pure computation: metric rows,
-fitted models and the arrays the figures need) and ``figures(result) -> {name: Figure}``
-(matplotlib, imported only there). Printing and saving belong to the caller.
+Each module adds one section to a :class:`gmmkit.report.Report` with ``add_section(report,
+...)`` (``clustering`` has two: the tour's sweep and one fitted mixture) and returns its metrics
+or what later sections need. They use gmmkit's public API, as a user would:
+
+- :mod:`~gmmkit.studies.clustering`: fitted mixtures, log-likelihood and silhouette;
+- :mod:`~gmmkit.studies.selection`: BIC/AIC/ICL, silhouette, CV likelihood, held-out test;
+- :mod:`~gmmkit.studies.classification`: P(y | x) from mixtures against baselines;
+- :mod:`~gmmkit.studies.generation`: generated against held-out real rows;
+- :mod:`~gmmkit.studies.digits`: the digits story (tour only);
+- :mod:`~gmmkit.studies.datasets`: the data, split into training and held-out rows.
 """
 
-from . import digits, moons
-from ._sweep import ROW_FIELDS, StudyResult, best_row, fit_and_score, sweep
+from . import classification, clustering, datasets, digits, generation, selection
 
-STUDIES = {moons.NAME: moons, digits.NAME: digits}
-"""Study modules by dataset name, in the order the tour runs them."""
-
-__all__ = ["ROW_FIELDS", "STUDIES", "StudyResult", "best_row", "digits", "fit_and_score",
-           "moons", "sweep"]
+__all__ = ["classification", "clustering", "datasets", "digits", "generation", "selection"]

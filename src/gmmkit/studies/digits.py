@@ -1,196 +1,396 @@
-"""Handwritten digits: a mixture in PCA space as a density model and a generator.
+"""Handwritten digits: mixtures in PCA space as density models, classifiers and generators.
 
-The 8x8 digit images are projected onto the principal components that keep 99 % of the variance;
-mixtures with full and diagonal covariances are compared by the information criteria, and the
-best one by BIC draws new digits, mapped back to pixels through the PCA.
+The 8x8 digits are projected onto the principal components that keep 99 % of the training
+pixels' variance. There, mixtures of up to 600 components are compared by BIC and AIC, one
+mixture per class (supervised) against one for all rows (unsupervised), and a class-conditional
+:class:`~gmmkit.LatentMixture` draws new digits, checked by a gradient-boosting classifier trained
+on real digits (label fidelity) and by their distance to the training digits (memorisation).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
+from sklearn.neighbors import NearestNeighbors
 
-from ._plots import criteria_figure, new_figure
-from ._sweep import StudyResult, sweep
+from .. import evaluation, plotting
+from ..classification import MixtureClassifier
+from ..generation import LatentMixture
+from ..selection import select
+from . import datasets
+from ._figures import mosaic, new_figure
 
-NAME = "digits"
+KEY = "digits"
 VARIANCE_KEPT = 0.99
-COVARIANCE_TYPES = ("full", "diag")
-COMPONENT_COUNTS = (10, 20, 50, 100, 200)
-QUICK_COMPONENT_COUNTS = (10, 20)
-IMAGE_SHAPE = (8, 8)
+#: reg_covar is absolute: added to every variance of every component. PCA'd digits have
+#: variances from about 180 down to about 2, so 0.1 is small against every kept direction yet
+#: keeps components that own a handful of digits positive definite. Chosen before any fit.
+REG_COVAR = 0.1
 PIXEL_MAX = 16.0
-MOSAIC_SHAPE = (6, 8)
+#: The supervised mixtures are compared in the two structures at the ends of the trade-off.
+SUPERVISED_COVARIANCE_TYPES = ("full", "diag")
+_MARKERS = {"full": "o", "tied": "s", "diag": "^", "spherical": "D"}
 
 
-def run(quick=False, seed=0):
-    """Fit mixtures to the PCA projection of the digits and sample from the best one.
+def add_section(report, *, seed=0, component_counts=(10, 25, 50, 100, 200, 400, 600),
+                covariance_types=("full", "diag"), per_class_counts=(1, 2, 3, 5),
+                max_components_per_class=6, grid_columns=8, fidelity_per_class=100,
+                title="Handwritten digits"):
+    """Add the digits study to ``report``.
 
     Parameters
     ----------
-    quick : bool, default=False
-        Fit k in :data:`QUICK_COMPONENT_COUNTS` instead of :data:`COMPONENT_COUNTS`.
+    report : gmmkit.report.Report
     seed : int, default=0
-        Seed of every mixture, of the generated samples and of the real digits shown beside them.
+        Seeds the split, every fit and every sample.
+    component_counts : sequence of int
+        Numbers of components of the unsupervised sweep (BIC and AIC).
+    covariance_types : sequence of str
+        Covariance types of the unsupervised sweep.
+    per_class_counts : sequence of int
+        Components per class of the supervised mixtures (full and diagonal covariances)
+        compared with the sweep.
+    max_components_per_class : int
+        Upper end of the generator's per-class BIC search.
+    grid_columns : int
+        Digits shown per class in the grids of real and generated digits.
+    fidelity_per_class : int
+        Digits generated per class for the label-fidelity and memorisation checks.
+    title : str
 
     Returns
     -------
-    StudyResult
-        Rows for every (covariance type, k) and the fitted models. ``arrays`` holds
-        ``explained_variance_ratio`` (all 64 components), ``generated`` and ``real``, both of
-        shape ``(n_images, 8, 8)`` with pixel values in ``[0, 16]``.
+    dict
+        The section's metrics.
     """
-    images = load_digits().data
-    pca = PCA(n_components=VARIANCE_KEPT, svd_solver="full").fit(images)
-    Z = pca.transform(images)
-    counts = QUICK_COMPONENT_COUNTS if quick else COMPONENT_COUNTS
-    rows, models = sweep(Z, NAME, COVARIANCE_TYPES, counts, seed)
-    result = StudyResult(NAME, rows, models=models)
-    best = result.best
-    n_images = int(np.prod(MOSAIC_SHAPE))
-    generated = generate_digits(models[best["covariance_type"], best["n_components"]], pca,
-                                n_images, seed)
-    real_rows = np.random.RandomState(seed).choice(len(images), n_images, replace=False)
-    result.arrays = {
-        "explained_variance_ratio": PCA(svd_solver="full").fit(images).explained_variance_ratio_,
-        "generated": generated,
-        "real": images[real_rows].reshape(-1, *IMAGE_SHAPE),
+    data = datasets.digits(seed)
+    X_train, y_train, X_test, y_test = data.X_train, data.y_train, data.X_test, data.y_test
+    classes = np.unique(y_train)
+    pca = PCA(svd_solver="full").fit(X_train)
+    cumulative = np.cumsum(pca.explained_variance_ratio_)
+    n_kept = int(np.searchsorted(cumulative, VARIANCE_KEPT) + 1)
+    smallest_kept = float(pca.explained_variance_[n_kept - 1])
+    Z_train = pca.transform(X_train)[:, :n_kept]
+    Z_test = pca.transform(X_test)[:, :n_kept]
+    section = report.add_section(KEY, title, (
+        f"The {len(X_train) + len(X_test)} 8x8 digits (pixels 0..16) are split into "
+        f"{len(X_train)} training and {len(X_test)} held-out rows (stratified, seeded). PCA on "
+        f"the training rows keeps {n_kept} of 64 directions ({VARIANCE_KEPT:.0%} of the "
+        f"variance); every mixture below lives in that space. `reg_covar` is absolute, added to "
+        f"every variance: the kept PCA variances run from "
+        f"{pca.explained_variance_[0]:.0f} down to {smallest_kept:.2f}, so `reg_covar` = "
+        f"{REG_COVAR} was chosen a priori ({REG_COVAR / smallest_kept:.0%} of the smallest "
+        f"kept variance) to keep components that own only a few digits positive definite "
+        f"without blurring the others."))
+
+    sweep = select(Z_train, n_components=component_counts, covariance_type=covariance_types,
+                   random_state=seed, reg_covar=REG_COVAR, silhouette_samples=None, n_jobs=-1)
+    records = sweep.records()
+    chosen_row = records[sweep.best_index_]
+    chosen_test = float(sweep.best_estimator_.score(Z_test))
+    aic_row = min((row for row in records if np.isfinite(row["aic"])), key=lambda r: r["aic"])
+    supervised = _supervised_rows(Z_train, y_train, Z_test, per_class_counts,
+                                  SUPERVISED_COVARIANCE_TYPES, seed)
+    generator = LatentMixture(
+        n_components="auto", n_latent=VARIANCE_KEPT, class_conditional="per_class",
+        reg_covar=REG_COVAR, max_components=max_components_per_class,
+        random_state=seed).fit(X_train, y_train)
+    grid_labels = np.repeat(classes, grid_columns)
+    grid_images, _ = generator.sample(len(grid_labels), y=grid_labels, random_state=seed)
+    check_labels = np.repeat(classes, fidelity_per_class)
+    generated, generated_labels = generator.sample(len(check_labels), y=check_labels,
+                                                   random_state=seed + 1)
+    fidelity = evaluation.label_fidelity(X_train, y_train, generated, generated_labels,
+                                         random_state=seed)
+    memorisation = evaluation.memorisation(X_train, generated, X_test)
+    per_class_k = generator.mixture_.n_components_
+
+    best_supervised = min(supervised, key=lambda row: row["bic"])
+    section.summary = (
+        f"BIC picks {chosen_row['covariance_type']} covariance with "
+        f"k={chosen_row['n_components']} of the sweep up to {max(component_counts)} (AIC: "
+        f"k={aic_row['n_components']}, {aic_row['covariance_type']}); generated digits are "
+        f"labelled as intended {fidelity.generated_accuracy:.1%} of the time (real held-out "
+        f"digits {fidelity.real_accuracy:.1%}) and memorisation is "
+        f"{'FLAGGED' if memorisation.flagged else 'not flagged'} (distance ratio "
+        f"{memorisation.distance_ratio:.2f}).")
+
+    section.add_figure(
+        "digits_pca_variance", _variance_figure(cumulative, n_kept),
+        f"{n_kept} of 64 principal components keep {VARIANCE_KEPT:.0%} of the pixel variance; "
+        f"the first 10 already keep {cumulative[9]:.0%}.")
+    section.add_figure(
+        "digits_criteria", _criteria_figure(sweep, component_counts),
+        _criteria_caption(chosen_row, aic_row, records, len(X_train)))
+    section.add_figure(
+        "digits_supervised_bic", _supervised_figure(records, supervised),
+        _supervised_caption(best_supervised, chosen_row))
+    section.add_figure(
+        "digits_generated", _grid_figure(X_test, y_test, grid_images, classes, grid_columns),
+        f"Each row is one class: held-out real digits (left) beside digits the per-class "
+        f"mixtures generate (right; {_per_class_text(per_class_k, classes)}, chosen by BIC "
+        f"from 1..{max_components_per_class}), mapped back to pixels through the PCA and "
+        f"clipped to 0..16.")
+    section.add_figure(
+        "digits_label_fidelity", _confusion_figure(fidelity),
+        _fidelity_caption(fidelity))
+    section.add_figure("digits_memorisation", _memorisation_figure(X_train, generated, X_test),
+                       _memorisation_caption(memorisation))
+    section.add_table(
+        [{"model": "unsupervised, BIC choice",
+          "setting": f"k={chosen_row['n_components']}, {chosen_row['covariance_type']}",
+          "components": chosen_row["n_components"], "bic": chosen_row["bic"],
+          "parameters": chosen_row["n_parameters"],
+          "test": chosen_test}]
+        + [{"model": "supervised (per class)",
+            "setting": f"{row['per_class']} per class, {row['covariance_type']}",
+            "components": row["n_components"], "bic": row["bic"],
+            "parameters": row["n_parameters"], "test": row["test_log_likelihood"]}
+           for row in supervised],
+        caption=(f"BIC of X alone (lower is better) on the {len(X_train)} training rows, and "
+                 f"log-likelihood per row of the {len(X_test)} held-out digits, in PCA space."),
+        columns={"model": "model", "setting": "setting", "components": "components in all",
+                 "bic": "BIC", "parameters": "parameters", "test": "test log-lik/row"})
+    metrics = {
+        "n_train": len(X_train), "n_test": len(X_test),
+        "pca": {"n_components": n_kept, "variance_kept": float(cumulative[n_kept - 1]),
+                "smallest_kept_variance": smallest_kept,
+                "cumulative_variance": cumulative},
+        "reg_covar": REG_COVAR,
+        "sweep": [{key: row[key] for key in ("covariance_type", "n_components", "bic", "aic",
+                                              "log_likelihood", "n_parameters", "n_iter",
+                                              "converged")}
+                  for row in records],
+        "chosen": {"covariance_type": chosen_row["covariance_type"],
+                   "n_components": chosen_row["n_components"], "bic": chosen_row["bic"],
+                   "test_log_likelihood": chosen_test},
+        "aic_choice": {"covariance_type": aic_row["covariance_type"],
+                       "n_components": aic_row["n_components"], "aic": aic_row["aic"]},
+        "supervised": supervised,
+        "generator": {"components_per_class": per_class_k, "n_latent": generator.n_latent_},
+        "label_fidelity": {"real_accuracy": fidelity.real_accuracy,
+                           "generated_accuracy": fidelity.generated_accuracy,
+                           "confusion_matrix": fidelity.confusion_matrix,
+                           "n_generated": len(generated)},
+        "memorisation": {"median_generated": memorisation.median_generated,
+                         "median_holdout": memorisation.median_holdout,
+                         "distance_ratio": memorisation.distance_ratio,
+                         "close_fraction": memorisation.close_fraction,
+                         "holdout_close_fraction": memorisation.holdout_close_fraction,
+                         "copy_fraction": memorisation.copy_fraction,
+                         "flagged": memorisation.flagged},
     }
-    result.info = {
-        "n_samples": images.shape[0],
-        "n_pixels": images.shape[1],
-        "variance_kept": VARIANCE_KEPT,
-        "n_features": int(pca.n_components_),
-        "explained_variance": float(pca.explained_variance_ratio_.sum()),
-        "covariance_types": list(COVARIANCE_TYPES),
-        "component_counts": list(counts),
-    }
-    return result
+    section.add_metrics(**metrics)
+    return metrics
 
 
-def generate_digits(model, pca, n_images, seed):
-    """Sample ``n_images`` digits from a mixture fitted in PCA space.
-
-    Parameters
-    ----------
-    model : GaussianMixture
-        Fitted to ``pca.transform`` of the images.
-    pca : sklearn.decomposition.PCA
-        The fitted projection.
-    n_images : int
-    seed : int
-
-    Returns
-    -------
-    ndarray of shape (n_images, 8, 8)
-        Pixel values clipped to ``[0, 16]``, the range of the data set.
-    """
-    samples, _ = model.sample(n_images, random_state=seed)
-    pixels = np.clip(pca.inverse_transform(samples), 0.0, PIXEL_MAX)
-    return pixels.reshape(-1, *IMAGE_SHAPE)
+def _supervised_rows(Z_train, y_train, Z_test, per_class_counts, covariance_types, seed):
+    """One mixture per class at every per-class count and type: BIC of the training rows
+    alone (``MixtureClassifier.bic(X)``) and mean log-likelihood of the test rows."""
+    rows = []
+    for covariance_type in covariance_types:
+        for per_class in per_class_counts:
+            model = MixtureClassifier(per_class, covariance_type=covariance_type,
+                                      reg_covar=REG_COVAR, random_state=seed).fit(Z_train,
+                                                                                  y_train)
+            rows.append({"covariance_type": covariance_type, "per_class": int(per_class),
+                         "n_components": int(model.n_components_.sum()),
+                         "bic": float(model.bic(Z_train)),
+                         "n_parameters": int(model.n_parameters_),
+                         "test_log_likelihood": float(model.score_samples(Z_test).mean())})
+    return rows
 
 
-def figures(result):
-    """Draw the study's figures.
-
-    Parameters
-    ----------
-    result : StudyResult
-        As returned by :func:`run`.
-
-    Returns
-    -------
-    dict of str to matplotlib.figure.Figure
-        ``digits_pca_variance``: cumulative explained variance;
-        ``digits_criteria``: BIC and AIC against k;
-        ``digits_samples``: real digits beside digits drawn from the best-BIC mixture.
-    """
-    return {
-        "digits_pca_variance": variance_figure(result),
-        "digits_criteria": criteria_figure(
-            result.rows, "Digits (PCA space): information criteria vs number of components"
-        ),
-        "digits_samples": samples_figure(result),
-    }
+def _per_class_text(per_class_k, classes):
+    """``"1 component per class"``, or the count of each class when they differ."""
+    counts = [int(k) for k in per_class_k]
+    if len(set(counts)) == 1:
+        return f"{counts[0]} component{'s' if counts[0] != 1 else ''} per class"
+    return "components per class: " + ", ".join(f"{label}: {k}"
+                                                for label, k in zip(classes, counts))
 
 
-def variance_figure(result):
-    """Cumulative explained variance of the PCA, with the 99 % cut marked.
-
-    Parameters
-    ----------
-    result : StudyResult
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    cumulative = np.cumsum(result.arrays["explained_variance_ratio"])
-    kept = result.info["n_features"]
-    figure = new_figure(6.5, 4.2)
+def _variance_figure(cumulative, n_kept):
+    figure = new_figure(7, 4.4)
     ax = figure.subplots()
-    ax.plot(np.arange(1, cumulative.size + 1), cumulative, marker=".")
-    ax.axhline(VARIANCE_KEPT, color="grey", linestyle="--",
+    ax.plot(np.arange(1, cumulative.size + 1), cumulative, marker=".", color="tab:blue")
+    ax.axhline(VARIANCE_KEPT, color="0.5", linestyle="--",
                label=f"{VARIANCE_KEPT:.0%} of the variance")
-    ax.axvline(kept, color="tab:red", linestyle=":", label=f"{kept} components kept")
+    ax.axvline(n_kept, color="tab:red", linestyle=":", label=f"{n_kept} components kept")
     ax.set_xlabel("number of principal components")
-    ax.set_ylabel("cumulative explained variance ratio")
-    ax.set_title("Digits: PCA cumulative explained variance")
+    ax.set_ylabel("cumulative share of pixel variance")
+    ax.set_title("Digits: PCA explained variance (training rows)")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     return figure
 
 
-def samples_figure(result):
-    """Real digits beside digits generated by the best-BIC mixture.
-
-    Parameters
-    ----------
-    result : StudyResult
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    best = result.best
-    figure = new_figure(11, 5)
-    panels = (
-        (result.arrays["real"], "real digits (random draw from the data set)"),
-        (result.arrays["generated"],
-         f"generated: best-BIC mixture ({best['covariance_type']}, k={best['n_components']})"),
-    )
-    for ax, (images, title) in zip(figure.subplots(1, 2), panels):
-        ax.imshow(mosaic(images, MOSAIC_SHAPE), cmap="gray_r", vmin=0, vmax=PIXEL_MAX)
-        ax.set_title(title)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_xlabel(f"{MOSAIC_SHAPE[1]} images per row, 8x8 pixels each")
-        ax.set_ylabel(f"{MOSAIC_SHAPE[0]} rows")
-    figure.suptitle("Digits: sampled from a Gaussian mixture in PCA space, "
-                    "mapped back to pixels and clipped to 0..16")
+def _criteria_figure(sweep, component_counts):
+    figure = new_figure(13, 4.6)
+    for ax, criterion in zip(figure.subplots(1, 2), ("bic", "aic")):
+        plotting.plot_criterion(sweep, criterion, ax=ax)
+        _log_components_axis(ax)
+        ax.set_xlim(min(component_counts) * 0.85, max(component_counts) * 1.15)
+        ax.set_xlabel("number of components (log scale)")
+        _log_scale_if_positive(ax, [row[criterion] for row in sweep.records()])
+    figure.suptitle("Digits in PCA space: information criteria up to "
+                    f"{max(component_counts)} components")
     return figure
 
 
-def mosaic(images, shape, gap=1):
-    """Tile images into one array, separated by blank lines.
+def _log_components_axis(ax):
+    """A log x axis with plain-number ticks at 1, 2 and 5 times the powers of ten."""
+    from matplotlib.ticker import LogLocator, NullLocator, ScalarFormatter
 
-    Parameters
-    ----------
-    images : ndarray of shape (n_rows * n_cols, h, w)
-    shape : tuple of int
-        ``(n_rows, n_cols)``.
-    gap : int, default=1
-        Blank pixels between neighbouring images.
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_locator(NullLocator())
 
-    Returns
-    -------
-    ndarray of shape (n_rows * (h + gap) - gap, n_cols * (w + gap) - gap)
-    """
-    n_rows, n_cols = shape
-    h, w = images.shape[1:]
-    canvas = np.zeros((n_rows * (h + gap) - gap, n_cols * (w + gap) - gap))
-    for index, image in enumerate(images[: n_rows * n_cols]):
-        row, col = divmod(index, n_cols)
-        canvas[row * (h + gap): row * (h + gap) + h, col * (w + gap): col * (w + gap) + w] = image
-    return canvas
+
+def _log_scale_if_positive(ax, values):
+    """A log y axis when every value is positive: the largest mixtures' criteria are ten times
+    the best ones, and a linear axis would flatten the region where the choice is made."""
+    finite = np.asarray([value for value in values if np.isfinite(value)])
+    if finite.size and finite.min() > 0:
+        ax.set_yscale("log")
+        ax.set_ylabel(f"{ax.get_ylabel()}, log scale")
+
+
+def _criteria_caption(chosen_row, aic_row, records, n_train):
+    largest = max(records, key=lambda row: (row["n_components"], row["n_parameters"]))
+    return (f"BIC is lowest at k={chosen_row['n_components']} "
+            f"({chosen_row['covariance_type']}) and AIC at k={aic_row['n_components']} "
+            f"({aic_row['covariance_type']}); at k={largest['n_components']} "
+            f"({largest['covariance_type']}) a mixture has {largest['n_parameters']:,} "
+            f"parameters for {n_train:,} training digits, and both criteria say so.")
+
+
+def _supervised_figure(records, supervised):
+    figure = new_figure(8, 4.8)
+    ax = figure.subplots()
+    for covariance_type in dict.fromkeys(row["covariance_type"] for row in records):
+        own = sorted((row for row in records if row["covariance_type"] == covariance_type),
+                     key=lambda row: row["n_components"])
+        ax.plot([row["n_components"] for row in own], [row["bic"] for row in own],
+                marker=_MARKERS.get(covariance_type, "o"),
+                label=f"unsupervised, {covariance_type}")
+    for covariance_type in dict.fromkeys(row["covariance_type"] for row in supervised):
+        own = [row for row in supervised if row["covariance_type"] == covariance_type]
+        ax.plot([row["n_components"] for row in own], [row["bic"] for row in own],
+                marker=_MARKERS.get(covariance_type, "o"), linestyle="--",
+                label=f"supervised (per class), {covariance_type}")
+    _log_components_axis(ax)
+    ax.set_xlabel("components in all (log scale)")
+    ax.set_ylabel("BIC of the digits alone (lower is better)")
+    _log_scale_if_positive(ax, [row["bic"] for row in [*records, *supervised]])
+    ax.set_title("One mixture for all digits against one mixture per class")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return figure
+
+
+def _supervised_caption(best_supervised, best_unsupervised):
+    difference = best_supervised["bic"] - best_unsupervised["bic"]
+    better = "supervised" if difference < 0 else "unsupervised"
+    return (f"The best supervised model ({best_supervised['per_class']} "
+            f"{best_supervised['covariance_type']} component"
+            f"{'s' if best_supervised['per_class'] != 1 else ''} per class, BIC "
+            f"{best_supervised['bic']:,.0f}) against the best unsupervised one "
+            f"(k={best_unsupervised['n_components']}, {best_unsupervised['covariance_type']}, "
+            f"BIC {best_unsupervised['bic']:,.0f}): the {better} model describes the digits "
+            f"better by {abs(difference):,.0f} BIC points (both score the digits alone, not the "
+            f"labels).")
+
+
+def _grid_figure(X_test, y_test, generated, classes, n_columns):
+    real = np.concatenate([X_test[y_test == label][:n_columns] for label in classes])
+    figure = new_figure(12, 7.2)
+    panels = ((real, "held-out real digits"), (generated, "generated digits"))
+    for ax, (images, name) in zip(figure.subplots(1, 2), panels):
+        canvas = mosaic(images.reshape(-1, *datasets.DIGIT_SHAPE), len(classes), n_columns)
+        ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=PIXEL_MAX, interpolation="nearest")
+        step = datasets.DIGIT_SHAPE[0] + 1
+        ax.set_yticks(np.arange(len(classes)) * step + (step - 2) / 2,
+                      [str(label) for label in classes])
+        ax.set_xticks([])
+        ax.set_ylabel("class")
+        ax.set_xlabel(f"{n_columns} {name} per class")
+        ax.set_title(name.capitalize())
+    figure.suptitle("Digits per class: real (held out) and generated by the class-conditional "
+                    "LatentMixture")
+    return figure
+
+
+def _confusion_figure(fidelity):
+    matrix = np.asarray(fidelity.confusion_matrix)
+    classes = fidelity.classes
+    figure = new_figure(7, 6)
+    ax = figure.subplots()
+    shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            if matrix[i, j]:
+                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize="small",
+                        color="white" if shares[i, j] > 0.5 else "black")
+    ticks = np.arange(len(classes))
+    ax.set_xticks(ticks, [str(label) for label in classes])
+    ax.set_yticks(ticks, [str(label) for label in classes])
+    ax.set_xlabel("class predicted by gradient boosting trained on real digits")
+    ax.set_ylabel("class the digit was generated for")
+    ax.set_title(f"Label fidelity of generated digits: {fidelity.generated_accuracy:.1%} "
+                 f"(real held-out {fidelity.real_accuracy:.1%})")
+    figure.colorbar(image, ax=ax, label="share of the generated row")
+    return figure
+
+
+def _fidelity_caption(fidelity):
+    matrix = np.asarray(fidelity.confusion_matrix).copy()
+    np.fill_diagonal(matrix, 0)
+    i, j = np.unravel_index(matrix.argmax(), matrix.shape)
+    confusion = (f"; the most frequent confusion is {fidelity.classes[i]} read as "
+                 f"{fidelity.classes[j]} ({matrix[i, j]} digits)" if matrix[i, j] else
+                 "; no generated digit is misread")
+    return (f"A gradient-boosting classifier trained on real digits reads "
+            f"{fidelity.generated_accuracy:.1%} of the generated digits as the class they were "
+            f"generated for, against {fidelity.real_accuracy:.1%} of held-out real digits"
+            f"{confusion}.")
+
+
+def _memorisation_caption(memorisation):
+    farness, comparison = _how_far(memorisation.distance_ratio)
+    verdict = ("is flagged for copying" if memorisation.flagged
+               else "is not copying")
+    return (f"Generated digits lie {farness} their nearest training digit (median "
+            f"{memorisation.median_generated:.1f}) {comparison} held-out real digits do (median "
+            f"{memorisation.median_holdout:.1f}); {memorisation.close_fraction:.1%} of them are "
+            f"closer than the 5 % quantile of the held-out distances (expected about 5 %), so "
+            f"the generator {verdict} its training digits.")
+
+
+def _how_far(ratio):
+    """Words comparing the median distances, for a ratio of generated over held-out."""
+    if ratio > 1.1:
+        return "farther from", "than"
+    if ratio < 0.9:
+        return "closer to", "than"
+    return "about as far from", "as"
+
+
+def _memorisation_figure(X_train, generated, X_test):
+    nearest = NearestNeighbors(n_neighbors=1).fit(X_train)
+    generated_distance = nearest.kneighbors(generated)[0][:, 0]
+    holdout_distance = nearest.kneighbors(X_test)[0][:, 0]
+    bins = np.histogram_bin_edges(np.concatenate([generated_distance, holdout_distance]), 30)
+    figure = new_figure(8, 4.4)
+    ax = figure.subplots()
+    ax.hist(holdout_distance, bins=bins, density=True, color="0.6", alpha=0.6,
+            label="held-out real digits")
+    ax.hist(generated_distance, bins=bins, density=True, histtype="step", color="tab:orange",
+            linewidth=1.8, label="generated digits")
+    ax.set_xlabel("Euclidean distance to the nearest training digit (pixels)")
+    ax.set_ylabel("density")
+    ax.set_title("Memorisation check: how close do samples come to training digits?")
+    ax.legend()
+    return figure

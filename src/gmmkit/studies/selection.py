@@ -1,0 +1,254 @@
+"""Model selection: sweep covariance types x numbers of components, choose by BIC, and check the
+choice on held-out test rows no fit has seen.
+
+Works on any data split (the tour's two moons, or a user's data in ``gmmkit report``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import plotting
+from ..mixture import GaussianMixture
+from ..selection import select
+from ._figures import new_figure
+
+KEY = "selection"
+#: criterion -> (table column, higher is better, name)
+CRITERIA = {
+    "bic": ("bic", False, "BIC"),
+    "aic": ("aic", False, "AIC"),
+    "icl": ("icl", False, "ICL"),
+    "cv": ("cv_mean", True, "CV log-likelihood"),
+    "silhouette": ("silhouette", True, "silhouette"),
+}
+SWEEP_COLUMNS = ("covariance_type", "n_components", "log_likelihood", "bic", "aic", "icl",
+                 "silhouette", "cv_mean", "cv_std", "n_parameters", "converged", "n_iter",
+                 "error")
+N_TABLE_ROWS = 10
+
+
+def add_section(report, data, *, n_components, covariance_type="all", cv=5, seed=0,
+                silhouette_panel=True, title="Model selection"):
+    """Add the model-selection section for ``data`` to ``report``.
+
+    Parameters
+    ----------
+    report : gmmkit.report.Report
+    data : gmmkit.studies.datasets.Split
+    n_components : iterable of int
+    covariance_type : 'all', str or list of str, default='all'
+    cv : int or None, default=5
+        Folds of the cross-validated held-out likelihood; None skips it.
+    seed : int, default=0
+    silhouette_panel : bool, default=True
+        Draw the silhouette curves (a report that shows them elsewhere passes False; the
+        silhouette's pick stays in the table).
+    title : str, default='Model selection'
+
+    Returns
+    -------
+    gmmkit.SelectionResult
+        The sweep on the training rows; ``best_estimator_`` is the BIC choice.
+    """
+    n_train, n_test = len(data.X_train), len(data.X_test)
+    result = select(data.X_train, n_components=n_components, covariance_type=covariance_type,
+                    criterion="bic", cv=cv, random_state=seed, n_jobs=-1)
+    records = result.records()
+    n_types = len({row["covariance_type"] for row in records})
+    cv_text = (f", by {cv}-fold cross-validated held-out log-likelihood" if cv else "")
+    section = report.add_section(KEY, title, (
+        f"`gmmkit.select` fits every pair of covariance type and number of components "
+        f"({len(records)} configurations, {n_types} covariance types) to the {n_train} training "
+        f"rows of {data.name} and scores each by BIC, AIC and ICL (lower is better), by the "
+        f"silhouette of its hard clustering{cv_text}. BIC makes the choice. The {n_test} test "
+        f"rows were split off (seeded) before any fit, so the chosen model's log-likelihood on "
+        f"them is an honest estimate of how it generalises."))
+
+    picks = criterion_picks(records, result)
+    test_scores = _score_picks(picks, result, data, seed)
+    chosen = picks["bic"]
+    best = result.best_estimator_
+    chosen_summary = {
+        "covariance_type": chosen["covariance_type"],
+        "n_components": chosen["n_components"],
+        "bic": chosen["bic"],
+        "n_parameters": chosen["n_parameters"],
+        "train_log_likelihood": float(best.score(data.X_train)),
+        "test_log_likelihood": float(best.score(data.X_test)),
+        "cv_mean": chosen["cv_mean"],
+        "cv_std": chosen["cv_std"],
+        "n_train": n_train,
+        "n_test": n_test,
+    }
+    section.summary = _summary(chosen_summary)
+
+    section.add_figure("selection_criteria", _criteria_figure(result, n_train),
+                       _criteria_caption(picks))
+    panels = [name for name in ("cv", "silhouette")
+              if name in picks and (name != "silhouette" or silhouette_panel)]
+    if panels:
+        section.add_figure("selection_cv_silhouette", _cv_silhouette_figure(result, panels),
+                           _cv_silhouette_caption(picks, panels))
+    if not silhouette_panel and "silhouette" in picks:
+        section.add_text("The silhouette curves of these fits are drawn in the clustering "
+                         "section above; the silhouette's pick is in the next table.")
+    section.add_table(
+        [{"criterion": CRITERIA[name][2], "model": _model(row), "value": row[CRITERIA[name][0]],
+          **test_scores[_config(row)]} for name, row in picks.items()],
+        caption=(f"The model each criterion picks, with its mean log-likelihood per row on the "
+                 f"training rows and on the {n_test} held-out test rows (higher is better)."),
+        columns={"criterion": "criterion", "model": "picks", "value": "its value",
+                 "train_log_likelihood": "train log-lik/row",
+                 "test_log_likelihood": "test log-lik/row"})
+    ranked = sorted((row for row in records if _finite(row["bic"])), key=lambda row: row["bic"])
+    section.add_table(
+        ranked[:N_TABLE_ROWS],
+        caption=(f"The {min(N_TABLE_ROWS, len(ranked))} best configurations by BIC "
+                 f"(all {len(records)} are in metrics.json)."),
+        columns={"covariance_type": "covariance", "n_components": "k",
+                 "log_likelihood": "log-lik/row", "bic": "BIC", "aic": "AIC", "icl": "ICL",
+                 "silhouette": "silhouette", **({"cv_mean": "CV log-lik/row"} if cv else {}),
+                 "n_parameters": "parameters", "n_iter": "EM iterations"})
+    section.add_metrics(
+        chosen=chosen_summary,
+        picks={name: {"covariance_type": row["covariance_type"],
+                      "n_components": row["n_components"],
+                      "value": row[CRITERIA[name][0]],
+                      **test_scores[_config(row)]}
+               for name, row in picks.items()},
+        cv_folds=cv,
+        sweep=[{column: row.get(column) for column in SWEEP_COLUMNS} for row in records],
+    )
+    return result
+
+
+def best_row(records, column, higher_is_better=False):
+    """The row with the best finite ``column``; ties go to the first in table order.
+
+    Parameters
+    ----------
+    records : list of dict
+    column : str
+    higher_is_better : bool, default=False
+
+    Returns
+    -------
+    dict or None
+        None when no row has a finite value.
+    """
+    finite = [row for row in records if _finite(row.get(column))]
+    if not finite:
+        return None
+    sign = -1.0 if higher_is_better else 1.0
+    return min(finite, key=lambda row: sign * row[column])
+
+
+def criterion_picks(records, result):
+    """The configuration each criterion picks (those with any finite value).
+
+    BIC's pick is ``result.best_params_``, so it always matches ``best_estimator_``.
+
+    Returns
+    -------
+    dict of str to dict
+        Criterion name (:data:`CRITERIA`) to its row of ``records``.
+    """
+    picks = {}
+    for name, (column, higher, _) in CRITERIA.items():
+        row = best_row(records, column, higher)
+        if row is not None:
+            picks[name] = row
+    chosen = result.best_params_
+    picks["bic"] = next(row for row in records
+                        if row["n_components"] == chosen["n_components"]
+                        and row["covariance_type"] == chosen["covariance_type"])
+    return picks
+
+
+def _score_picks(picks, result, data, seed):
+    """Train and test log-likelihood per row of every picked configuration, by configuration.
+
+    Each pick is refitted as ``select`` fitted it (same seed and settings, so the same model);
+    the BIC pick is ``best_estimator_`` itself.
+    """
+    scores = {}
+    for row in picks.values():
+        config = _config(row)
+        if config in scores:
+            continue
+        if config == _config(picks["bic"]):
+            model = result.best_estimator_
+        else:
+            model = GaussianMixture(row["n_components"], covariance_type=row["covariance_type"],
+                                    random_state=seed).fit(data.X_train)
+        scores[config] = {"train_log_likelihood": float(model.score(data.X_train)),
+                          "test_log_likelihood": float(model.score(data.X_test))}
+    return scores
+
+
+def _criteria_figure(result, n_train):
+    figure = new_figure(15, 4.4)
+    for ax, criterion in zip(figure.subplots(1, 3), ("bic", "aic", "icl")):
+        plotting.plot_criterion(result, criterion, ax=ax)
+    figure.suptitle(f"Information criteria of every fit on the {n_train} training rows "
+                    "(lower is better; the star marks each criterion's minimum)")
+    return figure
+
+
+def _cv_silhouette_figure(result, panels):
+    figure = new_figure(7 if len(panels) == 1 else 12, 4.6)
+    draw = {"cv": plotting.plot_cv, "silhouette": plotting.plot_silhouette}
+    for ax, name in zip(figure.subplots(1, len(panels), squeeze=False)[0], panels):
+        draw[name](result, ax=ax)
+    names = {"cv": "held-out likelihood", "silhouette": "silhouette"}
+    figure.suptitle("Scores that need no parameter count: "
+                    + " and ".join(names[name] for name in panels))
+    return figure
+
+
+def _criteria_caption(picks):
+    parts = [f"{CRITERIA[name][2]} is lowest at {_model(picks[name])}"
+             for name in ("bic", "aic", "icl")]
+    k = {name: picks[name]["n_components"] for name in ("bic", "aic", "icl")}
+    if k["aic"] > k["bic"]:
+        note = "AIC's lighter penalty (2 per parameter against log n) lets it keep more components"
+    elif k["aic"] == k["bic"]:
+        note = "AIC and BIC agree on the number of components here"
+    else:
+        note = "AIC picks fewer components than BIC here"
+    return f"{', '.join(parts)}; {note}."
+
+
+def _cv_silhouette_caption(picks, panels):
+    parts = []
+    if "cv" in panels:
+        row = picks["cv"]
+        parts.append(f"held-out log-likelihood is highest at {_model(row)}, "
+                     f"{row['cv_mean']:.3f} per row")
+    if "silhouette" in panels:
+        row = picks["silhouette"]
+        parts.append(f"the silhouette is highest at {_model(row)}, {row['silhouette']:.3f}: it "
+                     "rewards few well-separated clusters rather than a good density")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def _summary(chosen):
+    cv = (f", cross-validated {chosen['cv_mean']:.3f}" if _finite(chosen["cv_mean"]) else "")
+    return (f"BIC chooses {chosen['covariance_type']} covariance with "
+            f"k={chosen['n_components']}; on the {chosen['n_test']} held-out test rows it scores "
+            f"{chosen['test_log_likelihood']:.3f} log-likelihood per row (training rows "
+            f"{chosen['train_log_likelihood']:.3f}{cv}).")
+
+
+def _model(row):
+    return f"k={row['n_components']} ({row['covariance_type']})"
+
+
+def _config(row):
+    return row["covariance_type"], row["n_components"]
+
+
+def _finite(value):
+    return value is not None and math.isfinite(value)
