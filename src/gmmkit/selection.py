@@ -35,7 +35,7 @@ from sklearn.utils.validation import (
 )
 
 from ._core.covariances import COVARIANCE_MODELS
-from ._core.init import INIT_METHODS, initial_responsibilities
+from ._core.init import INIT_METHODS, initial_responsibilities, shared_kmeans_seeds
 from .mixture import GaussianMixture, _check_sample_weight, feature_source
 
 COVARIANCE_TYPES = tuple(COVARIANCE_MODELS)
@@ -307,15 +307,16 @@ def _run_tasks(plan, criterion, options, n_jobs, progress):
     n_groups = 1 if workers == 1 else min(len(plan.ks), workers)
     groups = [plan.ks[i::n_groups] for i in range(n_groups)]
     bar = _progress_bar(len(plan.ks)) if progress else None
-    calls = (delayed(_fit_group)(plan, group, criterion, options) for group in groups)
     # One BLAS and OpenMP thread per worker, set once for the whole sweep (the limits are
     # process-wide): no oversubscription, and every fit runs the same arithmetic whatever n_jobs.
     limits = threadpool_limits(limits=1)
-    outputs = (Parallel(n_jobs=workers, return_as="generator", prefer="threads")(calls)
-               if workers > 1
-               else (call(*args, **kwargs) for call, args, kwargs in calls))
     rows, best_model, best_rank = [], None, None
     try:
+        seeds = _shared_seeds(plan, options)
+        calls = (delayed(_fit_group)(plan, group, criterion, options, seeds) for group in groups)
+        outputs = (Parallel(n_jobs=workers, return_as="generator", prefer="threads")(calls)
+                   if workers > 1
+                   else (call(*args, **kwargs) for call, args, kwargs in calls))
         for group, (group_rows, model, rank) in zip(groups, outputs):
             rows.extend(group_rows)
             if model is not None and (best_rank is None or rank < best_rank):
@@ -337,14 +338,16 @@ def _rank(plan, criterion, row) -> tuple:
             plan.covariance_types.index(row["covariance_type"]), row["n_components"])
 
 
-def _fit_group(plan: _Plan, ks, criterion, options):
+def _fit_group(plan: _Plan, ks, criterion, options, seeds):
     """Every covariance type for each ``k`` in ``ks``; returns the rows and the group's best
-    model with its :func:`_rank` (so only one fitted model travels back per group)."""
+    model with its :func:`_rank` (so only one fitted model travels back per group).
+    ``seeds`` maps ``k`` to its shared k-means++ seeds (:func:`_shared_seeds`)."""
     column = CRITERION_COLUMNS[criterion]
     rows, best_model, best_rank = [], None, None
     sources = _Sources(plan, max(ks))
     for k in ks:
-        starts, start_error = _initialisations(plan.X, plan.weight, k, plan.seed, options)
+        starts, start_error = _initialisations(plan.X, plan.weight, k, plan.seed, options,
+                                               kmeans_seeds=seeds.get(k))
         folds = (_fold_initialisations(plan, k, plan.seed, options)
                  if plan.cv is not None else None)
         for covariance_type in plan.covariance_types:
@@ -385,14 +388,30 @@ class _Sources:
         return self._built[key]
 
 
-def _initialisations(X, weight, k, seed, options, rng=None):
-    """The initial responsibilities for every ``n_init``, shared by all covariance types."""
+def _initialisations(X, weight, k, seed, options, rng=None, kmeans_seeds=None):
+    """The initial responsibilities for every ``n_init``, shared by all covariance types
+    (``kmeans_seeds``: this ``k``'s k-means++ seeds from :func:`_shared_seeds`, if any)."""
     rng = np.random.RandomState(seed) if rng is None else rng
     try:
-        return [initial_responsibilities(X, k, options["init_params"], rng, weight)
+        return [initial_responsibilities(X, k, options["init_params"], rng, weight,
+                                         kmeans_seeds=kmeans_seeds)
                 for _ in range(options["n_init"])], None
     except Exception as exc:
         return None, f"initialisation failed: {_reason(exc)}"
+
+
+def _shared_seeds(plan, options) -> dict[int, np.ndarray]:
+    """k-means++ seeds for every ``k`` of the sweep, computed together (see
+    :func:`gmmkit._core.init.shared_kmeans_seeds`); empty when they cannot be shared (several
+    initialisations per ``k`` draw from one stream) or the seeding fails, in which case each
+    ``k`` seeds its own k-means as before."""
+    if options["init_params"] != "kmeans" or options["n_init"] != 1:
+        return {}
+    try:
+        return shared_kmeans_seeds(plan.X, plan.ks, lambda: np.random.RandomState(plan.seed),
+                                   plan.weight)
+    except Exception:  # the per-k path reports the problem in each row
+        return {}
 
 
 def _fit_and_score(plan, k, covariance_type, starts, folds, sources, options, row):
