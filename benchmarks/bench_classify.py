@@ -78,9 +78,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import subprocess
 import sys
 import time
 import warnings
@@ -91,8 +88,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import scipy
-import sklearn
+from _machine import load_average, machine_info
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import load_digits, make_moons
 from sklearn.decomposition import PCA
@@ -701,43 +697,6 @@ def section_bic(settings: Settings, tally: WarningTally) -> dict:
 
 
 # ---------------------------------------------------------------------------- machine
-def command_output(args: list[str], cwd: Path | None = None) -> str | None:
-    try:
-        out = subprocess.run(args, capture_output=True, text=True, timeout=10, cwd=cwd,
-                             check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
-
-
-def lscpu_model() -> str | None:
-    for line in (command_output(["lscpu"]) or "").splitlines():
-        if line.strip().lower().startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return None
-
-
-def load_average() -> str:
-    try:
-        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "unknown"
-
-
-def machine_info() -> dict:
-    package_dir = Path(gmmkit.__file__).resolve().parent
-    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return {
-        "cpu": lscpu_model() or platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(), "usable_cpus": affinity,
-        "platform": platform.platform(), "python": platform.python_version(),
-        "numpy": np.__version__, "scipy": scipy.__version__, "sklearn": sklearn.__version__,
-        "gmmkit": gmmkit.__version__,
-        "git_describe": command_output(["git", "describe", "--always", "--dirty"], package_dir),
-        "load_average_before": load_average(),
-    }
-
-
 def print_header(info: dict, settings: Settings) -> None:
     print("gmmkit mixture classifiers vs scikit-learn classifiers: accuracy benchmark")
     print("=" * 74)

@@ -86,9 +86,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import subprocess
 import sys
 import time
 import warnings
@@ -99,14 +96,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import scipy
-import sklearn
+from _machine import load_average, machine_info
 from scipy.spatial.distance import pdist
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-import gmmkit
 from gmmkit import LatentMixture, evaluation
 
 SEED = 0
@@ -540,43 +535,6 @@ def save_png(path: str, generated: list[Generated], per_class: int = 3) -> str |
 
 
 # ---------------------------------------------------------------------------- machine
-def command_output(args: list[str], cwd: Path | None = None) -> str | None:
-    try:
-        out = subprocess.run(args, capture_output=True, text=True, timeout=10, cwd=cwd,
-                             check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
-
-
-def lscpu_model() -> str | None:
-    for line in (command_output(["lscpu"]) or "").splitlines():
-        if line.strip().lower().startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return None
-
-
-def load_average() -> str:
-    try:
-        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "unknown"
-
-
-def machine_info() -> dict:
-    package_dir = Path(gmmkit.__file__).resolve().parent
-    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return {
-        "cpu": lscpu_model() or platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(), "usable_cpus": affinity,
-        "platform": platform.platform(), "python": platform.python_version(),
-        "numpy": np.__version__, "scipy": scipy.__version__, "sklearn": sklearn.__version__,
-        "gmmkit": gmmkit.__version__,
-        "git_describe": command_output(["git", "describe", "--always", "--dirty"], package_dir),
-        "load_average_before": load_average(),
-    }
-
-
 def print_header(info: dict, settings: Settings, data: Data) -> None:
     print("gmmkit LatentMixture on digits: generated vs held-out real")
     print("=" * 74)

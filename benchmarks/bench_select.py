@@ -51,8 +51,6 @@ import argparse
 import gc
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 import warnings
@@ -64,11 +62,11 @@ from typing import Any, Callable
 # warn (non-convergence, degenerate components, failed CV folds) would otherwise flood stderr.
 os.environ.setdefault("PYTHONWARNINGS", "ignore")
 
+import _machine  # noqa: E402
 import joblib  # noqa: E402
 import numpy as np  # noqa: E402
+from _machine import load_average  # noqa: E402
 import pandas as pd  # noqa: E402
-import scipy  # noqa: E402
-import sklearn  # noqa: E402
 from sklearn.datasets import load_digits, make_moons  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture  # noqa: E402
@@ -596,40 +594,8 @@ def print_targets(outcomes: list[dict]) -> None:
 
 
 # ---------------------------------------------------------------------------- machine
-def command_output(args: list[str], cwd: Path | None = None) -> str | None:
-    try:
-        out = subprocess.run(args, capture_output=True, text=True, timeout=10, cwd=cwd)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
-
-
-def lscpu_model() -> str | None:
-    for line in (command_output(["lscpu"]) or "").splitlines():
-        if line.strip().lower().startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return None
-
-
-def load_average() -> str:
-    try:
-        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "unknown"
-
-
 def machine_info() -> dict:
-    package_dir = Path(gmmkit.__file__).resolve().parent
-    return {
-        "cpu": lscpu_model() or platform.processor() or platform.machine(),
-        "nproc": command_output(["nproc"]) or str(os.cpu_count()),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__, "scipy": scipy.__version__, "sklearn": sklearn.__version__,
-        "pandas": pd.__version__, "joblib": joblib.__version__, "gmmkit": gmmkit.__version__,
-        "git_describe": command_output(["git", "describe", "--always", "--dirty"], package_dir),
-        "load_average_before": load_average(),
-    }
+    return {**_machine.machine_info(), "pandas": pd.__version__, "joblib": joblib.__version__}
 
 
 def print_header(info: dict, args) -> None:
