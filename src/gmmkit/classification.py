@@ -26,7 +26,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._core.init import INIT_METHODS
 from .mixture import (
     GaussianMixture,
     _check_choice,
@@ -81,13 +80,9 @@ def _check_components_option(n_components, allow_dict):
 
 
 def _check_mixture_params(estimator):
-    _check_choice("covariance_type", estimator.covariance_type,
-                  ("full", "tied", "diag", "spherical"))
-    _check_real("tol", estimator.tol, 0.0)
-    _check_real("reg_covar", estimator.reg_covar, 0.0)
-    _check_int("max_iter", estimator.max_iter, 0)
-    _check_int("n_init", estimator.n_init, 1)
-    _check_choice("init_params", estimator.init_params, INIT_METHODS)
+    """Validate the mixture parameters a classifier passes on, exactly as its mixtures would."""
+    GaussianMixture(**{name: getattr(estimator, name)
+                       for name in _MIXTURE_PARAMS})._check_hyperparameters()
     _check_int("max_components", estimator.max_components, 1)
     _check_choice("criterion", estimator.criterion, ("bic", "aic", "icl"))
 
