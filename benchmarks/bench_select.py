@@ -13,6 +13,9 @@ For each data set, in one process, on the same array, the script times
   ``n_jobs=-1`` (gmmkit at its best setting: all cores) and with ``n_jobs=1``. Its time includes
   everything ``select`` computes by default for every configuration: BIC, AIC, ICL and the
   silhouette score (``silhouette_samples=2000``), which the scikit-learn loop does not compute;
+  and ``select(..., warm_start=True)`` (n_jobs=-1), which also fits every k from the previous
+  k's fit with its widest components split and keeps the better fit per row: slower, not
+  comparable with the loop fit by fit, shown for the better BIC it finds;
 * **the scikit-learn loop** users write: for every (n_components, covariance_type), fit
   ``sklearn.mixture.GaussianMixture`` on all the data and compute ``bic(X)``, sequentially.
   A configuration that scikit-learn refuses ("ill-defined empirical covariance") is shown as
@@ -204,13 +207,14 @@ def time_methods(methods: list[Method], repeats: int) -> None:
 
 
 # -- gmmkit
-def gmmkit_method(problem: Problem, n_jobs: int) -> Method:
+def gmmkit_method(problem: Problem, n_jobs: int, warm_start: bool = False) -> Method:
     def sweep():
         return gmmkit.select(problem.X, n_components=problem.ks,
                              covariance_type=list(problem.covariance_types), criterion="bic",
-                             n_jobs=n_jobs, **SETTINGS)
+                             n_jobs=n_jobs, warm_start=warm_start, **SETTINGS)
 
-    return Method(MethodResult(f"gmmkit.select n_jobs={n_jobs}"), sweep,
+    label = f"gmmkit.select n_jobs={n_jobs}" + (" warm" if warm_start else "")
+    return Method(MethodResult(label), sweep,
                   lambda result, selection: collect_gmmkit(result, selection, problem.X))
 
 
@@ -393,11 +397,12 @@ class ProblemReport:
     sklearn_default: MethodResult
     sklearn_single: MethodResult
     grid: MethodResult
+    gmmkit_warm: MethodResult
 
     @property
     def methods(self) -> list[MethodResult]:
-        return [self.gmmkit, self.gmmkit_serial, self.sklearn_default, self.sklearn_single,
-                self.grid]
+        return [self.gmmkit, self.gmmkit_serial, self.gmmkit_warm, self.sklearn_default,
+                self.sklearn_single, self.grid]
 
     @property
     def sklearn(self) -> MethodResult:
@@ -443,6 +448,8 @@ class ProblemReport:
             "sklearn_loop_default_threads": method(self.sklearn_default),
             "sklearn_loop_one_thread": method(self.sklearn_single),
             "sklearn_loop_used": self.sklearn.method, "grid_search": method(self.grid),
+            "gmmkit_warm_start": method(self.gmmkit_warm),
+            "ratio_sklearn_over_gmmkit_warm_start": self.ratio(self.sklearn, self.gmmkit_warm),
             "ratio_sklearn_over_gmmkit": self.ratio(self.sklearn, self.gmmkit),
             "ratio_sklearn_over_gmmkit_n_jobs_1": self.ratio(self.sklearn, self.gmmkit_serial),
             "ratio_grid_over_gmmkit": self.ratio(self.grid, self.gmmkit),
@@ -457,7 +464,8 @@ def run_problem(problem: Problem) -> ProblemReport:
     """Time every method on one data set, ``problem.repeats`` interleaved rounds."""
     methods = [gmmkit_method(problem, n_jobs=-1), gmmkit_method(problem, n_jobs=1),
                sklearn_loop_method(problem, one_thread=False),
-               sklearn_loop_method(problem, one_thread=True), grid_search_method(problem)]
+               sklearn_loop_method(problem, one_thread=True), grid_search_method(problem),
+               gmmkit_method(problem, n_jobs=-1, warm_start=True)]
     time_methods(methods, problem.repeats)
     return ProblemReport(problem, *(method.result for method in methods))
 
@@ -534,6 +542,7 @@ def print_summary(report: ProblemReport) -> None:
         ("sklearn loop, default thr / gmmkit n_jobs=-1",
          report.ratio(report.sklearn_default, report.gmmkit)),
         ("GridSearchCV n_jobs=-1 / gmmkit n_jobs=-1", report.ratio(report.grid, report.gmmkit)),
+        (f"{sk.method} / gmmkit n_jobs=-1 warm", report.ratio(sk, report.gmmkit_warm)),
     ]
     print("ratios (time / time, > 1: gmmkit faster):")
     width = max(len(label) for label, _ in lines)
@@ -546,6 +555,10 @@ def print_summary(report: ProblemReport) -> None:
     worse = report.worse_configs()
     print(f"configurations where gmmkit's BIC is worse than sklearn's: {len(worse)} "
           f"of {len(report.sklearn.configs)}")
+    warm = report.gmmkit_warm.best
+    if warm is not None and sk.best is not None:
+        print(f"best BIC, gmmkit warm_start=True minus sklearn loop: {warm.bic - sk.best.bic:+.3f} "
+              f"({warm.label()})")
 
 
 def print_report(report: ProblemReport) -> None:
@@ -614,6 +627,8 @@ def print_header(info: dict, args) -> None:
     print("gmmkit   : select(..., n_jobs=-1) and n_jobs=1; its time includes what it computes "
           "by default for every configuration: BIC, AIC, ICL and the silhouette score "
           "(silhouette_samples=2000)")
+    print("           'warm' = select(..., n_jobs=-1, warm_start=True): also each k from the "
+          "previous k's fit, split; better of the two per row")
     print("sklearn  : loop = fit GaussianMixture + bic(X) per configuration, sequential; "
           "'failed' = scikit-learn raised (ill-defined covariance), counted, loop goes on;")
     print("           timed at default BLAS/OpenMP threads and at 1 thread, the faster is "

@@ -250,6 +250,17 @@ def test_select_writes_table_best_model_and_plot(files, tmp_path):
     assert (out / "selection.png").read_bytes().startswith(PNG_SIGNATURE)
 
 
+def test_select_warm_start_records_where_each_row_started(files, tmp_path):
+    out = tmp_path / "sweep"
+    result = gmmkit_cli("select", files["csv"], "--columns", "x,y", "-k", "1:4",
+                        "--covariance", "full", "--warm-start", "-o", out)
+    assert_ok(result)
+    header, rows = read_csv(out / "table.csv")
+    starts = [r[header.index("start")] for r in rows]
+    assert starts[0] == "kmeans"
+    assert all(start == "kmeans" or start.startswith("split k=") for start in starts)
+
+
 def test_select_without_matplotlib_skips_the_plot_with_a_note(files, tmp_path):
     out = tmp_path / "sweep"
     result = gmmkit_cli("select", files["npy"], "-k", "1:2", "--covariance", "spherical",

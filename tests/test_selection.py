@@ -291,3 +291,71 @@ def test_best_estimator_keeps_the_column_names_of_a_dataframe():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         best.predict(frame)
+
+
+# ---------------------------------------------------------------------- warm starts along k
+@pytest.fixture(scope="module")
+def many_blobs():
+    X, _ = make_blobs(n_samples=900, centers=12, n_features=3, cluster_std=1.0,
+                      random_state=4)
+    return X
+
+
+def test_warm_start_never_lowers_a_rows_likelihood_and_marks_the_rows_it_changed(many_blobs):
+    ks = [2, 4, 6, 8, 10, 12, 14]
+    plain = gmmkit.select(many_blobs, n_components=ks, covariance_type=["full", "diag"],
+                          random_state=0).records()
+    warm = gmmkit.select(many_blobs, n_components=ks, covariance_type=["full", "diag"],
+                         random_state=0, warm_start=True).records()
+    changed = 0
+    for before, after in zip(plain, warm):
+        assert (before["n_components"], before["covariance_type"]) == \
+            (after["n_components"], after["covariance_type"])
+        assert after["log_likelihood"] >= before["log_likelihood"]
+        if after["start"] == "kmeans":
+            assert {**after, "fit_seconds": 0} == {**before, "fit_seconds": 0}
+        else:
+            changed += 1
+            assert after["start"] == f"split k={ks[ks.index(after['n_components']) - 1]}"
+            assert after["log_likelihood"] > before["log_likelihood"]
+            assert after["bic"] < before["bic"]
+    assert changed > 0
+    assert min(row["bic"] for row in warm) <= min(row["bic"] for row in plain)
+
+
+def test_warm_start_best_estimator_is_the_best_rows_model(many_blobs):
+    result = gmmkit.select(many_blobs, n_components=[3, 6, 9, 12], covariance_type="full",
+                           random_state=1, warm_start=True)
+    table = result.records()
+    best = table[result.best_index_]
+    assert result.best_estimator_.n_components == best["n_components"]
+    assert result.best_estimator_.bic(many_blobs) == pytest.approx(best["bic"], rel=1e-9)
+
+
+def test_warm_start_table_is_the_same_for_any_n_jobs(many_blobs):
+    kwargs = dict(n_components=[2, 5, 8, 11], covariance_type=["full", "spherical"],
+                  random_state=0, warm_start=True)
+    one = gmmkit.select(many_blobs, n_jobs=1, **kwargs).records()
+    two = gmmkit.select(many_blobs, n_jobs=2, **kwargs).records()
+    for a, b in zip(one, two):
+        a.pop("fit_seconds"), b.pop("fit_seconds")
+        assert a == b
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("target", [5, 9])
+def test_splitting_keeps_weight_and_first_moment_and_grows_to_the_target(covariance_type,
+                                                                         target):
+    from gmmkit._core.split import split_components
+
+    gm = GaussianMixture(4, covariance_type=covariance_type, random_state=0).fit(
+        make_blobs(n_samples=300, centers=4, n_features=3, random_state=0)[0])
+    weights, means, covariances = split_components(
+        covariance_type, gm.weights_, gm.means_, gm.covariances_, target)
+    assert weights.shape == (target,) and means.shape == (target, 3)
+    expected_shape = {"full": (target, 3, 3), "tied": (3, 3), "diag": (target, 3),
+                      "spherical": (target,)}[covariance_type]
+    assert covariances.shape == expected_shape
+    np.testing.assert_allclose(weights.sum(), 1.0)
+    np.testing.assert_allclose(weights @ means, gm.weights_ @ gm.means_, atol=1e-12)
+    assert len({tuple(row) for row in np.round(means, 12)}) == target

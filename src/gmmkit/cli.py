@@ -232,6 +232,10 @@ def _add_select_parser(subcommands):
                         help="also score held-out log-likelihood over N folds")
     select.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                         help="parallel workers (-1: all cores; default: one)")
+    select.add_argument("--warm-start", action="store_true",
+                        help="also fit each k from the previous k's fit with its widest "
+                             "components split, keeping whichever fits better (about twice "
+                             "the time; often much better mixtures)")
     _add_fit_options(select, seed_help="seed of initialisations, folds and subsamples")
     _add_progress(select)
     select.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
@@ -414,7 +418,8 @@ def _run_select(args) -> int:
     result = select(data.X, n_components=args.k, covariance_type=args.covariance,
                     criterion=args.criterion, cv=args.cv, n_init=args.n_init,
                     reg_covar=args.reg_covar, max_iter=args.max_iter, random_state=args.seed,
-                    n_jobs=args.jobs, progress=_progress_wanted(args))
+                    n_jobs=args.jobs, progress=_progress_wanted(args),
+                    warm_start=args.warm_start)
     best = result.best_estimator_
     _keep_feature_names(best, data)
     rows = result.records()
