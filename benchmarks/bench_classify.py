@@ -80,15 +80,13 @@ import argparse
 import json
 import sys
 import time
-import warnings
 from collections import Counter
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from _machine import load_average, machine_info
+from _common import WarningTally, load_average, machine_info
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import load_digits, make_moons
 from sklearn.decomposition import PCA
@@ -239,35 +237,6 @@ class OnLabelledRows(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         return self.estimator_.predict(X)
-
-
-# ---------------------------------------------------------------------------- warnings
-class WarningTally:
-    """Silences warnings while fitting and counts them by (context, category)."""
-
-    def __init__(self):
-        self.counts: Counter = Counter()
-
-    @contextmanager
-    def record(self, context: str):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            yield
-        for item in caught:
-            self.counts[context, item.category.__name__] += 1
-
-    def of(self, context: str) -> Counter:
-        return Counter({cat: n for (ctx, cat), n in self.counts.items() if ctx == context})
-
-    def text(self, context: str) -> str:
-        found = self.of(context)
-        return ", ".join(f"{cat} x{n}" for cat, n in sorted(found.items()))
-
-    def total(self) -> Counter:
-        total: Counter = Counter()
-        for (_, cat), n in self.counts.items():
-            total[cat] += n
-        return total
 
 
 # ---------------------------------------------------------------------------- evaluation

@@ -88,15 +88,13 @@ import argparse
 import json
 import sys
 import time
-import warnings
 from collections import Counter
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from _machine import load_average, machine_info
+from _common import WarningTally, load_average, machine_info
 from scipy.spatial.distance import pdist
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
@@ -133,37 +131,7 @@ class Settings:
         return cls(False, args.permutations or 200, PER_CLASS_K, COMPONENT_MAP_K, True)
 
 
-# ---------------------------------------------------------------------------- warnings
-class WarningTally:
-    """Silences warnings and counts them by (context, category)."""
-
-    def __init__(self):
-        self.counts: Counter = Counter()
-        self.examples: dict[str, Counter] = {}
-
-    @contextmanager
-    def record(self, context: str):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            yield
-        for item in caught:
-            category = item.category.__name__
-            self.counts[context, category] += 1
-            message = str(item.message).strip().splitlines()
-            self.examples.setdefault(category, Counter())[message[0][:120] if message else ""] \
-                += 1
-
-    def text(self, context: str) -> str:
-        found = Counter({cat: n for (ctx, cat), n in self.counts.items() if ctx == context})
-        return ", ".join(f"{cat} x{n}" for cat, n in sorted(found.items()))
-
-    def total(self) -> Counter:
-        total: Counter = Counter()
-        for (_, cat), n in self.counts.items():
-            total[cat] += n
-        return total
-
-
+# ---------------------------------------------------------------------------- errors
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}"[:200]

@@ -65,11 +65,11 @@ from typing import Any, Callable
 # warn (non-convergence, degenerate components, failed CV folds) would otherwise flood stderr.
 os.environ.setdefault("PYTHONWARNINGS", "ignore")
 
-import _machine  # noqa: E402
+import _common  # noqa: E402
 import joblib  # noqa: E402
 import numpy as np  # noqa: E402
-from _machine import load_average  # noqa: E402
 import pandas as pd  # noqa: E402
+from _common import load_average  # noqa: E402
 from sklearn.datasets import load_digits, make_moons  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture  # noqa: E402
@@ -608,7 +608,7 @@ def print_targets(outcomes: list[dict]) -> None:
 
 # ---------------------------------------------------------------------------- machine
 def machine_info() -> dict:
-    return {**_machine.machine_info(), "pandas": pd.__version__, "joblib": joblib.__version__}
+    return {**_common.machine_info(), "pandas": pd.__version__, "joblib": joblib.__version__}
 
 
 def print_header(info: dict, args) -> None:

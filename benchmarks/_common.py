@@ -1,10 +1,14 @@
-"""What the benchmark scripts print about the machine and the software they ran on."""
+"""Shared by the benchmark scripts: the machine and software they ran on, and a tally of the
+warnings they silence while fitting."""
 
 from __future__ import annotations
 
 import os
 import platform
 import subprocess
+import warnings
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -52,3 +56,35 @@ def machine_info() -> dict:
         "git_describe": command_output(["git", "describe", "--always", "--dirty"], package_dir),
         "load_average_before": load_average(),
     }
+
+
+class WarningTally:
+    """Silences warnings and counts them by (context, category), with example messages."""
+
+    def __init__(self):
+        self.counts: Counter = Counter()
+        self.examples: dict[str, Counter] = {}
+
+    @contextmanager
+    def record(self, context: str):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        for item in caught:
+            category = item.category.__name__
+            self.counts[context, category] += 1
+            message = str(item.message).strip().splitlines()
+            self.examples.setdefault(category, Counter())[message[0][:120] if message else ""] \
+                += 1
+
+    def of(self, context: str) -> Counter:
+        return Counter({cat: n for (ctx, cat), n in self.counts.items() if ctx == context})
+
+    def text(self, context: str) -> str:
+        return ", ".join(f"{cat} x{n}" for cat, n in sorted(self.of(context).items()))
+
+    def total(self) -> Counter:
+        total: Counter = Counter()
+        for (_, cat), n in self.counts.items():
+            total[cat] += n
+        return total
