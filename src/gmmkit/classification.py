@@ -32,6 +32,7 @@ from .mixture import (
     _check_int,
     _check_real,
     _check_sample_weight,
+    _draw_categories,
 )
 
 __all__ = ["ComponentClassifier", "MixtureClassifier", "SmallClassWarning"]
@@ -629,13 +630,6 @@ def _class_index(classes, labels) -> np.ndarray:
         raise ValueError(f"y contains labels the classifier does not know: {bad}; known "
                          f"classes: {classes.tolist()}")
     return index
-
-
-def _draw_categories(proba, rng) -> np.ndarray:
-    """One category index per row of ``proba`` (rows of probabilities), by inverse CDF."""
-    cumulative = np.cumsum(proba, axis=1)
-    uniform = rng.random_sample(len(proba)) * cumulative[:, -1]
-    return np.minimum((cumulative < uniform[:, None]).sum(axis=1), proba.shape[1] - 1)
 
 
 def _label(value):

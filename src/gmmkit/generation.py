@@ -21,8 +21,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._core.covariances import LOG_2PI
-from .classification import ComponentClassifier, MixtureClassifier, _fit_mixture
-from .mixture import _check_choice, _check_int, _check_real
+from .classification import (
+    _MIXTURE_PARAMS,
+    ComponentClassifier,
+    MixtureClassifier,
+    _check_mixture_params,
+    _fit_mixture,
+)
+from .mixture import _check_int
 
 __all__ = ["LatentMixture"]
 
@@ -147,8 +153,7 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
                 raise ValueError(f"n_components must be an int >= 1 or 'auto', got "
                                  f"{self.n_components!r}")
             _check_int("n_components", self.n_components, 1)
-        _check_choice("criterion", self.criterion, ("bic", "aic", "icl"))
-        _check_int("max_components", self.max_components, 1)
+        _check_mixture_params(self)
         latent = self.n_latent
         if isinstance(latent, bool) or not isinstance(latent, numbers.Real):
             raise TypeError(f"n_latent must be an int or a fraction in (0, 1), got {latent!r}")
@@ -157,7 +162,6 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
         elif not 0.0 < latent < 1.0:
             raise ValueError(f"n_latent must be an int >= 1 or a fraction in (0, 1), got "
                              f"{latent!r}")
-        _check_real("reg_covar", self.reg_covar, 0.0)
 
     def fit(self, X, y=None, sample_weight=None):
         """Fit the PCA and the latent mixture (one per class when ``y`` is given).
@@ -194,9 +198,7 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
         Z = self._to_latent(X)
         self.data_min_ = X.min(axis=0)
         self.data_max_ = X.max(axis=0)
-        params = {"covariance_type": self.covariance_type, "tol": self.tol,
-                  "reg_covar": self.reg_covar, "max_iter": self.max_iter, "n_init": self.n_init,
-                  "init_params": self.init_params}
+        params = {name: getattr(self, name) for name in _MIXTURE_PARAMS}
         mode = _class_mode(self.class_conditional)
         if mode is not None and y is None:
             raise ValueError(f"class_conditional={self.class_conditional!r} needs the class "

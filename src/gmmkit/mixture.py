@@ -14,13 +14,17 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._core.covariances import COVARIANCE_MODELS, MixtureParams, covariance_model
 from ._core.conditioning import condition
-from ._core.covariances import DegenerateComponentWarning
+from ._core.covariances import (
+    COVARIANCE_MODELS,
+    DegenerateComponentWarning,
+    MixtureParams,
+    covariance_model,
+)
 from ._core.em import EMResult, degenerate_warning_text, m_step, run_em
-from ._core.squarem import run_squarem
 from ._core.estep import FeatureSource, chunks, per_sample, responsibilities_stats
 from ._core.init import INIT_METHODS, initial_responsibilities
+from ._core.squarem import run_squarem
 from ._core.threads import blas_threads_for
 
 
@@ -534,10 +538,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         model = covariance_model(self.covariance_type, n_rest)
         for rows in chunks(values.shape[0], self._conditioning_rows()):
             conditional = self._condition(values[rows], given)
-            cumulative = np.cumsum(np.exp(conditional.log_weights), axis=1)
-            uniform = rng.random_sample(cumulative.shape[0]) * cumulative[:, -1]
-            chosen = np.minimum((cumulative < uniform[:, None]).sum(axis=1),
-                                self.n_components - 1)
+            chosen = _draw_categories(np.exp(conditional.log_weights), rng)
             factors = model.cholesky_covariances(conditional.covariances, self.n_components)
             noise = rng.standard_normal((chosen.size, n_rest))
             factor = factors[chosen]
@@ -702,6 +703,13 @@ def _as_float_array(name, value, shape):
     if not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or infinity")
     return array
+
+
+def _draw_categories(proba, rng) -> np.ndarray:
+    """One category index per row of ``proba`` (rows of probabilities), by inverse CDF."""
+    cumulative = np.cumsum(proba, axis=1)
+    uniform = rng.random_sample(len(proba)) * cumulative[:, -1]
+    return np.minimum((cumulative < uniform[:, None]).sum(axis=1), proba.shape[1] - 1)
 
 
 def _component_variances(covariance_type, covariances, n_components, n_features):
