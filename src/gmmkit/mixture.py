@@ -356,17 +356,19 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.n_parameters_ = int(model.n_parameters(self.n_components))
 
     # ------------------------------------------------------------------ inference
-    def _predict_rows(self, X, want: str) -> np.ndarray:
-        """Run the E-step kernel on validated ``X`` with the fitted attributes."""
+    def _predict_rows(self, X, want: str, source: FeatureSource | None = None) -> np.ndarray:
+        """Run the E-step kernel on validated ``X`` with the fitted attributes; ``source``, the
+        features of this same ``X`` from the fit (or the sweep), saves recomputing them."""
         model = covariance_model(self.covariance_type, X.shape[1])
         weights = np.asarray(self.weights_, dtype=np.float64)
         means = np.asarray(self.means_, dtype=np.float64)
-        shift = weights @ means / weights.sum()
+        shift = weights @ means / weights.sum() if source is None else source.shift
         theta, shared = model.theta(weights, means - shift,
                                     np.asarray(self.precisions_cholesky_, dtype=np.float64))
         work = X.shape[0] * model.n_stats * len(weights)
         with blas_threads_for(work):
-            source = FeatureSource(X, shift, model, len(weights), cache=False)
+            if source is None:
+                source = FeatureSource(X, shift, model, len(weights), cache=False)
             return per_sample(source, theta, shared, want)
 
     def _validate_predict(self, X):
@@ -625,10 +627,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         return self._labels_and_criteria(X, sample_weight)[1]
 
-    def _labels_and_criteria(self, X, sample_weight=None):
-        """``(predict(X), criteria(X))`` from a single pass over the data."""
+    def _labels_and_criteria(self, X, sample_weight=None, source=None):
+        """``(predict(X), criteria(X))`` from a single pass over the data (``source``: see
+        :meth:`_predict_rows`)."""
         X, weight, total = self._weighted_total(X, sample_weight)
-        per_row = self._predict_rows(X, "summary")
+        per_row = self._predict_rows(X, "summary", source)
         labels = per_row[:, 2].astype(np.intp)
         return labels, self._criteria_from_rows(per_row[:, :2], weight, total)
 

@@ -11,14 +11,16 @@ Every configuration is fitted on all the data and scored by
 
 Work is shared where it is sound: one k-means initialisation per ``(n_components, init)`` serves
 every covariance type (scikit-learn's loop would compute the same k-means for each type), and
-configurations run in parallel (joblib threads) with one BLAS thread each, so tables are identical
-for any ``n_jobs``.
+values of ``n_components`` run in parallel (joblib threads pulling from one queue, largest
+first) with one BLAS thread each, so tables are identical for any ``n_jobs``.
 """
 
 from __future__ import annotations
 
 import numbers
+import queue
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -35,7 +37,7 @@ from sklearn.utils.validation import (
 )
 
 from ._core.covariances import COVARIANCE_MODELS
-from ._core.init import INIT_METHODS, initial_responsibilities, shared_kmeans_seeds
+from ._core.init import INIT_METHODS, SharedKMeansSeeds, initial_responsibilities
 from ._core.split import split_components
 from .mixture import GaussianMixture, _check_sample_weight, feature_source
 
@@ -201,8 +203,8 @@ class _Plan:
     covariance_types: list[str]
     cv: object
     seed: int
-    #: (rows, pairwise distances) of the silhouette subsample, computed once for all fits
-    silhouette_rows: tuple[np.ndarray, np.ndarray] | None
+    #: the silhouette subsample, whose distances are computed once for all fits
+    silhouette_rows: _SilhouetteSample | None
 
     def weights_of(self, rows):
         """The sample weights of ``rows`` (None when unweighted)."""
@@ -229,7 +231,7 @@ def _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params, 
     weight = _check_sample_weight(sample_weight, n_samples)
     seed = _base_seed(random_state)
     silhouette_rows = (None if silhouette_samples is None
-                       else _silhouette_distances(X, int(silhouette_samples), seed))
+                       else _SilhouetteSample(X, int(silhouette_samples), seed))
     return _Plan(X, weight, ks, types, splitter, seed, silhouette_rows)
 
 
@@ -303,42 +305,54 @@ PARALLEL_MIN_WORK = 5e7
 def _run_tasks(plan, criterion, options, n_jobs, progress):
     """Fit every configuration; return all rows and the best model.
 
-    Values of ``n_components`` are dealt round-robin into one group per worker thread, so each
-    group computes the statistics features of ``X`` once per covariance type and shares them
-    between its values of ``k``. Threads, not processes: the work is NumPy and BLAS, which
-    release the GIL, and threads start instantly and share the data. Every fit is
-    deterministic given its configuration and seed, so the grouping (and ``n_jobs``) does not
-    change the table.
+    Worker threads take values of ``n_components`` from one queue, largest first, so the
+    work stays balanced however long each ``k`` takes; each worker computes the statistics
+    features of ``X`` once per covariance type and shares them between its values of ``k``.
+    Threads, not processes: the work is NumPy and BLAS, which release the GIL, and threads
+    start instantly and share the data. Every fit is deterministic given its configuration and
+    seed, so neither the order nor ``n_jobs`` changes the table.
     """
     from joblib import Parallel, delayed, effective_n_jobs
     from threadpoolctl import threadpool_limits
 
     work = plan.X.shape[0] * sum(plan.ks) * plan.X.shape[1] ** 2
-    workers = 1 if work < PARALLEL_MIN_WORK else effective_n_jobs(n_jobs)
-    n_groups = 1 if workers == 1 else min(len(plan.ks), workers)
-    groups = [plan.ks[i::n_groups] for i in range(n_groups)]
+    workers = 1 if work < PARALLEL_MIN_WORK else min(effective_n_jobs(n_jobs), len(plan.ks))
+    pending = queue.SimpleQueue()
+    for k in sorted(plan.ks, reverse=True):
+        pending.put(k)
     bar = _progress_bar(len(plan.ks)) if progress else None
+    done = _Progress(bar)
     # One BLAS and OpenMP thread per worker, set once for the whole sweep (the limits are
     # process-wide): no oversubscription, and every fit runs the same arithmetic whatever n_jobs.
     limits = threadpool_limits(limits=1)
     rows, best_model, best_rank = [], None, None
     try:
         seeds = _shared_seeds(plan, options)
-        calls = (delayed(_fit_group)(plan, group, criterion, options, seeds) for group in groups)
-        outputs = (Parallel(n_jobs=workers, return_as="generator", prefer="threads")(calls)
-                   if workers > 1
-                   else (call(*args, **kwargs) for call, args, kwargs in calls))
-        for group, (group_rows, model, rank) in zip(groups, outputs):
-            rows.extend(group_rows)
+        calls = [delayed(_fit_worker)(plan, pending, criterion, options, seeds, done)
+                 for _ in range(workers)]
+        outputs = (Parallel(n_jobs=workers, prefer="threads")(calls) if workers > 1
+                   else [call(*args, **kwargs) for call, args, kwargs in calls])
+        for worker_rows, model, rank in outputs:
+            rows.extend(worker_rows)
             if model is not None and (best_rank is None or rank < best_rank):
                 best_model, best_rank = model, rank
-            if bar is not None:
-                bar.update(len(group))
     finally:
         limits.restore_original_limits()
         if bar is not None:
             bar.close()
     return rows, best_model
+
+
+class _Progress:
+    """Advances the progress bar (if any) by one ``k`` at a time, from any worker thread."""
+
+    def __init__(self, bar):
+        self.bar, self._lock = bar, threading.Lock()
+
+    def step(self):
+        if self.bar is not None:
+            with self._lock:
+                self.bar.update(1)
 
 
 def _rank(plan, criterion, row) -> tuple:
@@ -349,16 +363,21 @@ def _rank(plan, criterion, row) -> tuple:
             plan.covariance_types.index(row["covariance_type"]), row["n_components"])
 
 
-def _fit_group(plan: _Plan, ks, criterion, options, seeds):
-    """Every covariance type for each ``k`` in ``ks``; returns the rows and the group's best
-    model with its :func:`_rank` (so only one fitted model travels back per group).
-    ``seeds`` maps ``k`` to its shared k-means++ seeds (:func:`_shared_seeds`)."""
+def _fit_worker(plan: _Plan, pending, criterion, options, seeds, done):
+    """Fit every covariance type for each ``k`` taken from ``pending`` until it is empty;
+    returns the rows and the worker's best model with its :func:`_rank` (so only one fitted
+    model travels back per worker). ``seeds`` gives a ``k``'s shared k-means++ seeds
+    (:func:`_shared_seeds`)."""
     column = CRITERION_COLUMNS[criterion]
     rows, best_model, best_rank = [], None, None
-    sources = _Sources(plan, max(ks))
-    for k in ks:
+    sources = _Sources(plan, max(plan.ks))
+    while True:
+        try:
+            k = pending.get_nowait()
+        except queue.Empty:
+            return rows, best_model, best_rank
         starts, start_error = _initialisations(plan.X, plan.weight, k, plan.seed, options,
-                                               kmeans_seeds=seeds.get(k))
+                                               kmeans_seeds=_seeds_of(seeds, k))
         folds = (_fold_initialisations(plan, k, plan.seed, options)
                  if plan.cv is not None else None)
         for covariance_type in plan.covariance_types:
@@ -380,7 +399,7 @@ def _fit_group(plan: _Plan, ks, criterion, options, seeds):
                 rank = _rank(plan, criterion, row)
                 if best_rank is None or rank < best_rank:
                     best_model, best_rank = model, rank
-    return rows, best_model, best_rank
+        done.step()
 
 
 class _Sources:
@@ -411,18 +430,25 @@ def _initialisations(X, weight, k, seed, options, rng=None, kmeans_seeds=None):
         return None, f"initialisation failed: {_reason(exc)}"
 
 
-def _shared_seeds(plan, options) -> dict[int, np.ndarray]:
-    """k-means++ seeds for every ``k`` of the sweep, computed together (see
-    :func:`gmmkit._core.init.shared_kmeans_seeds`); empty when they cannot be shared (several
-    initialisations per ``k`` draw from one stream) or the seeding fails, in which case each
-    ``k`` seeds its own k-means as before."""
+def _shared_seeds(plan, options) -> SharedKMeansSeeds | None:
+    """k-means++ seeds for every ``k`` of the sweep, computed together and on demand (see
+    :class:`gmmkit._core.init.SharedKMeansSeeds`); None when they cannot be shared (several
+    initialisations per ``k`` draw from one stream)."""
     if options["init_params"] != "kmeans" or options["n_init"] != 1:
-        return {}
+        return None
+    return SharedKMeansSeeds(plan.X, plan.ks, lambda: np.random.RandomState(plan.seed),
+                             plan.weight)
+
+
+def _seeds_of(seeds: SharedKMeansSeeds | None, k: int):
+    """``k``'s shared seeds, or None (then ``k`` seeds its own k-means, which reports any
+    problem in its rows)."""
+    if seeds is None:
+        return None
     try:
-        return shared_kmeans_seeds(plan.X, plan.ks, lambda: np.random.RandomState(plan.seed),
-                                   plan.weight)
-    except Exception:  # the per-k path reports the problem in each row
-        return {}
+        return seeds(k)
+    except Exception:
+        return None
 
 
 def _fit_and_score(plan, k, covariance_type, starts, folds, sources, options, row):
@@ -431,13 +457,13 @@ def _fit_and_score(plan, k, covariance_type, starts, folds, sources, options, ro
     started = time.perf_counter()
     _quietly(estimator._fit, plan.X, plan.weight, starts, False, source)
     row["fit_seconds"] = time.perf_counter() - started
-    labels, criteria = estimator._labels_and_criteria(plan.X, plan.weight)
+    labels, criteria = estimator._labels_and_criteria(plan.X, plan.weight, source)
     row.update(criteria)
     row["n_parameters"] = int(estimator.n_parameters_)
     row["converged"] = bool(estimator.converged_)
     row["n_iter"] = int(estimator.n_iter_)
     if plan.silhouette_rows is not None:
-        row["silhouette"] = _silhouette(labels, *plan.silhouette_rows)
+        row["silhouette"] = plan.silhouette_rows.score(labels)
     if folds is not None:
         row["cv_mean"], row["cv_std"], cv_error = _cross_validate(
             plan, k, covariance_type, folds, sources, options)
@@ -509,7 +535,7 @@ def _warm_chain(plan, covariance_type, criterion, options, by_config):
             chain_model = None
             continue
         chain_model = model
-        labels, criteria = model._labels_and_criteria(plan.X, plan.weight)
+        labels, criteria = model._labels_and_criteria(plan.X, plan.weight, source)
         if row["error"] is None and not criteria["log_likelihood"] > row["log_likelihood"]:
             continue
         row.update(criteria)
@@ -517,7 +543,7 @@ def _warm_chain(plan, covariance_type, criterion, options, by_config):
                    n_iter=int(model.n_iter_), fit_seconds=seconds,
                    start=f"split k={previous}", error=None)
         if plan.silhouette_rows is not None:
-            row["silhouette"] = _silhouette(labels, *plan.silhouette_rows)
+            row["silhouette"] = plan.silhouette_rows.score(labels)
         if np.isfinite(row[CRITERION_COLUMNS[criterion]]):
             rank = _rank(plan, criterion, row)
             if best_rank is None or rank < best_rank:
@@ -580,18 +606,34 @@ def _quietly(function, *args):
         return function(*args)
 
 
-def _silhouette_distances(X, max_samples, seed):
-    """A seeded subsample of at most ``max_samples`` rows and its Euclidean distance matrix.
+class _SilhouetteSample:
+    """A seeded subsample of at most ``max_samples`` rows for the silhouette score.
 
-    Silhouette needs all pairwise distances; they do not depend on the configuration, so one
-    matrix serves every fit of the sweep.
+    Silhouette needs all pairwise distances of the subsample; they do not depend on the
+    configuration, so one matrix, computed by the first fit that needs it, serves every fit of
+    the sweep (thread-safe).
     """
-    if max_samples < 2:
-        raise ValueError(f"silhouette_samples must be at least 2, got {max_samples}")
-    rows = np.arange(len(X))
-    if len(X) > max_samples:
-        rows = np.sort(np.random.RandomState(seed).choice(len(X), max_samples, replace=False))
-    return rows, pairwise_distances(X[rows])
+
+    def __init__(self, X, max_samples, seed):
+        if max_samples < 2:
+            raise ValueError(f"silhouette_samples must be at least 2, got {max_samples}")
+        self.rows = np.arange(len(X))
+        if len(X) > max_samples:
+            self.rows = np.sort(np.random.RandomState(seed).choice(len(X), max_samples,
+                                                                   replace=False))
+        self._X = X
+        self._distances = None
+        self._lock = threading.Lock()
+
+    def distances(self) -> np.ndarray:
+        with self._lock:
+            if self._distances is None:
+                self._distances = pairwise_distances(self._X[self.rows])
+        return self._distances
+
+    def score(self, labels) -> float:
+        """Mean silhouette of ``labels`` (of all rows of ``X``) on the subsample."""
+        return _silhouette(labels, self.rows, self.distances())
 
 
 def _silhouette(labels, rows, distances) -> float:
@@ -610,12 +652,13 @@ def _silhouette(labels, rows, distances) -> float:
     counts = np.bincount(members)
     one_hot = scipy.sparse.csr_array((np.ones(n), (members, np.arange(n))),
                                      shape=(clusters.size, n))
-    sums = (one_hot @ distances).T
+    means = one_hot @ distances
+    own_entries = (members, np.arange(n))
     own = counts[members]
-    a = sums[np.arange(n), members] / np.maximum(own - 1, 1)
-    means = sums / counts
-    means[np.arange(n), members] = np.inf
-    b = means.min(axis=1)
+    a = means[own_entries] / np.maximum(own - 1, 1)
+    means /= counts[:, None]
+    means[own_entries] = np.inf
+    b = means.min(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         s = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)
     return float(np.nan_to_num(s).mean())

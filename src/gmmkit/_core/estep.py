@@ -226,21 +226,52 @@ def per_sample(source: FeatureSource, theta, shared_prec_chol, want: str) -> np.
     :math:`-\sum_k r_{ik} \log r_{ik}` and the argmax).
     """
     n = source.X.shape[0]
-    shapes = {"log_prob_norm": (n,), "resp": (n, theta.shape[1]), "argmax": (n,), "summary": (n, 3)}
+    n_components = theta.shape[1]
+    shapes = {"log_prob_norm": (n,), "resp": (n, n_components), "argmax": (n,), "summary": (n, 3)}
     out = np.empty(shapes[want], dtype=np.intp if want == "argmax" else np.float64)
     for rows, phi_t in source:
-        log_prob = weighted_log_prob(phi_t, theta, shared_prec_chol)
+        buffer = source.log_prob_buffer(n_components, phi_t.shape[1])
+        log_prob = weighted_log_prob(phi_t, theta, shared_prec_chol, out=buffer)
         if want == "argmax":
             out[rows] = log_prob.argmax(axis=0)
-            continue
-        raw = log_prob.copy() if want == "summary" else None
-        log_norm = normalize_in_place(log_prob)
-        if want == "log_prob_norm":
-            out[rows] = log_norm
         elif want == "resp":
+            normalize_in_place(log_prob)
             out[rows] = log_prob.T
+        elif want == "log_prob_norm":
+            out[rows] = _log_norm_and_entropy(log_prob, log_prob.max(axis=0), False)[0]
         else:
-            out[rows, 0] = log_norm
-            out[rows, 1] = -np.where(log_prob > 0, log_prob * (raw - log_norm), 0.0).sum(axis=0)
-            out[rows, 2] = raw.argmax(axis=0)
+            labels = log_prob.argmax(axis=0)
+            peak = np.take_along_axis(log_prob, labels[None], axis=0)[0]
+            out[rows, 0], out[rows, 1] = _log_norm_and_entropy(log_prob, peak, True)
+            out[rows, 2] = labels
     return out
+
+
+def _log_norm_and_entropy(log_prob, peak, entropy: bool):
+    r""":math:`\ell_i = \log \sum_k p_{ik}` and, if asked, the entropy of the responsibilities,
+    from log-probabilities ``K x rows`` (overwritten) and their maximum over components.
+
+    With :math:`s_{ik} = \log p_{ik} - \max_k \log p_{ik}` and :math:`S_i = \sum_k e^{s_{ik}}`,
+    :math:`\ell_i = \max_k \log p_{ik} + \log S_i` and
+    :math:`-\sum_k r_{ik} \log r_{ik} = \log S_i - \sum_k e^{s_{ik}} s_{ik} / S_i`. As in the
+    E-step, when almost every :math:`e^{s_{ik}}` underflows only the others are computed.
+    """
+    log_prob -= peak
+    live = log_prob > EXP_UNDERFLOW
+    n_rows = log_prob.shape[1]
+    if np.count_nonzero(live) > SPARSE_FRACTION * log_prob.size:
+        np.maximum(log_prob, EXP_FLOOR, out=log_prob)
+        exp = np.exp(log_prob)
+        sums = exp.sum(axis=0)
+        weighted = np.einsum("kr,kr->r", exp, log_prob) if entropy else None
+    else:
+        components, rows = np.nonzero(live)
+        shifted = log_prob[components, rows]
+        exp = np.exp(shifted)
+        sums = np.bincount(rows, weights=exp, minlength=n_rows)
+        weighted = (np.bincount(rows, weights=exp * shifted, minlength=n_rows) if entropy
+                    else None)
+    log_sums = np.log(sums)
+    if not entropy:
+        return log_sums + peak, None
+    return log_sums + peak, np.maximum(log_sums - weighted / sums, 0.0)

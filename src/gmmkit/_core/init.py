@@ -6,6 +6,8 @@ with the same ``random_state`` starts EM from the same point, so results can be 
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.utils.extmath import row_norms
@@ -66,6 +68,18 @@ def initial_responsibilities(X, n_components, method, random_state, sample_weigh
 
 
 def shared_kmeans_seeds(X, ks, new_random_state, sample_weight=None) -> dict[int, np.ndarray]:
+    """``{k: row indices of the k seeds}`` for every ``k`` in ``ks``: see
+    :class:`SharedKMeansSeeds`, which computes the same seeds on demand."""
+    seeds = SharedKMeansSeeds(X, ks, new_random_state, sample_weight)
+    return {k: seeds(k) for k in ks}
+
+
+def _n_local_trials(k: int) -> int:
+    """Candidates per centre in scikit-learn's k-means++ seeding of ``k`` centres."""
+    return 2 + int(np.log(k))
+
+
+class SharedKMeansSeeds:
     r"""The k-means++ seeds that ``KMeans(n_clusters=k, random_state=new_random_state())`` picks,
     for every ``k`` in ``ks``, from one seeding per group of ``k`` that draw alike.
 
@@ -76,6 +90,10 @@ def shared_kmeans_seeds(X, ks, new_random_state, sample_weight=None) -> dict[int
     ``k = 10, 20, ..., 200``. The seeding runs on the data centred as :class:`KMeans` centres
     it, so every distance, and every choice, is the same.
 
+    Calling the object with ``k`` returns that ``k``'s seeds, running its group's seeding the
+    first time it is asked for. It is thread-safe: parallel workers of a sweep share one, and
+    each seeding runs once, when the first worker needs it, instead of all of them up front.
+
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
@@ -83,21 +101,35 @@ def shared_kmeans_seeds(X, ks, new_random_state, sample_weight=None) -> dict[int
     new_random_state : callable
         Returns a fresh ``RandomState`` in the state ``KMeans`` would receive.
     sample_weight : ndarray of shape (n_samples,), optional
-
-    Returns
-    -------
-    dict
-        ``{k: row indices of the k seeds}``.
     """
-    groups: dict[int, list[int]] = {}
-    for k in ks:
-        groups.setdefault(2 + int(np.log(k)), []).append(k)
-    centred = X - X.mean(axis=0)
-    squared_norms = row_norms(centred, squared=True)
-    seeds = {}
-    for n_trials, members in groups.items():
-        _, indices = kmeans_plusplus(centred, max(members), sample_weight=sample_weight,
-                                     x_squared_norms=squared_norms,
-                                     random_state=new_random_state(), n_local_trials=n_trials)
-        seeds.update({k: indices[:k] for k in members})
-    return seeds
+
+    def __init__(self, X, ks, new_random_state, sample_weight=None):
+        self._largest: dict[int, int] = {}
+        for k in ks:
+            trials = _n_local_trials(k)
+            self._largest[trials] = max(self._largest.get(trials, 0), k)
+        self._X, self._new_random_state, self._sample_weight = X, new_random_state, sample_weight
+        self._locks = {trials: threading.Lock() for trials in self._largest}
+        self._seedings: dict[int, np.ndarray] = {}
+        self._centred_lock = threading.Lock()
+        self._centred = None
+
+    def __call__(self, k: int) -> np.ndarray:
+        """Row indices of the ``k`` seeds (``k`` must be one of ``ks``)."""
+        trials = _n_local_trials(k)
+        with self._locks[trials]:
+            if trials not in self._seedings:
+                centred, squared_norms = self._centred_data()
+                _, indices = kmeans_plusplus(
+                    centred, self._largest[trials], sample_weight=self._sample_weight,
+                    x_squared_norms=squared_norms, random_state=self._new_random_state(),
+                    n_local_trials=trials)
+                self._seedings[trials] = indices
+        return self._seedings[trials][:k]
+
+    def _centred_data(self):
+        with self._centred_lock:
+            if self._centred is None:
+                centred = self._X - self._X.mean(axis=0)
+                self._centred = centred, row_norms(centred, squared=True)
+        return self._centred
