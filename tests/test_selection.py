@@ -67,6 +67,17 @@ def test_table_scores_agree_with_the_fitted_model_definitions(sweep, three_blobs
     assert row.n_parameters == best.n_parameters_
 
 
+def test_table_silhouettes_match_scikit_learn_on_the_predicted_labels(sweep, three_blobs):
+    from sklearn.metrics import silhouette_score
+
+    # the sweep keeps its distances in float32; its silhouettes stay within 1e-6
+    for row in sweep.table[sweep.table.n_components > 1].itertuples():
+        model = GaussianMixture(row.n_components, covariance_type=row.covariance_type,
+                                random_state=0).fit(three_blobs)
+        expected = silhouette_score(three_blobs, model.predict(three_blobs))
+        assert row.silhouette == pytest.approx(expected, rel=1e-6, abs=1e-9)
+
+
 def test_silhouette_is_undefined_for_one_component_and_defined_otherwise(sweep):
     table = sweep.table
     assert table.loc[table.n_components == 1, "silhouette"].isna().all()

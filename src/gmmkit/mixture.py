@@ -628,9 +628,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return self._labels_and_criteria(X, sample_weight)[1]
 
     def _labels_and_criteria(self, X, sample_weight=None, source=None):
-        """``(predict(X), criteria(X))`` from a single pass over the data (``source``: see
-        :meth:`_predict_rows`)."""
-        X, weight, total = self._weighted_total(X, sample_weight)
+        """``(predict(X), criteria(X))`` from a single pass over the data.
+
+        ``source``: the features of this same ``X`` (see :meth:`_predict_rows`); ``X`` and
+        ``sample_weight`` were then validated when it was built and are used as they are.
+        """
+        if source is None:
+            X, weight, total = self._weighted_total(X, sample_weight)
+        else:
+            weight = sample_weight
+            total = float(X.shape[0] if weight is None else weight.sum())
         per_row = self._predict_rows(X, "summary", source)
         labels = per_row[:, 2].astype(np.intp)
         return labels, self._criteria_from_rows(per_row[:, :2], weight, total)

@@ -46,8 +46,11 @@ class DegenerateComponentWarning(UserWarning):
     """A component's covariance was singular and gmmkit raised its regularisation to recover."""
 
 
+@lru_cache(maxsize=64)
 def _triu_indices(d: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.triu_indices(d)
+    rows, cols = np.triu_indices(d)
+    rows.flags.writeable = cols.flags.writeable = False
+    return rows, cols
 
 
 class CovarianceModel:
