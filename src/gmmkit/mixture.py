@@ -25,7 +25,7 @@ from ._core.em import EMResult, degenerate_warning_text, m_step, run_em
 from ._core.estep import FeatureSource, chunks, per_sample, responsibilities_stats
 from ._core.init import INIT_METHODS, initial_responsibilities
 from ._core.squarem import run_squarem
-from ._core.threads import blas_threads_for, linalg_threads
+from ._core.threads import blas_threads_for
 
 
 class GaussianMixture(DensityMixin, BaseEstimator):
@@ -233,7 +233,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         with blas_threads_for(work):
             if source is None:
                 source = feature_source(X, weight, self.covariance_type, self.n_components)
-            source.model.threads = linalg_threads(self.n_components, n_features)
             total_scatter = _total_scatter(source, weight) if model.name == "tied" else None
             result = self._fit_runs(X, weight, total_weight, source, total_scatter, inits,
                                     responsibilities)
@@ -364,11 +363,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         weights = np.asarray(self.weights_, dtype=np.float64)
         means = np.asarray(self.means_, dtype=np.float64)
         shift = weights @ means / weights.sum() if source is None else source.shift
+        theta, shared = model.theta(weights, means - shift,
+                                    np.asarray(self.precisions_cholesky_, dtype=np.float64))
         work = X.shape[0] * model.n_stats * len(weights)
         with blas_threads_for(work):
-            model.threads = linalg_threads(len(weights), X.shape[1])
-            theta, shared = model.theta(weights, means - shift,
-                                        np.asarray(self.precisions_cholesky_, dtype=np.float64))
             if source is None:
                 source = FeatureSource(X, shift, model, len(weights), cache=False)
             return per_sample(source, theta, shared, want)

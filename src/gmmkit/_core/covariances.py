@@ -22,8 +22,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from .threads import by_component_blocks
-
 LOG_2PI = np.log(2.0 * np.pi)
 #: A variance within this many machine epsilons of its second moment is rounding noise.
 ROUNDING_MARGIN = 1e3
@@ -62,8 +60,6 @@ class CovarianceModel:
 
     def __init__(self, n_features: int):
         self.d = n_features
-        #: threads for per-component linear algebra (see :func:`~gmmkit._core.threads.linalg_threads`)
-        self.threads = 1
 
     # --- feature map ------------------------------------------------------------------------
     @property
@@ -228,7 +224,8 @@ class FullCovariance(CovarianceModel):
         return stats[:, 1 + d + diagonal] / padded[:, None]
 
     def precision_cholesky(self, covariances):
-        return by_component_blocks(_precision_cholesky, self.threads, covariances)
+        chol = np.linalg.cholesky(covariances)
+        return np.swapaxes(_lower_inverse(chol), -1, -2)
 
     def precision_cholesky_from_precisions(self, precisions):
         flipped = np.asarray(precisions, dtype=np.float64)[..., ::-1, ::-1]
@@ -241,9 +238,6 @@ class FullCovariance(CovarianceModel):
         return np.log(np.diagonal(prec_chol, axis1=-2, axis2=-1)).sum(axis=-1)
 
     def theta(self, weights, means, prec_chol):
-        return by_component_blocks(self._theta, self.threads, weights, means, prec_chol, axis=1)
-
-    def _theta(self, weights, means, prec_chol):
         d = self.d
         precision = self.precisions(prec_chol)
         projected = np.einsum("kd,kde->ke", means, prec_chol)
@@ -301,9 +295,6 @@ class TiedCovariance(FullCovariance):
 
     def log_det_precision_cholesky(self, prec_chol, n_components):
         return np.full(n_components, np.log(np.diagonal(prec_chol)).sum())
-
-    def precision_cholesky(self, covariances):
-        return _precision_cholesky(covariances)
 
     def theta(self, weights, means, prec_chol):
         d = self.d
@@ -448,12 +439,6 @@ class SphericalCovariance(CovarianceModel):
 
     def covariance_scale(self, covariances):
         return covariances
-
-
-def _precision_cholesky(covariances: np.ndarray) -> np.ndarray:
-    """Upper-triangular ``P_k`` with ``P_k P_k^T = Sigma_k^{-1}``, for a stack of covariances."""
-    chol = np.linalg.cholesky(covariances)
-    return np.swapaxes(_lower_inverse(chol), -1, -2)
 
 
 def _lower_inverse(chol: np.ndarray) -> np.ndarray:
