@@ -20,6 +20,7 @@ from ._core.covariances import (
     DegenerateComponentWarning,
     MixtureParams,
     covariance_model,
+    invert_matrices,
 )
 from ._core.em import EMResult, degenerate_warning_text, m_step, run_em
 from ._core.estep import FeatureSource, chunks, per_sample, responsibilities_stats
@@ -310,7 +311,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         shift = source.shift
         if weights_init is not None and means_init is not None and precisions_init is not None:
             prec_chol = model.precision_cholesky_from_precisions(precisions_init)
-            covariances = _covariances_from_precisions(model, model.precisions(prec_chol))
+            covariances = invert_matrices(model.name, model.precisions(prec_chol))
             params = MixtureParams(weights_init, means_init - shift, covariances, prec_chol)
             return params, (np.empty(0, dtype=int), 0.0)
         if resp is None:
@@ -325,8 +326,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             params.means = means_init - shift
         if precisions_init is not None:
             params.precisions_cholesky = model.precision_cholesky_from_precisions(precisions_init)
-            params.covariances = _covariances_from_precisions(
-                model, model.precisions(params.precisions_cholesky))
+            params.covariances = invert_matrices(
+                model.name, model.precisions(params.precisions_cholesky))
         return params, (recovered, added)
 
     def _current_params(self, shift) -> MixtureParams:
@@ -344,8 +345,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.means_ = cast(params.means + shift)
         covariances = params.covariances
         if covariances is None:
-            covariances = _covariances_from_precisions(
-                model, model.precisions(params.precisions_cholesky))
+            covariances = invert_matrices(model.name, model.precisions(params.precisions_cholesky))
         self.covariances_ = cast(covariances)
         self.precisions_cholesky_ = cast(params.precisions_cholesky)
         self.precisions_ = cast(model.precisions(params.precisions_cholesky))
@@ -806,7 +806,3 @@ def _total_scatter(source: FeatureSource, weight) -> np.ndarray:
     return scatter
 
 
-def _covariances_from_precisions(model, precisions):
-    if model.name in ("full", "tied"):
-        return np.linalg.inv(precisions)
-    return 1.0 / precisions

@@ -36,7 +36,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._core.covariances import COVARIANCE_MODELS
+from ._core.covariances import COVARIANCE_MODELS, invert_matrices
 from ._core.init import INIT_METHODS, SharedKMeansSeeds, initial_responsibilities
 from ._core.split import split_components
 from .mixture import GaussianMixture, _check_sample_weight, feature_source
@@ -544,7 +544,7 @@ def _warm_chain(plan, covariance_type, criterion, options, by_config):
                 k, covariance_type=covariance_type, tol=options["tol"],
                 reg_covar=options["reg_covar"], max_iter=options["max_iter"],
                 weights_init=weights, means_init=means,
-                precisions_init=_precisions(covariance_type, covariances),
+                precisions_init=invert_matrices(covariance_type, covariances, symmetric=True),
                 accelerate=options["accelerate"])
             started = time.perf_counter()
             _quietly(model._fit, plan.X, plan.weight, None, False, source)
@@ -567,13 +567,6 @@ def _warm_chain(plan, covariance_type, criterion, options, by_config):
             if best_rank is None or rank < best_rank:
                 best, best_rank = model, rank
     return best, best_rank
-
-
-def _precisions(covariance_type, covariances):
-    if covariance_type in ("full", "tied"):
-        precisions = np.linalg.inv(covariances)
-        return 0.5 * (precisions + np.swapaxes(precisions, -1, -2))
-    return 1.0 / covariances
 
 
 def _fold_initialisations(plan, k, seed, options):

@@ -441,6 +441,19 @@ class SphericalCovariance(CovarianceModel):
         return covariances
 
 
+def invert_matrices(covariance_type: str, matrices: np.ndarray, symmetric: bool = False):
+    """Covariances from precisions or the reverse, in scikit-learn's layout for
+    ``covariance_type``: matrix inverses for full and tied, reciprocals for diag and spherical.
+
+    ``symmetric`` averages each matrix inverse with its transpose, which LAPACK's inverse equals
+    only up to rounding (needed where the result must pass a symmetry check).
+    """
+    if covariance_type not in ("full", "tied"):
+        return 1.0 / matrices
+    inverse = np.linalg.inv(matrices)
+    return 0.5 * (inverse + np.swapaxes(inverse, -1, -2)) if symmetric else inverse
+
+
 def _lower_inverse(chol: np.ndarray) -> np.ndarray:
     r"""Inverse of a stack of lower-triangular matrices, kept exactly lower-triangular.
 
