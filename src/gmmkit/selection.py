@@ -322,13 +322,15 @@ def _run_tasks(plan, criterion, options, n_jobs, progress):
         pending.put(k)
     bar = _progress_bar(len(plan.ks)) if progress else None
     done = _Progress(bar)
-    # One BLAS and OpenMP thread per worker, set once for the whole sweep (the limits are
-    # process-wide): no oversubscription, and every fit runs the same arithmetic whatever n_jobs.
+    # One BLAS thread per worker, set once for the whole sweep (BLAS limits are process-wide;
+    # OpenMP limits are per thread, so each worker also sets its own: see _one_openmp_thread):
+    # no oversubscription, and every fit runs the same arithmetic whatever n_jobs.
     limits = threadpool_limits(limits=1)
     rows, best_model, best_rank = [], None, None
     try:
         seeds = _shared_seeds(plan, options)
-        calls = [delayed(_fit_worker)(plan, pending, criterion, options, seeds, done)
+        calls = [delayed(_one_openmp_thread)(_fit_worker, plan, pending, criterion, options,
+                                             seeds, done)
                  for _ in range(workers)]
         outputs = (Parallel(n_jobs=workers, prefer="threads")(calls) if workers > 1
                    else [call(*args, **kwargs) for call, args, kwargs in calls])
@@ -363,20 +365,23 @@ def _rank(plan, criterion, row) -> tuple:
             plan.covariance_types.index(row["covariance_type"]), row["n_components"])
 
 
+def _one_openmp_thread(function, *args):
+    """``function(*args)`` with this thread's OpenMP limited to one thread.
+
+    OpenMP thread limits are per thread: a limit set in the calling thread does not reach
+    worker threads, whose k-means would otherwise start one OpenMP thread per core each.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return function(*args)
+
+
 def _fit_worker(plan: _Plan, pending, criterion, options, seeds, done):
     """Fit every covariance type for each ``k`` taken from ``pending`` until it is empty;
     returns the rows and the worker's best model with its :func:`_rank` (so only one fitted
     model travels back per worker). ``seeds`` gives a ``k``'s shared k-means++ seeds
     (:func:`_shared_seeds`)."""
-    from threadpoolctl import threadpool_limits
-
-    # OpenMP thread limits are per thread: the sweep's process-wide limit does not reach
-    # worker threads, whose k-means would otherwise start one OpenMP thread per core each.
-    with threadpool_limits(limits=1, user_api="openmp"):
-        return _fit_queue(plan, pending, criterion, options, seeds, done)
-
-
-def _fit_queue(plan: _Plan, pending, criterion, options, seeds, done):
     column = CRITERION_COLUMNS[criterion]
     rows, best_model, best_rank = [], None, None
     sources = _Sources(plan, max(plan.ks))
@@ -491,8 +496,8 @@ def _warm_start(plan, criterion, options, n_jobs, rows, best_model):
     types = plan.covariance_types
     workers = min(len(types), effective_n_jobs(n_jobs)) if len(plan.ks) > 1 else 1
     with threadpool_limits(limits=1):
-        calls = (delayed(_warm_chain_one_thread)(plan, covariance_type, criterion, options,
-                                                 by_config)
+        calls = (delayed(_one_openmp_thread)(_warm_chain, plan, covariance_type, criterion,
+                                             options, by_config)
                  for covariance_type in types)
         chains = (Parallel(n_jobs=workers, prefer="threads")(calls) if workers > 1
                   else [call(*args, **kwargs) for call, args, kwargs in calls])
@@ -512,14 +517,6 @@ def _warm_start(plan, criterion, options, n_jobs, rows, best_model):
     model = _estimator(k, covariance_type, options, plan.seed)
     _quietly(model._fit, plan.X, plan.weight, starts, False, None)
     return model
-
-
-def _warm_chain_one_thread(*args):
-    """:func:`_warm_chain` with this thread's OpenMP limited too (see :func:`_fit_worker`)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="openmp"):
-        return _warm_chain(*args)
 
 
 def _warm_chain(plan, covariance_type, criterion, options, by_config):
@@ -665,11 +662,11 @@ def _silhouette(labels, rows, distances) -> float:
     counts = np.bincount(members)
     one_hot = scipy.sparse.csr_array((np.ones(n, dtype=distances.dtype), (members, np.arange(n))),
                                      shape=(clusters.size, n))
-    means = one_hot @ distances
+    sums = one_hot @ distances
     own_entries = (members, np.arange(n))
     own = counts[members]
-    a = means[own_entries].astype(np.float64) / np.maximum(own - 1, 1)
-    means /= counts[:, None].astype(means.dtype)
+    a = sums[own_entries].astype(np.float64) / np.maximum(own - 1, 1)
+    means = np.divide(sums, counts[:, None].astype(sums.dtype), out=sums)
     means[own_entries] = np.inf
     b = means.min(axis=0).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
