@@ -37,3 +37,17 @@ def test_seeds_of_a_smaller_k_are_a_prefix_of_its_groups_largest(digits_20d):
     seeds = shared_kmeans_seeds(digits_20d, [21, 40, 54], lambda: np.random.RandomState(0))
     np.testing.assert_array_equal(seeds[21], seeds[54][:21])
     np.testing.assert_array_equal(seeds[40], seeds[54][:40])
+
+
+def test_shared_seeds_asked_from_many_threads_at_once_are_the_sequential_ones(digits_20d):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gmmkit._core.init import SharedKMeansSeeds
+
+    ks = [5, 8, 12, 20, 30, 54, 60] * 3
+    expected = shared_kmeans_seeds(digits_20d, ks, lambda: np.random.RandomState(3))
+    seeds = SharedKMeansSeeds(digits_20d, ks, lambda: np.random.RandomState(3))
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(seeds, ks))
+    for k, indices in zip(ks, results):
+        np.testing.assert_array_equal(indices, expected[k], err_msg=f"k={k}")

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
@@ -452,3 +453,16 @@ def test_verbose_prints_initialisations_and_iterations(blobs, capsys):
     assert "Initialization 0" in output
     assert "Iteration 1" in output
     assert "Initialization converged" in output
+
+
+def test_scores_and_entropy_of_many_separated_components_match_direct_computation():
+    # 60 far-apart clusters: almost every responsibility underflows, so the scoring pass takes
+    # its sparse path; it must give scikit-learn's log-densities and the entropy of predict_proba
+    X, _ = make_blobs(n_samples=1200, centers=60, n_features=3, cluster_std=0.3,
+                      center_box=(-200, 200), random_state=0)
+    gm = _fit_quietly(GaussianMixture(60, random_state=0, max_iter=20), X)
+    reference = _sklearn_copy(gm)
+    np.testing.assert_allclose(gm.score_samples(X), reference.score_samples(X), rtol=1e-10)
+    entropy = _entropy(gm.predict_proba(X)).sum()
+    np.testing.assert_allclose(gm.icl(X), gm.bic(X) + 2 * entropy, rtol=1e-10, atol=1e-8)
+    np.testing.assert_array_equal(gm.predict(X), reference.predict(X))
