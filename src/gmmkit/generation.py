@@ -128,8 +128,8 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
 
     def __init__(self, n_components=10, *, covariance_type="full", n_latent=0.99, whiten=False,
                  clip=True, class_conditional=False, mapping="soft", smoothing=1.0,
-                 criterion="bic", max_components=20, tol=1e-3, reg_covar=1e-6, max_iter=100, n_init=1, init_params="kmeans",
-                 random_state=None):
+                 criterion="bic", max_components=20, tol=1e-3, reg_covar=1e-6, max_iter=100,
+                 n_init=1, init_params="kmeans", random_state=None):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.n_latent = n_latent
