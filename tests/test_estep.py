@@ -1,0 +1,93 @@
+"""The E-step kernel's two paths: dense, and sparse when almost every responsibility is
+negligible. Both must give the statistics and log-normalisers of the exact computation."""
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+
+from gmmkit._core import estep
+
+
+def _exact(log_prob, phi_t, w):
+    log_norm = logsumexp(log_prob, axis=0)
+    resp = np.exp(log_prob - log_norm)
+    if w is not None:
+        resp = resp * w
+    return log_norm, resp @ phi_t.T
+
+
+def _separated_log_prob(rng, n_components, n_rows, spread):
+    """Log-densities where each row has one or two likely components and the rest lie
+    ``spread`` nats or more below them (so that the sparse path is taken when spread is large)."""
+    log_prob = rng.uniform(-3 * spread, -spread, size=(n_components, n_rows))
+    best = rng.integers(n_components, size=n_rows)
+    second = (best + 1 + rng.integers(n_components - 1, size=n_rows)) % n_components
+    columns = np.arange(n_rows)
+    log_prob[best, columns] = rng.normal(size=n_rows)
+    log_prob[second, columns] = rng.normal(size=n_rows) - rng.uniform(0, 30, size=n_rows)
+    return log_prob + rng.normal(scale=50.0, size=n_rows)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("spread", [3.0, 200.0])
+def test_chunk_statistics_match_exact_responsibilities(weighted, spread):
+    rng = np.random.default_rng(0)
+    n_components, n_rows, n_stats = 40, 300, 7
+    log_prob = _separated_log_prob(rng, n_components, n_rows, spread)
+    phi_t = rng.normal(size=(n_stats, n_rows))
+    w = rng.uniform(0.5, 2.0, size=n_rows) if weighted else None
+    expected_norm, expected_stats = _exact(log_prob, phi_t, w)
+
+    sparse = estep._live_entries(log_prob, log_prob.max(axis=0)) is not None
+    assert sparse == (spread > 100)
+    log_norm, stats = estep._chunk_statistics(log_prob.copy(), phi_t, w,
+                                              lambda: np.ascontiguousarray(phi_t.T))
+    np.testing.assert_allclose(log_norm, expected_norm, rtol=1e-14)
+    np.testing.assert_allclose(stats, expected_stats, rtol=1e-12, atol=1e-12)
+
+
+def test_sparse_path_keeps_every_entry_that_changes_a_count_or_a_normaliser():
+    # a component whose responsibilities are all tiny but not negligible (about exp(-45) of
+    # each row's best) keeps them exactly; entries below the documented cutoff are dropped
+    rng = np.random.default_rng(1)
+    n_components, n_rows = 50, 200
+    log_prob = _separated_log_prob(rng, n_components, n_rows, 500.0)
+    cutoff = estep.NEGLIGIBLE_MARGIN + np.log(n_components * n_rows)
+    weak = 7
+    log_prob[weak] = -np.inf
+    peak = log_prob.max(axis=0)
+    log_prob[weak] = peak - 45.0
+    live = estep._live_entries(log_prob, peak)
+    assert live is not None
+    components = live // n_rows
+    assert np.count_nonzero(components == weak) == n_rows  # 45 < cutoff: all kept
+    assert cutoff > 45.0
+    phi_t = np.ones((1, n_rows))
+    _, stats = estep._chunk_statistics(log_prob.copy(), phi_t, None,
+                                       lambda: np.ascontiguousarray(phi_t.T))
+    _, expected = _exact(log_prob, phi_t, None)
+    np.testing.assert_allclose(stats[weak], expected[weak], rtol=1e-13)
+    # what the sparse path leaves out weighs at most exp(-40) / K per component, under the
+    # 10 eps every count is padded with
+    resp = np.exp(log_prob - logsumexp(log_prob, axis=0))
+    dropped = np.ones(resp.shape, dtype=bool)
+    dropped.flat[live] = False
+    dropped_mass = np.where(dropped, resp, 0.0).sum(axis=1)
+    assert dropped_mass.max() > 0
+    assert dropped_mass.max() <= np.exp(-estep.NEGLIGIBLE_MARGIN) / n_components
+    assert np.exp(-estep.NEGLIGIBLE_MARGIN) < 10 * np.finfo(np.float64).eps
+
+
+@pytest.mark.parametrize("spread", [3.0, 200.0])
+def test_log_norm_and_entropy_match_exact_computation(spread):
+    rng = np.random.default_rng(2)
+    log_prob = _separated_log_prob(rng, 30, 250, spread)
+    expected_norm = logsumexp(log_prob, axis=0)
+    resp = np.exp(log_prob - expected_norm)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected_entropy = -np.where(resp > 0, resp * np.log(resp), 0.0).sum(axis=0)
+    log_norm, entropy = estep._log_norm_and_entropy(log_prob.copy(), log_prob.max(axis=0), True)
+    np.testing.assert_allclose(log_norm, expected_norm, rtol=1e-14)
+    # the entropy is log S - sum(e s) / S: absolute rounding of about eps * log S
+    np.testing.assert_allclose(entropy, expected_entropy, rtol=1e-9, atol=1e-13)
+
