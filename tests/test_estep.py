@@ -1,11 +1,14 @@
 """The E-step kernel's two paths: dense, and sparse when almost every responsibility is
 negligible. Both must give the statistics and log-normalisers of the exact computation."""
 
+import sys
+
 import numpy as np
 import pytest
 from scipy.special import logsumexp
 
 from gmmkit._core import estep
+from gmmkit._core.threads import WORKER_SWITCH_INTERVAL, frequent_gil_switches
 
 
 def _exact(log_prob, phi_t, w):
@@ -91,3 +94,12 @@ def test_log_norm_and_entropy_match_exact_computation(spread):
     # the entropy is log S - sum(e s) / S: absolute rounding of about eps * log S
     np.testing.assert_allclose(entropy, expected_entropy, rtol=1e-9, atol=1e-13)
 
+
+def test_frequent_gil_switches_lowers_the_interval_only_inside():
+    before = sys.getswitchinterval()
+    with frequent_gil_switches():
+        assert sys.getswitchinterval() == pytest.approx(min(before, WORKER_SWITCH_INTERVAL))
+    assert sys.getswitchinterval() == before
+    with pytest.raises(RuntimeError), frequent_gil_switches():
+        raise RuntimeError("a failing sweep restores it too")
+    assert sys.getswitchinterval() == before

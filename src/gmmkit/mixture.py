@@ -216,10 +216,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         ``responsibilities`` replaces the random initialisation (one array per initialisation,
         hard labels or dense, see :func:`gmmkit._core.init.initial_responsibilities`), so one
         k-means run serves every covariance type; ``source`` is a :class:`FeatureSource` of the
-        same ``X`` (from :func:`feature_source`) reused by every ``n_components``.
+        same ``X`` (from :func:`feature_source`) reused by every ``n_components``; ``X`` and
+        ``sample_weight`` are then trusted as validated.
         """
         self._check_hyperparameters()
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        if source is None:
+            X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        else:
+            self.n_features_in_ = X.shape[1]  # validated when ``source`` was built from it
         n_samples, n_features = X.shape
         if n_samples < self.n_components:
             raise ValueError(

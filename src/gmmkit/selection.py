@@ -39,6 +39,7 @@ from sklearn.utils.validation import (
 from ._core.covariances import COVARIANCE_MODELS, invert_matrices
 from ._core.init import INIT_METHODS, SharedKMeansSeeds, initial_responsibilities
 from ._core.split import split_components
+from ._core.threads import frequent_gil_switches
 from .mixture import GaussianMixture, _check_sample_weight, feature_source
 
 COVARIANCE_TYPES = tuple(COVARIANCE_MODELS)
@@ -312,7 +313,7 @@ def _run_tasks(plan, criterion, options, n_jobs, progress):
     start instantly and share the data. Every fit is deterministic given its configuration and
     seed, so neither the order nor ``n_jobs`` changes the table.
     """
-    from joblib import Parallel, delayed, effective_n_jobs
+    from joblib import delayed, effective_n_jobs
     from threadpoolctl import threadpool_limits
 
     work = plan.X.shape[0] * sum(plan.ks) * plan.X.shape[1] ** 2
@@ -332,8 +333,7 @@ def _run_tasks(plan, criterion, options, n_jobs, progress):
         calls = [delayed(_one_openmp_thread)(_fit_worker, plan, pending, criterion, options,
                                              seeds, done)
                  for _ in range(workers)]
-        outputs = (Parallel(n_jobs=workers, prefer="threads")(calls) if workers > 1
-                   else [call(*args, **kwargs) for call, args, kwargs in calls])
+        outputs = _in_threads(workers, calls)
         for worker_rows, model, rank in outputs:
             rows.extend(worker_rows)
             if model is not None and (best_rank is None or rank < best_rank):
@@ -343,6 +343,16 @@ def _run_tasks(plan, criterion, options, n_jobs, progress):
         if bar is not None:
             bar.close()
     return rows, best_model
+
+
+def _in_threads(workers: int, calls) -> list:
+    """Run joblib ``delayed`` calls on ``workers`` threads (in this thread when 1), in order."""
+    from joblib import Parallel
+
+    if workers == 1:
+        return [call(*args, **kwargs) for call, args, kwargs in calls]
+    with frequent_gil_switches():
+        return Parallel(n_jobs=workers, prefer="threads")(calls)
 
 
 class _Progress:
@@ -489,7 +499,7 @@ def _fit_and_score(plan, k, covariance_type, starts, folds, sources, options, ro
 def _warm_start(plan, criterion, options, n_jobs, rows, best_model):
     """Run one warm-start chain per covariance type (in parallel threads), update the rows it
     improves in place, and return the best model of the updated table."""
-    from joblib import Parallel, delayed, effective_n_jobs
+    from joblib import delayed, effective_n_jobs
     from threadpoolctl import threadpool_limits
 
     by_config = {(row["covariance_type"], row["n_components"]): row for row in rows}
@@ -499,8 +509,7 @@ def _warm_start(plan, criterion, options, n_jobs, rows, best_model):
         calls = (delayed(_one_openmp_thread)(_warm_chain, plan, covariance_type, criterion,
                                              options, by_config)
                  for covariance_type in types)
-        chains = (Parallel(n_jobs=workers, prefer="threads")(calls) if workers > 1
-                  else [call(*args, **kwargs) for call, args, kwargs in calls])
+        chains = _in_threads(workers, calls)
     best_row = min((row for row in rows if np.isfinite(row[CRITERION_COLUMNS[criterion]])),
                    key=lambda row: _rank(plan, criterion, row), default=None)
     if best_row is None:

@@ -1,8 +1,10 @@
-"""BLAS thread management: small problems run on one thread, where threading only costs time."""
+"""Thread management: small problems run on one BLAS thread, where threading only costs time;
+parallel sweeps hand the GIL between their worker threads more often."""
 
 from __future__ import annotations
 
 import contextlib
+import sys
 from functools import lru_cache
 
 from threadpoolctl import ThreadpoolController
@@ -26,3 +28,26 @@ def blas_threads_for(work: float):
     if work < SINGLE_THREAD_WORK:
         return _controller().limit(limits=1)
     return contextlib.nullcontext()
+
+
+#: Seconds a thread may hold the GIL while another waits for it (CPython's default is 0.005).
+WORKER_SWITCH_INTERVAL = 0.0005
+
+
+@contextlib.contextmanager
+def frequent_gil_switches():
+    """Lower CPython's GIL switch interval to :data:`WORKER_SWITCH_INTERVAL` while worker threads
+    run, then restore it.
+
+    Sweep workers spend most of their time in BLAS and LAPACK, which release the GIL, but between
+    those calls each runs stretches of Python (small NumPy calls, scikit-learn's k-means
+    set-up). A worker back from BLAS waits until the other drops the GIL, up to a whole switch
+    interval; at the default 5 ms that waiting made a two-worker digits sweep about 4% slower.
+    The setting is process-wide, so it is changed only for the duration of the parallel part.
+    """
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(min(previous, WORKER_SWITCH_INTERVAL))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
