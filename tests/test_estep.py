@@ -2,6 +2,7 @@
 negligible. Both must give the statistics and log-normalisers of the exact computation."""
 
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -103,3 +104,32 @@ def test_frequent_gil_switches_lowers_the_interval_only_inside():
     with pytest.raises(RuntimeError), frequent_gil_switches():
         raise RuntimeError("a failing sweep restores it too")
     assert sys.getswitchinterval() == before
+
+
+def test_one_source_serves_several_threads_at_once():
+    # sweep workers share one FeatureSource; each thread must get its own scratch buffer
+    from gmmkit._core.covariances import covariance_model
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(500, 4))
+    model = covariance_model("full", 4)
+    source = estep.FeatureSource(X, X.mean(axis=0), model, n_components=12)
+    weights = np.full(12, 1 / 12)
+    thetas = [model.theta(weights, rng.normal(size=(12, 4)), np.broadcast_to(np.eye(4) * s,
+                                                                          (12, 4, 4)).copy())[0]
+              for s in (0.5, 1.0, 2.0, 4.0)]
+    expected = [estep.e_step(source, theta, None) for theta in thetas]
+    results = {}
+
+    def run(index):
+        for _ in range(20):
+            results[index] = estep.e_step(source, thetas[index], None)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(thetas))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for index, (total, stats) in enumerate(expected):
+        assert results[index][0] == total
+        np.testing.assert_array_equal(results[index][1], stats)

@@ -269,6 +269,38 @@ def test_silhouette_matches_scikit_learn(n_clusters):
     assert _silhouette(labels, rows, pairwise_distances(X)) == pytest.approx(expected, rel=1e-12)
 
 
+def test_silhouette_distances_are_scikit_learns_in_float32():
+    from sklearn.metrics import pairwise_distances
+
+    from gmmkit.selection import DISTANCE_BLOCK_ROWS, _float32_distances
+
+    X = np.random.RandomState(0).normal(size=(2 * DISTANCE_BLOCK_ROWS + 7, 5)) + 100.0
+    distances = _float32_distances(X)
+    assert distances.dtype == np.float32
+    np.testing.assert_array_equal(np.diagonal(distances), 0.0)
+    np.testing.assert_allclose(distances, pairwise_distances(X).astype(np.float32), rtol=1e-6,
+                               atol=1e-5)
+
+
+def test_shared_features_that_fail_to_build_fail_only_their_rows(three_blobs, monkeypatch):
+    # the second worker builds the shared features first; a failure there must not stop it,
+    # and the configurations that need those features report it in their rows
+    monkeypatch.setattr(gmmkit.selection, "PARALLEL_MIN_WORK", 0)
+    real_source = gmmkit.selection.feature_source
+
+    def failing_for_diag(X, weight, covariance_type, n_components):
+        if covariance_type == "diag":
+            raise MemoryError("no room for the diag features")
+        return real_source(X, weight, covariance_type, n_components)
+
+    monkeypatch.setattr(gmmkit.selection, "feature_source", failing_for_diag)
+    table = select(three_blobs, range(1, 5), ["full", "diag"], random_state=0, n_jobs=2).table
+    diag = table[table.covariance_type == "diag"]
+    assert diag.error.str.contains("no room for the diag features").all()
+    assert table[table.covariance_type == "full"].error.isna().all()
+    assert np.isfinite(table[table.covariance_type == "full"].bic).all()
+
+
 @pytest.mark.parametrize("criterion", ["bic", "silhouette"])
 def test_best_estimator_matches_best_row_when_scores_tie(three_blobs, criterion, monkeypatch):
     # k=1 full and k=1 tied are the same model (same BIC), and silhouettes often tie exactly;

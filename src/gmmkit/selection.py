@@ -17,6 +17,8 @@ first) with one BLAS thread each, so tables are identical for any ``n_jobs``.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import numbers
 import queue
 import sys
@@ -27,8 +29,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse
 from sklearn.base import BaseEstimator, DensityMixin
-from sklearn.metrics import pairwise_distances
+from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.model_selection import KFold, check_cv
+from sklearn.utils.extmath import row_norms
 from sklearn.utils.validation import (
     _get_feature_names,
     check_array,
@@ -39,7 +42,7 @@ from sklearn.utils.validation import (
 from ._core.covariances import COVARIANCE_MODELS, invert_matrices
 from ._core.init import INIT_METHODS, SharedKMeansSeeds, initial_responsibilities
 from ._core.split import split_components
-from ._core.threads import frequent_gil_switches
+from ._core.threads import frequent_gil_switches, one_thread
 from .mixture import GaussianMixture, _check_sample_weight, feature_source
 
 COVARIANCE_TYPES = tuple(COVARIANCE_MODELS)
@@ -307,17 +310,17 @@ def _run_tasks(plan, criterion, options, n_jobs, progress):
     """Fit every configuration; return all rows and the best model.
 
     Worker threads take values of ``n_components`` from one queue, largest first, so the
-    work stays balanced however long each ``k`` takes; each worker computes the statistics
-    features of ``X`` once per covariance type and shares them between its values of ``k``.
+    work stays balanced however long each ``k`` takes; the statistics features of ``X`` are
+    computed once per covariance type and shared by all workers and values of ``k``.
     Threads, not processes: the work is NumPy and BLAS, which release the GIL, and threads
     start instantly and share the data. Every fit is deterministic given its configuration and
     seed, so neither the order nor ``n_jobs`` changes the table.
     """
     from joblib import delayed, effective_n_jobs
-    from threadpoolctl import threadpool_limits
 
     work = plan.X.shape[0] * sum(plan.ks) * plan.X.shape[1] ** 2
     workers = 1 if work < PARALLEL_MIN_WORK else min(effective_n_jobs(n_jobs), len(plan.ks))
+    seeds = _shared_seeds(plan, options)
     pending = queue.SimpleQueue()
     for k in sorted(plan.ks, reverse=True):
         pending.put(k)
@@ -326,13 +329,20 @@ def _run_tasks(plan, criterion, options, n_jobs, progress):
     # One BLAS thread per worker, set once for the whole sweep (BLAS limits are process-wide;
     # OpenMP limits are per thread, so each worker also sets its own: see _one_openmp_thread):
     # no oversubscription, and every fit runs the same arithmetic whatever n_jobs.
-    limits = threadpool_limits(limits=1)
+    limits = one_thread()
     rows, best_model, best_rank = [], None, None
     try:
-        seeds = _shared_seeds(plan, options)
+        sources = _Sources(plan, max(plan.ks))
+        # The first worker starts with the k-means++ seeding of the largest k, mostly Python
+        # that holds the GIL; the others would wait for it, so they first build what every fit
+        # shares, mostly NumPy that releases it.
+        shared = [functools.partial(sources.get, covariance_type)
+                  for covariance_type in plan.covariance_types]
+        if plan.silhouette_rows is not None:
+            shared.append(plan.silhouette_rows.distances)
         calls = [delayed(_one_openmp_thread)(_fit_worker, plan, pending, criterion, options,
-                                             seeds, done)
-                 for _ in range(workers)]
+                                             seeds, sources, done, shared if index else ())
+                 for index in range(workers)]
         outputs = _in_threads(workers, calls)
         for worker_rows, model, rank in outputs:
             rows.extend(worker_rows)
@@ -381,20 +391,22 @@ def _one_openmp_thread(function, *args):
     OpenMP thread limits are per thread: a limit set in the calling thread does not reach
     worker threads, whose k-means would otherwise start one OpenMP thread per core each.
     """
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with one_thread("openmp"):
         return function(*args)
 
 
-def _fit_worker(plan: _Plan, pending, criterion, options, seeds, done):
+def _fit_worker(plan: _Plan, pending, criterion, options, seeds, sources, done, prepare=()):
     """Fit every covariance type for each ``k`` taken from ``pending`` until it is empty;
     returns the rows and the worker's best model with its :func:`_rank` (so only one fitted
     model travels back per worker). ``seeds`` gives a ``k``'s shared k-means++ seeds
-    (:func:`_shared_seeds`)."""
+    (:func:`_shared_seeds`), ``sources`` the shared features (:class:`_Sources`); the
+    calls in ``prepare`` build shared work first (a failure there is left for the fits that
+    need that work to report)."""
+    for build in prepare:
+        with contextlib.suppress(Exception):
+            build()
     column = CRITERION_COLUMNS[criterion]
     rows, best_model, best_rank = [], None, None
-    sources = _Sources(plan, max(plan.ks))
     while True:
         try:
             k = pending.get_nowait()
@@ -428,18 +440,23 @@ def _fit_worker(plan: _Plan, pending, criterion, options, seeds, done):
 
 class _Sources:
     """Statistics features of the data and of each training fold, built once per covariance
-    type and shared by every ``k`` of a group."""
+    type (and fold) when first asked for, and shared by every ``k`` and every worker thread."""
 
     def __init__(self, plan, max_components):
         self.plan, self.max_components, self._built = plan, max_components, {}
+        self._lock = threading.Lock()
+        self._key_locks: dict[tuple, threading.Lock] = {}
 
     def get(self, covariance_type, train=None, fold=None):
         key = (covariance_type, fold)
-        if key not in self._built:
-            rows = slice(None) if train is None else train
-            self._built[key] = feature_source(self.plan.X[rows], self.plan.weights_of(rows),
-                                              covariance_type, self.max_components)
-        return self._built[key]
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            if key not in self._built:
+                rows = slice(None) if train is None else train
+                self._built[key] = feature_source(self.plan.X[rows], self.plan.weights_of(rows),
+                                                  covariance_type, self.max_components)
+            return self._built[key]
 
 
 def _initialisations(X, weight, k, seed, options, rng=None, kmeans_seeds=None):
@@ -500,12 +517,11 @@ def _warm_start(plan, criterion, options, n_jobs, rows, best_model):
     """Run one warm-start chain per covariance type (in parallel threads), update the rows it
     improves in place, and return the best model of the updated table."""
     from joblib import delayed, effective_n_jobs
-    from threadpoolctl import threadpool_limits
 
     by_config = {(row["covariance_type"], row["n_components"]): row for row in rows}
     types = plan.covariance_types
     workers = min(len(types), effective_n_jobs(n_jobs)) if len(plan.ks) > 1 else 1
-    with threadpool_limits(limits=1):
+    with one_thread():
         calls = (delayed(_one_openmp_thread)(_warm_chain, plan, covariance_type, criterion,
                                              options, by_config)
                  for covariance_type in types)
@@ -647,12 +663,30 @@ class _SilhouetteSample:
     def distances(self) -> np.ndarray:
         with self._lock:
             if self._distances is None:
-                self._distances = pairwise_distances(self._X[self.rows]).astype(np.float32)
+                self._distances = _float32_distances(self._X[self.rows])
         return self._distances
 
     def score(self, labels) -> float:
         """Mean silhouette of ``labels`` (of all rows of ``X``) on the subsample."""
         return _silhouette(labels, self.rows, self.distances())
+
+
+#: Rows of float64 distances computed at a time before they are stored in float32.
+DISTANCE_BLOCK_ROWS = 256
+
+
+def _float32_distances(X) -> np.ndarray:
+    """Euclidean distances between the rows of ``X``, computed in float64 a block of rows at a
+    time and stored in float32, so the float64 matrix (twice the size) never exists."""
+    n = X.shape[0]
+    squared_norms = row_norms(X, squared=True)
+    out = np.empty((n, n), dtype=np.float32)
+    for start in range(0, n, DISTANCE_BLOCK_ROWS):
+        block = slice(start, min(start + DISTANCE_BLOCK_ROWS, n))
+        out[block] = euclidean_distances(X[block], X, X_norm_squared=squared_norms[block, None],
+                                         Y_norm_squared=squared_norms[None, :])
+    np.fill_diagonal(out, 0.0)
+    return out
 
 
 def _silhouette(labels, rows, distances) -> float:

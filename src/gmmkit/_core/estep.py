@@ -15,6 +15,7 @@ are cached between EM iterations when they fit in :data:`FEATURE_CACHE_BYTES`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -50,6 +51,9 @@ def chunks(n_samples: int, rows: int) -> Iterator[slice]:
 class FeatureSource:
     """Feature chunks ``Phi`` of one data set for one covariance model, cached when small.
 
+    Thread-safe: the parallel workers of a sweep share one source per covariance type; each
+    thread gets its own scratch buffer.
+
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
@@ -58,7 +62,8 @@ class FeatureSource:
         Subtracted from every row before the features are formed.
     model : CovarianceModel
     n_components : int
-        Used only to size chunks (the log-density block is ``rows x K``).
+        The most components a model using this source has; sizes chunks (the log-density block
+        is ``rows x K``) and the scratch buffer.
     """
 
     def __init__(self, X, shift, model: CovarianceModel, n_components: int, cache: bool = True):
@@ -66,28 +71,33 @@ class FeatureSource:
         self.shift = np.asarray(shift, dtype=np.float64)
         self.model = model
         n = X.shape[0]
-        width = max(model.n_stats, n_components)
-        self.rows = chunk_rows(n, width)
+        self.n_components = n_components
+        self.rows = chunk_rows(n, max(model.n_stats, n_components))
         self._cache = None
         self._sample_major = {}
-        self._buffer = None
+        self._sample_major_lock = threading.Lock()
+        self._scratch = threading.local()
         if cache and n * model.n_stats * 8 <= FEATURE_CACHE_BYTES:
             self._cache = [self._compute(s) for s in chunks(n, self.rows)]
 
     def log_prob_buffer(self, n_components: int, n_rows: int) -> np.ndarray:
-        """A ``K x n_rows`` scratch array, allocated once and reused every iteration."""
-        if self._buffer is None or self._buffer.shape[0] != n_components:
-            self._buffer = np.empty((n_components, self.rows))
-        return self._buffer[:, :n_rows]
+        """A ``K x n_rows`` scratch array of this thread, allocated once for up to
+        ``self.n_components`` components and reused by every iteration and every ``K``."""
+        buffer = getattr(self._scratch, "buffer", None)
+        if buffer is None or buffer.shape[0] < n_components:
+            buffer = np.empty((max(n_components, self.n_components), self.rows))
+            self._scratch.buffer = buffer
+        return buffer[:n_components, :n_rows]
 
     def sample_major(self, rows: slice, phi_t: np.ndarray) -> np.ndarray:
         """The chunk's features as a C-contiguous ``rows x n_stats`` array, for sparse products
         (scipy multiplies only row-major dense operands); kept alongside a cached chunk."""
         if self._cache is None:
             return np.ascontiguousarray(phi_t.T)
-        if rows.start not in self._sample_major:
-            self._sample_major[rows.start] = np.ascontiguousarray(phi_t.T)
-        return self._sample_major[rows.start]
+        with self._sample_major_lock:
+            if rows.start not in self._sample_major:
+                self._sample_major[rows.start] = np.ascontiguousarray(phi_t.T)
+            return self._sample_major[rows.start]
 
     def _compute(self, rows: slice) -> np.ndarray:
         block = self.X[rows]

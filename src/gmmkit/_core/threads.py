@@ -18,6 +18,15 @@ def _controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
+def one_thread(user_api: str | None = None):
+    """Context limiting BLAS and OpenMP (or only ``user_api``: 'blas' or 'openmp') to one thread.
+
+    Uses one cached controller: building a new one (as ``threadpoolctl.threadpool_limits``
+    does) scans every loaded library, about a millisecond each time.
+    """
+    return _controller().limit(limits=1, user_api=user_api)
+
+
 def blas_threads_for(work: float):
     """Context limiting BLAS and OpenMP (k-means) to one thread when ``work`` (multiply-adds per
     pass) is small.
@@ -26,7 +35,7 @@ def blas_threads_for(work: float):
     calls are honoured.
     """
     if work < SINGLE_THREAD_WORK:
-        return _controller().limit(limits=1)
+        return one_thread()
     return contextlib.nullcontext()
 
 
