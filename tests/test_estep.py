@@ -133,3 +133,16 @@ def test_one_source_serves_several_threads_at_once():
     for index, (total, stats) in enumerate(expected):
         assert results[index][0] == total
         np.testing.assert_array_equal(results[index][1], stats)
+
+
+def test_prepared_row_major_features_are_the_cached_chunks_transposed():
+    from gmmkit._core.covariances import covariance_model
+
+    X = np.random.default_rng(4).normal(size=(300, 3))
+    source = estep.FeatureSource(X, X.mean(axis=0), covariance_model("full", 3), n_components=2)
+    source.prepare_sample_major()
+    for rows, phi_t in source:
+        row_major = source.sample_major(rows, phi_t)
+        assert row_major.flags.c_contiguous
+        np.testing.assert_array_equal(row_major, phi_t.T)
+        assert source.sample_major(rows, phi_t) is row_major  # built once, then reused

@@ -251,7 +251,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         n_init = self.n_init if do_init else 1
         if responsibilities is not None:
             do_init, n_init = True, len(responsibilities)
-        random_state = check_random_state(self.random_state)
+        # given initial responsibilities leave nothing random (and a RandomState costs 75 us)
+        random_state = (check_random_state(self.random_state) if responsibilities is None
+                        else None)
         best: EMResult | None = None
         for init in range(n_init):
             if self.verbose:
@@ -611,6 +613,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     # ------------------------------------------------------------------ criteria
     def _n_parameters(self):
         check_is_fitted(self)
+        return self._count_parameters()
+
+    def _count_parameters(self) -> int:
         return int(covariance_model(self.covariance_type, self.means_.shape[1])
                    .n_parameters(len(self.weights_)))
 
@@ -648,7 +653,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _criteria_from_rows(self, per_row, weight, total) -> dict:
         log_likelihood, entropy = (per_row.sum(axis=0) if weight is None else weight @ per_row)
-        n_parameters = self._n_parameters()
+        n_parameters = self._count_parameters()  # callers checked that the model is fitted
         bic = -2.0 * log_likelihood + n_parameters * np.log(total)
         return {
             "bic": float(bic),

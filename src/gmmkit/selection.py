@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse
 from sklearn.base import BaseEstimator, DensityMixin
-from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.model_selection import KFold, check_cv
 from sklearn.utils.extmath import row_norms
 from sklearn.utils.validation import (
@@ -209,6 +208,8 @@ class _Plan:
     seed: int
     #: the silhouette subsample, whose distances are computed once for all fits
     silhouette_rows: _SilhouetteSample | None
+    #: whether the initialisations are hard labels (every method but 'random')
+    init_is_labels: bool = True
 
     def weights_of(self, rows):
         """The sample weights of ``rows`` (None when unweighted)."""
@@ -236,7 +237,8 @@ def _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params, 
     seed = _base_seed(random_state)
     silhouette_rows = (None if silhouette_samples is None
                        else _SilhouetteSample(X, int(silhouette_samples), seed))
-    return _Plan(X, weight, ks, types, splitter, seed, silhouette_rows)
+    return _Plan(X, weight, ks, types, splitter, seed, silhouette_rows,
+                 init_is_labels=init_params != "random")
 
 
 def _check_components(n_components, n_samples) -> list[int]:
@@ -454,15 +456,19 @@ class _Sources:
         with key_lock:
             if key not in self._built:
                 rows = slice(None) if train is None else train
-                self._built[key] = feature_source(self.plan.X[rows], self.plan.weights_of(rows),
-                                                  covariance_type, self.max_components)
+                source = feature_source(self.plan.X[rows], self.plan.weights_of(rows),
+                                        covariance_type, self.max_components)
+                if self.plan.init_is_labels:
+                    source.prepare_sample_major()  # labels enter the first M-step sparsely
+                self._built[key] = source
             return self._built[key]
 
 
 def _initialisations(X, weight, k, seed, options, rng=None, kmeans_seeds=None):
     """The initial responsibilities for every ``n_init``, shared by all covariance types
     (``kmeans_seeds``: this ``k``'s k-means++ seeds from :func:`_shared_seeds`, if any)."""
-    rng = np.random.RandomState(seed) if rng is None else rng
+    if rng is None and kmeans_seeds is None:
+        rng = np.random.RandomState(seed)  # with shared seeds, k-means draws nothing
     try:
         return [initial_responsibilities(X, k, options["init_params"], rng, weight,
                                          kmeans_seeds=kmeans_seeds)
@@ -683,8 +689,12 @@ def _float32_distances(X) -> np.ndarray:
     out = np.empty((n, n), dtype=np.float32)
     for start in range(0, n, DISTANCE_BLOCK_ROWS):
         block = slice(start, min(start + DISTANCE_BLOCK_ROWS, n))
-        out[block] = euclidean_distances(X[block], X, X_norm_squared=squared_norms[block, None],
-                                         Y_norm_squared=squared_norms[None, :])
+        # scikit-learn's euclidean_distances, operation for operation, without its validation
+        squared = -2.0 * (X[block] @ X.T)
+        squared += squared_norms[block, None]
+        squared += squared_norms[None, :]
+        np.maximum(squared, 0.0, out=squared)
+        out[block] = np.sqrt(squared)
     np.fill_diagonal(out, 0.0)
     return out
 

@@ -99,6 +99,13 @@ class FeatureSource:
                 self._sample_major[rows.start] = np.ascontiguousarray(phi_t.T)
             return self._sample_major[rows.start]
 
+    def prepare_sample_major(self) -> None:
+        """Build every cached chunk's row-major copy now (see :meth:`sample_major`), for
+        callers that know sparse products will need them."""
+        if self._cache is not None:
+            for i, rows in enumerate(chunks(self.X.shape[0], self.rows)):
+                self.sample_major(rows, self._cache[i])
+
     def _compute(self, rows: slice) -> np.ndarray:
         block = self.X[rows]
         Xc_t = np.empty((block.shape[1], block.shape[0]))
