@@ -269,6 +269,32 @@ def test_silhouette_matches_scikit_learn(n_clusters):
     assert _silhouette(labels, rows, pairwise_distances(X)) == pytest.approx(expected, rel=1e-12)
 
 
+def test_silhouettes_of_several_labellings_in_one_pass_match_scikit_learn():
+    from sklearn.metrics import pairwise_distances, silhouette_score
+
+    from gmmkit.selection import _silhouettes
+
+    X = np.random.RandomState(5).normal(size=(150, 3))
+    rng = np.random.RandomState(1)
+    label_sets = [rng.randint(0, 4, size=150), np.zeros(150, dtype=int),
+                  rng.randint(0, 30, size=150), np.arange(150)]
+    scores = _silhouettes(label_sets, np.arange(150), pairwise_distances(X).astype(np.float32))
+    assert scores[0] == pytest.approx(silhouette_score(X, label_sets[0]), rel=1e-6)
+    assert np.isnan(scores[1]) and np.isnan(scores[3])  # one cluster; every point its own
+    assert scores[2] == pytest.approx(silhouette_score(X, label_sets[2]), rel=1e-6)
+
+
+def test_a_failing_silhouette_leaves_the_fits_and_says_why(three_blobs, monkeypatch):
+    def failing(self, label_sets):
+        raise MemoryError("no room for the distances")
+
+    monkeypatch.setattr(gmmkit.selection._SilhouetteSample, "scores", failing)
+    table = select(three_blobs, range(1, 4), ["full", "diag"], random_state=0).table
+    assert table.silhouette.isna().all()
+    assert table.error.str.contains("silhouette failed: MemoryError").all()
+    assert np.isfinite(table.bic).all()
+
+
 def test_silhouette_distances_are_scikit_learns_in_float32():
     from sklearn.metrics import pairwise_distances
 

@@ -418,22 +418,24 @@ def _fit_worker(plan: _Plan, pending, criterion, options, seeds, sources, done, 
                                                kmeans_seeds=_seeds_of(seeds, k))
         folds = (_fold_initialisations(plan, k, plan.seed, options)
                  if plan.cv is not None else None)
+        fitted = []  # (row, model, labels) of each covariance type
         for covariance_type in plan.covariance_types:
             row = {"n_components": k, "covariance_type": covariance_type}
             row.update(_empty_scores(), start=options["init_params"])
+            rows.append(row)
             if start_error is not None:
                 row["error"] = start_error
-                rows.append(row)
                 continue
             try:
-                model = _fit_and_score(plan, k, covariance_type, starts, folds, sources,
-                                       options, row)
+                fitted.append((row, *_fit_and_score(plan, k, covariance_type, starts, folds,
+                                                    sources, options, row)))
             except Exception as exc:  # one failed configuration never stops the sweep
                 row.update(_empty_scores(), start=options["init_params"])
                 row["error"] = _reason(exc)
-                model = None
-            rows.append(row)
-            if model is not None and np.isfinite(row[column]):
+        if plan.silhouette_rows is not None and fitted:
+            _score_silhouettes(plan.silhouette_rows, fitted)
+        for row, model, _ in fitted:
+            if np.isfinite(row[column]):
                 rank = _rank(plan, criterion, row)
                 if best_rank is None or rank < best_rank:
                     best_model, best_rank = model, rank
@@ -498,7 +500,23 @@ def _seeds_of(seeds: SharedKMeansSeeds | None, k: int):
         return None
 
 
+def _score_silhouettes(sample: _SilhouetteSample, fitted) -> None:
+    """Fill the silhouette of each ``(row, model, labels)`` of one ``k``, all in one pass over
+    the distances; should that fail, the rows keep NaN and say why."""
+    try:
+        silhouettes = sample.scores([labels for _, _, labels in fitted])
+    except Exception as exc:  # the fits and their other scores stand
+        for row, _, _ in fitted:
+            row["error"] = f"silhouette failed: {_reason(exc)}"
+        return
+    for (row, _, _), silhouette in zip(fitted, silhouettes):
+        row["silhouette"] = silhouette
+
+
 def _fit_and_score(plan, k, covariance_type, starts, folds, sources, options, row):
+    """Fit one configuration from ``starts`` and fill its row (all but the silhouette, which
+    :func:`_score_silhouettes` adds for every covariance type of ``k`` at once); returns the
+    fitted estimator and its labels of ``X``."""
     estimator = _estimator(k, covariance_type, options, plan.seed)
     source = sources.get(covariance_type)
     started = time.perf_counter()
@@ -509,14 +527,12 @@ def _fit_and_score(plan, k, covariance_type, starts, folds, sources, options, ro
     row["n_parameters"] = int(estimator.n_parameters_)
     row["converged"] = bool(estimator.converged_)
     row["n_iter"] = int(estimator.n_iter_)
-    if plan.silhouette_rows is not None:
-        row["silhouette"] = plan.silhouette_rows.score(labels)
     if folds is not None:
         row["cv_mean"], row["cv_std"], cv_error = _cross_validate(
             plan, k, covariance_type, folds, sources, options)
         if cv_error:
             row["error"] = cv_error
-    return estimator
+    return estimator, labels
 
 
 def _warm_start(plan, criterion, options, n_jobs, rows, best_model):
@@ -676,6 +692,10 @@ class _SilhouetteSample:
         """Mean silhouette of ``labels`` (of all rows of ``X``) on the subsample."""
         return _silhouette(labels, self.rows, self.distances())
 
+    def scores(self, label_sets) -> list[float]:
+        """:meth:`score` of each labelling, from one pass over the distances."""
+        return _silhouettes(label_sets, self.rows, self.distances())
+
 
 #: Rows of float64 distances computed at a time before they are stored in float32.
 DISTANCE_BLOCK_ROWS = 256
@@ -700,31 +720,50 @@ def _float32_distances(X) -> np.ndarray:
 
 
 def _silhouette(labels, rows, distances) -> float:
-    r"""Mean silhouette of ``labels`` on the subsample; NaN when it is undefined.
+    """Mean silhouette of one labelling (see :func:`_silhouettes`)."""
+    return _silhouettes([labels], rows, distances)[0]
+
+
+def _silhouettes(label_sets, rows, distances) -> list[float]:
+    r"""Mean silhouette of each labelling in ``label_sets`` on the subsample ``rows``; NaN
+    where it is undefined (fewer than 2 or more than ``n - 1`` clusters).
 
     :math:`s_i = (b_i - a_i) / \max(a_i, b_i)` with :math:`a_i` the mean distance to the other
     members of its cluster and :math:`b_i` the smallest mean distance to another cluster (0 for
     singletons), as :func:`sklearn.metrics.silhouette_score` defines it. The per-cluster distance
-    sums are one sparse product with the precomputed distance matrix, in its dtype.
+    sums of all labellings are one sparse product with the precomputed distance matrix, in its
+    dtype. The one-hot matrix is stored by column, so the product reads each row of the
+    distance matrix (the sweep's largest memory-bound read) once for all labellings.
     """
-    chosen = labels[rows]
-    clusters, members = np.unique(chosen, return_inverse=True)
-    n = len(chosen)
-    if not 2 <= clusters.size <= n - 1:
-        return np.nan
-    counts = np.bincount(members)
-    one_hot = scipy.sparse.csr_array((np.ones(n, dtype=distances.dtype), (members, np.arange(n))),
-                                     shape=(clusters.size, n))
-    sums = one_hot @ distances
-    own_entries = (members, np.arange(n))
-    own = counts[members]
-    a = sums[own_entries].astype(np.float64) / np.maximum(own - 1, 1)
-    means = np.divide(sums, counts[:, None].astype(sums.dtype), out=sums)
-    means[own_entries] = np.inf
-    b = means.min(axis=0).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)
-    return float(np.nan_to_num(s).mean())
+    n = len(rows)
+    scores = [np.nan] * len(label_sets)
+    clusterings, cluster_rows, offset = {}, [], 0
+    for index, labels in enumerate(label_sets):
+        clusters, members = np.unique(labels[rows], return_inverse=True)
+        if 2 <= clusters.size <= n - 1:
+            clusterings[index] = (members, np.bincount(members), offset)
+            cluster_rows.append(members + offset)
+            offset += clusters.size
+    if not clusterings:
+        return scores
+    per_column = len(cluster_rows)
+    one_hot = scipy.sparse.csc_array(
+        (np.ones(per_column * n, dtype=distances.dtype), np.stack(cluster_rows, axis=1).ravel(),
+         np.arange(0, per_column * n + 1, per_column)), shape=(offset, n))
+    all_sums = one_hot @ distances
+    own_entries_columns = np.arange(n)
+    for index, (members, counts, start) in clusterings.items():
+        sums = all_sums[start : start + counts.size]
+        own_entries = (members, own_entries_columns)
+        own = counts[members]
+        a = sums[own_entries].astype(np.float64) / np.maximum(own - 1, 1)
+        means = np.divide(sums, counts[:, None].astype(sums.dtype), out=sums)
+        means[own_entries] = np.inf
+        b = means.min(axis=0).astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)
+        scores[index] = float(np.nan_to_num(s).mean())
+    return scores
 
 
 def _empty_scores() -> dict:
