@@ -3,7 +3,7 @@
 
 Run from the repository root::
 
-    python benchmarks/bench_select.py              # full run, ~1 min on 2 quiet cores
+    python benchmarks/bench_select.py              # full run, ~2.5 min on 2 quiet cores
     python benchmarks/bench_select.py --quick      # moons + digits k=10..50 only, ~15 s
     python benchmarks/bench_select.py --only digits --repeats 3 --json select.json
 
@@ -44,8 +44,11 @@ worse than scikit-learn's (PASS / MISS). Nothing is asserted: timings on a share
 only as quiet as the machine, so the load average is printed before and after.
 
 Before timing, a tiny untimed warm-up runs each method once (imports; select uses threads),
-so no timed run pays process start-up. Each timing is the minimum over ``--repeats`` runs
-(default 3 for moons, 1 for digits).
+so no timed run pays process start-up. Each timing is the minimum over ``--repeats``
+interleaved rounds (default 3 for both data sets): one run on a shared 2-core machine varies by
+about 5%, and the first large sweep in a process is a few percent slower than later ones (the
+memory allocator is still growing its heaps), which would otherwise fall on whichever method
+runs first.
 """
 
 from __future__ import annotations
@@ -126,7 +129,7 @@ def build_problems(args) -> list[Problem]:
         if name == "moons":
             problems.append(moons_problem(args.repeats or 3))
         else:
-            problems.append(digits_problem(args.quick, args.repeats or 1))
+            problems.append(digits_problem(args.quick, args.repeats or 3))
     return problems
 
 
@@ -647,7 +650,7 @@ def parse_args(argv=None):
                         help="moons, and digits with k = 10..50 only")
     parser.add_argument("--only", choices=("moons", "digits"), help="run a single data set")
     parser.add_argument("--repeats", type=int, default=None,
-                        help="timing repeats, minimum kept (default 3 for moons, 1 for digits)")
+                        help="timing repeats, minimum kept (default 3)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
