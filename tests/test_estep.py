@@ -44,8 +44,10 @@ def test_chunk_statistics_match_exact_responsibilities(weighted, spread):
 
     sparse = estep._live_entries(log_prob, log_prob.max(axis=0)) is not None
     assert sparse == (spread > 100)
-    log_norm, stats = estep._chunk_statistics(log_prob.copy(), phi_t, w,
-                                              lambda: np.ascontiguousarray(phi_t.T))
+    original = log_prob.copy()
+    log_norm, stats, intact = estep._chunk_statistics(log_prob, phi_t, w,
+                                                      lambda: np.ascontiguousarray(phi_t.T))
+    assert intact == sparse == np.array_equal(log_prob, original)
     np.testing.assert_allclose(log_norm, expected_norm, rtol=1e-14)
     np.testing.assert_allclose(stats, expected_stats, rtol=1e-12, atol=1e-12)
 
@@ -67,8 +69,8 @@ def test_sparse_path_keeps_every_entry_that_changes_a_count_or_a_normaliser():
     assert np.count_nonzero(components == weak) == n_rows  # 45 < cutoff: all kept
     assert cutoff > 45.0
     phi_t = np.ones((1, n_rows))
-    _, stats = estep._chunk_statistics(log_prob.copy(), phi_t, None,
-                                       lambda: np.ascontiguousarray(phi_t.T))
+    _, stats, _ = estep._chunk_statistics(log_prob.copy(), phi_t, None,
+                                          lambda: np.ascontiguousarray(phi_t.T))
     _, expected = _exact(log_prob, phi_t, None)
     np.testing.assert_allclose(stats[weak], expected[weak], rtol=1e-13)
     # what the sparse path leaves out weighs at most exp(-40) / K per component, under the
@@ -146,3 +148,25 @@ def test_prepared_row_major_features_are_the_cached_chunks_transposed():
         assert row_major.flags.c_contiguous
         np.testing.assert_array_equal(row_major, phi_t.T)
         assert source.sample_major(rows, phi_t) is row_major  # built once, then reused
+
+
+def test_claimed_log_probabilities_are_the_last_sparse_e_steps_and_are_read_once():
+    from gmmkit._core.covariances import covariance_model
+
+    rng = np.random.default_rng(5)
+    centres = rng.normal(scale=100.0, size=(30, 2))
+    X = np.repeat(centres, 10, axis=0) + rng.normal(scale=0.1, size=(300, 2))
+    model = covariance_model("spherical", 2)
+    source = estep.FeatureSource(X, X.mean(axis=0), model, n_components=30)
+    theta, _ = model.theta(np.full(30, 1 / 30), centres - X.mean(axis=0), np.full(30, 10.0))
+    owner = object()
+    estep.e_step(source, theta, None)  # one live component per row of 30: the sparse path, log_prob kept
+    assert source.claim_log_prob(owner, 30)
+    expected = estep.weighted_log_prob(next(iter(source))[1], theta, None)
+    np.testing.assert_array_equal(source.claimed_log_prob(owner, 30), expected)
+    assert source.claimed_log_prob(owner, 30) is None  # once
+    estep.e_step(source, theta, None)
+    assert source.claim_log_prob(owner, 30)
+    estep.per_sample(source, theta, None, "argmax")  # any later use of the buffer ends it
+    assert source.claimed_log_prob(owner, 30) is None
+    assert not source.claim_log_prob(owner, 30)

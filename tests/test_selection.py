@@ -67,6 +67,35 @@ def test_table_scores_agree_with_the_fitted_model_definitions(sweep, three_blobs
     assert row.n_parameters == best.n_parameters_
 
 
+def test_scores_read_from_the_last_e_step_match_the_fitted_models(monkeypatch):
+    # far-apart clusters: every row belongs to one component, EM reaches a fixed point, and
+    # the scoring pass reads the last E-step's log-densities instead of recomputing them
+    X, _ = make_blobs(n_samples=600, centers=30, n_features=3, cluster_std=0.2,
+                      center_box=(-100, 100), random_state=2)
+    reads = []
+    real_read = gmmkit.mixture.per_sample_from_log_prob
+
+    def counting(log_prob, want):
+        reads.append(want)
+        return real_read(log_prob, want)
+
+    monkeypatch.setattr(gmmkit.mixture, "per_sample_from_log_prob", counting)
+    result = select(X, [20, 25, 30], "full", random_state=0)
+    assert len(reads) == 3 and set(reads) == {"summary"}
+    models = {k: SklearnGaussianMixture(k, random_state=0).fit(X) for k in (20, 25, 30)}
+    for row in result.records():
+        reference = models[row["n_components"]]
+        assert row["bic"] == pytest.approx(reference.bic(X), rel=1e-10)
+    # the fit's own parameters against the stored ones (shifted back): equal to rounding
+    best, row = result.best_estimator_, result.table.iloc[result.best_index_]
+    criteria = best.criteria(X)
+    for name in ("bic", "aic", "icl", "log_likelihood"):
+        assert row[name] == pytest.approx(criteria[name], rel=1e-10)
+    from sklearn.metrics import silhouette_score
+
+    assert row.silhouette == pytest.approx(silhouette_score(X, best.predict(X)), rel=1e-6)
+
+
 def test_table_silhouettes_match_scikit_learn_on_the_predicted_labels(sweep, three_blobs):
     from sklearn.metrics import silhouette_score
 

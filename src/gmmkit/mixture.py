@@ -23,7 +23,13 @@ from ._core.covariances import (
     invert_matrices,
 )
 from ._core.em import EMResult, degenerate_warning_text, m_step, run_em
-from ._core.estep import FeatureSource, chunks, per_sample, responsibilities_stats
+from ._core.estep import (
+    FeatureSource,
+    chunks,
+    per_sample,
+    per_sample_from_log_prob,
+    responsibilities_stats,
+)
 from ._core.init import INIT_METHODS, initial_responsibilities
 from ._core.squarem import run_squarem
 from ._core.threads import blas_threads_for
@@ -242,6 +248,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             result = self._fit_runs(X, weight, total_weight, source, total_scatter, inits,
                                     responsibilities)
             self._store(result, source.shift, X.dtype, model)
+            if result.final_evaluated and X.dtype == np.float64:
+                # the last E-step's log-densities are those of the fitted parameters: a
+                # scoring pass given this source (model selection's) reads them instead of
+                # recomputing them (float32 fits store rounded parameters, so not for them)
+                source.claim_log_prob(self, self.n_components)
             return self._predict_rows(X, "argmax") if predict else None
 
     def _fit_runs(self, X, weight, total_weight, source, total_scatter, inits,
@@ -281,6 +292,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 print(f"Initialization {state}. lower bound {result.lower_bound:.5f}")
             if best is None or result.lower_bound > best.lower_bound:
                 best = result
+        # only the last run's log-densities can still be in the source's buffer
+        best.final_evaluated = best.final_evaluated and best is result
         if best.recovered:
             warnings.warn(degenerate_warning_text(model.name, best.recovered, self.reg_covar),
                           DegenerateComponentWarning, stacklevel=_user_stacklevel())
@@ -364,11 +377,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     # ------------------------------------------------------------------ inference
     def _predict_rows(self, X, want: str, source: FeatureSource | None = None) -> np.ndarray:
         """Run the E-step kernel on validated ``X`` with the fitted attributes; ``source``, the
-        features of this same ``X`` from the fit (or the sweep), saves recomputing them."""
+        features of this same ``X`` from the fit (or the sweep), saves recomputing them, and
+        where the fit left its last log-densities in it (see :meth:`_fit`), the product too."""
         model = covariance_model(self.covariance_type, X.shape[1])
         weights = np.asarray(self.weights_, dtype=np.float64)
         means = np.asarray(self.means_, dtype=np.float64)
         shift = weights @ means / weights.sum() if source is None else source.shift
+        if source is not None:
+            claimed = source.claimed_log_prob(self, len(weights))
+            if claimed is not None:
+                return per_sample_from_log_prob(claimed, want)
         theta, shared = model.theta(weights, means - shift,
                                     np.asarray(self.precisions_cholesky_, dtype=np.float64))
         work = X.shape[0] * model.n_stats * len(weights)

@@ -22,6 +22,9 @@ class EMResult:
     n_iter: int = 0
     #: component index -> largest amount added to its diagonal to recover it
     recovered: dict[int, float] = field(default_factory=dict)
+    #: the last E-step's statistics equal the one's before, so the last M-step gave back the
+    #: very parameters that E-step evaluated: its log-densities are those of ``params``
+    final_evaluated: bool = False
 
     @property
     def lower_bound(self) -> float:
@@ -132,10 +135,16 @@ def run_em(
     model = source.model
     result = EMResult(params=params)
     lower_bound = initial_lower_bound
+    previous_stats = None
     for n_iter in range(1, max_iter + 1):
         previous = lower_bound
         theta, shared = model.theta(params.weights, params.means, params.precisions_cholesky)
         log_likelihood, stats = e_step(source, theta, shared, sample_weight)
+        # the M-step is a function of the statistics alone (the first one's inputs came from
+        # the initialisation, which normalises the weights differently)
+        result.final_evaluated = previous_stats is not None and np.array_equal(stats,
+                                                                               previous_stats)
+        previous_stats = stats
         params, recovered, added = m_step(model, stats, reg_covar, total_weight, total_scatter)
         result.note_recovery(recovered, added)
         lower_bound = log_likelihood / total_weight

@@ -82,12 +82,32 @@ class FeatureSource:
 
     def log_prob_buffer(self, n_components: int, n_rows: int) -> np.ndarray:
         """A ``K x n_rows`` scratch array of this thread, allocated once for up to
-        ``self.n_components`` components and reused by every iteration and every ``K``."""
+        ``self.n_components`` components and reused by every iteration and every ``K``.
+
+        Asking for it ends whatever it held (see :meth:`claim_log_prob`)."""
         buffer = getattr(self._scratch, "buffer", None)
         if buffer is None or buffer.shape[0] < n_components:
             buffer = np.empty((max(n_components, self.n_components), self.rows))
             self._scratch.buffer = buffer
+        self._scratch.whole = self._scratch.owner = None
         return buffer[:n_components, :n_rows]
+
+    def claim_log_prob(self, owner, n_components: int) -> bool:
+        """Keep the log-probabilities the last :func:`e_step` of this thread left in the
+        buffer for ``owner`` (:meth:`claimed_log_prob`); False when it did not leave them for
+        the whole data set (several chunks, or a dense pass that overwrote them)."""
+        if getattr(self._scratch, "whole", None) != n_components:
+            return False
+        self._scratch.owner = owner
+        return True
+
+    def claimed_log_prob(self, owner, n_components: int) -> np.ndarray | None:
+        """The ``K x n_samples`` log-probabilities ``owner`` claimed on this thread, once
+        (None if it did not, or the buffer has been used since)."""
+        if getattr(self._scratch, "owner", None) is not owner:
+            return None
+        self._scratch.owner = None
+        return self._scratch.buffer[:n_components, : self.X.shape[0]]
 
     def sample_major(self, rows: slice, phi_t: np.ndarray) -> np.ndarray:
         """The chunk's features as a C-contiguous ``rows x n_stats`` array, for sparse products
@@ -156,14 +176,17 @@ def e_step(source: FeatureSource, theta, shared_prec_chol, sample_weight=None):
     total = 0.0
     n_components = theta.shape[1]
     stats = np.zeros((n_components, theta.shape[0]))
+    intact = False
     for rows, phi_t in source:
         buffer = source.log_prob_buffer(n_components, phi_t.shape[1])
         log_prob = weighted_log_prob(phi_t, theta, shared_prec_chol, out=buffer)
         w = None if sample_weight is None else sample_weight[rows]
-        log_norm, chunk_stats = _chunk_statistics(
+        log_norm, chunk_stats, intact = _chunk_statistics(
             log_prob, phi_t, w, lambda rows=rows, phi_t=phi_t: source.sample_major(rows, phi_t))
         stats += chunk_stats
         total += log_norm.sum() if w is None else log_norm @ w
+    if intact and source.rows >= source.X.shape[0]:
+        source._scratch.whole = n_components  # one chunk, left as computed
     return total, stats
 
 
@@ -205,13 +228,14 @@ def _live_entries(log_prob, peak):
 
 
 def _chunk_statistics(log_prob, phi_t, w, sample_major):
-    r"""Log-normalisers and :math:`\sum_i w_i r_{ik} \Phi_i` for one chunk.
+    r"""Log-normalisers and :math:`\sum_i w_i r_{ik} \Phi_i` for one chunk, and whether
+    ``log_prob`` (``K x rows``) is left as it was.
 
-    ``log_prob`` (``K x rows``) is overwritten. With many well-separated components almost every
-    responsibility is negligible (:func:`_live_entries`); then only the others are
-    exponentiated and the statistics are a sparse product, several times faster than the dense
-    ``exp`` and GEMM. ``sample_major()`` gives the chunk's features row-major, which the sparse
-    product needs.
+    With many well-separated components almost every responsibility is negligible
+    (:func:`_live_entries`); then only the others are exponentiated and the statistics are a
+    sparse product, several times faster than the dense ``exp`` and GEMM, and ``log_prob`` is
+    left intact; otherwise it is overwritten. ``sample_major()`` gives the chunk's features
+    row-major, which the sparse product needs.
     """
     peak = log_prob.max(axis=0)
     live = _live_entries(log_prob, peak)
@@ -220,7 +244,7 @@ def _chunk_statistics(log_prob, phi_t, w, sample_major):
         _fast_exp_in_place(log_prob)
         sums = log_prob.sum(axis=0)
         log_prob *= 1.0 / sums if w is None else w / sums
-        return np.log(sums) + peak, (phi_t @ log_prob.T).T
+        return np.log(sums) + peak, (phi_t @ log_prob.T).T, False
     n_components, n_rows = log_prob.shape
     components, rows = np.divmod(live, n_rows)
     values = np.exp(log_prob[components, rows] - peak[rows])
@@ -233,7 +257,7 @@ def _chunk_statistics(log_prob, phi_t, w, sample_major):
     starts = np.zeros(n_components + 1, dtype=np.intp)
     np.cumsum(np.bincount(components, minlength=n_components), out=starts[1:])
     resp = scipy.sparse.csr_array((values, rows, starts), shape=log_prob.shape)
-    return np.log(sums) + peak, resp @ sample_major()
+    return np.log(sums) + peak, resp @ sample_major(), True
 
 
 def responsibilities_stats(source: FeatureSource, resp: np.ndarray, n_components: int,
@@ -271,24 +295,40 @@ def per_sample(source: FeatureSource, theta, shared_prec_chol, want: str) -> np.
     """
     n = source.X.shape[0]
     n_components = theta.shape[1]
-    shapes = {"log_prob_norm": (n,), "resp": (n, n_components), "argmax": (n,), "summary": (n, 3)}
-    out = np.empty(shapes[want], dtype=np.intp if want == "argmax" else np.float64)
+    out = _per_sample_output(want, n, n_components)
     for rows, phi_t in source:
         buffer = source.log_prob_buffer(n_components, phi_t.shape[1])
         log_prob = weighted_log_prob(phi_t, theta, shared_prec_chol, out=buffer)
-        if want == "argmax":
-            out[rows] = log_prob.argmax(axis=0)
-        elif want == "resp":
-            normalize_in_place(log_prob)
-            out[rows] = log_prob.T
-        elif want == "log_prob_norm":
-            out[rows] = _log_norm_and_entropy(log_prob, log_prob.max(axis=0), False)[0]
-        else:
-            labels = log_prob.argmax(axis=0)
-            peak = np.take_along_axis(log_prob, labels[None], axis=0)[0]
-            out[rows, 0], out[rows, 1] = _log_norm_and_entropy(log_prob, peak, True)
-            out[rows, 2] = labels
+        _fill_per_sample(log_prob, want, out, rows)
     return out
+
+
+def per_sample_from_log_prob(log_prob, want: str) -> np.ndarray:
+    """:func:`per_sample`'s outputs from the ``K x n`` log-probabilities of every row
+    (overwritten), already computed."""
+    out = _per_sample_output(want, log_prob.shape[1], log_prob.shape[0])
+    _fill_per_sample(log_prob, want, out, slice(None))
+    return out
+
+
+def _per_sample_output(want: str, n: int, n_components: int) -> np.ndarray:
+    shapes = {"log_prob_norm": (n,), "resp": (n, n_components), "argmax": (n,), "summary": (n, 3)}
+    return np.empty(shapes[want], dtype=np.intp if want == "argmax" else np.float64)
+
+
+def _fill_per_sample(log_prob, want: str, out, rows) -> None:
+    if want == "argmax":
+        out[rows] = log_prob.argmax(axis=0)
+    elif want == "resp":
+        normalize_in_place(log_prob)
+        out[rows] = log_prob.T
+    elif want == "log_prob_norm":
+        out[rows] = _log_norm_and_entropy(log_prob, log_prob.max(axis=0), False)[0]
+    else:
+        labels = log_prob.argmax(axis=0)
+        peak = np.take_along_axis(log_prob, labels[None], axis=0)[0]
+        out[rows, 0], out[rows, 1] = _log_norm_and_entropy(log_prob, peak, True)
+        out[rows, 2] = labels
 
 
 def _log_norm_and_entropy(log_prob, peak, entropy: bool):
