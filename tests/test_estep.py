@@ -170,3 +170,36 @@ def test_claimed_log_probabilities_are_the_last_sparse_e_steps_and_are_read_once
     estep.per_sample(source, theta, None, "argmax")  # any later use of the buffer ends it
     assert source.claimed_log_prob(owner, 30) is None
     assert not source.claim_log_prob(owner, 30)
+
+
+def test_a_change_of_weights_alone_updates_the_kept_log_probabilities(monkeypatch):
+    from gmmkit._core.covariances import covariance_model
+
+    rng = np.random.default_rng(6)
+    centres = rng.normal(scale=100.0, size=(30, 2))
+    X = np.repeat(centres, 10, axis=0) + rng.normal(scale=0.1, size=(300, 2))
+    model = covariance_model("spherical", 2)
+    source = estep.FeatureSource(X, X.mean(axis=0), model, n_components=30)
+    means, precision = centres - X.mean(axis=0), np.full(30, 10.0)
+    theta, _ = model.theta(np.full(30, 1 / 30), means, precision)
+    estep.e_step(source, theta, None)
+    new_weights = rng.dirichlet(np.ones(30))
+    new_theta, _ = model.theta(new_weights, means, precision)
+    fresh = estep.FeatureSource(X, X.mean(axis=0), model, n_components=30)
+    expected_total, expected_stats = estep.e_step(fresh, new_theta, None)
+
+    updates = []
+    real = estep.FeatureSource.log_prob_after_weight_change
+
+    def spy(self, theta):
+        log_prob = real(self, theta)
+        updates.append(log_prob is not None)
+        return log_prob
+
+    monkeypatch.setattr(estep.FeatureSource, "log_prob_after_weight_change", spy)
+    total, stats = estep.e_step(source, new_theta, None)
+    other_means, _ = model.theta(new_weights, means + 1.0, precision)
+    estep.e_step(source, other_means, None)  # means changed too: the full product
+    assert updates == [True, False]
+    assert total == pytest.approx(expected_total, rel=1e-13)
+    np.testing.assert_allclose(stats, expected_stats, rtol=1e-12, atol=1e-9)

@@ -89,14 +89,33 @@ class FeatureSource:
         if buffer is None or buffer.shape[0] < n_components:
             buffer = np.empty((max(n_components, self.n_components), self.rows))
             self._scratch.buffer = buffer
-        self._scratch.whole = self._scratch.owner = None
+        self._scratch.theta = self._scratch.owner = None
         return buffer[:n_components, :n_rows]
+
+    def _keep(self, theta) -> None:
+        """Record that this thread's buffer holds the log-probabilities of ``theta`` for the
+        whole data set, as computed (see :func:`e_step`)."""
+        self._scratch.theta = theta
+
+    def log_prob_after_weight_change(self, theta) -> np.ndarray | None:
+        """The log-probabilities of ``theta`` for the whole data set, made in place from those
+        of the last :func:`e_step` of this thread when it left them intact and ``theta`` differs
+        from its coefficients only in the constant row (only the mixing weights changed): one
+        addition per entry instead of the product. None otherwise."""
+        kept = getattr(self._scratch, "theta", None)
+        if kept is None or kept.shape != theta.shape or not np.array_equal(kept[1:], theta[1:]):
+            return None
+        self._scratch.theta = self._scratch.owner = None
+        log_prob = self._scratch.buffer[: theta.shape[1], : self.X.shape[0]]
+        log_prob += (theta[0] - kept[0])[:, None]
+        return log_prob
 
     def claim_log_prob(self, owner, n_components: int) -> bool:
         """Keep the log-probabilities the last :func:`e_step` of this thread left in the
         buffer for ``owner`` (:meth:`claimed_log_prob`); False when it did not leave them for
         the whole data set (several chunks, or a dense pass that overwrote them)."""
-        if getattr(self._scratch, "whole", None) != n_components:
+        kept = getattr(self._scratch, "theta", None)
+        if kept is None or kept.shape[1] != n_components:
             return False
         self._scratch.owner = owner
         return True
@@ -166,6 +185,11 @@ def normalize_in_place(log_prob: np.ndarray) -> np.ndarray:
 def e_step(source: FeatureSource, theta, shared_prec_chol, sample_weight=None):
     r"""One pass over the data: total weighted log-likelihood and the statistics.
 
+    When the previous pass on this thread left its log-probabilities intact and ``theta``
+    changed only in its constant row since (the M-step moved only the mixing weights, as after
+    hard assignments that reproduce the statistics), they are updated in place instead of
+    recomputed (:meth:`FeatureSource.log_prob_after_weight_change`).
+
     Returns
     -------
     log_likelihood : float
@@ -177,16 +201,22 @@ def e_step(source: FeatureSource, theta, shared_prec_chol, sample_weight=None):
     n_components = theta.shape[1]
     stats = np.zeros((n_components, theta.shape[0]))
     intact = False
+    # only kept for a single chunk, so then the loop below runs once
+    updated = (source.log_prob_after_weight_change(theta) if shared_prec_chol is None
+               else None)
     for rows, phi_t in source:
-        buffer = source.log_prob_buffer(n_components, phi_t.shape[1])
-        log_prob = weighted_log_prob(phi_t, theta, shared_prec_chol, out=buffer)
+        if updated is not None:
+            log_prob = updated
+        else:
+            buffer = source.log_prob_buffer(n_components, phi_t.shape[1])
+            log_prob = weighted_log_prob(phi_t, theta, shared_prec_chol, out=buffer)
         w = None if sample_weight is None else sample_weight[rows]
         log_norm, chunk_stats, intact = _chunk_statistics(
             log_prob, phi_t, w, lambda rows=rows, phi_t=phi_t: source.sample_major(rows, phi_t))
         stats += chunk_stats
         total += log_norm.sum() if w is None else log_norm @ w
-    if intact and source.rows >= source.X.shape[0]:
-        source._scratch.whole = n_components  # one chunk, left as computed
+    if intact and source.rows >= source.X.shape[0] and shared_prec_chol is None:
+        source._keep(theta)  # one chunk, left as computed
     return total, stats
 
 
