@@ -203,3 +203,52 @@ def test_a_change_of_weights_alone_updates_the_kept_log_probabilities(monkeypatc
     assert updates == [True, False]
     assert total == pytest.approx(expected_total, rel=1e-13)
     np.testing.assert_allclose(stats, expected_stats, rtol=1e-12, atol=1e-9)
+
+
+def test_an_m_step_on_unchanged_statistics_reuses_the_earlier_one_exactly():
+    from gmmkit._core.covariances import covariance_model
+    from gmmkit._core.em import MStep, m_step
+
+    rng = np.random.default_rng(7)
+    model = covariance_model("full", 3)
+    X = rng.normal(size=(200, 3))
+    source = estep.FeatureSource(X, X.mean(axis=0), model, n_components=4)
+    stats = estep.responsibilities_stats(source, rng.integers(4, size=200), 4)
+    first, recovered, added = m_step(model, stats, 1e-6, 200.0, None, normalize_weights=False)
+    earlier = MStep(stats, first, recovered, added)
+    again, _, _ = m_step(model, stats.copy(), 1e-6, 200.0, None, earlier=earlier)
+    fresh, _, _ = m_step(model, stats.copy(), 1e-6, 200.0, None)
+    assert again.means is first.means and again.precisions_cholesky is first.precisions_cholesky
+    for name in ("weights", "means", "covariances", "precisions_cholesky"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(fresh, name))
+    changed = stats.copy()
+    changed[0, 1] += 1.0
+    moved, _, _ = m_step(model, changed, 1e-6, 200.0, None, earlier=earlier)
+    assert moved.means is not first.means
+    np.testing.assert_array_equal(moved.means, m_step(model, changed, 1e-6, 200.0, None)[0].means)
+
+
+def test_em_with_reused_steps_ends_where_plain_em_does():
+    from gmmkit._core.covariances import covariance_model
+    from gmmkit._core.em import MStep, m_step, run_em
+
+    rng = np.random.default_rng(8)
+    centres = rng.normal(scale=1000.0, size=(30, 2))
+    X = np.repeat(centres, 10, axis=0) + rng.normal(scale=0.5, size=(300, 2))
+    labels = np.repeat(np.arange(30), 10)
+    model = covariance_model("full", 2)
+    results = []
+    for reuse in (True, False):
+        source = estep.FeatureSource(X, X.mean(axis=0), model, n_components=30)
+        stats = estep.responsibilities_stats(source, labels, 30)
+        params, recovered, added = m_step(model, stats, 1e-6, 300.0, None,
+                                          normalize_weights=False)
+        initial = MStep(stats, params, recovered, added) if reuse else None
+        results.append(run_em(source, params, reg_covar=1e-6, tol=1e-3, max_iter=10,
+                              sample_weight=None, total_weight=300.0, total_scatter=None,
+                              initial_m_step=initial))
+    reused, plain = results
+    assert reused.n_iter == plain.n_iter == 2 and reused.converged and reused.final_evaluated
+    for name in ("weights", "means", "covariances", "precisions_cholesky"):
+        np.testing.assert_array_equal(getattr(reused.params, name), getattr(plain.params, name))
+    np.testing.assert_allclose(reused.lower_bounds, plain.lower_bounds, rtol=1e-14)

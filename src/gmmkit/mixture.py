@@ -22,7 +22,7 @@ from ._core.covariances import (
     covariance_model,
     invert_matrices,
 )
-from ._core.em import EMResult, degenerate_warning_text, m_step, run_em
+from ._core.em import EMResult, MStep, degenerate_warning_text, m_step, run_em
 from ._core.estep import (
     FeatureSource,
     chunks,
@@ -270,22 +270,23 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             if self.verbose:
                 print(f"Initialization {init}")
             started = time.perf_counter()
-            recovery = (np.empty(0, dtype=int), 0.0)
+            recovery, initial = (np.empty(0, dtype=int), 0.0), None
             if do_init:
                 given = None if responsibilities is None else responsibilities[init]
-                params, recovery = self._initial_params(X, weight, total_weight, source,
-                                                        total_scatter, inits, random_state, given)
+                params, recovery, initial = self._initial_params(
+                    X, weight, total_weight, source, total_scatter, inits, random_state, given)
                 start_bound = -np.inf
             else:
                 params = self._current_params(source.shift)
                 start_bound = self.lower_bound_
-            run = run_squarem if self.accelerate else run_em
-            result = run(
-                source, params, reg_covar=self.reg_covar, tol=self.tol,
-                max_iter=self.max_iter, sample_weight=weight, total_weight=total_weight,
-                total_scatter=total_scatter, initial_lower_bound=start_bound,
-                on_iteration=self._verbose_callback(started),
-            )
+            options = {"reg_covar": self.reg_covar, "tol": self.tol, "max_iter": self.max_iter,
+                       "sample_weight": weight, "total_weight": total_weight,
+                       "total_scatter": total_scatter, "initial_lower_bound": start_bound,
+                       "on_iteration": self._verbose_callback(started)}
+            if self.accelerate:
+                result = run_squarem(source, params, **options)
+            else:
+                result = run_em(source, params, initial_m_step=initial, **options)
             result.note_recovery(*recovery)
             if self.verbose:
                 state = "converged" if result.converged else "did not converge"
@@ -332,13 +333,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             prec_chol = model.precision_cholesky_from_precisions(precisions_init)
             covariances = invert_matrices(model.name, model.precisions(prec_chol))
             params = MixtureParams(weights_init, means_init - shift, covariances, prec_chol)
-            return params, (np.empty(0, dtype=int), 0.0)
+            return params, (np.empty(0, dtype=int), 0.0), None
         if resp is None:
             resp = initial_responsibilities(X, self.n_components, self.init_params, random_state,
                                             weight)
         stats = responsibilities_stats(source, resp, self.n_components, weight)
         params, recovered, added = m_step(model, stats, self.reg_covar, total_weight,
                                           total_scatter, normalize_weights=False)
+        initial = (MStep(stats, params, recovered, added)
+                   if weights_init is None and means_init is None and precisions_init is None
+                   else None)
         if weights_init is not None:
             params.weights = weights_init
         if means_init is not None:
@@ -347,7 +351,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             params.precisions_cholesky = model.precision_cholesky_from_precisions(precisions_init)
             params.covariances = invert_matrices(
                 model.name, model.precisions(params.precisions_cholesky))
-        return params, (recovered, added)
+        return params, (recovered, added), initial
 
     def _current_params(self, shift) -> MixtureParams:
         return MixtureParams(

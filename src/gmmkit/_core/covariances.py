@@ -116,10 +116,17 @@ class CovarianceModel:
         padded = counts + 10 * np.finfo(np.float64).eps
         means = stats[:, 1 : 1 + self.d] / padded[:, None]
         covariances = self._covariances(stats, counts, padded, means, reg_covar, total_scatter)
-        weights = padded / (padded.sum() if normalize_weights else total_weight)
+        weights = self.mixing_weights(stats, total_weight, normalize_weights)
         floor = ROUNDING_MARGIN * np.finfo(np.float64).eps * self._second_moments(
             stats, padded, total_scatter)
         return weights, means, covariances, floor
+
+    @staticmethod
+    def mixing_weights(stats, total_weight: float, normalize: bool = True) -> np.ndarray:
+        """The M-step's weights: padded counts over their sum (over ``total_weight`` when not
+        ``normalize``, as scikit-learn's initialisation does)."""
+        padded = stats[:, 0] + 10 * np.finfo(np.float64).eps
+        return padded / (padded.sum() if normalize else total_weight)
 
     def _second_moments(self, stats, padded, total_scatter) -> np.ndarray:
         """Diagonal second moments about the shift, shaped like :meth:`pivots`."""
@@ -149,6 +156,11 @@ class CovarianceModel:
 
     def log_det_precision_cholesky(self, prec_chol: np.ndarray, n_components: int) -> np.ndarray:
         """``log det P_k`` for each component, shape ``(K,)``."""
+        raise NotImplementedError
+
+    def theta_constant(self, weights, means, prec_chol) -> np.ndarray:
+        r"""The constant row ``theta[0]``: :math:`\log \pi_k - \tfrac d2 \log 2\pi +
+        \log\det P_k - \tfrac12 |P_k^T \mu_k|^2`, computed exactly as :meth:`theta` does."""
         raise NotImplementedError
 
     def theta(self, weights, means, prec_chol) -> tuple[np.ndarray, np.ndarray | None]:
@@ -237,15 +249,16 @@ class FullCovariance(CovarianceModel):
     def log_det_precision_cholesky(self, prec_chol, n_components):
         return np.log(np.diagonal(prec_chol, axis1=-2, axis2=-1)).sum(axis=-1)
 
+    def theta_constant(self, weights, means, prec_chol):
+        projected = np.einsum("kd,kde->ke", means, prec_chol)
+        return _constant(weights, self.log_det_precision_cholesky(prec_chol, len(weights)),
+                         np.einsum("ke,ke->k", projected, projected), self.d)
+
     def theta(self, weights, means, prec_chol):
         d = self.d
         precision = self.precisions(prec_chol)
-        projected = np.einsum("kd,kde->ke", means, prec_chol)
         theta = np.empty((self.n_stats, len(weights)))
-        theta[0] = _constant(
-            weights, self.log_det_precision_cholesky(prec_chol, len(weights)),
-            np.einsum("ke,ke->k", projected, projected), d,
-        )
+        theta[0] = self.theta_constant(weights, means, prec_chol)
         theta[1 : 1 + d] = np.einsum("kde,ke->dk", precision, means)
         rows, cols = _triu_indices(d)
         quad = precision[:, rows, cols] * np.where(rows == cols, -0.5, -1.0)
@@ -296,14 +309,16 @@ class TiedCovariance(FullCovariance):
     def log_det_precision_cholesky(self, prec_chol, n_components):
         return np.full(n_components, np.log(np.diagonal(prec_chol)).sum())
 
+    def theta_constant(self, weights, means, prec_chol):
+        projected = means @ prec_chol
+        return _constant(weights, self.log_det_precision_cholesky(prec_chol, len(weights)),
+                         np.einsum("ke,ke->k", projected, projected), self.d)
+
     def theta(self, weights, means, prec_chol):
         d = self.d
         projected = means @ prec_chol
         theta = np.empty((self.n_stats, len(weights)))
-        theta[0] = _constant(
-            weights, self.log_det_precision_cholesky(prec_chol, len(weights)),
-            np.einsum("ke,ke->k", projected, projected), d,
-        )
+        theta[0] = self.theta_constant(weights, means, prec_chol)
         theta[1 : 1 + d] = (projected @ prec_chol.T).T
         return theta, prec_chol
 
@@ -358,14 +373,15 @@ class DiagCovariance(CovarianceModel):
     def log_det_precision_cholesky(self, prec_chol, n_components):
         return np.log(prec_chol).sum(axis=1)
 
+    def theta_constant(self, weights, means, prec_chol):
+        return _constant(weights, self.log_det_precision_cholesky(prec_chol, len(weights)),
+                         (means**2 * prec_chol**2).sum(axis=1), self.d)
+
     def theta(self, weights, means, prec_chol):
         d = self.d
         precision = prec_chol**2
         theta = np.empty((self.n_stats, len(weights)))
-        theta[0] = _constant(
-            weights, self.log_det_precision_cholesky(prec_chol, len(weights)),
-            (means**2 * precision).sum(axis=1), d,
-        )
+        theta[0] = self.theta_constant(weights, means, prec_chol)
         theta[1 : 1 + d] = (precision * means).T
         theta[1 + d :] = -0.5 * precision.T
         return theta, None
@@ -416,14 +432,15 @@ class SphericalCovariance(CovarianceModel):
     def log_det_precision_cholesky(self, prec_chol, n_components):
         return self.d * np.log(prec_chol)
 
+    def theta_constant(self, weights, means, prec_chol):
+        return _constant(weights, self.log_det_precision_cholesky(prec_chol, len(weights)),
+                         (means**2).sum(axis=1) * prec_chol**2, self.d)
+
     def theta(self, weights, means, prec_chol):
         d = self.d
         precision = prec_chol**2
         theta = np.empty((self.n_stats, len(weights)))
-        theta[0] = _constant(
-            weights, self.log_det_precision_cholesky(prec_chol, len(weights)),
-            (means**2).sum(axis=1) * precision, d,
-        )
+        theta[0] = self.theta_constant(weights, means, prec_chol)
         theta[1 : 1 + d] = (precision[:, None] * means).T
         theta[1 + d] = -0.5 * precision
         return theta, None

@@ -88,16 +88,50 @@ def safe_precision_cholesky(model: CovarianceModel, covariances, reg_covar, floo
     )
 
 
-def m_step(model, stats, reg_covar, total_weight, total_scatter, normalize_weights=True):
+@dataclass
+class MStep:
+    """One M-step's input statistics and what it returned (see :func:`m_step`)."""
+
+    stats: np.ndarray
+    params: MixtureParams
+    recovered: np.ndarray
+    added: float
+
+
+def m_step(model, stats, reg_covar, total_weight, total_scatter, normalize_weights=True,
+           earlier: MStep | None = None):
     """Parameters from statistics, with collapsed components recovered (see above).
+
+    Means, covariances and precision factors are a function of the statistics alone: when
+    ``stats`` equal those of an ``earlier`` M-step bit for bit, its are returned as they are
+    and only the weights are computed (``earlier`` may normalise them differently).
 
     Returns ``(params, recovered_components, added)``.
     """
+    if earlier is not None and np.array_equal(stats, earlier.stats):
+        same = earlier.params
+        weights = model.mixing_weights(stats, total_weight, normalize_weights)
+        return (MixtureParams(weights, same.means, same.covariances, same.precisions_cholesky),
+                earlier.recovered, earlier.added)
     weights, means, covariances, floor = model.m_step(
         stats, reg_covar, total_weight, total_scatter, normalize_weights
     )
     prec_chol, recovered, added = safe_precision_cholesky(model, covariances, reg_covar, floor)
     return MixtureParams(weights, means, covariances, prec_chol), recovered, added
+
+
+def _coefficients(model, params: MixtureParams, last_theta):
+    """``model.theta`` of ``params``; when ``last_theta`` (earlier parameters and their
+    coefficients) shares their means and precision factors, only the constant row is new."""
+    if last_theta is not None:
+        earlier, theta = last_theta
+        if (params.means is earlier.means
+                and params.precisions_cholesky is earlier.precisions_cholesky):
+            theta = theta.copy()
+            theta[0] = model.theta_constant(params.weights, params.means,
+                                            params.precisions_cholesky)
+            return theta, None
+    return model.theta(params.weights, params.means, params.precisions_cholesky)
 
 
 def degenerate_warning_text(model_name: str, recovered: dict[int, float], reg_covar: float) -> str:
@@ -124,6 +158,7 @@ def run_em(
     total_scatter: np.ndarray | None,
     initial_lower_bound: float = -np.inf,
     on_iteration: Callable[[int, float, float], None] | None = None,
+    initial_m_step: MStep | None = None,
 ) -> EMResult:
     r"""Run EM from ``params`` until the mean log-likelihood changes by less than ``tol``.
 
@@ -131,21 +166,29 @@ def run_em(
     parameters (the E-step) and replaces them by the maximiser given the responsibilities (the
     M-step); ``lower_bounds[t]`` is :math:`\bar\ell` of the parameters entering iteration ``t``, as
     in scikit-learn.
+
+    ``initial_m_step``, the M-step that made ``params`` (if it did), lets the first M-step
+    reuse its work when the statistics come back unchanged; so does every later one with its
+    predecessor's, and the coefficients of the E-step are then recomputed only in their
+    constant row (the weights).
     """
     model = source.model
     result = EMResult(params=params)
     lower_bound = initial_lower_bound
-    previous_stats = None
+    previous_stats, last_m_step, last_theta = None, initial_m_step, None
     for n_iter in range(1, max_iter + 1):
         previous = lower_bound
-        theta, shared = model.theta(params.weights, params.means, params.precisions_cholesky)
+        theta, shared = _coefficients(model, params, last_theta)
         log_likelihood, stats = e_step(source, theta, shared, sample_weight)
         # the M-step is a function of the statistics alone (the first one's inputs came from
         # the initialisation, which normalises the weights differently)
         result.final_evaluated = previous_stats is not None and np.array_equal(stats,
                                                                                previous_stats)
         previous_stats = stats
-        params, recovered, added = m_step(model, stats, reg_covar, total_weight, total_scatter)
+        last_theta = (params, theta) if shared is None else None
+        params, recovered, added = m_step(model, stats, reg_covar, total_weight, total_scatter,
+                                          earlier=last_m_step)
+        last_m_step = MStep(stats, params, recovered, added)
         result.note_recovery(recovered, added)
         lower_bound = log_likelihood / total_weight
         result.lower_bounds.append(float(lower_bound))
