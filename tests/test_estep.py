@@ -252,3 +252,37 @@ def test_em_with_reused_steps_ends_where_plain_em_does():
     for name in ("weights", "means", "covariances", "precisions_cholesky"):
         np.testing.assert_array_equal(getattr(reused.params, name), getattr(plain.params, name))
     np.testing.assert_allclose(reused.lower_bounds, plain.lower_bounds, rtol=1e-14)
+
+
+def test_with_fixed_point_reuse_off_every_step_is_computed_and_ends_alike(monkeypatch):
+    from gmmkit._core.covariances import covariance_model
+    from gmmkit._core.em import MStep, m_step, run_em
+
+    rng = np.random.default_rng(9)
+    centres = rng.normal(scale=1000.0, size=(30, 2))
+    X = np.repeat(centres, 10, axis=0) + rng.normal(scale=0.5, size=(300, 2))
+    model = covariance_model("full", 2)
+    updates = []
+    real = estep.FeatureSource.log_prob_after_weight_change
+    monkeypatch.setattr(estep.FeatureSource, "log_prob_after_weight_change",
+                        lambda self, theta: updates.append(1) or real(self, theta))
+    results = []
+    for reuse in (True, False):
+        monkeypatch.setattr(estep, "REUSE_FIXED_POINTS", reuse)
+        source = estep.FeatureSource(X, X.mean(axis=0), model, n_components=30)
+        stats = estep.responsibilities_stats(source, np.repeat(np.arange(30), 10), 30)
+        params, recovered, added = m_step(model, stats, 1e-6, 300.0, None,
+                                          normalize_weights=False)
+        results.append(run_em(source, params, reg_covar=1e-6, tol=0.0, max_iter=4,
+                              sample_weight=None, total_weight=300.0, total_scatter=None,
+                              initial_m_step=MStep(stats, params, recovered, added)))
+        if reuse:
+            assert updates  # reuse on: each E-step asks whether only the weights changed
+            updates.clear()
+    assert updates == []  # reuse off: never asked
+    reused, computed = results
+    assert reused.params.means is not computed.params.means
+    for name in ("weights", "means", "covariances", "precisions_cholesky"):
+        np.testing.assert_array_equal(getattr(reused.params, name),
+                                      getattr(computed.params, name))
+    np.testing.assert_allclose(reused.lower_bounds, computed.lower_bounds, rtol=1e-14)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import estep
 from .covariances import CovarianceModel, MixtureParams
 from .estep import FeatureSource, e_step
 
@@ -108,7 +109,8 @@ def m_step(model, stats, reg_covar, total_weight, total_scatter, normalize_weigh
 
     Returns ``(params, recovered_components, added)``.
     """
-    if earlier is not None and np.array_equal(stats, earlier.stats):
+    if (earlier is not None and estep.REUSE_FIXED_POINTS
+            and np.array_equal(stats, earlier.stats)):
         same = earlier.params
         weights = model.mixing_weights(stats, total_weight, normalize_weights)
         return (MixtureParams(weights, same.means, same.covariances, same.precisions_cholesky),
@@ -123,7 +125,7 @@ def m_step(model, stats, reg_covar, total_weight, total_scatter, normalize_weigh
 def _coefficients(model, params: MixtureParams, last_theta):
     """``model.theta`` of ``params``; when ``last_theta`` (earlier parameters and their
     coefficients) shares their means and precision factors, only the constant row is new."""
-    if last_theta is not None:
+    if last_theta is not None and estep.REUSE_FIXED_POINTS:
         earlier, theta = last_theta
         if (params.means is earlier.means
                 and params.precisions_cholesky is earlier.precisions_cholesky):
