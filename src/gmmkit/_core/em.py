@@ -23,8 +23,8 @@ class EMResult:
     n_iter: int = 0
     #: component index -> largest amount added to its diagonal to recover it
     recovered: dict[int, float] = field(default_factory=dict)
-    #: the last E-step's statistics equal the one's before, so the last M-step gave back the
-    #: very parameters that E-step evaluated: its log-densities are those of ``params``
+    #: the last M-step gave back the very parameters the last E-step evaluated (their
+    #: statistics repeated exactly): that E-step's log-densities are those of ``params``
     final_evaluated: bool = False
 
     @property
@@ -123,8 +123,9 @@ def m_step(model, stats, reg_covar, total_weight, total_scatter, normalize_weigh
 
 
 def _coefficients(model, params: MixtureParams, last_theta):
-    """``model.theta`` of ``params``; when ``last_theta`` (earlier parameters and their
-    coefficients) shares their means and precision factors, only the constant row is new."""
+    """``(theta, shared, weights_only)``: ``model.theta`` of ``params``; when ``last_theta``
+    (earlier parameters and their coefficients) shares their means and precision factors, only
+    the constant row is new, and ``weights_only`` says so."""
     if last_theta is not None and estep.REUSE_FIXED_POINTS:
         earlier, theta = last_theta
         if (params.means is earlier.means
@@ -132,8 +133,8 @@ def _coefficients(model, params: MixtureParams, last_theta):
             theta = theta.copy()
             theta[0] = model.theta_constant(params.weights, params.means,
                                             params.precisions_cholesky)
-            return theta, None
-    return model.theta(params.weights, params.means, params.precisions_cholesky)
+            return theta, None, True
+    return (*model.theta(params.weights, params.means, params.precisions_cholesky), False)
 
 
 def degenerate_warning_text(model_name: str, recovered: dict[int, float], reg_covar: float) -> str:
@@ -177,19 +178,18 @@ def run_em(
     model = source.model
     result = EMResult(params=params)
     lower_bound = initial_lower_bound
-    previous_stats, last_m_step, last_theta = None, initial_m_step, None
+    last_m_step, last_theta = initial_m_step, None
     for n_iter in range(1, max_iter + 1):
         previous = lower_bound
-        theta, shared = _coefficients(model, params, last_theta)
-        log_likelihood, stats = e_step(source, theta, shared, sample_weight)
-        # the M-step is a function of the statistics alone (the first one's inputs came from
-        # the initialisation, which normalises the weights differently)
-        result.final_evaluated = previous_stats is not None and np.array_equal(stats,
-                                                                               previous_stats)
-        previous_stats = stats
+        theta, shared, weights_only = _coefficients(model, params, last_theta)
+        log_likelihood, stats = e_step(source, theta, shared, sample_weight, weights_only)
         last_theta = (params, theta) if shared is None else None
         params, recovered, added = m_step(model, stats, reg_covar, total_weight, total_scatter,
                                           earlier=last_m_step)
+        # an M-step that gave back its predecessor's parameters left the log-densities of the
+        # last E-step those of ``params`` (not after the initialisation's, whose weights are
+        # normalised differently)
+        result.final_evaluated = n_iter > 1 and params.means is last_m_step.params.means
         last_m_step = MStep(stats, params, recovered, added)
         result.note_recovery(recovered, added)
         lower_bound = log_likelihood / total_weight

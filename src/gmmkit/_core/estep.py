@@ -35,9 +35,9 @@ SPARSE_FRACTION = 0.1
 #: left out of sparse sums (see :func:`_live_entries`).
 NEGLIGIBLE_MARGIN = 40.0
 #: Reuse work when EM's statistics repeat exactly (an M-step on unchanged statistics, an
-#: E-step after a change of the weights alone: see :func:`e_step` and
-#: :func:`gmmkit._core.em.m_step`). Results are the same either way; benchmarks that time
-#: EM iterations turn it off, because at such a fixed point an iteration costs almost nothing.
+#: E-step after a change of the weights alone: see :func:`gmmkit._core.em.run_em`). Results
+#: are the same either way; benchmarks that time EM iterations turn it off, because at such a
+#: fixed point an iteration costs almost nothing.
 REUSE_FIXED_POINTS = True
 
 
@@ -187,13 +187,15 @@ def normalize_in_place(log_prob: np.ndarray) -> np.ndarray:
     return np.log(total) + peak
 
 
-def e_step(source: FeatureSource, theta, shared_prec_chol, sample_weight=None):
+def e_step(source: FeatureSource, theta, shared_prec_chol, sample_weight=None,
+           weights_only=False):
     r"""One pass over the data: total weighted log-likelihood and the statistics.
 
-    When the previous pass on this thread left its log-probabilities intact and ``theta``
-    changed only in its constant row since (the M-step moved only the mixing weights, as after
-    hard assignments that reproduce the statistics), they are updated in place instead of
-    recomputed (:meth:`FeatureSource.log_prob_after_weight_change`).
+    ``weights_only`` says that ``theta`` differs from the previous pass's coefficients only in
+    its constant row (the M-step moved only the mixing weights, as after hard assignments that
+    reproduce the statistics); if that pass, on this thread, left its log-probabilities intact,
+    they are updated in place instead of recomputed
+    (:meth:`FeatureSource.log_prob_after_weight_change`, which checks it).
 
     Returns
     -------
@@ -207,8 +209,7 @@ def e_step(source: FeatureSource, theta, shared_prec_chol, sample_weight=None):
     stats = np.zeros((n_components, theta.shape[0]))
     intact = False
     # only kept for a single chunk, so then the loop below runs once
-    updated = (source.log_prob_after_weight_change(theta)
-               if shared_prec_chol is None and REUSE_FIXED_POINTS else None)
+    updated = source.log_prob_after_weight_change(theta) if weights_only else None
     for rows, phi_t in source:
         if updated is not None:
             log_prob = updated
