@@ -506,8 +506,9 @@ def _score_silhouettes(sample: _SilhouetteSample, fitted) -> None:
     try:
         silhouettes = sample.scores([labels for _, _, labels in fitted])
     except Exception as exc:  # the fits and their other scores stand
+        reason = f"silhouette failed: {_reason(exc)}"
         for row, _, _ in fitted:
-            row["error"] = f"silhouette failed: {_reason(exc)}"
+            row["error"] = reason if row["error"] is None else f"{row['error']}; {reason}"
         return
     for (row, _, _), silhouette in zip(fitted, silhouettes):
         row["silhouette"] = silhouette
