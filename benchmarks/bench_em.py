@@ -3,7 +3,7 @@
 
 Run from the repository root::
 
-    python benchmarks/bench_em.py              # full run, ~15-20 minutes on 2 cores
+    python benchmarks/bench_em.py              # full run, about 7 minutes on 2 cores
     python benchmarks/bench_em.py --quick      # smoke run, under a minute
     python benchmarks/bench_em.py --only digits --repeats 5 --json digits.json
 
