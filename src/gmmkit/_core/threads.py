@@ -51,7 +51,7 @@ def frequent_gil_switches():
     Sweep workers spend most of their time in BLAS and LAPACK, which release the GIL, but between
     those calls each runs stretches of Python (small NumPy calls, scikit-learn's k-means
     set-up). A worker back from BLAS waits until the other drops the GIL, up to a whole switch
-    interval; at the default 5 ms that waiting made a two-worker digits sweep about 4% slower.
+    interval; at the default 5 ms that waiting made a two-worker digits sweep 2-4% slower.
     The setting is process-wide, so it is changed only for the duration of the parallel part.
     """
     previous = sys.getswitchinterval()
