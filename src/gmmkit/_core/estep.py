@@ -263,6 +263,17 @@ def _live_entries(log_prob, peak):
     return np.flatnonzero(live)
 
 
+def _live_terms(log_prob, peak, live):
+    r"""For the entries ``live`` (flat indices from :func:`_live_entries`) of ``log_prob``
+    (``K x rows``): their components and rows, :math:`s_{ik} = \log p_{ik} - \max_k \log p_{ik}`,
+    :math:`e^{s_{ik}}`, and each row's normaliser :math:`S_i = \sum_k e^{s_{ik}}`."""
+    n_rows = log_prob.shape[1]
+    components, rows = np.divmod(live, n_rows)
+    shifted = log_prob[components, rows] - peak[rows]
+    exp = np.exp(shifted)
+    return components, rows, shifted, exp, np.bincount(rows, weights=exp, minlength=n_rows)
+
+
 def _chunk_statistics(log_prob, phi_t, w, sample_major):
     r"""Log-normalisers and :math:`\sum_i w_i r_{ik} \Phi_i` for one chunk, and whether
     ``log_prob`` (``K x rows``) is left as it was.
@@ -281,10 +292,8 @@ def _chunk_statistics(log_prob, phi_t, w, sample_major):
         sums = log_prob.sum(axis=0)
         log_prob *= 1.0 / sums if w is None else w / sums
         return np.log(sums) + peak, (phi_t @ log_prob.T).T, False
-    n_components, n_rows = log_prob.shape
-    components, rows = np.divmod(live, n_rows)
-    values = np.exp(log_prob[components, rows] - peak[rows])
-    sums = np.bincount(rows, weights=values, minlength=n_rows)
+    n_components = log_prob.shape[0]
+    components, rows, _, values, sums = _live_terms(log_prob, peak, live)
     values /= sums[rows]
     if w is not None:
         values *= w[rows]
@@ -385,10 +394,7 @@ def _log_norm_and_entropy(log_prob, peak, entropy: bool):
         sums = exp.sum(axis=0)
         weighted = np.einsum("kr,kr->r", exp, log_prob) if entropy else None
     else:
-        components, rows = np.divmod(live, n_rows)
-        shifted = log_prob[components, rows] - peak[rows]
-        exp = np.exp(shifted)
-        sums = np.bincount(rows, weights=exp, minlength=n_rows)
+        _, rows, shifted, exp, sums = _live_terms(log_prob, peak, live)
         weighted = (np.bincount(rows, weights=exp * shifted, minlength=n_rows) if entropy
                     else None)
     log_sums = np.log(sums)
