@@ -44,7 +44,6 @@ busy machine are noisy: use ``--repeats`` to take the minimum over more runs.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import json
 import math
@@ -68,7 +67,6 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 import gmmkit
 from gmmkit import GaussianMixture as GmmkitGaussianMixture
-from gmmkit._core import estep as gmmkit_estep
 
 LIBRARIES = {"sklearn": SklearnGaussianMixture, "gmmkit": GmmkitGaussianMixture}
 THREAD_SETTINGS = (1, 2)
@@ -208,21 +206,15 @@ def timed_fit(library: str, X: np.ndarray, threads: int, **params):
     return elapsed, model
 
 
-@contextlib.contextmanager
 def every_step_computed():
-    """gmmkit with its fixed-point reuse off (``gmmkit._core.estep.REUSE_FIXED_POINTS``).
+    """gmmkit with its fixed-point reuse off (``gmmkit.config_context(reuse_fixed_points=False)``).
 
     Where EM's statistics repeat exactly (hard assignments: the digits rows from k=100 start at
     such a fixed point), gmmkit skips the product and the factorisations of an iteration, which
     then costs next to nothing; per-iteration times are meant to measure an iteration that does
     the work, as scikit-learn's always does. Whole fits keep the reuse, as users get it.
     """
-    previous = gmmkit_estep.REUSE_FIXED_POINTS
-    gmmkit_estep.REUSE_FIXED_POINTS = False
-    try:
-        yield
-    finally:
-        gmmkit_estep.REUSE_FIXED_POINTS = previous
+    return gmmkit.config_context(reuse_fixed_points=False)
 
 
 def first_line(exc: Exception) -> str:
@@ -553,7 +545,7 @@ def print_header(info: dict, args) -> None:
           "thr = winning count sklearn/gmmkit (OpenMP, used by k-means, left alone)")
     print("per EM iteration: (t(m2) - t(m1)) / (m2 - m1), both libraries from the same initial "
           "weights/means/precisions, tol=0;")
-    print("          gmmkit with its fixed-point reuse off (REUSE_FIXED_POINTS=False): every "
+    print("          gmmkit with its fixed-point reuse off (config_context(reuse_fixed_points=False)): every "
           "iteration computes its products and factorisations, as scikit-learn's does")
     print(f"          m2 - m1 sized for ~{args.target_span:g} s of extra sklearn iterations "
           f"(at most {args.max_extra}); big configurations: {BIG_ITERATIONS[0]}-{BIG_ITERATIONS[1]}, "

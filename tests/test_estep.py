@@ -1,7 +1,6 @@
 """The E-step kernel's two paths: dense, and sparse when almost every responsibility is
 negligible. Both must give the statistics and log-normalisers of the exact computation."""
 
-import sys
 import threading
 
 import numpy as np
@@ -9,7 +8,6 @@ import pytest
 from scipy.special import logsumexp
 
 from gmmkit._core import estep
-from gmmkit._core.threads import WORKER_SWITCH_INTERVAL, frequent_gil_switches
 
 
 def _exact(log_prob, phi_t, w):
@@ -96,16 +94,6 @@ def test_log_norm_and_entropy_match_exact_computation(spread):
     np.testing.assert_allclose(log_norm, expected_norm, rtol=1e-14)
     # the entropy is log S - sum(e s) / S: absolute rounding of about eps * log S
     np.testing.assert_allclose(entropy, expected_entropy, rtol=1e-9, atol=1e-13)
-
-
-def test_frequent_gil_switches_lowers_the_interval_only_inside():
-    before = sys.getswitchinterval()
-    with frequent_gil_switches():
-        assert sys.getswitchinterval() == pytest.approx(min(before, WORKER_SWITCH_INTERVAL))
-    assert sys.getswitchinterval() == before
-    with pytest.raises(RuntimeError), frequent_gil_switches():
-        raise RuntimeError("a failing sweep restores it too")
-    assert sys.getswitchinterval() == before
 
 
 def test_one_source_serves_several_threads_at_once():
@@ -269,14 +257,14 @@ def test_with_fixed_point_reuse_off_every_step_is_computed_and_ends_alike(monkey
                         lambda self, theta: updates.append(1) or real(self, theta))
     results = []
     for reuse in (True, False):
-        monkeypatch.setattr(estep, "REUSE_FIXED_POINTS", reuse)
         source = estep.FeatureSource(X, X.mean(axis=0), model, n_components=30)
         stats = estep.responsibilities_stats(source, np.repeat(np.arange(30), 10), 30)
         params, recovered, added = m_step(model, stats, 1e-6, 300.0, None,
                                           normalize_weights=False)
         results.append(run_em(source, params, reg_covar=1e-6, tol=0.0, max_iter=4,
                               sample_weight=None, total_weight=300.0, total_scatter=None,
-                              initial_m_step=MStep(stats, params, recovered, added)))
+                              initial_m_step=MStep(stats, params, recovered, added),
+                              reuse_fixed_points=reuse))
         if reuse:
             assert updates  # reuse on: each E-step asks whether only the weights changed
             updates.clear()

@@ -135,10 +135,10 @@ def test_silhouette_and_icl_criteria_are_honoured(three_blobs):
     assert by_icl.best_index_ == int(by_icl.table.icl.to_numpy().argmin())
 
 
-def test_tables_are_identical_for_one_and_two_jobs(three_blobs, monkeypatch):
-    monkeypatch.setattr(gmmkit.selection, "PARALLEL_MIN_WORK", 0)  # parallel even when tiny
+def test_tables_are_identical_for_one_and_two_jobs(three_blobs):
     one = select(three_blobs, range(1, 5), cv=3, random_state=0, n_jobs=1).table
-    two = select(three_blobs, range(1, 5), cv=3, random_state=0, n_jobs=2).table
+    with gmmkit.config_context(parallel_min_work=0):  # parallel even when tiny
+        two = select(three_blobs, range(1, 5), cv=3, random_state=0, n_jobs=2).table
     pd.testing.assert_frame_equal(one.drop(columns="fit_seconds"),
                                   two.drop(columns="fit_seconds"), check_exact=True)
 
@@ -340,16 +340,17 @@ def test_silhouette_distances_are_scikit_learns_in_float32():
 def test_shared_features_that_fail_to_build_fail_only_their_rows(three_blobs, monkeypatch):
     # the second worker builds the shared features first; a failure there must not stop it,
     # and the configurations that need those features report it in their rows
-    monkeypatch.setattr(gmmkit.selection, "PARALLEL_MIN_WORK", 0)
     real_source = gmmkit.selection.feature_source
 
-    def failing_for_diag(X, weight, covariance_type, n_components):
+    def failing_for_diag(X, weight, covariance_type, n_components, options):
         if covariance_type == "diag":
             raise MemoryError("no room for the diag features")
-        return real_source(X, weight, covariance_type, n_components)
+        return real_source(X, weight, covariance_type, n_components, options)
 
     monkeypatch.setattr(gmmkit.selection, "feature_source", failing_for_diag)
-    table = select(three_blobs, range(1, 5), ["full", "diag"], random_state=0, n_jobs=2).table
+    with gmmkit.config_context(parallel_min_work=0):
+        table = select(three_blobs, range(1, 5), ["full", "diag"], random_state=0,
+                       n_jobs=2).table
     diag = table[table.covariance_type == "diag"]
     assert diag.error.str.contains("no room for the diag features").all()
     assert table[table.covariance_type == "full"].error.isna().all()
@@ -357,11 +358,12 @@ def test_shared_features_that_fail_to_build_fail_only_their_rows(three_blobs, mo
 
 
 @pytest.mark.parametrize("criterion", ["bic", "silhouette"])
-def test_best_estimator_matches_best_row_when_scores_tie(three_blobs, criterion, monkeypatch):
+def test_best_estimator_matches_best_row_when_scores_tie(three_blobs, criterion):
     # k=1 full and k=1 tied are the same model (same BIC), and silhouettes often tie exactly;
     # the parallel path must pick the same configuration as the table's first best row.
-    monkeypatch.setattr(gmmkit.selection, "PARALLEL_MIN_WORK", 0)
-    result = select(three_blobs, [1, 2, 3, 4], criterion=criterion, random_state=0, n_jobs=2)
+    with gmmkit.config_context(parallel_min_work=0):
+        result = select(three_blobs, [1, 2, 3, 4], criterion=criterion, random_state=0,
+                        n_jobs=2)
     row = result.table.iloc[result.best_index_]
     assert (result.best_estimator_.n_components, result.best_estimator_.covariance_type) == (
         row.n_components, row.covariance_type)

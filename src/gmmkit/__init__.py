@@ -1,6 +1,7 @@
 """gmmkit: fast, scikit-learn-compatible Gaussian mixture models."""
 
 from . import evaluation
+from ._config import config_context, get_config, set_config
 from ._core.covariances import DegenerateComponentWarning
 from .classification import ComponentClassifier, MixtureClassifier, SmallClassWarning
 from .generation import LatentMixture
@@ -27,9 +28,12 @@ __all__ = [
     "SmallClassWarning",
     "aic_scorer",
     "bic_scorer",
+    "config_context",
     "evaluation",
+    "get_config",
     "load",
     "save",
     "select",
+    "set_config",
 ]
 __version__ = "0.1.0"

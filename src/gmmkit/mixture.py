@@ -14,6 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._config import Options, current_options
 from ._core.conditioning import condition
 from ._core.covariances import (
     COVARIANCE_MODELS,
@@ -215,7 +216,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """Fit the model and return the most probable component of every row of ``X``."""
         return self._fit(X, sample_weight)
 
-    def _fit(self, X, sample_weight, responsibilities=None, predict=True, source=None):
+    def _fit(self, X, sample_weight, responsibilities=None, predict=True, source=None,
+             options: Options | None = None):
         """Validate, run EM and return the labels of ``X`` (None when ``predict`` is False).
 
         Model selection shares work between fits through the private arguments:
@@ -223,9 +225,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         hard labels or dense, see :func:`gmmkit._core.init.initial_responsibilities`), so one
         k-means run serves every covariance type; ``source`` is a :class:`FeatureSource` of the
         same ``X`` (from :func:`feature_source`) reused by every ``n_components``; ``X`` and
-        ``sample_weight`` are then trusted as validated.
+        ``sample_weight`` are then trusted as validated. ``options``: the configuration to fit
+        with (the calling thread's when None; a sweep's worker threads get their caller's).
         """
         self._check_hyperparameters()
+        options = current_options() if options is None else options
         if source is None:
             X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         else:
@@ -243,10 +247,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         work = n_samples * model.n_stats * self.n_components * 2
         with blas_threads_for(work):
             if source is None:
-                source = feature_source(X, weight, self.covariance_type, self.n_components)
+                source = feature_source(X, weight, self.covariance_type, self.n_components,
+                                        options)
             total_scatter = _total_scatter(source, weight) if model.name == "tied" else None
             result = self._fit_runs(X, weight, total_weight, source, total_scatter, inits,
-                                    responsibilities)
+                                    responsibilities, options.reuse_fixed_points)
             self._store(result, source.shift, X.dtype, model)
             if result.final_evaluated and X.dtype == np.float64:
                 # the last E-step's log-densities are those of the fitted parameters: a
@@ -256,7 +261,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             return self._predict_rows(X, "argmax") if predict else None
 
     def _fit_runs(self, X, weight, total_weight, source, total_scatter, inits,
-                  responsibilities=None) -> EMResult:
+                  responsibilities=None, reuse_fixed_points=True) -> EMResult:
         model = source.model
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         n_init = self.n_init if do_init else 1
@@ -286,7 +291,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             if self.accelerate:
                 result = run_squarem(source, params, **options)
             else:
-                result = run_em(source, params, initial_m_step=initial, **options)
+                result = run_em(source, params, initial_m_step=initial,
+                                reuse_fixed_points=reuse_fixed_points, **options)
             result.note_recovery(*recovery)
             if self.verbose:
                 state = "converged" if result.converged else "did not converge"
@@ -396,7 +402,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         work = X.shape[0] * model.n_stats * len(weights)
         with blas_threads_for(work):
             if source is None:
-                source = FeatureSource(X, shift, model, len(weights), cache=False)
+                source = FeatureSource(X, shift, model, len(weights), cache=False,
+                                       options=current_options())
             return per_sample(source, theta, shared, want)
 
     def _validate_predict(self, X):
@@ -809,15 +816,16 @@ def _check_sample_weight(sample_weight, n_samples):
     return weight
 
 
-def feature_source(X, weight, covariance_type, n_components) -> FeatureSource:
+def feature_source(X, weight, covariance_type, n_components, options: Options) -> FeatureSource:
     """The statistics features of validated ``X``, shifted to its (weighted) mean.
 
     ``n_components`` only sizes the sample chunks; a source built for the largest ``K`` of a
-    sweep serves every smaller one.
+    sweep serves every smaller one. ``options`` sets the chunk size and the feature cache.
     """
     total_weight = float(X.shape[0] if weight is None else weight.sum())
     shift = _weighted_mean(X, weight, total_weight)
-    return FeatureSource(X, shift, covariance_model(covariance_type, X.shape[1]), n_components)
+    return FeatureSource(X, shift, covariance_model(covariance_type, X.shape[1]), n_components,
+                         options=options)
 
 
 def _weighted_mean(X, weight, total_weight):

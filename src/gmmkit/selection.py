@@ -41,7 +41,8 @@ from sklearn.utils.validation import (
 from ._core.covariances import COVARIANCE_MODELS, invert_matrices
 from ._core.init import INIT_METHODS, SharedKMeansSeeds, initial_responsibilities
 from ._core.split import split_components
-from ._core.threads import frequent_gil_switches, one_thread
+from ._config import Options, current_options, using_options
+from ._core.threads import one_blas_thread, one_openmp_thread, one_thread
 from .mixture import GaussianMixture, _check_sample_weight, feature_source
 
 COVARIANCE_TYPES = tuple(COVARIANCE_MODELS)
@@ -181,7 +182,7 @@ def select(
         more folds than samples.
     """
     plan = _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params,
-                 random_state, sample_weight, silhouette_samples)
+                 random_state, sample_weight, silhouette_samples, current_options())
     options = dict(n_init=n_init, init_params=init_params, tol=tol, reg_covar=reg_covar,
                    max_iter=max_iter, accelerate=bool(accelerate))
     rows, best_model = _run_tasks(plan, criterion, options, n_jobs, progress)
@@ -208,6 +209,8 @@ class _Plan:
     seed: int
     #: the silhouette subsample, whose distances are computed once for all fits
     silhouette_rows: _SilhouetteSample | None
+    #: the configuration of the call, read once and handed to every worker and fit
+    options: Options
     #: whether the initialisations are hard labels (every method but 'random')
     init_is_labels: bool = True
 
@@ -217,7 +220,7 @@ class _Plan:
 
 
 def _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params, random_state,
-          sample_weight, silhouette_samples) -> _Plan:
+          sample_weight, silhouette_samples, options) -> _Plan:
     X = check_array(X, dtype=[np.float64, np.float32], ensure_min_samples=2, order="C")
     n_samples = X.shape[0]
     ks = _check_components(n_components, n_samples)
@@ -237,7 +240,7 @@ def _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params, 
     seed = _base_seed(random_state)
     silhouette_rows = (None if silhouette_samples is None
                        else _SilhouetteSample(X, int(silhouette_samples), seed))
-    return _Plan(X, weight, ks, types, splitter, seed, silhouette_rows,
+    return _Plan(X, weight, ks, types, splitter, seed, silhouette_rows, options,
                  init_is_labels=init_params != "random")
 
 
@@ -303,11 +306,6 @@ def _base_seed(random_state) -> int:
 
 
 # ---------------------------------------------------------------------- running configurations
-#: Below this much work (samples x sum of k x features^2) a sweep runs in-process: starting
-#: worker processes would cost more than it saves.
-PARALLEL_MIN_WORK = 5e7
-
-
 def _run_tasks(plan, criterion, options, n_jobs, progress):
     """Fit every configuration; return all rows and the best model.
 
@@ -321,19 +319,22 @@ def _run_tasks(plan, criterion, options, n_jobs, progress):
     from joblib import delayed, effective_n_jobs
 
     work = plan.X.shape[0] * sum(plan.ks) * plan.X.shape[1] ** 2
-    workers = 1 if work < PARALLEL_MIN_WORK else min(effective_n_jobs(n_jobs), len(plan.ks))
+    workers = (1 if work < plan.options.parallel_min_work
+               else min(effective_n_jobs(n_jobs), len(plan.ks)))
     seeds = _shared_seeds(plan, options)
     pending = queue.SimpleQueue()
     for k in sorted(plan.ks, reverse=True):
         pending.put(k)
     bar = _progress_bar(len(plan.ks)) if progress else None
     done = _Progress(bar)
-    # One BLAS thread per worker, set once for the whole sweep (BLAS limits are process-wide;
-    # OpenMP limits are per thread, so each worker also sets its own: see _one_openmp_thread):
-    # no oversubscription, and every fit runs the same arithmetic whatever n_jobs.
-    limits = one_thread()
+    # One BLAS thread per worker, held for the whole sweep (the BLAS limit is process-wide and
+    # shared with overlapping calls; OpenMP limits are per thread, so each worker also sets
+    # its own: see _in_worker): no oversubscription, and every fit runs the same arithmetic
+    # whatever n_jobs.
     rows, best_model, best_rank = [], None, None
-    try:
+    with one_blas_thread(), contextlib.ExitStack() as cleanup:
+        if bar is not None:
+            cleanup.callback(bar.close)
         sources = _Sources(plan, max(plan.ks))
         # The first worker starts with the k-means++ seeding of the largest k, mostly Python
         # that holds the GIL; the others would wait for it, so they first build what every fit
@@ -342,18 +343,14 @@ def _run_tasks(plan, criterion, options, n_jobs, progress):
                   for covariance_type in plan.covariance_types]
         if plan.silhouette_rows is not None:
             shared.append(plan.silhouette_rows.distances)
-        calls = [delayed(_one_openmp_thread)(_fit_worker, plan, pending, criterion, options,
-                                             seeds, sources, done, shared if index else ())
+        calls = [delayed(_in_worker)(plan.options, _fit_worker, plan, pending, criterion,
+                                     options, seeds, sources, done, shared if index else ())
                  for index in range(workers)]
         outputs = _in_threads(workers, calls)
         for worker_rows, model, rank in outputs:
             rows.extend(worker_rows)
             if model is not None and (best_rank is None or rank < best_rank):
                 best_model, best_rank = model, rank
-    finally:
-        limits.restore_original_limits()
-        if bar is not None:
-            bar.close()
     return rows, best_model
 
 
@@ -363,8 +360,7 @@ def _in_threads(workers: int, calls) -> list:
 
     if workers == 1:
         return [call(*args, **kwargs) for call, args, kwargs in calls]
-    with frequent_gil_switches():
-        return Parallel(n_jobs=workers, prefer="threads")(calls)
+    return Parallel(n_jobs=workers, prefer="threads")(calls)
 
 
 class _Progress:
@@ -387,13 +383,15 @@ def _rank(plan, criterion, row) -> tuple:
             plan.covariance_types.index(row["covariance_type"]), row["n_components"])
 
 
-def _one_openmp_thread(function, *args):
-    """``function(*args)`` with this thread's OpenMP limited to one thread.
+def _in_worker(options: Options, function, *args):
+    """``function(*args)`` in a worker thread, under the sweep caller's configuration and with
+    this thread's OpenMP limited to one thread.
 
-    OpenMP thread limits are per thread: a limit set in the calling thread does not reach
-    worker threads, whose k-means would otherwise start one OpenMP thread per core each.
+    Both are settings of the calling thread: neither the caller's configuration nor its OpenMP
+    limit reaches worker threads by itself, and their k-means would otherwise start one OpenMP
+    thread per core each.
     """
-    with one_thread("openmp"):
+    with using_options(options), one_openmp_thread():
         return function(*args)
 
 
@@ -459,7 +457,7 @@ class _Sources:
             if key not in self._built:
                 rows = slice(None) if train is None else train
                 source = feature_source(self.plan.X[rows], self.plan.weights_of(rows),
-                                        covariance_type, self.max_components)
+                                        covariance_type, self.max_components, self.plan.options)
                 if self.plan.init_is_labels:
                     source.prepare_sample_major()  # labels enter the first M-step sparsely
                 self._built[key] = source
@@ -521,7 +519,7 @@ def _fit_and_score(plan, k, covariance_type, starts, folds, sources, options, ro
     estimator = _estimator(k, covariance_type, options, plan.seed)
     source = sources.get(covariance_type)
     started = time.perf_counter()
-    _quietly(estimator._fit, plan.X, plan.weight, starts, False, source)
+    _quietly(estimator._fit, plan.X, plan.weight, starts, False, source, options=plan.options)
     row["fit_seconds"] = time.perf_counter() - started
     labels, criteria = estimator._labels_and_criteria(plan.X, plan.weight, source)
     row.update(criteria)
@@ -545,8 +543,8 @@ def _warm_start(plan, criterion, options, n_jobs, rows, best_model):
     types = plan.covariance_types
     workers = min(len(types), effective_n_jobs(n_jobs)) if len(plan.ks) > 1 else 1
     with one_thread():
-        calls = (delayed(_one_openmp_thread)(_warm_chain, plan, covariance_type, criterion,
-                                             options, by_config)
+        calls = (delayed(_in_worker)(plan.options, _warm_chain, plan, covariance_type,
+                                     criterion, options, by_config)
                  for covariance_type in types)
         chains = _in_threads(workers, calls)
     best_row = min((row for row in rows if np.isfinite(row[CRITERION_COLUMNS[criterion]])),
@@ -563,14 +561,14 @@ def _warm_start(plan, criterion, options, n_jobs, rows, best_model):
     k, covariance_type = best_row["n_components"], best_row["covariance_type"]
     starts, _ = _initialisations(plan.X, plan.weight, k, plan.seed, options)
     model = _estimator(k, covariance_type, options, plan.seed)
-    _quietly(model._fit, plan.X, plan.weight, starts, False, None)
+    _quietly(model._fit, plan.X, plan.weight, starts, False, None, options=plan.options)
     return model
 
 
 def _warm_chain(plan, covariance_type, criterion, options, by_config):
     """Fit each ``k`` from the previous ``k``'s chain model, split; returns the best replaced
     row's model and its rank (or ``(None, None)``)."""
-    source = feature_source(plan.X, plan.weight, covariance_type, max(plan.ks))
+    source = feature_source(plan.X, plan.weight, covariance_type, max(plan.ks), plan.options)
     chain_model, best, best_rank = None, None, None
     for previous, k in zip([None, *plan.ks[:-1]], plan.ks):
         row = by_config[covariance_type, k]
@@ -580,7 +578,8 @@ def _warm_chain(plan, covariance_type, criterion, options, by_config):
                 if error is not None:
                     continue
                 chain_model = _estimator(k, covariance_type, options, plan.seed)
-                _quietly(chain_model._fit, plan.X, plan.weight, starts, False, source)
+                _quietly(chain_model._fit, plan.X, plan.weight, starts, False, source,
+                         options=plan.options)
                 continue
             weights, means, covariances = split_components(
                 covariance_type, chain_model.weights_, chain_model.means_,
@@ -592,7 +591,8 @@ def _warm_chain(plan, covariance_type, criterion, options, by_config):
                 precisions_init=invert_matrices(covariance_type, covariances, symmetric=True),
                 accelerate=options["accelerate"])
             started = time.perf_counter()
-            _quietly(model._fit, plan.X, plan.weight, None, False, source)
+            _quietly(model._fit, plan.X, plan.weight, None, False, source,
+                     options=plan.options)
             seconds = time.perf_counter() - started
         except Exception:  # a chain that breaks stops; its rows keep their k-means fits
             chain_model = None
@@ -639,7 +639,8 @@ def _cross_validate(plan, k, covariance_type, folds, sources, options):
             return np.nan, np.nan, error
         estimator = _estimator(k, covariance_type, options, plan.seed)
         source = sources.get(covariance_type, train, fold)
-        _quietly(estimator._fit, source.X, plan.weights_of(train), starts, False, source)
+        _quietly(estimator._fit, source.X, plan.weights_of(train), starts, False, source,
+                 options=plan.options)
         scores.append(estimator.score(plan.X[test], sample_weight=plan.weights_of(test)))
     return float(np.mean(scores)), float(np.std(scores)), None
 
@@ -653,13 +654,13 @@ def _estimator(k, covariance_type, options, seed):
     )
 
 
-def _quietly(function, *args):
+def _quietly(function, *args, **kwargs):
     """Run a fit; convergence and recovery warnings are summarised by the table instead."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return function(*args)
+        return function(*args, **kwargs)
 
 
 class _SilhouetteSample:

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import estep
 from .covariances import CovarianceModel, MixtureParams
 from .estep import FeatureSource, e_step
 
@@ -109,8 +108,7 @@ def m_step(model, stats, reg_covar, total_weight, total_scatter, normalize_weigh
 
     Returns ``(params, recovered_components, added)``.
     """
-    if (earlier is not None and estep.REUSE_FIXED_POINTS
-            and np.array_equal(stats, earlier.stats)):
+    if earlier is not None and np.array_equal(stats, earlier.stats):
         same = earlier.params
         weights = model.mixing_weights(stats, total_weight, normalize_weights)
         return (MixtureParams(weights, same.means, same.covariances, same.precisions_cholesky),
@@ -126,7 +124,7 @@ def _coefficients(model, params: MixtureParams, last_theta):
     """``(theta, shared, weights_only)``: ``model.theta`` of ``params``; when ``last_theta``
     (earlier parameters and their coefficients) shares their means and precision factors, only
     the constant row is new, and ``weights_only`` says so."""
-    if last_theta is not None and estep.REUSE_FIXED_POINTS:
+    if last_theta is not None:
         earlier, theta = last_theta
         if (params.means is earlier.means
                 and params.precisions_cholesky is earlier.precisions_cholesky):
@@ -162,6 +160,7 @@ def run_em(
     initial_lower_bound: float = -np.inf,
     on_iteration: Callable[[int, float, float], None] | None = None,
     initial_m_step: MStep | None = None,
+    reuse_fixed_points: bool = True,
 ) -> EMResult:
     r"""Run EM from ``params`` until the mean log-likelihood changes by less than ``tol``.
 
@@ -173,7 +172,8 @@ def run_em(
     ``initial_m_step``, the M-step that made ``params`` (if it did), lets the first M-step
     reuse its work when the statistics come back unchanged; so does every later one with its
     predecessor's, and the coefficients of the E-step are then recomputed only in their
-    constant row (the weights).
+    constant row (the weights). ``reuse_fixed_points=False`` turns that reuse off (the
+    parameters come out the same; every iteration then does all of its work).
     """
     model = source.model
     result = EMResult(params=params)
@@ -181,11 +181,12 @@ def run_em(
     last_m_step, last_theta = initial_m_step, None
     for n_iter in range(1, max_iter + 1):
         previous = lower_bound
-        theta, shared, weights_only = _coefficients(model, params, last_theta)
+        theta, shared, weights_only = _coefficients(
+            model, params, last_theta if reuse_fixed_points else None)
         log_likelihood, stats = e_step(source, theta, shared, sample_weight, weights_only)
         last_theta = (params, theta) if shared is None else None
         params, recovered, added = m_step(model, stats, reg_covar, total_weight, total_scatter,
-                                          earlier=last_m_step)
+                                          earlier=last_m_step if reuse_fixed_points else None)
         # an M-step that gave back its predecessor's parameters left the log-densities of the
         # last E-step those of ``params`` (not after the initialisation's, whose weights are
         # normalised differently)

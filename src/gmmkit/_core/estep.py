@@ -10,7 +10,8 @@ For a chunk of shifted rows with features :math:`\Phi` (see :mod:`gmmkit._core.c
 
 and the statistics :math:`\sum_i w_i r_{ik} \Phi_i` are one GEMM. Work is chunked over samples so
 temporaries stay ``O(chunk * max(K, n_stats))`` whatever ``n``; the features of the whole data set
-are cached between EM iterations when they fit in :data:`FEATURE_CACHE_BYTES`.
+are cached between EM iterations when they fit in the configured ``feature_cache_memory`` (see
+:func:`gmmkit.config_context`; the chunk size comes from its ``working_memory``).
 """
 
 from __future__ import annotations
@@ -21,30 +22,21 @@ from collections.abc import Iterator
 import numpy as np
 import scipy.sparse
 
+from .._config import Options
 from .covariances import CovarianceModel
 
-#: Largest temporary (bytes) one chunk may allocate for features or log-densities.
-CHUNK_BYTES = 16 * 2**20
-#: Features of the whole data set are kept between iterations when they take at most this much
-#: (plus, when the statistics use sparse products, a row-major copy of the same size).
-FEATURE_CACHE_BYTES = 256 * 2**20
 #: Below this fraction of non-negligible responsibilities (see :func:`_live_entries`) the
 #: statistics use a sparse product; measured break-even on digits: 10-12% for every structure.
 SPARSE_FRACTION = 0.1
 #: Responsibilities below ``exp(-NEGLIGIBLE_MARGIN) / (K * rows)`` of their row's largest are
 #: left out of sparse sums (see :func:`_live_entries`).
 NEGLIGIBLE_MARGIN = 40.0
-#: Reuse work when EM's statistics repeat exactly (an M-step on unchanged statistics, an
-#: E-step after a change of the weights alone: see :func:`gmmkit._core.em.run_em`). Results
-#: are the same either way; benchmarks that time EM iterations turn it off, because at such a
-#: fixed point an iteration costs almost nothing.
-REUSE_FIXED_POINTS = True
 
 
-def chunk_rows(n_samples: int, width: int, chunk_bytes: int | None = None) -> int:
+def chunk_rows(n_samples: int, width: int, chunk_bytes: int) -> int:
     """Rows per chunk so that a float64 ``rows x width`` temporary stays under ``chunk_bytes``
-    (default :data:`CHUNK_BYTES`)."""
-    rows = (CHUNK_BYTES if chunk_bytes is None else chunk_bytes) // (8 * max(width, 1))
+    (at least 64 rows)."""
+    rows = chunk_bytes // (8 * max(width, 1))
     return int(min(max(rows, 64), max(n_samples, 1)))
 
 
@@ -69,20 +61,28 @@ class FeatureSource:
     n_components : int
         The most components a model using this source has; sizes chunks (the log-density block
         is ``rows x K``) and the scratch buffer.
+    cache : bool, default=True
+        Keep the features of every chunk between passes when they take at most
+        ``options.feature_cache_bytes`` (plus, when the statistics use sparse products, a
+        row-major copy of the same size).
+    options : Options, optional
+        The call's configuration (chunk size, feature cache); gmmkit's defaults when omitted.
     """
 
-    def __init__(self, X, shift, model: CovarianceModel, n_components: int, cache: bool = True):
+    def __init__(self, X, shift, model: CovarianceModel, n_components: int, cache: bool = True,
+                 options: Options | None = None):
+        options = Options() if options is None else options
         self.X = X
         self.shift = np.asarray(shift, dtype=np.float64)
         self.model = model
         n = X.shape[0]
         self.n_components = n_components
-        self.rows = chunk_rows(n, max(model.n_stats, n_components))
+        self.rows = chunk_rows(n, max(model.n_stats, n_components), options.chunk_bytes)
         self._cache = None
         self._sample_major = {}
         self._sample_major_lock = threading.Lock()
         self._scratch = threading.local()
-        if cache and n * model.n_stats * 8 <= FEATURE_CACHE_BYTES:
+        if cache and n * model.n_stats * 8 <= options.feature_cache_bytes:
             self._cache = [self._compute(s) for s in chunks(n, self.rows)]
 
     def log_prob_buffer(self, n_components: int, n_rows: int) -> np.ndarray:

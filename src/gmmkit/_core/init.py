@@ -12,6 +12,8 @@ import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.utils.extmath import row_norms
 
+from .threads import one_blas_thread
+
 INIT_METHODS = ("kmeans", "k-means++", "random", "random_from_data")
 
 
@@ -39,18 +41,14 @@ def initial_responsibilities(X, n_components, method, random_state, sample_weigh
         from them (``random_state`` is not used) and ends exactly where it would have.
     """
     n_samples = X.shape[0]
-    if method == "kmeans" and kmeans_seeds is not None:
-        return (
-            KMeans(n_clusters=n_components, init=X[kmeans_seeds], n_init=1)
-            .fit(X, sample_weight=sample_weight)
-            .labels_
-        )
     if method == "kmeans":
-        return (
-            KMeans(n_clusters=n_components, n_init=1, random_state=random_state)
-            .fit(X, sample_weight=sample_weight)
-            .labels_
-        )
+        init = "k-means++" if kmeans_seeds is None else X[kmeans_seeds]
+        kmeans = KMeans(n_clusters=n_components, init=init, n_init=1,
+                        random_state=random_state if kmeans_seeds is None else None)
+        # k-means sets and restores the process-wide BLAS limit itself, which races with any
+        # overlapping call; inside the shared limit it finds and leaves one thread
+        with one_blas_thread():
+            return kmeans.fit(X, sample_weight=sample_weight).labels_
     if method == "random":
         resp = random_state.uniform(size=(n_samples, n_components)).astype(X.dtype)
         resp = resp.astype(np.float64)

@@ -1,10 +1,29 @@
-"""Thread management: small problems run on one BLAS thread, where threading only costs time;
-parallel sweeps hand the GIL between their worker threads more often."""
+"""Thread limits that cannot leak: small problems run on one BLAS thread, where threading only
+costs time, and sweep workers run k-means on one OpenMP thread each.
+
+Two kinds of limit behave differently, and each is handled the way its kind allows:
+
+* OpenMP's thread count is a setting of the calling thread. :func:`one_openmp_thread` saves and
+  restores it in that thread only, which nothing else can interleave with.
+* BLAS's thread count (OpenBLAS, MKL) is one value for the whole process. Saving it on entry
+  and restoring it on exit is wrong as soon as two calls overlap: the second saves the first's
+  limit and restores it after the first has gone, so the process keeps it for good. The limit is
+  therefore *shared*: the first holder sets it, later holders only join, and the last to leave
+  restores what the first found (:class:`_SharedBlasLimit`). While any gmmkit call holds it,
+  BLAS calls of other threads run on one thread too; once none does, the process is exactly as
+  before.
+
+scikit-learn's k-means saves and restores the BLAS limit around its own work in the same racy
+way, so every k-means that gmmkit runs is inside the shared limit (see
+:func:`gmmkit._core.init.initial_responsibilities`), where it finds and leaves one thread.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import sys
+import os
+import queue
+import threading
 from functools import lru_cache
 
 from threadpoolctl import ThreadpoolController
@@ -14,22 +33,102 @@ SINGLE_THREAD_WORK = 4_000_000
 
 
 @lru_cache(maxsize=1)
-def _controller() -> ThreadpoolController:
-    return ThreadpoolController()
+def _controllers() -> tuple[ThreadpoolController, ThreadpoolController]:
+    """One controller for the BLAS libraries and one for the OpenMP runtimes, built once
+    (a new controller scans every loaded library, about a millisecond).
 
-
-def one_thread(user_api: str | None = None):
-    """Context limiting BLAS and OpenMP (or only ``user_api``: 'blas' or 'openmp') to one thread.
-
-    Uses one cached controller: building a new one (as ``threadpoolctl.threadpool_limits``
-    does) scans every loaded library, about a millisecond each time.
+    They are kept apart because a threadpoolctl limiter restores *every* library of its
+    controller on exit, not only those it limited.
     """
-    return _controller().limit(limits=1, user_api=user_api)
+    controller = ThreadpoolController()
+    return controller.select(user_api="blas"), controller.select(user_api="openmp")
+
+
+class _SharedBlasLimit:
+    """The process-wide one-thread BLAS limit, held by any number of overlapping callers.
+
+    A count of holders under a lock: the first sets the limit, the last restores the thread
+    counts the first found. Re-entrant from one thread and safe from many.
+
+    The limit is set and restored by one long-lived helper thread, whichever caller asks:
+    threadpoolctl (3.8 and later) lets only one thread at a time change a process-wide pool,
+    the thread that changed it last, until that thread's own ``with`` block ends, and silently
+    ignores the others. Holders leave in any order, so without the helper the last one would
+    often be refused its restore.
+    """
+
+    def __init__(self):
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self):
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        self._helper: threading.Thread | None = None
+
+    @contextlib.contextmanager
+    def held(self):
+        with self._lock:
+            if self._holders == 0:
+                self._ask("limit")
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holders -= 1
+                if self._holders == 0:
+                    self._ask("restore")
+
+    def _ask(self, request: str) -> None:
+        """Have the helper thread carry out ``request`` and wait until it has."""
+        if self._helper is None or not self._helper.is_alive():
+            self._helper = threading.Thread(target=self._serve, name="gmmkit-blas-limit",
+                                            daemon=True)
+            self._helper.start()
+        done = threading.Event()
+        self._requests.put((request, done))
+        done.wait()
+
+    def _serve(self) -> None:
+        limiter = None
+        while True:
+            request, done = self._requests.get()
+            try:
+                if request == "limit":
+                    limiter = _controllers()[0].limit(limits=1)
+                    limiter.__enter__()
+                elif limiter is not None:
+                    limiter.__exit__(None, None, None)
+                    limiter = None
+            finally:
+                done.set()
+
+
+_SHARED_BLAS_LIMIT = _SharedBlasLimit()
+
+
+def one_blas_thread():
+    """Context holding BLAS to one thread (shared with every overlapping holder; see above)."""
+    return _SHARED_BLAS_LIMIT.held()
+
+
+def one_openmp_thread():
+    """Context limiting the calling thread's OpenMP (k-means) to one thread."""
+    return _controllers()[1].limit(limits=1)
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Context limiting BLAS (shared) and this thread's OpenMP to one thread."""
+    with one_blas_thread(), one_openmp_thread():
+        yield
 
 
 def blas_threads_for(work: float):
-    """Context limiting BLAS and OpenMP (k-means) to one thread when ``work`` (multiply-adds per
-    pass) is small.
+    """Context limiting BLAS and this thread's OpenMP to one thread when ``work``
+    (multiply-adds per pass) is small.
 
     Larger problems keep the user's own setting, so ``threadpoolctl`` limits set around gmmkit
     calls are honoured.
@@ -37,26 +136,3 @@ def blas_threads_for(work: float):
     if work < SINGLE_THREAD_WORK:
         return one_thread()
     return contextlib.nullcontext()
-
-
-#: Seconds a thread may hold the GIL while another waits for it (CPython's default is 0.005).
-WORKER_SWITCH_INTERVAL = 0.0005
-
-
-@contextlib.contextmanager
-def frequent_gil_switches():
-    """Lower CPython's GIL switch interval to :data:`WORKER_SWITCH_INTERVAL` while worker threads
-    run, then restore it.
-
-    Sweep workers spend most of their time in BLAS and LAPACK, which release the GIL, but between
-    those calls each runs stretches of Python (small NumPy calls, scikit-learn's k-means
-    set-up). A worker back from BLAS waits until the other drops the GIL, up to a whole switch
-    interval; at the default 5 ms that waiting made a two-worker digits sweep 2-4% slower.
-    The setting is process-wide, so it is changed only for the duration of the parallel part.
-    """
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(min(previous, WORKER_SWITCH_INTERVAL))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(previous)

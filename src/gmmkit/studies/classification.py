@@ -17,8 +17,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
+from .._core.threads import one_thread
 from ..classification import ComponentClassifier, MixtureClassifier
 from ._figures import PlaneGrid, draw_probability_map, label_plane, new_figure
 
@@ -137,7 +137,7 @@ def _evaluate(estimator, data, cv, seed):
     contending for the cores made these small fits a hundred times slower.
     """
     values = {}
-    with threadpool_limits(limits=1):
+    with one_thread():
         if cv:
             folds = StratifiedKFold(cv, shuffle=True, random_state=seed)
             fold_scores = cross_val_score(clone(estimator), data.X_train, data.y_train,
