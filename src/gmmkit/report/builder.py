@@ -12,65 +12,19 @@ import datetime
 import re
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
+from .blocks import FIGURE_DIR, FigureBlock, TableBlock, TextBlock
 from .environment import machine_facts
 from .figures import missing_labels, png_size, render_png
+from .html import render
 from .metrics import dumps, flatten, jsonable
 
 FIGURE_DPI = 100
 #: Names of figures and sections become file names and HTML ids.
 _NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 REPORT_FILES = ("report.html", "metrics.json", "summary.csv")
-FIGURE_DIR = "figures"
-
-
-@dataclass(frozen=True)
-class FigureBlock:
-    """One figure of a section.
-
-    Attributes
-    ----------
-    name : str
-        File name without extension (``figures/<name>.png``).
-    png : bytes
-    caption : str
-        One sentence saying what to see.
-    width, height : int
-        Pixels.
-    """
-
-    name: str
-    png: bytes
-    caption: str
-    width: int
-    height: int
-
-
-@dataclass(frozen=True)
-class TableBlock:
-    """One table of a section.
-
-    Attributes
-    ----------
-    rows : list of dict
-    columns : dict of str to str
-        Row key to column header, in display order.
-    caption : str
-    """
-
-    rows: list
-    columns: dict
-    caption: str
-
-
-@dataclass(frozen=True)
-class TextBlock:
-    """A paragraph; text between backticks is shown as code."""
-
-    text: str
 
 
 class Section:
@@ -299,8 +253,6 @@ class Report:
 
     def to_html(self):
         """The whole report as one self-contained HTML page (see :mod:`gmmkit.report.html`)."""
-        from .html import render
-
         return render(self)
 
     def write(self, out_dir):
