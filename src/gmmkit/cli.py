@@ -48,7 +48,6 @@ from .criteria import CRITERIA, INFORMATION_CRITERIA
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_SEED = 2**32 - 1
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-FIGURE_DPI = 110
 # A missing optional package -> the extra that installs it.
 EXTRAS = {"matplotlib": "plot", "pandas": "pandas", "pyarrow": "parquet", "tqdm": "progress"}
 
@@ -710,6 +709,7 @@ def _save_selection_figure(result, path):
               f"install it with: pip install 'gmmkit[plot]'", file=sys.stderr)
         return None
     from .plotting import plot_selection
+    from .report.figures import FIGURE_DPI
 
     plot_selection(result).savefig(path, dpi=FIGURE_DPI, format="png")
     return path

@@ -17,11 +17,10 @@ from pathlib import Path
 from .. import __version__
 from .blocks import FIGURE_DIR, FigureBlock, TableBlock, TextBlock
 from .environment import machine_facts
-from .figures import missing_labels, png_size, render_png
+from .figures import FIGURE_DPI, missing_labels, png_size, render_png
 from .html import render
 from .metrics import dumps, flatten, jsonable
 
-FIGURE_DPI = 100
 #: Names of figures and sections become file names and HTML ids.
 _NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 REPORT_FILES = ("report.html", "metrics.json", "summary.csv")
@@ -132,8 +131,8 @@ class Report:
     subtitle : str, default=""
     settings : dict, default=None
         Run settings shown in the header and stored in ``metrics.json`` (seed, mode, ...).
-    dpi : float, default=100
-        Resolution of the PNG figures.
+    dpi : float, default=FIGURE_DPI
+        Resolution of the PNG figures (see :data:`gmmkit.report.figures.FIGURE_DPI`).
     log : callable, default=None
         Called with one line of text when a section starts and when it ends (progress).
 
