@@ -404,8 +404,9 @@ def _run_fit(args) -> int:
 
 
 def _run_select(args) -> int:
-    from ._data import check_output_dir, write_csv
+    from ._data import write_csv
     from .persistence import save
+    from .report.output import check_output_dir
     from .selection import TABLE_COLUMNS, select
 
     if args.criterion == "cv" and args.cv is None:
@@ -562,7 +563,7 @@ def _run_classify(args) -> int:
 
 
 def _run_report(args) -> int:
-    from ._data import check_output_dir
+    from .report.output import check_output_dir
 
     check_output_dir(args.output, args.force)
     data = _read(args)
