@@ -2,6 +2,7 @@
 
 from . import evaluation
 from ._core.covariances import DegenerateComponentWarning
+from ._version import __version__
 from .classification import ComponentClassifier, MixtureClassifier, SmallClassWarning
 from .generation import LatentMixture
 from .mixture import GaussianMixture
@@ -32,4 +33,3 @@ __all__ = [
     "save",
     "select",
 ]
-__version__ = "0.1.0"

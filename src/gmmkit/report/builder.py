@@ -14,7 +14,7 @@ import time
 import warnings
 from pathlib import Path
 
-from .. import __version__
+from .._version import __version__
 from .blocks import FIGURE_DIR, FigureBlock, TableBlock, TextBlock
 from .environment import machine_facts
 from .figures import FIGURE_DPI, missing_labels, png_size, render_png
