@@ -3,6 +3,7 @@
 from . import evaluation
 from ._config import config_context, get_config, set_config
 from ._core.covariances import DegenerateComponentWarning
+from ._version import __version__
 from .classification import ComponentClassifier, MixtureClassifier, SmallClassWarning
 from .generation import LatentMixture
 from .mixture import GaussianMixture
@@ -36,4 +37,3 @@ __all__ = [
     "select",
     "set_config",
 ]
-__version__ = "0.1.0"

@@ -39,7 +39,7 @@ _MAX_LISTED = 12
 
 
 class DataError(Exception):
-    """A problem with a data file or an output path that the user can fix; reported in one line."""
+    """A problem with a data file or an output file that the user can fix; reported in one line."""
 
 
 @dataclass
@@ -392,23 +392,6 @@ def check_new_file(path, force):
     if os.path.lexists(path) and not force:
         raise DataError(f"output file {_show(path)} already exists; choose another name or pass "
                         f"--force to overwrite it")
-
-
-def check_output_dir(path, force):
-    """Refuse a directory that holds files unless ``force``; refuse a path that is a file.
-
-    Raises
-    ------
-    DataError
-    """
-    path = Path(path)
-    if not path.exists():
-        return
-    if not path.is_dir():
-        raise DataError(f"output path {_show(path)} exists and is not a directory")
-    if not force and any(path.iterdir()):
-        raise DataError(f"output directory {_show(path)} is not empty; choose another directory "
-                        f"or pass --force to overwrite the files written there")
 
 
 def write_csv(path, header, columns):

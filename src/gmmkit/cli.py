@@ -43,12 +43,11 @@ import warnings
 from pathlib import Path
 
 from . import __version__
+from .criteria import CRITERIA, INFORMATION_CRITERIA
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_SEED = 2**32 - 1
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-CRITERIA = ("bic", "aic", "icl", "cv", "silhouette")
-FIGURE_DPI = 110
 # A missing optional package -> the extra that installs it.
 EXTRAS = {"matplotlib": "plot", "pandas": "pandas", "pyarrow": "parquet", "tqdm": "progress"}
 
@@ -226,7 +225,7 @@ def _add_select_parser(subcommands):
     select.add_argument("--covariance", type=_covariance_list, default="all", metavar="TYPES",
                         help="'all' or a comma-separated list of full, tied, diag, spherical "
                              "(default: all)")
-    select.add_argument("--criterion", choices=CRITERIA, default="bic",
+    select.add_argument("--criterion", choices=tuple(CRITERIA), default="bic",
                         help="what chooses the best model (default: bic); cv needs --cv")
     select.add_argument("--cv", type=_folds, default=None, metavar="N",
                         help="also score held-out log-likelihood over N folds")
@@ -405,8 +404,9 @@ def _run_fit(args) -> int:
 
 
 def _run_select(args) -> int:
-    from ._data import check_output_dir, write_csv
+    from ._data import write_csv
     from .persistence import save
+    from .report.output import check_output_dir
     from .selection import TABLE_COLUMNS, select
 
     if args.criterion == "cv" and args.cv is None:
@@ -474,7 +474,7 @@ def _run_score(args) -> int:
     if hasattr(model, "score_samples"):
         mean = float(_quiet_names(model.score_samples, X).mean())
         lines.append(("log_likelihood_per_row", f"{mean:.6g}"))
-    for criterion in ("bic", "aic", "icl"):
+    for criterion in INFORMATION_CRITERIA:
         if hasattr(model, criterion):
             lines.append((criterion, f"{float(_quiet_names(getattr(model, criterion), X)):.6g}"))
     if data.y is not None:
@@ -563,7 +563,7 @@ def _run_classify(args) -> int:
 
 
 def _run_report(args) -> int:
-    from ._data import check_output_dir
+    from .report.output import check_output_dir
 
     check_output_dir(args.output, args.force)
     data = _read(args)
@@ -710,6 +710,7 @@ def _save_selection_figure(result, path):
               f"install it with: pip install 'gmmkit[plot]'", file=sys.stderr)
         return None
     from .plotting import plot_selection
+    from .report.figures import FIGURE_DPI
 
     plot_selection(result).savefig(path, dpi=FIGURE_DPI, format="png")
     return path

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import math
 
-from .selection import CRITERION_COLUMNS
+from .criteria import CRITERIA, INFORMATION_CRITERIA
 
 __all__ = ["plot_criterion", "plot_cv", "plot_selection", "plot_silhouette"]
 
-#: Information criteria ``plot_criterion`` draws (all lower is better): column -> axis name.
-_CRITERIA = {"bic": "BIC", "aic": "AIC", "icl": "ICL"}
 #: Marker of each covariance type, the same in every panel.
 _MARKERS = {"full": "o", "tied": "s", "diag": "^", "spherical": "D"}
 
@@ -79,7 +77,8 @@ def _best_row(result, rows, column, lower_is_better):
     finite = [row for row in rows if math.isfinite(_value(row, column))]
     if not finite:
         return None
-    if CRITERION_COLUMNS.get(getattr(result, "criterion", None)) == column:
+    ranked_by = CRITERIA.get(getattr(result, "criterion", None))
+    if ranked_by is not None and ranked_by.column == column:
         chosen = getattr(result, "best_params_", None) or {}
         for row in finite:
             if (row["n_components"] == chosen.get("n_components")
@@ -179,13 +178,13 @@ def plot_criterion(result, criterion=None, ax=None):
         If matplotlib is not installed.
     """
     if criterion is None:
-        criterion = result.criterion if result.criterion in _CRITERIA else "bic"
-    if criterion not in _CRITERIA:
+        criterion = result.criterion if result.criterion in INFORMATION_CRITERIA else "bic"
+    if criterion not in INFORMATION_CRITERIA:
         raise ValueError(
-            f"criterion must be one of {sorted(_CRITERIA)} or None, got {criterion!r}"
+            f"criterion must be one of {sorted(INFORMATION_CRITERIA)} or None, got {criterion!r}"
         )
     ax = _axes(ax)
-    name = _CRITERIA[criterion]
+    name = CRITERIA[criterion].label
     return _draw(
         ax, result, list(result.records()), criterion, name=name, lower_is_better=True,
         ylabel=f"{name} (lower is better)", title=f"{name} by number of components",

@@ -38,23 +38,19 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._config import Options, current_options, using_options
 from ._core.covariances import COVARIANCE_MODELS, invert_matrices
 from ._core.init import INIT_METHODS, SharedKMeansSeeds, initial_responsibilities
 from ._core.split import split_components
-from ._config import Options, current_options, using_options
 from ._core.threads import one_blas_thread, one_openmp_thread, one_thread
+from .criteria import CRITERIA
 from .mixture import GaussianMixture, _check_sample_weight, feature_source
 
 COVARIANCE_TYPES = tuple(COVARIANCE_MODELS)
-#: criterion -> True when larger values are better
-CRITERIA = {"bic": False, "aic": False, "icl": False, "cv": True, "silhouette": True}
 TABLE_COLUMNS = (
     "n_components", "covariance_type", "bic", "aic", "icl", "log_likelihood", "n_parameters",
     "converged", "n_iter", "fit_seconds", "silhouette", "cv_mean", "cv_std", "start", "error",
 )
-#: criterion -> the table column that holds it
-CRITERION_COLUMNS = {"bic": "bic", "aic": "aic", "icl": "icl", "cv": "cv_mean",
-                     "silhouette": "silhouette"}
 
 
 @dataclass
@@ -378,8 +374,8 @@ class _Progress:
 def _rank(plan, criterion, row) -> tuple:
     """Sort key of a row for ``criterion``: best first, ties broken by table order (covariance
     type, then ``k``), the same order :func:`_best_index` uses."""
-    value = row[CRITERION_COLUMNS[criterion]]
-    return (-value if CRITERIA[criterion] else value,
+    value = row[CRITERIA[criterion].column]
+    return (-value if CRITERIA[criterion].higher_is_better else value,
             plan.covariance_types.index(row["covariance_type"]), row["n_components"])
 
 
@@ -405,7 +401,7 @@ def _fit_worker(plan: _Plan, pending, criterion, options, seeds, sources, done, 
     for build in prepare:
         with contextlib.suppress(Exception):
             build()
-    column = CRITERION_COLUMNS[criterion]
+    column = CRITERIA[criterion].column
     rows, best_model, best_rank = [], None, None
     while True:
         try:
@@ -547,7 +543,7 @@ def _warm_start(plan, criterion, options, n_jobs, rows, best_model):
                                      criterion, options, by_config)
                  for covariance_type in types)
         chains = _in_threads(workers, calls)
-    best_row = min((row for row in rows if np.isfinite(row[CRITERION_COLUMNS[criterion]])),
+    best_row = min((row for row in rows if np.isfinite(row[CRITERIA[criterion].column])),
                    key=lambda row: _rank(plan, criterion, row), default=None)
     if best_row is None:
         return best_model
@@ -607,7 +603,7 @@ def _warm_chain(plan, covariance_type, criterion, options, by_config):
                    start=f"split k={previous}", error=None)
         if plan.silhouette_rows is not None:
             row["silhouette"] = plan.silhouette_rows.score(labels)
-        if np.isfinite(row[CRITERION_COLUMNS[criterion]]):
+        if np.isfinite(row[CRITERIA[criterion].column]):
             rank = _rank(plan, criterion, row)
             if best_rank is None or rank < best_rank:
                 best, best_rank = model, rank
@@ -781,15 +777,15 @@ def _reason(exc: BaseException) -> str:
 
 
 def _best_index(rows, criterion) -> int:
-    column = CRITERION_COLUMNS[criterion]
+    column = CRITERIA[criterion].column
     values = np.array([row[column] for row in rows], dtype=float)
     if not np.isfinite(values).any():
         reasons = sorted({row["error"] for row in rows if row["error"]})
         raise ValueError(
             f"no configuration could be scored by {criterion!r}; reasons: {reasons}"
         )
-    values[~np.isfinite(values)] = -np.inf if CRITERIA[criterion] else np.inf
-    return int(np.argmax(values) if CRITERIA[criterion] else np.argmin(values))
+    values[~np.isfinite(values)] = -np.inf if CRITERIA[criterion].higher_is_better else np.inf
+    return int(np.argmax(values) if CRITERIA[criterion].higher_is_better else np.argmin(values))
 
 
 def _as_table(rows):

@@ -14,15 +14,8 @@ are built with it::
     report.write("out/")
 """
 
-from .builder import (
-    FIGURE_DIR,
-    REPORT_FILES,
-    FigureBlock,
-    Report,
-    Section,
-    TableBlock,
-    TextBlock,
-)
+from .blocks import FIGURE_DIR, FigureBlock, TableBlock, TextBlock
+from .builder import REPORT_FILES, Report, Section
 from .data import run_data_report
 from .output import ReportError, check_output_dir, require_matplotlib
 from .text import format_summary

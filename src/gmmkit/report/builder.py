@@ -12,65 +12,18 @@ import datetime
 import re
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
+from .._version import __version__
+from .blocks import FIGURE_DIR, FigureBlock, TableBlock, TextBlock
 from .environment import machine_facts
-from .figures import missing_labels, png_size, render_png
+from .figures import FIGURE_DPI, missing_labels, png_size, render_png
+from .html import render
 from .metrics import dumps, flatten, jsonable
 
-FIGURE_DPI = 100
 #: Names of figures and sections become file names and HTML ids.
 _NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 REPORT_FILES = ("report.html", "metrics.json", "summary.csv")
-FIGURE_DIR = "figures"
-
-
-@dataclass(frozen=True)
-class FigureBlock:
-    """One figure of a section.
-
-    Attributes
-    ----------
-    name : str
-        File name without extension (``figures/<name>.png``).
-    png : bytes
-    caption : str
-        One sentence saying what to see.
-    width, height : int
-        Pixels.
-    """
-
-    name: str
-    png: bytes
-    caption: str
-    width: int
-    height: int
-
-
-@dataclass(frozen=True)
-class TableBlock:
-    """One table of a section.
-
-    Attributes
-    ----------
-    rows : list of dict
-    columns : dict of str to str
-        Row key to column header, in display order.
-    caption : str
-    """
-
-    rows: list
-    columns: dict
-    caption: str
-
-
-@dataclass(frozen=True)
-class TextBlock:
-    """A paragraph; text between backticks is shown as code."""
-
-    text: str
 
 
 class Section:
@@ -178,8 +131,8 @@ class Report:
     subtitle : str, default=""
     settings : dict, default=None
         Run settings shown in the header and stored in ``metrics.json`` (seed, mode, ...).
-    dpi : float, default=100
-        Resolution of the PNG figures.
+    dpi : float, default=FIGURE_DPI
+        Resolution of the PNG figures (see :data:`gmmkit.report.figures.FIGURE_DPI`).
     log : callable, default=None
         Called with one line of text when a section starts and when it ends (progress).
 
@@ -299,8 +252,6 @@ class Report:
 
     def to_html(self):
         """The whole report as one self-contained HTML page (see :mod:`gmmkit.report.html`)."""
-        from .html import render
-
         return render(self)
 
     def write(self, out_dir):

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from ..studies import classification, clustering, datasets, generation, selection
-from .builder import FIGURE_DIR, Report
+from .blocks import FIGURE_DIR
+from .builder import Report
 from .output import ReportError, check_output_dir, require_matplotlib
 from .text import format_summary
 

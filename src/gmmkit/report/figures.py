@@ -6,6 +6,8 @@ import io
 import struct
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: Dots per inch of every PNG figure gmmkit writes: the report's and ``gmmkit select``'s.
+FIGURE_DPI = 100
 
 
 def render_png(figure, dpi):

@@ -14,8 +14,8 @@ from html import escape
 
 import numpy as np
 
-from .. import __version__
-from .builder import FIGURE_DIR, FigureBlock, TableBlock, TextBlock
+from .._version import __version__
+from .blocks import FIGURE_DIR, FigureBlock, TableBlock, TextBlock
 from .environment import describe_machine
 
 STYLE = """

@@ -1,4 +1,7 @@
-"""Where a report goes: the output-directory check and the error a user can act on."""
+"""Where a report goes: the output-directory check and the error a user can act on.
+
+The one output-directory check of gmmkit: ``gmmkit select -o DIR`` uses it too.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +41,7 @@ def check_output_dir(out_dir, force, owned_dirs=()):
     if not force and any(out_dir.iterdir()):
         raise ReportError(
             f"output directory {str(out_dir)!r} is not empty; choose another directory "
-            "or pass --force to overwrite the report's files in it"
+            "or pass --force to overwrite the files gmmkit writes there"
         )
     for name in owned_dirs:
         path = out_dir / name

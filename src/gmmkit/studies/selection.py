@@ -9,19 +9,12 @@ from __future__ import annotations
 import math
 
 from .. import plotting
+from ..criteria import CRITERIA
 from ..mixture import GaussianMixture
 from ..selection import select
 from ._figures import new_figure
 
 KEY = "selection"
-#: criterion -> (table column, higher is better, name)
-CRITERIA = {
-    "bic": ("bic", False, "BIC"),
-    "aic": ("aic", False, "AIC"),
-    "icl": ("icl", False, "ICL"),
-    "cv": ("cv_mean", True, "CV log-likelihood"),
-    "silhouette": ("silhouette", True, "silhouette"),
-}
 SWEEP_COLUMNS = ("covariance_type", "n_components", "log_likelihood", "bic", "aic", "icl",
                  "silhouette", "cv_mean", "cv_std", "n_parameters", "converged", "n_iter",
                  "error")
@@ -94,7 +87,8 @@ def add_section(report, data, *, n_components, covariance_type="all", cv=5, seed
         section.add_text("The silhouette curves of these fits are drawn in the clustering "
                          "section above; the silhouette's pick is in the next table.")
     section.add_table(
-        [{"criterion": CRITERIA[name][2], "model": _model(row), "value": row[CRITERIA[name][0]],
+        [{"criterion": CRITERIA[name].label, "model": _model(row),
+          "value": row[CRITERIA[name].column],
           **test_scores[_config(row)]} for name, row in picks.items()],
         caption=(f"The model each criterion picks, with its mean log-likelihood per row on the "
                  f"training rows and on the {n_test} held-out test rows (higher is better)."),
@@ -114,7 +108,7 @@ def add_section(report, data, *, n_components, covariance_type="all", cv=5, seed
         chosen=chosen_summary,
         picks={name: {"covariance_type": row["covariance_type"],
                       "n_components": row["n_components"],
-                      "value": row[CRITERIA[name][0]],
+                      "value": row[CRITERIA[name].column],
                       **test_scores[_config(row)]}
                for name, row in picks.items()},
         cv_folds=cv,
@@ -152,11 +146,11 @@ def criterion_picks(records, result):
     Returns
     -------
     dict of str to dict
-        Criterion name (:data:`CRITERIA`) to its row of ``records``.
+        Criterion name (:data:`gmmkit.criteria.CRITERIA`) to its row of ``records``.
     """
     picks = {}
-    for name, (column, higher, _) in CRITERIA.items():
-        row = best_row(records, column, higher)
+    for name, criterion in CRITERIA.items():
+        row = best_row(records, criterion.column, criterion.higher_is_better)
         if row is not None:
             picks[name] = row
     chosen = result.best_params_
@@ -208,7 +202,7 @@ def _cv_silhouette_figure(result, panels):
 
 
 def _criteria_caption(picks):
-    parts = [f"{CRITERIA[name][2]} is lowest at {_model(picks[name])}"
+    parts = [f"{CRITERIA[name].label} is lowest at {_model(picks[name])}"
              for name in ("bic", "aic", "icl")]
     k = {name: picks[name]["n_components"] for name in ("bic", "aic", "icl")}
     if k["aic"] > k["bic"]:
