@@ -9,7 +9,7 @@ from sklearn.datasets import make_blobs
 
 import gmmkit
 from gmmkit import GaussianMixture, config_context, get_config, select, set_config
-from gmmkit._core import estep
+from gmmkit.backends.numpy import NumpySource
 
 DEFAULTS = {"working_memory": 16, "feature_cache_memory": 256, "reuse_fixed_points": True,
             "parallel_min_work": 5e7}
@@ -25,13 +25,13 @@ def blobs():
 def source_options(monkeypatch):
     """The options every feature source is built with, and the thread that built it."""
     seen = []
-    real_init = estep.FeatureSource.__init__
+    real_init = NumpySource.__init__
 
     def recording_init(self, *args, **kwargs):
         real_init(self, *args, **kwargs)
         seen.append((kwargs.get("options"), threading.current_thread()))
 
-    monkeypatch.setattr(estep.FeatureSource, "__init__", recording_init)
+    monkeypatch.setattr(NumpySource, "__init__", recording_init)
     return seen
 
 
@@ -118,8 +118,8 @@ def test_fixed_point_reuse_off_gives_the_same_fit(monkeypatch):
     centres = np.random.default_rng(3).normal(scale=1000.0, size=(20, 2))
     X = np.repeat(centres, 15, axis=0) + np.random.default_rng(4).normal(size=(300, 2))
     asked = []
-    real = estep.FeatureSource.log_prob_after_weight_change
-    monkeypatch.setattr(estep.FeatureSource, "log_prob_after_weight_change",
+    real = NumpySource.log_prob_after_weight_change
+    monkeypatch.setattr(NumpySource, "log_prob_after_weight_change",
                         lambda self, theta: asked.append(1) or real(self, theta))
     reused = GaussianMixture(20, random_state=0, tol=0, max_iter=5).fit(X)
     assert asked

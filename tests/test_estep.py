@@ -8,6 +8,7 @@ import pytest
 from scipy.special import logsumexp
 
 from gmmkit._core import estep
+from gmmkit.backends.numpy import NumpySource
 
 
 def _exact(log_prob, phi_t, w):
@@ -43,7 +44,7 @@ def test_chunk_statistics_match_exact_responsibilities(weighted, spread):
     sparse = estep._live_entries(log_prob, log_prob.max(axis=0)) is not None
     assert sparse == (spread > 100)
     original = log_prob.copy()
-    log_norm, stats, intact = estep._chunk_statistics(log_prob, phi_t, w,
+    log_norm, stats, intact = estep.chunk_statistics(log_prob, phi_t, w,
                                                       lambda: np.ascontiguousarray(phi_t.T))
     assert intact == sparse == np.array_equal(log_prob, original)
     np.testing.assert_allclose(log_norm, expected_norm, rtol=1e-14)
@@ -67,7 +68,7 @@ def test_sparse_path_keeps_every_entry_that_changes_a_count_or_a_normaliser():
     assert np.count_nonzero(components == weak) == n_rows  # 45 < cutoff: all kept
     assert cutoff > 45.0
     phi_t = np.ones((1, n_rows))
-    _, stats, _ = estep._chunk_statistics(log_prob.copy(), phi_t, None,
+    _, stats, _ = estep.chunk_statistics(log_prob.copy(), phi_t, None,
                                           lambda: np.ascontiguousarray(phi_t.T))
     _, expected = _exact(log_prob, phi_t, None)
     np.testing.assert_allclose(stats[weak], expected[weak], rtol=1e-13)
@@ -103,17 +104,17 @@ def test_one_source_serves_several_threads_at_once():
     rng = np.random.default_rng(3)
     X = rng.normal(size=(500, 4))
     model = covariance_model("full", 4)
-    source = estep.FeatureSource(X, X.mean(axis=0), model, n_components=12)
+    source = NumpySource(X, X.mean(axis=0), model, n_components=12)
     weights = np.full(12, 1 / 12)
     thetas = [model.theta(weights, rng.normal(size=(12, 4)), np.broadcast_to(np.eye(4) * s,
                                                                           (12, 4, 4)).copy())[0]
               for s in (0.5, 1.0, 2.0, 4.0)]
-    expected = [estep.e_step(source, theta, None) for theta in thetas]
+    expected = [source.statistics(theta, None) for theta in thetas]
     results = {}
 
     def run(index):
         for _ in range(20):
-            results[index] = estep.e_step(source, thetas[index], None)
+            results[index] = source.statistics(thetas[index], None)
 
     threads = [threading.Thread(target=run, args=(index,)) for index in range(len(thetas))]
     for thread in threads:
@@ -129,8 +130,8 @@ def test_prepared_row_major_features_are_the_cached_chunks_transposed():
     from gmmkit._core.covariances import covariance_model
 
     X = np.random.default_rng(4).normal(size=(300, 3))
-    source = estep.FeatureSource(X, X.mean(axis=0), covariance_model("full", 3), n_components=2)
-    source.prepare_sample_major()
+    source = NumpySource(X, X.mean(axis=0), covariance_model("full", 3), n_components=2)
+    source.warm_up()
     for rows, phi_t in source:
         row_major = source.sample_major(rows, phi_t)
         assert row_major.flags.c_contiguous
@@ -145,17 +146,17 @@ def test_claimed_log_probabilities_are_the_last_sparse_e_steps_and_are_read_once
     centres = rng.normal(scale=100.0, size=(30, 2))
     X = np.repeat(centres, 10, axis=0) + rng.normal(scale=0.1, size=(300, 2))
     model = covariance_model("spherical", 2)
-    source = estep.FeatureSource(X, X.mean(axis=0), model, n_components=30)
+    source = NumpySource(X, X.mean(axis=0), model, n_components=30)
     theta, _ = model.theta(np.full(30, 1 / 30), centres - X.mean(axis=0), np.full(30, 10.0))
     owner = object()
-    estep.e_step(source, theta, None)  # one live component per row of 30: the sparse path, log_prob kept
+    source.statistics(theta, None)  # one live component per row of 30: the sparse path, log_prob kept
     assert source.claim_log_prob(owner, 30)
     expected = estep.weighted_log_prob(next(iter(source))[1], theta, None)
     np.testing.assert_array_equal(source.claimed_log_prob(owner, 30), expected)
     assert source.claimed_log_prob(owner, 30) is None  # once
-    estep.e_step(source, theta, None)
+    source.statistics(theta, None)
     assert source.claim_log_prob(owner, 30)
-    estep.per_sample(source, theta, None, "argmax")  # any later use of the buffer ends it
+    source.per_row(theta, None, "argmax")  # any later use of the buffer ends it
     assert source.claimed_log_prob(owner, 30) is None
     assert not source.claim_log_prob(owner, 30)
 
@@ -167,28 +168,28 @@ def test_a_change_of_weights_alone_updates_the_kept_log_probabilities(monkeypatc
     centres = rng.normal(scale=100.0, size=(30, 2))
     X = np.repeat(centres, 10, axis=0) + rng.normal(scale=0.1, size=(300, 2))
     model = covariance_model("spherical", 2)
-    source = estep.FeatureSource(X, X.mean(axis=0), model, n_components=30)
+    source = NumpySource(X, X.mean(axis=0), model, n_components=30)
     means, precision = centres - X.mean(axis=0), np.full(30, 10.0)
     theta, _ = model.theta(np.full(30, 1 / 30), means, precision)
-    estep.e_step(source, theta, None)
+    source.statistics(theta, None)
     new_weights = rng.dirichlet(np.ones(30))
     new_theta, _ = model.theta(new_weights, means, precision)
-    fresh = estep.FeatureSource(X, X.mean(axis=0), model, n_components=30)
-    expected_total, expected_stats = estep.e_step(fresh, new_theta, None)
+    fresh = NumpySource(X, X.mean(axis=0), model, n_components=30)
+    expected_total, expected_stats = fresh.statistics(new_theta, None)
 
     updates = []
-    real = estep.FeatureSource.log_prob_after_weight_change
+    real = NumpySource.log_prob_after_weight_change
 
     def spy(self, theta):
         log_prob = real(self, theta)
         updates.append(log_prob is not None)
         return log_prob
 
-    monkeypatch.setattr(estep.FeatureSource, "log_prob_after_weight_change", spy)
-    total, stats = estep.e_step(source, new_theta, None, weights_only=True)
+    monkeypatch.setattr(NumpySource, "log_prob_after_weight_change", spy)
+    total, stats = source.statistics(new_theta, None, weights_only=True)
     other_means, _ = model.theta(new_weights, means + 1.0, precision)
     # said to be a change of weights, but the means changed too: checked, the full product
-    estep.e_step(source, other_means, None, weights_only=True)
+    source.statistics(other_means, None, weights_only=True)
     assert updates == [True, False]
     assert total == pytest.approx(expected_total, rel=1e-13)
     np.testing.assert_allclose(stats, expected_stats, rtol=1e-12, atol=1e-9)
@@ -201,8 +202,8 @@ def test_an_m_step_on_unchanged_statistics_reuses_the_earlier_one_exactly():
     rng = np.random.default_rng(7)
     model = covariance_model("full", 3)
     X = rng.normal(size=(200, 3))
-    source = estep.FeatureSource(X, X.mean(axis=0), model, n_components=4)
-    stats = estep.responsibilities_stats(source, rng.integers(4, size=200), 4)
+    source = NumpySource(X, X.mean(axis=0), model, n_components=4)
+    stats = source.responsibility_statistics(rng.integers(4, size=200), 4)
     first, recovered, added = m_step(model, stats, 1e-6, 200.0, None, normalize_weights=False)
     earlier = MStep(stats, first, recovered, added)
     again, _, _ = m_step(model, stats.copy(), 1e-6, 200.0, None, earlier=earlier)
@@ -228,13 +229,13 @@ def test_em_with_reused_steps_ends_where_plain_em_does():
     model = covariance_model("full", 2)
     results = []
     for reuse in (True, False):
-        source = estep.FeatureSource(X, X.mean(axis=0), model, n_components=30)
-        stats = estep.responsibilities_stats(source, labels, 30)
+        source = NumpySource(X, X.mean(axis=0), model, n_components=30)
+        stats = source.responsibility_statistics(labels, 30)
         params, recovered, added = m_step(model, stats, 1e-6, 300.0, None,
                                           normalize_weights=False)
         initial = MStep(stats, params, recovered, added) if reuse else None
         results.append(run_em(source, params, reg_covar=1e-6, tol=1e-3, max_iter=10,
-                              sample_weight=None, total_weight=300.0, total_scatter=None,
+                              total_weight=300.0, total_scatter=None,
                               initial_m_step=initial))
     reused, plain = results
     assert reused.n_iter == plain.n_iter == 2 and reused.converged and reused.final_evaluated
@@ -252,17 +253,17 @@ def test_with_fixed_point_reuse_off_every_step_is_computed_and_ends_alike(monkey
     X = np.repeat(centres, 10, axis=0) + rng.normal(scale=0.5, size=(300, 2))
     model = covariance_model("full", 2)
     updates = []
-    real = estep.FeatureSource.log_prob_after_weight_change
-    monkeypatch.setattr(estep.FeatureSource, "log_prob_after_weight_change",
+    real = NumpySource.log_prob_after_weight_change
+    monkeypatch.setattr(NumpySource, "log_prob_after_weight_change",
                         lambda self, theta: updates.append(1) or real(self, theta))
     results = []
     for reuse in (True, False):
-        source = estep.FeatureSource(X, X.mean(axis=0), model, n_components=30)
-        stats = estep.responsibilities_stats(source, np.repeat(np.arange(30), 10), 30)
+        source = NumpySource(X, X.mean(axis=0), model, n_components=30)
+        stats = source.responsibility_statistics(np.repeat(np.arange(30), 10), 30)
         params, recovered, added = m_step(model, stats, 1e-6, 300.0, None,
                                           normalize_weights=False)
         results.append(run_em(source, params, reg_covar=1e-6, tol=0.0, max_iter=4,
-                              sample_weight=None, total_weight=300.0, total_scatter=None,
+                              total_weight=300.0, total_scatter=None,
                               initial_m_step=MStep(stats, params, recovered, added),
                               reuse_fixed_points=reuse))
         if reuse:

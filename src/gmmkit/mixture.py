@@ -24,16 +24,12 @@ from ._core.covariances import (
     invert_matrices,
 )
 from ._core.em import EMResult, MStep, degenerate_warning_text, m_step, run_em
-from ._core.estep import (
-    FeatureSource,
-    chunks,
-    per_sample,
-    per_sample_from_log_prob,
-    responsibilities_stats,
-)
+from ._core.estep import chunks, per_sample_from_log_prob
 from ._core.init import INIT_METHODS, initial_responsibilities
 from ._core.squarem import run_squarem
+from ._core.source import FeatureSource
 from ._core.threads import blas_threads_for
+from .backends.numpy import NumpySource
 
 
 class GaussianMixture(DensityMixin, BaseEstimator):
@@ -249,7 +245,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             if source is None:
                 source = feature_source(X, weight, self.covariance_type, self.n_components,
                                         options)
-            total_scatter = _total_scatter(source, weight) if model.name == "tied" else None
+            total_scatter = source.scatter() if model.name == "tied" else None
             result = self._fit_runs(X, weight, total_weight, source, total_scatter, inits,
                                     responsibilities, options.reuse_fixed_points)
             self._store(result, source.shift, X.dtype, model)
@@ -285,7 +281,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 params = self._current_params(source.shift)
                 start_bound = self.lower_bound_
             options = {"reg_covar": self.reg_covar, "tol": self.tol, "max_iter": self.max_iter,
-                       "sample_weight": weight, "total_weight": total_weight,
+                       "total_weight": total_weight,
                        "total_scatter": total_scatter, "initial_lower_bound": start_bound,
                        "on_iteration": self._verbose_callback(started)}
             if self.accelerate:
@@ -343,7 +339,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if resp is None:
             resp = initial_responsibilities(X, self.n_components, self.init_params, random_state,
                                             weight)
-        stats = responsibilities_stats(source, resp, self.n_components, weight)
+        stats = source.responsibility_statistics(resp, self.n_components)
         params, recovered, added = m_step(model, stats, self.reg_covar, total_weight,
                                           total_scatter, normalize_weights=False)
         initial = (MStep(stats, params, recovered, added)
@@ -402,9 +398,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         work = X.shape[0] * model.n_stats * len(weights)
         with blas_threads_for(work):
             if source is None:
-                source = FeatureSource(X, shift, model, len(weights), cache=False,
-                                       options=current_options())
-            return per_sample(source, theta, shared, want)
+                source = NumpySource(X, shift, model, len(weights), cache=False,
+                                     options=current_options())
+            return source.per_row(theta, shared, want)
 
     def _validate_predict(self, X):
         check_is_fitted(self)
@@ -816,7 +812,7 @@ def _check_sample_weight(sample_weight, n_samples):
     return weight
 
 
-def feature_source(X, weight, covariance_type, n_components, options: Options) -> FeatureSource:
+def feature_source(X, weight, covariance_type, n_components, options: Options) -> NumpySource:
     """The statistics features of validated ``X``, shifted to its (weighted) mean.
 
     ``n_components`` only sizes the sample chunks; a source built for the largest ``K`` of a
@@ -824,24 +820,11 @@ def feature_source(X, weight, covariance_type, n_components, options: Options) -
     """
     total_weight = float(X.shape[0] if weight is None else weight.sum())
     shift = _weighted_mean(X, weight, total_weight)
-    return FeatureSource(X, shift, covariance_model(covariance_type, X.shape[1]), n_components,
-                         options=options)
+    return NumpySource(X, shift, covariance_model(covariance_type, X.shape[1]), n_components,
+                       sample_weight=weight, options=options)
 
 
 def _weighted_mean(X, weight, total_weight):
     if weight is None:
         return X.mean(axis=0, dtype=np.float64)
     return (weight @ X.astype(np.float64, copy=False)) / total_weight
-
-
-def _total_scatter(source: FeatureSource, weight) -> np.ndarray:
-    """:math:`\\sum_i w_i (x_i - s)(x_i - s)^T` about the source's shift (used by ``tied``)."""
-    d = source.model.d
-    scatter = np.zeros((d, d))
-    for rows, phi_t in source:
-        centred = phi_t[1 : 1 + d]
-        weighted = centred if weight is None else centred * weight[rows]
-        scatter += weighted @ centred.T
-    return scatter
-
-

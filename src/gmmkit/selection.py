@@ -455,7 +455,7 @@ class _Sources:
                 source = feature_source(self.plan.X[rows], self.plan.weights_of(rows),
                                         covariance_type, self.max_components, self.plan.options)
                 if self.plan.init_is_labels:
-                    source.prepare_sample_major()  # labels enter the first M-step sparsely
+                    source.warm_up()  # labels enter the first M-step sparsely
                 self._built[key] = source
             return self._built[key]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .covariances import CovarianceModel, MixtureParams
-from .estep import FeatureSource, e_step
+from .source import FeatureSource
 
 #: Largest factor by which a collapsed component's regularisation is raised before giving up.
 MAX_REGULARIZATION_STEPS = 12
@@ -154,7 +154,6 @@ def run_em(
     reg_covar: float,
     tol: float,
     max_iter: int,
-    sample_weight: np.ndarray | None,
     total_weight: float,
     total_scatter: np.ndarray | None,
     initial_lower_bound: float = -np.inf,
@@ -183,7 +182,7 @@ def run_em(
         previous = lower_bound
         theta, shared, weights_only = _coefficients(
             model, params, last_theta if reuse_fixed_points else None)
-        log_likelihood, stats = e_step(source, theta, shared, sample_weight, weights_only)
+        log_likelihood, stats = source.statistics(theta, shared, weights_only)
         last_theta = (params, theta) if shared is None else None
         params, recovered, added = m_step(model, stats, reg_covar, total_weight, total_scatter,
                                           earlier=last_m_step if reuse_fixed_points else None)

@@ -1,4 +1,6 @@
-r"""The E-step kernel: weighted log-densities, responsibilities and sufficient statistics.
+r"""The E-step kernel on one chunk of rows: weighted log-densities, responsibilities and
+sufficient statistics, the pieces every backend (:mod:`gmmkit.backends`) assembles its passes
+over the data from.
 
 For a chunk of shifted rows with features :math:`\Phi` (see :mod:`gmmkit._core.covariances`)
 
@@ -8,22 +10,16 @@ For a chunk of shifted rows with features :math:`\Phi` (see :mod:`gmmkit._core.c
     \ell_i = \operatorname{logsumexp}_k \log p_{ik},\qquad
     r_{ik} = \exp(\log p_{ik} - \ell_i),
 
-and the statistics :math:`\sum_i w_i r_{ik} \Phi_i` are one GEMM. Work is chunked over samples so
-temporaries stay ``O(chunk * max(K, n_stats))`` whatever ``n``; the features of the whole data set
-are cached between EM iterations when they fit in the configured ``feature_cache_memory`` (see
-:func:`gmmkit.config_context`; the chunk size comes from its ``working_memory``).
+and the statistics :math:`\sum_i w_i r_{ik} \Phi_i` are one GEMM. Callers chunk the rows so that
+temporaries stay ``O(chunk * max(K, n_stats))`` whatever ``n`` (:func:`chunk_rows`).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import numpy as np
 import scipy.sparse
-
-from .._config import Options
-from .covariances import CovarianceModel
 
 #: Below this fraction of non-negligible responsibilities (see :func:`_live_entries`) the
 #: statistics use a sparse product; measured break-even on digits: 10-12% for every structure.
@@ -45,121 +41,12 @@ def chunks(n_samples: int, rows: int) -> Iterator[slice]:
         yield slice(start, min(start + rows, n_samples))
 
 
-class FeatureSource:
-    """Feature chunks ``Phi`` of one data set for one covariance model, cached when small.
-
-    Thread-safe: the parallel workers of a sweep share one source per covariance type; each
-    thread gets its own scratch buffer.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Data in its own dtype (float32 stays float32; features are computed in float64).
-    shift : ndarray of shape (n_features,)
-        Subtracted from every row before the features are formed.
-    model : CovarianceModel
-    n_components : int
-        The most components a model using this source has; sizes chunks (the log-density block
-        is ``rows x K``) and the scratch buffer.
-    cache : bool, default=True
-        Keep the features of every chunk between passes when they take at most
-        ``options.feature_cache_bytes`` (plus, when the statistics use sparse products, a
-        row-major copy of the same size).
-    options : Options, optional
-        The call's configuration (chunk size, feature cache); gmmkit's defaults when omitted.
-    """
-
-    def __init__(self, X, shift, model: CovarianceModel, n_components: int, cache: bool = True,
-                 options: Options | None = None):
-        options = Options() if options is None else options
-        self.X = X
-        self.shift = np.asarray(shift, dtype=np.float64)
-        self.model = model
-        n = X.shape[0]
-        self.n_components = n_components
-        self.rows = chunk_rows(n, max(model.n_stats, n_components), options.chunk_bytes)
-        self._cache = None
-        self._sample_major = {}
-        self._sample_major_lock = threading.Lock()
-        self._scratch = threading.local()
-        if cache and n * model.n_stats * 8 <= options.feature_cache_bytes:
-            self._cache = [self._compute(s) for s in chunks(n, self.rows)]
-
-    def log_prob_buffer(self, n_components: int, n_rows: int) -> np.ndarray:
-        """A ``K x n_rows`` scratch array of this thread, allocated once for up to
-        ``self.n_components`` components and reused by every iteration and every ``K``.
-
-        Asking for it ends whatever it held (see :meth:`claim_log_prob`)."""
-        buffer = getattr(self._scratch, "buffer", None)
-        if buffer is None or buffer.shape[0] < n_components:
-            buffer = np.empty((max(n_components, self.n_components), self.rows))
-            self._scratch.buffer = buffer
-        self._scratch.theta = self._scratch.owner = None
-        return buffer[:n_components, :n_rows]
-
-    def _keep(self, theta) -> None:
-        """Record that this thread's buffer holds the log-probabilities of ``theta`` for the
-        whole data set, as computed (see :func:`e_step`)."""
-        self._scratch.theta = theta
-
-    def log_prob_after_weight_change(self, theta) -> np.ndarray | None:
-        """The log-probabilities of ``theta`` for the whole data set, made in place from those
-        of the last :func:`e_step` of this thread when it left them intact and ``theta`` differs
-        from its coefficients only in the constant row (only the mixing weights changed): one
-        addition per entry instead of the product. None otherwise."""
-        kept = getattr(self._scratch, "theta", None)
-        if kept is None or kept.shape != theta.shape or not np.array_equal(kept[1:], theta[1:]):
-            return None
-        self._scratch.theta = self._scratch.owner = None
-        log_prob = self._scratch.buffer[: theta.shape[1], : self.X.shape[0]]
-        log_prob += (theta[0] - kept[0])[:, None]
-        return log_prob
-
-    def claim_log_prob(self, owner, n_components: int) -> bool:
-        """Keep the log-probabilities the last :func:`e_step` of this thread left in the
-        buffer for ``owner`` (:meth:`claimed_log_prob`); False when it did not leave them for
-        the whole data set (several chunks, or a dense pass that overwrote them)."""
-        kept = getattr(self._scratch, "theta", None)
-        if kept is None or kept.shape[1] != n_components:
-            return False
-        self._scratch.owner = owner
-        return True
-
-    def claimed_log_prob(self, owner, n_components: int) -> np.ndarray | None:
-        """The ``K x n_samples`` log-probabilities ``owner`` claimed on this thread, once
-        (None if it did not, or the buffer has been used since)."""
-        if getattr(self._scratch, "owner", None) is not owner:
-            return None
-        self._scratch.owner = None
-        return self._scratch.buffer[:n_components, : self.X.shape[0]]
-
-    def sample_major(self, rows: slice, phi_t: np.ndarray) -> np.ndarray:
-        """The chunk's features as a C-contiguous ``rows x n_stats`` array, for sparse products
-        (scipy multiplies only row-major dense operands); kept alongside a cached chunk."""
-        if self._cache is None:
-            return np.ascontiguousarray(phi_t.T)
-        with self._sample_major_lock:
-            if rows.start not in self._sample_major:
-                self._sample_major[rows.start] = np.ascontiguousarray(phi_t.T)
-            return self._sample_major[rows.start]
-
-    def prepare_sample_major(self) -> None:
-        """Build every cached chunk's row-major copy now (see :meth:`sample_major`), for
-        callers that know sparse products will need them."""
-        if self._cache is not None:
-            for i, rows in enumerate(chunks(self.X.shape[0], self.rows)):
-                self.sample_major(rows, self._cache[i])
-
-    def _compute(self, rows: slice) -> np.ndarray:
-        block = self.X[rows]
-        Xc_t = np.empty((block.shape[1], block.shape[0]))
-        np.subtract(block.T, self.shift[:, None], out=Xc_t)
-        return self.model.features(Xc_t, np.empty((self.model.n_stats, block.shape[0])))
-
-    def __iter__(self) -> Iterator[tuple[slice, np.ndarray]]:
-        """Yield ``(rows, phi_t)``: a slice of samples and their features, ``n_stats x rows``."""
-        for i, rows in enumerate(chunks(self.X.shape[0], self.rows)):
-            yield rows, (self._cache[i] if self._cache is not None else self._compute(rows))
+def chunk_features(model, block: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Features ``phi`` (``n_stats x rows``, float64, feature-major) of the rows ``block``
+    shifted by ``shift`` (see :meth:`CovarianceModel.features`)."""
+    Xc_t = np.empty((block.shape[1], block.shape[0]))
+    np.subtract(block.T, shift[:, None], out=Xc_t)
+    return model.features(Xc_t, np.empty((model.n_stats, block.shape[0])))
 
 
 def weighted_log_prob(phi_t, theta, shared_prec_chol, out=None) -> np.ndarray:
@@ -185,45 +72,6 @@ def normalize_in_place(log_prob: np.ndarray) -> np.ndarray:
     total = log_prob.sum(axis=0)
     log_prob /= total
     return np.log(total) + peak
-
-
-def e_step(source: FeatureSource, theta, shared_prec_chol, sample_weight=None,
-           weights_only=False):
-    r"""One pass over the data: total weighted log-likelihood and the statistics.
-
-    ``weights_only`` says that ``theta`` differs from the previous pass's coefficients only in
-    its constant row (the M-step moved only the mixing weights, as after hard assignments that
-    reproduce the statistics); if that pass, on this thread, left its log-probabilities intact,
-    they are updated in place instead of recomputed
-    (:meth:`FeatureSource.log_prob_after_weight_change`, which checks it).
-
-    Returns
-    -------
-    log_likelihood : float
-        :math:`\sum_i w_i \ell_i`.
-    stats : ndarray of shape (K, n_stats)
-        :math:`\sum_i w_i r_{ik} \Phi_i`.
-    """
-    total = 0.0
-    n_components = theta.shape[1]
-    stats = np.zeros((n_components, theta.shape[0]))
-    intact = False
-    # only kept for a single chunk, so then the loop below runs once
-    updated = source.log_prob_after_weight_change(theta) if weights_only else None
-    for rows, phi_t in source:
-        if updated is not None:
-            log_prob = updated
-        else:
-            buffer = source.log_prob_buffer(n_components, phi_t.shape[1])
-            log_prob = weighted_log_prob(phi_t, theta, shared_prec_chol, out=buffer)
-        w = None if sample_weight is None else sample_weight[rows]
-        log_norm, chunk_stats, intact = _chunk_statistics(
-            log_prob, phi_t, w, lambda rows=rows, phi_t=phi_t: source.sample_major(rows, phi_t))
-        stats += chunk_stats
-        total += log_norm.sum() if w is None else log_norm @ w
-    if intact and source.rows >= source.X.shape[0] and shared_prec_chol is None:
-        source._keep(theta)  # one chunk, left as computed
-    return total, stats
 
 
 #: Log-responsibilities are floored here before ``exp`` in the dense path (``exp(-600)`` is
@@ -274,7 +122,7 @@ def _live_terms(log_prob, peak, live):
     return components, rows, shifted, exp, np.bincount(rows, weights=exp, minlength=n_rows)
 
 
-def _chunk_statistics(log_prob, phi_t, w, sample_major):
+def chunk_statistics(log_prob, phi_t, w, sample_major):
     r"""Log-normalisers and :math:`\sum_i w_i r_{ik} \Phi_i` for one chunk, and whether
     ``log_prob`` (``K x rows``) is left as it was.
 
@@ -305,63 +153,48 @@ def _chunk_statistics(log_prob, phi_t, w, sample_major):
     return np.log(sums) + peak, resp @ sample_major(), True
 
 
-def responsibilities_stats(source: FeatureSource, resp: np.ndarray, n_components: int,
-                           sample_weight=None):
-    r"""Statistics :math:`\sum_i w_i r_{ik} \Phi_i` for given responsibilities (initialisation).
+def chunk_responsibility_statistics(resp, phi_t, w, n_components, sample_major):
+    r"""Statistics :math:`\sum_i w_i r_{ik} \Phi_i` of one chunk for given responsibilities
+    (a fit's first M-step).
 
-    ``resp`` is either dense ``(n_samples, K)`` or hard labels ``(n_samples,)`` with ``-1`` for
-    unassigned rows; labels become a sparse one-hot matrix, so the cost is ``O(n)`` per feature
-    rather than ``O(n K)``.
+    ``resp`` is either dense ``(rows, K)`` or hard labels ``(rows,)`` with ``-1`` for unassigned
+    rows; labels become a sparse one-hot matrix, so the cost is ``O(rows)`` per feature rather
+    than ``O(rows K)``; ``sample_major()`` gives the chunk's features row-major, which that
+    sparse product needs.
     """
-    stats = np.zeros((n_components, source.model.n_stats))
-    for rows, phi_t in source:
-        if resp.ndim == 1:
-            labels = resp[rows]
-            assigned = np.flatnonzero(labels >= 0)
-            values = (np.ones(assigned.size) if sample_weight is None
-                      else sample_weight[rows][assigned])
-            one_hot = scipy.sparse.csr_array((values, (labels[assigned], assigned)),
-                                             shape=(n_components, labels.size))
-            stats += one_hot @ source.sample_major(rows, phi_t)
-            continue
-        r = np.asarray(resp[rows], dtype=np.float64)
-        if sample_weight is not None:
-            r = r * sample_weight[rows][:, None]
-        stats += (phi_t @ r).T
-    return stats
+    if resp.ndim == 1:
+        assigned = np.flatnonzero(resp >= 0)
+        values = np.ones(assigned.size) if w is None else w[assigned]
+        one_hot = scipy.sparse.csr_array((values, (resp[assigned], assigned)),
+                                         shape=(n_components, resp.size))
+        return one_hot @ sample_major()
+    r = np.asarray(resp, dtype=np.float64)
+    if w is not None:
+        r = r * w[:, None]
+    return (phi_t @ r).T
 
 
-def per_sample(source: FeatureSource, theta, shared_prec_chol, want: str) -> np.ndarray:
-    r"""Per-row outputs without statistics, one pass over the data.
-
-    ``want`` is 'log_prob_norm' (:math:`\log p(x_i)`, shape ``(n,)``), 'resp' (``(n, K)``),
-    'argmax' (``(n,)`` ints) or 'summary' (``(n, 3)``: :math:`\log p(x_i)`, the entropy
-    :math:`-\sum_k r_{ik} \log r_{ik}` and the argmax).
-    """
-    n = source.X.shape[0]
-    n_components = theta.shape[1]
-    out = _per_sample_output(want, n, n_components)
-    for rows, phi_t in source:
-        buffer = source.log_prob_buffer(n_components, phi_t.shape[1])
-        log_prob = weighted_log_prob(phi_t, theta, shared_prec_chol, out=buffer)
-        _fill_per_sample(log_prob, want, out, rows)
-    return out
+def chunk_scatter(phi_t, d: int, w) -> np.ndarray:
+    """:math:`\\sum_i w_i (x_i - s)(x_i - s)^T` of one chunk, from its features."""
+    centred = phi_t[1 : 1 + d]
+    weighted = centred if w is None else centred * w
+    return weighted @ centred.T
 
 
 def per_sample_from_log_prob(log_prob, want: str) -> np.ndarray:
-    """:func:`per_sample`'s outputs from the ``K x n`` log-probabilities of every row
+    """:meth:`FeatureSource.per_row`'s outputs from the ``K x n`` log-probabilities of every row
     (overwritten), already computed."""
-    out = _per_sample_output(want, log_prob.shape[1], log_prob.shape[0])
-    _fill_per_sample(log_prob, want, out, slice(None))
+    out = per_sample_output(want, log_prob.shape[1], log_prob.shape[0])
+    fill_per_sample(log_prob, want, out, slice(None))
     return out
 
 
-def _per_sample_output(want: str, n: int, n_components: int) -> np.ndarray:
+def per_sample_output(want: str, n: int, n_components: int) -> np.ndarray:
     shapes = {"log_prob_norm": (n,), "resp": (n, n_components), "argmax": (n,), "summary": (n, 3)}
     return np.empty(shapes[want], dtype=np.intp if want == "argmax" else np.float64)
 
 
-def _fill_per_sample(log_prob, want: str, out, rows) -> None:
+def fill_per_sample(log_prob, want: str, out, rows) -> None:
     if want == "argmax":
         out[rows] = log_prob.argmax(axis=0)
     elif want == "resp":

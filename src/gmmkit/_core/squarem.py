@@ -23,7 +23,7 @@ import numpy as np
 
 from .covariances import MixtureParams
 from .em import EMResult, m_step
-from .estep import FeatureSource, e_step
+from .source import FeatureSource
 
 #: How many times a jump that gives an invalid mixture is pulled back towards plain EM.
 MAX_BACKTRACKS = 6
@@ -36,7 +36,6 @@ def run_squarem(
     reg_covar: float,
     tol: float,
     max_iter: int,
-    sample_weight: np.ndarray | None,
     total_weight: float,
     total_scatter: np.ndarray | None,
     initial_lower_bound: float = -np.inf,
@@ -56,7 +55,7 @@ def run_squarem(
         nonlocal evaluations
         evaluations += 1
         theta, shared = model.theta(point.weights, point.means, point.precisions_cholesky)
-        log_likelihood, stats = e_step(source, theta, shared, sample_weight)
+        log_likelihood, stats = source.statistics(theta, shared)
         return log_likelihood / total_weight, stats
 
     def em_update(stats):
