@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from .covariances import LOG_2PI, _lower_inverse
+from .linalg import LOG_2PI, _lower_inverse
 
 
 @dataclass
