@@ -38,7 +38,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._core.covariances import COVARIANCE_MODELS, invert_matrices
+from ._core.covariances import COVARIANCE_MODELS, covariance_model
 from ._core.init import INIT_METHODS, SharedKMeansSeeds, initial_responsibilities
 from ._core.split import split_components
 from ._core.threads import frequent_gil_switches, one_thread
@@ -589,7 +589,8 @@ def _warm_chain(plan, covariance_type, criterion, options, by_config):
                 k, covariance_type=covariance_type, tol=options["tol"],
                 reg_covar=options["reg_covar"], max_iter=options["max_iter"],
                 weights_init=weights, means_init=means,
-                precisions_init=invert_matrices(covariance_type, covariances, symmetric=True),
+                precisions_init=covariance_model(covariance_type, means.shape[1]).invert(
+                    covariances, symmetric=True),
                 accelerate=options["accelerate"])
             started = time.perf_counter()
             _quietly(model._fit, plan.X, plan.weight, None, False, source)

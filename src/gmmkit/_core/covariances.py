@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .conditioning import condition_full, condition_scaled
 from .linalg import LOG_2PI, _lower_inverse
 
 #: A variance within this many machine epsilons of its second moment is rounding noise.
@@ -188,6 +189,96 @@ class CovarianceModel:
         """Mean variance per component (``(K,)``, or ``(1,)`` for tied)."""
         raise NotImplementedError
 
+    def describe_components(self, components) -> str:
+        """How a warning names the given components whose covariance was recovered."""
+        return f"component(s) {sorted(components)}"
+
+    # --- parameter layout -----------------------------------------------------------------------
+    def parameter_shape(self, n_components: int) -> tuple[int, ...]:
+        """Shape of ``covariances_``, ``precisions_`` and ``precisions_cholesky_``."""
+        raise NotImplementedError
+
+    def check_precisions(self, precisions, n_components: int, name: str = "precisions_init"):
+        """User-given precisions as float64, checked for shape, finiteness and definiteness.
+
+        The messages start with scikit-learn's for the same fault and go on with gmmkit's,
+        which name the argument.
+        """
+        shape = self.parameter_shape(n_components)
+        array = np.asarray(precisions, dtype=np.float64)
+        if array.shape != shape:
+            raise ValueError(
+                f"The parameter '{self.name} precision' should have the shape of {shape}, but "
+                f"got {array.shape}: {name} must have shape {shape} for "
+                f"covariance_type={self.name!r}")
+        if not np.isfinite(array).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+        self._check_precision_values(array, name)
+        return array
+
+    def _check_precision_values(self, precisions: np.ndarray, name: str) -> None:
+        if (precisions <= 0).any():
+            raise ValueError(f"'{self.name} precision' should be positive: {name} must be "
+                             f"positive; got a smallest value of {precisions.min():g}")
+
+    def invert(self, matrices: np.ndarray, symmetric: bool = False) -> np.ndarray:
+        """Covariances from precisions or the reverse, in this model's layout: here the
+        reciprocals (matrix models invert; ``symmetric`` matters only to them)."""
+        return 1.0 / matrices
+
+    # --- per-component geometry: splitting, conditioning, sampling ------------------------------
+    def component_variances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
+        """The diagonal of every component's covariance, ``(n_components, d)``."""
+        raise NotImplementedError
+
+    def principal_axes(self, covariances: np.ndarray,
+                       n_components: int) -> tuple[np.ndarray, np.ndarray]:
+        r"""Each component's principal axis (unit rows, ``(K, d)``) and its variance ``(K,)``.
+
+        Here the covariances are diagonal, so the axis is the coordinate of the largest
+        variance; matrix models take the leading eigenvector.
+        """
+        variances = self.component_variances(covariances, n_components)
+        widest = variances.argmax(axis=1)
+        axes = np.zeros((n_components, self.d))
+        axes[np.arange(n_components), widest] = 1.0
+        return axes, variances[np.arange(n_components), widest]
+
+    def repeat_components(self, covariances: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+        """Covariances with copies of the ``chosen`` components' appended (a split's halves);
+        a covariance shared by all components is returned as it is."""
+        return np.concatenate([covariances, covariances[chosen]])
+
+    def condition_components(self, covariances, means, given, rest, diff):
+        r"""Every component conditioned on the features ``given`` (see
+        :mod:`gmmkit._core.conditioning`).
+
+        Parameters
+        ----------
+        covariances : ndarray in this model's layout
+        means : ndarray of shape (K, d)
+        given, rest : ndarray of int
+            The given features and the others, in increasing order.
+        diff : ndarray of shape (K, n_rows, len(given))
+            :math:`a_i - \mu_{k,a}` for every component and row.
+
+        Returns
+        -------
+        log_density : ndarray of shape (K, n_rows)
+            :math:`\log \mathcal N(a_i \mid \mu_{k,a}, \Sigma_{k,aa})`.
+        means : ndarray of shape (n_rows, K, len(rest))
+            The conditional means :math:`m_k(a_i)`.
+        covariances : ndarray
+            The conditional covariances :math:`S_k`, in this model's layout over ``rest``.
+        """
+        raise NotImplementedError
+
+    def scale_noise(self, factors: np.ndarray, labels: np.ndarray,
+                    noise: np.ndarray) -> np.ndarray:
+        """:math:`L_{k_i} z_i` for standard normal rows ``noise`` drawn from components
+        ``labels``, with ``factors`` from :meth:`cholesky_covariances` (here scales)."""
+        return factors[labels] * noise
+
 
 def _constant(weights, log_det, quad_mean, d):
     return np.log(weights) - 0.5 * d * LOG_2PI + log_det - 0.5 * quad_mean
@@ -287,6 +378,39 @@ class FullCovariance(CovarianceModel):
     def covariance_scale(self, covariances):
         return np.diagonal(covariances, axis1=-2, axis2=-1).mean(axis=-1)
 
+    def parameter_shape(self, n_components):
+        return (n_components, self.d, self.d)
+
+    def _check_precision_values(self, precisions, name):
+        stack = precisions.reshape(-1, self.d, self.d)
+        message = f"'{self.name} precision' should be symmetric, positive-definite: {name}"
+        if not np.allclose(stack, np.swapaxes(stack, 1, 2)):
+            raise ValueError(f"{message} must be symmetric")
+        smallest = np.linalg.eigvalsh(stack)[:, 0]
+        if (smallest <= 0).any():
+            raise ValueError(f"{message} must be positive definite; got a smallest eigenvalue "
+                             f"of {smallest.min():g}")
+
+    def invert(self, matrices, symmetric=False):
+        """Matrix inverses; ``symmetric`` averages each with its transpose, which LAPACK's
+        inverse equals only up to rounding (needed where the result must pass a symmetry
+        check)."""
+        inverse = np.linalg.inv(matrices)
+        return 0.5 * (inverse + np.swapaxes(inverse, -1, -2)) if symmetric else inverse
+
+    def component_variances(self, covariances, n_components):
+        return np.diagonal(covariances, axis1=1, axis2=2)
+
+    def principal_axes(self, covariances, n_components):
+        values, vectors = np.linalg.eigh(covariances)
+        return vectors[:, :, -1], values[:, -1]
+
+    def condition_components(self, covariances, means, given, rest, diff):
+        return condition_full(covariances, means, given, rest, diff, tied=False)
+
+    def scale_noise(self, factors, labels, noise):
+        return np.einsum("nij,nj->ni", factors[labels], noise)
+
 
 class TiedCovariance(FullCovariance):
     name = "tied"
@@ -341,6 +465,26 @@ class TiedCovariance(FullCovariance):
 
     def covariance_scale(self, covariances):
         return np.atleast_1d(np.diagonal(covariances).mean())
+
+    def describe_components(self, components):
+        return "the tied covariance"
+
+    def parameter_shape(self, n_components):
+        return (self.d, self.d)
+
+    def component_variances(self, covariances, n_components):
+        return np.broadcast_to(np.diagonal(covariances), (n_components, self.d))
+
+    def principal_axes(self, covariances, n_components):
+        axes, variances = super().principal_axes(covariances[None], 1)
+        return (np.broadcast_to(axes, (n_components, self.d)),
+                np.broadcast_to(variances, (n_components,)))
+
+    def repeat_components(self, covariances, chosen):
+        return covariances
+
+    def condition_components(self, covariances, means, given, rest, diff):
+        return condition_full(covariances, means, given, rest, diff, tied=True)
 
 
 class DiagCovariance(CovarianceModel):
@@ -400,6 +544,16 @@ class DiagCovariance(CovarianceModel):
     def covariance_scale(self, covariances):
         return covariances.mean(axis=1)
 
+    def parameter_shape(self, n_components):
+        return (n_components, self.d)
+
+    def component_variances(self, covariances, n_components):
+        return covariances
+
+    def condition_components(self, covariances, means, given, rest, diff):
+        log_density, cond_means = condition_scaled(covariances, means, given, rest, diff)
+        return log_density, cond_means, covariances[:, rest]
+
 
 class SphericalCovariance(CovarianceModel):
     name = "spherical"
@@ -458,18 +612,16 @@ class SphericalCovariance(CovarianceModel):
     def covariance_scale(self, covariances):
         return covariances
 
+    def parameter_shape(self, n_components):
+        return (n_components,)
 
-def invert_matrices(covariance_type: str, matrices: np.ndarray, symmetric: bool = False):
-    """Covariances from precisions or the reverse, in scikit-learn's layout for
-    ``covariance_type``: matrix inverses for full and tied, reciprocals for diag and spherical.
+    def component_variances(self, covariances, n_components):
+        return np.repeat(covariances[:, None], self.d, axis=1)
 
-    ``symmetric`` averages each matrix inverse with its transpose, which LAPACK's inverse equals
-    only up to rounding (needed where the result must pass a symmetry check).
-    """
-    if covariance_type not in ("full", "tied"):
-        return 1.0 / matrices
-    inverse = np.linalg.inv(matrices)
-    return 0.5 * (inverse + np.swapaxes(inverse, -1, -2)) if symmetric else inverse
+    def condition_components(self, covariances, means, given, rest, diff):
+        variances = self.component_variances(covariances, len(covariances))
+        log_density, cond_means = condition_scaled(variances, means, given, rest, diff)
+        return log_density, cond_means, covariances.copy()
 
 
 @lru_cache(maxsize=64)

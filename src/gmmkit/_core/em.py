@@ -137,10 +137,10 @@ def _coefficients(model, params: MixtureParams, last_theta):
     return (*model.theta(params.weights, params.means, params.precisions_cholesky), False)
 
 
-def degenerate_warning_text(model_name: str, recovered: dict[int, float], reg_covar: float) -> str:
+def degenerate_warning_text(model: CovarianceModel, recovered: dict[int, float],
+                            reg_covar: float) -> str:
     """One message for all recoveries of a fit: which components, and how much was added."""
-    which = ("the tied covariance" if model_name == "tied"
-             else f"component(s) {sorted(recovered)}")
+    which = model.describe_components(recovered)
     return (
         f"{which} collapsed to a singular covariance (too few distinct points, duplicated rows "
         f"or a constant feature); gmmkit added up to {max(recovered.values()):.3g} to the "
