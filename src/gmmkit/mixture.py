@@ -19,6 +19,7 @@ from ._core.covariances import (
     COVARIANCE_MODELS,
     DegenerateComponentWarning,
     MixtureParams,
+    MStepContext,
     covariance_model,
 )
 from ._core.em import EMResult, MStep, degenerate_warning_text, m_step, run_em
@@ -230,8 +231,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         with blas_threads_for(work):
             if source is None:
                 source = feature_source(X, weight, self.covariance_type, self.n_components)
-            total_scatter = _total_scatter(source, weight) if model.name == "tied" else None
-            result = self._fit_runs(X, weight, total_weight, source, total_scatter, inits,
+            data_terms = model.prepare(source, weight)
+            result = self._fit_runs(X, weight, total_weight, source, data_terms, inits,
                                     responsibilities)
             self._store(result, source.shift, X.dtype, model)
             if result.final_evaluated and X.dtype == np.float64:
@@ -241,7 +242,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 source.claim_log_prob(self, self.n_components)
             return self._predict_rows(X, "argmax") if predict else None
 
-    def _fit_runs(self, X, weight, total_weight, source, total_scatter, inits,
+    def _fit_runs(self, X, weight, total_weight, source, data_terms, inits,
                   responsibilities=None) -> EMResult:
         model = source.model
         do_init = not (self.warm_start and hasattr(self, "converged_"))
@@ -260,14 +261,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             if do_init:
                 given = None if responsibilities is None else responsibilities[init]
                 params, recovery, initial = self._initial_params(
-                    X, weight, total_weight, source, total_scatter, inits, random_state, given)
+                    X, weight, total_weight, source, data_terms, inits, random_state, given)
                 start_bound = -np.inf
             else:
                 params = self._current_params(source.shift)
                 start_bound = self.lower_bound_
             options = {"reg_covar": self.reg_covar, "tol": self.tol, "max_iter": self.max_iter,
                        "sample_weight": weight, "total_weight": total_weight,
-                       "total_scatter": total_scatter, "initial_lower_bound": start_bound,
+                       "data_terms": data_terms, "initial_lower_bound": start_bound,
                        "on_iteration": self._verbose_callback(started)}
             if self.accelerate:
                 result = run_squarem(source, params, **options)
@@ -310,7 +311,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         return report
 
-    def _initial_params(self, X, weight, total_weight, source, total_scatter, inits, random_state,
+    def _initial_params(self, X, weight, total_weight, source, data_terms, inits, random_state,
                         resp=None):
         weights_init, means_init, precisions_init = inits
         model = source.model
@@ -324,8 +325,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             resp = initial_responsibilities(X, self.n_components, self.init_params, random_state,
                                             weight)
         stats = responsibilities_stats(source, resp, self.n_components, weight)
-        params, recovered, added = m_step(model, stats, self.reg_covar, total_weight,
-                                          total_scatter, normalize_weights=False)
+        context = MStepContext(self.reg_covar, total_weight, normalize_weights=False,
+                               data_terms=data_terms)
+        params, recovered, added = m_step(model, stats, context)
         initial = (MStep(stats, params, recovered, added)
                    if weights_init is None and means_init is None and precisions_init is None
                    else None)
@@ -793,16 +795,3 @@ def _weighted_mean(X, weight, total_weight):
     if weight is None:
         return X.mean(axis=0, dtype=np.float64)
     return (weight @ X.astype(np.float64, copy=False)) / total_weight
-
-
-def _total_scatter(source: FeatureSource, weight) -> np.ndarray:
-    """:math:`\\sum_i w_i (x_i - s)(x_i - s)^T` about the source's shift (used by ``tied``)."""
-    d = source.model.d
-    scatter = np.zeros((d, d))
-    for rows, phi_t in source:
-        centred = phi_t[1 : 1 + d]
-        weighted = centred if weight is None else centred * weight[rows]
-        scatter += weighted @ centred.T
-    return scatter
-
-

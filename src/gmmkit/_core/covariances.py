@@ -48,6 +48,51 @@ class DegenerateComponentWarning(UserWarning):
     """A component's covariance was singular and gmmkit raised its regularisation to recover."""
 
 
+#: Default tolerance of an iterative M-step, on the relative change of its parameters
+#: (mclust's inner tolerance, ``emControl()$tol[2]``).
+M_STEP_TOL = float(np.sqrt(np.finfo(np.float64).eps))
+#: Default number of iterations an iterative M-step may take within one EM iteration.
+M_STEP_MAX_ITER = 100
+
+
+@dataclass(frozen=True)
+class MStepContext:
+    r"""Everything an M-step needs besides the statistics.
+
+    The closed-form M-steps of the built-in models read ``reg_covar``, ``total_weight`` and
+    ``normalize_weights`` (and ``tied`` its ``data_terms``); an iterative M-step, such as
+    those of mclust's VEI, VEV, EVE, VVE and VEE models, starts from ``previous`` and
+    iterates until its parameters change by less than ``tol`` or ``max_iter`` is spent.
+
+    Attributes
+    ----------
+    reg_covar : float
+        Added to the diagonal of every covariance.
+    total_weight : float
+        :math:`\sum_i w_i`, the (weighted) number of samples.
+    normalize_weights : bool, default=True
+        Mixing weights over the sum of the counts; False divides by ``total_weight``, as
+        scikit-learn's initialisation does.
+    previous : MixtureParams or None, default=None
+        The parameters of the E-step that gave the statistics; None for the M-step of the
+        initialisation, which follows no E-step.
+    tol : float, default=M_STEP_TOL
+    max_iter : int, default=M_STEP_MAX_ITER
+        Tolerance and iteration budget of an iterative M-step (EM's own are separate).
+    data_terms : object, default=None
+        What the model's :meth:`CovarianceModel.prepare` computed once from the data for
+        every M-step of a fit (the total scatter for ``tied``; None for most models).
+    """
+
+    reg_covar: float
+    total_weight: float
+    normalize_weights: bool = True
+    previous: MixtureParams | None = None
+    tol: float = M_STEP_TOL
+    max_iter: int = M_STEP_MAX_ITER
+    data_terms: object = None
+
+
 @lru_cache(maxsize=64)
 def _triu_indices(d: int) -> tuple[np.ndarray, np.ndarray]:
     rows, cols = np.triu_indices(d)
@@ -96,19 +141,22 @@ class CovarianceModel:
     def _n_cov_parameters(self, n_components: int) -> int:
         raise NotImplementedError
 
-    def m_step(
-        self,
-        stats: np.ndarray,
-        reg_covar: float,
-        total_weight: float,
-        total_scatter: np.ndarray | None = None,
-        normalize_weights: bool = True,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def prepare(self, source, sample_weight: np.ndarray | None):
+        """Terms of the data that every M-step of a fit needs besides the statistics,
+        computed once per fit from the feature ``source`` (iterating it gives
+        ``(rows, phi_t)`` chunks); they reach :meth:`m_step` as ``context.data_terms``.
+        Most models need none."""
+        return None
+
+    def m_step(self, stats: np.ndarray, context: MStepContext):
         r"""Maximum-likelihood parameters from sufficient statistics.
 
         With :math:`N_k` the soft counts (padded by ``10 * eps`` as scikit-learn does),
         :math:`\mu_k = S_k / N_k` and the covariance is the weighted scatter about
-        :math:`\mu_k` divided by :math:`N_k`, plus ``reg_covar`` on the diagonal.
+        :math:`\mu_k` divided by :math:`N_k`, plus ``context.reg_covar`` on the diagonal.
+        Subclasses give the covariance in closed form (``_covariances`` and
+        ``_second_moments``); a model without one overrides this method and iterates from
+        ``context.previous``.
 
         Returns ``(weights, means, covariances, noise_floor)``; ``noise_floor`` (shaped like
         :meth:`pivots`) is the size of the rounding error in each variance, since variances are
@@ -117,10 +165,10 @@ class CovarianceModel:
         counts = stats[:, 0]
         padded = counts + 10 * np.finfo(np.float64).eps
         means = stats[:, 1 : 1 + self.d] / padded[:, None]
-        covariances = self._covariances(stats, counts, padded, means, reg_covar, total_scatter)
-        weights = self.mixing_weights(stats, total_weight, normalize_weights)
+        covariances = self._covariances(stats, counts, padded, means, context)
+        weights = self.mixing_weights(stats, context.total_weight, context.normalize_weights)
         floor = ROUNDING_MARGIN * np.finfo(np.float64).eps * self._second_moments(
-            stats, padded, total_scatter)
+            stats, padded, context)
         return weights, means, covariances, floor
 
     @staticmethod
@@ -130,7 +178,7 @@ class CovarianceModel:
         padded = stats[:, 0] + 10 * np.finfo(np.float64).eps
         return padded / (padded.sum() if normalize else total_weight)
 
-    def _second_moments(self, stats, padded, total_scatter) -> np.ndarray:
+    def _second_moments(self, stats, padded, context) -> np.ndarray:
         """Diagonal second moments about the shift, shaped like :meth:`pivots`."""
         raise NotImplementedError
 
@@ -143,7 +191,7 @@ class CovarianceModel:
         below = self.pivots(prec_chol) <= floor
         return np.flatnonzero(below.any(axis=1) if below.ndim == 2 else below)
 
-    def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
+    def _covariances(self, stats, counts, padded, means, context):
         raise NotImplementedError
 
     def precision_cholesky(self, covariances: np.ndarray) -> np.ndarray:
@@ -308,7 +356,7 @@ class FullCovariance(CovarianceModel):
         d = self.d
         return packed[:, _symmetric_gather(d)].reshape(packed.shape[0], d, d)
 
-    def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
+    def _covariances(self, stats, counts, padded, means, context):
         # scatter about mu_k = Q - S mu^T - mu S^T + N mu mu^T, over the padded count N + 10 eps
         d = self.d
         mean_products = np.empty((self.n_quadratic, means.shape[0]))
@@ -316,13 +364,13 @@ class FullCovariance(CovarianceModel):
         packed = stats[:, 1 + d :] / padded[:, None]
         packed -= (2.0 - counts / padded)[:, None] * mean_products.T
         cov = self._unpack(packed)
-        cov.reshape(-1, d * d)[:, :: d + 1] += reg_covar
+        cov.reshape(-1, d * d)[:, :: d + 1] += context.reg_covar
         return cov
 
     def pivots(self, prec_chol):
         return 1.0 / np.diagonal(prec_chol, axis1=-2, axis2=-1) ** 2
 
-    def _second_moments(self, stats, padded, total_scatter):
+    def _second_moments(self, stats, padded, context):
         d = self.d
         diagonal = _symmetric_gather(d)[:: d + 1]
         return stats[:, 1 + d + diagonal] / padded[:, None]
@@ -425,10 +473,21 @@ class TiedCovariance(FullCovariance):
     def _n_cov_parameters(self, n_components):
         return self.d * (self.d + 1) // 2
 
-    def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
+    def prepare(self, source, sample_weight):
+        r""":math:`\sum_i w_i (x_i - s)(x_i - s)^T` about the source's shift ``s``: the tied
+        covariance is this total scatter minus the between-component scatter."""
+        d = self.d
+        scatter = np.zeros((d, d))
+        for rows, phi_t in source:
+            centred = phi_t[1 : 1 + d]
+            weighted = centred if sample_weight is None else centred * sample_weight[rows]
+            scatter += weighted @ centred.T
+        return scatter
+
+    def _covariances(self, stats, counts, padded, means, context):
         between = (padded[:, None] * means).T @ means
-        cov = (total_scatter - between) / padded.sum()
-        cov.flat[:: self.d + 1] += reg_covar
+        cov = (context.data_terms - between) / padded.sum()
+        cov.flat[:: self.d + 1] += context.reg_covar
         return cov
 
     def log_det_precision_cholesky(self, prec_chol, n_components):
@@ -453,8 +512,8 @@ class TiedCovariance(FullCovariance):
     def regularize(self, covariances, components, amount):
         covariances.flat[:: self.d + 1] += amount
 
-    def _second_moments(self, stats, padded, total_scatter):
-        return np.diagonal(total_scatter) / padded.sum()
+    def _second_moments(self, stats, padded, context):
+        return np.diagonal(context.data_terms) / padded.sum()
 
     def collapsed_components(self, prec_chol, floor):
         # one shared covariance: component 0 stands for it, as in failing_components
@@ -500,10 +559,10 @@ class DiagCovariance(CovarianceModel):
     def _n_cov_parameters(self, n_components):
         return n_components * self.d
 
-    def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
-        return stats[:, 1 + self.d :] / padded[:, None] - means**2 + reg_covar
+    def _covariances(self, stats, counts, padded, means, context):
+        return stats[:, 1 + self.d :] / padded[:, None] - means**2 + context.reg_covar
 
-    def _second_moments(self, stats, padded, total_scatter):
+    def _second_moments(self, stats, padded, context):
         return stats[:, 1 + self.d :] / padded[:, None]
 
     def precision_cholesky(self, covariances):
@@ -568,11 +627,11 @@ class SphericalCovariance(CovarianceModel):
     def _n_cov_parameters(self, n_components):
         return n_components
 
-    def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
+    def _covariances(self, stats, counts, padded, means, context):
         second = stats[:, 1 + self.d] / padded
-        return (second - (means**2).sum(axis=1)) / self.d + reg_covar
+        return (second - (means**2).sum(axis=1)) / self.d + context.reg_covar
 
-    def _second_moments(self, stats, padded, total_scatter):
+    def _second_moments(self, stats, padded, context):
         return stats[:, 1 + self.d] / padded / self.d
 
     def precision_cholesky(self, covariances):

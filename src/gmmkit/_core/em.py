@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import estep
-from .covariances import CovarianceModel, MixtureParams
+from .covariances import CovarianceModel, MixtureParams, MStepContext
 from .estep import FeatureSource, e_step
 
 #: Largest factor by which a collapsed component's regularisation is raised before giving up.
@@ -99,9 +99,9 @@ class MStep:
     added: float
 
 
-def m_step(model, stats, reg_covar, total_weight, total_scatter, normalize_weights=True,
-           earlier: MStep | None = None):
-    """Parameters from statistics, with collapsed components recovered (see above).
+def m_step(model, stats, context: MStepContext, earlier: MStep | None = None):
+    """Parameters from statistics (``model.m_step(stats, context)``), with collapsed
+    components recovered (see above).
 
     Means, covariances and precision factors are a function of the statistics alone: when
     ``stats`` equal those of an ``earlier`` M-step bit for bit, its are returned as they are
@@ -112,13 +112,12 @@ def m_step(model, stats, reg_covar, total_weight, total_scatter, normalize_weigh
     if (earlier is not None and estep.REUSE_FIXED_POINTS
             and np.array_equal(stats, earlier.stats)):
         same = earlier.params
-        weights = model.mixing_weights(stats, total_weight, normalize_weights)
+        weights = model.mixing_weights(stats, context.total_weight, context.normalize_weights)
         return (MixtureParams(weights, same.means, same.covariances, same.precisions_cholesky),
                 earlier.recovered, earlier.added)
-    weights, means, covariances, floor = model.m_step(
-        stats, reg_covar, total_weight, total_scatter, normalize_weights
-    )
-    prec_chol, recovered, added = safe_precision_cholesky(model, covariances, reg_covar, floor)
+    weights, means, covariances, floor = model.m_step(stats, context)
+    prec_chol, recovered, added = safe_precision_cholesky(model, covariances, context.reg_covar,
+                                                          floor)
     return MixtureParams(weights, means, covariances, prec_chol), recovered, added
 
 
@@ -158,7 +157,7 @@ def run_em(
     max_iter: int,
     sample_weight: np.ndarray | None,
     total_weight: float,
-    total_scatter: np.ndarray | None,
+    data_terms=None,
     initial_lower_bound: float = -np.inf,
     on_iteration: Callable[[int, float, float], None] | None = None,
     initial_m_step: MStep | None = None,
@@ -168,7 +167,8 @@ def run_em(
     Each iteration evaluates :math:`\bar\ell = \sum_i w_i \ell_i / \sum_i w_i` for the current
     parameters (the E-step) and replaces them by the maximiser given the responsibilities (the
     M-step); ``lower_bounds[t]`` is :math:`\bar\ell` of the parameters entering iteration ``t``, as
-    in scikit-learn.
+    in scikit-learn. ``data_terms`` (from ``model.prepare``) and the parameters entering the
+    iteration reach every M-step in its :class:`MStepContext`.
 
     ``initial_m_step``, the M-step that made ``params`` (if it did), lets the first M-step
     reuse its work when the statistics come back unchanged; so does every later one with its
@@ -184,8 +184,8 @@ def run_em(
         theta, shared, weights_only = _coefficients(model, params, last_theta)
         log_likelihood, stats = e_step(source, theta, shared, sample_weight, weights_only)
         last_theta = (params, theta) if shared is None else None
-        params, recovered, added = m_step(model, stats, reg_covar, total_weight, total_scatter,
-                                          earlier=last_m_step)
+        context = MStepContext(reg_covar, total_weight, previous=params, data_terms=data_terms)
+        params, recovered, added = m_step(model, stats, context, earlier=last_m_step)
         # an M-step that gave back its predecessor's parameters left the log-densities of the
         # last E-step those of ``params`` (not after the initialisation's, whose weights are
         # normalised differently)
