@@ -16,11 +16,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._core.conditioning import condition
 from ._core.covariances import (
-    COVARIANCE_MODELS,
     DegenerateComponentWarning,
     MixtureParams,
     MStepContext,
     covariance_model,
+    covariance_types,
 )
 from ._core.em import EMResult, MStep, degenerate_warning_text, m_step, run_em
 from ._core.estep import (
@@ -58,8 +58,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     ----------
     n_components : int, default=1
         Number of mixture components :math:`K`.
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
-        Structure of :math:`\Sigma_k`.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'} or a registered name, default='full'
+        Structure of :math:`\Sigma_k`; any model added with
+        :func:`~gmmkit.register_covariance_model` is accepted by its name.
     tol : float, default=1e-3
         EM stops when the mean log-likelihood per sample changes by less than ``tol``.
     reg_covar : float, default=1e-6
@@ -154,7 +155,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     # ------------------------------------------------------------------ validation
     def _check_hyperparameters(self):
         _check_int("n_components", self.n_components, 1)
-        _check_choice("covariance_type", self.covariance_type, tuple(COVARIANCE_MODELS))
+        _check_choice("covariance_type", self.covariance_type, covariance_types())
         _check_real("tol", self.tol, 0.0)
         _check_real("reg_covar", self.reg_covar, 0.0)
         _check_int("max_iter", self.max_iter, 0)

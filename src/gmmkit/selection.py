@@ -38,13 +38,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._core.covariances import COVARIANCE_MODELS, covariance_model
+from ._core.covariances import covariance_model, covariance_types
 from ._core.init import INIT_METHODS, SharedKMeansSeeds, initial_responsibilities
 from ._core.split import split_components
 from ._core.threads import frequent_gil_switches, one_thread
 from .mixture import GaussianMixture, _check_sample_weight, feature_source
 
-COVARIANCE_TYPES = tuple(COVARIANCE_MODELS)
 #: criterion -> True when larger values are better
 CRITERIA = {"bic": False, "aic": False, "icl": False, "cv": True, "silhouette": True}
 TABLE_COLUMNS = (
@@ -133,6 +132,8 @@ def select(
     X : array-like of shape (n_samples, n_features)
     n_components : int or iterable of int, default=range(1, 11)
     covariance_type : {'all', 'full', 'tied', 'diag', 'spherical'} or list of them, default='all'
+        Registered covariance models are accepted by name; 'all' sweeps the four built-ins
+        and any registered model whose ``in_all`` is True.
     criterion : {'bic', 'aic', 'icl', 'cv', 'silhouette'}, default='bic'
         BIC, AIC and ICL are minimised; 'cv' (the mean held-out log-likelihood per sample, needs
         ``cv``) and 'silhouette' are maximised.
@@ -267,16 +268,16 @@ def _check_components(n_components, n_samples) -> list[int]:
 
 def _check_covariance_types(covariance_type) -> list[str]:
     if isinstance(covariance_type, str):
-        types = list(COVARIANCE_TYPES) if covariance_type == "all" else [covariance_type]
+        types = (list(covariance_types(in_all=True)) if covariance_type == "all"
+                 else [covariance_type])
     else:
         types = list(covariance_type)
     if not types:
         raise ValueError("covariance_type is empty")
-    unknown = [t for t in types if t not in COVARIANCE_TYPES]
+    known = covariance_types()
+    unknown = [t for t in types if t not in known]
     if unknown:
-        raise ValueError(
-            f"covariance_type must be 'all' or among {list(COVARIANCE_TYPES)}, got {unknown}"
-        )
+        raise ValueError(f"covariance_type must be 'all' or among {list(known)}, got {unknown}")
     return list(dict.fromkeys(types))
 
 

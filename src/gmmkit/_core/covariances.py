@@ -101,9 +101,33 @@ def _triu_indices(d: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class CovarianceModel:
-    """Base class: one subclass per covariance structure, stateless apart from ``d``."""
+    """Base class: one subclass per covariance structure, stateless apart from ``d``.
+
+    A subclass owns everything about its structure: the quadratic features its statistics
+    need, the M-step, the precision factors and log-density coefficients of the E-step, the
+    parameter layout and its checks, recovery of collapsed components, and the per-component
+    geometry used to split, condition and sample. :func:`register_covariance_model` makes it
+    available by ``name`` to :class:`~gmmkit.GaussianMixture`, :func:`~gmmkit.select`, the
+    classifiers, save/load and the command line; nothing else needs to change. The four
+    built-in classes below are the reference implementations.
+
+    Attributes
+    ----------
+    name : str
+        The ``covariance_type`` it is registered under (a Python identifier).
+    description : str
+        A few words on the shapes it gives components, for reports and studies.
+    marker : str
+        The matplotlib marker of its line in figures of a sweep.
+    in_all : bool
+        Whether ``select(covariance_type="all")`` sweeps it: True for the four built-ins
+        (scikit-learn's types), False unless a registered model opts in.
+    """
 
     name: str = ""
+    description: str = ""
+    marker: str = "o"
+    in_all: bool = False
 
     def __init__(self, n_features: int):
         self.d = n_features
@@ -334,6 +358,9 @@ def _constant(weights, log_det, quad_mean, d):
 
 class FullCovariance(CovarianceModel):
     name = "full"
+    description = "each component its own ellipse in any orientation"
+    marker = "o"
+    in_all = True
 
     @property
     def n_quadratic(self) -> int:
@@ -462,6 +489,8 @@ class FullCovariance(CovarianceModel):
 
 class TiedCovariance(FullCovariance):
     name = "tied"
+    description = "one shared ellipse for every component"
+    marker = "s"
 
     @property
     def n_quadratic(self) -> int:
@@ -548,6 +577,9 @@ class TiedCovariance(FullCovariance):
 
 class DiagCovariance(CovarianceModel):
     name = "diag"
+    description = "axis-aligned ellipses"
+    marker = "^"
+    in_all = True
 
     @property
     def n_quadratic(self) -> int:
@@ -616,6 +648,9 @@ class DiagCovariance(CovarianceModel):
 
 class SphericalCovariance(CovarianceModel):
     name = "spherical"
+    description = "circles"
+    marker = "D"
+    in_all = True
 
     @property
     def n_quadratic(self) -> int:
@@ -693,19 +728,91 @@ def _symmetric_gather(d: int) -> np.ndarray:
     return index.ravel()
 
 
-COVARIANCE_MODELS: dict[str, type[CovarianceModel]] = {
-    "full": FullCovariance,
-    "tied": TiedCovariance,
-    "diag": DiagCovariance,
-    "spherical": SphericalCovariance,
-}
+# --- registry -----------------------------------------------------------------------------------
+#: name -> class, in registration order (the built-ins first, in scikit-learn's order)
+_REGISTRY: dict[str, type[CovarianceModel]] = {}
+_BUILT_IN = ("full", "tied", "diag", "spherical")
+
+
+def register_covariance_model(cls: type[CovarianceModel]) -> type[CovarianceModel]:
+    """Make a covariance model available as ``covariance_type=cls.name`` everywhere.
+
+    Usable as a class decorator. Registering the same class twice does nothing.
+
+    Parameters
+    ----------
+    cls : subclass of CovarianceModel
+        Its ``name`` (a Python identifier other than ``'all'``) is the key; its
+        ``description``, ``marker`` and ``in_all`` say how it is shown and whether
+        ``select(covariance_type="all")`` sweeps it.
+
+    Returns
+    -------
+    cls
+
+    Raises
+    ------
+    TypeError
+        If ``cls`` is not a subclass of :class:`CovarianceModel`.
+    ValueError
+        If its name is not an identifier, is ``'all'``, or is taken by another class.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, CovarianceModel)):
+        raise TypeError(f"register_covariance_model expects a subclass of CovarianceModel, "
+                        f"got {cls!r}")
+    name = cls.name
+    if not isinstance(name, str) or not name.isidentifier() or name == "all":
+        raise ValueError(f"{cls.__qualname__}.name must be a Python identifier other than "
+                         f"'all' (letters, digits and underscores), got {name!r}")
+    known = _REGISTRY.get(name)
+    if known is not None and known is not cls:
+        raise ValueError(f"covariance_type {name!r} is already registered for "
+                         f"{known.__qualname__}; unregister it first")
+    _REGISTRY[name] = cls
+    return cls
+
+
+def unregister_covariance_model(name: str) -> type[CovarianceModel]:
+    """Remove the covariance model registered as ``name`` and return its class.
+
+    The built-in models cannot be removed.
+    """
+    if name in _BUILT_IN:
+        raise ValueError(f"the built-in covariance_type {name!r} cannot be unregistered")
+    if name not in _REGISTRY:
+        raise ValueError(f"no covariance model is registered as {name!r}; registered: "
+                         f"{list(_REGISTRY)}")
+    return _REGISTRY.pop(name)
+
+
+def covariance_types(in_all: bool = False) -> tuple[str, ...]:
+    """Names of the registered covariance models, in registration order (the built-ins
+    full, tied, diag, spherical first); with ``in_all``, only those that
+    ``covariance_type="all"`` stands for."""
+    return tuple(name for name, cls in _REGISTRY.items() if cls.in_all or not in_all)
+
+
+def covariance_model_class(covariance_type: str) -> type[CovarianceModel]:
+    """The class registered as ``covariance_type``; a ValueError lists the registered names."""
+    cls = _REGISTRY.get(covariance_type) if isinstance(covariance_type, str) else None
+    if cls is None:
+        raise ValueError(f"covariance_type must be one of {list(_REGISTRY)}, got "
+                         f"{covariance_type!r}")
+    return cls
 
 
 def covariance_model(covariance_type: str, n_features: int) -> CovarianceModel:
-    """The :class:`CovarianceModel` for ``covariance_type`` (full, tied, diag or spherical)."""
-    try:
-        return COVARIANCE_MODELS[covariance_type](n_features)
-    except KeyError:
-        raise ValueError(
-            f"covariance_type must be one of {sorted(COVARIANCE_MODELS)}, got {covariance_type!r}"
-        ) from None
+    """The registered :class:`CovarianceModel` for ``covariance_type`` over ``n_features``."""
+    return covariance_model_class(covariance_type)(n_features)
+
+
+def covariance_marker(covariance_type: str) -> str:
+    """The figure marker of ``covariance_type``; ``"o"`` for a name not registered (a table
+    saved while another model was)."""
+    cls = _REGISTRY.get(covariance_type)
+    return cls.marker if cls is not None else "o"
+
+
+for _cls in (FullCovariance, TiedCovariance, DiagCovariance, SphericalCovariance):
+    register_covariance_model(_cls)
+del _cls
