@@ -37,7 +37,7 @@ class Conditional:
     means : ndarray of shape (n_rows, K, d_b)
         :math:`m_k(a_i)`.
     covariances : ndarray
-        :math:`S_k`, the same for every row, in the layout of the covariance type: full
+        :math:`S_k`, the same for every row, in the layout of the covariance model: full
         ``(K, d_b, d_b)``, tied ``(d_b, d_b)``, diag ``(K, d_b)``, spherical ``(K,)``.
     log_marginal : ndarray of shape (n_rows,)
         :math:`\log p(a_i)`, the mixture density of the given features.

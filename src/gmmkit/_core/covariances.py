@@ -33,8 +33,9 @@ ROUNDING_MARGIN = 1e3
 class MixtureParams:
     """Parameters of a Gaussian mixture in scikit-learn's layout (float64, shifted coordinates).
 
-    ``covariances`` and ``precisions_cholesky`` have the shapes scikit-learn uses for the
-    covariance type: full ``(K, d, d)``, tied ``(d, d)``, diag ``(K, d)``, spherical ``(K,)``.
+    ``covariances`` and ``precisions_cholesky`` have the model's
+    :meth:`~CovarianceModel.parameter_shape`, for the built-ins scikit-learn's: full
+    ``(K, d, d)``, tied ``(d, d)``, diag ``(K, d)``, spherical ``(K,)``.
     ``covariances`` may be ``None`` when the model was initialised from precisions.
     """
 
