@@ -9,7 +9,7 @@ import gmmkit
 from gmmkit import GaussianMixture
 from gmmkit._config import Options
 from gmmkit._core import estep
-from gmmkit._core.covariances import covariance_model
+from gmmkit._core.covariances import MStepContext, covariance_model
 from gmmkit._core.em import m_step, run_em
 from gmmkit._core.init import initial_responsibilities
 from gmmkit._core.source import FeatureSource
@@ -108,11 +108,12 @@ def test_a_chunk_list_source_fits_scores_and_predicts_as_the_in_memory_path(data
     source = _chunk_list_source(X, weight, covariance_type)
     model = source.model
     labels = initial_responsibilities(X, k, "kmeans", np.random.RandomState(seed), weight)
-    total_scatter = source.scatter() if covariance_type == "tied" else None
-    start, _, _ = m_step(model, source.responsibility_statistics(labels, k), 1e-6,
-                         source.total_weight, total_scatter, normalize_weights=False)
+    data_terms = model.prepare(source)
+    context = MStepContext(1e-6, source.total_weight, normalize_weights=False,
+                           data_terms=data_terms)
+    start, _, _ = m_step(model, source.responsibility_statistics(labels, k), context)
     result = run_em(source, start, reg_covar=1e-6, tol=1e-3, max_iter=100,
-                    total_weight=source.total_weight, total_scatter=total_scatter)
+                    total_weight=source.total_weight, data_terms=data_terms)
 
     fitted = result.params
     np.testing.assert_array_equal(fitted.weights, expected.weights_)

@@ -196,7 +196,7 @@ def test_a_change_of_weights_alone_updates_the_kept_log_probabilities(monkeypatc
 
 
 def test_an_m_step_on_unchanged_statistics_reuses_the_earlier_one_exactly():
-    from gmmkit._core.covariances import covariance_model
+    from gmmkit._core.covariances import MStepContext, covariance_model
     from gmmkit._core.em import MStep, m_step
 
     rng = np.random.default_rng(7)
@@ -204,22 +204,24 @@ def test_an_m_step_on_unchanged_statistics_reuses_the_earlier_one_exactly():
     X = rng.normal(size=(200, 3))
     source = NumpySource(X, X.mean(axis=0), model, n_components=4)
     stats = source.responsibility_statistics(rng.integers(4, size=200), 4)
-    first, recovered, added = m_step(model, stats, 1e-6, 200.0, None, normalize_weights=False)
+    first, recovered, added = m_step(model, stats,
+                                     MStepContext(1e-6, 200.0, normalize_weights=False))
     earlier = MStep(stats, first, recovered, added)
-    again, _, _ = m_step(model, stats.copy(), 1e-6, 200.0, None, earlier=earlier)
-    fresh, _, _ = m_step(model, stats.copy(), 1e-6, 200.0, None)
+    again, _, _ = m_step(model, stats.copy(), MStepContext(1e-6, 200.0), earlier=earlier)
+    fresh, _, _ = m_step(model, stats.copy(), MStepContext(1e-6, 200.0))
     assert again.means is first.means and again.precisions_cholesky is first.precisions_cholesky
     for name in ("weights", "means", "covariances", "precisions_cholesky"):
         np.testing.assert_array_equal(getattr(again, name), getattr(fresh, name))
     changed = stats.copy()
     changed[0, 1] += 1.0
-    moved, _, _ = m_step(model, changed, 1e-6, 200.0, None, earlier=earlier)
+    moved, _, _ = m_step(model, changed, MStepContext(1e-6, 200.0), earlier=earlier)
     assert moved.means is not first.means
-    np.testing.assert_array_equal(moved.means, m_step(model, changed, 1e-6, 200.0, None)[0].means)
+    np.testing.assert_array_equal(moved.means,
+                                  m_step(model, changed, MStepContext(1e-6, 200.0))[0].means)
 
 
 def test_em_with_reused_steps_ends_where_plain_em_does():
-    from gmmkit._core.covariances import covariance_model
+    from gmmkit._core.covariances import MStepContext, covariance_model
     from gmmkit._core.em import MStep, m_step, run_em
 
     rng = np.random.default_rng(8)
@@ -231,11 +233,11 @@ def test_em_with_reused_steps_ends_where_plain_em_does():
     for reuse in (True, False):
         source = NumpySource(X, X.mean(axis=0), model, n_components=30)
         stats = source.responsibility_statistics(labels, 30)
-        params, recovered, added = m_step(model, stats, 1e-6, 300.0, None,
-                                          normalize_weights=False)
+        params, recovered, added = m_step(model, stats,
+                                          MStepContext(1e-6, 300.0, normalize_weights=False))
         initial = MStep(stats, params, recovered, added) if reuse else None
         results.append(run_em(source, params, reg_covar=1e-6, tol=1e-3, max_iter=10,
-                              total_weight=300.0, total_scatter=None,
+                              total_weight=300.0,
                               initial_m_step=initial))
     reused, plain = results
     assert reused.n_iter == plain.n_iter == 2 and reused.converged and reused.final_evaluated
@@ -245,7 +247,7 @@ def test_em_with_reused_steps_ends_where_plain_em_does():
 
 
 def test_with_fixed_point_reuse_off_every_step_is_computed_and_ends_alike(monkeypatch):
-    from gmmkit._core.covariances import covariance_model
+    from gmmkit._core.covariances import MStepContext, covariance_model
     from gmmkit._core.em import MStep, m_step, run_em
 
     rng = np.random.default_rng(9)
@@ -260,10 +262,10 @@ def test_with_fixed_point_reuse_off_every_step_is_computed_and_ends_alike(monkey
     for reuse in (True, False):
         source = NumpySource(X, X.mean(axis=0), model, n_components=30)
         stats = source.responsibility_statistics(np.repeat(np.arange(30), 10), 30)
-        params, recovered, added = m_step(model, stats, 1e-6, 300.0, None,
-                                          normalize_weights=False)
+        params, recovered, added = m_step(model, stats,
+                                          MStepContext(1e-6, 300.0, normalize_weights=False))
         results.append(run_em(source, params, reg_covar=1e-6, tol=0.0, max_iter=4,
-                              total_weight=300.0, total_scatter=None,
+                              total_weight=300.0,
                               initial_m_step=MStep(stats, params, recovered, added),
                               reuse_fixed_points=reuse))
         if reuse:

@@ -111,7 +111,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         ``1..min(max_components, n_samples_in_class)`` with :func:`gmmkit.select`.
         A class with fewer samples than its number of components is fitted with one component per
         sample, with a :class:`SmallClassWarning`; a class with a single sample is an error.
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+    covariance_type : {'full', 'tied', 'diag', 'spherical'} or a registered name, default='full'
     priors : 'empirical', 'uniform', array-like of shape (n_classes,) or dict, default='empirical'
         Class priors :math:`\pi_c`: the (weighted) class frequencies, equal priors, or given
         values (in the order of ``classes_``, or a dict ``{class: prior}``) that sum to one.
@@ -388,7 +388,7 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
     n_components : int or 'auto', default=10
         Components of the mixture; ``'auto'`` picks the number by ``criterion`` over
         ``1..max_components`` with :func:`gmmkit.select`.
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+    covariance_type : {'full', 'tied', 'diag', 'spherical'} or a registered name, default='full'
     mapping : {'soft', 'majority', 'hungarian'}, default='soft'
         How :math:`M` is learned from the labelled rows, with :math:`n_{kc} = \sum_{i: y_i = c}
         w_i\, P(k \mid x_i)` and :math:`N_k = \sum_c n_{kc}`:

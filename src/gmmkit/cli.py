@@ -42,12 +42,11 @@ import textwrap
 import warnings
 from pathlib import Path
 
-from . import __version__
+from . import __version__, covariance_types
 from .criteria import CRITERIA, INFORMATION_CRITERIA
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_SEED = 2**32 - 1
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 # A missing optional package -> the extra that installs it.
 EXTRAS = {"matplotlib": "plot", "pandas": "pandas", "pyarrow": "parquet", "tqdm": "progress"}
 
@@ -197,7 +196,7 @@ def _add_fit_parser(subcommands):
     _add_data_arguments(fit)
     fit.add_argument("-k", "--components", dest="k", type=_one_k, required=True, metavar="K",
                      help="number of components (gmmkit select sweeps a range)")
-    fit.add_argument("--covariance", choices=COVARIANCE_TYPES, default="full",
+    fit.add_argument("--covariance", choices=covariance_types(), default="full",
                      help="covariance type (default: full)")
     _add_fit_options(fit)
     fit.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL",
@@ -223,7 +222,7 @@ def _add_select_parser(subcommands):
                         metavar="K|A:B[:STEP]",
                         help="numbers of components: K, or A to B inclusive (default: 1:10)")
     select.add_argument("--covariance", type=_covariance_list, default="all", metavar="TYPES",
-                        help="'all' or a comma-separated list of full, tied, diag, spherical "
+                        help=f"'all' or a comma-separated list of {_covariance_names()} "
                              "(default: all)")
     select.add_argument("--criterion", choices=tuple(CRITERIA), default="bic",
                         help="what chooses the best model (default: bic); cv needs --cv")
@@ -317,7 +316,7 @@ def _add_classify_parser(subcommands):
                           metavar="K|auto|1:B",
                           help="components per class; 'auto' (or 1:B) chooses each class's "
                                "number by BIC up to 10 (or B) (default: 1)")
-    classify.add_argument("--covariance", choices=COVARIANCE_TYPES, default="full",
+    classify.add_argument("--covariance", choices=covariance_types(), default="full",
                           help="covariance type (default: full)")
     classify.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
                           help="stratified folds for the accuracy; 0 skips it (default: 5)")
@@ -343,7 +342,7 @@ def _add_report_parser(subcommands):
                         metavar="K|A:B[:STEP]",
                         help="numbers of components to sweep (default: 1:10)")
     report.add_argument("--covariance", type=_covariance_list, default="all", metavar="TYPES",
-                        help="'all' or a comma-separated list of full, tied, diag, spherical")
+                        help=f"'all' or a comma-separated list of {_covariance_names()}")
     report.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
                         help="cross-validation folds; 0 skips cross-validation (default: 5)")
     report.add_argument("--seed", type=_seed, default=0, metavar="N",
@@ -839,16 +838,21 @@ def _k_classify(text):
 
 
 def _covariance_list(text):
-    """``all`` or a comma-separated list of covariance types."""
+    """``all`` or a comma-separated list of registered covariance types."""
     if text.strip() == "all":
         return "all"
     names = [name.strip() for name in text.split(",")]
     for name in names:
-        if name not in COVARIANCE_TYPES:
+        if name not in covariance_types():
             raise argparse.ArgumentTypeError(
                 f"unknown covariance type {name!r}; expected 'all' or a comma-separated list "
-                f"of {', '.join(COVARIANCE_TYPES)}")
+                f"of {_covariance_names()}")
     return list(dict.fromkeys(names))
+
+
+def _covariance_names() -> str:
+    # read from the registry when the parser is built, so registered models are choices
+    return ", ".join(covariance_types())
 
 
 def _column_list(text):

@@ -56,7 +56,7 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
     n_components : int or 'auto', default=10
         Mixture components (per class when ``fit`` gets ``y``); ``'auto'`` chooses them by
         ``criterion`` over ``1..max_components`` with :func:`gmmkit.select`.
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+    covariance_type : {'full', 'tied', 'diag', 'spherical'} or a registered name, default='full'
     n_latent : int or float, default=0.99
         PCA dimensions: an int, or a fraction in (0, 1) of the variance to keep.
     whiten : bool, default=False

@@ -17,11 +17,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._config import Options, current_options
 from ._core.conditioning import condition
 from ._core.covariances import (
-    COVARIANCE_MODELS,
     DegenerateComponentWarning,
     MixtureParams,
+    MStepContext,
     covariance_model,
-    invert_matrices,
+    covariance_types,
 )
 from ._core.em import EMResult, MStep, degenerate_warning_text, m_step, run_em
 from ._core.estep import chunks, per_sample_from_log_prob
@@ -55,8 +55,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     ----------
     n_components : int, default=1
         Number of mixture components :math:`K`.
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
-        Structure of :math:`\Sigma_k`.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'} or a registered name, default='full'
+        Structure of :math:`\Sigma_k`; any model added with
+        :func:`~gmmkit.register_covariance_model` is accepted by its name.
     tol : float, default=1e-3
         EM stops when the mean log-likelihood per sample changes by less than ``tol``.
     reg_covar : float, default=1e-6
@@ -151,7 +152,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     # ------------------------------------------------------------------ validation
     def _check_hyperparameters(self):
         _check_int("n_components", self.n_components, 1)
-        _check_choice("covariance_type", self.covariance_type, tuple(COVARIANCE_MODELS))
+        _check_choice("covariance_type", self.covariance_type, covariance_types())
         _check_real("tol", self.tol, 0.0)
         _check_real("reg_covar", self.reg_covar, 0.0)
         _check_int("max_iter", self.max_iter, 0)
@@ -162,8 +163,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if not isinstance(self.accelerate, (bool, np.bool_)):
             raise TypeError(f"accelerate must be True or False, got {self.accelerate!r}")
 
-    def _check_initial_parameters(self, n_features):
-        K, d, kind = self.n_components, n_features, self.covariance_type
+    def _check_initial_parameters(self, model):
+        K, d = self.n_components, model.d
         weights = means = precisions = None
         if self.weights_init is not None:
             weights = _as_float_array("weights_init", self.weights_init, (K,))
@@ -174,20 +175,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if self.means_init is not None:
             means = _as_float_array("means_init", self.means_init, (K, d))
         if self.precisions_init is not None:
-            shapes = {"full": (K, d, d), "tied": (d, d), "diag": (K, d), "spherical": (K,)}
-            precisions = _as_float_array("precisions_init", self.precisions_init, shapes[kind])
-            if kind in ("full", "tied"):
-                stack = precisions.reshape(-1, d, d)
-                if not np.allclose(stack, np.swapaxes(stack, 1, 2)):
-                    raise ValueError("precisions_init must be symmetric")
-                smallest = np.linalg.eigvalsh(stack)[:, 0]
-                if (smallest <= 0).any():
-                    raise ValueError(
-                        "precisions_init must be positive definite; got a smallest eigenvalue "
-                        f"of {smallest.min():g}"
-                    )
-            elif (precisions <= 0).any():
-                raise ValueError("precisions_init must be positive")
+            precisions = model.check_precisions(self.precisions_init, K, "precisions_init")
         return weights, means, precisions
 
     # ------------------------------------------------------------------ fitting
@@ -237,16 +225,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 f"n_components={self.n_components}: reduce n_components or add data."
             )
         weight = _check_sample_weight(sample_weight, n_samples)
-        inits = self._check_initial_parameters(n_features)
         model = covariance_model(self.covariance_type, n_features)
+        inits = self._check_initial_parameters(model)
         total_weight = float(n_samples if weight is None else weight.sum())
         work = n_samples * model.n_stats * self.n_components * 2
         with blas_threads_for(work):
             if source is None:
                 source = feature_source(X, weight, self.covariance_type, self.n_components,
                                         options)
-            total_scatter = source.scatter() if model.name == "tied" else None
-            result = self._fit_runs(X, weight, total_weight, source, total_scatter, inits,
+            data_terms = model.prepare(source)
+            result = self._fit_runs(X, weight, total_weight, source, data_terms, inits,
                                     responsibilities, options.reuse_fixed_points)
             self._store(result, source.shift, X.dtype, model)
             if result.final_evaluated and X.dtype == np.float64:
@@ -256,7 +244,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 source.claim_log_prob(self, self.n_components)
             return self._predict_rows(X, "argmax") if predict else None
 
-    def _fit_runs(self, X, weight, total_weight, source, total_scatter, inits,
+    def _fit_runs(self, X, weight, total_weight, source, data_terms, inits,
                   responsibilities=None, reuse_fixed_points=True) -> EMResult:
         model = source.model
         do_init = not (self.warm_start and hasattr(self, "converged_"))
@@ -275,14 +263,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             if do_init:
                 given = None if responsibilities is None else responsibilities[init]
                 params, recovery, initial = self._initial_params(
-                    X, weight, total_weight, source, total_scatter, inits, random_state, given)
+                    X, weight, total_weight, source, data_terms, inits, random_state, given)
                 start_bound = -np.inf
             else:
                 params = self._current_params(source.shift)
                 start_bound = self.lower_bound_
             options = {"reg_covar": self.reg_covar, "tol": self.tol, "max_iter": self.max_iter,
                        "total_weight": total_weight,
-                       "total_scatter": total_scatter, "initial_lower_bound": start_bound,
+                       "data_terms": data_terms, "initial_lower_bound": start_bound,
                        "on_iteration": self._verbose_callback(started)}
             if self.accelerate:
                 result = run_squarem(source, params, **options)
@@ -298,7 +286,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         # only the last run's log-densities can still be in the source's buffer
         best.final_evaluated = best.final_evaluated and best is result
         if best.recovered:
-            warnings.warn(degenerate_warning_text(model.name, best.recovered, self.reg_covar),
+            warnings.warn(degenerate_warning_text(model, best.recovered, self.reg_covar),
                           DegenerateComponentWarning, stacklevel=_user_stacklevel())
         if not best.converged and self.max_iter > 0:
             warnings.warn(
@@ -326,22 +314,23 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         return report
 
-    def _initial_params(self, X, weight, total_weight, source, total_scatter, inits, random_state,
+    def _initial_params(self, X, weight, total_weight, source, data_terms, inits, random_state,
                         resp=None):
         weights_init, means_init, precisions_init = inits
         model = source.model
         shift = source.shift
         if weights_init is not None and means_init is not None and precisions_init is not None:
             prec_chol = model.precision_cholesky_from_precisions(precisions_init)
-            covariances = invert_matrices(model.name, model.precisions(prec_chol))
+            covariances = model.invert(model.precisions(prec_chol))
             params = MixtureParams(weights_init, means_init - shift, covariances, prec_chol)
             return params, (np.empty(0, dtype=int), 0.0), None
         if resp is None:
             resp = initial_responsibilities(X, self.n_components, self.init_params, random_state,
                                             weight)
         stats = source.responsibility_statistics(resp, self.n_components)
-        params, recovered, added = m_step(model, stats, self.reg_covar, total_weight,
-                                          total_scatter, normalize_weights=False)
+        context = MStepContext(self.reg_covar, total_weight, normalize_weights=False,
+                               data_terms=data_terms)
+        params, recovered, added = m_step(model, stats, context)
         initial = (MStep(stats, params, recovered, added)
                    if weights_init is None and means_init is None and precisions_init is None
                    else None)
@@ -351,8 +340,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             params.means = means_init - shift
         if precisions_init is not None:
             params.precisions_cholesky = model.precision_cholesky_from_precisions(precisions_init)
-            params.covariances = invert_matrices(
-                model.name, model.precisions(params.precisions_cholesky))
+            params.covariances = model.invert(model.precisions(params.precisions_cholesky))
         return params, (recovered, added), initial
 
     def _current_params(self, shift) -> MixtureParams:
@@ -370,7 +358,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.means_ = cast(params.means + shift)
         covariances = params.covariances
         if covariances is None:
-            covariances = invert_matrices(model.name, model.precisions(params.precisions_cholesky))
+            covariances = model.invert(model.precisions(params.precisions_cholesky))
         self.covariances_ = cast(covariances)
         self.precisions_cholesky_ = cast(params.precisions_cholesky)
         self.precisions_ = cast(model.precisions(params.precisions_cholesky))
@@ -463,11 +451,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         draws = np.empty((n_samples, model.d))
         rows_per_chunk = max(1, 2**22 // max(model.d * model.d, 1))
         for rows in chunks(n_samples, rows_per_chunk):
-            factor = factors[labels[rows]]
-            if factor.ndim == 3:
-                draws[rows] = np.einsum("nij,nj->ni", factor, noise[rows])
-            else:
-                draws[rows] = factor * noise[rows]
+            draws[rows] = model.scale_noise(factors, labels[rows], noise[rows])
         draws += self.means_[labels]
         return draws.astype(self.means_.dtype, copy=False)
 
@@ -574,9 +558,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             chosen = _draw_categories(np.exp(conditional.log_weights), rng)
             factors = model.cholesky_covariances(conditional.covariances, self.n_components)
             noise = rng.standard_normal((chosen.size, n_rest))
-            factor = factors[chosen]
-            scaled = (np.einsum("nij,nj->ni", factor, noise) if factor.ndim == 3
-                      else factor * noise)
+            scaled = model.scale_noise(factors, chosen, noise)
             draws[rows] = conditional.means[np.arange(chosen.size), chosen] + scaled
             labels[rows] = chosen
         return draws.astype(self.means_.dtype, copy=False), labels
@@ -587,18 +569,19 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         given = self._given_features(given)
         values = _check_given_values(X_given, len(given), one_row=False)
         n_rest = self.n_features_in_ - len(given)
+        model = covariance_model(self.covariance_type, n_rest)
         out = np.empty((values.shape[0], n_rest))
         for rows in chunks(values.shape[0], self._conditioning_rows()):
             conditional = self._condition(values[rows], given)
-            within = _component_variances(self.covariance_type, conditional.covariances,
-                                          self.n_components, n_rest)
+            within = model.component_variances(conditional.covariances, self.n_components)
             weights = np.exp(conditional.log_weights)
             second = np.einsum("nk,nkd->nd", weights, conditional.means**2) + weights @ within
             out[rows] = np.maximum(second - conditional.mean() ** 2, 0.0)
         return out
 
     def _condition(self, values, given):
-        return condition(self.covariance_type, np.asarray(self.weights_, dtype=np.float64),
+        return condition(covariance_model(self.covariance_type, self.n_features_in_),
+                         np.asarray(self.weights_, dtype=np.float64),
                          np.asarray(self.means_, dtype=np.float64),
                          np.asarray(self.covariances_, dtype=np.float64), given, values)
 
@@ -754,17 +737,6 @@ def _draw_categories(proba, rng) -> np.ndarray:
     cumulative = np.cumsum(proba, axis=1)
     uniform = rng.random_sample(len(proba)) * cumulative[:, -1]
     return np.minimum((cumulative < uniform[:, None]).sum(axis=1), proba.shape[1] - 1)
-
-
-def _component_variances(covariance_type, covariances, n_components, n_features):
-    """The diagonal of every component's covariance, ``(n_components, n_features)``."""
-    if covariance_type == "full":
-        return np.diagonal(covariances, axis1=1, axis2=2)
-    if covariance_type == "tied":
-        return np.broadcast_to(np.diagonal(covariances), (n_components, n_features))
-    if covariance_type == "diag":
-        return covariances
-    return np.repeat(covariances[:, None], n_features, axis=1)
 
 
 def _check_given_values(values, n_given, one_row):

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import math
 
+from ._core.covariances import covariance_marker
 from .criteria import CRITERIA, INFORMATION_CRITERIA
 
 __all__ = ["plot_criterion", "plot_cv", "plot_selection", "plot_silhouette"]
-
-#: Marker of each covariance type, the same in every panel.
-_MARKERS = {"full": "o", "tied": "s", "diag": "^", "spherical": "D"}
 
 
 def _require_matplotlib():
@@ -103,7 +101,7 @@ def _draw(ax, result, rows, column, *, name, lower_is_better, ylabel, title, err
         )
         label = covariance_type if not n_failed else f"{covariance_type} ({n_failed} failed)"
         (line,) = ax.plot(
-            n_components, values, marker=_MARKERS.get(covariance_type, "o"), label=label,
+            n_components, values, marker=covariance_marker(covariance_type), label=label,
         )
         if error_column is not None:
             # fmt="none" and no caps: the bars are one LineCollection, so the series stays the

@@ -30,7 +30,7 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
     ----------
     n_components : int, default=1
         Components of the joint mixture (one full component is linear regression).
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+    covariance_type : {'full', 'tied', 'diag', 'spherical'} or a registered name, default='full'
         Only ``full`` and ``tied`` couple :math:`y` to :math:`x` inside a component; with
         ``diag`` or ``spherical`` the prediction is a weighted average of component means.
     tol, reg_covar, max_iter, n_init, init_params, random_state : as in :class:`GaussianMixture`

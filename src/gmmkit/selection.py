@@ -39,14 +39,13 @@ from sklearn.utils.validation import (
 )
 
 from ._config import Options, current_options, using_options
-from ._core.covariances import COVARIANCE_MODELS, invert_matrices
+from ._core.covariances import covariance_model, covariance_types
 from ._core.init import INIT_METHODS, SharedKMeansSeeds, initial_responsibilities
 from ._core.split import split_components
 from ._core.threads import one_blas_thread, one_openmp_thread, one_thread
 from .criteria import CRITERIA
 from .mixture import GaussianMixture, _check_sample_weight, feature_source
 
-COVARIANCE_TYPES = tuple(COVARIANCE_MODELS)
 TABLE_COLUMNS = (
     "n_components", "covariance_type", "bic", "aic", "icl", "log_likelihood", "n_parameters",
     "converged", "n_iter", "fit_seconds", "silhouette", "cv_mean", "cv_std", "start", "error",
@@ -130,6 +129,8 @@ def select(
     X : array-like of shape (n_samples, n_features)
     n_components : int or iterable of int, default=range(1, 11)
     covariance_type : {'all', 'full', 'tied', 'diag', 'spherical'} or list of them, default='all'
+        Registered covariance models are accepted by name; 'all' sweeps the four built-ins
+        and any registered model whose ``in_all`` is True.
     criterion : {'bic', 'aic', 'icl', 'cv', 'silhouette'}, default='bic'
         BIC, AIC and ICL are minimised; 'cv' (the mean held-out log-likelihood per sample, needs
         ``cv``) and 'silhouette' are maximised.
@@ -266,16 +267,16 @@ def _check_components(n_components, n_samples) -> list[int]:
 
 def _check_covariance_types(covariance_type) -> list[str]:
     if isinstance(covariance_type, str):
-        types = list(COVARIANCE_TYPES) if covariance_type == "all" else [covariance_type]
+        types = (list(covariance_types(in_all=True)) if covariance_type == "all"
+                 else [covariance_type])
     else:
         types = list(covariance_type)
     if not types:
         raise ValueError("covariance_type is empty")
-    unknown = [t for t in types if t not in COVARIANCE_TYPES]
+    known = covariance_types()
+    unknown = [t for t in types if t not in known]
     if unknown:
-        raise ValueError(
-            f"covariance_type must be 'all' or among {list(COVARIANCE_TYPES)}, got {unknown}"
-        )
+        raise ValueError(f"covariance_type must be 'all' or among {list(known)}, got {unknown}")
     return list(dict.fromkeys(types))
 
 
@@ -584,7 +585,8 @@ def _warm_chain(plan, covariance_type, criterion, options, by_config):
                 k, covariance_type=covariance_type, tol=options["tol"],
                 reg_covar=options["reg_covar"], max_iter=options["max_iter"],
                 weights_init=weights, means_init=means,
-                precisions_init=invert_matrices(covariance_type, covariances, symmetric=True),
+                precisions_init=covariance_model(covariance_type, means.shape[1]).invert(
+                    covariances, symmetric=True),
                 accelerate=options["accelerate"])
             started = time.perf_counter()
             _quietly(model._fit, plan.X, plan.weight, None, False, source,

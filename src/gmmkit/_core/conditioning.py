@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from .covariances import LOG_2PI, _lower_inverse
+from .linalg import LOG_2PI, _lower_inverse
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Conditional:
     means : ndarray of shape (n_rows, K, d_b)
         :math:`m_k(a_i)`.
     covariances : ndarray
-        :math:`S_k`, the same for every row, in the layout of the covariance type: full
+        :math:`S_k`, the same for every row, in the layout of the covariance model: full
         ``(K, d_b, d_b)``, tied ``(d_b, d_b)``, diag ``(K, d_b)``, spherical ``(K,)``.
     log_marginal : ndarray of shape (n_rows,)
         :math:`\log p(a_i)`, the mixture density of the given features.
@@ -53,15 +53,17 @@ class Conditional:
         return np.einsum("nk,nkd->nd", np.exp(self.log_weights), self.means)
 
 
-def condition(covariance_type, weights, means, covariances, given, values) -> Conditional:
+def condition(model, weights, means, covariances, given, values) -> Conditional:
     """Condition a mixture on ``x[given] = values`` (one row of ``values`` per conditioning).
 
     Parameters
     ----------
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+    model : CovarianceModel
+        The covariance model over all ``d`` features; it conditions each component (its
+        :meth:`~gmmkit._core.covariances.CovarianceModel.condition_components`).
     weights : ndarray of shape (K,)
     means : ndarray of shape (K, d)
-    covariances : ndarray in scikit-learn's layout for ``covariance_type``
+    covariances : ndarray in the model's layout
     given : ndarray of int
         Indices of the given features (the rest, in increasing order, are conditioned).
     values : ndarray of shape (n_rows, len(given))
@@ -75,12 +77,8 @@ def condition(covariance_type, weights, means, covariances, given, values) -> Co
     rest = np.setdiff1d(np.arange(d), given)
     values = np.asarray(values, dtype=np.float64)
     diff = values[None, :, :] - means[:, None, given]          # (K, n, d_a)
-    if covariance_type in ("full", "tied"):
-        log_density, cond_means, cond_cov = _condition_full(
-            covariances, means, given, rest, diff, tied=covariance_type == "tied")
-    else:
-        log_density, cond_means, cond_cov = _condition_scaled(
-            covariance_type, covariances, means, given, rest, diff)
+    log_density, cond_means, cond_cov = model.condition_components(
+        covariances, means, given, rest, diff)
     with np.errstate(divide="ignore"):
         log_joint = np.log(weights)[:, None] + log_density      # (K, n)
     log_marginal = logsumexp(log_joint, axis=0)
@@ -88,7 +86,10 @@ def condition(covariance_type, weights, means, covariances, given, values) -> Co
     return Conditional(log_weights, cond_means, cond_cov, log_marginal)
 
 
-def _condition_full(covariances, means, given, rest, diff, tied):
+def condition_full(covariances, means, given, rest, diff, tied):
+    """Components with full covariance matrices (one shared matrix when ``tied``)
+    conditioned on the features ``given``: ``(log_density, means, covariances)`` as
+    :meth:`~gmmkit._core.covariances.CovarianceModel.condition_components` returns them."""
     stack = covariances[None] if tied else covariances
     cov_aa = stack[:, given[:, None], given]
     cov_ba = stack[:, rest[:, None], given]
@@ -104,14 +105,14 @@ def _condition_full(covariances, means, given, rest, diff, tied):
     return log_density, np.swapaxes(cond_means, 0, 1), cond_cov[0] if tied else cond_cov
 
 
-def _condition_scaled(covariance_type, covariances, means, given, rest, diff):
-    variances = (covariances if covariance_type == "diag"
-                 else np.repeat(covariances[:, None], means.shape[1], axis=1))
+def condition_scaled(variances, means, given, rest, diff):
+    """Components with diagonal covariances (``variances``, ``(K, d)``) conditioned on the
+    features ``given``: ``(log_density, means)``; their covariances over ``rest`` are the
+    unchanged variances, which the caller keeps in its own layout."""
     given_var = variances[:, given]                               # (K, d_a)
     log_density = (-0.5 * np.log(given_var).sum(axis=1)[:, None]
                    - 0.5 * len(given) * LOG_2PI
                    - 0.5 * np.einsum("kna,ka->kn", diff**2, 1.0 / given_var))
     n_rows = diff.shape[1]
     cond_means = np.broadcast_to(means[None, :, rest], (n_rows, means.shape[0], len(rest)))
-    cond_cov = variances[:, rest] if covariance_type == "diag" else covariances.copy()
-    return log_density, cond_means, cond_cov
+    return log_density, cond_means

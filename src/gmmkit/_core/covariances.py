@@ -22,7 +22,9 @@ from functools import lru_cache
 
 import numpy as np
 
-LOG_2PI = np.log(2.0 * np.pi)
+from .conditioning import condition_full, condition_scaled
+from .linalg import LOG_2PI, _lower_inverse
+
 #: A variance within this many machine epsilons of its second moment is rounding noise.
 ROUNDING_MARGIN = 1e3
 
@@ -31,8 +33,9 @@ ROUNDING_MARGIN = 1e3
 class MixtureParams:
     """Parameters of a Gaussian mixture in scikit-learn's layout (float64, shifted coordinates).
 
-    ``covariances`` and ``precisions_cholesky`` have the shapes scikit-learn uses for the
-    covariance type: full ``(K, d, d)``, tied ``(d, d)``, diag ``(K, d)``, spherical ``(K,)``.
+    ``covariances`` and ``precisions_cholesky`` have the model's
+    :meth:`~CovarianceModel.parameter_shape`, for the built-ins scikit-learn's: full
+    ``(K, d, d)``, tied ``(d, d)``, diag ``(K, d)``, spherical ``(K,)``.
     ``covariances`` may be ``None`` when the model was initialised from precisions.
     """
 
@@ -46,6 +49,51 @@ class DegenerateComponentWarning(UserWarning):
     """A component's covariance was singular and gmmkit raised its regularisation to recover."""
 
 
+#: Default tolerance of an iterative M-step, on the relative change of its parameters
+#: (mclust's inner tolerance, ``emControl()$tol[2]``).
+M_STEP_TOL = float(np.sqrt(np.finfo(np.float64).eps))
+#: Default number of iterations an iterative M-step may take within one EM iteration.
+M_STEP_MAX_ITER = 100
+
+
+@dataclass(frozen=True)
+class MStepContext:
+    r"""Everything an M-step needs besides the statistics.
+
+    The closed-form M-steps of the built-in models read ``reg_covar``, ``total_weight`` and
+    ``normalize_weights`` (and ``tied`` its ``data_terms``); an iterative M-step, such as
+    those of mclust's VEI, VEV, EVE, VVE and VEE models, starts from ``previous`` and
+    iterates until its parameters change by less than ``tol`` or ``max_iter`` is spent.
+
+    Attributes
+    ----------
+    reg_covar : float
+        Added to the diagonal of every covariance.
+    total_weight : float
+        :math:`\sum_i w_i`, the (weighted) number of samples.
+    normalize_weights : bool, default=True
+        Mixing weights over the sum of the counts; False divides by ``total_weight``, as
+        scikit-learn's initialisation does.
+    previous : MixtureParams or None, default=None
+        The parameters of the E-step that gave the statistics; None for the M-step of the
+        initialisation, which follows no E-step.
+    tol : float, default=M_STEP_TOL
+    max_iter : int, default=M_STEP_MAX_ITER
+        Tolerance and iteration budget of an iterative M-step (EM's own are separate).
+    data_terms : object, default=None
+        What the model's :meth:`CovarianceModel.prepare` computed once from the data for
+        every M-step of a fit (the total scatter for ``tied``; None for most models).
+    """
+
+    reg_covar: float
+    total_weight: float
+    normalize_weights: bool = True
+    previous: MixtureParams | None = None
+    tol: float = M_STEP_TOL
+    max_iter: int = M_STEP_MAX_ITER
+    data_terms: object = None
+
+
 @lru_cache(maxsize=64)
 def _triu_indices(d: int) -> tuple[np.ndarray, np.ndarray]:
     rows, cols = np.triu_indices(d)
@@ -54,9 +102,33 @@ def _triu_indices(d: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class CovarianceModel:
-    """Base class: one subclass per covariance structure, stateless apart from ``d``."""
+    """Base class: one subclass per covariance structure, stateless apart from ``d``.
+
+    A subclass owns everything about its structure: the quadratic features its statistics
+    need, the M-step, the precision factors and log-density coefficients of the E-step, the
+    parameter layout and its checks, recovery of collapsed components, and the per-component
+    geometry used to split, condition and sample. :func:`register_covariance_model` makes it
+    available by ``name`` to :class:`~gmmkit.GaussianMixture`, :func:`~gmmkit.select`, the
+    classifiers, save/load and the command line; nothing else needs to change. The four
+    built-in classes below are the reference implementations.
+
+    Attributes
+    ----------
+    name : str
+        The ``covariance_type`` it is registered under (a Python identifier).
+    description : str
+        A few words on the shapes it gives components, for reports and studies.
+    marker : str
+        The matplotlib marker of its line in figures of a sweep.
+    in_all : bool
+        Whether ``select(covariance_type="all")`` sweeps it: True for the four built-ins
+        (scikit-learn's types), False unless a registered model opts in.
+    """
 
     name: str = ""
+    description: str = ""
+    marker: str = "o"
+    in_all: bool = False
 
     def __init__(self, n_features: int):
         self.d = n_features
@@ -94,19 +166,22 @@ class CovarianceModel:
     def _n_cov_parameters(self, n_components: int) -> int:
         raise NotImplementedError
 
-    def m_step(
-        self,
-        stats: np.ndarray,
-        reg_covar: float,
-        total_weight: float,
-        total_scatter: np.ndarray | None = None,
-        normalize_weights: bool = True,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def prepare(self, source):
+        """Terms of the data that every M-step of a fit needs besides the statistics,
+        computed once per fit from the feature ``source`` (a
+        :class:`gmmkit._core.source.FeatureSource`, whose methods give them); they reach
+        :meth:`m_step` as ``context.data_terms``. Most models need none."""
+        return None
+
+    def m_step(self, stats: np.ndarray, context: MStepContext):
         r"""Maximum-likelihood parameters from sufficient statistics.
 
         With :math:`N_k` the soft counts (padded by ``10 * eps`` as scikit-learn does),
         :math:`\mu_k = S_k / N_k` and the covariance is the weighted scatter about
-        :math:`\mu_k` divided by :math:`N_k`, plus ``reg_covar`` on the diagonal.
+        :math:`\mu_k` divided by :math:`N_k`, plus ``context.reg_covar`` on the diagonal.
+        Subclasses give the covariance in closed form (``_covariances`` and
+        ``_second_moments``); a model without one overrides this method and iterates from
+        ``context.previous``.
 
         Returns ``(weights, means, covariances, noise_floor)``; ``noise_floor`` (shaped like
         :meth:`pivots`) is the size of the rounding error in each variance, since variances are
@@ -115,10 +190,10 @@ class CovarianceModel:
         counts = stats[:, 0]
         padded = counts + 10 * np.finfo(np.float64).eps
         means = stats[:, 1 : 1 + self.d] / padded[:, None]
-        covariances = self._covariances(stats, counts, padded, means, reg_covar, total_scatter)
-        weights = self.mixing_weights(stats, total_weight, normalize_weights)
+        covariances = self._covariances(stats, counts, padded, means, context)
+        weights = self.mixing_weights(stats, context.total_weight, context.normalize_weights)
         floor = ROUNDING_MARGIN * np.finfo(np.float64).eps * self._second_moments(
-            stats, padded, total_scatter)
+            stats, padded, context)
         return weights, means, covariances, floor
 
     @staticmethod
@@ -128,7 +203,7 @@ class CovarianceModel:
         padded = stats[:, 0] + 10 * np.finfo(np.float64).eps
         return padded / (padded.sum() if normalize else total_weight)
 
-    def _second_moments(self, stats, padded, total_scatter) -> np.ndarray:
+    def _second_moments(self, stats, padded, context) -> np.ndarray:
         """Diagonal second moments about the shift, shaped like :meth:`pivots`."""
         raise NotImplementedError
 
@@ -141,7 +216,7 @@ class CovarianceModel:
         below = self.pivots(prec_chol) <= floor
         return np.flatnonzero(below.any(axis=1) if below.ndim == 2 else below)
 
-    def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
+    def _covariances(self, stats, counts, padded, means, context):
         raise NotImplementedError
 
     def precision_cholesky(self, covariances: np.ndarray) -> np.ndarray:
@@ -187,6 +262,96 @@ class CovarianceModel:
         """Mean variance per component (``(K,)``, or ``(1,)`` for tied)."""
         raise NotImplementedError
 
+    def describe_components(self, components) -> str:
+        """How a warning names the given components whose covariance was recovered."""
+        return f"component(s) {sorted(components)}"
+
+    # --- parameter layout -----------------------------------------------------------------------
+    def parameter_shape(self, n_components: int) -> tuple[int, ...]:
+        """Shape of ``covariances_``, ``precisions_`` and ``precisions_cholesky_``."""
+        raise NotImplementedError
+
+    def check_precisions(self, precisions, n_components: int, name: str = "precisions_init"):
+        """User-given precisions as float64, checked for shape, finiteness and definiteness.
+
+        The messages start with scikit-learn's for the same fault and go on with gmmkit's,
+        which name the argument.
+        """
+        shape = self.parameter_shape(n_components)
+        array = np.asarray(precisions, dtype=np.float64)
+        if array.shape != shape:
+            raise ValueError(
+                f"The parameter '{self.name} precision' should have the shape of {shape}, but "
+                f"got {array.shape}: {name} must have shape {shape} for "
+                f"covariance_type={self.name!r}")
+        if not np.isfinite(array).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+        self._check_precision_values(array, name)
+        return array
+
+    def _check_precision_values(self, precisions: np.ndarray, name: str) -> None:
+        if (precisions <= 0).any():
+            raise ValueError(f"'{self.name} precision' should be positive: {name} must be "
+                             f"positive; got a smallest value of {precisions.min():g}")
+
+    def invert(self, matrices: np.ndarray, symmetric: bool = False) -> np.ndarray:
+        """Covariances from precisions or the reverse, in this model's layout: here the
+        reciprocals (matrix models invert; ``symmetric`` matters only to them)."""
+        return 1.0 / matrices
+
+    # --- per-component geometry: splitting, conditioning, sampling ------------------------------
+    def component_variances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
+        """The diagonal of every component's covariance, ``(n_components, d)``."""
+        raise NotImplementedError
+
+    def principal_axes(self, covariances: np.ndarray,
+                       n_components: int) -> tuple[np.ndarray, np.ndarray]:
+        r"""Each component's principal axis (unit rows, ``(K, d)``) and its variance ``(K,)``.
+
+        Here the covariances are diagonal, so the axis is the coordinate of the largest
+        variance; matrix models take the leading eigenvector.
+        """
+        variances = self.component_variances(covariances, n_components)
+        widest = variances.argmax(axis=1)
+        axes = np.zeros((n_components, self.d))
+        axes[np.arange(n_components), widest] = 1.0
+        return axes, variances[np.arange(n_components), widest]
+
+    def repeat_components(self, covariances: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+        """Covariances with copies of the ``chosen`` components' appended (a split's halves);
+        a covariance shared by all components is returned as it is."""
+        return np.concatenate([covariances, covariances[chosen]])
+
+    def condition_components(self, covariances, means, given, rest, diff):
+        r"""Every component conditioned on the features ``given`` (see
+        :mod:`gmmkit._core.conditioning`).
+
+        Parameters
+        ----------
+        covariances : ndarray in this model's layout
+        means : ndarray of shape (K, d)
+        given, rest : ndarray of int
+            The given features and the others, in increasing order.
+        diff : ndarray of shape (K, n_rows, len(given))
+            :math:`a_i - \mu_{k,a}` for every component and row.
+
+        Returns
+        -------
+        log_density : ndarray of shape (K, n_rows)
+            :math:`\log \mathcal N(a_i \mid \mu_{k,a}, \Sigma_{k,aa})`.
+        means : ndarray of shape (n_rows, K, len(rest))
+            The conditional means :math:`m_k(a_i)`.
+        covariances : ndarray
+            The conditional covariances :math:`S_k`, in this model's layout over ``rest``.
+        """
+        raise NotImplementedError
+
+    def scale_noise(self, factors: np.ndarray, labels: np.ndarray,
+                    noise: np.ndarray) -> np.ndarray:
+        """:math:`L_{k_i} z_i` for standard normal rows ``noise`` drawn from components
+        ``labels``, with ``factors`` from :meth:`cholesky_covariances` (here scales)."""
+        return factors[labels] * noise
+
 
 def _constant(weights, log_det, quad_mean, d):
     return np.log(weights) - 0.5 * d * LOG_2PI + log_det - 0.5 * quad_mean
@@ -194,6 +359,9 @@ def _constant(weights, log_det, quad_mean, d):
 
 class FullCovariance(CovarianceModel):
     name = "full"
+    description = "each component its own ellipse in any orientation"
+    marker = "o"
+    in_all = True
 
     @property
     def n_quadratic(self) -> int:
@@ -216,7 +384,7 @@ class FullCovariance(CovarianceModel):
         d = self.d
         return packed[:, _symmetric_gather(d)].reshape(packed.shape[0], d, d)
 
-    def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
+    def _covariances(self, stats, counts, padded, means, context):
         # scatter about mu_k = Q - S mu^T - mu S^T + N mu mu^T, over the padded count N + 10 eps
         d = self.d
         mean_products = np.empty((self.n_quadratic, means.shape[0]))
@@ -224,13 +392,13 @@ class FullCovariance(CovarianceModel):
         packed = stats[:, 1 + d :] / padded[:, None]
         packed -= (2.0 - counts / padded)[:, None] * mean_products.T
         cov = self._unpack(packed)
-        cov.reshape(-1, d * d)[:, :: d + 1] += reg_covar
+        cov.reshape(-1, d * d)[:, :: d + 1] += context.reg_covar
         return cov
 
     def pivots(self, prec_chol):
         return 1.0 / np.diagonal(prec_chol, axis1=-2, axis2=-1) ** 2
 
-    def _second_moments(self, stats, padded, total_scatter):
+    def _second_moments(self, stats, padded, context):
         d = self.d
         diagonal = _symmetric_gather(d)[:: d + 1]
         return stats[:, 1 + d + diagonal] / padded[:, None]
@@ -286,9 +454,44 @@ class FullCovariance(CovarianceModel):
     def covariance_scale(self, covariances):
         return np.diagonal(covariances, axis1=-2, axis2=-1).mean(axis=-1)
 
+    def parameter_shape(self, n_components):
+        return (n_components, self.d, self.d)
+
+    def _check_precision_values(self, precisions, name):
+        stack = precisions.reshape(-1, self.d, self.d)
+        message = f"'{self.name} precision' should be symmetric, positive-definite: {name}"
+        if not np.allclose(stack, np.swapaxes(stack, 1, 2)):
+            raise ValueError(f"{message} must be symmetric")
+        smallest = np.linalg.eigvalsh(stack)[:, 0]
+        if (smallest <= 0).any():
+            raise ValueError(f"{message} must be positive definite; got a smallest eigenvalue "
+                             f"of {smallest.min():g}")
+
+    def invert(self, matrices, symmetric=False):
+        """Matrix inverses; ``symmetric`` averages each with its transpose, which LAPACK's
+        inverse equals only up to rounding (needed where the result must pass a symmetry
+        check)."""
+        inverse = np.linalg.inv(matrices)
+        return 0.5 * (inverse + np.swapaxes(inverse, -1, -2)) if symmetric else inverse
+
+    def component_variances(self, covariances, n_components):
+        return np.diagonal(covariances, axis1=1, axis2=2)
+
+    def principal_axes(self, covariances, n_components):
+        values, vectors = np.linalg.eigh(covariances)
+        return vectors[:, :, -1], values[:, -1]
+
+    def condition_components(self, covariances, means, given, rest, diff):
+        return condition_full(covariances, means, given, rest, diff, tied=False)
+
+    def scale_noise(self, factors, labels, noise):
+        return np.einsum("nij,nj->ni", factors[labels], noise)
+
 
 class TiedCovariance(FullCovariance):
     name = "tied"
+    description = "one shared ellipse for every component"
+    marker = "s"
 
     @property
     def n_quadratic(self) -> int:
@@ -300,10 +503,15 @@ class TiedCovariance(FullCovariance):
     def _n_cov_parameters(self, n_components):
         return self.d * (self.d + 1) // 2
 
-    def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
+    def prepare(self, source):
+        r""":math:`\sum_i w_i (x_i - s)(x_i - s)^T` about the source's shift ``s``: the tied
+        covariance is this total scatter minus the between-component scatter."""
+        return source.scatter()
+
+    def _covariances(self, stats, counts, padded, means, context):
         between = (padded[:, None] * means).T @ means
-        cov = (total_scatter - between) / padded.sum()
-        cov.flat[:: self.d + 1] += reg_covar
+        cov = (context.data_terms - between) / padded.sum()
+        cov.flat[:: self.d + 1] += context.reg_covar
         return cov
 
     def log_det_precision_cholesky(self, prec_chol, n_components):
@@ -328,8 +536,8 @@ class TiedCovariance(FullCovariance):
     def regularize(self, covariances, components, amount):
         covariances.flat[:: self.d + 1] += amount
 
-    def _second_moments(self, stats, padded, total_scatter):
-        return np.diagonal(total_scatter) / padded.sum()
+    def _second_moments(self, stats, padded, context):
+        return np.diagonal(context.data_terms) / padded.sum()
 
     def collapsed_components(self, prec_chol, floor):
         # one shared covariance: component 0 stands for it, as in failing_components
@@ -341,9 +549,32 @@ class TiedCovariance(FullCovariance):
     def covariance_scale(self, covariances):
         return np.atleast_1d(np.diagonal(covariances).mean())
 
+    def describe_components(self, components):
+        return "the tied covariance"
+
+    def parameter_shape(self, n_components):
+        return (self.d, self.d)
+
+    def component_variances(self, covariances, n_components):
+        return np.broadcast_to(np.diagonal(covariances), (n_components, self.d))
+
+    def principal_axes(self, covariances, n_components):
+        axes, variances = super().principal_axes(covariances[None], 1)
+        return (np.broadcast_to(axes, (n_components, self.d)),
+                np.broadcast_to(variances, (n_components,)))
+
+    def repeat_components(self, covariances, chosen):
+        return covariances
+
+    def condition_components(self, covariances, means, given, rest, diff):
+        return condition_full(covariances, means, given, rest, diff, tied=True)
+
 
 class DiagCovariance(CovarianceModel):
     name = "diag"
+    description = "axis-aligned ellipses"
+    marker = "^"
+    in_all = True
 
     @property
     def n_quadratic(self) -> int:
@@ -355,10 +586,10 @@ class DiagCovariance(CovarianceModel):
     def _n_cov_parameters(self, n_components):
         return n_components * self.d
 
-    def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
-        return stats[:, 1 + self.d :] / padded[:, None] - means**2 + reg_covar
+    def _covariances(self, stats, counts, padded, means, context):
+        return stats[:, 1 + self.d :] / padded[:, None] - means**2 + context.reg_covar
 
-    def _second_moments(self, stats, padded, total_scatter):
+    def _second_moments(self, stats, padded, context):
         return stats[:, 1 + self.d :] / padded[:, None]
 
     def precision_cholesky(self, covariances):
@@ -399,9 +630,22 @@ class DiagCovariance(CovarianceModel):
     def covariance_scale(self, covariances):
         return covariances.mean(axis=1)
 
+    def parameter_shape(self, n_components):
+        return (n_components, self.d)
+
+    def component_variances(self, covariances, n_components):
+        return covariances
+
+    def condition_components(self, covariances, means, given, rest, diff):
+        log_density, cond_means = condition_scaled(covariances, means, given, rest, diff)
+        return log_density, cond_means, covariances[:, rest]
+
 
 class SphericalCovariance(CovarianceModel):
     name = "spherical"
+    description = "circles"
+    marker = "D"
+    in_all = True
 
     @property
     def n_quadratic(self) -> int:
@@ -413,11 +657,11 @@ class SphericalCovariance(CovarianceModel):
     def _n_cov_parameters(self, n_components):
         return n_components
 
-    def _covariances(self, stats, counts, padded, means, reg_covar, total_scatter):
+    def _covariances(self, stats, counts, padded, means, context):
         second = stats[:, 1 + self.d] / padded
-        return (second - (means**2).sum(axis=1)) / self.d + reg_covar
+        return (second - (means**2).sum(axis=1)) / self.d + context.reg_covar
 
-    def _second_moments(self, stats, padded, total_scatter):
+    def _second_moments(self, stats, padded, context):
         return stats[:, 1 + self.d] / padded / self.d
 
     def precision_cholesky(self, covariances):
@@ -457,57 +701,16 @@ class SphericalCovariance(CovarianceModel):
     def covariance_scale(self, covariances):
         return covariances
 
+    def parameter_shape(self, n_components):
+        return (n_components,)
 
-def invert_matrices(covariance_type: str, matrices: np.ndarray, symmetric: bool = False):
-    """Covariances from precisions or the reverse, in scikit-learn's layout for
-    ``covariance_type``: matrix inverses for full and tied, reciprocals for diag and spherical.
+    def component_variances(self, covariances, n_components):
+        return np.repeat(covariances[:, None], self.d, axis=1)
 
-    ``symmetric`` averages each matrix inverse with its transpose, which LAPACK's inverse equals
-    only up to rounding (needed where the result must pass a symmetry check).
-    """
-    if covariance_type not in ("full", "tied"):
-        return 1.0 / matrices
-    inverse = np.linalg.inv(matrices)
-    return 0.5 * (inverse + np.swapaxes(inverse, -1, -2)) if symmetric else inverse
-
-
-def _lower_inverse(chol: np.ndarray) -> np.ndarray:
-    r"""Inverse of a stack of lower-triangular matrices, kept exactly lower-triangular.
-
-    Blockwise, :math:`\begin{pmatrix}A&0\\B&C\end{pmatrix}^{-1} =
-    \begin{pmatrix}A^{-1}&0\\-C^{-1}BA^{-1}&C^{-1}\end{pmatrix}`, recursing on the halves
-    down to blocks of :data:`_LEAF_SIZE`, which :func:`_lower_inverse_by_rows` inverts; all the work
-    is batched over the whole stack instead of one LAPACK call per matrix.
-    """
-    d = chol.shape[-1]
-    if d <= _LEAF_SIZE:
-        return _lower_inverse_by_rows(chol)
-    half = d // 2
-    upper_inv = _lower_inverse(chol[..., :half, :half])
-    lower_inv = _lower_inverse(chol[..., half:, half:])
-    out = np.empty_like(chol)
-    out[..., :half, half:] = 0.0
-    out[..., :half, :half] = upper_inv
-    out[..., half:, half:] = lower_inv
-    out[..., half:, :half] = -(lower_inv @ chol[..., half:, :half]) @ upper_inv
-    return out
-
-
-#: Triangular blocks up to this size are inverted row by row (measured fastest at d = 41).
-_LEAF_SIZE = 16
-
-
-def _lower_inverse_by_rows(chol: np.ndarray) -> np.ndarray:
-    r"""Forward substitution :math:`L X = I` one row at a time, batched over the stack:
-    :math:`X_{j,:j+1} = (e_j - L_{j,:j} X_{:j,:j+1}) / L_{jj}`."""
-    d = chol.shape[-1]
-    out = np.zeros_like(chol)
-    inverse_diagonal = 1.0 / np.diagonal(chol, axis1=-2, axis2=-1)
-    for j in range(d):
-        row = -np.matmul(chol[..., j : j + 1, :j], out[..., :j, : j + 1])[..., 0, :]
-        row[..., j] += 1.0
-        out[..., j, : j + 1] = row * inverse_diagonal[..., j, None]
-    return out
+    def condition_components(self, covariances, means, given, rest, diff):
+        variances = self.component_variances(covariances, len(covariances))
+        log_density, cond_means = condition_scaled(variances, means, given, rest, diff)
+        return log_density, cond_means, covariances.copy()
 
 
 @lru_cache(maxsize=64)
@@ -520,19 +723,91 @@ def _symmetric_gather(d: int) -> np.ndarray:
     return index.ravel()
 
 
-COVARIANCE_MODELS: dict[str, type[CovarianceModel]] = {
-    "full": FullCovariance,
-    "tied": TiedCovariance,
-    "diag": DiagCovariance,
-    "spherical": SphericalCovariance,
-}
+# --- registry -----------------------------------------------------------------------------------
+#: name -> class, in registration order (the built-ins first, in scikit-learn's order)
+_REGISTRY: dict[str, type[CovarianceModel]] = {}
+_BUILT_IN = ("full", "tied", "diag", "spherical")
+
+
+def register_covariance_model(cls: type[CovarianceModel]) -> type[CovarianceModel]:
+    """Make a covariance model available as ``covariance_type=cls.name`` everywhere.
+
+    Usable as a class decorator. Registering the same class twice does nothing.
+
+    Parameters
+    ----------
+    cls : subclass of CovarianceModel
+        Its ``name`` (a Python identifier other than ``'all'``) is the key; its
+        ``description``, ``marker`` and ``in_all`` say how it is shown and whether
+        ``select(covariance_type="all")`` sweeps it.
+
+    Returns
+    -------
+    cls
+
+    Raises
+    ------
+    TypeError
+        If ``cls`` is not a subclass of :class:`CovarianceModel`.
+    ValueError
+        If its name is not an identifier, is ``'all'``, or is taken by another class.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, CovarianceModel)):
+        raise TypeError(f"register_covariance_model expects a subclass of CovarianceModel, "
+                        f"got {cls!r}")
+    name = cls.name
+    if not isinstance(name, str) or not name.isidentifier() or name == "all":
+        raise ValueError(f"{cls.__qualname__}.name must be a Python identifier other than "
+                         f"'all' (letters, digits and underscores), got {name!r}")
+    known = _REGISTRY.get(name)
+    if known is not None and known is not cls:
+        raise ValueError(f"covariance_type {name!r} is already registered for "
+                         f"{known.__qualname__}; unregister it first")
+    _REGISTRY[name] = cls
+    return cls
+
+
+def unregister_covariance_model(name: str) -> type[CovarianceModel]:
+    """Remove the covariance model registered as ``name`` and return its class.
+
+    The built-in models cannot be removed.
+    """
+    if name in _BUILT_IN:
+        raise ValueError(f"the built-in covariance_type {name!r} cannot be unregistered")
+    if name not in _REGISTRY:
+        raise ValueError(f"no covariance model is registered as {name!r}; registered: "
+                         f"{list(_REGISTRY)}")
+    return _REGISTRY.pop(name)
+
+
+def covariance_types(in_all: bool = False) -> tuple[str, ...]:
+    """Names of the registered covariance models, in registration order (the built-ins
+    full, tied, diag, spherical first); with ``in_all``, only those that
+    ``covariance_type="all"`` stands for."""
+    return tuple(name for name, cls in _REGISTRY.items() if cls.in_all or not in_all)
+
+
+def covariance_model_class(covariance_type: str) -> type[CovarianceModel]:
+    """The class registered as ``covariance_type``; a ValueError lists the registered names."""
+    cls = _REGISTRY.get(covariance_type) if isinstance(covariance_type, str) else None
+    if cls is None:
+        raise ValueError(f"covariance_type must be one of {list(_REGISTRY)}, got "
+                         f"{covariance_type!r}")
+    return cls
 
 
 def covariance_model(covariance_type: str, n_features: int) -> CovarianceModel:
-    """The :class:`CovarianceModel` for ``covariance_type`` (full, tied, diag or spherical)."""
-    try:
-        return COVARIANCE_MODELS[covariance_type](n_features)
-    except KeyError:
-        raise ValueError(
-            f"covariance_type must be one of {sorted(COVARIANCE_MODELS)}, got {covariance_type!r}"
-        ) from None
+    """The registered :class:`CovarianceModel` for ``covariance_type`` over ``n_features``."""
+    return covariance_model_class(covariance_type)(n_features)
+
+
+def covariance_marker(covariance_type: str) -> str:
+    """The figure marker of ``covariance_type``; ``"o"`` for a name not registered (a table
+    saved while another model was)."""
+    cls = _REGISTRY.get(covariance_type)
+    return cls.marker if cls is not None else "o"
+
+
+for _cls in (FullCovariance, TiedCovariance, DiagCovariance, SphericalCovariance):
+    register_covariance_model(_cls)
+del _cls

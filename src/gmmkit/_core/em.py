@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .covariances import CovarianceModel, MixtureParams
+from .covariances import CovarianceModel, MixtureParams, MStepContext
 from .source import FeatureSource
 
 #: Largest factor by which a collapsed component's regularisation is raised before giving up.
@@ -98,9 +98,9 @@ class MStep:
     added: float
 
 
-def m_step(model, stats, reg_covar, total_weight, total_scatter, normalize_weights=True,
-           earlier: MStep | None = None):
-    """Parameters from statistics, with collapsed components recovered (see above).
+def m_step(model, stats, context: MStepContext, earlier: MStep | None = None):
+    """Parameters from statistics (``model.m_step(stats, context)``), with collapsed
+    components recovered (see above).
 
     Means, covariances and precision factors are a function of the statistics alone: when
     ``stats`` equal those of an ``earlier`` M-step bit for bit, its are returned as they are
@@ -110,13 +110,12 @@ def m_step(model, stats, reg_covar, total_weight, total_scatter, normalize_weigh
     """
     if earlier is not None and np.array_equal(stats, earlier.stats):
         same = earlier.params
-        weights = model.mixing_weights(stats, total_weight, normalize_weights)
+        weights = model.mixing_weights(stats, context.total_weight, context.normalize_weights)
         return (MixtureParams(weights, same.means, same.covariances, same.precisions_cholesky),
                 earlier.recovered, earlier.added)
-    weights, means, covariances, floor = model.m_step(
-        stats, reg_covar, total_weight, total_scatter, normalize_weights
-    )
-    prec_chol, recovered, added = safe_precision_cholesky(model, covariances, reg_covar, floor)
+    weights, means, covariances, floor = model.m_step(stats, context)
+    prec_chol, recovered, added = safe_precision_cholesky(model, covariances, context.reg_covar,
+                                                          floor)
     return MixtureParams(weights, means, covariances, prec_chol), recovered, added
 
 
@@ -135,10 +134,10 @@ def _coefficients(model, params: MixtureParams, last_theta):
     return (*model.theta(params.weights, params.means, params.precisions_cholesky), False)
 
 
-def degenerate_warning_text(model_name: str, recovered: dict[int, float], reg_covar: float) -> str:
+def degenerate_warning_text(model: CovarianceModel, recovered: dict[int, float],
+                            reg_covar: float) -> str:
     """One message for all recoveries of a fit: which components, and how much was added."""
-    which = ("the tied covariance" if model_name == "tied"
-             else f"component(s) {sorted(recovered)}")
+    which = model.describe_components(recovered)
     return (
         f"{which} collapsed to a singular covariance (too few distinct points, duplicated rows "
         f"or a constant feature); gmmkit added up to {max(recovered.values()):.3g} to the "
@@ -155,7 +154,7 @@ def run_em(
     tol: float,
     max_iter: int,
     total_weight: float,
-    total_scatter: np.ndarray | None,
+    data_terms=None,
     initial_lower_bound: float = -np.inf,
     on_iteration: Callable[[int, float, float], None] | None = None,
     initial_m_step: MStep | None = None,
@@ -166,7 +165,8 @@ def run_em(
     Each iteration evaluates :math:`\bar\ell = \sum_i w_i \ell_i / \sum_i w_i` for the current
     parameters (the E-step) and replaces them by the maximiser given the responsibilities (the
     M-step); ``lower_bounds[t]`` is :math:`\bar\ell` of the parameters entering iteration ``t``, as
-    in scikit-learn.
+    in scikit-learn. ``data_terms`` (from ``model.prepare``) and the parameters entering the
+    iteration reach every M-step in its :class:`MStepContext`.
 
     ``initial_m_step``, the M-step that made ``params`` (if it did), lets the first M-step
     reuse its work when the statistics come back unchanged; so does every later one with its
@@ -184,7 +184,8 @@ def run_em(
             model, params, last_theta if reuse_fixed_points else None)
         log_likelihood, stats = source.statistics(theta, shared, weights_only)
         last_theta = (params, theta) if shared is None else None
-        params, recovered, added = m_step(model, stats, reg_covar, total_weight, total_scatter,
+        context = MStepContext(reg_covar, total_weight, previous=params, data_terms=data_terms)
+        params, recovered, added = m_step(model, stats, context,
                                           earlier=last_m_step if reuse_fixed_points else None)
         # an M-step that gave back its predecessor's parameters left the log-densities of the
         # last E-step those of ``params`` (not after the initialisation's, whose weights are

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from .covariances import covariance_model
+
 
 def split_components(covariance_type, weights, means, covariances, n_components):
     """Parameters of a mixture grown to ``n_components`` by splitting the widest components.
 
     Parameters
     ----------
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+    covariance_type : str
+        A registered covariance model's name; the model gives each component's principal
+        axis and grows the covariances.
     weights : ndarray of shape (K,)
     means : ndarray of shape (K, d)
-    covariances : ndarray in scikit-learn's layout for ``covariance_type``
+    covariances : ndarray in the layout of ``covariance_type``
     n_components : int
         The new number of components, at least ``K``. When it is more than ``2 K``, the split
         is repeated on the grown mixture.
@@ -32,9 +36,10 @@ def split_components(covariance_type, weights, means, covariances, n_components)
     weights = np.asarray(weights, dtype=np.float64)
     means = np.asarray(means, dtype=np.float64)
     covariances = np.asarray(covariances, dtype=np.float64)
+    model = covariance_model(covariance_type, means.shape[1])
     while len(weights) < n_components:
         n_new = min(n_components - len(weights), len(weights))
-        axes, variances = _principal_axes(covariance_type, covariances, means.shape)
+        axes, variances = model.principal_axes(covariances, len(weights))
         chosen = np.argsort(-(weights * variances), kind="stable")[:n_new]
         shift = 0.5 * np.sqrt(variances[chosen])[:, None] * axes[chosen]
         weights = weights.copy()
@@ -43,25 +48,5 @@ def split_components(covariance_type, weights, means, covariances, n_components)
         grown = means.copy()
         grown[chosen] -= shift
         means = np.concatenate([grown, means[chosen] + shift])
-        if covariance_type != "tied":
-            covariances = np.concatenate([covariances, covariances[chosen]])
+        covariances = model.repeat_components(covariances, chosen)
     return weights, means, covariances
-
-
-def _principal_axes(covariance_type, covariances, means_shape):
-    """Each component's principal axis (unit rows, ``(K, d)``) and its variance ``(K,)``."""
-    n_components, d = means_shape
-    if covariance_type in ("full", "tied"):
-        stack = covariances[None] if covariance_type == "tied" else covariances
-        values, vectors = np.linalg.eigh(stack)
-        axes, variances = vectors[:, :, -1], values[:, -1]
-        if covariance_type == "tied":
-            axes = np.broadcast_to(axes, (n_components, d))
-            variances = np.broadcast_to(variances, (n_components,))
-        return axes, variances
-    variances = (covariances if covariance_type == "diag"
-                 else np.repeat(covariances[:, None], d, axis=1))
-    widest = variances.argmax(axis=1)
-    axes = np.zeros((n_components, d))
-    axes[np.arange(n_components), widest] = 1.0
-    return axes, variances[np.arange(n_components), widest]

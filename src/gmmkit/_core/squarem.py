@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .covariances import MixtureParams
+from .covariances import MixtureParams, MStepContext
 from .em import EMResult, m_step
 from .source import FeatureSource
 
@@ -37,7 +37,7 @@ def run_squarem(
     tol: float,
     max_iter: int,
     total_weight: float,
-    total_scatter: np.ndarray | None,
+    data_terms=None,
     initial_lower_bound: float = -np.inf,
     on_iteration: Callable[[int, float, float], None] | None = None,
 ) -> EMResult:
@@ -58,12 +58,16 @@ def run_squarem(
         log_likelihood, stats = source.statistics(theta, shared)
         return log_likelihood / total_weight, stats
 
-    def em_update(stats):
-        point, recovered, added = m_step(model, stats, reg_covar, total_weight, total_scatter)
+    def context(previous):
+        return MStepContext(reg_covar, total_weight, previous=previous, data_terms=data_terms)
+
+    def em_update(stats, previous):
+        point, recovered, added = m_step(model, stats, context(previous))
         result.note_recovery(recovered, added)
         return point
 
     lower_bound, stats = evaluate(params)
+    point = params  # the parameters whose E-step gave ``stats``
     previous = initial_lower_bound
     while True:
         result.lower_bounds.append(float(lower_bound))
@@ -76,24 +80,24 @@ def run_squarem(
         if evaluations + 3 > max_iter:
             break
         previous = lower_bound
-        first = em_update(stats)
+        first = em_update(stats, point)
         _, first_stats = evaluate(first)
-        second = em_update(first_stats)
+        second = em_update(first_stats, first)
         second_bound, second_stats = evaluate(second)
-        jump = _extrapolate(model, stats, first_stats, second_stats, reg_covar, total_weight,
-                            total_scatter)
+        # an iterative M-step of the jump starts from plain EM's point, the nearest one
+        jump = _extrapolate(model, stats, first_stats, second_stats, context(second))
         if jump is not None:
             jump_bound, jump_stats = evaluate(jump)
             if np.isfinite(jump_bound) and jump_bound >= second_bound:
-                lower_bound, stats = jump_bound, jump_stats
+                lower_bound, stats, point = jump_bound, jump_stats, jump
                 continue
-        lower_bound, stats = second_bound, second_stats
-    result.params = em_update(stats)
+        lower_bound, stats, point = second_bound, second_stats, second
+    result.params = em_update(stats, point)
     result.n_iter = evaluations
     return result
 
 
-def _extrapolate(model, stats, first, second, reg_covar, total_weight, total_scatter):
+def _extrapolate(model, stats, first, second, context):
     """Parameters of the SQUAREM jump, or None when no valid jump beyond plain EM exists."""
     r = first - stats
     v = second - 2.0 * first + stats
@@ -105,19 +109,18 @@ def _extrapolate(model, stats, first, second, reg_covar, total_weight, total_sca
         if alpha >= -1.0 + 1e-12:
             return None
         jumped = stats - 2.0 * alpha * r + alpha**2 * v
-        point = _valid_parameters(model, jumped, reg_covar, total_weight, total_scatter)
+        point = _valid_parameters(model, jumped, context)
         if point is not None:
             return point
         alpha = (alpha - 1.0) / 2.0
     return None
 
 
-def _valid_parameters(model, stats, reg_covar, total_weight, total_scatter):
+def _valid_parameters(model, stats, context):
     """``M(stats)`` when it is a proper mixture without any regularisation beyond reg_covar."""
     if not np.isfinite(stats).all() or (stats[:, 0] <= 0).any():
         return None
-    weights, means, covariances, floor = model.m_step(stats, reg_covar, total_weight,
-                                                      total_scatter)
+    weights, means, covariances, floor = model.m_step(stats, context)
     try:
         with np.errstate(invalid="ignore", divide="ignore"):
             prec_chol = model.precision_cholesky(covariances)

@@ -11,19 +11,13 @@ import numpy as np
 from sklearn.decomposition import PCA
 
 from .. import plotting
+from .._core.covariances import covariance_marker, covariance_model_class, covariance_types
 from ..mixture import GaussianMixture
-from ..selection import COVARIANCE_TYPES, select
+from ..selection import select
 from ._figures import PlaneGrid, colours, draw_mixture, label_plane, new_figure
 from .selection import best_row
 
 KEY = "clustering"
-_MARKERS = {"full": "o", "tied": "s", "diag": "^", "spherical": "D"}
-_TRAITS = {
-    "full": "each component its own ellipse in any orientation",
-    "tied": "one shared ellipse for every component",
-    "diag": "axis-aligned ellipses",
-    "spherical": "circles",
-}
 
 
 def add_sweep_section(report, data, *, component_counts, panel_counts, seed=0,
@@ -48,9 +42,11 @@ def add_sweep_section(report, data, *, component_counts, panel_counts, seed=0,
         The section's metrics.
     """
     X = data.X_train
+    types = covariance_types(in_all=True)  # the types covariance_type="all" sweeps below
+    traits = "; ".join(f"{t}: {covariance_model_class(t).description}" for t in types)
     section = report.add_section(KEY, title, (
         f"A Gaussian mixture describes each moon with several components, and the covariance "
-        f"type decides their shape: {'; '.join(f'{t}: {s}' for t, s in _TRAITS.items())}. "
+        f"type decides their shape: {traits}. "
         f"Each panel below is one mixture fitted to the {len(X)} training rows; the tint shows "
         f"which component claims each point of the plane (its decision region), and the black "
         f"lines are level sets of the mixture density that enclose about 95, 75, 50 and 25 % "
@@ -60,11 +56,11 @@ def add_sweep_section(report, data, *, component_counts, panel_counts, seed=0,
     records = result.records()
     by_config = {(row["covariance_type"], row["n_components"]): row for row in records}
     models = {(cov, k): GaussianMixture(k, covariance_type=cov, random_state=seed).fit(X)
-              for cov in COVARIANCE_TYPES for k in panel_counts}
+              for cov in types for k in panel_counts}
 
     top_loglik = best_row(records, "log_likelihood", higher_is_better=True)
     top_silhouette = best_row(records, "silhouette", higher_is_better=True)
-    panel_rows = [by_config[cov, k] for cov in COVARIANCE_TYPES for k in panel_counts]
+    panel_rows = [by_config[cov, k] for cov in types for k in panel_counts]
     best_panel = max(panel_rows, key=lambda row: row["log_likelihood"])
     worst_panel = min(panel_rows, key=lambda row: row["log_likelihood"])
     section.summary = (
@@ -76,7 +72,7 @@ def add_sweep_section(report, data, *, component_counts, panel_counts, seed=0,
            if top_loglik["n_components"] > top_silhouette["n_components"] else "."))
     section.add_figure(
         "clustering_mixtures", _mixtures_figure(models, by_config, X, data.feature_names),
-        f"Fitted mixtures for the four covariance types (rows) and k = "
+        f"Fitted mixtures for the {_count_word(len(types))} covariance types (rows) and k = "
         f"{', '.join(map(str, panel_counts))} (columns): the fit improves from "
         f"{worst_panel['log_likelihood']:.3f} log-likelihood per row "
         f"({worst_panel['covariance_type']}, k={worst_panel['n_components']}) to "
@@ -84,7 +80,7 @@ def add_sweep_section(report, data, *, component_counts, panel_counts, seed=0,
         f"k={best_panel['n_components']})"
         + (", as more and freer components follow the curved moons."
            if best_panel["n_components"] > worst_panel["n_components"] else "."))
-    dips = [f"{cov} k={row['n_components']}" for cov in COVARIANCE_TYPES
+    dips = [f"{cov} k={row['n_components']}" for cov in types
             for previous, row in zip(_own(records, cov), _own(records, cov)[1:])
             if row["log_likelihood"] < previous["log_likelihood"]]
     rise = ("rises with k for every covariance type" if not dips else
@@ -172,12 +168,18 @@ def add_model_section(report, model, data, *, title="The chosen mixture"):
     return metrics
 
 
+def _count_word(n):
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+    return words[n] if n < len(words) else str(n)
+
+
 def _mixtures_figure(models, by_config, X, feature_names):
     counts = sorted({k for _, k in models})
-    figure = new_figure(3.3 * len(counts), 2.9 * len(COVARIANCE_TYPES))
-    axes = figure.subplots(len(COVARIANCE_TYPES), len(counts), squeeze=False)
+    types = list(dict.fromkeys(cov for cov, _ in models))
+    figure = new_figure(3.3 * len(counts), 2.9 * len(types))
+    axes = figure.subplots(len(types), len(counts), squeeze=False)
     grid = PlaneGrid.around(X)
-    for i, cov in enumerate(COVARIANCE_TYPES):
+    for i, cov in enumerate(types):
         for j, k in enumerate(counts):
             row = by_config[cov, k]
             ax = axes[i, j]
@@ -198,7 +200,7 @@ def _scores_figure(result, records):
         own = _own(records, cov)
         loglik_ax.plot([row["n_components"] for row in own],
                        [row["log_likelihood"] for row in own],
-                       marker=_MARKERS.get(cov, "o"), label=cov)
+                       marker=covariance_marker(cov), label=cov)
     loglik_ax.set_title("Log-likelihood on the training rows")
     loglik_ax.set_xlabel("number of components")
     loglik_ax.set_ylabel("mean log-likelihood per row (higher is better)")

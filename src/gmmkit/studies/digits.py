@@ -14,6 +14,7 @@ from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 
 from .. import evaluation, plotting
+from .._core.covariances import covariance_marker
 from ..classification import MixtureClassifier
 from ..generation import LatentMixture
 from ..selection import select
@@ -29,7 +30,6 @@ REG_COVAR = 0.1
 PIXEL_MAX = 16.0
 #: The supervised mixtures are compared in the two structures at the ends of the trade-off.
 SUPERVISED_COVARIANCE_TYPES = ("full", "diag")
-_MARKERS = {"full": "o", "tied": "s", "diag": "^", "spherical": "D"}
 
 
 def add_section(report, *, seed=0, component_counts=(10, 25, 50, 100, 200, 400, 600),
@@ -273,12 +273,12 @@ def _supervised_figure(records, supervised):
         own = sorted((row for row in records if row["covariance_type"] == covariance_type),
                      key=lambda row: row["n_components"])
         ax.plot([row["n_components"] for row in own], [row["bic"] for row in own],
-                marker=_MARKERS.get(covariance_type, "o"),
+                marker=covariance_marker(covariance_type),
                 label=f"unsupervised, {covariance_type}")
     for covariance_type in dict.fromkeys(row["covariance_type"] for row in supervised):
         own = [row for row in supervised if row["covariance_type"] == covariance_type]
         ax.plot([row["n_components"] for row in own], [row["bic"] for row in own],
-                marker=_MARKERS.get(covariance_type, "o"), linestyle="--",
+                marker=covariance_marker(covariance_type), linestyle="--",
                 label=f"supervised (per class), {covariance_type}")
     _log_components_axis(ax)
     ax.set_xlabel("components in all (log scale)")
