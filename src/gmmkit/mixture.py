@@ -16,7 +16,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._core.conditioning import condition
 from ._core.covariances import (
-    COVARIANCE_MODELS,
     DegenerateComponentWarning,
     MixtureParams,
     covariance_model,
@@ -30,9 +29,10 @@ from ._core.estep import (
     per_sample_from_log_prob,
     responsibilities_stats,
 )
-from ._core.init import INIT_METHODS, initial_responsibilities
+from ._core.init import initial_responsibilities
 from ._core.squarem import run_squarem
 from ._core.threads import blas_threads_for
+from ._validation import check_means, check_n_samples, check_weights, parameter_constraints
 
 
 class GaussianMixture(DensityMixin, BaseEstimator):
@@ -116,6 +116,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     [0.0, 8.0]
     """
 
+    _parameter_constraints: dict = parameter_constraints("GaussianMixture")
+
     def __init__(
         self,
         n_components=1,
@@ -153,29 +155,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ validation
     def _check_hyperparameters(self):
-        _check_int("n_components", self.n_components, 1)
-        _check_choice("covariance_type", self.covariance_type, tuple(COVARIANCE_MODELS))
-        _check_real("tol", self.tol, 0.0)
-        _check_real("reg_covar", self.reg_covar, 0.0)
-        _check_int("max_iter", self.max_iter, 0)
-        _check_int("n_init", self.n_init, 1)
-        _check_choice("init_params", self.init_params, INIT_METHODS)
-        _check_int("verbose", self.verbose, 0)
-        _check_int("verbose_interval", self.verbose_interval, 1)
-        if not isinstance(self.accelerate, (bool, np.bool_)):
-            raise TypeError(f"accelerate must be True or False, got {self.accelerate!r}")
+        self._validate_params()
 
     def _check_initial_parameters(self, n_features):
         K, d, kind = self.n_components, n_features, self.covariance_type
         weights = means = precisions = None
         if self.weights_init is not None:
-            weights = _as_float_array("weights_init", self.weights_init, (K,))
-            if (weights < 0).any() or (weights > 1).any():
-                raise ValueError("weights_init must lie in [0, 1], got " f"{weights!r}")
-            if not np.isclose(weights.sum(), 1.0):
-                raise ValueError(f"weights_init must sum to 1, but they sum to {weights.sum():.6f}")
+            weights = check_weights(self.weights_init, K)
         if self.means_init is not None:
-            means = _as_float_array("means_init", self.means_init, (K, d))
+            means = check_means(self.means_init, K, d)
         if self.precisions_init is not None:
             shapes = {"full": (K, d, d), "tied": (d, d), "diag": (K, d), "spherical": (K,)}
             precisions = _as_float_array("precisions_init", self.precisions_init, shapes[kind])
@@ -223,10 +211,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         hard labels or dense, see :func:`gmmkit._core.init.initial_responsibilities`), so one
         k-means run serves every covariance type; ``source`` is a :class:`FeatureSource` of the
         same ``X`` (from :func:`feature_source`) reused by every ``n_components``; ``X`` and
-        ``sample_weight`` are then trusted as validated.
+        ``sample_weight`` are then trusted as validated, and so are the parameters (checked
+        once for the whole sweep: checking them costs about 0.1 ms a fit).
         """
-        self._check_hyperparameters()
         if source is None:
+            self._check_hyperparameters()
             X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         else:
             self.n_features_in_ = X.shape[1]  # validated when ``source`` was built from it
@@ -444,7 +433,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             The component each row was drawn from.
         """
         check_is_fitted(self)
-        _check_int("n_samples", n_samples, 1)
+        check_n_samples(n_samples, f"{type(self).__name__}.sample")
         rng = check_random_state(random_state)
         weights = np.asarray(self.weights_, dtype=np.float64)
         labels = rng.choice(len(weights), size=n_samples, p=weights / weights.sum())
@@ -730,11 +719,6 @@ def _check_real(name, value, minimum):
         raise TypeError(f"{name} must be a number, got {value!r} of type {type(value).__name__}")
     if not np.isfinite(value) or value < minimum:
         raise ValueError(f"{name} must be a finite number >= {minimum}, got {value}")
-
-
-def _check_choice(name, value, choices):
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
 
 
 def _as_float_array(name, value, shape):

@@ -39,9 +39,10 @@ from sklearn.utils.validation import (
 )
 
 from ._core.covariances import COVARIANCE_MODELS, invert_matrices
-from ._core.init import INIT_METHODS, SharedKMeansSeeds, initial_responsibilities
+from ._core.init import SharedKMeansSeeds, initial_responsibilities
 from ._core.split import split_components
 from ._core.threads import frequent_gil_switches, one_thread
+from ._validation import InvalidParameterError, parameter_constraints, validate_params
 from .mixture import GaussianMixture, _check_sample_weight, feature_source
 
 COVARIANCE_TYPES = tuple(COVARIANCE_MODELS)
@@ -180,6 +181,11 @@ def select(
         unknown criterion or covariance type, ``criterion='cv'`` without ``cv``, or ``cv`` with
         more folds than samples.
     """
+    validate_params("select", dict(
+        n_components=n_components, covariance_type=covariance_type, criterion=criterion, cv=cv,
+        n_init=n_init, init_params=init_params, random_state=random_state, n_jobs=n_jobs,
+        tol=tol, reg_covar=reg_covar, max_iter=max_iter, silhouette_samples=silhouette_samples,
+        progress=progress, accelerate=accelerate, warm_start=warm_start))
     plan = _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params,
                  random_state, sample_weight, silhouette_samples)
     options = dict(n_init=n_init, init_params=init_params, tol=tol, reg_covar=reg_covar,
@@ -222,14 +228,8 @@ def _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params, 
     n_samples = X.shape[0]
     ks = _check_components(n_components, n_samples)
     types = _check_covariance_types(covariance_type)
-    if criterion not in CRITERIA:
-        raise ValueError(f"criterion must be one of {list(CRITERIA)}, got {criterion!r}")
     if criterion == "cv" and cv is None:
         raise ValueError("criterion='cv' needs cv (a number of folds or a splitter)")
-    if isinstance(n_init, bool) or not isinstance(n_init, numbers.Integral) or n_init < 1:
-        raise ValueError(f"n_init must be an integer >= 1, got {n_init!r}")
-    if init_params not in INIT_METHODS:
-        raise ValueError(f"init_params must be one of {list(INIT_METHODS)}, got {init_params!r}")
     if silhouette_samples is None and criterion == "silhouette":
         raise ValueError("criterion='silhouette' needs silhouette_samples (got None)")
     splitter = _check_cv(cv, n_samples, random_state)
@@ -242,20 +242,15 @@ def _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params, 
 
 
 def _check_components(n_components, n_samples) -> list[int]:
-    if isinstance(n_components, numbers.Integral) and not isinstance(n_components, bool):
-        values = [int(n_components)]
-    else:
-        try:
-            values = list(n_components)
-        except TypeError:
-            raise TypeError(
-                f"n_components must be an int or an iterable of ints, got {n_components!r}"
-            ) from None
+    """The sorted distinct values of ``n_components`` (an int or an iterable, as the
+    constraints checked), each an int from 1 to ``n_samples``."""
+    values = [n_components] if isinstance(n_components, numbers.Integral) else list(n_components)
     if not values:
-        raise ValueError("n_components is empty: give at least one number of components")
+        raise InvalidParameterError(
+            "n_components is empty: give at least one number of components")
     for value in values:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"n_components must hold integers >= 1, got {value!r}")
+            raise InvalidParameterError(f"n_components must hold integers >= 1, got {value!r}")
     too_many = [int(v) for v in values if v > n_samples]
     if too_many:
         raise ValueError(
@@ -266,26 +261,17 @@ def _check_components(n_components, n_samples) -> list[int]:
 
 
 def _check_covariance_types(covariance_type) -> list[str]:
+    """The distinct covariance types, in order, of a valid ``covariance_type`` ('all', a
+    name, or a list of names)."""
     if isinstance(covariance_type, str):
-        types = list(COVARIANCE_TYPES) if covariance_type == "all" else [covariance_type]
-    else:
-        types = list(covariance_type)
-    if not types:
-        raise ValueError("covariance_type is empty")
-    unknown = [t for t in types if t not in COVARIANCE_TYPES]
-    if unknown:
-        raise ValueError(
-            f"covariance_type must be 'all' or among {list(COVARIANCE_TYPES)}, got {unknown}"
-        )
-    return list(dict.fromkeys(types))
+        covariance_type = COVARIANCE_MODELS if covariance_type == "all" else [covariance_type]
+    return list(dict.fromkeys(covariance_type))
 
 
 def _check_cv(cv, n_samples, random_state):
     if cv is None:
         return None
     if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
-        if cv < 2:
-            raise ValueError(f"cv must be at least 2 folds, got {cv}")
         if cv > n_samples:
             raise ValueError(f"cv={cv} folds exceed n_samples={n_samples}")
         return KFold(int(cv), shuffle=True, random_state=_base_seed(random_state))
@@ -842,6 +828,8 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
     n_features_in_ : int
     """
 
+    _parameter_constraints: dict = parameter_constraints("GaussianMixtureSelector")
+
     def __init__(self, n_components=tuple(range(1, 11)), covariance_type="all", criterion="bic",
                  cv=None, *, n_init=1, init_params="kmeans", random_state=None, n_jobs=None,
                  tol=1e-3, reg_covar=1e-6, max_iter=100, silhouette_samples=2000,
@@ -864,6 +852,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
 
     def fit(self, X, y=None, sample_weight=None):
         """Run the sweep and keep the best mixture."""
+        self._validate_params()
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         result = select(
             X, self.n_components, self.covariance_type, self.criterion, self.cv,
