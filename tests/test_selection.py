@@ -212,7 +212,7 @@ def test_text_progress_reports_each_value_of_k(three_blobs, capsys, monkeypatch)
     [
         ({"n_components": []}, "empty"),
         ({"n_components": [2, 500]}, r"exceed n_samples=300"),
-        ({"n_components": [0, 2]}, "integers >= 1"),
+        ({"n_components": [0, 2]}, r"'n_components' parameter of select must be .*Got \[0, 2\]"),
         ({"criterion": "likelihood"}, "'criterion' parameter of select must be"),
         ({"covariance_type": "banded"},
          "'covariance_type' parameter of select must be.*'banded'"),

@@ -69,28 +69,31 @@ class Choices(StrOptions):
         return dict.fromkeys([*self._extra, *choices])
 
 
-class ChoiceLists(Options):
-    """A non-empty list (tuple, array...) of values that each satisfy ``choices``; iterators are
-    refused, since checking one would consume it."""
+class ListsOf(Options):
+    """A non-empty list (tuple, range, array...) whose every item satisfies ``item``; a string
+    is not a list, and an iterator is refused, since checking one would consume it.
 
-    def __init__(self, choices: Choices):
+    A subclass of ``Options`` for the reason given in :class:`Choices`.
+    """
+
+    def __init__(self, item):
         _Constraint.__init__(self)
         self.type = Iterable
         self.deprecated = set()
-        self.choices = choices
+        self.item = item
 
     @property
-    def options(self) -> dict:
-        return self.choices.options
+    def options(self):
+        return getattr(self.item, "options", ())
 
     def is_satisfied_by(self, val):
         if isinstance(val, (str, Iterator)) or not isinstance(val, Iterable):
             return False
         values = list(val)
-        return bool(values) and all(self.choices.is_satisfied_by(value) for value in values)
+        return bool(values) and all(self.item.is_satisfied_by(value) for value in values)
 
     def __str__(self):
-        return f"a non-empty list of {str(self.choices).removeprefix('a ')}"
+        return f"a non-empty list (each item {self.item})"
 
 
 def _ints(left):
@@ -171,8 +174,8 @@ ESTIMATORS: dict[str, tuple[tuple, dict]] = {
     "select": (_SELECTION, {}),
 }
 _SELECTION_EXTRA = {
-    "n_components": [Iterable],
-    "covariance_type": [Choices(("all",)), ChoiceLists(COVARIANCE_TYPE)],
+    "n_components": [ListsOf(PARAMETERS["n_components"][0])],
+    "covariance_type": [Choices(("all",)), ListsOf(COVARIANCE_TYPE)],
     "criterion": [Choices(("cv", "silhouette"))],
 }
 ESTIMATORS["GaussianMixtureSelector"][1].update(_SELECTION_EXTRA)

@@ -42,7 +42,7 @@ from ._core.covariances import COVARIANCE_MODELS, invert_matrices
 from ._core.init import SharedKMeansSeeds, initial_responsibilities
 from ._core.split import split_components
 from ._core.threads import frequent_gil_switches, one_thread
-from ._validation import InvalidParameterError, parameter_constraints, validate_params
+from ._validation import parameter_constraints, validate_params
 from .mixture import GaussianMixture, _check_sample_weight, feature_source
 
 COVARIANCE_TYPES = tuple(COVARIANCE_MODELS)
@@ -132,7 +132,7 @@ def select(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-    n_components : int or iterable of int, default=range(1, 11)
+    n_components : int or list of int, default=range(1, 11)
     covariance_type : {'all', 'full', 'tied', 'diag', 'spherical'} or list of them, default='all'
     criterion : {'bic', 'aic', 'icl', 'cv', 'silhouette'}, default='bic'
         BIC, AIC and ICL are minimised; 'cv' (the mean held-out log-likelihood per sample, needs
@@ -176,10 +176,14 @@ def select(
 
     Raises
     ------
+    InvalidParameterError
+        Before any fitting, for an argument outside its constraints (see
+        :mod:`gmmkit._validation`: the same as :class:`GaussianMixture`'s for the parameters they
+        share), such as an empty ``n_components``, an unknown criterion or covariance type or a
+        negative ``tol``. It is a ``ValueError`` (and a ``TypeError``).
     ValueError
-        Before any fitting, for an empty ``n_components``, a value above ``n_samples``, an
-        unknown criterion or covariance type, ``criterion='cv'`` without ``cv``, or ``cv`` with
-        more folds than samples.
+        Before any fitting, for a value of ``n_components`` above ``n_samples``,
+        ``criterion='cv'`` without ``cv``, or ``cv`` with more folds than samples.
     """
     validate_params("select", dict(
         n_components=n_components, covariance_type=covariance_type, criterion=criterion, cv=cv,
@@ -242,15 +246,9 @@ def _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params, 
 
 
 def _check_components(n_components, n_samples) -> list[int]:
-    """The sorted distinct values of ``n_components`` (an int or an iterable, as the
-    constraints checked), each an int from 1 to ``n_samples``."""
+    """The sorted distinct values of ``n_components`` (an int or a list of them, as the
+    constraints checked), each at most ``n_samples``."""
     values = [n_components] if isinstance(n_components, numbers.Integral) else list(n_components)
-    if not values:
-        raise InvalidParameterError(
-            "n_components is empty: give at least one number of components")
-    for value in values:
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise InvalidParameterError(f"n_components must hold integers >= 1, got {value!r}")
     too_many = [int(v) for v in values if v > n_samples]
     if too_many:
         raise ValueError(
