@@ -269,6 +269,9 @@ def test_sampling_zero_rows_is_worded_as_by_scikit_learn(data):
 
 
 @pytest.mark.parametrize("estimator_class", SAMPLERS)
-def test_sampling_a_fractional_number_of_rows_is_an_invalid_parameter(data, estimator_class):
-    with pytest.raises(InvalidParameterError, match=r"'n_samples' parameter of \w+\.sample"):
-        _fitted(estimator_class, data).sample(1.5)
+@pytest.mark.parametrize("n_samples", [1.5, True, "3"])
+def test_sampling_a_number_of_rows_that_is_not_an_int_is_an_invalid_parameter(
+        data, estimator_class, n_samples):
+    with pytest.raises(InvalidParameterError, match=r"The 'n_samples' parameter of \w+\.sample "
+                       r"must be an int in the range \[1, inf\)\. Got .* instead\."):
+        _fitted(estimator_class, data).sample(n_samples)

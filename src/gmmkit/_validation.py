@@ -34,8 +34,7 @@ from sklearn.utils.validation import check_array
 from ._core import covariances, init
 
 __all__ = ["InvalidParameterError", "check_means", "check_n_samples", "check_weights",
-           "parameter_constraints",
-           "validate_params"]
+           "covariance_types", "parameter_constraints", "validate_params"]
 
 
 # ---------------------------------------------------------------------- constraint types
@@ -104,12 +103,13 @@ def _non_negative_reals():
     return _NumbersNotBool(Real, 0.0, None, closed="left")
 
 
-def _covariance_types():
-    # read through the module at every check: the registry can grow, or be replaced
+def covariance_types() -> tuple[str, ...]:
+    """The covariance types registered now (also what ``covariance_type='all'`` sweeps): read
+    through the module at every call, since the registry can grow or be replaced after import."""
     return tuple(covariances.COVARIANCE_MODELS)
 
 
-COVARIANCE_TYPE = Choices(_covariance_types)
+COVARIANCE_TYPE = Choices(covariance_types)
 CRITERION = Choices(("bic", "aic", "icl"))
 
 # ---------------------------------------------------------------------- shared constraints
@@ -153,9 +153,14 @@ _MIXTURE = ("covariance_type", "tol", "reg_covar", "max_iter", "n_init", "init_p
 _SELECTION = ("n_components", "covariance_type", "criterion", "cv", "n_init", "init_params",
               "random_state", "n_jobs", "tol", "reg_covar", "max_iter", "silhouette_samples",
               "progress", "accelerate", "warm_start")
-#: Every public estimator's parameters (and ``select``'s, but for the data ``X`` and
-#: ``sample_weight``), each with what it takes beyond the shared constraint.
 _AUTO = StrOptions({"auto"})
+_SELECTION_EXTRA = {
+    "n_components": [ListsOf(PARAMETERS["n_components"][0])],
+    "covariance_type": [Choices(("all",)), ListsOf(COVARIANCE_TYPE)],
+    "criterion": [Choices(("cv", "silhouette"))],
+}
+#: Every public estimator's parameters (and ``select``'s, but for the data ``X`` and
+#: ``sample_weight``), with what each takes beyond the shared constraint.
 ESTIMATORS: dict[str, tuple[tuple, dict]] = {
     "GaussianMixture": (
         ("n_components", *_MIXTURE, "weights_init", "means_init", "precisions_init",
@@ -170,16 +175,9 @@ ESTIMATORS: dict[str, tuple[tuple, dict]] = {
         ("n_components", "n_latent", "whiten", "clip", "class_conditional", "mapping",
          "smoothing", "criterion", "max_components", *_MIXTURE), {"n_components": [_AUTO]}),
     "GaussianMixtureRegressor": (("n_components", *_MIXTURE), {}),
-    "GaussianMixtureSelector": (_SELECTION, {}),
-    "select": (_SELECTION, {}),
+    "GaussianMixtureSelector": (_SELECTION, _SELECTION_EXTRA),
+    "select": (_SELECTION, _SELECTION_EXTRA),
 }
-_SELECTION_EXTRA = {
-    "n_components": [ListsOf(PARAMETERS["n_components"][0])],
-    "covariance_type": [Choices(("all",)), ListsOf(COVARIANCE_TYPE)],
-    "criterion": [Choices(("cv", "silhouette"))],
-}
-ESTIMATORS["GaussianMixtureSelector"][1].update(_SELECTION_EXTRA)
-ESTIMATORS["select"][1].update(_SELECTION_EXTRA)
 
 
 def parameter_constraints(estimator: str) -> dict:
@@ -202,15 +200,16 @@ def validate_params(caller_name: str, params: dict) -> None:
 
 # ---------------------------------------------------------------------- scikit-learn's wording
 def check_n_samples(n_samples, caller_name: str) -> None:
-    """``sample``'s number of rows: an int >= 1 (scikit-learn's message for one below 1, which
-    shows ``n_samples``; scikit-learn's own shows ``n_components`` there, by mistake)."""
-    validate_parameter_constraints({"n_samples": [Integral]}, {"n_samples": n_samples},
-                                   caller_name=caller_name)
-    if isinstance(n_samples, (bool, np.bool_)) or n_samples < 1:
+    """``sample``'s number of rows: an int >= 1. One below 1 gets scikit-learn's message (with
+    the value of ``n_samples``, where scikit-learn's shows ``n_components`` by mistake)."""
+    if isinstance(n_samples, Integral) and not isinstance(n_samples, (bool, np.bool_)) \
+            and n_samples < 1:
         raise InvalidParameterError(
             "Invalid value for 'n_samples': %d . The sampling requires at least one sample."
             % n_samples
         )
+    validate_parameter_constraints({"n_samples": [_ints(1)]}, {"n_samples": n_samples},
+                                   caller_name=caller_name)
 
 
 def _check_shape(array, shape, name):

@@ -42,7 +42,7 @@ from ._core.covariances import COVARIANCE_MODELS, invert_matrices
 from ._core.init import SharedKMeansSeeds, initial_responsibilities
 from ._core.split import split_components
 from ._core.threads import frequent_gil_switches, one_thread
-from ._validation import parameter_constraints, validate_params
+from ._validation import covariance_types, parameter_constraints, validate_params
 from .mixture import GaussianMixture, _check_sample_weight, feature_source
 
 COVARIANCE_TYPES = tuple(COVARIANCE_MODELS)
@@ -262,7 +262,7 @@ def _check_covariance_types(covariance_type) -> list[str]:
     """The distinct covariance types, in order, of a valid ``covariance_type`` ('all', a
     name, or a list of names)."""
     if isinstance(covariance_type, str):
-        covariance_type = COVARIANCE_MODELS if covariance_type == "all" else [covariance_type]
+        covariance_type = covariance_types() if covariance_type == "all" else [covariance_type]
     return list(dict.fromkeys(covariance_type))
 
 
