@@ -1,5 +1,7 @@
 """Invalid input is rejected with an error whose message names the problem."""
 
+import re
+
 import numpy as np
 import pytest
 import scipy.sparse
@@ -109,22 +111,26 @@ def test_negative_sample_weights_are_rejected_when_scoring(fitted, X, method):
 
 # ---------------------------------------------------------------------- hyperparameters
 def test_unknown_covariance_type_is_rejected(X):
-    with pytest.raises(ValueError, match="covariance_type must be one of.*'fulll'"):
+    with pytest.raises(ValueError, match="'covariance_type' parameter of GaussianMixture must "
+                                         "be a str among .*Got 'fulll' instead"):
         GaussianMixture(2, covariance_type="fulll").fit(X)
 
 
 def test_unknown_init_params_is_rejected(X):
-    with pytest.raises(ValueError, match="init_params must be one of.*'kmeans\\+'"):
+    with pytest.raises(ValueError, match="'init_params' parameter of GaussianMixture must be a "
+                                         "str among .*Got 'kmeans\\+' instead"):
         GaussianMixture(2, init_params="kmeans+").fit(X)
 
 
 def test_zero_components_is_rejected(X):
-    with pytest.raises(ValueError, match="n_components must be >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"'n_components' parameter of GaussianMixture must be "
+                                         r"an int in the range \[1, inf\)\. Got 0 instead"):
         GaussianMixture(0).fit(X)
 
 
 def test_non_integer_components_is_rejected(X):
-    with pytest.raises(TypeError, match="n_components must be an integer, got 2.5"):
+    with pytest.raises(TypeError, match=r"'n_components' parameter of GaussianMixture must be "
+                                        r"an int in the range \[1, inf\)\. Got 2\.5 instead"):
         GaussianMixture(2.5).fit(X)
 
 
@@ -133,7 +139,7 @@ def test_non_integer_components_is_rejected(X):
     [("tol", -1.0), ("reg_covar", -1e-6), ("max_iter", -1), ("n_init", 0), ("tol", np.nan)],
 )
 def test_out_of_range_hyperparameters_are_rejected(X, name, value):
-    with pytest.raises(ValueError, match=f"{name} must be"):
+    with pytest.raises(ValueError, match=f"'{name}' parameter of GaussianMixture must be"):
         GaussianMixture(2, **{name: value}).fit(X)
 
 
@@ -157,28 +163,33 @@ def test_sample_before_fit_raises_not_fitted():
 
 
 def test_sample_of_zero_rows_is_rejected(fitted):
-    with pytest.raises(ValueError, match="n_samples must be >= 1, got 0"):
+    message = "Invalid value for 'n_samples': 0 . The sampling requires at least one sample."
+    with pytest.raises(ValueError, match=re.escape(message)):
         fitted.sample(0)
 
 
 # ---------------------------------------------------------------------- initial parameters
 def test_weights_init_of_wrong_shape_is_rejected(X):
-    with pytest.raises(ValueError, match=r"weights_init must have shape \(2,\), got \(3,\)"):
+    with pytest.raises(ValueError, match=r"The parameter 'weights' should have the shape of "
+                                         r"\(2,\), but got \(3,\)"):
         GaussianMixture(2, weights_init=[0.2, 0.3, 0.5]).fit(X)
 
 
 def test_weights_init_not_summing_to_one_is_rejected(X):
-    with pytest.raises(ValueError, match="weights_init must sum to 1.*0.6"):
+    with pytest.raises(ValueError, match=r"The parameter 'weights' should be normalized, but "
+                                         r"got sum\(weights\) = 0\.6"):
         GaussianMixture(2, weights_init=[0.3, 0.3]).fit(X)
 
 
 def test_weights_init_outside_unit_interval_is_rejected(X):
-    with pytest.raises(ValueError, match=r"weights_init must lie in \[0, 1\]"):
+    with pytest.raises(ValueError,
+                       match=r"The parameter 'weights' should be in the range \[0, 1\]"):
         GaussianMixture(2, weights_init=[1.5, -0.5]).fit(X)
 
 
 def test_means_init_of_wrong_shape_is_rejected(X):
-    with pytest.raises(ValueError, match=r"means_init must have shape \(2, 2\), got \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"The parameter 'means' should have the shape of "
+                                         r"\(2, 2\), but got \(2, 3\)"):
         GaussianMixture(2, means_init=np.zeros((2, 3))).fit(X)
 
 

@@ -162,7 +162,8 @@ def test_a_class_with_prior_zero_is_never_predicted(unbalanced):
         ([1.2, -0.2], ValueError, "non-negative"),
         ([np.nan, 1.0], ValueError, "finite"),
         ([0.3, 0.3], ValueError, "sum to 1, but they sum to 0.6"),
-        ("bayes", ValueError, "priors must be 'empirical', 'uniform'.*'bayes'"),
+        ("bayes", ValueError, "'priors' parameter of MixtureClassifier must be a str among "
+         r"\{'empirical', 'uniform'\}.*Got 'bayes' instead"),
         ({0: 1.0}, ValueError, r"no entry for class\(es\) \[1\]"),
         (["a", "b"], TypeError, "priors must be numeric"),
     ],
@@ -191,8 +192,10 @@ def test_n_components_dict_missing_a_class_is_rejected(blobs):
 
 @pytest.mark.parametrize(
     ("n_components", "error", "message"),
-    [(0, ValueError, ">= 1"), (2.0, TypeError, "n_components must be"),
-     (True, TypeError, "n_components must be"), ("Auto", TypeError, "n_components must be"),
+    [(0, ValueError, r"must be an int in the range \[1, inf\).*Got 0 instead"),
+     (2.0, TypeError, "'n_components' parameter of MixtureClassifier must be"),
+     (True, TypeError, "'n_components' parameter of MixtureClassifier must be"),
+     ("Auto", TypeError, "'n_components' parameter of MixtureClassifier must be"),
      ({0: 1, 1: 0, 2: 1}, ValueError, "each value of n_components must be >= 1")],
 )
 def test_invalid_n_components_are_rejected(blobs, n_components, error, message):

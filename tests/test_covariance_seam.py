@@ -440,10 +440,12 @@ def test_the_cli_reads_its_choices_from_the_registry_when_the_parser_is_built(ca
 
 def test_unknown_names_are_refused_with_the_registered_ones_listed(tied_diag, blobs, capsys):
     X, _ = blobs
-    names = r"\['full', 'tied', 'diag', 'spherical', 'tied_diag'\]"
-    with pytest.raises(ValueError, match=f"covariance_type must be one of {names}, got 'nope'"):
+    names = r"\{'full', 'tied', 'diag', 'spherical', 'tied_diag'\}"
+    with pytest.raises(ValueError, match=f"'covariance_type' parameter of GaussianMixture must "
+                                         f"be a str among {names}. Got 'nope' instead"):
         GaussianMixture(2, covariance_type="nope").fit(X)
-    with pytest.raises(ValueError, match=f"covariance_type must be 'all' or among {names}"):
+    with pytest.raises(ValueError, match=f"'covariance_type' parameter of select must be a str "
+                                         f"among {names}.*Got \\['nope'\\] instead"):
         gmmkit.select(X, n_components=[1], covariance_type=["nope"])
     assert main(["select", "d.csv", "--covariance", "diag,nope", "-o", "out"]) == 2
     assert ("of full, tied, diag, spherical, tied_diag"

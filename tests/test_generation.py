@@ -350,7 +350,7 @@ def test_latent_component_map_generates_chosen_digits_with_few_labels(digits):
     from sklearn.linear_model import LogisticRegression
     judge = LogisticRegression(max_iter=3000).fit(X, y)
     assert (judge.predict(images) == 0).mean() > 0.8
-    with pytest.raises(ValueError, match="class_conditional must be"):
+    with pytest.raises(ValueError, match="'class_conditional' parameter of LatentMixture must be"):
         LatentMixture(class_conditional="sometimes").fit(X, y)
 
 

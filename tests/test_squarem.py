@@ -60,7 +60,8 @@ def test_one_step_budget_is_one_plain_em_step(overlapping_blobs):
 
 
 def test_accelerate_must_be_a_bool(overlapping_blobs):
-    with pytest.raises(TypeError, match="accelerate must be True or False"):
+    with pytest.raises(TypeError, match="'accelerate' parameter of GaussianMixture must be an "
+                                        "instance of 'bool'"):
         GaussianMixture(2, accelerate="yes").fit(overlapping_blobs)
 
 

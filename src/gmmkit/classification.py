@@ -26,14 +26,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .mixture import (
-    GaussianMixture,
-    _check_choice,
-    _check_int,
-    _check_real,
-    _check_sample_weight,
-    _draw_categories,
+from ._validation import (
+    InvalidParameterError,
+    check_n_samples,
+    parameter_constraints,
 )
+from .mixture import GaussianMixture, _check_sample_weight, _draw_categories
 
 __all__ = ["ComponentClassifier", "MixtureClassifier", "SmallClassWarning"]
 
@@ -66,26 +64,16 @@ def _fit_mixture(X, weight, n_components, max_components, params, seed, criterio
     return mixture.fit(X, sample_weight=weight)
 
 
-def _check_components_option(n_components, allow_dict):
-    if n_components == "auto":
-        return
-    if allow_dict and isinstance(n_components, dict):
-        for value in n_components.values():
-            _check_int("each value of n_components", value, 1)
-        return
-    if isinstance(n_components, bool) or not isinstance(n_components, numbers.Integral):
-        expected = "an int >= 1, a dict {class: int} or 'auto'" if allow_dict else \
-            "an int >= 1 or 'auto'"
-        raise TypeError(f"n_components must be {expected}, got {n_components!r}")
-    _check_int("n_components", n_components, 1)
-
-
-def _check_mixture_params(estimator):
-    """Validate the mixture parameters a classifier passes on, exactly as its mixtures would."""
-    GaussianMixture(**{name: getattr(estimator, name)
-                       for name in _MIXTURE_PARAMS})._check_hyperparameters()
-    _check_int("max_components", estimator.max_components, 1)
-    _check_choice("criterion", estimator.criterion, ("bic", "aic", "icl"))
+def _check_components_dict(n_components):
+    """Each value of a ``{class: n_components}`` dict is an int >= 1 (the dict itself passed
+    the estimator's parameter constraints)."""
+    for label, value in n_components.items():
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+            raise InvalidParameterError(f"each value of n_components must be an int, got "
+                                        f"{value!r} for class {label!r}")
+        if value < 1:
+            raise InvalidParameterError(f"each value of n_components must be >= 1, got "
+                                        f"{value!r} for class {label!r}")
 
 
 def _seeds(random_state, count):
@@ -152,6 +140,8 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
     True
     """
 
+    _parameter_constraints: dict = parameter_constraints("MixtureClassifier")
+
     def __init__(self, n_components=1, *, covariance_type="full", priors="empirical",
                  criterion="bic", max_components=10, tol=1e-3, reg_covar=1e-6, max_iter=100,
                  n_init=1, init_params="kmeans", random_state=None):
@@ -182,8 +172,9 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : MixtureClassifier
         """
-        _check_components_option(self.n_components, allow_dict=True)
-        _check_mixture_params(self)
+        self._validate_params()
+        if isinstance(self.n_components, dict):
+            _check_components_dict(self.n_components)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2)
         check_classification_targets(y)
         weight = _check_sample_weight(sample_weight, X.shape[0])
@@ -226,9 +217,6 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
             return class_weight / class_weight.sum()
         if _is_str(self.priors, "uniform"):
             return np.full(n_classes, 1.0 / n_classes)
-        if isinstance(self.priors, str):
-            raise ValueError(f"priors must be 'empirical', 'uniform', an array-like of "
-                             f"{n_classes} priors or a dict {{class: prior}}, got {self.priors!r}")
         if isinstance(self.priors, dict):
             missing = [c for c in self.classes_.tolist() if c not in self.priors]
             if missing:
@@ -351,7 +339,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
             The class of every row.
         """
         check_is_fitted(self)
-        _check_int("n_samples", n_samples, 1)
+        check_n_samples(n_samples, f"{type(self).__name__}.sample")
         rng = check_random_state(random_state)
         n_classes = len(self.classes_)
         if y is None:
@@ -449,6 +437,8 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
     True
     """
 
+    _parameter_constraints: dict = parameter_constraints("ComponentClassifier")
+
     def __init__(self, n_components=10, *, covariance_type="full", mapping="soft",
                  smoothing=1.0, unlabeled=-1, criterion="bic", max_components=10, tol=1e-3,
                  reg_covar=1e-6, max_iter=100, n_init=1, init_params="kmeans",
@@ -481,10 +471,7 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : ComponentClassifier
         """
-        _check_components_option(self.n_components, allow_dict=False)
-        _check_mixture_params(self)
-        _check_choice("mapping", self.mapping, ("soft", "majority", "hungarian"))
-        _check_real("smoothing", self.smoothing, 0.0)
+        self._validate_params()
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2)
         weight = _check_sample_weight(sample_weight, X.shape[0])
         labelled = ~_marks(y, self.unlabeled)
@@ -592,7 +579,7 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
         y : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        _check_int("n_samples", n_samples, 1)
+        check_n_samples(n_samples, f"{type(self).__name__}.sample")
         rng = check_random_state(random_state)
         if y is None:
             X, components = self.mixture_.sample(n_samples, random_state=rng)

@@ -21,14 +21,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._core.covariances import LOG_2PI
+from ._validation import parameter_constraints
 from .classification import (
     _MIXTURE_PARAMS,
     ComponentClassifier,
     MixtureClassifier,
-    _check_mixture_params,
     _fit_mixture,
 )
-from .mixture import _check_int
 
 __all__ = ["LatentMixture"]
 
@@ -126,6 +125,8 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
     ((10, 64), {7}, True)
     """
 
+    _parameter_constraints: dict = parameter_constraints("LatentMixture")
+
     def __init__(self, n_components=10, *, covariance_type="full", n_latent=0.99, whiten=False,
                  clip=True, class_conditional=False, mapping="soft", smoothing=1.0,
                  criterion="bic", max_components=20, tol=1e-3, reg_covar=1e-6, max_iter=100,
@@ -147,22 +148,6 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
         self.init_params = init_params
         self.random_state = random_state
 
-    def _check_params(self):
-        if self.n_components != "auto":
-            if isinstance(self.n_components, str):
-                raise ValueError(f"n_components must be an int >= 1 or 'auto', got "
-                                 f"{self.n_components!r}")
-            _check_int("n_components", self.n_components, 1)
-        _check_mixture_params(self)
-        latent = self.n_latent
-        if isinstance(latent, bool) or not isinstance(latent, numbers.Real):
-            raise TypeError(f"n_latent must be an int or a fraction in (0, 1), got {latent!r}")
-        if isinstance(latent, numbers.Integral):
-            _check_int("n_latent", latent, 1)
-        elif not 0.0 < latent < 1.0:
-            raise ValueError(f"n_latent must be an int >= 1 or a fraction in (0, 1), got "
-                             f"{latent!r}")
-
     def fit(self, X, y=None, sample_weight=None):
         """Fit the PCA and the latent mixture (one per class when ``y`` is given).
 
@@ -179,7 +164,7 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
         -------
         self : LatentMixture
         """
-        self._check_params()
+        self._validate_params()
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         n_samples, n_features = X.shape
         latent = self.n_latent

@@ -21,14 +21,14 @@ from ._core.covariances import (
     MixtureParams,
     MStepContext,
     covariance_model,
-    covariance_types,
 )
 from ._core.em import EMResult, MStep, degenerate_warning_text, m_step, run_em
 from ._core.estep import chunks, per_sample_from_log_prob
-from ._core.init import INIT_METHODS, initial_responsibilities
+from ._core.init import initial_responsibilities
 from ._core.squarem import run_squarem
 from ._core.source import FeatureSource
 from ._core.threads import blas_threads_for
+from ._validation import check_means, check_n_samples, check_weights, parameter_constraints
 from .backends.numpy import NumpySource
 
 
@@ -114,6 +114,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     [0.0, 8.0]
     """
 
+    _parameter_constraints: dict = parameter_constraints("GaussianMixture")
+
     def __init__(
         self,
         n_components=1,
@@ -151,29 +153,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ validation
     def _check_hyperparameters(self):
-        _check_int("n_components", self.n_components, 1)
-        _check_choice("covariance_type", self.covariance_type, covariance_types())
-        _check_real("tol", self.tol, 0.0)
-        _check_real("reg_covar", self.reg_covar, 0.0)
-        _check_int("max_iter", self.max_iter, 0)
-        _check_int("n_init", self.n_init, 1)
-        _check_choice("init_params", self.init_params, INIT_METHODS)
-        _check_int("verbose", self.verbose, 0)
-        _check_int("verbose_interval", self.verbose_interval, 1)
-        if not isinstance(self.accelerate, (bool, np.bool_)):
-            raise TypeError(f"accelerate must be True or False, got {self.accelerate!r}")
+        self._validate_params()
 
     def _check_initial_parameters(self, model):
         K, d = self.n_components, model.d
         weights = means = precisions = None
         if self.weights_init is not None:
-            weights = _as_float_array("weights_init", self.weights_init, (K,))
-            if (weights < 0).any() or (weights > 1).any():
-                raise ValueError("weights_init must lie in [0, 1], got " f"{weights!r}")
-            if not np.isclose(weights.sum(), 1.0):
-                raise ValueError(f"weights_init must sum to 1, but they sum to {weights.sum():.6f}")
+            weights = check_weights(self.weights_init, K)
         if self.means_init is not None:
-            means = _as_float_array("means_init", self.means_init, (K, d))
+            means = check_means(self.means_init, K, d)
         if self.precisions_init is not None:
             precisions = model.check_precisions(self.precisions_init, K, "precisions_init")
         return weights, means, precisions
@@ -435,7 +423,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             The component each row was drawn from.
         """
         check_is_fitted(self)
-        _check_int("n_samples", n_samples, 1)
+        check_n_samples(n_samples, f"{type(self).__name__}.sample")
         rng = check_random_state(random_state)
         weights = np.asarray(self.weights_, dtype=np.float64)
         labels = rng.choice(len(weights), size=n_samples, p=weights / weights.sum())
@@ -716,11 +704,6 @@ def _check_real(name, value, minimum):
         raise TypeError(f"{name} must be a number, got {value!r} of type {type(value).__name__}")
     if not np.isfinite(value) or value < minimum:
         raise ValueError(f"{name} must be a finite number >= {minimum}, got {value}")
-
-
-def _check_choice(name, value, choices):
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
 
 
 def _as_float_array(name, value, shape):

@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._validation import parameter_constraints
 from .mixture import GaussianMixture
 
 __all__ = ["GaussianMixtureRegressor"]
@@ -60,6 +61,8 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
     True
     """
 
+    _parameter_constraints: dict = parameter_constraints("GaussianMixtureRegressor")
+
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
                  max_iter=100, n_init=1, init_params="kmeans", random_state=None):
         self.n_components = n_components
@@ -84,6 +87,7 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
         -------
         self : GaussianMixtureRegressor
         """
+        self._validate_params()
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], multi_output=True,
                              y_numeric=True, ensure_min_samples=2)
         self.target_is_1d_ = y.ndim == 1

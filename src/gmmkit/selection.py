@@ -40,9 +40,10 @@ from sklearn.utils.validation import (
 
 from ._config import Options, current_options, using_options
 from ._core.covariances import covariance_model, covariance_types
-from ._core.init import INIT_METHODS, SharedKMeansSeeds, initial_responsibilities
+from ._core.init import SharedKMeansSeeds, initial_responsibilities
 from ._core.split import split_components
 from ._core.threads import one_blas_thread, one_openmp_thread, one_thread
+from ._validation import parameter_constraints, validate_params
 from .criteria import CRITERIA
 from .mixture import GaussianMixture, _check_sample_weight, feature_source
 
@@ -127,7 +128,7 @@ def select(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-    n_components : int or iterable of int, default=range(1, 11)
+    n_components : int or list of int, default=range(1, 11)
     covariance_type : {'all', 'full', 'tied', 'diag', 'spherical'} or list of them, default='all'
         Registered covariance models are accepted by name; 'all' sweeps the four built-ins
         and any registered model whose ``in_all`` is True.
@@ -173,11 +174,20 @@ def select(
 
     Raises
     ------
+    InvalidParameterError
+        Before any fitting, for an argument outside its constraints (see
+        :mod:`gmmkit._validation`: the same as :class:`GaussianMixture`'s for the parameters they
+        share), such as an empty ``n_components``, an unknown criterion or covariance type or a
+        negative ``tol``. It is a ``ValueError`` (and a ``TypeError``).
     ValueError
-        Before any fitting, for an empty ``n_components``, a value above ``n_samples``, an
-        unknown criterion or covariance type, ``criterion='cv'`` without ``cv``, or ``cv`` with
-        more folds than samples.
+        Before any fitting, for a value of ``n_components`` above ``n_samples``,
+        ``criterion='cv'`` without ``cv``, or ``cv`` with more folds than samples.
     """
+    validate_params("select", dict(
+        n_components=n_components, covariance_type=covariance_type, criterion=criterion, cv=cv,
+        n_init=n_init, init_params=init_params, random_state=random_state, n_jobs=n_jobs,
+        tol=tol, reg_covar=reg_covar, max_iter=max_iter, silhouette_samples=silhouette_samples,
+        progress=progress, accelerate=accelerate, warm_start=warm_start))
     plan = _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params,
                  random_state, sample_weight, silhouette_samples, current_options())
     options = dict(n_init=n_init, init_params=init_params, tol=tol, reg_covar=reg_covar,
@@ -222,14 +232,8 @@ def _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params, 
     n_samples = X.shape[0]
     ks = _check_components(n_components, n_samples)
     types = _check_covariance_types(covariance_type)
-    if criterion not in CRITERIA:
-        raise ValueError(f"criterion must be one of {list(CRITERIA)}, got {criterion!r}")
     if criterion == "cv" and cv is None:
         raise ValueError("criterion='cv' needs cv (a number of folds or a splitter)")
-    if isinstance(n_init, bool) or not isinstance(n_init, numbers.Integral) or n_init < 1:
-        raise ValueError(f"n_init must be an integer >= 1, got {n_init!r}")
-    if init_params not in INIT_METHODS:
-        raise ValueError(f"init_params must be one of {list(INIT_METHODS)}, got {init_params!r}")
     if silhouette_samples is None and criterion == "silhouette":
         raise ValueError("criterion='silhouette' needs silhouette_samples (got None)")
     splitter = _check_cv(cv, n_samples, random_state)
@@ -242,20 +246,9 @@ def _plan(X, n_components, covariance_type, criterion, cv, n_init, init_params, 
 
 
 def _check_components(n_components, n_samples) -> list[int]:
-    if isinstance(n_components, numbers.Integral) and not isinstance(n_components, bool):
-        values = [int(n_components)]
-    else:
-        try:
-            values = list(n_components)
-        except TypeError:
-            raise TypeError(
-                f"n_components must be an int or an iterable of ints, got {n_components!r}"
-            ) from None
-    if not values:
-        raise ValueError("n_components is empty: give at least one number of components")
-    for value in values:
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"n_components must hold integers >= 1, got {value!r}")
+    """The sorted distinct values of ``n_components`` (an int or a list of them, as the
+    constraints checked), each at most ``n_samples``."""
+    values = [n_components] if isinstance(n_components, numbers.Integral) else list(n_components)
     too_many = [int(v) for v in values if v > n_samples]
     if too_many:
         raise ValueError(
@@ -266,26 +259,18 @@ def _check_components(n_components, n_samples) -> list[int]:
 
 
 def _check_covariance_types(covariance_type) -> list[str]:
+    """The distinct covariance types, in order, of a valid ``covariance_type`` ('all', a
+    name, or a list of names)."""
     if isinstance(covariance_type, str):
-        types = (list(covariance_types(in_all=True)) if covariance_type == "all"
-                 else [covariance_type])
-    else:
-        types = list(covariance_type)
-    if not types:
-        raise ValueError("covariance_type is empty")
-    known = covariance_types()
-    unknown = [t for t in types if t not in known]
-    if unknown:
-        raise ValueError(f"covariance_type must be 'all' or among {list(known)}, got {unknown}")
-    return list(dict.fromkeys(types))
+        covariance_type = (covariance_types(in_all=True) if covariance_type == "all"
+                           else [covariance_type])
+    return list(dict.fromkeys(covariance_type))
 
 
 def _check_cv(cv, n_samples, random_state):
     if cv is None:
         return None
     if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
-        if cv < 2:
-            raise ValueError(f"cv must be at least 2 folds, got {cv}")
         if cv > n_samples:
             raise ValueError(f"cv={cv} folds exceed n_samples={n_samples}")
         return KFold(int(cv), shuffle=True, random_state=_base_seed(random_state))
@@ -841,6 +826,8 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
     n_features_in_ : int
     """
 
+    _parameter_constraints: dict = parameter_constraints("GaussianMixtureSelector")
+
     def __init__(self, n_components=tuple(range(1, 11)), covariance_type="all", criterion="bic",
                  cv=None, *, n_init=1, init_params="kmeans", random_state=None, n_jobs=None,
                  tol=1e-3, reg_covar=1e-6, max_iter=100, silhouette_samples=2000,
@@ -863,6 +850,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
 
     def fit(self, X, y=None, sample_weight=None):
         """Run the sweep and keep the best mixture."""
+        self._validate_params()
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         result = select(
             X, self.n_components, self.covariance_type, self.criterion, self.cv,
