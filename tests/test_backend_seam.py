@@ -68,6 +68,9 @@ class ChunkListSource:
             parts.append(estep.per_sample_from_log_prob(log_prob, want))
         return np.concatenate(parts)
 
+    def kept_rows(self, theta, want):
+        return None  # keeps nothing: callers then score with per_row
+
     def warm_up(self):
         pass
 

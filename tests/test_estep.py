@@ -139,7 +139,7 @@ def test_prepared_row_major_features_are_the_cached_chunks_transposed():
         assert source.sample_major(rows, phi_t) is row_major  # built once, then reused
 
 
-def test_claimed_log_probabilities_are_the_last_sparse_e_steps_and_are_read_once():
+def test_kept_rows_are_the_last_sparse_e_steps_and_are_read_once():
     from gmmkit._core.covariances import covariance_model
 
     rng = np.random.default_rng(5)
@@ -148,17 +148,16 @@ def test_claimed_log_probabilities_are_the_last_sparse_e_steps_and_are_read_once
     model = covariance_model("spherical", 2)
     source = NumpySource(X, X.mean(axis=0), model, n_components=30)
     theta, _ = model.theta(np.full(30, 1 / 30), centres - X.mean(axis=0), np.full(30, 10.0))
-    owner = object()
     source.statistics(theta, None)  # one live component per row of 30: the sparse path, log_prob kept
-    assert source.claim_log_prob(owner, 30)
-    expected = estep.weighted_log_prob(next(iter(source))[1], theta, None)
-    np.testing.assert_array_equal(source.claimed_log_prob(owner, 30), expected)
-    assert source.claimed_log_prob(owner, 30) is None  # once
+    expected = estep.per_sample_from_log_prob(
+        estep.weighted_log_prob(next(iter(source))[1], theta, None), "summary")
+    np.testing.assert_array_equal(source.kept_rows(theta, "summary"), expected)
+    assert source.kept_rows(theta, "summary") is None  # once
     source.statistics(theta, None)
-    assert source.claim_log_prob(owner, 30)
+    assert source.kept_rows(theta.copy(), "summary") is None  # only for the very coefficients
+    source.statistics(theta, None)
     source.per_row(theta, None, "argmax")  # any later use of the buffer ends it
-    assert source.claimed_log_prob(owner, 30) is None
-    assert not source.claim_log_prob(owner, 30)
+    assert source.kept_rows(theta, "summary") is None
 
 
 def test_a_change_of_weights_alone_updates_the_kept_log_probabilities(monkeypatch):

@@ -73,13 +73,13 @@ def test_scores_read_from_the_last_e_step_match_the_fitted_models(monkeypatch):
     X, _ = make_blobs(n_samples=600, centers=30, n_features=3, cluster_std=0.2,
                       center_box=(-100, 100), random_state=2)
     reads = []
-    real_read = gmmkit.mixture.per_sample_from_log_prob
+    real_read = gmmkit.backends.numpy.per_sample_from_log_prob
 
     def counting(log_prob, want):
         reads.append(want)
         return real_read(log_prob, want)
 
-    monkeypatch.setattr(gmmkit.mixture, "per_sample_from_log_prob", counting)
+    monkeypatch.setattr(gmmkit.backends.numpy, "per_sample_from_log_prob", counting)
     result = select(X, [20, 25, 30], "full", random_state=0)
     assert len(reads) == 3 and set(reads) == {"summary"}
     models = {k: SklearnGaussianMixture(k, random_state=0).fit(X) for k in (20, 25, 30)}

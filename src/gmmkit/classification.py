@@ -31,7 +31,13 @@ from ._validation import (
     check_n_samples,
     parameter_constraints,
 )
-from .mixture import GaussianMixture, _check_sample_weight, _draw_categories
+from .mixture import (
+    GaussianMixture,
+    _check_sample_weight,
+    _draw_categories,
+    draw_components,
+    mixture_rows,
+)
 
 __all__ = ["ComponentClassifier", "MixtureClassifier", "SmallClassWarning"]
 
@@ -207,7 +213,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         self.n_components_ = np.array([m.n_components for m in self.mixtures_])
         self.n_iter_ = np.array([m.n_iter_ for m in self.mixtures_])
         self.converged_ = bool(all(m.converged_ for m in self.mixtures_))
-        self.n_parameters_ = int(sum(m._n_parameters() for m in self.mixtures_)
+        self.n_parameters_ = int(sum(m.n_parameters_ for m in self.mixtures_)
                                  + (n_classes - 1 if _is_str(self.priors, "empirical") else 0))
         return self
 
@@ -268,7 +274,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         with np.errstate(divide="ignore"):
             log_prior = np.log(self.class_prior_)
-        columns = [m._predict_rows(X, "log_prob_norm") for m in self.mixtures_]
+        columns = [mixture_rows(m, X, "log_prob_norm") for m in self.mixtures_]
         return np.column_stack(columns) + log_prior
 
     def predict_log_proba(self, X):
@@ -492,7 +498,7 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
         seed = _seeds(self.random_state, 1)[0]
         self.mixture_ = _fit_mixture(X, weight, self.n_components, self.max_components, params,
                                      seed, self.criterion)
-        resp = self.mixture_._predict_rows(X[labelled], "resp")
+        resp = mixture_rows(self.mixture_, X[labelled], "resp")
         w = np.ones(y_index.size) if weight is None else weight[labelled]
         one_hot = np.zeros((y_index.size, n_classes))
         one_hot[np.arange(y_index.size), y_index] = w
@@ -532,7 +538,7 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
         r""":math:`P(c \mid x) = \sum_k P(k \mid x) M_{kc}`, shape ``(n_samples, n_classes)``."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        proba = self.mixture_._predict_rows(X, "resp") @ self.component_class_proba_
+        proba = mixture_rows(self.mixture_, X, "resp") @ self.component_class_proba_
         proba /= proba.sum(axis=1, keepdims=True)
         return proba
 
@@ -595,13 +601,13 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
         # P(k | c) for every class, one column per class
         joint = self.mixture_.weights_[:, None] * self.component_class_proba_
         components = _draw_categories((joint / joint.sum(axis=0)).T[index], rng)
-        return self.mixture_._draw(components, rng), self.classes_[index]
+        return draw_components(self.mixture_, components, rng), self.classes_[index]
 
     def score_samples(self, X):
         r"""Log-density :math:`\log p(x)` of every row under the mixture."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return self.mixture_._predict_rows(X, "log_prob_norm")
+        return mixture_rows(self.mixture_, X, "log_prob_norm")
 
 
 def _class_index(classes, labels) -> np.ndarray:

@@ -19,13 +19,12 @@ from ._core.conditioning import condition
 from ._core.covariances import (
     DegenerateComponentWarning,
     MixtureParams,
-    MStepContext,
     covariance_model,
 )
-from ._core.em import EMResult, MStep, degenerate_warning_text, m_step, run_em
-from ._core.estep import chunks, per_sample_from_log_prob
+from ._core.em import EMResult, degenerate_warning_text
+from ._core.estep import chunks
+from ._core.fitting import EMSettings, Start, fit_mixture
 from ._core.init import initial_responsibilities
-from ._core.squarem import run_squarem
 from ._core.source import FeatureSource
 from ._core.threads import blas_threads_for
 from ._validation import check_means, check_n_samples, check_weights, parameter_constraints
@@ -189,8 +188,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return self._fit(X, sample_weight)
 
     def _fit(self, X, sample_weight, responsibilities=None, predict=True, source=None,
-             options: Options | None = None):
-        """Validate, run EM and return the labels of ``X`` (None when ``predict`` is False).
+             options: Options | None = None, rows: str | None = None):
+        """Validate, run EM and return the labels of ``X`` (``predict``), the per-row outputs
+        ``rows`` of the fitted model on ``X`` (see :func:`fit_on_source`), or None.
 
         Model selection shares work between fits through the private arguments:
         ``responsibilities`` replaces the random initialisation (one array per initialisation,
@@ -215,79 +215,74 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         weight = _check_sample_weight(sample_weight, n_samples)
         model = covariance_model(self.covariance_type, n_features)
         inits = self._check_initial_parameters(model)
-        total_weight = float(n_samples if weight is None else weight.sum())
         work = n_samples * model.n_stats * self.n_components * 2
         with blas_threads_for(work):
             if source is None:
                 source = feature_source(X, weight, self.covariance_type, self.n_components,
                                         options)
-            data_terms = model.prepare(source)
-            result = self._fit_runs(X, weight, total_weight, source, data_terms, inits,
-                                    responsibilities, options.reuse_fixed_points)
-            self._store(result, source.shift, X.dtype, model)
-            if result.final_evaluated and X.dtype == np.float64:
-                # the last E-step's log-densities are those of the fitted parameters: a
-                # scoring pass given this source (model selection's) reads them instead of
-                # recomputing them (float32 fits store rounded parameters, so not for them)
-                source.claim_log_prob(self, self.n_components)
+            settings = EMSettings(self.n_components, self.reg_covar, self.tol, self.max_iter,
+                                  bool(self.accelerate), options.reuse_fixed_points)
+            fitted = fit_mixture(source, self._starts(X, weight, source, inits, responsibilities),
+                                 settings, rows=rows if X.dtype == np.float64 else None,
+                                 on_run_start=self._verbose_start, on_run_end=self._verbose_end)
+            self._warn_about(fitted.run, model)
+            self._set_fitted(fitted.run.params.weights, fitted.run.params.means + source.shift,
+                             fitted.run.params.covariances,
+                             fitted.run.params.precisions_cholesky, model=model, dtype=X.dtype,
+                             converged=fitted.run.converged, n_iter=fitted.run.n_iter,
+                             lower_bounds=fitted.run.lower_bounds)
+            if rows is not None:
+                # the last E-step's rows are those of the unrounded parameters: only float64
+                # fits store those exactly, so float32 ones are scored from what they store
+                return (fitted.rows if fitted.rows is not None
+                        else self._predict_rows(X, rows, source))
             return self._predict_rows(X, "argmax") if predict else None
 
-    def _fit_runs(self, X, weight, total_weight, source, data_terms, inits,
-                  responsibilities=None, reuse_fixed_points=True) -> EMResult:
-        model = source.model
-        do_init = not (self.warm_start and hasattr(self, "converged_"))
-        n_init = self.n_init if do_init else 1
+    def _starts(self, X, weight, source, inits, responsibilities=None):
+        """The starts of this fit (see :class:`gmmkit._core.fitting.Start`), drawn one at a
+        time from ``random_state`` as scikit-learn draws them."""
+        weights_init, means_init, precisions_init = inits
+        means_init = None if means_init is None else means_init - source.shift
+        if self.warm_start and hasattr(self, "converged_") and responsibilities is None:
+            yield Start(params=self._current_params(source.shift),
+                        lower_bound=self.lower_bound_)
+            return
         if responsibilities is not None:
-            do_init, n_init = True, len(responsibilities)
-        # given initial responsibilities leave nothing random (and a RandomState costs 75 us)
-        random_state = (check_random_state(self.random_state) if responsibilities is None
-                        else None)
-        best: EMResult | None = None
-        for init in range(n_init):
-            if self.verbose:
-                print(f"Initialization {init}")
-            started = time.perf_counter()
-            recovery, initial = (np.empty(0, dtype=int), 0.0), None
-            if do_init:
-                given = None if responsibilities is None else responsibilities[init]
-                params, recovery, initial = self._initial_params(
-                    X, weight, total_weight, source, data_terms, inits, random_state, given)
-                start_bound = -np.inf
-            else:
-                params = self._current_params(source.shift)
-                start_bound = self.lower_bound_
-            options = {"reg_covar": self.reg_covar, "tol": self.tol, "max_iter": self.max_iter,
-                       "total_weight": total_weight,
-                       "data_terms": data_terms, "initial_lower_bound": start_bound,
-                       "on_iteration": self._verbose_callback(started)}
-            if self.accelerate:
-                result = run_squarem(source, params, **options)
-            else:
-                result = run_em(source, params, initial_m_step=initial,
-                                reuse_fixed_points=reuse_fixed_points, **options)
-            result.note_recovery(*recovery)
-            if self.verbose:
-                state = "converged" if result.converged else "did not converge"
-                print(f"Initialization {state}. lower bound {result.lower_bound:.5f}")
-            if best is None or result.lower_bound > best.lower_bound:
-                best = result
-        # only the last run's log-densities can still be in the source's buffer
-        best.final_evaluated = best.final_evaluated and best is result
-        if best.recovered:
-            warnings.warn(degenerate_warning_text(model, best.recovered, self.reg_covar),
+            given = responsibilities
+        elif weights_init is not None and means_init is not None and precisions_init is not None:
+            given = [None] * self.n_init  # nothing to draw
+        else:
+            random_state = check_random_state(self.random_state)
+            given = (initial_responsibilities(X, self.n_components, self.init_params,
+                                              random_state, weight)
+                     for _ in range(self.n_init))
+        for resp in given:
+            yield Start(resp, weights_init, means_init, precisions_init)
+
+    def _verbose_start(self, index):
+        if not self.verbose:
+            return None
+        print(f"Initialization {index}")
+        return self._verbose_callback(time.perf_counter())
+
+    def _verbose_end(self, result):
+        if self.verbose:
+            state = "converged" if result.converged else "did not converge"
+            print(f"Initialization {state}. lower bound {result.lower_bound:.5f}")
+
+    def _warn_about(self, result: EMResult, model) -> None:
+        if result.recovered:
+            warnings.warn(degenerate_warning_text(model, result.recovered, self.reg_covar),
                           DegenerateComponentWarning, stacklevel=_user_stacklevel())
-        if not best.converged and self.max_iter > 0:
+        if not result.converged and self.max_iter > 0:
             warnings.warn(
                 "Best performing initialization did not converge. Try different init parameters, "
                 "or increase max_iter, tol, or check for degenerate data.",
                 ConvergenceWarning,
                 stacklevel=_user_stacklevel(),
             )
-        return best
 
     def _verbose_callback(self, started):
-        if not self.verbose:
-            return None
         last = [started]
 
         def report(n_iter, lower_bound, change):
@@ -302,35 +297,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         return report
 
-    def _initial_params(self, X, weight, total_weight, source, data_terms, inits, random_state,
-                        resp=None):
-        weights_init, means_init, precisions_init = inits
-        model = source.model
-        shift = source.shift
-        if weights_init is not None and means_init is not None and precisions_init is not None:
-            prec_chol = model.precision_cholesky_from_precisions(precisions_init)
-            covariances = model.invert(model.precisions(prec_chol))
-            params = MixtureParams(weights_init, means_init - shift, covariances, prec_chol)
-            return params, (np.empty(0, dtype=int), 0.0), None
-        if resp is None:
-            resp = initial_responsibilities(X, self.n_components, self.init_params, random_state,
-                                            weight)
-        stats = source.responsibility_statistics(resp, self.n_components)
-        context = MStepContext(self.reg_covar, total_weight, normalize_weights=False,
-                               data_terms=data_terms)
-        params, recovered, added = m_step(model, stats, context)
-        initial = (MStep(stats, params, recovered, added)
-                   if weights_init is None and means_init is None and precisions_init is None
-                   else None)
-        if weights_init is not None:
-            params.weights = weights_init
-        if means_init is not None:
-            params.means = means_init - shift
-        if precisions_init is not None:
-            params.precisions_cholesky = model.precision_cholesky_from_precisions(precisions_init)
-            params.covariances = model.invert(model.precisions(params.precisions_cholesky))
-        return params, (recovered, added), initial
-
     def _current_params(self, shift) -> MixtureParams:
         return MixtureParams(
             np.asarray(self.weights_, dtype=np.float64),
@@ -339,22 +305,56 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             np.asarray(self.precisions_cholesky_, dtype=np.float64),
         )
 
-    def _store(self, result: EMResult, shift, dtype, model):
-        params = result.params
-        cast = lambda a: np.ascontiguousarray(a, dtype=dtype)  # noqa: E731
-        self.weights_ = cast(params.weights)
-        self.means_ = cast(params.means + shift)
-        covariances = params.covariances
+    def _set_fitted(self, weights, means, covariances, precisions_cholesky, *, model, dtype,
+                    precisions=None, converged=True, n_iter=0, lower_bounds=(),
+                    lower_bound=None, feature_names=None):
+        """Set every fitted attribute from the parameters: the one way a fitted mixture is
+        made (fitting, model selection, conditioning and loading all come here).
+
+        ``covariances`` (or ``precisions``) may be None, to be computed from the precision
+        factors; ``lower_bound`` defaults to the last of ``lower_bounds`` (-inf if none).
+        The arrays are stored C-contiguous in ``dtype``, or as they are when it is None (a
+        loaded model keeps the arrays it was saved with).
+        """
+        cast = ((lambda a: a) if dtype is None  # noqa: E731
+                else (lambda a: np.ascontiguousarray(a, dtype=dtype)))
         if covariances is None:
-            covariances = model.invert(model.precisions(params.precisions_cholesky))
+            covariances = model.invert(model.precisions(precisions_cholesky))
+        if precisions is None:
+            precisions = model.precisions(precisions_cholesky)
+        self.weights_ = cast(weights)
+        self.means_ = cast(means)
         self.covariances_ = cast(covariances)
-        self.precisions_cholesky_ = cast(params.precisions_cholesky)
-        self.precisions_ = cast(model.precisions(params.precisions_cholesky))
-        self.converged_ = bool(result.converged)
-        self.n_iter_ = int(result.n_iter)
-        self.lower_bound_ = float(result.lower_bound)
-        self.lower_bounds_ = np.asarray(result.lower_bounds, dtype=np.float64)
-        self.n_parameters_ = int(model.n_parameters(self.n_components))
+        self.precisions_cholesky_ = cast(precisions_cholesky)
+        self.precisions_ = cast(precisions)
+        self.converged_ = bool(converged)
+        self.n_iter_ = int(n_iter)
+        self.lower_bounds_ = np.asarray(lower_bounds, dtype=np.float64)
+        if lower_bound is None:
+            lower_bound = self.lower_bounds_[-1] if self.lower_bounds_.size else -np.inf
+        self.lower_bound_ = float(lower_bound)
+        self.n_parameters_ = int(model.n_parameters(len(self.weights_)))
+        self.n_features_in_ = int(model.d)
+        if feature_names is not None:
+            self.feature_names_in_ = feature_names
+        return self
+
+    @classmethod
+    def _from_fitted_attributes(cls, params: dict, attributes: dict) -> GaussianMixture:
+        """A fitted mixture from its saved parameters and fitted attributes (see
+        :func:`gmmkit.load`), made by :meth:`_set_fitted`; a ``KeyError`` names an attribute
+        that a fitted mixture must have and ``attributes`` lacks."""
+        estimator = cls(**params)
+        if not attributes:
+            return estimator
+        model = covariance_model(estimator.covariance_type, attributes["means_"].shape[1])
+        return estimator._set_fitted(
+            attributes["weights_"], attributes["means_"], attributes["covariances_"],
+            attributes["precisions_cholesky_"], model=model, dtype=None,
+            precisions=attributes["precisions_"],
+            converged=attributes["converged_"], n_iter=attributes["n_iter_"],
+            lower_bounds=attributes["lower_bounds_"], lower_bound=attributes["lower_bound_"],
+            feature_names=attributes.get("feature_names_in_"))
 
     # ------------------------------------------------------------------ inference
     def _predict_rows(self, X, want: str, source: FeatureSource | None = None) -> np.ndarray:
@@ -365,10 +365,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         weights = np.asarray(self.weights_, dtype=np.float64)
         means = np.asarray(self.means_, dtype=np.float64)
         shift = weights @ means / weights.sum() if source is None else source.shift
-        if source is not None:
-            claimed = source.claimed_log_prob(self, len(weights))
-            if claimed is not None:
-                return per_sample_from_log_prob(claimed, want)
         theta, shared = model.theta(weights, means - shift,
                                     np.asarray(self.precisions_cholesky_, dtype=np.float64))
         work = X.shape[0] * model.n_stats * len(weights)
@@ -475,23 +471,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         model = covariance_model(self.covariance_type, rest.size)
         out = GaussianMixture(self.n_components, covariance_type=self.covariance_type,
                               tol=self.tol, reg_covar=self.reg_covar)
-        dtype = self.means_.dtype
         covariances = conditional.covariances
-        prec_chol = model.precision_cholesky(covariances)
-        out.weights_ = np.exp(conditional.log_weights[0]).astype(dtype)
-        out.means_ = np.ascontiguousarray(conditional.means[0], dtype=dtype)
-        out.covariances_ = covariances.astype(dtype)
-        out.precisions_cholesky_ = prec_chol.astype(dtype)
-        out.precisions_ = model.precisions(prec_chol).astype(dtype)
-        out.converged_ = True
-        out.n_iter_ = 0
-        out.lower_bound_ = float("nan")
-        out.lower_bounds_ = np.empty(0)
-        out.n_parameters_ = int(model.n_parameters(self.n_components))
-        out.n_features_in_ = int(rest.size)
-        if hasattr(self, "feature_names_in_"):
-            out.feature_names_in_ = self.feature_names_in_[rest]
-        return out
+        names = getattr(self, "feature_names_in_", None)
+        return out._set_fitted(
+            np.exp(conditional.log_weights[0]), conditional.means[0], covariances,
+            model.precision_cholesky(covariances), model=model, dtype=self.means_.dtype,
+            lower_bound=float("nan"), feature_names=None if names is None else names[rest])
 
     def conditional_mean(self, X_given, given):
         r"""Gaussian mixture regression: :math:`E[x_b \mid x_a]` for every row of ``X_given``.
@@ -765,6 +750,49 @@ def _check_sample_weight(sample_weight, n_samples):
     if weight.sum() <= 0:
         raise ValueError("sample_weight must not be all zero")
     return weight
+
+
+def fit_on_source(estimator: GaussianMixture, X, source: FeatureSource, *, starts=None,
+                  options: Options | None = None, scores: bool = False):
+    """Fit ``estimator`` on validated ``X`` through ``source``, a feature source of that same
+    ``X`` and its sample weights (:func:`feature_source`): how model selection fits, one
+    source serving every ``n_components`` and one list of ``starts`` every covariance type.
+
+    Parameters
+    ----------
+    estimator : GaussianMixture
+        Fitted in place, with its own hyperparameters.
+    X : ndarray of shape (n_samples, n_features)
+    source : FeatureSource
+    starts : list of ndarray, optional
+        Initial responsibilities, one per initialisation (hard labels or dense); None draws
+        them as ``estimator`` would.
+    options : Options, optional
+        The configuration to fit with (the calling thread's when None).
+    scores : bool, default=False
+        Also return ``(labels, criteria)`` of the fitted model on ``X`` (see
+        :meth:`GaussianMixture.criteria`), read from the fit's last E-step where that pass
+        evaluated exactly the fitted parameters, else from one more pass.
+    """
+    rows = estimator._fit(X, source.sample_weight, starts, predict=False, source=source,
+                          options=options, rows="summary" if scores else None)
+    if not scores:
+        return None
+    return rows[:, 2].astype(np.intp), estimator._criteria_from_rows(
+        rows[:, :2], source.sample_weight, source.total_weight)
+
+
+def mixture_rows(mixture: GaussianMixture, X, want: str) -> np.ndarray:
+    """Per-row outputs of a fitted ``mixture`` on validated ``X``, float64 whatever ``X``'s
+    dtype: ``want`` is 'log_prob_norm', 'resp', 'argmax' or 'summary' (see
+    :meth:`gmmkit._core.source.FeatureSource.per_row`). The seam other estimators use."""
+    return mixture._predict_rows(X, want)
+
+
+def draw_components(mixture: GaussianMixture, labels, rng) -> np.ndarray:
+    """One draw from each component of a fitted ``mixture`` named in ``labels`` (ints), in
+    that order, with the generator ``rng``."""
+    return mixture._draw(labels, rng)
 
 
 def feature_source(X, weight, covariance_type, n_components, options: Options) -> NumpySource:

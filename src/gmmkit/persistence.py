@@ -475,15 +475,22 @@ def _build(key, encoded_params, encoded_attributes, arrays, path):
     params = {name: _decode(value, arrays, path) for name, value in encoded_params.items()}
     attributes = {name: _decode(value, arrays, path)
                   for name, value in encoded_attributes.items()}
-    try:
-        model = cls(**params)
-    except TypeError as exc:
-        raise _malformed(path, f"its params do not fit {key} ({exc})") from None
-    for name, value in attributes.items():
+    for name in attributes:
         if not (name.isidentifier() and name.endswith("_") and not name.endswith("__")
                 and not name.startswith("_")):
             raise _malformed(path, f"{name!r} is not a fitted attribute name")
-        setattr(model, name, value)
+    # a class that knows how its fitted state is made (GaussianMixture) rebuilds it that way
+    rebuild = getattr(cls, "_from_fitted_attributes", None)
+    try:
+        model = cls(**params) if rebuild is None else rebuild(params, attributes)
+    except TypeError as exc:
+        raise _malformed(path, f"its params do not fit {key} ({exc})") from None
+    except KeyError as exc:
+        raise _malformed(path, f"the fitted attribute {exc.args[0]!r} of {key} is missing") \
+            from None
+    if rebuild is None:
+        for name, value in attributes.items():
+            setattr(model, name, value)
     return model
 
 

@@ -45,7 +45,7 @@ from ._core.split import split_components
 from ._core.threads import one_blas_thread, one_openmp_thread, one_thread
 from ._validation import parameter_constraints, validate_params
 from .criteria import CRITERIA
-from .mixture import GaussianMixture, _check_sample_weight, feature_source
+from .mixture import GaussianMixture, _check_sample_weight, feature_source, fit_on_source
 
 TABLE_COLUMNS = (
     "n_components", "covariance_type", "bic", "aic", "icl", "log_likelihood", "n_parameters",
@@ -501,9 +501,9 @@ def _fit_and_score(plan, k, covariance_type, starts, folds, sources, options, ro
     estimator = _estimator(k, covariance_type, options, plan.seed)
     source = sources.get(covariance_type)
     started = time.perf_counter()
-    _quietly(estimator._fit, plan.X, plan.weight, starts, False, source, options=plan.options)
+    labels, criteria = _quietly(fit_on_source, estimator, plan.X, source, starts=starts,
+                                options=plan.options, scores=True)
     row["fit_seconds"] = time.perf_counter() - started
-    labels, criteria = estimator._labels_and_criteria(plan.X, plan.weight, source)
     row.update(criteria)
     row["n_parameters"] = int(estimator.n_parameters_)
     row["converged"] = bool(estimator.converged_)
@@ -543,7 +543,9 @@ def _warm_start(plan, criterion, options, n_jobs, rows, best_model):
     k, covariance_type = best_row["n_components"], best_row["covariance_type"]
     starts, _ = _initialisations(plan.X, plan.weight, k, plan.seed, options)
     model = _estimator(k, covariance_type, options, plan.seed)
-    _quietly(model._fit, plan.X, plan.weight, starts, False, None, options=plan.options)
+    _quietly(fit_on_source, model, plan.X,
+             feature_source(plan.X, plan.weight, covariance_type, k, plan.options),
+             starts=starts, options=plan.options)
     return model
 
 
@@ -560,7 +562,7 @@ def _warm_chain(plan, covariance_type, criterion, options, by_config):
                 if error is not None:
                     continue
                 chain_model = _estimator(k, covariance_type, options, plan.seed)
-                _quietly(chain_model._fit, plan.X, plan.weight, starts, False, source,
+                _quietly(fit_on_source, chain_model, plan.X, source, starts=starts,
                          options=plan.options)
                 continue
             weights, means, covariances = split_components(
@@ -574,14 +576,13 @@ def _warm_chain(plan, covariance_type, criterion, options, by_config):
                     covariances, symmetric=True),
                 accelerate=options["accelerate"])
             started = time.perf_counter()
-            _quietly(model._fit, plan.X, plan.weight, None, False, source,
-                     options=plan.options)
+            labels, criteria = _quietly(fit_on_source, model, plan.X, source,
+                                        options=plan.options, scores=True)
             seconds = time.perf_counter() - started
         except Exception:  # a chain that breaks stops; its rows keep their k-means fits
             chain_model = None
             continue
         chain_model = model
-        labels, criteria = model._labels_and_criteria(plan.X, plan.weight, source)
         if row["error"] is None and not criteria["log_likelihood"] > row["log_likelihood"]:
             continue
         row.update(criteria)
@@ -622,7 +623,7 @@ def _cross_validate(plan, k, covariance_type, folds, sources, options):
             return np.nan, np.nan, error
         estimator = _estimator(k, covariance_type, options, plan.seed)
         source = sources.get(covariance_type, train, fold)
-        _quietly(estimator._fit, source.X, plan.weights_of(train), starts, False, source,
+        _quietly(fit_on_source, estimator, source.X, source, starts=starts,
                  options=plan.options)
         scores.append(estimator.score(plan.X[test], sample_weight=plan.weights_of(test)))
     return float(np.mean(scores)), float(np.std(scores)), None

@@ -25,6 +25,9 @@ class EMResult:
     #: the last M-step gave back the very parameters the last E-step evaluated (their
     #: statistics repeated exactly): that E-step's log-densities are those of ``params``
     final_evaluated: bool = False
+    #: the coefficients ``theta`` of that last E-step (see
+    #: :meth:`gmmkit._core.source.FeatureSource.kept_rows`)
+    final_theta: np.ndarray | None = None
 
     @property
     def lower_bound(self) -> float:
@@ -191,6 +194,7 @@ def run_em(
         # last E-step those of ``params`` (not after the initialisation's, whose weights are
         # normalised differently)
         result.final_evaluated = n_iter > 1 and params.means is last_m_step.params.means
+        result.final_theta = theta if result.final_evaluated else None
         last_m_step = MStep(stats, params, recovered, added)
         result.note_recovery(recovered, added)
         lower_bound = log_likelihood / total_weight

@@ -102,6 +102,12 @@ class FeatureSource(Protocol):
         :math:`-\sum_k r_{ik} \log r_{ik}` and the argmax)."""
         ...
 
+    def kept_rows(self, theta: np.ndarray, want: str) -> np.ndarray | None:
+        """:meth:`per_row` of ``theta`` (the very array that the last :meth:`statistics`
+        call of this thread was given) when the source still holds that pass's
+        log-densities, without another pass; None otherwise (a source may keep nothing)."""
+        ...
+
     def warm_up(self) -> None:
         """Prepare now what every later pass will need (a hint; may do nothing)."""
         ...

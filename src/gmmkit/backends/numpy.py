@@ -23,6 +23,7 @@ from .._core.estep import (
     chunk_statistics,
     chunks,
     fill_per_sample,
+    per_sample_from_log_prob,
     per_sample_output,
     weighted_log_prob,
 )
@@ -78,12 +79,12 @@ class NumpySource:
         """A ``K x n_rows`` scratch array of this thread, allocated once for up to
         ``self.n_components`` components and reused by every iteration and every ``K``.
 
-        Asking for it ends whatever it held (see :meth:`claim_log_prob`)."""
+        Asking for it ends whatever it held (see :meth:`kept_rows`)."""
         buffer = getattr(self._scratch, "buffer", None)
         if buffer is None or buffer.shape[0] < n_components:
             buffer = np.empty((max(n_components, self.n_components), self.rows))
             self._scratch.buffer = buffer
-        self._scratch.theta = self._scratch.owner = None
+        self._scratch.theta = None
         return buffer[:n_components, :n_rows]
 
     def _keep(self, theta) -> None:
@@ -99,28 +100,21 @@ class NumpySource:
         kept = getattr(self._scratch, "theta", None)
         if kept is None or kept.shape != theta.shape or not np.array_equal(kept[1:], theta[1:]):
             return None
-        self._scratch.theta = self._scratch.owner = None
+        self._scratch.theta = None
         log_prob = self._scratch.buffer[: theta.shape[1], : self.n_samples]
         log_prob += (theta[0] - kept[0])[:, None]
         return log_prob
 
-    def claim_log_prob(self, owner, n_components: int) -> bool:
-        """Keep the log-probabilities the last :meth:`statistics` pass of this thread left in the
-        buffer for ``owner`` (:meth:`claimed_log_prob`); False when it did not leave them for
-        the whole data set (several chunks, or a dense pass that overwrote them)."""
-        kept = getattr(self._scratch, "theta", None)
-        if kept is None or kept.shape[1] != n_components:
-            return False
-        self._scratch.owner = owner
-        return True
-
-    def claimed_log_prob(self, owner, n_components: int) -> np.ndarray | None:
-        """The ``K x n_samples`` log-probabilities ``owner`` claimed on this thread, once
-        (None if it did not, or the buffer has been used since)."""
-        if getattr(self._scratch, "owner", None) is not owner:
+    def kept_rows(self, theta, want: str) -> np.ndarray | None:
+        """:meth:`per_row` of ``theta`` from the log-probabilities the last :meth:`statistics`
+        pass of this thread left in its buffer, when that pass was given this very ``theta``
+        and left them intact (one chunk, kept by :meth:`_keep`); None otherwise. The buffer's
+        contents are used up."""
+        if theta is None or getattr(self._scratch, "theta", None) is not theta:
             return None
-        self._scratch.owner = None
-        return self._scratch.buffer[:n_components, : self.n_samples]
+        self._scratch.theta = None
+        log_prob = self._scratch.buffer[: theta.shape[1], : self.n_samples]
+        return per_sample_from_log_prob(log_prob, want)
 
     def sample_major(self, rows: slice, phi_t: np.ndarray) -> np.ndarray:
         """The chunk's features as a C-contiguous ``rows x n_stats`` array, for sparse products

@@ -1,0 +1,164 @@
+r"""The functional core of a fit: (feature source, starts, settings) -> result, no estimator.
+
+``GaussianMixture.fit``, model selection and the classifiers all fit through
+:func:`fit_mixture`; it runs EM (or SQUAREM) from each start, keeps the run with the highest
+final mean log-likelihood and, when asked, the per-row outputs of its last E-step, so that a
+caller scoring the fitted parameters on the same data need not pass over it again.
+
+A start is one of (see :class:`Start`):
+
+* initial responsibilities (hard labels or dense), whose M-step gives the first parameters,
+  with any of the weights, means and precisions then replaced by given ones;
+* complete parameters (all three given, or a warm start from an earlier fit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .covariances import MixtureParams, MStepContext
+from .em import EMResult, MStep, m_step, run_em
+from .source import FeatureSource
+from .squarem import run_squarem
+
+
+@dataclass(frozen=True)
+class EMSettings:
+    """What a fit needs besides its data and starts (scikit-learn's names and meanings)."""
+
+    n_components: int
+    reg_covar: float = 1e-6
+    tol: float = 1e-3
+    max_iter: int = 100
+    #: SQUAREM-accelerated EM (:mod:`gmmkit._core.squarem`)
+    accelerate: bool = False
+    #: reuse work where EM's statistics repeat exactly (see :func:`gmmkit._core.em.run_em`)
+    reuse_fixed_points: bool = True
+
+
+@dataclass(frozen=True)
+class Start:
+    """One initialisation of EM, in the source's shifted coordinates.
+
+    Give either ``responsibilities`` (``(n_samples,)`` hard labels with ``-1`` for unassigned
+    rows, or dense ``(n_samples, K)``), optionally with ``weights`` / ``means`` /
+    ``precisions`` that replace those of the first M-step, or ``params`` (complete parameters,
+    with ``lower_bound`` the mean log-likelihood they had, for a warm start).
+    """
+
+    responsibilities: np.ndarray | None = None
+    weights: np.ndarray | None = None
+    means: np.ndarray | None = None
+    precisions: np.ndarray | None = None
+    params: MixtureParams | None = None
+    lower_bound: float = -np.inf
+
+
+@dataclass
+class FitResult:
+    """The kept run of :func:`fit_mixture`.
+
+    ``run`` is its :class:`~gmmkit._core.em.EMResult` (parameters, lower bounds, convergence,
+    recovered components); ``rows`` the requested per-row outputs of the fitted parameters on
+    the source's data, when its last E-step evaluated exactly them and the source kept that
+    pass's log-densities (else None: score the parameters with :func:`score_rows`).
+    """
+
+    run: EMResult
+    rows: np.ndarray | None = None
+
+
+def initial_parameters(source: FeatureSource, start: Start, settings: EMSettings,
+                       data_terms=None) -> tuple[MixtureParams, tuple, MStep | None]:
+    """Parameters to start EM from, with the first M-step's recovery ``(components, added)``
+    and, when nothing replaced its output, that M-step (which EM may reuse)."""
+    model = source.model
+    no_recovery = (np.empty(0, dtype=int), 0.0)
+    if start.params is not None:
+        return start.params, no_recovery, None
+    if start.weights is not None and start.means is not None and start.precisions is not None:
+        prec_chol = model.precision_cholesky_from_precisions(start.precisions)
+        covariances = model.invert(model.precisions(prec_chol))
+        return MixtureParams(start.weights, start.means, covariances, prec_chol), no_recovery, None
+    stats = source.responsibility_statistics(start.responsibilities, settings.n_components)
+    context = MStepContext(settings.reg_covar, source.total_weight, normalize_weights=False,
+                           data_terms=data_terms)
+    params, recovered, added = m_step(model, stats, context)
+    replaced = start.weights is not None or start.means is not None or start.precisions is not None
+    initial = None if replaced else MStep(stats, params, recovered, added)
+    if start.weights is not None:
+        params.weights = start.weights
+    if start.means is not None:
+        params.means = start.means
+    if start.precisions is not None:
+        params.precisions_cholesky = model.precision_cholesky_from_precisions(start.precisions)
+        params.covariances = model.invert(model.precisions(params.precisions_cholesky))
+    return params, (recovered, added), initial
+
+
+def fit_mixture(
+    source: FeatureSource,
+    starts: Iterable[Start],
+    settings: EMSettings,
+    *,
+    rows: str | None = None,
+    on_run_start: Callable[[int], Callable | None] | None = None,
+    on_run_end: Callable[[EMResult], None] | None = None,
+) -> FitResult:
+    """Run EM from every start and keep the run with the highest final lower bound (the first
+    of equals).
+
+    Parameters
+    ----------
+    source : FeatureSource
+    starts : iterable of Start
+        Consumed one at a time, so a start drawn at random is drawn just before its run.
+    settings : EMSettings
+    rows : {'log_prob_norm', 'resp', 'argmax', 'summary'} or None
+        Per-row outputs to return with the result when the kept run's last E-step evaluated
+        exactly its final parameters (see :attr:`FitResult.rows`).
+    on_run_start : callable, optional
+        Called with each run's index before it starts; may return a per-iteration callback
+        ``(n_iter, lower_bound, change)`` for that run.
+    on_run_end : callable, optional
+        Called with each run's result.
+    """
+    model = source.model
+    data_terms = model.prepare(source)
+    best: EMResult | None = None
+    last: EMResult | None = None
+    for index, start in enumerate(starts):
+        on_iteration = on_run_start(index) if on_run_start is not None else None
+        params, recovery, initial = initial_parameters(source, start, settings, data_terms)
+        options = {"reg_covar": settings.reg_covar, "tol": settings.tol,
+                   "max_iter": settings.max_iter, "total_weight": source.total_weight,
+                   "data_terms": data_terms, "initial_lower_bound": start.lower_bound,
+                   "on_iteration": on_iteration}
+        if settings.accelerate:
+            last = run_squarem(source, params, **options)
+        else:
+            last = run_em(source, params, initial_m_step=initial,
+                          reuse_fixed_points=settings.reuse_fixed_points, **options)
+        last.note_recovery(*recovery)
+        if on_run_end is not None:
+            on_run_end(last)
+        if best is None or last.lower_bound > best.lower_bound:
+            best = last
+    if best is None:
+        raise ValueError("fit_mixture needs at least one start")
+    final_rows = None
+    if rows is not None and best is last and best.final_evaluated:
+        # the last E-step's coefficients are the fitted parameters': a source that kept that
+        # pass's log-densities gives their per-row outputs without another pass
+        final_rows = source.kept_rows(best.final_theta, rows)
+    return FitResult(best, final_rows)
+
+
+def score_rows(source: FeatureSource, params: MixtureParams, want: str) -> np.ndarray:
+    """Per-row outputs (see :meth:`FeatureSource.per_row`) of ``params``, in the source's
+    shifted coordinates, on its data."""
+    theta, shared = source.model.theta(params.weights, params.means, params.precisions_cholesky)
+    return source.per_row(theta, shared, want)
