@@ -131,11 +131,14 @@ def test_conditional_mean_of_one_gaussian_is_linear_regression():
                                rtol=1e-8, atol=1e-8)
 
 
-def test_conditional_mean_is_chunked_without_changing_the_result(three_d, monkeypatch):
+def test_conditional_mean_is_chunked_without_changing_the_result(three_d):
     gm = GaussianMixture(3, random_state=0).fit(three_d)
     whole = gm.conditional_mean(three_d[:, :1], given=0)
-    monkeypatch.setattr(GaussianMixture, "_conditioning_rows", lambda self: 7)
-    np.testing.assert_allclose(gm.conditional_mean(three_d[:, :1], given=0), whole, rtol=1e-13)
+    rows_of_7 = 7 * 8 * 3 * 3 / 2**20  # MiB: 7 rows of (K=3, d=3) float64 temporaries
+    with gmmkit.config_context(working_memory=rows_of_7):
+        assert gm._conditioning_rows() == 7
+        np.testing.assert_allclose(gm.conditional_mean(three_d[:, :1], given=0), whole,
+                                   rtol=1e-13)
 
 
 def test_condition_by_feature_name_on_a_dataframe_model(three_d):

@@ -559,8 +559,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                          np.asarray(self.covariances_, dtype=np.float64), given, values)
 
     def _conditioning_rows(self) -> int:
-        # keeps the (rows, K, d) temporaries of one chunk near 16 MB
-        return max(1, 2**21 // (self.n_components * self.n_features_in_))
+        # keeps the (rows, K, d) float64 temporaries of one chunk near the working memory
+        bytes_per_row = 8 * self.n_components * self.n_features_in_
+        return max(1, current_options().chunk_bytes // bytes_per_row)
 
     def _given_features(self, given) -> np.ndarray:
         """Validated indices of the given features, from ints or (fitted) feature names."""
