@@ -21,7 +21,6 @@ import contextlib
 import functools
 import numbers
 import queue
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ from ._core.covariances import covariance_model, covariance_types
 from ._core.init import SharedKMeansSeeds, initial_responsibilities
 from ._core.split import split_components
 from ._core.threads import one_blas_thread, one_openmp_thread, one_thread
+from ._progress import progress_bar
 from ._validation import parameter_constraints, validate_params
 from .criteria import CRITERIA
 from .mixture import GaussianMixture, _check_sample_weight, feature_source
@@ -307,16 +307,15 @@ def _run_tasks(plan, criterion, options, n_jobs, progress):
     pending = queue.SimpleQueue()
     for k in sorted(plan.ks, reverse=True):
         pending.put(k)
-    bar = _progress_bar(len(plan.ks)) if progress else None
-    done = _Progress(bar)
+    bar = progress_bar(len(plan.ks), "gmmkit.select", "k", enabled=progress,
+                       text_unit="values of n_components")
     # One BLAS thread per worker, held for the whole sweep (the BLAS limit is process-wide and
     # shared with overlapping calls; OpenMP limits are per thread, so each worker also sets
     # its own: see _in_worker): no oversubscription, and every fit runs the same arithmetic
     # whatever n_jobs.
     rows, best_model, best_rank = [], None, None
     with one_blas_thread(), contextlib.ExitStack() as cleanup:
-        if bar is not None:
-            cleanup.callback(bar.close)
+        cleanup.callback(bar.close)
         sources = _Sources(plan, max(plan.ks))
         # The first worker starts with the k-means++ seeding of the largest k, mostly Python
         # that holds the GIL; the others would wait for it, so they first build what every fit
@@ -326,7 +325,7 @@ def _run_tasks(plan, criterion, options, n_jobs, progress):
         if plan.silhouette_rows is not None:
             shared.append(plan.silhouette_rows.distances)
         calls = [delayed(_in_worker)(plan.options, _fit_worker, plan, pending, criterion,
-                                     options, seeds, sources, done, shared if index else ())
+                                     options, seeds, sources, bar, shared if index else ())
                  for index in range(workers)]
         outputs = _in_threads(workers, calls)
         for worker_rows, model, rank in outputs:
@@ -343,18 +342,6 @@ def _in_threads(workers: int, calls) -> list:
     if workers == 1:
         return [call(*args, **kwargs) for call, args, kwargs in calls]
     return Parallel(n_jobs=workers, prefer="threads")(calls)
-
-
-class _Progress:
-    """Advances the progress bar (if any) by one ``k`` at a time, from any worker thread."""
-
-    def __init__(self, bar):
-        self.bar, self._lock = bar, threading.Lock()
-
-    def step(self):
-        if self.bar is not None:
-            with self._lock:
-                self.bar.update(1)
 
 
 def _rank(plan, criterion, row) -> tuple:
@@ -377,7 +364,8 @@ def _in_worker(options: Options, function, *args):
         return function(*args)
 
 
-def _fit_worker(plan: _Plan, pending, criterion, options, seeds, sources, done, prepare=()):
+def _fit_worker(plan: _Plan, pending, criterion, options, seeds, sources, progress,
+                prepare=()):
     """Fit every covariance type for each ``k`` taken from ``pending`` until it is empty;
     returns the rows and the worker's best model with its :func:`_rank` (so only one fitted
     model travels back per worker). ``seeds`` gives a ``k``'s shared k-means++ seeds
@@ -419,7 +407,7 @@ def _fit_worker(plan: _Plan, pending, criterion, options, seeds, sources, done, 
                 rank = _rank(plan, criterion, row)
                 if best_rank is None or rank < best_rank:
                     best_model, best_rank = model, rank
-        done.step()
+        progress.update(1)
 
 
 class _Sources:
@@ -781,29 +769,6 @@ def _as_table(rows):
     except ImportError:
         return [dict(row) for row in rows]
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
-
-
-def _progress_bar(total):
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return _TextProgress(total)
-    return tqdm(total=total, desc="gmmkit.select", unit="k")
-
-
-class _TextProgress:
-    """A minimal progress report on stderr when tqdm is not installed."""
-
-    def __init__(self, total):
-        self.total, self.done = total, 0
-
-    def update(self, count):
-        self.done += count
-        print(f"gmmkit.select: {self.done}/{self.total} values of n_components",
-              file=sys.stderr, flush=True)
-
-    def close(self):
-        pass
 
 
 # ---------------------------------------------------------------------- estimator form
