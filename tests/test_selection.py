@@ -318,7 +318,7 @@ def test_a_failing_silhouette_leaves_the_fits_and_says_why(three_blobs, monkeypa
     def failing(self, label_sets):
         raise MemoryError("no room for the distances")
 
-    monkeypatch.setattr(gmmkit.selection._SilhouetteSample, "scores", failing)
+    monkeypatch.setattr(gmmkit.selection.silhouette.SilhouetteSample, "scores", failing)
     table = select(three_blobs, range(1, 4), ["full", "diag"], random_state=0).table
     assert table.silhouette.isna().all()
     assert table.error.str.contains("silhouette failed: MemoryError").all()
@@ -339,16 +339,16 @@ def test_silhouette_distances_are_scikit_learns_in_float32():
 
 
 def test_shared_features_that_fail_to_build_fail_only_their_rows(three_blobs, monkeypatch):
-    # the second worker builds the shared features first; a failure there must not stop it,
+    # the shared features are built by tasks of their own; a failure there must not stop a sweep,
     # and the configurations that need those features report it in their rows
-    real_source = gmmkit.selection.feature_source
+    real_source = gmmkit.selection.running.feature_source
 
     def failing_for_diag(X, weight, covariance_type, n_components, options):
         if covariance_type == "diag":
             raise MemoryError("no room for the diag features")
         return real_source(X, weight, covariance_type, n_components, options)
 
-    monkeypatch.setattr(gmmkit.selection, "feature_source", failing_for_diag)
+    monkeypatch.setattr(gmmkit.selection.running, "feature_source", failing_for_diag)
     with gmmkit.config_context(parallel_min_work=0):
         table = select(three_blobs, range(1, 5), ["full", "diag"], random_state=0,
                        n_jobs=2).table
