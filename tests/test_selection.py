@@ -1,6 +1,9 @@
 """Model selection: gmmkit.select, GaussianMixtureSelector and the GridSearchCV scorers."""
 
+import dataclasses
+import inspect
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,7 +17,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import gmmkit
 from gmmkit import GaussianMixture, GaussianMixtureSelector, aic_scorer, bic_scorer, select
-from gmmkit.selection import TABLE_COLUMNS
+from gmmkit.selection import TABLE_COLUMNS, SweepSettings
 
 
 @pytest.fixture(scope="module")
@@ -261,6 +264,24 @@ def test_selector_works_inside_a_pipeline(three_blobs):
     assert np.isfinite(pipeline.score(three_blobs))
 
 
+def test_select_the_selector_and_the_sweep_settings_name_the_same_parameters():
+    settings = {field.name: field.default for field in dataclasses.fields(SweepSettings)}
+    select_defaults = {name: parameter.default
+                       for name, parameter in inspect.signature(select).parameters.items()
+                       if name not in ("X", "sample_weight")}
+    assert settings == select_defaults
+    assert set(GaussianMixtureSelector().get_params()) == set(settings)
+
+
+def test_the_selector_sweeps_exactly_what_select_sweeps(three_blobs):
+    arguments = dict(n_components=[1, 2, 3], covariance_type=["full", "diag"], cv=3,
+                     random_state=0, warm_start=True)
+    selector = GaussianMixtureSelector(**arguments).fit(three_blobs)
+    table = select(three_blobs, **arguments).table
+    pd.testing.assert_frame_equal(selector.table_.drop(columns="fit_seconds"),
+                                  table.drop(columns="fit_seconds"), check_exact=True)
+
+
 @parametrize_with_checks([GaussianMixtureSelector(n_components=range(1, 4),
                                                   covariance_type=["full", "diag"],
                                                   random_state=0)])
@@ -318,7 +339,7 @@ def test_a_failing_silhouette_leaves_the_fits_and_says_why(three_blobs, monkeypa
     def failing(self, label_sets):
         raise MemoryError("no room for the distances")
 
-    monkeypatch.setattr(gmmkit.selection._SilhouetteSample, "scores", failing)
+    monkeypatch.setattr(gmmkit.selection.silhouette.SilhouetteSample, "scores", failing)
     table = select(three_blobs, range(1, 4), ["full", "diag"], random_state=0).table
     assert table.silhouette.isna().all()
     assert table.error.str.contains("silhouette failed: MemoryError").all()
@@ -339,16 +360,16 @@ def test_silhouette_distances_are_scikit_learns_in_float32():
 
 
 def test_shared_features_that_fail_to_build_fail_only_their_rows(three_blobs, monkeypatch):
-    # the second worker builds the shared features first; a failure there must not stop it,
+    # the shared features are built by tasks of their own; a failure there must not stop a sweep,
     # and the configurations that need those features report it in their rows
-    real_source = gmmkit.selection.feature_source
+    real_source = gmmkit.selection.running.feature_source
 
     def failing_for_diag(X, weight, covariance_type, n_components, options):
         if covariance_type == "diag":
             raise MemoryError("no room for the diag features")
         return real_source(X, weight, covariance_type, n_components, options)
 
-    monkeypatch.setattr(gmmkit.selection, "feature_source", failing_for_diag)
+    monkeypatch.setattr(gmmkit.selection.running, "feature_source", failing_for_diag)
     with gmmkit.config_context(parallel_min_work=0):
         table = select(three_blobs, range(1, 5), ["full", "diag"], random_state=0,
                        n_jobs=2).table
@@ -460,3 +481,12 @@ def test_splitting_keeps_weight_and_first_moment_and_grows_to_the_target(covaria
     np.testing.assert_allclose(weights.sum(), 1.0)
     np.testing.assert_allclose(weights @ means, gm.weights_ @ gm.means_, atol=1e-12)
     assert len({tuple(row) for row in np.round(means, 12)}) == target
+
+
+# ---------------------------------------------------------------------- the package's shape
+def test_every_module_of_the_selection_package_stays_small():
+    # split by job from one 950-line module: a module that outgrows this holds a second job
+    package = Path(gmmkit.selection.__file__).parent
+    lengths = {path.name: len(path.read_text("utf-8").splitlines())
+               for path in package.glob("*.py")}
+    assert max(lengths.values()) <= 400, lengths

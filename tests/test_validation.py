@@ -156,7 +156,7 @@ SELECT_BAD_ARGUMENTS = [
 @pytest.mark.parametrize("kwargs", SELECT_BAD_ARGUMENTS, ids=lambda kwargs: repr(kwargs))
 def test_select_refuses_a_bad_argument_before_any_fit(data, monkeypatch, kwargs):
     started = []
-    monkeypatch.setattr(selection, "_run_tasks", lambda *args: started.append(args))
+    monkeypatch.setattr(selection.api, "run_sweep", lambda *args: started.append(args))
     monkeypatch.setattr(GaussianMixture, "_fit", lambda *args: started.append(args))
     with pytest.raises(InvalidParameterError):
         select(data[0], **kwargs)

@@ -663,8 +663,10 @@ def _cross_validate(model, X, y, n_folds, seed, progress):
     from sklearn.model_selection import StratifiedKFold
     from sklearn.naive_bayes import GaussianNB
 
+    from ._progress import progress_bar
+
     folds = list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(X, y))
-    bar = _progress_bar(len(folds), "gmmkit.classify", progress)
+    bar = progress_bar(len(folds), "gmmkit.classify", "fold", enabled=progress)
     scores, baseline = [], []
     try:
         for train, test in folds:
@@ -679,25 +681,6 @@ def _cross_validate(model, X, y, n_folds, seed, progress):
 
 def _progress_wanted(args):
     return sys.stderr.isatty() if args.progress is None else args.progress
-
-
-def _progress_bar(total, description, enabled):
-    if enabled:
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            pass
-        else:
-            return tqdm(total=total, desc=description, unit="fold")
-    return _NoProgress()
-
-
-class _NoProgress:
-    def update(self, count):
-        pass
-
-    def close(self):
-        pass
 
 
 def _save_selection_figure(result, path):

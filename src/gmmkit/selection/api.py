@@ -1,0 +1,251 @@
+"""The public sweep: :func:`select`, its estimator form :class:`GaussianMixtureSelector`, and
+the scorers for scikit-learn's own searches."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.utils.validation import _get_feature_names, check_is_fitted, validate_data
+
+from .._config import current_options
+from .._validation import parameter_constraints, validate_params
+from .planning import SweepSettings, make_plan
+from .result import SelectionResult, best_index
+from .running import run_sweep
+from .warm_start import warm_start as run_warm_start
+
+
+def select(
+    X,
+    n_components=range(1, 11),
+    covariance_type="all",
+    criterion="bic",
+    cv=None,
+    *,
+    n_init=1,
+    init_params="kmeans",
+    random_state=None,
+    n_jobs=None,
+    sample_weight=None,
+    tol=1e-3,
+    reg_covar=1e-6,
+    max_iter=100,
+    silhouette_samples=2000,
+    progress=False,
+    accelerate=False,
+    warm_start=False,
+) -> SelectionResult:
+    """Fit a Gaussian mixture for every (n_components, covariance_type) and pick the best.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_components : int or list of int, default=range(1, 11)
+    covariance_type : {'all', 'full', 'tied', 'diag', 'spherical'} or list of them, default='all'
+        Registered covariance models are accepted by name; 'all' sweeps the four built-ins
+        and any registered model whose ``in_all`` is True.
+    criterion : {'bic', 'aic', 'icl', 'cv', 'silhouette'}, default='bic'
+        BIC, AIC and ICL are minimised; 'cv' (the mean held-out log-likelihood per sample, needs
+        ``cv``) and 'silhouette' are maximised.
+    cv : int, cross-validation splitter or None, default=None
+        When given, every configuration is also fitted on each training fold and scored on the
+        held-out fold (``cv_mean``/``cv_std`` columns). An int means shuffled K-fold.
+    n_init, init_params, tol, reg_covar, max_iter : as in :class:`GaussianMixture`
+    random_state : int, RandomState or None, default=None
+        Seeds every initialisation, fold split and silhouette subsample. Each configuration
+        starts from this same seed, exactly as ``sklearn.mixture.GaussianMixture(k,
+        covariance_type=..., random_state=random_state)`` in a loop would, so with an int the
+        table is the same for any ``n_jobs`` and each fit matches that scikit-learn fit.
+    n_jobs : int or None, default=None
+        Parallel worker threads over ``n_components`` (``-1`` for all cores, as in joblib). Each
+        uses one BLAS thread, so parallel sweeps do not oversubscribe the cores; small sweeps run
+        in one thread, where starting workers would cost more than it saves.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights for the fits, the criteria and the held-out scores.
+    silhouette_samples : int or None, default=2000
+        Silhouette is computed on a seeded subsample of at most this many rows (it is
+        quadratic in n); their distance matrix is computed once for the whole sweep. ``None``
+        skips it (the column is NaN), for sweeps that only need the likelihood criteria.
+    progress : bool, default=False
+        Show a progress bar over values of ``n_components`` (tqdm if installed, else lines on
+        stderr).
+    accelerate : bool, default=False
+        Fit with SQUAREM-accelerated EM (see :class:`GaussianMixture`); rows then no longer
+        match a scikit-learn loop's fits one to one.
+    warm_start : bool, default=False
+        After the sweep, also fit every ``k`` but the smallest from the previous ``k``'s
+        fit, grown by splitting its widest components (:mod:`gmmkit._core.split`), one chain
+        along ``n_components`` per covariance type. A row takes the warm fit only where its
+        log-likelihood is higher (``start`` says which), so no row gets worse; on data with
+        many components this often finds much better mixtures. The cross-validation columns
+        keep their k-means starts. Costs about a second sweep.
+
+    Returns
+    -------
+    SelectionResult
+
+    Raises
+    ------
+    InvalidParameterError
+        Before any fitting, for an argument outside its constraints (see
+        :mod:`gmmkit._validation`: the same as :class:`GaussianMixture`'s for the parameters they
+        share), such as an empty ``n_components``, an unknown criterion or covariance type or a
+        negative ``tol``. It is a ``ValueError`` (and a ``TypeError``).
+    ValueError
+        Before any fitting, for a value of ``n_components`` above ``n_samples``,
+        ``criterion='cv'`` without ``cv``, or ``cv`` with more folds than samples.
+    """
+    settings = SweepSettings(
+        n_components=n_components, covariance_type=covariance_type, criterion=criterion, cv=cv,
+        n_init=n_init, init_params=init_params, random_state=random_state, n_jobs=n_jobs,
+        tol=tol, reg_covar=reg_covar, max_iter=max_iter, silhouette_samples=silhouette_samples,
+        progress=progress, accelerate=accelerate, warm_start=warm_start)
+    validate_params("select", settings.as_params())
+    return run_selection(X, settings, sample_weight)
+
+
+def run_selection(X, settings: SweepSettings, sample_weight=None) -> SelectionResult:
+    """:func:`select` with checked ``settings``: plan, sweep, warm-start chains, best row."""
+    plan = make_plan(X, settings, sample_weight, current_options())
+    rows, best_model, silhouettes = run_sweep(plan, settings)
+    if settings.warm_start:
+        best_model = run_warm_start(plan, settings, rows, best_model, silhouettes)
+    rows.sort(key=lambda row: (plan.covariance_types.index(row["covariance_type"]),
+                               row["n_components"]))
+    best = best_index(rows, settings.criterion)
+    names = _get_feature_names(X)
+    if best_model is not None and names is not None:
+        best_model.feature_names_in_ = names
+    return SelectionResult(rows=rows, criterion=settings.criterion, best_index_=best,
+                           best_estimator_=best_model)
+
+
+# ---------------------------------------------------------------------- estimator form
+class GaussianMixtureSelector(DensityMixin, BaseEstimator):
+    """A model-selection sweep as an estimator: ``fit`` runs :func:`select`, then the selector
+    behaves like the best mixture (``predict``, ``predict_proba``, ``score_samples``, ``score``,
+    ``sample``, ``bic``, ``aic``, ``icl``), so it can sit in a Pipeline.
+
+    Parameters are those of :func:`select`.
+
+    Attributes
+    ----------
+    best_estimator_ : GaussianMixture
+    best_params_ : dict
+    best_index_ : int
+    rows_ : list of dict
+        The table's rows; ``table_`` and ``result_`` are built from them.
+    table_ : pandas.DataFrame or list of dict
+    result_ : SelectionResult
+    n_features_in_ : int
+    """
+
+    _parameter_constraints: dict = parameter_constraints("GaussianMixtureSelector")
+
+    def __init__(self, n_components=tuple(range(1, 11)), covariance_type="all", criterion="bic",
+                 cv=None, *, n_init=1, init_params="kmeans", random_state=None, n_jobs=None,
+                 tol=1e-3, reg_covar=1e-6, max_iter=100, silhouette_samples=2000,
+                 progress=False, accelerate=False, warm_start=False):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.criterion = criterion
+        self.cv = cv
+        self.n_init = n_init
+        self.init_params = init_params
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.silhouette_samples = silhouette_samples
+        self.progress = progress
+        self.accelerate = accelerate
+        self.warm_start = warm_start
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Run the sweep and keep the best mixture."""
+        self._validate_params()
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        result = run_selection(X, SweepSettings(**self.get_params(deep=False)), sample_weight)
+        self.rows_ = result.records()
+        self.best_index_ = result.best_index_
+        self.best_estimator_ = result.best_estimator_
+        self.best_params_ = result.best_params_
+        return self
+
+    @property
+    def result_(self) -> SelectionResult:
+        """The sweep as a :class:`SelectionResult` (rebuilt from the fitted rows, so a saved
+        and loaded selector has it too)."""
+        check_is_fitted(self)
+        return SelectionResult(rows=self.rows_, criterion=self.criterion,
+                               best_index_=self.best_index_,
+                               best_estimator_=self.best_estimator_)
+
+    @property
+    def table_(self):
+        """The sweep's table (see :attr:`SelectionResult.table`)."""
+        return self.result_.table
+
+    def _checked(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+
+    def predict(self, X):
+        """Most probable component of the best mixture for every row."""
+        X = self._checked(X)
+        return self.best_estimator_.predict(X)
+
+    def predict_proba(self, X):
+        """Responsibilities under the best mixture."""
+        X = self._checked(X)
+        return self.best_estimator_.predict_proba(X)
+
+    def score_samples(self, X):
+        """Log-density of every row under the best mixture."""
+        X = self._checked(X)
+        return self.best_estimator_.score_samples(X)
+
+    def score(self, X, y=None, sample_weight=None):
+        """Mean (weighted) log-likelihood per sample under the best mixture."""
+        X = self._checked(X)
+        return self.best_estimator_.score(X, sample_weight=sample_weight)
+
+    def bic(self, X, sample_weight=None):
+        """BIC of the best mixture on ``X`` (lower is better)."""
+        X = self._checked(X)
+        return self.best_estimator_.bic(X, sample_weight=sample_weight)
+
+    def aic(self, X, sample_weight=None):
+        """AIC of the best mixture on ``X`` (lower is better)."""
+        X = self._checked(X)
+        return self.best_estimator_.aic(X, sample_weight=sample_weight)
+
+    def icl(self, X, sample_weight=None):
+        """ICL of the best mixture on ``X`` (lower is better)."""
+        X = self._checked(X)
+        return self.best_estimator_.icl(X, sample_weight=sample_weight)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw from the best mixture (see :meth:`GaussianMixture.sample`)."""
+        check_is_fitted(self)
+        return self.best_estimator_.sample(n_samples, random_state=random_state)
+
+
+# ---------------------------------------------------------------------- GridSearchCV scorers
+def bic_scorer(estimator, X, y=None):
+    """Negated BIC of ``estimator`` on ``X``, for ``GridSearchCV(scoring=bic_scorer)``.
+
+    The sign is flipped so that greater is better, as scikit-learn's search expects. Note which
+    data it sees: ``GridSearchCV`` calls a scorer on each *held-out* fold, so this is the BIC of
+    the validation fold under the model fitted on the training folds (the penalty uses the
+    fold's size), not the in-sample BIC that model selection usually means; :func:`select`
+    computes the in-sample BIC on all the data.
+    """
+    return -float(estimator.bic(X))
+
+
+def aic_scorer(estimator, X, y=None):
+    """Negated AIC of ``estimator`` on ``X`` (greater is better); see :func:`bic_scorer` for
+    which data ``GridSearchCV`` passes."""
+    return -float(estimator.aic(X))

@@ -1,0 +1,63 @@
+"""How a sweep starts, fits and scores one configuration.
+
+:func:`fit_configuration` fits through :func:`gmmkit.mixture.fit_on_source` (the functional
+core, :func:`gmmkit._core.fitting.fit_mixture`, over the sweep's shared feature source); every
+fit and score of the sweep, its warm-start chains and its cross-validation goes through it.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .._config import Options
+from .._core.init import initial_responsibilities
+from ..mixture import GaussianMixture, feature_source, fit_on_source
+from .planning import SweepSettings
+from .result import error_text
+
+
+def new_estimator(k: int, covariance_type: str, settings: SweepSettings,
+                  seed: int) -> GaussianMixture:
+    """The unfitted mixture of one configuration, with the sweep's fitting settings."""
+    return GaussianMixture(
+        k, covariance_type=covariance_type, tol=settings.tol, reg_covar=settings.reg_covar,
+        max_iter=settings.max_iter, n_init=settings.n_init, init_params=settings.init_params,
+        random_state=seed, accelerate=bool(settings.accelerate),
+    )
+
+
+def fit_configuration(estimator: GaussianMixture, X, weight, starts, source,
+                      options: Options, scores: bool = False):
+    """Fit ``estimator`` to validated ``X`` (and ``weight``) under ``options``; with
+    ``scores``, return ``(labels, criteria)`` of the fitted model on ``X`` (its predicted
+    components and the dict of BIC, AIC, ICL and mean log-likelihood), read from the fit's
+    last pass where it can (see :func:`gmmkit.mixture.fit_on_source`).
+
+    ``starts``: the initial responsibilities, one array per initialisation (None: the
+    estimator's own ``*_init`` parameters or initialisation); ``source``: a feature source of
+    this same ``X`` and ``weight`` shared with other fits (None: one is built for this fit).
+    Convergence and recovery warnings are not shown: the table summarises them.
+    """
+    if source is None:
+        source = feature_source(X, weight, estimator.covariance_type, estimator.n_components,
+                                options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fit_on_source(estimator, X, source, starts=starts, options=options,
+                             scores=scores)
+
+
+def initialisations(X, weight, k, seed, settings: SweepSettings, rng=None, kmeans_seeds=None):
+    """``(starts, error)``: the initial responsibilities for every ``n_init``, shared by all
+    covariance types, or None and why they could not be computed (``kmeans_seeds``: this
+    ``k``'s shared k-means++ seeds, if any)."""
+    if rng is None and kmeans_seeds is None:
+        rng = np.random.RandomState(seed)  # with shared seeds, k-means draws nothing
+    try:
+        return [initial_responsibilities(X, k, settings.init_params, rng, weight,
+                                         kmeans_seeds=kmeans_seeds)
+                for _ in range(settings.n_init)], None
+    except Exception as exc:
+        return None, f"initialisation failed: {error_text(exc)}"

@@ -1,0 +1,114 @@
+"""What a sweep returns: its table's rows, the best of them, and :class:`SelectionResult`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..criteria import CRITERIA
+from ..mixture import GaussianMixture
+
+TABLE_COLUMNS = (
+    "n_components", "covariance_type", "bic", "aic", "icl", "log_likelihood", "n_parameters",
+    "converged", "n_iter", "fit_seconds", "silhouette", "cv_mean", "cv_std", "start", "error",
+)
+
+
+@dataclass
+class SelectionResult:
+    """What :func:`select` found.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame or list of dict
+        One row per configuration, columns :data:`TABLE_COLUMNS` (a DataFrame when pandas is
+        installed). ``error`` says why a score is missing: when the fit itself failed, every
+        score of the row is NaN (``converged`` False, ``n_iter`` 0); when only a
+        cross-validation fold could not be fitted (a training fold smaller than ``k``), only
+        ``cv_mean`` and ``cv_std`` are NaN and the full-data scores stand.
+    criterion : str
+        The criterion that chose ``best_params_``.
+    best_params_ : dict
+        ``{"n_components": k, "covariance_type": name}`` of the best configuration.
+    best_estimator_ : GaussianMixture
+        That configuration, fitted on all the data.
+    best_index_ : int
+        Its row in ``table``.
+    """
+
+    rows: list[dict]
+    criterion: str
+    best_index_: int
+    best_estimator_: GaussianMixture
+    table: object = field(init=False)
+
+    def __post_init__(self):
+        self.table = _as_table(self.rows)
+
+    @property
+    def best_params_(self) -> dict:
+        row = self.rows[self.best_index_]
+        return {"n_components": row["n_components"], "covariance_type": row["covariance_type"]}
+
+    def records(self) -> list[dict]:
+        """The table as a list of dicts (a copy), whether or not pandas is installed."""
+        return [dict(row) for row in self.rows]
+
+    def to_mclust(self):
+        """The table with BIC and ICL in R mclust's convention, :math:`2\\log L - p\\log n`
+        (higher is better): the negated scikit-learn values."""
+        rows = self.records()
+        for row in rows:
+            row["bic"] = -row["bic"]
+            row["icl"] = -row["icl"]
+        return _as_table(rows)
+
+
+def new_row(k: int, covariance_type: str, start: str) -> dict:
+    """A row of the table with every score missing (NaN), as a failed fit leaves it."""
+    row = {"n_components": k, "covariance_type": covariance_type}
+    row.update(empty_scores(), start=start)
+    return row
+
+
+def empty_scores() -> dict:
+    return {"bic": np.nan, "aic": np.nan, "icl": np.nan, "log_likelihood": np.nan,
+            "n_parameters": np.nan, "converged": False, "n_iter": 0, "fit_seconds": np.nan,
+            "silhouette": np.nan, "cv_mean": np.nan, "cv_std": np.nan, "start": None,
+            "error": None}
+
+
+def error_text(exc: BaseException) -> str:
+    """``exc`` as the ``error`` column says it: its type and its message on one line."""
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def rank(criterion: str, covariance_types: list[str], row: dict) -> tuple:
+    """Sort key of a row for ``criterion``: best first, ties broken by table order (covariance
+    type, then ``k``), the same order :func:`best_index` uses."""
+    value = row[CRITERIA[criterion].column]
+    return (-value if CRITERIA[criterion].higher_is_better else value,
+            covariance_types.index(row["covariance_type"]), row["n_components"])
+
+
+def best_index(rows: list[dict], criterion: str) -> int:
+    """The row of the table (in table order) that ``criterion`` ranks first."""
+    column = CRITERIA[criterion].column
+    values = np.array([row[column] for row in rows], dtype=float)
+    if not np.isfinite(values).any():
+        reasons = sorted({row["error"] for row in rows if row["error"]})
+        raise ValueError(
+            f"no configuration could be scored by {criterion!r}; reasons: {reasons}"
+        )
+    values[~np.isfinite(values)] = -np.inf if CRITERIA[criterion].higher_is_better else np.inf
+    return int(np.argmax(values) if CRITERIA[criterion].higher_is_better else np.argmin(values))
+
+
+def _as_table(rows):
+    try:
+        import pandas as pd
+    except ImportError:
+        return [dict(row) for row in rows]
+    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
