@@ -39,7 +39,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 
-from ._core.threads import blas_threads_for
+from ._core.threads import threads_for
 from .mixture import _check_int, _check_real
 
 __all__ = [
@@ -581,7 +581,7 @@ def classifier_two_sample_test(X_real, X_generated, *, classifier=None, cv=5,
     labels = np.repeat([1, 0], n)
     estimator = _default_classifier(rng) if classifier is None else clone(classifier)
     folds = StratifiedKFold(cv, shuffle=True, random_state=rng.randint(np.iinfo(np.int32).max))
-    with blas_threads_for(pooled.size):
+    with threads_for(pooled.size):
         predicted = cross_val_predict(estimator, pooled, labels, cv=folds)
     correct = int(np.count_nonzero(predicted == labels))
     interval = binomtest(correct, 2 * n).proportion_ci(confidence_level, method="wilson")
@@ -644,7 +644,7 @@ def label_fidelity(X_real, y_real, X_generated, y_generated, *, classifier=None,
     except ValueError as exc:
         raise ValueError(f"test_size={test_size} cannot split y_real by class: {exc}") from None
     estimator = _default_classifier(rng) if classifier is None else clone(classifier)
-    with blas_threads_for(X_real.size):
+    with threads_for(X_real.size):
         estimator.fit(X_train, y_train)
         predicted = estimator.predict(X_generated)
         predicted_test = estimator.predict(X_test)

@@ -26,7 +26,7 @@ from ._core.estep import chunks
 from ._core.fitting import EMSettings, Start, fit_mixture
 from ._core.init import initial_responsibilities
 from ._core.source import FeatureSource
-from ._core.threads import blas_threads_for
+from ._core.threads import threads_for
 from ._validation import check_means, check_n_samples, check_weights, parameter_constraints
 from .backends.numpy import NumpySource
 
@@ -216,7 +216,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         model = covariance_model(self.covariance_type, n_features)
         inits = self._check_initial_parameters(model)
         work = n_samples * model.n_stats * self.n_components * 2
-        with blas_threads_for(work):
+        with threads_for(work):
             if source is None:
                 source = feature_source(X, weight, self.covariance_type, self.n_components,
                                         options)
@@ -367,12 +367,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         shift = weights @ means / weights.sum() if source is None else source.shift
         theta, shared = model.theta(weights, means - shift,
                                     np.asarray(self.precisions_cholesky_, dtype=np.float64))
-        work = X.shape[0] * model.n_stats * len(weights)
-        with blas_threads_for(work):
-            if source is None:
-                source = NumpySource(X, shift, model, len(weights), cache=False,
-                                     options=current_options())
-            return source.per_row(theta, shared, want)
+        # no thread limit: a pass this small is below BLAS's own threading threshold, and
+        # taking the shared process-wide limit costs more than the pass
+        if source is None:
+            source = NumpySource(X, shift, model, len(weights), cache=False,
+                                 options=current_options())
+        return source.per_row(theta, shared, want)
 
     def _validate_predict(self, X):
         check_is_fitted(self)
