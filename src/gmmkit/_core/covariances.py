@@ -83,6 +83,8 @@ class MStepContext:
     data_terms : object, default=None
         What the model's :meth:`CovarianceModel.prepare` computed once from the data for
         every M-step of a fit (the total scatter for ``tied``; None for most models).
+    count_padding : float, default=10 * eps
+        Added to every soft count before it divides anything (see :func:`count_padding`).
     """
 
     reg_covar: float
@@ -92,6 +94,20 @@ class MStepContext:
     tol: float = M_STEP_TOL
     max_iter: int = M_STEP_MAX_ITER
     data_terms: object = None
+    count_padding: float = 10 * np.finfo(np.float64).eps
+
+
+def count_padding(total_weight: float, n_samples: int) -> float:
+    r"""What every soft count is padded with: :math:`10\,\epsilon` times the mean sample
+    weight.
+
+    scikit-learn pads by :math:`10\,\epsilon` absolutely, which is the same for unit weights
+    (so unweighted fits stay equal to its own) but swamps the counts when all weights are
+    tiny: with weights of 1e-18 on 200 rows every count is below the padding and every mean
+    collapses to the origin. Relative to the mean weight, weights that differ by a constant
+    factor give the same fit.
+    """
+    return 10 * np.finfo(np.float64).eps * (total_weight / n_samples)
 
 
 @lru_cache(maxsize=64)
@@ -176,7 +192,8 @@ class CovarianceModel:
     def m_step(self, stats: np.ndarray, context: MStepContext):
         r"""Maximum-likelihood parameters from sufficient statistics.
 
-        With :math:`N_k` the soft counts (padded by ``10 * eps`` as scikit-learn does),
+        With :math:`N_k` the soft counts (padded by ``context.count_padding``, ``10 * eps``
+        times the mean sample weight, which is scikit-learn's padding for unit weights),
         :math:`\mu_k = S_k / N_k` and the covariance is the weighted scatter about
         :math:`\mu_k` divided by :math:`N_k`, plus ``context.reg_covar`` on the diagonal.
         Subclasses give the covariance in closed form (``_covariances`` and
@@ -188,19 +205,21 @@ class CovarianceModel:
         second moments minus squared means: a variance below it is numerically zero.
         """
         counts = stats[:, 0]
-        padded = counts + 10 * np.finfo(np.float64).eps
+        padded = counts + context.count_padding
         means = stats[:, 1 : 1 + self.d] / padded[:, None]
         covariances = self._covariances(stats, counts, padded, means, context)
-        weights = self.mixing_weights(stats, context.total_weight, context.normalize_weights)
+        weights = self.mixing_weights(stats, context.total_weight, context.normalize_weights,
+                                      context.count_padding)
         floor = ROUNDING_MARGIN * np.finfo(np.float64).eps * self._second_moments(
             stats, padded, context)
         return weights, means, covariances, floor
 
     @staticmethod
-    def mixing_weights(stats, total_weight: float, normalize: bool = True) -> np.ndarray:
+    def mixing_weights(stats, total_weight: float, normalize: bool = True,
+                       padding: float = 10 * np.finfo(np.float64).eps) -> np.ndarray:
         """The M-step's weights: padded counts over their sum (over ``total_weight`` when not
         ``normalize``, as scikit-learn's initialisation does)."""
-        padded = stats[:, 0] + 10 * np.finfo(np.float64).eps
+        padded = stats[:, 0] + padding
         return padded / (padded.sum() if normalize else total_weight)
 
     def _second_moments(self, stats, padded, context) -> np.ndarray:

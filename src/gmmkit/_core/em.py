@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .covariances import CovarianceModel, MixtureParams, MStepContext
+from .covariances import CovarianceModel, MixtureParams, MStepContext, count_padding
 from .source import FeatureSource
 
 #: Largest factor by which a collapsed component's regularisation is raised before giving up.
@@ -113,7 +113,8 @@ def m_step(model, stats, context: MStepContext, earlier: MStep | None = None):
     """
     if earlier is not None and np.array_equal(stats, earlier.stats):
         same = earlier.params
-        weights = model.mixing_weights(stats, context.total_weight, context.normalize_weights)
+        weights = model.mixing_weights(stats, context.total_weight, context.normalize_weights,
+                                       context.count_padding)
         return (MixtureParams(weights, same.means, same.covariances, same.precisions_cholesky),
                 earlier.recovered, earlier.added)
     weights, means, covariances, floor = model.m_step(stats, context)
@@ -179,6 +180,7 @@ def run_em(
     """
     model = source.model
     result = EMResult(params=params)
+    padding = count_padding(source.total_weight, source.n_samples)
     lower_bound = initial_lower_bound
     last_m_step, last_theta = initial_m_step, None
     for n_iter in range(1, max_iter + 1):
@@ -187,7 +189,8 @@ def run_em(
             model, params, last_theta if reuse_fixed_points else None)
         log_likelihood, stats = source.statistics(theta, shared, weights_only)
         last_theta = (params, theta) if shared is None else None
-        context = MStepContext(reg_covar, total_weight, previous=params, data_terms=data_terms)
+        context = MStepContext(reg_covar, total_weight, previous=params, data_terms=data_terms,
+                               count_padding=padding)
         params, recovered, added = m_step(model, stats, context,
                                           earlier=last_m_step if reuse_fixed_points else None)
         # an M-step that gave back its predecessor's parameters left the log-densities of the

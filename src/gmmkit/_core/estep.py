@@ -100,8 +100,9 @@ def _live_entries(log_prob, peak):
     Left out, the negligible entries of a row change its normaliser
     :math:`S_i = \sum_k e^{s_{ik}} \ge 1` by at most :math:`e^{-40} / rows < 4.3 \cdot 10^{-18}`,
     under half a unit in its last place, and the responsibility mass of a component over the
-    chunk by at most :math:`e^{-40} / K`, under the :math:`10\,\epsilon = 2.2 \cdot 10^{-15}`
-    that the M-step (like scikit-learn's) adds to every count.
+    chunk by at most :math:`e^{-40} / K` (times the chunk's mean sample weight), under the
+    :math:`10\,\epsilon = 2.2 \cdot 10^{-15}` (times the mean sample weight) that the M-step
+    adds to every count (:func:`gmmkit._core.covariances.count_padding`).
     """
     n_components, n_rows = log_prob.shape
     cutoff = peak - (NEGLIGIBLE_MARGIN + np.log(float(n_components * n_rows)))

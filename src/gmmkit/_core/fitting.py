@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .covariances import MixtureParams, MStepContext
+from .covariances import MixtureParams, MStepContext, count_padding
 from .em import EMResult, MStep, m_step, run_em
 from .source import FeatureSource
 from .squarem import run_squarem
@@ -85,7 +85,8 @@ def initial_parameters(source: FeatureSource, start: Start, settings: EMSettings
         return MixtureParams(start.weights, start.means, covariances, prec_chol), no_recovery, None
     stats = source.responsibility_statistics(start.responsibilities, settings.n_components)
     context = MStepContext(settings.reg_covar, source.total_weight, normalize_weights=False,
-                           data_terms=data_terms)
+                           data_terms=data_terms,
+                           count_padding=count_padding(source.total_weight, source.n_samples))
     params, recovered, added = m_step(model, stats, context)
     replaced = start.weights is not None or start.means is not None or start.precisions is not None
     initial = None if replaced else MStep(stats, params, recovered, added)

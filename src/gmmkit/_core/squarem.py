@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .covariances import MixtureParams, MStepContext
+from .covariances import MixtureParams, MStepContext, count_padding
 from .em import EMResult, m_step
 from .source import FeatureSource
 
@@ -48,6 +48,7 @@ def run_squarem(
     point after every cycle; convergence is a change below ``tol`` between cycles.
     """
     model = source.model
+    padding = count_padding(source.total_weight, source.n_samples)
     result = EMResult(params=params)
     evaluations = 0
 
@@ -59,7 +60,8 @@ def run_squarem(
         return log_likelihood / total_weight, stats
 
     def context(previous):
-        return MStepContext(reg_covar, total_weight, previous=previous, data_terms=data_terms)
+        return MStepContext(reg_covar, total_weight, previous=previous, data_terms=data_terms,
+                            count_padding=padding)
 
     def em_update(stats, previous):
         point, recovered, added = m_step(model, stats, context(previous))
