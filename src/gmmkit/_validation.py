@@ -30,11 +30,12 @@ from sklearn.utils._param_validation import (
     validate_parameter_constraints,
 )
 from sklearn.utils.validation import check_array
+from sklearn.utils.validation import validate_data as _sklearn_validate_data
 
 from ._core import covariances, init
 
 __all__ = ["InvalidParameterError", "check_means", "check_n_samples", "check_weights",
-           "parameter_constraints", "validate_params"]
+           "parameter_constraints", "reject_masked", "validate_data", "validate_params"]
 
 
 # ---------------------------------------------------------------------- constraint types
@@ -237,3 +238,26 @@ def check_means(means, n_components, n_features) -> np.ndarray:
     means = check_array(means, dtype=np.float64, ensure_2d=False, input_name="means_init")
     _check_shape(means, (n_components, n_features), "means")
     return means
+
+
+# ---------------------------------------------------------------------- data
+def reject_masked(array, name: str = "X") -> None:
+    """Refuse a NumPy masked array with masked entries: converting it to an array (what
+    scikit-learn's checks do) silently drops the mask, so a masked 1e6 would still pull a
+    component to 1e6. gmmkit does not handle missing values."""
+    if isinstance(array, np.ma.MaskedArray):
+        masked = int(np.count_nonzero(np.ma.getmaskarray(array)))
+        if masked:
+            raise ValueError(
+                f"{name} is a masked array with {masked} masked entries; gmmkit does not handle "
+                "missing values: drop or fill them first (for example with "
+                f"{name}.filled(value), or by keeping only the rows without masked entries)")
+
+
+def validate_data(estimator, X="no_validation", y="no_validation", **check_params):
+    """scikit-learn's ``validate_data``, refusing masked arrays first (:func:`reject_masked`)."""
+    if not isinstance(X, str):
+        reject_masked(X, "X")
+    if not isinstance(y, str):
+        reject_masked(y, "y")
+    return _sklearn_validate_data(estimator, X, y, **check_params)

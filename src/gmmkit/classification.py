@@ -24,12 +24,13 @@ from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._validation import (
     InvalidParameterError,
     check_n_samples,
     parameter_constraints,
+    validate_data,
 )
 from .mixture import (
     GaussianMixture,

@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._config import Options, current_options
 from ._core.conditioning import condition
@@ -27,7 +27,13 @@ from ._core.fitting import EMSettings, Start, fit_mixture
 from ._core.init import initial_responsibilities
 from ._core.source import FeatureSource
 from ._core.threads import threads_for
-from ._validation import check_means, check_n_samples, check_weights, parameter_constraints
+from ._validation import (
+    check_means,
+    check_n_samples,
+    check_weights,
+    parameter_constraints,
+    validate_data,
+)
 from .backends.numpy import NumpySource
 
 

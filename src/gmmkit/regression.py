@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ._validation import parameter_constraints
+from ._validation import parameter_constraints, validate_data
 from .mixture import GaussianMixture
 
 __all__ = ["GaussianMixtureRegressor"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
-from sklearn.utils.validation import _get_feature_names, check_is_fitted, validate_data
+from sklearn.utils.validation import _get_feature_names, check_is_fitted
 
 from .._config import current_options
-from .._validation import parameter_constraints, validate_params
+from .._validation import parameter_constraints, validate_data, validate_params
 from .planning import SweepSettings, make_plan
 from .result import SelectionResult, best_index
 from .running import run_sweep

@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_array
 
 from .._config import Options
 from .._core.covariances import covariance_types
+from .._validation import reject_masked
 from ..mixture import _check_sample_weight
 from .silhouette import silhouette_rows
 
@@ -76,6 +77,7 @@ def make_plan(X, settings: SweepSettings, sample_weight, options: Options) -> Pl
     """Check the data and the arguments that depend on it; raises ``ValueError`` before any
     fit for a value of ``n_components`` above ``n_samples``, a criterion without what it
     needs, or more folds than samples."""
+    reject_masked(X)
     X = check_array(X, dtype=[np.float64, np.float32], ensure_min_samples=2, order="C")
     n_samples = X.shape[0]
     ks = _check_components(settings.n_components, n_samples)
