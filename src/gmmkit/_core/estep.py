@@ -106,7 +106,9 @@ def _live_entries(log_prob, peak):
     """
     n_components, n_rows = log_prob.shape
     cutoff = peak - (NEGLIGIBLE_MARGIN + np.log(float(n_components * n_rows)))
-    live = log_prob > cutoff
+    # >=: at magnitudes where subtracting the margin leaves the peak unchanged, the peak
+    # itself must stay live
+    live = log_prob >= cutoff
     if np.count_nonzero(live) > SPARSE_FRACTION * log_prob.size:
         return None
     return np.flatnonzero(live)
@@ -196,18 +198,58 @@ def per_sample_output(want: str, n: int, n_components: int) -> np.ndarray:
 
 
 def fill_per_sample(log_prob, want: str, out, rows) -> None:
+    """Fill ``out[rows]`` with the ``want`` outputs of the chunk's ``log_prob`` (``K x rows``,
+    overwritten); rows whose outputs cannot be computed raise (see :func:`_far_rows`)."""
     if want == "argmax":
-        out[rows] = log_prob.argmax(axis=0)
+        labels = log_prob.argmax(axis=0)
+        _far_rows(np.take_along_axis(log_prob, labels[None], axis=0)[0], want, rows)
+        out[rows] = labels
     elif want == "resp":
+        _far_rows(log_prob.max(axis=0), want, rows)
         normalize_in_place(log_prob)
         out[rows] = log_prob.T
     elif want == "log_prob_norm":
-        out[rows] = _log_norm_and_entropy(log_prob, log_prob.max(axis=0), False)[0]
+        peak = log_prob.max(axis=0)
+        far = _far_rows(peak, want, rows)
+        if far is not None:  # every density underflows: log p(x) is -inf
+            peak[far] = 0.0
+            log_prob[:, far] = 0.0
+        values = _log_norm_and_entropy(log_prob, peak, False)[0]
+        if far is not None:
+            values[far] = -np.inf
+        out[rows] = values
     else:
         labels = log_prob.argmax(axis=0)
         peak = np.take_along_axis(log_prob, labels[None], axis=0)[0]
+        _far_rows(peak, want, rows)
         out[rows, 0], out[rows, 1] = _log_norm_and_entropy(log_prob, peak, True)
         out[rows, 2] = labels
+
+
+def _far_rows(peak, want: str, rows) -> np.ndarray | None:
+    """The rows of a chunk whose largest log-density ``peak`` is ``-inf`` (every component's
+    density underflows to 0), when ``want`` can still be given for them (their log-density
+    is then ``-inf``); None when there are none.
+
+    Raises ``ValueError`` for a NaN or ``+inf`` peak (the row's squared distances overflow
+    float64, so nothing can be computed for it) and for a ``-inf`` one when ``want`` needs
+    the responsibilities, which are then undefined.
+    """
+    if np.isfinite(peak).all():
+        return None
+    overflow = ~(np.isfinite(peak) | (peak == -np.inf))
+    first = (0 if rows.start is None else rows.start) + int(
+        np.flatnonzero(overflow if overflow.any() else ~np.isfinite(peak))[0])
+    if overflow.any():
+        raise ValueError(
+            f"X[{first}] has values too large for float64: its squared distances to the "
+            "components overflow, so its densities cannot be computed; rescale the data")
+    if want != "log_prob_norm":
+        raise ValueError(
+            f"X[{first}] is so far from every component that each of its densities underflows "
+            "to 0 in float64, so its responsibilities and most probable component are "
+            "undefined (its log-density, from score_samples, is -inf)")
+    return ~np.isfinite(peak)
 
 
 def _log_norm_and_entropy(log_prob, peak, entropy: bool):

@@ -197,8 +197,10 @@ class NumpySource:
         :meth:`gmmkit._core.source.FeatureSource.per_row`)."""
         n_components = theta.shape[1]
         out = per_sample_output(want, self.n_samples, n_components)
-        for rows, phi_t in self:
-            buffer = self.log_prob_buffer(n_components, phi_t.shape[1])
-            log_prob = weighted_log_prob(phi_t, theta, shared_prec_chol, out=buffer)
-            fill_per_sample(log_prob, want, out, rows)
+        # rows too large for float64 overflow here; fill_per_sample reports them
+        with np.errstate(over="ignore", invalid="ignore"):
+            for rows, phi_t in self:
+                buffer = self.log_prob_buffer(n_components, phi_t.shape[1])
+                log_prob = weighted_log_prob(phi_t, theta, shared_prec_chol, out=buffer)
+                fill_per_sample(log_prob, want, out, rows)
         return out
