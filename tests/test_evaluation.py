@@ -7,6 +7,8 @@ statistic, not the luck of the seed.
 
 import dataclasses
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -374,7 +376,8 @@ TWO_SAMPLE_CALLS = {
         lambda X, Y: classifier_two_sample_test(X, Y, classifier=LogisticRegression(),
                                                 random_state=0),
         "X_generated"),
-    "memorisation": (lambda X, Y: memorisation(X, Y, X), "X_generated"),
+    # (a holdout equal to the training rows is refused: its distances are all 0)
+    "memorisation": (lambda X, Y: memorisation(X, Y, Y), "X_generated"),
     "ks_per_feature": (ks_per_feature, "Y"),
 }
 
@@ -477,3 +480,29 @@ def test_memorisation_rejects_a_max_ratio_below_one(real_split):
 def test_ks_per_feature_rejects_an_unknown_adjustment(one_feature_shifted):
     with pytest.raises(ValueError, match="method must be one of"):
         ks_per_feature(*one_feature_shifted, method="bonferroni")
+
+
+# ---------------------------------------------------------------------- extreme scales
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_two_sample_tests_give_the_same_answer_at_extreme_scales(scale):
+    X, Y = normal(0, 60, 3), normal(1, 60, 3)
+    for test in (mmd, energy_distance):
+        at_one = test(X, Y, n_permutations=49, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            scaled = test(X * scale, Y * scale, n_permutations=49, random_state=0)
+        # mmd's statistic has no units; energy distance has those of the data
+        unit = 1.0 if test is mmd else scale
+        assert scaled.statistic / unit == pytest.approx(at_one.statistic, rel=1e-12)
+        assert scaled.p_value == at_one.p_value
+
+
+def test_complex_samples_are_rejected():
+    with pytest.raises(TypeError, match="X is complex"):
+        mmd(normal(0, 20, 2) + 1j, normal(1, 20, 2))
+
+
+def test_memorisation_refuses_data_whose_holdout_duplicates_the_training_rows():
+    constant = np.ones((30, 2))
+    with pytest.raises(ValueError, match="copies cannot be told from fresh samples"):
+        memorisation(constant, constant.copy(), constant.copy())

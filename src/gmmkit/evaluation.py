@@ -255,6 +255,9 @@ class KSResult(_Result):
 # ---------------------------------------------------------------------- validation
 def _check_sample(name, X, min_rows=2) -> np.ndarray:
     """``X`` as a finite float64 array of shape (n_samples, n_features), n_samples >= min_rows."""
+    if np.iscomplexobj(X):
+        raise TypeError(f"{name} is complex; the tests compare real-valued samples (pass the "
+                        "real and imaginary parts as separate features)")
     try:
         array = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError):
@@ -270,6 +273,25 @@ def _check_sample(name, X, min_rows=2) -> np.ndarray:
     if not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or infinity")
     return array
+
+
+def _common_scale(*samples) -> float:
+    """A power of two near the pooled samples' largest deviation from their mean, which they
+    are divided by before their distances are formed: at scales like 1e-300 or 1e300 the
+    squared distances underflow or overflow, and a power of two divides every value exactly
+    elsewhere. (The deviation, not the standard deviation, whose square would itself
+    underflow or overflow.)"""
+    pooled = np.vstack(samples)
+    spread = float(np.max(np.abs(pooled - pooled.mean(axis=0))))
+    if spread == 0.0 or not np.isfinite(spread):
+        return 1.0
+    return float(2.0 ** np.round(np.log2(spread)))
+
+
+def _check_statistic(name: str, value) -> None:
+    if not np.isfinite(value):
+        raise ValueError(f"{name}: the statistic is {value}, not a finite number; the samples' "
+                         "scale is beyond what float64 can hold after standardizing")
 
 
 def _check_pair(names, *samples, min_rows=2) -> list[np.ndarray]:
@@ -475,17 +497,20 @@ def mmd(X, Y, *, bandwidth="median", n_permutations=200, random_state=None) -> M
     _check_int("n_permutations", n_permutations, 0)
     X, Y = _check_pair(("X", "Y"), X, Y)
     rng = check_random_state(random_state)
-    kernel = _pooled_squared_distances(X, Y)
-    sigma = _median_bandwidth(kernel, rng) if isinstance(bandwidth, str) else float(bandwidth)
+    scale = _common_scale(X, Y)
+    kernel = _pooled_squared_distances(X / scale, Y / scale)
+    sigma = (_median_bandwidth(kernel, rng) if isinstance(bandwidth, str)
+             else float(bandwidth) / scale)
     kernel *= -0.5 / sigma**2
     np.exp(kernel, out=kernel)
     np.fill_diagonal(kernel, 0.0)
     m, n = X.shape[0], Y.shape[0]
     within_x, within_y, cross = _block_sums(kernel, m, n_permutations, rng)
     statistics = within_x / (m * (m - 1)) + within_y / (n * (n - 1)) - 2.0 * cross / (m * n)
-    scale = (within_x[0] + within_y[0] + 2.0 * cross[0]) / (m + n) ** 2
-    return MMDResult(float(statistics[0]), _permutation_p_value(statistics, scale),
-                     n_permutations, sigma)
+    _check_statistic("mmd", statistics[0])
+    tie_scale = (within_x[0] + within_y[0] + 2.0 * cross[0]) / (m + n) ** 2
+    return MMDResult(float(statistics[0]), _permutation_p_value(statistics, tie_scale),
+                     n_permutations, sigma * scale)
 
 
 def energy_distance(X, Y, *, n_permutations=200, random_state=None) -> TwoSampleResult:
@@ -518,14 +543,17 @@ def energy_distance(X, Y, *, n_permutations=200, random_state=None) -> TwoSample
     _check_int("n_permutations", n_permutations, 0)
     X, Y = _check_pair(("X", "Y"), X, Y)
     rng = check_random_state(random_state)
-    distances = _pooled_squared_distances(X, Y)
+    scale = _common_scale(X, Y)
+    distances = _pooled_squared_distances(X / scale, Y / scale)
     np.sqrt(distances, out=distances)
     m, n = X.shape[0], Y.shape[0]
     within_x, within_y, cross = _block_sums(distances, m, n_permutations, rng)
     statistics = 2.0 * cross / (m * n) - within_x / m**2 - within_y / n**2
-    scale = (within_x[0] + within_y[0] + 2.0 * cross[0]) / (m + n) ** 2
-    return TwoSampleResult(float(statistics[0]), _permutation_p_value(statistics, scale),
-                           n_permutations)
+    _check_statistic("energy_distance", statistics[0] * scale)
+    tie_scale = (within_x[0] + within_y[0] + 2.0 * cross[0]) / (m + n) ** 2
+    # the distance is homogeneous of degree 1: back to the data's units
+    return TwoSampleResult(float(statistics[0] * scale),
+                           _permutation_p_value(statistics, tie_scale), n_permutations)
 
 
 # ---------------------------------------------------------------------- classifiers
@@ -704,6 +732,11 @@ def memorisation(X_train, X_generated, X_holdout, *, quantile=0.05, copy_toleran
     generated = nearest.kneighbors(X_generated)[0][:, 0]
     holdout = nearest.kneighbors(X_holdout)[0][:, 0]
     median_generated, median_holdout = float(np.median(generated)), float(np.median(holdout))
+    if median_holdout == 0.0:
+        raise ValueError(
+            "memorisation: most holdout rows duplicate a training row (median distance 0), so "
+            "copies cannot be told from fresh samples: the data are too discrete (or constant) "
+            "for this test")
     threshold = float(np.quantile(holdout, quantile))
     copy_distance = copy_tolerance * median_holdout
     close = float(np.mean(generated <= threshold))
