@@ -364,3 +364,24 @@ def test_latent_component_map_passes_its_mapping_on(digits):
     assert gen.mixture_.mapping == "majority"
     proba = gen.mixture_.component_class_proba_
     assert set(np.unique(proba[gen.mixture_.component_labelled_mass_ > 0])) <= {0.0, 1.0}
+
+
+def test_latent_mixture_on_data_offset_by_1e8_equals_the_unshifted_fit():
+    # scikit-learn's covariance PCA solver cancelled every digit of the variances at this
+    # offset: scores differed by 20 nats and noise_variance_ by half
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 6)) @ rng.normal(size=(6, 6))
+    plain = LatentMixture(3, n_latent=3, random_state=0).fit(X)
+    offset = LatentMixture(3, n_latent=3, random_state=0).fit(X + 1e8)
+    assert offset.noise_variance_ == pytest.approx(plain.noise_variance_, rel=1e-8)
+    np.testing.assert_allclose(offset.score_samples(X + 1e8), plain.score_samples(X),
+                               atol=1e-6)
+
+
+def test_latent_mixture_scores_a_row_off_an_exact_plane_far_below_rows_on_it():
+    rng = np.random.default_rng(1)
+    plane = np.c_[rng.normal(size=(300, 2)), np.zeros(300)]
+    model = LatentMixture(2, n_latent=2, random_state=0).fit(plane)
+    assert model.noise_variance_ == 0.0
+    on, off = model.score_samples(np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
+    assert off < on - 1e5  # the discarded variance is floored at reg_covar = 1e-6

@@ -96,7 +96,9 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
     explained_variance_ : ndarray of shape (n_latent_,)
         Variance along each kept direction (scikit-learn's PCA, divided by ``n - 1``).
     noise_variance_ : float
-        :math:`\sigma^2`, the mean variance of the discarded directions.
+        :math:`\sigma^2`, the mean variance of the discarded directions; densities use
+        ``max(noise_variance_, reg_covar)``, so that on data lying exactly in the kept subspace
+        a row off it is not scored as if it lay in it.
     mixture_ : GaussianMixture or MixtureClassifier
         The latent model: a :class:`GaussianMixture`, or the :class:`MixtureClassifier` or
         :class:`ComponentClassifier` that ``class_conditional`` asks for.
@@ -173,10 +175,14 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
                              f"{min(n_samples, n_features)}")
         rng = check_random_state(self.random_state)
         pca_seed, mixture_seed = rng.randint(np.iinfo(np.int32).max, size=2)
-        pca = PCA(n_components=latent, random_state=pca_seed).fit(X)
+        # centred first, in float64: scikit-learn's covariance solver forms X^T X - n m m^T,
+        # which on data offset by 1e8 cancels away every digit of the variances
+        centre = X.mean(axis=0, dtype=np.float64)
+        pca = PCA(n_components=latent, random_state=pca_seed).fit(
+            (X - centre).astype(X.dtype, copy=False))
         # kept as plain arrays (not the PCA object) so that gmmkit.save can store the model
         self.components_ = pca.components_
-        self.mean_ = pca.mean_
+        self.mean_ = (centre + pca.mean_).astype(X.dtype, copy=False)
         self.explained_variance_ = pca.explained_variance_
         self.noise_variance_ = float(pca.noise_variance_)
         self.n_latent_ = int(pca.n_components_)
@@ -268,7 +274,9 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
         if self.whiten:
             log_density -= 0.5 * np.log(self.explained_variance_).sum()
         n_discarded = X.shape[1] - self.n_latent_
-        noise = self.noise_variance_
+        # floored, so that off a data set lying exactly in the kept subspace (no discarded
+        # variance) a row is not scored as if it lay in it
+        noise = max(self.noise_variance_, self.reg_covar)
         if n_discarded > 0 and noise > 0:
             centred = X - self.mean_
             residual = centred - (centred @ self.components_.T) @ self.components_
