@@ -432,3 +432,83 @@ def test_usage_error_exits_2_with_the_usage_line(case, capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert_usage_error(subprocess.CompletedProcess(args, code, "", captured.err), *fragments)
+
+
+# ---------------------------------------------------------------------- start-up (issue item 15)
+# Runs the command line and prints which heavy modules it imported: python -c IMPORTS ARGS...
+IMPORTS = """
+import sys
+from gmmkit.cli import main
+code = main(sys.argv[1:])
+print(sorted(name for name in ("scipy", "scipy.stats", "sklearn") if name in sys.modules))
+"""
+# Runs the command line with Ctrl-C pressed while module MODULE is imported:
+# python -c INTERRUPTING MODULE (-m | entry) ARGS...
+INTERRUPTING = """
+import runpy, sys
+class Interrupt:
+    def __init__(self, name):
+        self.name = name
+    def find_spec(self, name, path=None, target=None):
+        if name == self.name:
+            raise KeyboardInterrupt
+sys.meta_path.insert(0, Interrupt(sys.argv.pop(1)))
+how = sys.argv.pop(1)
+if how == "-m":
+    runpy.run_module("gmmkit", run_name="__main__", alter_sys=True)
+else:  # what the console script gmmkit.cli:main does
+    from gmmkit.cli import main
+    raise SystemExit(main())
+"""
+
+
+def imported_by(*args):
+    result = subprocess.run([sys.executable, "-c", IMPORTS, *map(str, args)],
+                            capture_output=True, text=True, timeout=180, check=False)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["frobnicate"],
+                                  ["fit", "d.csv", "-k", "2"], ["select", "d.csv", "-k", "5:2"]])
+def test_help_and_usage_errors_import_neither_scipy_nor_sklearn(args):
+    assert imported_by(*args) == "[]"
+
+
+@pytest.mark.parametrize("command", ["fit", "select", "report"])
+def test_help_of_a_command_lists_covariance_types_without_scipy_stats_or_sklearn(command):
+    # The covariance registry is read for the list; it needs numpy and scipy.special only.
+    assert "scipy.stats" not in imported_by(command, "--help")
+    assert "sklearn" not in imported_by(command, "--help")
+
+
+def test_importing_gmmkit_imports_no_estimator_until_one_is_used():
+    code = ("import sys, gmmkit; assert 'sklearn' not in sys.modules and 'numpy' not in "
+            "sys.modules; assert set(gmmkit.__all__) <= set(dir(gmmkit)); "
+            "from gmmkit import GaussianMixture, select, evaluation; "
+            "assert gmmkit.GaussianMixture is GaussianMixture and 'sklearn' in sys.modules; "
+            "import gmmkit.mixture as m; assert gmmkit.mixture is m")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=180, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_public_name_is_importable_from_the_package():
+    for name in gmmkit.__all__:
+        assert getattr(gmmkit, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        gmmkit.nonexistent  # noqa: B018
+
+
+@pytest.mark.parametrize("module, how, args", [
+    pytest.param("gmmkit.cli", "-m", ["--help"], id="python-m-importing-the-cli"),
+    pytest.param("numpy", "-m", ["fit", "d.csv", "-k", 2, "--covariance", "diag", "-o", "m.gmm"],
+                 id="python-m-importing-numpy"),
+    pytest.param("numpy", "entry", ["fit", "d.csv", "-k", 2, "--covariance", "diag", "-o",
+                                    "m.gmm"], id="console-script-importing-numpy"),
+])
+def test_ctrl_c_while_importing_exits_130_without_a_traceback(module, how, args, tmp_path):
+    result = subprocess.run([sys.executable, "-c", INTERRUPTING, module, how, *map(str, args)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=180,
+                            check=False)
+    assert (result.returncode, result.stderr) == (130, "gmmkit: interrupted\n")

@@ -42,7 +42,9 @@ import textwrap
 import warnings
 from pathlib import Path
 
-from . import __version__, covariance_types
+# Only light modules here: help and usage errors must not wait for numpy, scipy or
+# scikit-learn, which the commands import when they run.
+from ._version import __version__
 from .criteria import CRITERIA, INFORMATION_CRITERIA
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -84,6 +86,14 @@ def main(argv=None) -> int:
         Exit status: 0 on success, 1 on a run-time error, 2 on a usage error, 130 when
         interrupted.
     """
+    try:  # parsing may import the numerics too (a --covariance value reads the registry)
+        return _run(argv)
+    except KeyboardInterrupt:
+        print("gmmkit: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(argv) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -98,9 +108,6 @@ def main(argv=None) -> int:
             args.parser.error(str(exc))
         except SystemExit as exit_:
             return _exit_status(exit_.code)
-    except KeyboardInterrupt:
-        print("gmmkit: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
     except Exception as exc:  # the CLI's contract: one line on stderr, never a traceback
         print(f"gmmkit: error: {_describe(exc)}", file=sys.stderr)
         return EXIT_ERROR
@@ -196,8 +203,8 @@ def _add_fit_parser(subcommands):
     _add_data_arguments(fit)
     fit.add_argument("-k", "--components", dest="k", type=_one_k, required=True, metavar="K",
                      help="number of components (gmmkit select sweeps a range)")
-    fit.add_argument("--covariance", choices=covariance_types(), default="full",
-                     help="covariance type (default: full)")
+    fit.add_argument("--covariance", choices=_CovarianceTypes(), default="full", metavar="TYPE",
+                     help="covariance type: %(choices)s (default: full)")
     _add_fit_options(fit)
     fit.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL",
                      help="model file to write, e.g. model.gmm")
@@ -222,8 +229,8 @@ def _add_select_parser(subcommands):
                         metavar="K|A:B[:STEP]",
                         help="numbers of components: K, or A to B inclusive (default: 1:10)")
     select.add_argument("--covariance", type=_covariance_list, default="all", metavar="TYPES",
-                        help=f"'all' or a comma-separated list of {_covariance_names()} "
-                             "(default: all)")
+                        choices=_CovarianceTypes(lists=True),
+                        help="'all' or a comma-separated list of %(choices)s (default: all)")
     select.add_argument("--criterion", choices=tuple(CRITERIA), default="bic",
                         help="what chooses the best model (default: bic); cv needs --cv")
     select.add_argument("--cv", type=_folds, default=None, metavar="N",
@@ -316,8 +323,8 @@ def _add_classify_parser(subcommands):
                           metavar="K|auto|1:B",
                           help="components per class; 'auto' (or 1:B) chooses each class's "
                                "number by BIC up to 10 (or B) (default: 1)")
-    classify.add_argument("--covariance", choices=covariance_types(), default="full",
-                          help="covariance type (default: full)")
+    classify.add_argument("--covariance", choices=_CovarianceTypes(), default="full",
+                          metavar="TYPE", help="covariance type: %(choices)s (default: full)")
     classify.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
                           help="stratified folds for the accuracy; 0 skips it (default: 5)")
     _add_fit_options(classify, seed_help="seed of the fits and the folds")
@@ -342,7 +349,8 @@ def _add_report_parser(subcommands):
                         metavar="K|A:B[:STEP]",
                         help="numbers of components to sweep (default: 1:10)")
     report.add_argument("--covariance", type=_covariance_list, default="all", metavar="TYPES",
-                        help=f"'all' or a comma-separated list of {_covariance_names()}")
+                        choices=_CovarianceTypes(lists=True),
+                        help="'all' or a comma-separated list of %(choices)s (default: all)")
     report.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
                         help="cross-validation folds; 0 skips cross-validation (default: 5)")
     report.add_argument("--seed", type=_seed, default=0, metavar="N",
@@ -825,17 +833,42 @@ def _covariance_list(text):
     if text.strip() == "all":
         return "all"
     names = [name.strip() for name in text.split(",")]
+    registered = _registered_covariance_types()
     for name in names:
-        if name not in covariance_types():
+        if name not in registered:
             raise argparse.ArgumentTypeError(
                 f"unknown covariance type {name!r}; expected 'all' or a comma-separated list "
-                f"of {_covariance_names()}")
+                f"of {', '.join(registered)}")
     return list(dict.fromkeys(names))
 
 
-def _covariance_names() -> str:
-    # read from the registry when the parser is built, so registered models are choices
-    return ", ".join(covariance_types())
+class _CovarianceTypes:
+    """The registered covariance types as argparse ``choices``, read from the registry each time
+    argparse asks (a value to check, the help, an invalid-choice message), never when the parser
+    is built: the registry imports numpy and scipy, which ``--help`` does without. Models
+    registered before parsing are choices.
+
+    ``lists=True``: the values are those of :func:`_covariance_list`, ``'all'`` or a list of
+    types; the choices are still listed as single types.
+    """
+
+    def __init__(self, *, lists=False):
+        self.lists = lists
+
+    def __iter__(self):
+        return iter(_registered_covariance_types())
+
+    def __contains__(self, value):
+        registered = _registered_covariance_types()
+        if self.lists and not isinstance(value, str):
+            return all(name in registered for name in value)
+        return value in registered or (self.lists and value == "all")
+
+
+def _registered_covariance_types():
+    from ._core.covariances import covariance_types
+
+    return covariance_types()
 
 
 def _column_list(text):
