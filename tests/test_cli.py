@@ -157,7 +157,7 @@ def test_predict_writes_the_component_of_every_row(files, mixture, tmp_path):
     header, rows = read_csv(out)
     assert header == ["row", "component"]
     expected = gmmkit.load(model_path).predict(named(files["X"]))
-    assert [int(r[0]) for r in rows] == list(range(60))
+    assert [int(r[0]) for r in rows] == list(range(1, 61))
     assert [int(r[1]) for r in rows] == list(expected)
 
 
@@ -512,3 +512,76 @@ def test_ctrl_c_while_importing_exits_130_without_a_traceback(module, how, args,
                             cwd=tmp_path, capture_output=True, text=True, timeout=180,
                             check=False)
     assert (result.returncode, result.stderr) == (130, "gmmkit: interrupted\n")
+
+
+# ---------------------------------------------------------------------- issue item 17
+def test_report_takes_the_fit_options_of_the_other_fitting_commands(files, tmp_path,
+                                                                     monkeypatch):
+    import gmmkit.report
+
+    calls = []
+    monkeypatch.setattr(gmmkit.report, "run_data_report",
+                        lambda X, out_dir, **kwargs: calls.append(kwargs))
+    assert main(["report", str(files["npy"]), "--n-init", "2", "--reg-covar", "1e-3",
+                 "--max-iter", "50", "-o", str(tmp_path / "report")]) == 0
+    assert [(c["n_init"], c["reg_covar"], c["max_iter"]) for c in calls] == [(2, 1e-3, 50)]
+
+
+@pytest.mark.parametrize("args", [
+    ["report", "d.csv", "-o", "out"], ["fit", "d.csv", "-k", 2, "-o", "m.gmm"],
+    ["select", "d.csv", "-o", "out"], ["predict", "m.gmm", "d.csv", "-o", "p.csv"],
+    ["tour", "-o", "out"]], ids=lambda args: args[0])
+def test_usage_error_of_a_command_prints_that_commands_usage(args, capsys):
+    # An unknown option after a complete command line: argparse's top-level parser reports it.
+    command = args[0]
+    assert main([*map(str, args), "--bogus"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: gmmkit {command} "), err
+    assert err.splitlines()[-1].startswith(f"gmmkit {command}: error: ")
+
+
+def test_predict_counts_rows_from_1_as_the_error_messages_do(files, mixture, tmp_path):
+    _, model_path = mixture
+    refused = gmmkit_cli("fit", files["nan"], "-k", 2, "--columns", "x,y",
+                         "-o", tmp_path / "m.gmm")
+    assert_error(refused, "is data row 3")  # the first row with a missing value
+    out = tmp_path / "labels.csv"
+    assert_ok(gmmkit_cli("predict", model_path, files["nan"], "--drop-na", "-o", out))
+    _, rows = read_csv(out)
+    assert [int(r[0]) for r in rows] == [n for n in range(1, 61) if n not in (3, 6)]
+
+
+@pytest.mark.parametrize("command", ["fit", "classify"])
+def test_output_in_a_missing_directory_is_refused_before_reading_or_fitting(command, files,
+                                                                           tmp_path):
+    out = tmp_path / "missingdir" / "m.gmm"
+    args = ["--target", "species"] if command == "classify" else ["-k", 2]
+    result = gmmkit_cli(command, files["csv"].with_name("missing.csv"), *args, "-o", out)
+    assert_error(result, "missingdir", "does not exist")
+    assert "missing.csv" not in result.stderr and ".tmp" not in result.stderr
+    assert result.stdout == ""
+    assert not out.parent.exists()
+
+
+def test_output_in_a_missing_directory_never_names_a_temporary_file(files, tmp_path):
+    result = gmmkit_cli("fit", files["npy"], "-k", 2, "-o", tmp_path / "missingdir" / "m.gmm")
+    assert_error(result, "missingdir")
+    assert "tmp" not in result.stderr.replace(str(tmp_path), "")
+
+
+def test_make_tour_can_be_rerun_and_make_clean_keeps_the_virtual_environment():
+    import shutil
+    from pathlib import Path
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    root = Path(__file__).resolve().parents[1]
+
+    def commands(target):
+        result = subprocess.run(["make", "-n", "-C", str(root), target], capture_output=True,
+                                text=True, timeout=60, check=True)
+        return [line for line in result.stdout.splitlines() if not line.startswith("make")]
+
+    assert "gmmkit tour -o tour-output --force" in commands("tour")[-1]
+    assert commands("clean") == ["rm -rf tour-output"]
+    assert "rm -rf .venv" in commands("distclean")

@@ -96,7 +96,9 @@ def main(argv=None) -> int:
 def _run(argv) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # argparse leaves them to the top-level parser, whose usage is not the help
+            args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exit_:
         return _exit_status(exit_.code)
     try:
@@ -255,8 +257,9 @@ def _add_predict_parser(subcommands):
         description="Predict with a saved model: the most probable component (a mixture) or "
                     "class (a classifier) of every row of DATA, or with --proba the probability "
                     "of each. A model fitted on named columns reads the same columns by name. "
-                    "A .csv output has a 'row' column (0-based data row of DATA) and one column "
-                    "per output; a .npy output holds the values alone.",
+                    "A .csv output has a 'row' column (the data row of DATA, counted from 1 as "
+                    "in error messages, so rows dropped by --drop-na stay traceable) and one "
+                    "column per output; a .npy output holds the values alone.",
         examples=["gmmkit predict model.gmm new.csv -o labels.csv",
                   "gmmkit predict model.gmm new.csv --proba -o proba.npy"],
     )
@@ -353,8 +356,7 @@ def _add_report_parser(subcommands):
                         help="'all' or a comma-separated list of %(choices)s (default: all)")
     report.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
                         help="cross-validation folds; 0 skips cross-validation (default: 5)")
-    report.add_argument("--seed", type=_seed, default=0, metavar="N",
-                        help=f"seed of every fit, fold and sample, 0..{MAX_SEED} (default: 0)")
+    _add_fit_options(report, seed_help="seed of every fit, fold and sample")
     _add_progress(report)
     report.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
                         help="output directory; created if missing, must be empty unless --force")
@@ -466,7 +468,8 @@ def _run_predict(args) -> int:
             raise ValueError(f"a {name} does not predict; it can be sampled or scored")
         values = _quiet_names(model.predict, X)
         header, columns = [_output_name(model)], [values]
-    _write_table(args.output, ["row", *header], [data.rows, *columns], values)
+    # Counted from 1, as the error messages about data rows count them.
+    _write_table(args.output, ["row", *header], [data.rows + 1, *columns], values)
     what = "probabilities" if args.proba else f"{header[0]} labels"
     print(f"wrote {what} of {len(data.rows)} rows to {args.output}")
     return EXIT_OK
@@ -578,8 +581,9 @@ def _run_report(args) -> int:
 
     run_data_report(data.X, args.output, y=data.y, feature_names=data.feature_names,
                     n_components=args.k, covariance_type=args.covariance,
-                    cv=args.cv or None, seed=args.seed, force=args.force, stream=sys.stdout,
-                    progress=_progress_wanted(args))
+                    cv=args.cv or None, seed=args.seed, n_init=args.n_init,
+                    reg_covar=args.reg_covar, max_iter=args.max_iter, force=args.force,
+                    stream=sys.stdout, progress=_progress_wanted(args))
     return EXIT_OK
 
 
