@@ -585,3 +585,25 @@ def test_make_tour_can_be_rerun_and_make_clean_keeps_the_virtual_environment():
     assert "gmmkit tour -o tour-output --force" in commands("tour")[-1]
     assert commands("clean") == ["rm -rf tour-output"]
     assert "rm -rf .venv" in commands("distclean")
+
+
+# ---------------------------------------------------------------------- issue item 18
+def test_counts_of_one_are_singular(files, tmp_path):
+    one_feature = tmp_path / "one.npy"
+    np.save(one_feature, files["X"][:, :1])
+    fitted = gmmkit_cli("fit", one_feature, "-k", 1, "-o", tmp_path / "m.gmm")
+    assert_ok(fitted)
+    assert "1 component, full covariance, 60 rows x 1 feature\n" in fitted.stdout
+    selected = gmmkit_cli("select", one_feature, "-k", 1, "--covariance", "full",
+                          "-o", tmp_path / "sweep")
+    assert_ok(selected)
+    assert "best by bic: 1 component, full covariance (60 rows x 1 feature)" in selected.stdout
+    sampled = gmmkit_cli("sample", tmp_path / "m.gmm", "-n", 1, "-o", tmp_path / "s.csv")
+    assert "wrote 1 row drawn" in sampled.stdout
+
+
+def test_the_sweeps_progress_bar_counts_values_of_k_without_unit_scaling(files, capsys):
+    pytest.importorskip("tqdm")
+    gmmkit.select(files["X"], n_components=[1, 2], covariance_type="diag", progress=True)
+    bar = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert "2/2" in bar and (" k-value/s" in bar or "s/ k-value" in bar), bar

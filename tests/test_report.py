@@ -381,3 +381,29 @@ def test_data_report_passes_the_em_settings_to_the_sweep(tmp_path, monkeypatch):
                               reg_covar=1e-3, max_iter=50, stream=io.StringIO())
     assert calls == [{"n_init": 2, "reg_covar": 1e-3, "max_iter": 50}]
     assert metrics["settings"]["EM"] == "n_init=2, reg_covar=0.001, max_iter=50"
+
+
+def test_a_sections_time_includes_what_its_build_computes_before_adding_it(monkeypatch):
+    import types
+
+    from gmmkit.report import builder
+
+    now = [0.0]
+    monkeypatch.setattr(builder, "time", types.SimpleNamespace(perf_counter=lambda: now[0]))
+
+    def sweep_then_section(report):
+        now[0] += 30.0  # the sweep, run before the section it fills exists
+        report.add_section("selection", "Model selection", "intro")
+        now[0] += 2.0
+
+    def another(report):
+        now[0] += 5.0
+        report.add_section("next", "Next", "intro")
+        now[0] += 1.0
+
+    report = Report("title")
+    report.run_section(sweep_then_section)
+    report.run_section(another)
+    report.stop_clock()
+    assert [section.seconds for section in report.sections] == [32.0, 6.0]
+    assert sum(section.seconds for section in report.sections) == report.run_seconds

@@ -388,7 +388,7 @@ def _add_tour_parser(subcommands):
 
 # ---------------------------------------------------------------------- commands
 def _run_fit(args) -> int:
-    from ._data import check_new_file
+    from ._data import check_new_file, plural
     from .mixture import GaussianMixture
     from .persistence import save
 
@@ -403,8 +403,9 @@ def _run_fit(args) -> int:
     n, d = data.X.shape
     criteria = _quiet_names(model.criteria, data.frame())
     state = "converged" if model.converged_ else "did NOT converge"
-    print(f"fitted GaussianMixture: {args.k} components, {args.covariance} covariance, "
-          f"{n} rows x {d} features{_names_suffix(data.feature_names)}")
+    print(f"fitted GaussianMixture: {plural(args.k, 'component')}, {args.covariance} "
+          f"covariance, {plural(n, 'row')} x {plural(d, 'feature')}"
+          f"{_names_suffix(data.feature_names)}")
     print(f"EM {state} after {model.n_iter_} iterations; log-likelihood per row "
           f"{criteria['log_likelihood']:.4f}, BIC {criteria['bic']:.2f}, "
           f"AIC {criteria['aic']:.2f}, ICL {criteria['icl']:.2f}")
@@ -413,7 +414,7 @@ def _run_fit(args) -> int:
 
 
 def _run_select(args) -> int:
-    from ._data import write_csv
+    from ._data import plural, write_csv
     from .persistence import save
     from .report.output import check_output_dir
     from .selection import TABLE_COLUMNS, select
@@ -441,15 +442,16 @@ def _run_select(args) -> int:
         written.append(figure_path)
     print(_format_selection(rows, result.best_index_, with_cv=args.cv is not None))
     params = result.best_params_
-    print(f"\nbest by {args.criterion}: {params['n_components']} components, "
-          f"{params['covariance_type']} covariance ({data.X.shape[0]} rows x "
-          f"{data.X.shape[1]} features)")
+    n, d = data.X.shape
+    print(f"\nbest by {args.criterion}: {plural(params['n_components'], 'component')}, "
+          f"{params['covariance_type']} covariance ({plural(n, 'row')} x "
+          f"{plural(d, 'feature')})")
     print("wrote " + ", ".join(str(path) for path in written))
     return EXIT_OK
 
 
 def _run_predict(args) -> int:
-    from ._data import check_new_file
+    from ._data import check_new_file, plural
 
     check_new_file(args.output, args.force)
     model = _load_model(args.model)
@@ -471,7 +473,7 @@ def _run_predict(args) -> int:
     # Counted from 1, as the error messages about data rows count them.
     _write_table(args.output, ["row", *header], [data.rows + 1, *columns], values)
     what = "probabilities" if args.proba else f"{header[0]} labels"
-    print(f"wrote {what} of {len(data.rows)} rows to {args.output}")
+    print(f"wrote {what} of {plural(len(data.rows), 'row')} to {args.output}")
     return EXIT_OK
 
 
@@ -499,7 +501,7 @@ def _run_score(args) -> int:
 
 
 def _run_sample(args) -> int:
-    from ._data import check_new_file
+    from ._data import check_new_file, plural
 
     check_new_file(args.output, args.force)
     model = _load_model(args.model)
@@ -523,14 +525,14 @@ def _run_sample(args) -> int:
               else [f"x{j}" for j in range(X.shape[1])])
     label_name = "class" if classes is not None else "component"
     _write_table(args.output, [*header, label_name], [*X.T, labels], X)
-    print(f"wrote {args.n} rows drawn from the {name} to {args.output}")
+    print(f"wrote {plural(args.n, 'row')} drawn from the {name} to {args.output}")
     return EXIT_OK
 
 
 def _run_classify(args) -> int:
     import numpy as np
 
-    from ._data import DataError, check_new_file
+    from ._data import DataError, check_new_file, plural
     from .classification import MixtureClassifier
     from .persistence import save
 
@@ -546,12 +548,14 @@ def _run_classify(args) -> int:
                               reg_covar=args.reg_covar, max_iter=args.max_iter,
                               random_state=args.seed)
     n, d = data.X.shape
-    print(f"{n} rows x {d} features{_names_suffix(data.feature_names)}; {len(classes)} classes: "
+    print(f"{plural(n, 'row')} x {plural(d, 'feature')}{_names_suffix(data.feature_names)}; "
+          f"{len(classes)} classes: "
           + ", ".join(f"{label} ({count})" for label, count in zip(classes, counts)))
     if args.cv:
         smallest = int(np.argmin(counts))
         if counts[smallest] < args.cv:
-            raise DataError(f"class {str(classes[smallest])!r} has {counts[smallest]} rows, fewer "
+            raise DataError(f"class {str(classes[smallest])!r} has "
+                            f"{plural(counts[smallest], 'row')}, fewer "
                             f"than the {args.cv} cross-validation folds; pass a smaller --cv "
                             f"(or --cv 0 to skip it)")
         scores, baseline = _cross_validate(model, data.X, data.y, args.cv, args.seed,

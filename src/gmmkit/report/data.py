@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._data import plural
 from ..studies import classification, clustering, datasets, generation, selection
 from .blocks import FIGURE_DIR
 from .builder import Report
@@ -93,8 +94,7 @@ def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=rang
         "EM": f"n_init={n_init}, reg_covar={reg_covar:g}, max_iter={max_iter}",
     }
     report = Report("gmmkit report: Gaussian mixtures on your data",
-                    subtitle=(f"{len(X):,} rows x {X.shape[1]} feature"
-                              f"{'s' if X.shape[1] != 1 else ''}"
+                    subtitle=(f"{len(X):,} rows x {plural(X.shape[1], 'feature')}"
                               + (", with class labels" if y is not None else "")),
                     settings=settings, log=_stderr_line if progress else None)
     sweep = report.run_section(selection.add_section, data, n_components=ks,
@@ -128,7 +128,7 @@ def _check_data(X, y, feature_names):
         feature_names = [str(name) for name in feature_names]
         if len(feature_names) != X.shape[1]:
             raise ReportError(f"feature_names has {len(feature_names)} names for "
-                              f"{X.shape[1]} features")
+                              f"{plural(X.shape[1], 'feature')}")
     if y is not None:
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != len(X):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from .. import plotting
+from .._data import plural
 from ..criteria import CRITERIA
 from ..mixture import GaussianMixture
 from ..selection import select
@@ -56,7 +57,8 @@ def add_section(report, data, *, n_components, covariance_type="all", cv=5, seed
     cv_text = (f", by {cv}-fold cross-validated held-out log-likelihood" if cv else "")
     section = report.add_section(KEY, title, (
         f"`gmmkit.select` fits every pair of covariance type and number of components "
-        f"({len(records)} configurations, {n_types} covariance types) to the {n_train} training "
+        f"({len(records)} configurations, {plural(n_types, 'covariance type')}) to the {n_train} "
+        f"training "
         f"rows of {data.name} and scores each by BIC, AIC and ICL (lower is better), by the "
         f"silhouette of its hard clustering{cv_text}. BIC makes the choice. The {n_test} test "
         f"rows were split off (seeded) before any fit, so the chosen model's log-likelihood on "
