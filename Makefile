@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: tour test bench clean
+.PHONY: tour test bench clean distclean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -13,8 +13,9 @@ $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,all]'
 	touch $@
 
+# --force: tour-output/ is the tour's own, so a rerun replaces the previous tour's files.
 tour: $(VENV)/.installed
-	$(BIN)/gmmkit tour -o tour-output
+	$(BIN)/gmmkit tour -o tour-output --force
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -n 2 -q
@@ -22,5 +23,9 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_em.py
 
+# clean keeps .venv (installing it is most of a first `make tour`); distclean removes it too.
 clean:
-	rm -rf $(VENV) tour-output
+	rm -rf tour-output
+
+distclean: clean
+	rm -rf $(VENV)

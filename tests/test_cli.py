@@ -157,7 +157,7 @@ def test_predict_writes_the_component_of_every_row(files, mixture, tmp_path):
     header, rows = read_csv(out)
     assert header == ["row", "component"]
     expected = gmmkit.load(model_path).predict(named(files["X"]))
-    assert [int(r[0]) for r in rows] == list(range(60))
+    assert [int(r[0]) for r in rows] == list(range(1, 61))
     assert [int(r[1]) for r in rows] == list(expected)
 
 
@@ -432,3 +432,178 @@ def test_usage_error_exits_2_with_the_usage_line(case, capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert_usage_error(subprocess.CompletedProcess(args, code, "", captured.err), *fragments)
+
+
+# ---------------------------------------------------------------------- start-up (issue item 15)
+# Runs the command line and prints which heavy modules it imported: python -c IMPORTS ARGS...
+IMPORTS = """
+import sys
+from gmmkit.cli import main
+code = main(sys.argv[1:])
+print(sorted(name for name in ("scipy", "scipy.stats", "sklearn") if name in sys.modules))
+"""
+# Runs the command line with Ctrl-C pressed while module MODULE is imported:
+# python -c INTERRUPTING MODULE (-m | entry) ARGS...
+INTERRUPTING = """
+import runpy, sys
+class Interrupt:
+    def __init__(self, name):
+        self.name = name
+    def find_spec(self, name, path=None, target=None):
+        if name == self.name:
+            raise KeyboardInterrupt
+sys.meta_path.insert(0, Interrupt(sys.argv.pop(1)))
+how = sys.argv.pop(1)
+if how == "-m":
+    runpy.run_module("gmmkit", run_name="__main__", alter_sys=True)
+else:  # what the console script gmmkit.cli:main does
+    from gmmkit.cli import main
+    raise SystemExit(main())
+"""
+
+
+def imported_by(*args):
+    result = subprocess.run([sys.executable, "-c", IMPORTS, *map(str, args)],
+                            capture_output=True, text=True, timeout=180, check=False)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["frobnicate"],
+                                  ["fit", "d.csv", "-k", "2"], ["select", "d.csv", "-k", "5:2"]])
+def test_help_and_usage_errors_import_neither_scipy_nor_sklearn(args):
+    assert imported_by(*args) == "[]"
+
+
+@pytest.mark.parametrize("command", ["fit", "select", "report"])
+def test_help_of_a_command_lists_covariance_types_without_scipy_stats_or_sklearn(command):
+    # The covariance registry is read for the list; it needs numpy and scipy.special only.
+    assert "scipy.stats" not in imported_by(command, "--help")
+    assert "sklearn" not in imported_by(command, "--help")
+
+
+def test_importing_gmmkit_imports_no_estimator_until_one_is_used():
+    code = ("import sys, gmmkit; assert 'sklearn' not in sys.modules and 'numpy' not in "
+            "sys.modules; assert set(gmmkit.__all__) <= set(dir(gmmkit)); "
+            "from gmmkit import GaussianMixture, select, evaluation; "
+            "assert gmmkit.GaussianMixture is GaussianMixture and 'sklearn' in sys.modules; "
+            "import gmmkit.mixture as m; assert gmmkit.mixture is m")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=180, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_public_name_is_importable_from_the_package():
+    for name in gmmkit.__all__:
+        assert getattr(gmmkit, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        gmmkit.nonexistent  # noqa: B018
+
+
+@pytest.mark.parametrize("module, how, args", [
+    pytest.param("gmmkit.cli", "-m", ["--help"], id="python-m-importing-the-cli"),
+    pytest.param("numpy", "-m", ["fit", "d.csv", "-k", 2, "--covariance", "diag", "-o", "m.gmm"],
+                 id="python-m-importing-numpy"),
+    pytest.param("numpy", "entry", ["fit", "d.csv", "-k", 2, "--covariance", "diag", "-o",
+                                    "m.gmm"], id="console-script-importing-numpy"),
+])
+def test_ctrl_c_while_importing_exits_130_without_a_traceback(module, how, args, tmp_path):
+    result = subprocess.run([sys.executable, "-c", INTERRUPTING, module, how, *map(str, args)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=180,
+                            check=False)
+    assert (result.returncode, result.stderr) == (130, "gmmkit: interrupted\n")
+
+
+# ---------------------------------------------------------------------- issue item 17
+def test_report_takes_the_fit_options_of_the_other_fitting_commands(files, tmp_path,
+                                                                     monkeypatch):
+    import gmmkit.report
+
+    calls = []
+    monkeypatch.setattr(gmmkit.report, "run_data_report",
+                        lambda X, out_dir, **kwargs: calls.append(kwargs))
+    assert main(["report", str(files["npy"]), "--n-init", "2", "--reg-covar", "1e-3",
+                 "--max-iter", "50", "-o", str(tmp_path / "report")]) == 0
+    assert [(c["n_init"], c["reg_covar"], c["max_iter"]) for c in calls] == [(2, 1e-3, 50)]
+
+
+@pytest.mark.parametrize("args", [
+    ["report", "d.csv", "-o", "out"], ["fit", "d.csv", "-k", 2, "-o", "m.gmm"],
+    ["select", "d.csv", "-o", "out"], ["predict", "m.gmm", "d.csv", "-o", "p.csv"],
+    ["tour", "-o", "out"]], ids=lambda args: args[0])
+def test_usage_error_of_a_command_prints_that_commands_usage(args, capsys):
+    # An unknown option after a complete command line: argparse's top-level parser reports it.
+    command = args[0]
+    assert main([*map(str, args), "--bogus"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: gmmkit {command} "), err
+    assert err.splitlines()[-1].startswith(f"gmmkit {command}: error: ")
+
+
+def test_predict_counts_rows_from_1_as_the_error_messages_do(files, mixture, tmp_path):
+    _, model_path = mixture
+    refused = gmmkit_cli("fit", files["nan"], "-k", 2, "--columns", "x,y",
+                         "-o", tmp_path / "m.gmm")
+    assert_error(refused, "is data row 3")  # the first row with a missing value
+    out = tmp_path / "labels.csv"
+    assert_ok(gmmkit_cli("predict", model_path, files["nan"], "--drop-na", "-o", out))
+    _, rows = read_csv(out)
+    assert [int(r[0]) for r in rows] == [n for n in range(1, 61) if n not in (3, 6)]
+
+
+@pytest.mark.parametrize("command", ["fit", "classify"])
+def test_output_in_a_missing_directory_is_refused_before_reading_or_fitting(command, files,
+                                                                           tmp_path):
+    out = tmp_path / "missingdir" / "m.gmm"
+    args = ["--target", "species"] if command == "classify" else ["-k", 2]
+    result = gmmkit_cli(command, files["csv"].with_name("missing.csv"), *args, "-o", out)
+    assert_error(result, "missingdir", "does not exist")
+    assert "missing.csv" not in result.stderr and ".tmp" not in result.stderr
+    assert result.stdout == ""
+    assert not out.parent.exists()
+
+
+def test_output_in_a_missing_directory_never_names_a_temporary_file(files, tmp_path):
+    result = gmmkit_cli("fit", files["npy"], "-k", 2, "-o", tmp_path / "missingdir" / "m.gmm")
+    assert_error(result, "missingdir")
+    assert "tmp" not in result.stderr.replace(str(tmp_path), "")
+
+
+def test_make_tour_can_be_rerun_and_make_clean_keeps_the_virtual_environment():
+    import shutil
+    from pathlib import Path
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    root = Path(__file__).resolve().parents[1]
+
+    def commands(target):
+        result = subprocess.run(["make", "-n", "-C", str(root), target], capture_output=True,
+                                text=True, timeout=60, check=True)
+        return [line for line in result.stdout.splitlines() if not line.startswith("make")]
+
+    assert "gmmkit tour -o tour-output --force" in commands("tour")[-1]
+    assert commands("clean") == ["rm -rf tour-output"]
+    assert "rm -rf .venv" in commands("distclean")
+
+
+# ---------------------------------------------------------------------- issue item 18
+def test_counts_of_one_are_singular(files, tmp_path):
+    one_feature = tmp_path / "one.npy"
+    np.save(one_feature, files["X"][:, :1])
+    fitted = gmmkit_cli("fit", one_feature, "-k", 1, "-o", tmp_path / "m.gmm")
+    assert_ok(fitted)
+    assert "1 component, full covariance, 60 rows x 1 feature\n" in fitted.stdout
+    selected = gmmkit_cli("select", one_feature, "-k", 1, "--covariance", "full",
+                          "-o", tmp_path / "sweep")
+    assert_ok(selected)
+    assert "best by bic: 1 component, full covariance (60 rows x 1 feature)" in selected.stdout
+    sampled = gmmkit_cli("sample", tmp_path / "m.gmm", "-n", 1, "-o", tmp_path / "s.csv")
+    assert "wrote 1 row drawn" in sampled.stdout
+
+
+def test_the_sweeps_progress_bar_counts_values_of_k_without_unit_scaling(files, capsys):
+    pytest.importorskip("tqdm")
+    gmmkit.select(files["X"], n_components=[1, 2], covariance_type="diag", progress=True)
+    bar = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert "2/2" in bar and (" k-value/s" in bar or "s/ k-value" in bar), bar

@@ -212,3 +212,9 @@ def test_missing_matplotlib_raises_import_error_naming_the_extra(result, monkeyp
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match=r"pip install gmmkit\[plot\]"):
         plot_criterion(result)
+
+
+def test_selection_title_says_1_component_not_1_components():
+    X, _ = make_blobs(60, centers=1, random_state=0)
+    figure = plot_selection(select(X, n_components=[1], covariance_type="full"))
+    assert figure.get_suptitle().endswith("full covariance, 1 component")

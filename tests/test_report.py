@@ -363,3 +363,47 @@ def test_data_report_refuses_a_non_empty_output_dir(tmp_path):
     with pytest.raises(ReportError, match="not empty"):
         run_data_report(np.zeros((40, 2)), tmp_path, stream=io.StringIO())
     assert [path.name for path in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_data_report_passes_the_em_settings_to_the_sweep(tmp_path, monkeypatch):
+    from gmmkit.studies import selection as selection_study
+
+    calls, real_select = [], selection_study.select
+
+    def select(*args, **kwargs):
+        calls.append({name: kwargs[name] for name in ("n_init", "reg_covar", "max_iter")})
+        return real_select(*args, **kwargs)
+
+    monkeypatch.setattr(selection_study, "select", select)
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(0, 1, (40, 2)), rng.normal(5, 1, (40, 2))]
+    metrics = run_data_report(X, tmp_path, n_components=[1, 2], cv=None, n_init=2,
+                              reg_covar=1e-3, max_iter=50, stream=io.StringIO())
+    assert calls == [{"n_init": 2, "reg_covar": 1e-3, "max_iter": 50}]
+    assert metrics["settings"]["EM"] == "n_init=2, reg_covar=0.001, max_iter=50"
+
+
+def test_a_sections_time_includes_what_its_build_computes_before_adding_it(monkeypatch):
+    import types
+
+    from gmmkit.report import builder
+
+    now = [0.0]
+    monkeypatch.setattr(builder, "time", types.SimpleNamespace(perf_counter=lambda: now[0]))
+
+    def sweep_then_section(report):
+        now[0] += 30.0  # the sweep, run before the section it fills exists
+        report.add_section("selection", "Model selection", "intro")
+        now[0] += 2.0
+
+    def another(report):
+        now[0] += 5.0
+        report.add_section("next", "Next", "intro")
+        now[0] += 1.0
+
+    report = Report("title")
+    report.run_section(sweep_then_section)
+    report.run_section(another)
+    report.stop_clock()
+    assert [section.seconds for section in report.sections] == [32.0, 6.0]
+    assert sum(section.seconds for section in report.sections) == report.run_seconds

@@ -1,51 +1,60 @@
-"""gmmkit: fast, scikit-learn-compatible Gaussian mixture models."""
+"""gmmkit: fast, scikit-learn-compatible Gaussian mixture models.
 
-from . import evaluation
-from ._config import config_context, get_config, set_config
-from ._core.covariances import (
-    CovarianceModel,
-    DegenerateComponentWarning,
-    MStepContext,
-    covariance_types,
-    register_covariance_model,
-    unregister_covariance_model,
-)
+The public names are imported on first use (PEP 562), so that ``gmmkit --help`` and the other
+light paths through the command line never import scipy or scikit-learn: the console script
+``gmmkit.cli:main`` imports this package as its parent.
+"""
+
+import importlib
+
 from ._version import __version__
-from .classification import ComponentClassifier, MixtureClassifier, SmallClassWarning
-from .generation import LatentMixture
-from .mixture import GaussianMixture
-from .persistence import load, save
-from .regression import GaussianMixtureRegressor
-from .selection import (
-    GaussianMixtureSelector,
-    SelectionResult,
-    aic_scorer,
-    bic_scorer,
-    select,
-)
 
-__all__ = [
-    "ComponentClassifier",
-    "CovarianceModel",
-    "DegenerateComponentWarning",
-    "GaussianMixture",
-    "GaussianMixtureRegressor",
-    "GaussianMixtureSelector",
-    "LatentMixture",
-    "MStepContext",
-    "MixtureClassifier",
-    "SelectionResult",
-    "SmallClassWarning",
-    "aic_scorer",
-    "bic_scorer",
-    "config_context",
-    "covariance_types",
-    "evaluation",
-    "get_config",
-    "load",
-    "register_covariance_model",
-    "save",
-    "select",
-    "set_config",
-    "unregister_covariance_model",
-]
+#: Public name -> the module that defines it (a name that is itself a module maps to None).
+_EXPORTS = {
+    "ComponentClassifier": ".classification",
+    "CovarianceModel": "._core.covariances",
+    "DegenerateComponentWarning": "._core.covariances",
+    "GaussianMixture": ".mixture",
+    "GaussianMixtureRegressor": ".regression",
+    "GaussianMixtureSelector": ".selection",
+    "LatentMixture": ".generation",
+    "MStepContext": "._core.covariances",
+    "MixtureClassifier": ".classification",
+    "SelectionResult": ".selection",
+    "SmallClassWarning": ".classification",
+    "aic_scorer": ".selection",
+    "bic_scorer": ".selection",
+    "config_context": "._config",
+    "covariance_types": "._core.covariances",
+    "evaluation": None,
+    "get_config": "._config",
+    "load": ".persistence",
+    "register_covariance_model": "._core.covariances",
+    "save": ".persistence",
+    "select": ".selection",
+    "set_config": "._config",
+    "unregister_covariance_model": "._core.covariances",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        module = _EXPORTS[name]
+        value = (importlib.import_module(f".{name}", __name__) if module is None
+                 else getattr(importlib.import_module(module, __name__), name))
+        globals()[name] = value  # later lookups skip this function
+        return value
+    # A submodule not yet imported (``gmmkit.mixture`` after a bare ``import gmmkit``), as when
+    # this package imported every module eagerly.
+    try:
+        return importlib.import_module(f".{name}", __name__)
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})

@@ -380,7 +380,8 @@ def _listing(names):
 
 # ---------------------------------------------------------------------- writing
 def check_new_file(path, force):
-    """Refuse to replace an existing file unless ``force``; never replace a directory.
+    """Refuse to replace an existing file unless ``force``; never replace a directory; refuse
+    a file in a directory that does not exist (checked before any fit, not at the write).
 
     Raises
     ------
@@ -392,6 +393,11 @@ def check_new_file(path, force):
     if os.path.lexists(path) and not force:
         raise DataError(f"output file {_show(path)} already exists; choose another name or pass "
                         f"--force to overwrite it")
+    folder = path.parent
+    if not folder.is_dir():
+        problem = "is not a directory" if folder.exists() else "does not exist"
+        raise DataError(f"cannot write output file {_show(path)}: its directory {_show(folder)} "
+                        f"{problem}")
 
 
 def write_csv(path, header, columns):

@@ -24,7 +24,9 @@ def progress_bar(total: int, description: str, unit: str, *, enabled: bool = Tru
     except ImportError:
         return ProgressBar(None if text_unit is None
                            else _TextProgress(total, description, text_unit))
-    return ProgressBar(tqdm(total=total, desc=description, unit=unit))
+    # A space between the rate and the unit, and no unit scaling: "1.31 k-value/s", never
+    # "1.31k/s", which reads as thousands.
+    return ProgressBar(tqdm(total=total, desc=description, unit=f" {unit}", unit_scale=False))
 
 
 class ProgressBar:

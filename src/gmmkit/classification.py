@@ -26,6 +26,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from ._data import plural
 from ._validation import (
     InvalidParameterError,
     check_n_samples,
@@ -264,7 +265,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
             k = self.n_components
         if k > n_rows:
             warnings.warn(f"class {label!r} has {n_rows} samples, fewer than n_components={k}: "
-                          f"fitting it with {n_rows} components", SmallClassWarning, stacklevel=3)
+                          f"fitting it with {plural(n_rows, 'component')}", SmallClassWarning, stacklevel=3)
             return n_rows
         return k
 

@@ -42,7 +42,9 @@ import textwrap
 import warnings
 from pathlib import Path
 
-from . import __version__, covariance_types
+# Only light modules here: help and usage errors must not wait for numpy, scipy or
+# scikit-learn, which the commands import when they run.
+from ._version import __version__
 from .criteria import CRITERIA, INFORMATION_CRITERIA
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -84,9 +86,19 @@ def main(argv=None) -> int:
         Exit status: 0 on success, 1 on a run-time error, 2 on a usage error, 130 when
         interrupted.
     """
+    try:  # parsing may import the numerics too (a --covariance value reads the registry)
+        return _run(argv)
+    except KeyboardInterrupt:
+        print("gmmkit: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(argv) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # argparse leaves them to the top-level parser, whose usage is not the help
+            args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exit_:
         return _exit_status(exit_.code)
     try:
@@ -98,9 +110,6 @@ def main(argv=None) -> int:
             args.parser.error(str(exc))
         except SystemExit as exit_:
             return _exit_status(exit_.code)
-    except KeyboardInterrupt:
-        print("gmmkit: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
     except Exception as exc:  # the CLI's contract: one line on stderr, never a traceback
         print(f"gmmkit: error: {_describe(exc)}", file=sys.stderr)
         return EXIT_ERROR
@@ -196,8 +205,8 @@ def _add_fit_parser(subcommands):
     _add_data_arguments(fit)
     fit.add_argument("-k", "--components", dest="k", type=_one_k, required=True, metavar="K",
                      help="number of components (gmmkit select sweeps a range)")
-    fit.add_argument("--covariance", choices=covariance_types(), default="full",
-                     help="covariance type (default: full)")
+    fit.add_argument("--covariance", choices=_CovarianceTypes(), default="full", metavar="TYPE",
+                     help="covariance type: %(choices)s (default: full)")
     _add_fit_options(fit)
     fit.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL",
                      help="model file to write, e.g. model.gmm")
@@ -222,8 +231,8 @@ def _add_select_parser(subcommands):
                         metavar="K|A:B[:STEP]",
                         help="numbers of components: K, or A to B inclusive (default: 1:10)")
     select.add_argument("--covariance", type=_covariance_list, default="all", metavar="TYPES",
-                        help=f"'all' or a comma-separated list of {_covariance_names()} "
-                             "(default: all)")
+                        choices=_CovarianceTypes(lists=True),
+                        help="'all' or a comma-separated list of %(choices)s (default: all)")
     select.add_argument("--criterion", choices=tuple(CRITERIA), default="bic",
                         help="what chooses the best model (default: bic); cv needs --cv")
     select.add_argument("--cv", type=_folds, default=None, metavar="N",
@@ -248,8 +257,9 @@ def _add_predict_parser(subcommands):
         description="Predict with a saved model: the most probable component (a mixture) or "
                     "class (a classifier) of every row of DATA, or with --proba the probability "
                     "of each. A model fitted on named columns reads the same columns by name. "
-                    "A .csv output has a 'row' column (0-based data row of DATA) and one column "
-                    "per output; a .npy output holds the values alone.",
+                    "A .csv output has a 'row' column (the data row of DATA, counted from 1 as "
+                    "in error messages, so rows dropped by --drop-na stay traceable) and one "
+                    "column per output; a .npy output holds the values alone.",
         examples=["gmmkit predict model.gmm new.csv -o labels.csv",
                   "gmmkit predict model.gmm new.csv --proba -o proba.npy"],
     )
@@ -316,8 +326,8 @@ def _add_classify_parser(subcommands):
                           metavar="K|auto|1:B",
                           help="components per class; 'auto' (or 1:B) chooses each class's "
                                "number by BIC up to 10 (or B) (default: 1)")
-    classify.add_argument("--covariance", choices=covariance_types(), default="full",
-                          help="covariance type (default: full)")
+    classify.add_argument("--covariance", choices=_CovarianceTypes(), default="full",
+                          metavar="TYPE", help="covariance type: %(choices)s (default: full)")
     classify.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
                           help="stratified folds for the accuracy; 0 skips it (default: 5)")
     _add_fit_options(classify, seed_help="seed of the fits and the folds")
@@ -342,11 +352,11 @@ def _add_report_parser(subcommands):
                         metavar="K|A:B[:STEP]",
                         help="numbers of components to sweep (default: 1:10)")
     report.add_argument("--covariance", type=_covariance_list, default="all", metavar="TYPES",
-                        help=f"'all' or a comma-separated list of {_covariance_names()}")
+                        choices=_CovarianceTypes(lists=True),
+                        help="'all' or a comma-separated list of %(choices)s (default: all)")
     report.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
                         help="cross-validation folds; 0 skips cross-validation (default: 5)")
-    report.add_argument("--seed", type=_seed, default=0, metavar="N",
-                        help=f"seed of every fit, fold and sample, 0..{MAX_SEED} (default: 0)")
+    _add_fit_options(report, seed_help="seed of every fit, fold and sample")
     _add_progress(report)
     report.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
                         help="output directory; created if missing, must be empty unless --force")
@@ -378,7 +388,7 @@ def _add_tour_parser(subcommands):
 
 # ---------------------------------------------------------------------- commands
 def _run_fit(args) -> int:
-    from ._data import check_new_file
+    from ._data import check_new_file, plural
     from .mixture import GaussianMixture
     from .persistence import save
 
@@ -393,8 +403,9 @@ def _run_fit(args) -> int:
     n, d = data.X.shape
     criteria = _quiet_names(model.criteria, data.frame())
     state = "converged" if model.converged_ else "did NOT converge"
-    print(f"fitted GaussianMixture: {args.k} components, {args.covariance} covariance, "
-          f"{n} rows x {d} features{_names_suffix(data.feature_names)}")
+    print(f"fitted GaussianMixture: {plural(args.k, 'component')}, {args.covariance} "
+          f"covariance, {plural(n, 'row')} x {plural(d, 'feature')}"
+          f"{_names_suffix(data.feature_names)}")
     print(f"EM {state} after {model.n_iter_} iterations; log-likelihood per row "
           f"{criteria['log_likelihood']:.4f}, BIC {criteria['bic']:.2f}, "
           f"AIC {criteria['aic']:.2f}, ICL {criteria['icl']:.2f}")
@@ -403,7 +414,7 @@ def _run_fit(args) -> int:
 
 
 def _run_select(args) -> int:
-    from ._data import write_csv
+    from ._data import plural, write_csv
     from .persistence import save
     from .report.output import check_output_dir
     from .selection import TABLE_COLUMNS, select
@@ -431,15 +442,16 @@ def _run_select(args) -> int:
         written.append(figure_path)
     print(_format_selection(rows, result.best_index_, with_cv=args.cv is not None))
     params = result.best_params_
-    print(f"\nbest by {args.criterion}: {params['n_components']} components, "
-          f"{params['covariance_type']} covariance ({data.X.shape[0]} rows x "
-          f"{data.X.shape[1]} features)")
+    n, d = data.X.shape
+    print(f"\nbest by {args.criterion}: {plural(params['n_components'], 'component')}, "
+          f"{params['covariance_type']} covariance ({plural(n, 'row')} x "
+          f"{plural(d, 'feature')})")
     print("wrote " + ", ".join(str(path) for path in written))
     return EXIT_OK
 
 
 def _run_predict(args) -> int:
-    from ._data import check_new_file
+    from ._data import check_new_file, plural
 
     check_new_file(args.output, args.force)
     model = _load_model(args.model)
@@ -458,9 +470,10 @@ def _run_predict(args) -> int:
             raise ValueError(f"a {name} does not predict; it can be sampled or scored")
         values = _quiet_names(model.predict, X)
         header, columns = [_output_name(model)], [values]
-    _write_table(args.output, ["row", *header], [data.rows, *columns], values)
+    # Counted from 1, as the error messages about data rows count them.
+    _write_table(args.output, ["row", *header], [data.rows + 1, *columns], values)
     what = "probabilities" if args.proba else f"{header[0]} labels"
-    print(f"wrote {what} of {len(data.rows)} rows to {args.output}")
+    print(f"wrote {what} of {plural(len(data.rows), 'row')} to {args.output}")
     return EXIT_OK
 
 
@@ -488,7 +501,7 @@ def _run_score(args) -> int:
 
 
 def _run_sample(args) -> int:
-    from ._data import check_new_file
+    from ._data import check_new_file, plural
 
     check_new_file(args.output, args.force)
     model = _load_model(args.model)
@@ -512,14 +525,14 @@ def _run_sample(args) -> int:
               else [f"x{j}" for j in range(X.shape[1])])
     label_name = "class" if classes is not None else "component"
     _write_table(args.output, [*header, label_name], [*X.T, labels], X)
-    print(f"wrote {args.n} rows drawn from the {name} to {args.output}")
+    print(f"wrote {plural(args.n, 'row')} drawn from the {name} to {args.output}")
     return EXIT_OK
 
 
 def _run_classify(args) -> int:
     import numpy as np
 
-    from ._data import DataError, check_new_file
+    from ._data import DataError, check_new_file, plural
     from .classification import MixtureClassifier
     from .persistence import save
 
@@ -535,12 +548,14 @@ def _run_classify(args) -> int:
                               reg_covar=args.reg_covar, max_iter=args.max_iter,
                               random_state=args.seed)
     n, d = data.X.shape
-    print(f"{n} rows x {d} features{_names_suffix(data.feature_names)}; {len(classes)} classes: "
+    print(f"{plural(n, 'row')} x {plural(d, 'feature')}{_names_suffix(data.feature_names)}; "
+          f"{len(classes)} classes: "
           + ", ".join(f"{label} ({count})" for label, count in zip(classes, counts)))
     if args.cv:
         smallest = int(np.argmin(counts))
         if counts[smallest] < args.cv:
-            raise DataError(f"class {str(classes[smallest])!r} has {counts[smallest]} rows, fewer "
+            raise DataError(f"class {str(classes[smallest])!r} has "
+                            f"{plural(counts[smallest], 'row')}, fewer "
                             f"than the {args.cv} cross-validation folds; pass a smaller --cv "
                             f"(or --cv 0 to skip it)")
         scores, baseline = _cross_validate(model, data.X, data.y, args.cv, args.seed,
@@ -570,8 +585,9 @@ def _run_report(args) -> int:
 
     run_data_report(data.X, args.output, y=data.y, feature_names=data.feature_names,
                     n_components=args.k, covariance_type=args.covariance,
-                    cv=args.cv or None, seed=args.seed, force=args.force, stream=sys.stdout,
-                    progress=_progress_wanted(args))
+                    cv=args.cv or None, seed=args.seed, n_init=args.n_init,
+                    reg_covar=args.reg_covar, max_iter=args.max_iter, force=args.force,
+                    stream=sys.stdout, progress=_progress_wanted(args))
     return EXIT_OK
 
 
@@ -825,17 +841,42 @@ def _covariance_list(text):
     if text.strip() == "all":
         return "all"
     names = [name.strip() for name in text.split(",")]
+    registered = _registered_covariance_types()
     for name in names:
-        if name not in covariance_types():
+        if name not in registered:
             raise argparse.ArgumentTypeError(
                 f"unknown covariance type {name!r}; expected 'all' or a comma-separated list "
-                f"of {_covariance_names()}")
+                f"of {', '.join(registered)}")
     return list(dict.fromkeys(names))
 
 
-def _covariance_names() -> str:
-    # read from the registry when the parser is built, so registered models are choices
-    return ", ".join(covariance_types())
+class _CovarianceTypes:
+    """The registered covariance types as argparse ``choices``, read from the registry each time
+    argparse asks (a value to check, the help, an invalid-choice message), never when the parser
+    is built: the registry imports numpy and scipy, which ``--help`` does without. Models
+    registered before parsing are choices.
+
+    ``lists=True``: the values are those of :func:`_covariance_list`, ``'all'`` or a list of
+    types; the choices are still listed as single types.
+    """
+
+    def __init__(self, *, lists=False):
+        self.lists = lists
+
+    def __iter__(self):
+        return iter(_registered_covariance_types())
+
+    def __contains__(self, value):
+        registered = _registered_covariance_types()
+        if self.lists and not isinstance(value, str):
+            return all(name in registered for name in value)
+        return value in registered or (self.lists and value == "all")
+
+
+def _registered_covariance_types():
+    from ._core.covariances import covariance_types
+
+    return covariance_types()
 
 
 def _column_list(text):

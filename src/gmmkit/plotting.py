@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from ._core.covariances import covariance_marker
+from ._data import plural
 from .criteria import CRITERIA, INFORMATION_CRITERIA
 
 __all__ = ["plot_criterion", "plot_cv", "plot_selection", "plot_silhouette"]
@@ -303,6 +304,6 @@ def plot_selection(result):
     best = result.best_params_
     figure.suptitle(
         f"Selected by {result.criterion}: {best['covariance_type']} covariance, "
-        f"{best['n_components']} components"
+        f"{plural(best['n_components'], 'component')}"
     )
     return figure

@@ -42,11 +42,12 @@ class Section:
     metrics : dict
         JSON-ready numbers (see :mod:`gmmkit.report.metrics`).
     seconds : float or None
-        Wall time from :meth:`Report.add_section` until the next section was added or the
-        report written.
+        Wall time from :meth:`Report.add_section` (from the start of :meth:`Report.run_section`
+        when added by it, so work done before the section is added, such as a sweep, counts)
+        until the next section was added or the report written.
     """
 
-    def __init__(self, report, key, title, intro):
+    def __init__(self, report, key, title, intro, started=None):
         self._report = report
         self.key = key
         self.title = title
@@ -55,7 +56,7 @@ class Section:
         self.blocks = []
         self.metrics = {}
         self.seconds = None
-        self._started = time.perf_counter()
+        self._started = time.perf_counter() if started is None else started
 
     def add_text(self, text):
         """Append a paragraph."""
@@ -159,6 +160,7 @@ class Report:
         self._log = log
         self._started = time.perf_counter()
         self._figure_names = set()
+        self._next_section_started = None  # set by run_section while its build runs
 
     def add_section(self, key, title, intro):
         """Close the current section and start a new one.
@@ -178,7 +180,8 @@ class Report:
         if any(section.key == key for section in self.sections):
             raise ValueError(f"section key {key!r} is already used in this report")
         self._close_section()
-        section = Section(self, key, title, intro)
+        section = Section(self, key, title, intro, started=self._next_section_started)
+        self._next_section_started = None
         self.sections.append(section)
         if self._log is not None:
             self._log(f"[{len(self.sections)}] {title} ...")
@@ -192,17 +195,25 @@ class Report:
         the new section's ``metrics["warnings"]`` and listed at the end of the section.
         Deprecation warnings, meant for developers, are ignored.
 
+        The new section's clock starts now, not when ``build`` adds it: the computation it
+        does first (a sweep whose result the section's intro describes) is the section's time.
+
         Returns
         -------
         object
             What ``build`` returned.
         """
         n_sections = len(self.sections)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", PendingDeprecationWarning)
-            result = build(self, *args, **kwargs)
+        self._close_section()  # the previous section does not absorb this one's first steps
+        self._next_section_started = time.perf_counter()
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore", PendingDeprecationWarning)
+                result = build(self, *args, **kwargs)
+        finally:
+            self._next_section_started = None
         if len(self.sections) == n_sections:
             raise ValueError(f"{getattr(build, '__qualname__', build)!r} added no section")
         messages = sorted({f"{warning.category.__name__}: {' '.join(str(warning.message).split())}"

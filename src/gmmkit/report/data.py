@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._data import plural
 from ..studies import classification, clustering, datasets, generation, selection
 from .blocks import FIGURE_DIR
 from .builder import Report
@@ -21,8 +22,8 @@ C2ST_FOLDS = 5
 
 
 def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=range(1, 11),
-                    covariance_type="all", cv=5, seed=0, force=False, stream=None,
-                    progress=False) -> dict:
+                    covariance_type="all", cv=5, seed=0, n_init=1, reg_covar=1e-6,
+                    max_iter=100, force=False, stream=None, progress=False) -> dict:
     """Write the report on ``X`` (and ``y``) into ``out_dir``; print a summary.
 
     A quarter of the rows (stratified by ``y`` when given, seeded) is held out before any fit.
@@ -48,6 +49,9 @@ def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=rang
     cv : int or None, default=5
         Folds for the held-out likelihood and the classifiers' accuracy; None skips them.
     seed : int, default=0
+    n_init, reg_covar, max_iter : default=1, 1e-6, 100
+        EM settings of the sweep's fits (see :func:`gmmkit.select`); the classifiers take the
+        chosen mixture's.
     force : bool, default=False
         Replace the report's files in a non-empty ``out_dir``; other files are left alone.
     stream : file-like, default=None
@@ -87,14 +91,15 @@ def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=rang
         "covariance types": (covariance_type if isinstance(covariance_type, str)
                              else ", ".join(covariance_type)),
         "cv folds": cv if cv else "none",
+        "EM": f"n_init={n_init}, reg_covar={reg_covar:g}, max_iter={max_iter}",
     }
     report = Report("gmmkit report: Gaussian mixtures on your data",
-                    subtitle=(f"{len(X):,} rows x {X.shape[1]} feature"
-                              f"{'s' if X.shape[1] != 1 else ''}"
+                    subtitle=(f"{len(X):,} rows x {plural(X.shape[1], 'feature')}"
                               + (", with class labels" if y is not None else "")),
                     settings=settings, log=_stderr_line if progress else None)
     sweep = report.run_section(selection.add_section, data, n_components=ks,
-                               covariance_type=covariance_type, cv=cv, seed=seed)
+                               covariance_type=covariance_type, cv=cv, seed=seed,
+                               n_init=n_init, reg_covar=reg_covar, max_iter=max_iter)
     chosen = sweep.best_estimator_
     report.run_section(clustering.add_model_section, chosen, data)
     if y is not None:
@@ -123,7 +128,7 @@ def _check_data(X, y, feature_names):
         feature_names = [str(name) for name in feature_names]
         if len(feature_names) != X.shape[1]:
             raise ReportError(f"feature_names has {len(feature_names)} names for "
-                              f"{X.shape[1]} features")
+                              f"{plural(X.shape[1], 'feature')}")
     if y is not None:
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != len(X):

@@ -42,7 +42,7 @@ def run_sweep(plan: Plan, settings: SweepSettings) -> tuple:
     work = plan.X.shape[0] * sum(plan.ks) * plan.X.shape[1] ** 2
     workers = (1 if work < plan.options.parallel_min_work
                else min(effective_n_jobs(settings.n_jobs), len(plan.ks)))
-    bar = progress_bar(len(plan.ks), "gmmkit.select", "k", enabled=settings.progress,
+    bar = progress_bar(len(plan.ks), "gmmkit.select", "k-value", enabled=settings.progress,
                        text_unit="values of n_components")
     best = _BestModel()
     # One BLAS thread per worker, held for the whole sweep (the BLAS limit is process-wide and

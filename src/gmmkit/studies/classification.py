@@ -42,13 +42,15 @@ def methods(mixture, *, max_components, seed):
     -------
     dict of str to estimator
     """
+    # The chosen mixture's EM settings (gmmkit report --n-init, --reg-covar, --max-iter).
+    fitting = {name: getattr(mixture, name) for name in ("n_init", "reg_covar", "max_iter")}
     return {
         "MixtureClassifier": MixtureClassifier(
             n_components="auto", covariance_type=mixture.covariance_type,
-            max_components=max_components, random_state=seed),
+            max_components=max_components, random_state=seed, **fitting),
         "ComponentClassifier": ComponentClassifier(
             n_components=mixture.n_components, covariance_type=mixture.covariance_type,
-            random_state=seed),
+            random_state=seed, **fitting),
         "GaussianNB": GaussianNB(),
         "LogisticRegression": make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
         "HistGradientBoosting": HistGradientBoostingClassifier(random_state=seed),

@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 
 from .. import plotting
+from .._data import plural
 from .._core.covariances import covariance_marker, covariance_model_class, covariance_types
 from ..mixture import GaussianMixture
 from ..selection import select
@@ -217,7 +218,7 @@ def _plane_figure(model, X, feature_names):
     draw_mixture(ax, model, X, PlaneGrid.around(X))
     label_plane(ax, feature_names, f"{model.covariance_type} covariance, "
                 f"k={model.n_components}: decision regions and density level sets")
-    caption = (f"The {model.n_components} components (means marked X) split the plane into the "
+    caption = (f"The {plural(model.n_components, 'component')} (means marked X) split the plane into the "
                f"tinted decision regions; the black level sets enclose about 95, 75, 50 and "
                f"25 % of the training rows.")
     return figure, caption
@@ -262,7 +263,8 @@ def _density_figure(model, X, feature_name):
                 label=f"component {j + 1}" if j < 10 else None)
     ax.set_xlabel(feature_name)
     ax.set_ylabel("density")
-    ax.set_title(f"Mixture density ({model.n_components} components) over the histogram")
+    ax.set_title(f"Mixture density ({plural(model.n_components, 'component')}) over the "
+                 f"histogram")
     ax.legend(fontsize="small")
     caption = ("The black curve is the fitted mixture density and the dashed curves its "
                "weighted components; where the curve follows the histogram, the mixture fits.")

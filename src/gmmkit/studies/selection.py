@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from .. import plotting
+from .._data import plural
 from ..criteria import CRITERIA
 from ..mixture import GaussianMixture
 from ..selection import select
@@ -22,7 +23,8 @@ N_TABLE_ROWS = 10
 
 
 def add_section(report, data, *, n_components, covariance_type="all", cv=5, seed=0,
-                silhouette_panel=True, title="Model selection"):
+                n_init=1, reg_covar=1e-6, max_iter=100, silhouette_panel=True,
+                title="Model selection"):
     """Add the model-selection section for ``data`` to ``report``.
 
     Parameters
@@ -34,6 +36,8 @@ def add_section(report, data, *, n_components, covariance_type="all", cv=5, seed
     cv : int or None, default=5
         Folds of the cross-validated held-out likelihood; None skips it.
     seed : int, default=0
+    n_init, reg_covar, max_iter : default=1, 1e-6, 100
+        Of every fit of the sweep (see :func:`gmmkit.select`).
     silhouette_panel : bool, default=True
         Draw the silhouette curves (a report that shows them elsewhere passes False; the
         silhouette's pick stays in the table).
@@ -46,13 +50,15 @@ def add_section(report, data, *, n_components, covariance_type="all", cv=5, seed
     """
     n_train, n_test = len(data.X_train), len(data.X_test)
     result = select(data.X_train, n_components=n_components, covariance_type=covariance_type,
-                    criterion="bic", cv=cv, random_state=seed, n_jobs=-1)
+                    criterion="bic", cv=cv, n_init=n_init, reg_covar=reg_covar,
+                    max_iter=max_iter, random_state=seed, n_jobs=-1)
     records = result.records()
     n_types = len({row["covariance_type"] for row in records})
     cv_text = (f", by {cv}-fold cross-validated held-out log-likelihood" if cv else "")
     section = report.add_section(KEY, title, (
         f"`gmmkit.select` fits every pair of covariance type and number of components "
-        f"({len(records)} configurations, {n_types} covariance types) to the {n_train} training "
+        f"({len(records)} configurations, {plural(n_types, 'covariance type')}) to the {n_train} "
+        f"training "
         f"rows of {data.name} and scores each by BIC, AIC and ICL (lower is better), by the "
         f"silhouette of its hard clustering{cv_text}. BIC makes the choice. The {n_test} test "
         f"rows were split off (seeded) before any fit, so the chosen model's log-likelihood on "
