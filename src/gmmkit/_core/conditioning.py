@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
 
 from .linalg import LOG_2PI, _lower_inverse
 
@@ -72,6 +71,9 @@ def condition(model, weights, means, covariances, given, values) -> Conditional:
     -------
     Conditional
     """
+    # imported here: the command line's --help imports this module and never needs scipy
+    from scipy.special import logsumexp
+
     d = means.shape[1]
     given = np.asarray(given, dtype=np.intp)
     rest = np.setdiff1d(np.arange(d), given)
