@@ -2,7 +2,8 @@
 
 File format (``format_version`` 1)
 ----------------------------------
-A model file is an uncompressed zip archive (``ZIP_STORED``) with these entries and no others:
+A model file is an uncompressed zip archive (``ZIP_STORED``) with these entries and no others.
+A reader refuses an entry that is compressed, or that declares more bytes than the whole file.
 
 ``meta.json``
     UTF-8 JSON object:
@@ -406,12 +407,14 @@ def load(path):
         If the file is not a gmmkit model file (not a zip archive, no ``meta.json``, another
         ``format``); if it was written by a newer gmmkit (``format_version`` above
         :data:`FORMAT_VERSION`); if it is truncated, corrupted or modified (a zip error, a
-        missing or unexpected entry, a SHA-256, dtype or shape mismatch); if ``meta.json`` is
+        missing or unexpected entry, a compressed entry or one larger than the file, a SHA-256,
+        dtype or shape mismatch); if ``meta.json`` is
         malformed; or if its ``estimator`` is not a registered class.
     """
     path = os.fsdecode(os.fspath(path))
     with open(path, "rb") as file:
         magic = file.read(len(_ZIP_MAGIC))
+        size = os.fstat(file.fileno()).st_size
         try:
             archive = zipfile.ZipFile(file)
         except (zipfile.BadZipFile, EOFError, ValueError) as exc:
@@ -420,13 +423,14 @@ def load(path):
                                  f"archive ({exc})") from None
             raise ValueError(f"{path} is not a gmmkit model file (not a zip archive)") from None
         with archive:
-            return _read(archive, path)
+            return _read(archive, size, path)
 
 
-def _read(archive: zipfile.ZipFile, path):
+def _read(archive: zipfile.ZipFile, size, path):
     names = archive.namelist()
     if len(set(names)) != len(names):
         raise _corrupted(path, "the archive lists an entry twice")
+    _check_entry_sizes(archive, size, path)
     if _META not in names:
         raise ValueError(f"{path} is not a gmmkit model file (no {_META} entry)")
     meta_bytes = _read_entry(archive, _META, _MAX_META_BYTES, path)
@@ -459,6 +463,23 @@ def _read(archive: zipfile.ZipFile, path):
     arrays = _read_arrays(archive, meta, names, path)
     return _build(key, _field(meta, "params", dict, path),
                   _field(meta, "attributes", dict, path), arrays, path)
+
+
+def _check_entry_sizes(archive, size, path):
+    """Every entry stored, and no larger than the file holding it (``size`` bytes).
+
+    A stored entry's bytes are in the file, so a larger declared size is a lie; and refusing
+    compression means no entry can expand when read (a 1 MiB DEFLATE entry can declare 1 GiB
+    of zeros and cost that much memory before any hash is checked).
+    """
+    for info in archive.infolist():
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise _corrupted(path, f"the entry {info.filename!r} is compressed (zip method "
+                                   f"{info.compress_type}); model files hold stored entries only")
+        if info.file_size > size or info.compress_size != info.file_size:
+            raise _corrupted(path, f"the entry {info.filename!r} declares {info.file_size} "
+                                   f"bytes ({info.compress_size} stored) in a file of {size} "
+                                   "bytes")
 
 
 def _registered_class(key, path):

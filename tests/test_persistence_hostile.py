@@ -1,0 +1,131 @@
+"""``gmmkit.load`` on hostile, corrupted and tampered files, and what ``gmmkit.save`` leaves behind.
+
+A tampered file here has its hashes recomputed (as anyone editing a file on purpose can), so
+what refuses it is the reader's own checks, not the SHA-256s.
+"""
+
+import hashlib
+import io
+import json
+import time
+import tracemalloc
+import zipfile
+
+import numpy as np
+import pytest
+
+import gmmkit
+from gmmkit import GaussianMixture
+
+
+@pytest.fixture
+def X():
+    rng = np.random.RandomState(0)
+    return np.r_[rng.normal(0.0, 1.0, (30, 3)), rng.normal(5.0, 1.5, (30, 3))]
+
+
+@pytest.fixture
+def saved(X, tmp_path):
+    path = tmp_path / "model.gmm"
+    gmmkit.save(GaussianMixture(n_components=2, random_state=0).fit(X), path)
+    return path
+
+
+def _entries(path):
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _write(path, entries, compressed=()):
+    """A zip of ``entries`` (stored, except the names in ``compressed``), with valid CRCs."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in entries.items():
+            method = zipfile.ZIP_DEFLATED if name in compressed else zipfile.ZIP_STORED
+            archive.writestr(name, data, compress_type=method)
+
+
+def _rehashed(entries, meta_bytes):
+    return {**entries, "meta.json": meta_bytes,
+            "meta.json.sha256": hashlib.sha256(meta_bytes).hexdigest().encode()}
+
+
+def _replace_array(path, entry, array, compressed=False, edit_meta=None):
+    """Put ``array`` in ``entry`` and recompute every hash, as a deliberate edit would."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=False)
+    data = buffer.getvalue()
+    entries = _entries(path)
+    meta = json.loads(entries["meta.json"])
+    for record in meta["arrays"]:
+        if record["entry"] == entry:
+            record.update(dtype=array.dtype.str, shape=list(array.shape),
+                          axes=list(range(array.ndim)), sha256=hashlib.sha256(data).hexdigest())
+    if edit_meta is not None:
+        edit_meta(meta)
+    entries = _rehashed({**entries, entry: data}, json.dumps(meta).encode())
+    _write(path, entries, compressed={entry} if compressed else ())
+
+
+# ---------------------------------------------------------------------- item 10: zip bombs
+def test_zip_bomb_is_refused_at_once_without_decompressing_it(saved):
+    # 64 MiB of zeros deflate to about 64 KiB; the declared shape matches, so a reader that
+    # caps an entry by its declared shape inflates all of it.
+    _replace_array(saved, "attributes/lower_bounds_.npy", np.zeros(2**23), compressed=True)
+    assert saved.stat().st_size < 2**20
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(ValueError, match=r"lower_bounds_\.npy' is compressed") as excinfo:
+            gmmkit.load(saved)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - started < 1.0
+    assert peak < 8 * 2**20
+    assert str(saved) in str(excinfo.value)
+
+
+def test_load_refuses_a_compressed_entry(saved):
+    _write(saved, _entries(saved), compressed={"attributes/means_.npy"})
+    with pytest.raises(ValueError, match=r"means_\.npy' is compressed.*stored entries only"):
+        gmmkit.load(saved)
+
+
+def test_load_refuses_an_entry_declared_larger_than_the_file(saved):
+    # The declared (uncompressed) size of the entry, in its central-directory header.
+    data = bytearray(saved.read_bytes())
+    central = _central_header(data, "attributes/means_.npy")
+    data[central + 24: central + 28] = (len(data) + 1).to_bytes(4, "little")
+    saved.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"means_\.npy' declares \d+ bytes .* in a file of"):
+        gmmkit.load(saved)
+
+
+def test_save_writes_stored_entries_only(saved):
+    with zipfile.ZipFile(saved) as archive:
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_STORED}
+
+
+# ---------------------------------------------------------------------- zip structure
+def _end_of_directory(data) -> int:
+    """Offset of the end-of-central-directory record (no archive comment: it is the last)."""
+    offset = data.rindex(b"PK\x05\x06")
+    assert offset == len(data) - 22
+    return offset
+
+
+def _central_directory(data) -> int:
+    return int.from_bytes(data[_end_of_directory(data) + 16: _end_of_directory(data) + 20],
+                          "little")
+
+
+def _central_header(data, name) -> int:
+    """Offset of ``name``'s header in the central directory."""
+    offset = _central_directory(data)
+    while data[offset: offset + 4] == b"PK\x01\x02":
+        name_length, extra_length, comment_length = (
+            int.from_bytes(data[offset + i: offset + i + 2], "little") for i in (28, 30, 32))
+        if data[offset + 46: offset + 46 + name_length] == name.encode():
+            return offset
+        offset += 46 + name_length + extra_length + comment_length
+    raise AssertionError(f"{name} is not in the central directory")
