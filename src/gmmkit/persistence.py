@@ -70,6 +70,7 @@ import json
 import math
 import os
 import secrets
+import struct
 import zipfile
 import zlib
 
@@ -89,6 +90,11 @@ _ARRAY_KINDS = "biufcSU"
 # make `load` allocate without limit.
 _MAX_META_BYTES = 64 * 2**20
 _MAX_NPY_HEADER_BYTES = 2**16 + 16
+# What zipfile raises on a damaged archive: a flipped byte in the central directory gives a
+# NotImplementedError ("zip file version 23.5"), a wrong directory size a negative seek
+# (OSError), a set encryption flag a RuntimeError.
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError,
+               NotImplementedError, RuntimeError, struct.error, zlib.error, OverflowError)
 
 _REGISTRY: dict[str, type] = {}
 
@@ -417,7 +423,7 @@ def load(path):
         size = os.fstat(file.fileno()).st_size
         try:
             archive = zipfile.ZipFile(file)
-        except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        except _ZIP_ERRORS as exc:
             if magic == _ZIP_MAGIC:
                 raise ValueError(f"{path} is truncated or corrupted: cannot read it as a zip "
                                  f"archive ({exc})") from None
@@ -434,10 +440,16 @@ def _read(archive: zipfile.ZipFile, size, path):
     if _META not in names:
         raise ValueError(f"{path} is not a gmmkit model file (no {_META} entry)")
     meta_bytes = _read_entry(archive, _META, _MAX_META_BYTES, path)
+    # The hash is checked before the JSON is parsed, so that damaged bytes never reach the
+    # parser; a file without the hash entry is parsed first, to tell a newer layout (which
+    # may lack it) from a damaged file.
+    if _META_HASH in names:
+        _check_meta_hash(archive, meta_bytes, path)
     try:
         meta = json.loads(meta_bytes.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _corrupted(path, f"{_META} is not valid JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, depth
+        raise _corrupted(path, f"{_META} is not valid JSON ({type(exc).__name__}: "
+                               f"{str(exc)[:200]})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         found = meta.get("format") if isinstance(meta, dict) else None
         raise ValueError(f"{path} is not a gmmkit model file ({_META} has format {found!r}, "
@@ -454,15 +466,21 @@ def _read(archive: zipfile.ZipFile, size, path):
         )
     if _META_HASH not in names:
         raise _corrupted(path, f"the {_META_HASH} entry is missing")
-    stored_hash = _read_entry(archive, _META_HASH, 64, path).decode("ascii", "replace")
-    if hashlib.sha256(meta_bytes).hexdigest() != stored_hash:
-        raise _corrupted(path, f"{_META} does not match its SHA-256")
 
     key = _field(meta, "estimator", str, path)
     _registered_class(key, path)
     arrays = _read_arrays(archive, meta, names, path)
-    return _build(key, _field(meta, "params", dict, path),
-                  _field(meta, "attributes", dict, path), arrays, path)
+    try:
+        return _build(key, _field(meta, "params", dict, path),
+                      _field(meta, "attributes", dict, path), arrays, path)
+    except RecursionError:  # lists nested as deep as the parser allows
+        raise _malformed(path, "values are nested too deeply") from None
+
+
+def _check_meta_hash(archive, meta_bytes, path):
+    stored_hash = _read_entry(archive, _META_HASH, 64, path).decode("ascii", "replace")
+    if hashlib.sha256(meta_bytes).hexdigest() != stored_hash:
+        raise _corrupted(path, f"{_META} does not match its SHA-256")
 
 
 def _check_entry_sizes(archive, size, path):
@@ -564,7 +582,7 @@ def _read_entry(archive, name, limit, path) -> bytes:
     try:
         with archive.open(info) as entry:
             return entry.read(limit + 1)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+    except _ZIP_ERRORS as exc:
         raise _corrupted(path, f"cannot read the entry {name!r} ({exc})") from None
 
 
