@@ -7,6 +7,9 @@ what refuses it is the reader's own checks, not the SHA-256s.
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 import time
 import tracemalloc
 import zipfile
@@ -200,3 +203,46 @@ def test_damaged_meta_json_is_refused_by_its_hash_before_it_is_parsed(saved):
     _write(saved, {**entries, "meta.json": b"[" * 100_000})
     with pytest.raises(ValueError, match="meta.json does not match its SHA-256"):
         gmmkit.load(saved)
+
+
+# ---------------------------------------------------------------------- item 13: stale temporaries
+def _dead_pid():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _temporary(directory, name, age_s):
+    path = directory / name
+    path.write_bytes(b"partial")
+    os.utime(path, (time.time() - age_s, time.time() - age_s))
+    return path
+
+
+def test_save_removes_stale_temporaries_of_its_own_path_and_nothing_else(X, tmp_path):
+    dead, hex16 = _dead_pid(), "0123456789abcdef"
+    stale = [
+        _temporary(tmp_path, f".model.gmm.{dead}.{hex16}.tmp", age_s=120),  # killed writer
+        _temporary(tmp_path, f".model.gmm.{hex16}.tmp", age_s=2 * 3600),  # old name, no pid
+    ]
+    kept = [
+        _temporary(tmp_path, f".model.gmm.{os.getppid()}.{hex16}.tmp", age_s=120),  # live
+        _temporary(tmp_path, f".model.gmm.{dead}.{hex16[::-1]}.tmp", age_s=1),  # just written
+        _temporary(tmp_path, f".model.gmm.{hex16[::-1]}.tmp", age_s=120),  # old name, recent
+        _temporary(tmp_path, f".other.gmm.{dead}.{hex16}.tmp", age_s=2 * 3600),  # other file
+        _temporary(tmp_path, f".model.gmm.bak.{dead}.{hex16}.tmp", age_s=2 * 3600),
+        _temporary(tmp_path, "notes.txt", age_s=2 * 3600),
+    ]
+    gmmkit.save(GaussianMixture(1).fit(X), tmp_path / "model.gmm")
+    assert not any(path.exists() for path in stale)
+    assert all(path.exists() for path in kept)
+    assert gmmkit.load(tmp_path / "model.gmm").n_components == 1
+
+
+def test_save_names_its_temporary_after_its_process(X, tmp_path, monkeypatch):
+    seen = []
+    replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda src, dst: (seen.append(src), replace(src, dst)))
+    gmmkit.save(GaussianMixture(1).fit(X), tmp_path / "model.gmm", overwrite=True)
+    assert [os.path.basename(name).split(".")[:4] for name in seen] == [
+        ["", "model", "gmm", str(os.getpid())]]

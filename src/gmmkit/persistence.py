@@ -69,8 +69,10 @@ import io
 import json
 import math
 import os
+import re
 import secrets
 import struct
+import time
 import zipfile
 import zlib
 
@@ -159,7 +161,9 @@ def save(model, path, overwrite=False):
     (float32 included) are kept.
 
     The file is first written to a temporary file in the same directory and then moved into
-    place, so an interrupted save never leaves a partial file at ``path``.
+    place, so an interrupted save never leaves a partial file at ``path``. The temporary is
+    named ``.<name>.<pid>.<random hex>.tmp``; a save removes the temporaries of its own
+    ``path`` that a killed save left behind (see :func:`_remove_stale_temporaries`).
 
     Parameters
     ----------
@@ -343,10 +347,18 @@ def _npy_bytes(array) -> bytes:
     return buffer.getvalue()
 
 
+# A temporary of a save whose writer is gone is removed once it is this old; one whose writer
+# cannot be checked (a name without a pid, written by gmmkit before pids were added, or a
+# system where pids cannot be probed) once it is older than the longest save we expect.
+_STALE_AFTER_S = 60
+_ABANDONED_AFTER_S = 3600
+
+
 def _write_atomically(data: bytes, path: str, overwrite: bool):
     directory, name = os.path.split(os.path.abspath(path))
+    _remove_stale_temporaries(directory, name)
     while True:
-        temp = os.path.join(directory, f".{name}.{secrets.token_hex(8)}.tmp")
+        temp = os.path.join(directory, f".{name}.{os.getpid()}.{secrets.token_hex(8)}.tmp")
         try:
             # Mode 0o666 filtered by the umask, like any newly created file (mkstemp gives 0o600).
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -366,6 +378,51 @@ def _write_atomically(data: bytes, path: str, overwrite: bool):
         if os.path.lexists(temp):
             os.unlink(temp)
     _fsync_directory(directory)
+
+
+def _remove_stale_temporaries(directory, name):
+    """Remove the temporaries that saves to ``directory/name`` killed mid-write left behind.
+
+    Only names of this exact form are touched: ``.<name>.<pid>.<16 hex>.tmp``, removed when
+    process ``pid`` is gone and the file is older than ``_STALE_AFTER_S`` (a live save in
+    another process keeps its own), and the older ``.<name>.<16 hex>.tmp``, removed after
+    ``_ABANDONED_AFTER_S``. Another target's temporaries never match: the part between
+    ``.<name>.`` and ``.tmp`` would hold another dot. Failures are ignored: cleaning up is a
+    courtesy, never a reason for a save to fail.
+    """
+    pattern = re.compile(r"(?:(\d+)\.)?[0-9a-f]{16}")
+    prefix, suffix = f".{name}.", ".tmp"
+    now = time.time()
+    try:
+        candidates = [entry for entry in os.scandir(directory)
+                      if entry.name.startswith(prefix) and entry.name.endswith(suffix)]
+    except OSError:
+        return
+    for entry in candidates:
+        match = pattern.fullmatch(entry.name[len(prefix): -len(suffix)])
+        if match is None:
+            continue
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+            pid = None if match.group(1) is None else int(match.group(1))
+            if age > _ABANDONED_AFTER_S or (age > _STALE_AFTER_S and _process_is_gone(pid)):
+                os.unlink(entry.path)
+        except OSError:
+            continue
+
+
+def _process_is_gone(pid) -> bool:
+    """True only when no process ``pid`` exists (False when unsure)."""
+    # On Windows os.kill(pid, 0) would terminate the process, not probe it.
+    if pid is None or pid == os.getpid() or os.name != "posix":
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):  # alive but another user's (EPERM), or not a valid pid
+        return False
+    return False
 
 
 def _move_without_replacing(temp, path):
