@@ -246,3 +246,49 @@ def test_save_names_its_temporary_after_its_process(X, tmp_path, monkeypatch):
     gmmkit.save(GaussianMixture(1).fit(X), tmp_path / "model.gmm", overwrite=True)
     assert [os.path.basename(name).split(".")[:4] for name in seen] == [
         ["", "model", "gmm", str(os.getpid())]]
+
+
+# ---------------------------------------------------------------------- item 12: tampered values
+def test_nan_weights_with_hashes_recomputed_are_refused_at_load(saved):
+    _replace_array(saved, "attributes/weights_.npy", np.array([np.nan, 0.5]))
+    with pytest.raises(ValueError, match="not a valid fitted gmmkit.GaussianMixture: weights_ "
+                                         "must be finite") as excinfo:
+        gmmkit.load(saved)
+    assert str(saved) in str(excinfo.value)
+
+
+def test_weights_that_are_not_a_distribution_are_refused_at_load(saved):
+    _replace_array(saved, "attributes/weights_.npy", np.array([0.9, 0.9]))
+    with pytest.raises(ValueError, match="weights_ must be non-negative and sum to 1"):
+        gmmkit.load(saved)
+
+
+def test_switched_covariance_type_with_hashes_recomputed_is_refused_at_load(saved):
+    _replace_array(saved, "attributes/weights_.npy", np.array([0.5, 0.5]), edit_meta=lambda meta:
+                   meta["params"]["covariance_type"].update(value="diag"))
+    with pytest.raises(ValueError, match=r"covariances_ must have shape \(2, 3\) for "
+                                         r"covariance_type='diag', got \(2, 3, 3\)"):
+        gmmkit.load(saved)
+
+
+def test_means_of_the_wrong_shape_with_hashes_recomputed_are_refused_at_load(saved):
+    _replace_array(saved, "attributes/means_.npy", np.zeros((3, 3)))
+    with pytest.raises(ValueError, match=r"means_ must have shape \(n_components=2, n_features\)"
+                                         r", got \(3, 3\)"):
+        gmmkit.load(saved)
+
+
+def test_string_weights_with_hashes_recomputed_are_refused_at_load(saved):
+    _replace_array(saved, "attributes/weights_.npy", np.array(["0.5", "0.5"]))
+    with pytest.raises(ValueError, match="weights_ must be a float array, got an array of "
+                                         "dtype <U3"):
+        gmmkit.load(saved)
+
+
+def test_n_features_in_that_disagrees_with_means_is_refused_at_load(saved):
+    def edit(meta):
+        meta["attributes"]["n_features_in_"]["value"] = 4
+
+    _replace_array(saved, "attributes/weights_.npy", np.array([0.5, 0.5]), edit_meta=edit)
+    with pytest.raises(ValueError, match="n_features_in_ must be 3"):
+        gmmkit.load(saved)

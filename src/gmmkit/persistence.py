@@ -59,7 +59,12 @@ A reader refuses an entry that is compressed, or that declares more bytes than t
 
 The hashes detect truncation, accidental corruption and naive edits; they are not a signature:
 someone who edits a file on purpose can recompute them. Loading is safe regardless, because the
-reader instantiates only registered classes and never unpickles.
+reader instantiates only registered classes and never unpickles, and a file edited into a model
+that ``fit`` could not give (NaN weights, arrays shaped for another covariance type) is refused
+when loaded rather than failing later.
+
+Temporary files of :func:`save` are named ``.<name>.<pid>.<hex>.tmp`` beside the target (before
+gmmkit added the writer's pid, ``.<name>.<hex>.tmp``); they are not part of the format.
 """
 
 from __future__ import annotations
@@ -472,7 +477,9 @@ def load(path):
         :data:`FORMAT_VERSION`); if it is truncated, corrupted or modified (a zip error, a
         missing or unexpected entry, a compressed entry or one larger than the file, a SHA-256,
         dtype or shape mismatch); if ``meta.json`` is
-        malformed; or if its ``estimator`` is not a registered class.
+        malformed; if its ``estimator`` is not a registered class; or if the fitted attributes
+        are not what ``fit`` gives (a mixture's arrays checked for dtype, shape for its
+        ``n_components`` and ``covariance_type``, finiteness, and weights summing to 1).
     """
     path = os.fsdecode(os.fspath(path))
     with open(path, "rb") as file:
@@ -584,6 +591,8 @@ def _build(key, encoded_params, encoded_attributes, arrays, path):
     except KeyError as exc:
         raise _malformed(path, f"the fitted attribute {exc.args[0]!r} of {key} is missing") \
             from None
+    except ValueError as exc:  # an attribute that fit would not give
+        raise _invalid(path, key, str(exc)) from None
     if rebuild is None:
         for name, value in attributes.items():
             setattr(model, name, value)
@@ -707,6 +716,10 @@ def _field(record, key, expected, path):
 
 def _corrupted(path, problem) -> ValueError:
     return ValueError(f"{path}: file is corrupted or was modified: {problem}")
+
+
+def _invalid(path, key, problem) -> ValueError:
+    return ValueError(f"{path}: not a valid fitted {key}: {problem}")
 
 
 def _malformed(path, problem) -> ValueError:
