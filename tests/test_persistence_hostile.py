@@ -292,3 +292,41 @@ def test_n_features_in_that_disagrees_with_means_is_refused_at_load(saved):
     _replace_array(saved, "attributes/weights_.npy", np.array([0.5, 0.5]), edit_meta=edit)
     with pytest.raises(ValueError, match="n_features_in_ must be 3"):
         gmmkit.load(saved)
+
+
+@pytest.fixture
+def saved_classifier(X, tmp_path):
+    y = np.r_[np.zeros(30, int), np.ones(30, int)]
+    path = tmp_path / "classifier.gmm"
+    gmmkit.save(gmmkit.MixtureClassifier(random_state=0).fit(X, y), path)
+    return path
+
+
+def test_a_classifier_with_nan_class_priors_is_refused_at_load(saved_classifier):
+    _replace_array(saved_classifier, "attributes/class_prior_.npy", np.array([np.nan, 0.5]))
+    with pytest.raises(ValueError, match="gmmkit.MixtureClassifier: class_prior_ must be finite"):
+        gmmkit.load(saved_classifier)
+
+
+def test_a_classifier_whose_class_mixture_has_nan_weights_is_refused_at_load(saved_classifier):
+    _replace_array(saved_classifier, "attributes/mixtures_/1/attributes/weights_.npy",
+                   np.array([np.nan]))
+    with pytest.raises(ValueError, match="gmmkit.GaussianMixture: weights_ must be finite"):
+        gmmkit.load(saved_classifier)
+
+
+def test_a_classifier_without_its_class_mixtures_is_refused_at_load(saved_classifier):
+    def edit(meta):
+        meta["attributes"]["mixtures_"] = {"type": "list", "items": []}
+        meta["arrays"] = [record for record in meta["arrays"]
+                          if not record["entry"].startswith("attributes/mixtures_/")]
+
+    entries = _entries(saved_classifier)
+    meta = json.loads(entries["meta.json"])
+    edit(meta)
+    entries = {name: data for name, data in entries.items()
+               if not name.startswith("attributes/mixtures_/")}
+    _write(saved_classifier, _rehashed(entries, json.dumps(meta).encode()))
+    with pytest.raises(ValueError, match="mixtures_ must be a non-empty list of a fitted "
+                                         "gmmkit.GaussianMixture"):
+        gmmkit.load(saved_classifier)

@@ -594,9 +594,56 @@ def _build(key, encoded_params, encoded_attributes, arrays, path):
     except ValueError as exc:  # an attribute that fit would not give
         raise _invalid(path, key, str(exc)) from None
     if rebuild is None:
+        _check_fitted(key, attributes, path)
         for name, value in attributes.items():
             setattr(model, name, value)
     return model
+
+
+_MIXTURE = "gmmkit.GaussianMixture"
+#: What ``fit`` gives gmmkit's estimators that are not rebuilt from their attributes (a
+#: mixture is, and checks its own): the registry keys of the estimators that an attribute
+#: holds (a list of them for ``mixtures_``), and the float arrays that are finite. Only
+#: attributes present are checked: the builder of each class decides which it needs.
+_FITTED_MODELS = {
+    "gmmkit.GaussianMixtureSelector": {"best_estimator_": (_MIXTURE,)},
+    "gmmkit.MixtureClassifier": {"mixtures_": (_MIXTURE,)},
+    "gmmkit.ComponentClassifier": {"mixture_": (_MIXTURE,)},
+    "gmmkit.LatentMixture": {"mixture_": (_MIXTURE, "gmmkit.MixtureClassifier",
+                                          "gmmkit.ComponentClassifier")},
+    "gmmkit.GaussianMixtureRegressor": {"mixture_": (_MIXTURE,)},
+}
+_FINITE_ARRAYS = {
+    "gmmkit.MixtureClassifier": ("class_prior_",),
+    "gmmkit.ComponentClassifier": ("class_prior_", "component_labelled_mass_",
+                                   "component_class_proba_"),
+    "gmmkit.LatentMixture": ("components_", "mean_", "explained_variance_", "data_min_",
+                             "data_max_"),
+}
+
+
+def _check_fitted(key, attributes, path):
+    for name, keys in _FITTED_MODELS.get(key, {}).items():
+        if name not in attributes:
+            continue
+        value = attributes[name]
+        if name == "mixtures_":
+            items = value if isinstance(value, list) and value else [None]
+        else:
+            items = [value]
+        classes = tuple(_registry()[known] for known in keys)
+        if not all(type(item) in classes for item in items):
+            expected = "a non-empty list of " if name == "mixtures_" else ""
+            raise _invalid(path, key, f"{name} must be {expected}a fitted "
+                                      f"{' or '.join(keys)}, got {value!r}")
+    for name in _FINITE_ARRAYS.get(key, ()):
+        if name not in attributes:
+            continue
+        value = attributes[name]
+        if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+            raise _invalid(path, key, f"{name} must be a float array, got {value!r}")
+        if not np.isfinite(value).all():
+            raise _invalid(path, key, f"{name} must be finite, got NaN or infinity")
 
 
 def _read_arrays(archive, meta, names, path) -> dict[str, np.ndarray]:
