@@ -391,9 +391,11 @@ def _remove_stale_temporaries(directory, name):
     Only names of this exact form are touched: ``.<name>.<pid>.<16 hex>.tmp``, removed when
     process ``pid`` is gone and the file is older than ``_STALE_AFTER_S`` (a live save in
     another process keeps its own), and the older ``.<name>.<16 hex>.tmp``, removed after
-    ``_ABANDONED_AFTER_S``. Another target's temporaries never match: the part between
-    ``.<name>.`` and ``.tmp`` would hold another dot. Failures are ignored: cleaning up is a
-    courtesy, never a reason for a save to fail.
+    ``_ABANDONED_AFTER_S``. Another target's temporaries match only in one case: the part
+    between ``.<name>.`` and ``.tmp`` holds another dot, except in an old-style temporary of
+    a target named ``<name>.<digits>``, which is then read as a pid (and removed only if no
+    such process exists). Failures are ignored: cleaning up is a courtesy, never a reason
+    for a save to fail.
     """
     pattern = re.compile(r"(?:(\d+)\.)?[0-9a-f]{16}")
     prefix, suffix = f".{name}.", ".tmp"
@@ -476,10 +478,10 @@ def load(path):
         ``format``); if it was written by a newer gmmkit (``format_version`` above
         :data:`FORMAT_VERSION`); if it is truncated, corrupted or modified (a zip error, a
         missing or unexpected entry, a compressed entry or one larger than the file, a SHA-256,
-        dtype or shape mismatch); if ``meta.json`` is
-        malformed; if its ``estimator`` is not a registered class; or if the fitted attributes
-        are not what ``fit`` gives (a mixture's arrays checked for dtype, shape for its
-        ``n_components`` and ``covariance_type``, finiteness, and weights summing to 1).
+        dtype or shape mismatch); if ``meta.json`` is malformed; if its ``estimator`` is not a
+        registered class; or if the fitted attributes are not what ``fit`` gives (a mixture's
+        arrays checked for dtype, shape for its ``n_components`` and ``covariance_type``,
+        finiteness, and weights summing to 1).
     """
     path = os.fsdecode(os.fspath(path))
     with open(path, "rb") as file:
