@@ -349,11 +349,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def _from_fitted_attributes(cls, params: dict, attributes: dict) -> GaussianMixture:
         """A fitted mixture from its saved parameters and fitted attributes (see
         :func:`gmmkit.load`), made by :meth:`_set_fitted`; a ``KeyError`` names an attribute
-        that a fitted mixture must have and ``attributes`` lacks."""
+        that a fitted mixture must have and ``attributes`` lacks, a ``ValueError`` (see
+        :func:`_check_fitted_attributes`) one that is not what ``fit`` gives."""
         estimator = cls(**params)
         if not attributes:
             return estimator
-        model = covariance_model(estimator.covariance_type, attributes["means_"].shape[1])
+        model = _check_fitted_attributes(estimator, attributes)
+        estimator._validate_params()
         return estimator._set_fitted(
             attributes["weights_"], attributes["means_"], attributes["covariances_"],
             attributes["precisions_cholesky_"], model=model, dtype=None,
@@ -672,6 +674,70 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
 # ---------------------------------------------------------------------- helpers
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _check_fitted_attributes(estimator: GaussianMixture, attributes: dict):
+    """The covariance model of ``attributes``, the fitted attributes of a saved ``estimator``,
+    after checking them for what ``fit`` gives: float arrays, finite, shaped for its
+    ``n_components`` and ``covariance_type``, and weights that are a distribution.
+
+    Raises ``KeyError`` naming a missing attribute and ``ValueError`` naming a wrong one.
+    """
+    K = estimator.n_components
+    means = _fitted_float_array(attributes, "means_", None)
+    if means.ndim != 2 or means.shape[0] != K or means.shape[1] < 1:
+        raise ValueError(f"means_ must have shape (n_components={K}, n_features), got "
+                         f"{means.shape}")
+    d = means.shape[1]
+    model = covariance_model(estimator.covariance_type, d)
+    weights = _fitted_float_array(attributes, "weights_", (K,))
+    # the tolerance covers rounding weights that sum to 1 in float64 to their own dtype
+    tolerance = np.sqrt(np.finfo(weights.dtype).eps)
+    total = weights.sum(dtype=np.float64)
+    if (weights < 0).any() or abs(total - 1.0) > tolerance:
+        raise ValueError(f"weights_ must be non-negative and sum to 1, got a sum of {total!r} "
+                         f"and a smallest weight of {weights.min()!r}")
+    shape = model.parameter_shape(K)
+    for name in ("covariances_", "precisions_", "precisions_cholesky_"):
+        _fitted_float_array(attributes, name, shape,
+                            f" for covariance_type={estimator.covariance_type!r}")
+    n_features = attributes.get("n_features_in_", d)
+    if isinstance(n_features, bool) or not isinstance(n_features, numbers.Integral) \
+            or n_features != d:
+        raise ValueError(f"n_features_in_ must be {d}, the number of columns of means_, got "
+                         f"{n_features!r}")
+    names = attributes.get("feature_names_in_")
+    if names is not None and not (isinstance(names, np.ndarray) and names.shape == (d,)
+                                  and all(isinstance(name, str) for name in names.flat)):
+        raise ValueError(f"feature_names_in_ must be an array of {d} str, got {names!r}")
+    if not isinstance(attributes["converged_"], (bool, np.bool_)):
+        raise ValueError(f"converged_ must be a bool, got {attributes['converged_']!r}")
+    n_iter = attributes["n_iter_"]
+    if isinstance(n_iter, (bool, np.bool_)) or not isinstance(n_iter, numbers.Integral) \
+            or n_iter < 0:
+        raise ValueError(f"n_iter_ must be an integer >= 0, got {n_iter!r}")
+    lower_bounds = attributes["lower_bounds_"]
+    if not (isinstance(lower_bounds, np.ndarray) and lower_bounds.ndim == 1
+            and lower_bounds.dtype.kind == "f"):
+        raise ValueError(f"lower_bounds_ must be a 1-d float array, got {lower_bounds!r}")
+    lower_bound = attributes["lower_bound_"]
+    if isinstance(lower_bound, (bool, np.bool_)) or not isinstance(lower_bound, numbers.Real):
+        raise ValueError(f"lower_bound_ must be a float, got {lower_bound!r}")
+    return model
+
+
+def _fitted_float_array(attributes, name, shape, context=""):
+    """``attributes[name]``, checked to be a finite float array of ``shape`` (any if None)."""
+    array = attributes[name]
+    if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
+        kind = (f"an array of dtype {array.dtype}" if isinstance(array, np.ndarray)
+                else f"{type(array).__name__} {array!r}")
+        raise ValueError(f"{name} must be a float array, got {kind}")
+    if shape is not None and array.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}{context}, got {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite, got NaN or infinity")
+    return array
 
 
 def _user_stacklevel() -> int:

@@ -2,7 +2,8 @@
 
 File format (``format_version`` 1)
 ----------------------------------
-A model file is an uncompressed zip archive (``ZIP_STORED``) with these entries and no others:
+A model file is an uncompressed zip archive (``ZIP_STORED``) with these entries and no others.
+A reader refuses an entry that is compressed, or that declares more bytes than the whole file.
 
 ``meta.json``
     UTF-8 JSON object:
@@ -58,7 +59,12 @@ A model file is an uncompressed zip archive (``ZIP_STORED``) with these entries 
 
 The hashes detect truncation, accidental corruption and naive edits; they are not a signature:
 someone who edits a file on purpose can recompute them. Loading is safe regardless, because the
-reader instantiates only registered classes and never unpickles.
+reader instantiates only registered classes and never unpickles, and a file edited into a model
+that ``fit`` could not give (NaN weights, arrays shaped for another covariance type) is refused
+when loaded rather than failing later.
+
+Temporary files of :func:`save` are named ``.<name>.<pid>.<hex>.tmp`` beside the target (before
+gmmkit added the writer's pid, ``.<name>.<hex>.tmp``); they are not part of the format.
 """
 
 from __future__ import annotations
@@ -68,7 +74,10 @@ import io
 import json
 import math
 import os
+import re
 import secrets
+import struct
+import time
 import zipfile
 import zlib
 
@@ -88,6 +97,11 @@ _ARRAY_KINDS = "biufcSU"
 # make `load` allocate without limit.
 _MAX_META_BYTES = 64 * 2**20
 _MAX_NPY_HEADER_BYTES = 2**16 + 16
+# What zipfile raises on a damaged archive: a flipped byte in the central directory gives a
+# NotImplementedError ("zip file version 23.5"), a wrong directory size a negative seek
+# (OSError), a set encryption flag a RuntimeError.
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError,
+               NotImplementedError, RuntimeError, struct.error, zlib.error, OverflowError)
 
 _REGISTRY: dict[str, type] = {}
 
@@ -152,7 +166,9 @@ def save(model, path, overwrite=False):
     (float32 included) are kept.
 
     The file is first written to a temporary file in the same directory and then moved into
-    place, so an interrupted save never leaves a partial file at ``path``.
+    place, so an interrupted save never leaves a partial file at ``path``. The temporary is
+    named ``.<name>.<pid>.<random hex>.tmp``; a save removes the temporaries of its own
+    ``path`` that a killed save left behind (see :func:`_remove_stale_temporaries`).
 
     Parameters
     ----------
@@ -336,10 +352,18 @@ def _npy_bytes(array) -> bytes:
     return buffer.getvalue()
 
 
+# A temporary of a save whose writer is gone is removed once it is this old; one whose writer
+# cannot be checked (a name without a pid, written by gmmkit before pids were added, or a
+# system where pids cannot be probed) once it is older than the longest save we expect.
+_STALE_AFTER_S = 60
+_ABANDONED_AFTER_S = 3600
+
+
 def _write_atomically(data: bytes, path: str, overwrite: bool):
     directory, name = os.path.split(os.path.abspath(path))
+    _remove_stale_temporaries(directory, name)
     while True:
-        temp = os.path.join(directory, f".{name}.{secrets.token_hex(8)}.tmp")
+        temp = os.path.join(directory, f".{name}.{os.getpid()}.{secrets.token_hex(8)}.tmp")
         try:
             # Mode 0o666 filtered by the umask, like any newly created file (mkstemp gives 0o600).
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -359,6 +383,53 @@ def _write_atomically(data: bytes, path: str, overwrite: bool):
         if os.path.lexists(temp):
             os.unlink(temp)
     _fsync_directory(directory)
+
+
+def _remove_stale_temporaries(directory, name):
+    """Remove the temporaries that saves to ``directory/name`` killed mid-write left behind.
+
+    Only names of this exact form are touched: ``.<name>.<pid>.<16 hex>.tmp``, removed when
+    process ``pid`` is gone and the file is older than ``_STALE_AFTER_S`` (a live save in
+    another process keeps its own), and the older ``.<name>.<16 hex>.tmp``, removed after
+    ``_ABANDONED_AFTER_S``. Another target's temporaries match only in one case: the part
+    between ``.<name>.`` and ``.tmp`` holds another dot, except in an old-style temporary of
+    a target named ``<name>.<digits>``, which is then read as a pid (and removed only if no
+    such process exists). Failures are ignored: cleaning up is a courtesy, never a reason
+    for a save to fail.
+    """
+    pattern = re.compile(r"(?:(\d+)\.)?[0-9a-f]{16}")
+    prefix, suffix = f".{name}.", ".tmp"
+    now = time.time()
+    try:
+        candidates = [entry for entry in os.scandir(directory)
+                      if entry.name.startswith(prefix) and entry.name.endswith(suffix)]
+    except OSError:
+        return
+    for entry in candidates:
+        match = pattern.fullmatch(entry.name[len(prefix): -len(suffix)])
+        if match is None:
+            continue
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+            pid = None if match.group(1) is None else int(match.group(1))
+            if age > _ABANDONED_AFTER_S or (age > _STALE_AFTER_S and _process_is_gone(pid)):
+                os.unlink(entry.path)
+        except OSError:
+            continue
+
+
+def _process_is_gone(pid) -> bool:
+    """True only when no process ``pid`` exists (False when unsure)."""
+    # On Windows os.kill(pid, 0) would terminate the process, not probe it.
+    if pid is None or pid == os.getpid() or os.name != "posix":
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):  # alive but another user's (EPERM), or not a valid pid
+        return False
+    return False
 
 
 def _move_without_replacing(temp, path):
@@ -406,34 +477,45 @@ def load(path):
         If the file is not a gmmkit model file (not a zip archive, no ``meta.json``, another
         ``format``); if it was written by a newer gmmkit (``format_version`` above
         :data:`FORMAT_VERSION`); if it is truncated, corrupted or modified (a zip error, a
-        missing or unexpected entry, a SHA-256, dtype or shape mismatch); if ``meta.json`` is
-        malformed; or if its ``estimator`` is not a registered class.
+        missing or unexpected entry, a compressed entry or one larger than the file, a SHA-256,
+        dtype or shape mismatch); if ``meta.json`` is malformed; if its ``estimator`` is not a
+        registered class; or if the fitted attributes are not what ``fit`` gives (a mixture's
+        arrays checked for dtype, shape for its ``n_components`` and ``covariance_type``,
+        finiteness, and weights summing to 1).
     """
     path = os.fsdecode(os.fspath(path))
     with open(path, "rb") as file:
         magic = file.read(len(_ZIP_MAGIC))
+        size = os.fstat(file.fileno()).st_size
         try:
             archive = zipfile.ZipFile(file)
-        except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        except _ZIP_ERRORS as exc:
             if magic == _ZIP_MAGIC:
                 raise ValueError(f"{path} is truncated or corrupted: cannot read it as a zip "
                                  f"archive ({exc})") from None
             raise ValueError(f"{path} is not a gmmkit model file (not a zip archive)") from None
         with archive:
-            return _read(archive, path)
+            return _read(archive, size, path)
 
 
-def _read(archive: zipfile.ZipFile, path):
+def _read(archive: zipfile.ZipFile, size, path):
     names = archive.namelist()
     if len(set(names)) != len(names):
         raise _corrupted(path, "the archive lists an entry twice")
+    _check_entry_sizes(archive, size, path)
     if _META not in names:
         raise ValueError(f"{path} is not a gmmkit model file (no {_META} entry)")
     meta_bytes = _read_entry(archive, _META, _MAX_META_BYTES, path)
+    # The hash is checked before the JSON is parsed, so that damaged bytes never reach the
+    # parser; a file without the hash entry is parsed first, to tell a newer layout (which
+    # may lack it) from a damaged file.
+    if _META_HASH in names:
+        _check_meta_hash(archive, meta_bytes, path)
     try:
         meta = json.loads(meta_bytes.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _corrupted(path, f"{_META} is not valid JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, depth
+        raise _corrupted(path, f"{_META} is not valid JSON ({type(exc).__name__}: "
+                               f"{str(exc)[:200]})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         found = meta.get("format") if isinstance(meta, dict) else None
         raise ValueError(f"{path} is not a gmmkit model file ({_META} has format {found!r}, "
@@ -450,15 +532,38 @@ def _read(archive: zipfile.ZipFile, path):
         )
     if _META_HASH not in names:
         raise _corrupted(path, f"the {_META_HASH} entry is missing")
-    stored_hash = _read_entry(archive, _META_HASH, 64, path).decode("ascii", "replace")
-    if hashlib.sha256(meta_bytes).hexdigest() != stored_hash:
-        raise _corrupted(path, f"{_META} does not match its SHA-256")
 
     key = _field(meta, "estimator", str, path)
     _registered_class(key, path)
     arrays = _read_arrays(archive, meta, names, path)
-    return _build(key, _field(meta, "params", dict, path),
-                  _field(meta, "attributes", dict, path), arrays, path)
+    try:
+        return _build(key, _field(meta, "params", dict, path),
+                      _field(meta, "attributes", dict, path), arrays, path)
+    except RecursionError:  # lists nested as deep as the parser allows
+        raise _malformed(path, "values are nested too deeply") from None
+
+
+def _check_meta_hash(archive, meta_bytes, path):
+    stored_hash = _read_entry(archive, _META_HASH, 64, path).decode("ascii", "replace")
+    if hashlib.sha256(meta_bytes).hexdigest() != stored_hash:
+        raise _corrupted(path, f"{_META} does not match its SHA-256")
+
+
+def _check_entry_sizes(archive, size, path):
+    """Every entry stored, and no larger than the file holding it (``size`` bytes).
+
+    A stored entry's bytes are in the file, so a larger declared size is a lie; and refusing
+    compression means no entry can expand when read (a 1 MiB DEFLATE entry can declare 1 GiB
+    of zeros and cost that much memory before any hash is checked).
+    """
+    for info in archive.infolist():
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise _corrupted(path, f"the entry {info.filename!r} is compressed (zip method "
+                                   f"{info.compress_type}); model files hold stored entries only")
+        if info.file_size > size or info.compress_size != info.file_size:
+            raise _corrupted(path, f"the entry {info.filename!r} declares {info.file_size} "
+                                   f"bytes ({info.compress_size} stored) in a file of {size} "
+                                   "bytes")
 
 
 def _registered_class(key, path):
@@ -488,10 +593,59 @@ def _build(key, encoded_params, encoded_attributes, arrays, path):
     except KeyError as exc:
         raise _malformed(path, f"the fitted attribute {exc.args[0]!r} of {key} is missing") \
             from None
+    except ValueError as exc:  # an attribute that fit would not give
+        raise _invalid(path, key, str(exc)) from None
     if rebuild is None:
+        _check_fitted(key, attributes, path)
         for name, value in attributes.items():
             setattr(model, name, value)
     return model
+
+
+_MIXTURE = "gmmkit.GaussianMixture"
+#: What ``fit`` gives gmmkit's estimators that are not rebuilt from their attributes (a
+#: mixture is, and checks its own): the registry keys of the estimators that an attribute
+#: holds (a list of them for ``mixtures_``), and the float arrays that are finite. Only
+#: attributes present are checked: the builder of each class decides which it needs.
+_FITTED_MODELS = {
+    "gmmkit.GaussianMixtureSelector": {"best_estimator_": (_MIXTURE,)},
+    "gmmkit.MixtureClassifier": {"mixtures_": (_MIXTURE,)},
+    "gmmkit.ComponentClassifier": {"mixture_": (_MIXTURE,)},
+    "gmmkit.LatentMixture": {"mixture_": (_MIXTURE, "gmmkit.MixtureClassifier",
+                                          "gmmkit.ComponentClassifier")},
+    "gmmkit.GaussianMixtureRegressor": {"mixture_": (_MIXTURE,)},
+}
+_FINITE_ARRAYS = {
+    "gmmkit.MixtureClassifier": ("class_prior_",),
+    "gmmkit.ComponentClassifier": ("class_prior_", "component_labelled_mass_",
+                                   "component_class_proba_"),
+    "gmmkit.LatentMixture": ("components_", "mean_", "explained_variance_", "data_min_",
+                             "data_max_"),
+}
+
+
+def _check_fitted(key, attributes, path):
+    for name, keys in _FITTED_MODELS.get(key, {}).items():
+        if name not in attributes:
+            continue
+        value = attributes[name]
+        if name == "mixtures_":
+            items = value if isinstance(value, list) and value else [None]
+        else:
+            items = [value]
+        classes = tuple(_registry()[known] for known in keys)
+        if not all(type(item) in classes for item in items):
+            expected = "a non-empty list of " if name == "mixtures_" else ""
+            raise _invalid(path, key, f"{name} must be {expected}a fitted "
+                                      f"{' or '.join(keys)}, got {value!r}")
+    for name in _FINITE_ARRAYS.get(key, ()):
+        if name not in attributes:
+            continue
+        value = attributes[name]
+        if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+            raise _invalid(path, key, f"{name} must be a float array, got {value!r}")
+        if not np.isfinite(value).all():
+            raise _invalid(path, key, f"{name} must be finite, got NaN or infinity")
 
 
 def _read_arrays(archive, meta, names, path) -> dict[str, np.ndarray]:
@@ -543,7 +697,7 @@ def _read_entry(archive, name, limit, path) -> bytes:
     try:
         with archive.open(info) as entry:
             return entry.read(limit + 1)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+    except _ZIP_ERRORS as exc:
         raise _corrupted(path, f"cannot read the entry {name!r} ({exc})") from None
 
 
@@ -611,6 +765,10 @@ def _field(record, key, expected, path):
 
 def _corrupted(path, problem) -> ValueError:
     return ValueError(f"{path}: file is corrupted or was modified: {problem}")
+
+
+def _invalid(path, key, problem) -> ValueError:
+    return ValueError(f"{path}: not a valid fitted {key}: {problem}")
 
 
 def _malformed(path, problem) -> ValueError:
