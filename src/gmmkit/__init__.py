@@ -20,6 +20,7 @@ _EXPORTS = {
     "LatentMixture": ".generation",
     "MStepContext": "._core.covariances",
     "MixtureClassifier": ".classification",
+    "SelectionRangeWarning": ".selection",
     "SelectionResult": ".selection",
     "SmallClassWarning": ".classification",
     "aic_scorer": ".selection",

@@ -722,10 +722,13 @@ def _format_selection(rows, best_index, *, with_cv):
                ("silhouette", 10, "silhouette", "{:.3f}")]
     if with_cv:
         columns += [("cv_mean", 10, "cv_mean", "{:.4f}"), ("cv_std", 8, "cv_std", "{:.4f}")]
-    columns += [("iter", 5, "n_iter", "{:d}"), ("seconds", 8, "fit_seconds", "{:.3f}")]
+    columns += [("iter", 5, "n_iter", "{:d}"), ("converged", 9, "converged", "{}"),
+                ("seconds", 8, "fit_seconds", "{:.3f}")]
     lines = ["  " + " ".join(f"{title:>{width}}" for title, width, _, _ in columns)]
     for index, row in enumerate(rows):
-        cells = [f"{_cell(row[key], form):>{width}}" for _, width, key, form in columns]
+        shown = dict(row, converged=("yes" if row["converged"] else "no")
+                     if row.get("error") is None else None)
+        cells = [f"{_cell(shown[key], form):>{width}}" for _, width, key, form in columns]
         mark = "*" if index == best_index else " "
         note = f"  failed: {row['error']}" if row.get("error") else ""
         lines.append(f"{mark} " + " ".join(cells) + note)

@@ -29,7 +29,7 @@ The modules, one job each:
 from ..criteria import CRITERIA
 from .api import GaussianMixtureSelector, aic_scorer, bic_scorer, run_selection, select
 from .planning import SweepSettings
-from .result import TABLE_COLUMNS, SelectionResult
+from .result import TABLE_COLUMNS, SelectionRangeWarning, SelectionResult
 from .silhouette import (  # the tests check these against scikit-learn
     DISTANCE_BLOCK_ROWS,
     SilhouetteSample,
@@ -39,6 +39,7 @@ from .silhouette import (  # the tests check these against scikit-learn
 )
 
 __all__ = [
-    "CRITERIA", "TABLE_COLUMNS", "GaussianMixtureSelector", "SelectionResult", "SweepSettings",
+    "CRITERIA", "TABLE_COLUMNS", "GaussianMixtureSelector", "SelectionRangeWarning",
+    "SelectionResult", "SweepSettings",
     "aic_scorer", "bic_scorer", "run_selection", "select",
 ]

@@ -116,8 +116,10 @@ def run_selection(X, settings: SweepSettings, sample_weight=None) -> SelectionRe
     names = _get_feature_names(X)
     if best_model is not None and names is not None:
         best_model.feature_names_in_ = names
-    return SelectionResult(rows=rows, criterion=settings.criterion, best_index_=best,
-                           best_estimator_=best_model)
+    result = SelectionResult(rows=rows, criterion=settings.criterion, best_index_=best,
+                             best_estimator_=best_model)
+    result.warn_about_range_and_convergence()
+    return result
 
 
 # ---------------------------------------------------------------------- estimator form

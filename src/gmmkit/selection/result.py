@@ -15,6 +15,10 @@ TABLE_COLUMNS = (
 )
 
 
+class SelectionRangeWarning(UserWarning):
+    """The model chosen by a sweep is at the edge of the range of ``n_components`` searched."""
+
+
 @dataclass
 class SelectionResult:
     """What :func:`select` found.
@@ -50,6 +54,57 @@ class SelectionResult:
     def best_params_(self) -> dict:
         row = self.rows[self.best_index_]
         return {"n_components": row["n_components"], "covariance_type": row["covariance_type"]}
+
+    @property
+    def range_edge(self) -> str | None:
+        """'largest' or 'smallest' when the best ``n_components`` is the largest searched, or
+        the smallest searched above 1 (a wider range may then find a better model); None
+        otherwise, or when only one value was searched."""
+        ks = sorted({row["n_components"] for row in self.rows})
+        best = self.rows[self.best_index_]["n_components"]
+        if len(ks) < 2:
+            return None
+        if best == ks[-1]:
+            return "largest"
+        if best == ks[0] and best > 1:
+            return "smallest"
+        return None
+
+    @property
+    def unconverged(self) -> list[tuple[int, str]]:
+        """``(n_components, covariance_type)`` of the fitted configurations whose EM stopped
+        at ``max_iter`` before converging."""
+        return [(row["n_components"], row["covariance_type"]) for row in self.rows
+                if row["error"] is None and np.isfinite(row["bic"]) and not row["converged"]]
+
+    def warn_about_range_and_convergence(self) -> None:
+        """Warn once when the best model sits at the edge of the searched range
+        (:class:`SelectionRangeWarning`) and once naming the configurations that did not
+        converge (``ConvergenceWarning``)."""
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+
+        from ..mixture import _user_stacklevel
+
+        edge = self.range_edge
+        if edge is not None:
+            best = self.rows[self.best_index_]
+            ks = sorted({row["n_components"] for row in self.rows})
+            wider = "larger" if edge == "largest" else "smaller"
+            warnings.warn(
+                f"the best configuration by {self.criterion} ({best['covariance_type']}, "
+                f"n_components={best['n_components']}) is the {edge} n_components searched "
+                f"({ks[0]}..{ks[-1]}): a range with {wider} values may find a better model",
+                SelectionRangeWarning, stacklevel=_user_stacklevel())
+        unconverged = self.unconverged
+        if unconverged:
+            names = ", ".join(f"{kind} k={k}" for k, kind in unconverged)
+            warnings.warn(
+                f"{len(unconverged)} of {len(self.rows)} configurations did not converge "
+                f"within max_iter ({names}); their scores are those of the last iterate "
+                "(the table's converged column); consider a larger max_iter",
+                ConvergenceWarning, stacklevel=_user_stacklevel())
 
     def records(self) -> list[dict]:
         """The table as a list of dicts (a copy), whether or not pandas is installed."""
