@@ -157,9 +157,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.accelerate = accelerate
 
     # ------------------------------------------------------------------ validation
-    def _check_hyperparameters(self):
-        self._validate_params()
-
     def _check_initial_parameters(self, model):
         K, d = self.n_components, model.d
         weights = means = precisions = None
@@ -206,7 +203,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         ``sample_weight`` are then trusted as validated. ``options``: the configuration to fit
         with (the calling thread's when None; a sweep's worker threads get their caller's).
         """
-        self._check_hyperparameters()
+        self._validate_params()
         options = current_options() if options is None else options
         if source is None:
             X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
@@ -624,22 +621,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         :math:`n = \sum_i w_i`, :math:`p` is ``n_parameters_`` and
         :math:`E = -\sum_i w_i \sum_k r_{ik} \log r_{ik}` is the classification entropy.
         """
-        return self._labels_and_criteria(X, sample_weight)[1]
-
-    def _labels_and_criteria(self, X, sample_weight=None, source=None):
-        """``(predict(X), criteria(X))`` from a single pass over the data.
-
-        ``source``: the features of this same ``X`` (see :meth:`_predict_rows`); ``X`` and
-        ``sample_weight`` were then validated when it was built and are used as they are.
-        """
-        if source is None:
-            X, weight, total = self._weighted_total(X, sample_weight)
-        else:
-            weight = sample_weight
-            total = float(X.shape[0] if weight is None else weight.sum())
-        per_row = self._predict_rows(X, "summary", source)
-        labels = per_row[:, 2].astype(np.intp)
-        return labels, self._criteria_from_rows(per_row[:, :2], weight, total)
+        X, weight, total = self._weighted_total(X, sample_weight)
+        return self._criteria_from_rows(self._predict_rows(X, "summary")[:, :2], weight, total)
 
     def _criteria_from_rows(self, per_row, weight, total) -> dict:
         log_likelihood, entropy = (per_row.sum(axis=0) if weight is None else weight @ per_row)
