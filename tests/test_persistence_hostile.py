@@ -330,3 +330,36 @@ def test_a_classifier_without_its_class_mixtures_is_refused_at_load(saved_classi
     with pytest.raises(ValueError, match="mixtures_ must be a non-empty list of a fitted "
                                          "gmmkit.GaussianMixture"):
         gmmkit.load(saved_classifier)
+
+
+# ---------------------------------------------------------------------- loaded definiteness
+def test_precisions_that_are_not_positive_definite_are_refused_at_load(saved):
+    precisions = np.load(io.BytesIO(_entries(saved)["attributes/precisions_.npy"]))
+    precisions[0] = -np.eye(3)
+    _replace_array(saved, "attributes/precisions_.npy", precisions)
+    with pytest.raises(ValueError, match="precisions_ must be positive definite"):
+        gmmkit.load(saved)
+
+
+def test_a_cholesky_factor_with_a_negative_pivot_is_refused_at_load(saved):
+    factor = np.load(io.BytesIO(_entries(saved)["attributes/precisions_cholesky_.npy"]))
+    factor[1] = -factor[1]
+    _replace_array(saved, "attributes/precisions_cholesky_.npy", factor)
+    with pytest.raises(ValueError, match="precisions_cholesky_ must be a Cholesky factor"):
+        gmmkit.load(saved)
+
+
+def test_a_cholesky_factor_of_other_precisions_is_refused_at_load(saved):
+    factor = np.load(io.BytesIO(_entries(saved)["attributes/precisions_cholesky_.npy"]))
+    factor[0] *= 2.0
+    _replace_array(saved, "attributes/precisions_cholesky_.npy", factor)
+    with pytest.raises(ValueError, match="is not the Cholesky factor of precisions_"):
+        gmmkit.load(saved)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_every_fitted_structure_still_loads(X, tmp_path, covariance_type):
+    path = tmp_path / f"{covariance_type}.gmm"
+    model = gmmkit.GaussianMixture(2, covariance_type=covariance_type, random_state=0).fit(X)
+    gmmkit.save(model, path)
+    np.testing.assert_array_equal(gmmkit.load(path).score_samples(X), model.score_samples(X))

@@ -684,6 +684,7 @@ def _check_fitted_attributes(estimator: GaussianMixture, attributes: dict):
     for name in ("covariances_", "precisions_", "precisions_cholesky_"):
         _fitted_float_array(attributes, name, shape,
                             f" for covariance_type={estimator.covariance_type!r}")
+    _check_definite(model, attributes, K)
     n_features = attributes.get("n_features_in_", d)
     if isinstance(n_features, bool) or not isinstance(n_features, numbers.Integral) \
             or n_features != d:
@@ -707,6 +708,27 @@ def _check_fitted_attributes(estimator: GaussianMixture, attributes: dict):
     if isinstance(lower_bound, (bool, np.bool_)) or not isinstance(lower_bound, numbers.Real):
         raise ValueError(f"lower_bound_ must be a float, got {lower_bound!r}")
     return model
+
+
+def _check_definite(model, attributes: dict, n_components: int) -> None:
+    """Refuse saved covariances or precisions that no fit gives: not symmetric positive
+    definite for their structure, or a Cholesky factor that is not one of ``precisions_``
+    (a negative pivot, or a factor of other precisions), which would make every density NaN
+    or wrong without an error."""
+    for name in ("covariances_", "precisions_"):
+        model.check_precisions(attributes[name], n_components, name=name)
+    factor = np.asarray(attributes["precisions_cholesky_"], dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_det = model.log_det_precision_cholesky(factor, n_components)
+    if not np.isfinite(log_det).all():
+        raise ValueError("precisions_cholesky_ must be a Cholesky factor with a positive "
+                         "diagonal")
+    precisions = np.asarray(attributes["precisions_"], dtype=np.float64)
+    # stored in the fit's dtype, so the product agrees only to that dtype's rounding
+    tolerance = 100 * np.finfo(attributes["precisions_"].dtype).eps
+    if not np.allclose(model.precisions(factor), precisions, rtol=tolerance,
+                       atol=tolerance * np.abs(precisions).max()):
+        raise ValueError("precisions_cholesky_ is not the Cholesky factor of precisions_")
 
 
 def _fitted_float_array(attributes, name, shape, context=""):
