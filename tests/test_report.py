@@ -407,3 +407,29 @@ def test_a_sections_time_includes_what_its_build_computes_before_adding_it(monke
     report.stop_clock()
     assert [section.seconds for section in report.sections] == [32.0, 6.0]
     assert sum(section.seconds for section in report.sections) == report.run_seconds
+
+
+# ---------------------------------------------------------------------- selection caveats
+def _selection_section_text(X, **kwargs):
+    from gmmkit.report.blocks import TextBlock
+    from gmmkit.studies import datasets, selection
+
+    report = Report("caveats")
+    report.run_section(selection.add_section, datasets.split("blobs", X, seed=0),
+                       cv=None, seed=0, **kwargs)
+    return " ".join(block.text for block in report.sections[0].blocks
+                    if isinstance(block, TextBlock))
+
+
+def test_the_report_says_when_the_chosen_model_is_at_the_edge_of_the_range():
+    X, _ = make_blobs(n_samples=160, centers=[[-6, 0], [0, 6], [6, 0]], random_state=0)
+    text = _selection_section_text(X, n_components=[1, 2], covariance_type="full")
+    assert "Caution: BIC's choice, 2 components, is the largest number searched (1..2)" in text
+    assert "did not converge" not in text
+
+
+def test_the_report_names_the_fits_that_did_not_converge():
+    X, _ = make_blobs(n_samples=160, centers=[[-6, 0], [0, 6], [6, 0]], random_state=0)
+    text = _selection_section_text(X, n_components=[2, 3, 4], covariance_type="full",
+                                   max_iter=1)
+    assert "did not converge within max_iter (full k=" in text

@@ -81,6 +81,8 @@ def add_section(report, data, *, n_components, covariance_type="all", cv=5, seed
         "n_test": n_test,
     }
     section.summary = _summary(chosen_summary)
+    for caveat in _caveats(result):
+        section.add_text(caveat)
 
     section.add_figure("selection_criteria", _criteria_figure(result, n_train),
                        _criteria_caption(picks))
@@ -232,6 +234,30 @@ def _cv_silhouette_caption(picks, panels):
                      "rewards few well-separated clusters rather than a good density")
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
+
+
+def _caveats(result):
+    """What the reader must know before trusting the choice: a best model at the edge of the
+    searched range, and fits that stopped at ``max_iter`` (the sweep warns of both too; this
+    puts them in the report's text, not only in its list of warnings)."""
+    caveats = []
+    edge = result.range_edge
+    if edge is not None:
+        best = result.rows[result.best_index_]
+        ks = sorted({row["n_components"] for row in result.rows})
+        wider = "larger" if edge == "largest" else "smaller"
+        caveats.append(
+            f"Caution: BIC's choice, {plural(best['n_components'], 'component')}, is the "
+            f"{edge} number searched ({ks[0]}..{ks[-1]}); a range with {wider} values may "
+            f"find a better model (`gmmkit report -k`).")
+    unconverged = result.unconverged
+    if unconverged:
+        names = ", ".join(f"{kind} k={k}" for k, kind in unconverged)
+        caveats.append(
+            f"Caution: {plural(len(unconverged), 'configuration')} of {len(result.rows)} "
+            f"did not converge within max_iter ({names}); their scores are those of the last "
+            f"iterate (consider a larger `--max-iter`).")
+    return caveats
 
 
 def _summary(chosen):
