@@ -432,4 +432,5 @@ def test_the_report_names_the_fits_that_did_not_converge():
     X, _ = make_blobs(n_samples=160, centers=[[-6, 0], [0, 6], [6, 0]], random_state=0)
     text = _selection_section_text(X, n_components=[2, 3, 4], covariance_type="full",
                                    max_iter=1)
-    assert "did not converge within max_iter (full k=" in text
+    assert re.search(r"Caution: \d configurations? of 3 did not converge within max_iter "
+                     r"\(full k=\d", text)
