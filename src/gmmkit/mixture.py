@@ -25,6 +25,7 @@ from ._core.em import EMResult, degenerate_warning_text
 from ._core.estep import chunks
 from ._core.fitting import EMSettings, Start, fit_mixture
 from ._core.init import initial_responsibilities
+from ._core.posedness import feature_variances, ill_posed_reason
 from ._core.source import FeatureSource
 from ._core.threads import threads_for
 from ._validation import (
@@ -104,6 +105,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Mean log-likelihood per sample at every iteration of the kept run.
     n_parameters_ : int
         Number of free parameters (as used by BIC and AIC).
+    ill_posed_ : str or None
+        Why the fit is ill-posed, or None when it is well posed: a component holds fewer
+        rows of responsibility than its covariance has to be estimated from, its covariance
+        before ``reg_covar`` is singular, or EM had to regularise it beyond ``reg_covar``.
+        Its likelihood then measures the regularisation more than the data; model selection
+        never chooses such a fit (see :mod:`gmmkit._core.posedness`).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when ``X`` had string column names.
@@ -228,12 +235,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             fitted = fit_mixture(source, self._starts(X, weight, source, inits, responsibilities),
                                  settings, rows=rows if X.dtype == np.float64 else None,
                                  on_run_start=self._verbose_start, on_run_end=self._verbose_end)
-            self._warn_about(fitted.run, model)
-            self._set_fitted(fitted.run.params.weights, fitted.run.params.means + source.shift,
-                             fitted.run.params.covariances,
-                             fitted.run.params.precisions_cholesky, model=model, dtype=X.dtype,
-                             converged=fitted.run.converged, n_iter=fitted.run.n_iter,
-                             lower_bounds=fitted.run.lower_bounds)
+            run = fitted.run
+            self._warn_about(run, model)
+            self._set_fitted(run.params.weights, run.params.means + source.shift,
+                             run.params.covariances, run.params.precisions_cholesky,
+                             model=model, dtype=X.dtype, converged=run.converged,
+                             n_iter=run.n_iter, lower_bounds=run.lower_bounds,
+                             ill_posed=self._ill_posed(run, model, X, weight))
             if rows is not None:
                 # the last E-step's rows are those of the unrounded parameters: only float64
                 # fits store those exactly, so float32 ones are scored from what they store
@@ -273,6 +281,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             state = "converged" if result.converged else "did not converge"
             print(f"Initialization {state}. lower bound {result.lower_bound:.5f}")
 
+    def _ill_posed(self, run: EMResult, model, X, weight) -> str | None:
+        """Why the kept run's parameters are ill-posed (see :attr:`ill_posed_`), or None."""
+        covariances = run.params.covariances
+        if covariances is None:
+            covariances = model.invert(model.precisions(run.params.precisions_cholesky))
+        return ill_posed_reason(
+            model, run.params.weights, covariances, n_samples=X.shape[0],
+            data_variances=feature_variances(X, weight), reg_covar=self.reg_covar,
+            recovered=run.final_recovered if run.n_iter else run.recovered)
+
     def _warn_about(self, result: EMResult, model) -> None:
         if result.recovered:
             warnings.warn(degenerate_warning_text(model, result.recovered, self.reg_covar),
@@ -310,7 +328,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _set_fitted(self, weights, means, covariances, precisions_cholesky, *, model, dtype,
                     precisions=None, converged=True, n_iter=0, lower_bounds=(),
-                    lower_bound=None, feature_names=None):
+                    lower_bound=None, feature_names=None, ill_posed=None):
         """Set every fitted attribute from the parameters: the one way a fitted mixture is
         made (fitting, model selection, conditioning and loading all come here).
 
@@ -337,6 +355,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             lower_bound = self.lower_bounds_[-1] if self.lower_bounds_.size else -np.inf
         self.lower_bound_ = float(lower_bound)
         self.n_parameters_ = int(model.n_parameters(len(self.weights_)))
+        self.ill_posed_ = ill_posed
         self.n_features_in_ = int(model.d)
         if feature_names is not None:
             self.feature_names_in_ = feature_names
@@ -359,7 +378,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             precisions=attributes["precisions_"],
             converged=attributes["converged_"], n_iter=attributes["n_iter_"],
             lower_bounds=attributes["lower_bounds_"], lower_bound=attributes["lower_bound_"],
-            feature_names=attributes.get("feature_names_in_"))
+            feature_names=attributes.get("feature_names_in_"),
+            ill_posed=attributes.get("ill_posed_"))
 
     # ------------------------------------------------------------------ inference
     def _predict_rows(self, X, want: str, source: FeatureSource | None = None) -> np.ndarray:
@@ -694,6 +714,9 @@ def _check_fitted_attributes(estimator: GaussianMixture, attributes: dict):
     if names is not None and not (isinstance(names, np.ndarray) and names.shape == (d,)
                                   and all(isinstance(name, str) for name in names.flat)):
         raise ValueError(f"feature_names_in_ must be an array of {d} str, got {names!r}")
+    ill_posed = attributes.get("ill_posed_")
+    if ill_posed is not None and not isinstance(ill_posed, str):
+        raise ValueError(f"ill_posed_ must be None or a str, got {ill_posed!r}")
     if not isinstance(attributes["converged_"], (bool, np.bool_)):
         raise ValueError(f"converged_ must be a bool, got {attributes['converged_']!r}")
     n_iter = attributes["n_iter_"]

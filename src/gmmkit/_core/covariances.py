@@ -336,6 +336,24 @@ class CovarianceModel:
         axes[np.arange(n_components), widest] = 1.0
         return axes, variances[np.arange(n_components), widest]
 
+    # --- posedness: is the fit's likelihood a maximum or an artefact of regularisation? --------
+    def points_needed(self, masses: np.ndarray) -> np.ndarray:
+        """The responsibility mass (in rows) each component needs for its covariance to be
+        estimable, ``(K,)``, given every component's mass ``masses``: here 2 (one point has no
+        variance); a component with its own orientation needs ``d + 1`` (a full covariance of
+        ``d`` points or fewer is singular); a shared covariance needs ``d + K`` in all."""
+        return np.full(len(masses), 2.0)
+
+    def smallest_scaled_variances(self, covariances: np.ndarray, scale: np.ndarray,
+                                  n_components: int, features: np.ndarray) -> np.ndarray:
+        r"""Each component's smallest variance in units of the data's own, ``(K,)``: the
+        smallest eigenvalue of :math:`D^{-1/2}\Sigma_k D^{-1/2}` restricted to the
+        ``features`` (indices), with :math:`D` the data's variances ``scale`` of those
+        features (so the measure ignores the features' units). Here the covariances are
+        diagonal, so it is the smallest ratio of variances."""
+        variances = self.component_variances(covariances, n_components)[:, features]
+        return (variances / scale).min(axis=1)
+
     def repeat_components(self, covariances: np.ndarray, chosen: np.ndarray) -> np.ndarray:
         """Covariances with copies of the ``chosen`` components' appended (a split's halves);
         a covariance shared by all components is returned as it is."""
@@ -500,6 +518,16 @@ class FullCovariance(CovarianceModel):
         values, vectors = np.linalg.eigh(covariances)
         return vectors[:, :, -1], values[:, -1]
 
+    def points_needed(self, masses):
+        return np.full(len(masses), self.d + 1.0)
+
+    def smallest_scaled_variances(self, covariances, scale, n_components, features):
+        root = 1.0 / np.sqrt(scale)
+        kept = covariances[..., features[:, None], features]
+        scaled = kept * root[:, None] * root[None, :]
+        size = len(features)
+        return np.linalg.eigvalsh(np.broadcast_to(scaled, (n_components, size, size)))[:, 0]
+
     def condition_components(self, covariances, means, given, rest, diff):
         return condition_full(covariances, means, given, rest, diff, tied=False)
 
@@ -576,6 +604,14 @@ class TiedCovariance(FullCovariance):
 
     def component_variances(self, covariances, n_components):
         return np.broadcast_to(np.diagonal(covariances), (n_components, self.d))
+
+    def points_needed(self, masses):
+        # the K means use K of the pooled scatter's degrees of freedom
+        return np.full(len(masses), (self.d + len(masses)) * masses / max(masses.sum(), 1e-300))
+
+    def smallest_scaled_variances(self, covariances, scale, n_components, features):
+        smallest = super().smallest_scaled_variances(covariances, scale, 1, features)
+        return np.broadcast_to(smallest, (n_components,))
 
     def principal_axes(self, covariances, n_components):
         axes, variances = super().principal_axes(covariances[None], 1)

@@ -22,6 +22,8 @@ class EMResult:
     n_iter: int = 0
     #: component index -> largest amount added to its diagonal to recover it
     recovered: dict[int, float] = field(default_factory=dict)
+    #: the same for the last M-step alone: what the returned parameters needed
+    final_recovered: dict[int, float] = field(default_factory=dict)
     #: the last M-step gave back the very parameters the last E-step evaluated (their
     #: statistics repeated exactly): that E-step's log-densities are those of ``params``
     final_evaluated: bool = False
@@ -33,7 +35,11 @@ class EMResult:
     def lower_bound(self) -> float:
         return self.lower_bounds[-1] if self.lower_bounds else -np.inf
 
-    def note_recovery(self, components: np.ndarray, added: float) -> None:
+    def note_recovery(self, components: np.ndarray, added: float, latest: bool = True) -> None:
+        """Record the recovery of one M-step; ``latest``: the latest M-step so far (not the
+        initialisation's, noted after the run)."""
+        if latest:
+            self.final_recovered = {k: added for k in components.tolist()}
         for k in components.tolist():
             self.recovered[k] = max(self.recovered.get(k, 0.0), added)
 

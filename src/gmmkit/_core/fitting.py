@@ -143,7 +143,7 @@ def fit_mixture(
         else:
             last = run_em(source, params, initial_m_step=initial,
                           reuse_fixed_points=settings.reuse_fixed_points, **options)
-        last.note_recovery(*recovery)
+        last.note_recovery(*recovery, latest=False)
         if on_run_end is not None:
             on_run_end(last)
         if best is None or last.lower_bound > best.lower_bound:

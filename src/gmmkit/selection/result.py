@@ -11,7 +11,8 @@ from ..mixture import GaussianMixture
 
 TABLE_COLUMNS = (
     "n_components", "covariance_type", "bic", "aic", "icl", "log_likelihood", "n_parameters",
-    "converged", "n_iter", "fit_seconds", "silhouette", "cv_mean", "cv_std", "start", "error",
+    "converged", "ill_posed", "n_iter", "fit_seconds", "silhouette", "cv_mean", "cv_std",
+    "start", "error", "ill_posed_reason",
 )
 
 
@@ -30,7 +31,10 @@ class SelectionResult:
         installed). ``error`` says why a score is missing: when the fit itself failed, every
         score of the row is NaN (``converged`` False, ``n_iter`` 0); when only a
         cross-validation fold could not be fitted (a training fold smaller than ``k``), only
-        ``cv_mean`` and ``cv_std`` are NaN and the full-data scores stand.
+        ``cv_mean`` and ``cv_std`` are NaN and the full-data scores stand. ``ill_posed``
+        marks a fit whose likelihood is an artefact of its regularisation (see
+        :attr:`gmmkit.GaussianMixture.ill_posed_`), and ``ill_posed_reason`` says why; its
+        scores are shown, but no criterion chooses it.
     criterion : str
         The criterion that chose ``best_params_``.
     best_params_ : dict
@@ -112,11 +116,13 @@ class SelectionResult:
 
     def to_mclust(self):
         """The table with BIC and ICL in R mclust's convention, :math:`2\\log L - p\\log n`
-        (higher is better): the negated scikit-learn values."""
+        (higher is better): the negated scikit-learn values, NaN (mclust's NA) for an
+        ill-posed fit."""
         rows = self.records()
         for row in rows:
-            row["bic"] = -row["bic"]
-            row["icl"] = -row["icl"]
+            # mclust has no BIC for an ill-posed fit
+            row["bic"] = np.nan if row["ill_posed"] else -row["bic"]
+            row["icl"] = np.nan if row["ill_posed"] else -row["icl"]
         return _as_table(rows)
 
 
@@ -131,7 +137,20 @@ def empty_scores() -> dict:
     return {"bic": np.nan, "aic": np.nan, "icl": np.nan, "log_likelihood": np.nan,
             "n_parameters": np.nan, "converged": False, "n_iter": 0, "fit_seconds": np.nan,
             "silhouette": np.nan, "cv_mean": np.nan, "cv_std": np.nan, "start": None,
-            "error": None}
+            "error": None, "ill_posed": False, "ill_posed_reason": None}
+
+
+def fit_columns(model: GaussianMixture) -> dict:
+    """The columns of a row that describe its fitted ``model`` itself."""
+    return {"n_parameters": int(model.n_parameters_), "converged": bool(model.converged_),
+            "n_iter": int(model.n_iter_), "ill_posed": model.ill_posed_ is not None,
+            "ill_posed_reason": model.ill_posed_}
+
+
+def eligible(row: dict, criterion: str) -> bool:
+    """Whether ``criterion`` may choose the configuration of ``row``: it has a value, and the
+    fit is not ill-posed."""
+    return bool(np.isfinite(row[CRITERIA[criterion].column])) and not row["ill_posed"]
 
 
 def error_text(exc: BaseException) -> str:
@@ -149,7 +168,14 @@ def rank(criterion: str, covariance_types: list[str], row: dict) -> tuple:
 
 
 def best_index(rows: list[dict], criterion: str) -> int:
-    """The row of the table (in table order) that ``criterion`` ranks first."""
+    """The row of the table (in table order) that ``criterion`` ranks first among the
+    :func:`eligible` ones.
+
+    Raises
+    ------
+    ValueError
+        When no row is eligible, naming why: the errors, or the fits' ill-posedness.
+    """
     column = CRITERIA[criterion].column
     values = np.array([row[column] for row in rows], dtype=float)
     if not np.isfinite(values).any():
@@ -157,7 +183,15 @@ def best_index(rows: list[dict], criterion: str) -> int:
         raise ValueError(
             f"no configuration could be scored by {criterion!r}; reasons: {reasons}"
         )
-    values[~np.isfinite(values)] = -np.inf if CRITERIA[criterion].higher_is_better else np.inf
+    ok = np.array([eligible(row, criterion) for row in rows])
+    if not ok.any():
+        example = next(row for row in rows if row["ill_posed"])
+        raise ValueError(
+            f"every configuration scored by {criterion!r} is ill-posed (e.g. "
+            f"{example['covariance_type']} k={example['n_components']}: "
+            f"{example['ill_posed_reason']}); use fewer components, a more constrained "
+            f"covariance type or more data")
+    values[~ok] = -np.inf if CRITERIA[criterion].higher_is_better else np.inf
     return int(np.argmax(values) if CRITERIA[criterion].higher_is_better else np.argmin(values))
 
 

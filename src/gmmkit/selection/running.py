@@ -21,12 +21,11 @@ from .._config import Options, using_options
 from .._core.init import SharedKMeansSeeds
 from .._core.threads import one_blas_thread, one_openmp_thread
 from .._progress import progress_bar
-from ..criteria import CRITERIA
 from ..mixture import GaussianMixture, feature_source
 from .cross_validation import cross_validate, fold_initialisations
 from .fitting import fit_configuration, initialisations, new_estimator
 from .planning import Plan, SweepSettings
-from .result import empty_scores, error_text, new_row, rank
+from .result import eligible, empty_scores, error_text, fit_columns, new_row, rank
 from .silhouette import SilhouetteSample
 
 
@@ -206,9 +205,8 @@ def _fit_k(plan: Plan, settings: SweepSettings, k: int, inputs: SharedInputs,
             row["error"] = error_text(exc)
     if inputs.silhouettes is not None and fitted:
         _score_silhouettes(inputs.silhouettes, fitted)
-    column = CRITERIA[settings.criterion].column
     ranked = [(rank(settings.criterion, plan.covariance_types, row), model)
-              for row, model, _ in fitted if np.isfinite(row[column])]
+              for row, model, _ in fitted if eligible(row, settings.criterion)]
     if ranked:
         model_rank, model = min(ranked, key=lambda pair: pair[0])
         best.offer(model, model_rank)
@@ -227,9 +225,7 @@ def _fit_and_score(plan: Plan, settings: SweepSettings, k, covariance_type, star
                                          plan.options, scores=True)
     row["fit_seconds"] = time.perf_counter() - started
     row.update(criteria)
-    row["n_parameters"] = int(estimator.n_parameters_)
-    row["converged"] = bool(estimator.converged_)
-    row["n_iter"] = int(estimator.n_iter_)
+    row.update(fit_columns(estimator))
     if folds is not None:
         row["cv_mean"], row["cv_std"], cv_error = cross_validate(
             plan, settings, k, covariance_type, folds, inputs.fold_source)

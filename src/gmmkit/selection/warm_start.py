@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 
 from .._core.covariances import covariance_model
 from .._core.split import split_components
 from .._core.threads import one_thread
-from ..criteria import CRITERIA
 from ..mixture import GaussianMixture, feature_source
 from .fitting import fit_configuration, initialisations, new_estimator
 from .planning import Plan, SweepSettings
-from .result import rank
+from .result import eligible, fit_columns, rank
 from .running import in_worker, worker_pool
 
 
@@ -35,7 +33,7 @@ def warm_start(plan: Plan, settings: SweepSettings, rows, best_model, silhouette
                              covariance_type, by_config, silhouettes)
                  for covariance_type in types]
         chains = [task.result() for task in tasks]
-    best_row = min((row for row in rows if np.isfinite(row[CRITERIA[criterion].column])),
+    best_row = min((row for row in rows if eligible(row, criterion)),
                    key=lambda row: rank(criterion, types, row), default=None)
     if best_row is None:
         return best_model
@@ -78,19 +76,27 @@ def _warm_chain(plan: Plan, settings: SweepSettings, covariance_type, by_config,
             chain_model = None
             continue
         chain_model = model
-        if row["error"] is None and not criteria["log_likelihood"] > row["log_likelihood"]:
+        if row["error"] is None and not _better(model, criteria, row):
             continue
         row.update(criteria)
-        row.update(n_parameters=int(model.n_parameters_), converged=bool(model.converged_),
-                   n_iter=int(model.n_iter_), fit_seconds=seconds,
-                   start=f"split k={previous}", error=None)
+        row.update(fit_columns(model), fit_seconds=seconds, start=f"split k={previous}",
+                   error=None)
         if silhouettes is not None:
             row["silhouette"] = silhouettes.result().score(labels)
-        if np.isfinite(row[CRITERIA[settings.criterion].column]):
+        if eligible(row, settings.criterion):
             model_rank = rank(settings.criterion, plan.covariance_types, row)
             if best_rank is None or model_rank < best_rank:
                 best, best_rank = model, model_rank
     return best, best_rank
+
+
+def _better(model: GaussianMixture, criteria: dict, row: dict) -> bool:
+    """Whether the warm fit ``model`` (with its ``criteria``) replaces the fit of ``row``:
+    a well-posed fit beats an ill-posed one, then the higher likelihood wins."""
+    posed, row_posed = model.ill_posed_ is None, not row["ill_posed"]
+    if posed != row_posed:
+        return posed
+    return criteria["log_likelihood"] > row["log_likelihood"]
 
 
 def _split_estimator(model: GaussianMixture, k: int, settings: SweepSettings) -> GaussianMixture:
