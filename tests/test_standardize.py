@@ -1,0 +1,103 @@
+"""Standardized fits answering in the original units: the change of units of a fitted mixture,
+``select(standardize=True)``, the report's scale warning and standardized view, and
+``--standardize`` on the command line."""
+
+import io
+import warnings
+
+import numpy as np
+import pytest
+
+import gmmkit
+from gmmkit import GaussianMixture, select
+from gmmkit._core.covariances import CovarianceModel, covariance_types
+from gmmkit.standardizing import (
+    Standardization,
+    fit_standardized,
+    standardization,
+    to_original_units,
+)
+
+
+def _penguin_like(n=240, seed=0):
+    """Two groups in features of very different units: grams, millimetres, a small ratio."""
+    rng = np.random.RandomState(seed)
+    group = rng.randint(2, size=n)
+    mass = np.where(group, 5000.0, 3700.0) + rng.normal(0, 400, n)
+    length = np.where(group, 47.0, 39.0) + rng.normal(0, 2.5, n)
+    ratio = np.where(group, 0.30, 0.45) + rng.normal(0, 0.03, n)
+    return np.column_stack([mass, length, ratio])
+
+
+@pytest.fixture(scope="module")
+def penguins():
+    X = _penguin_like()
+    X.setflags(write=False)
+    return X
+
+
+# ---------------------------------------------------------------------- change of units
+@pytest.mark.parametrize("covariance_type", covariance_types())
+def test_mixture_fitted_on_z_answers_the_same_in_original_units(penguins, covariance_type):
+    standardized = standardization(penguins)
+    Z = standardized.transform(penguins)
+    on_z = GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(Z)
+    on_x = to_original_units(on_z, standardized)
+    np.testing.assert_array_equal(on_x.predict(penguins), on_z.predict(Z))
+    np.testing.assert_allclose(on_x.predict_proba(penguins), on_z.predict_proba(Z),
+                               rtol=0, atol=1e-10)
+    np.testing.assert_allclose(on_z.score_samples(Z) - on_x.score_samples(penguins),
+                               np.log(standardized.scale).sum(), rtol=0, atol=1e-10)
+    assert on_x.lower_bound_ == pytest.approx(on_z.lower_bound_ - standardized.log_scale,
+                                              abs=1e-12)
+    assert (on_x.n_iter_, on_x.converged_) == (on_z.n_iter_, on_z.converged_)
+
+
+def test_spherical_mixture_comes_back_diagonal_in_original_units(penguins):
+    standardized = standardization(penguins)
+    on_z = GaussianMixture(2, covariance_type="spherical", random_state=0).fit(
+        standardized.transform(penguins))
+    on_x = to_original_units(on_z, standardized)
+    assert on_x.covariance_type == "diag"
+    np.testing.assert_allclose(on_x.covariances_,
+                               np.outer(on_z.covariances_, standardized.scale**2))
+
+
+def test_rescaling_a_model_without_rescaled_names_the_structure():
+    class Bare(CovarianceModel):
+        name = "bare"
+
+    with pytest.raises(ValueError, match="'bare'.*rescaled"):
+        Bare(2).rescaled(np.ones((1, 2)), np.ones(2))
+
+
+def test_model_in_original_units_survives_save_and_load(penguins, tmp_path):
+    model = fit_standardized(GaussianMixture(2, covariance_type="diag", random_state=0),
+                             penguins)
+    gmmkit.save(model, tmp_path / "m.gmm")
+    loaded = gmmkit.load(tmp_path / "m.gmm")
+    np.testing.assert_array_equal(loaded.score_samples(penguins), model.score_samples(penguins))
+
+
+# ---------------------------------------------------------------------- standardization
+def test_standardization_is_weighted_by_sample_weight():
+    X = np.array([[0.0], [1.0], [2.0]])
+    weights = np.array([1.0, 1.0, 2.0])
+    repeated = np.array([[0.0], [1.0], [2.0], [2.0]])
+    got, expected = standardization(X, weights), standardization(repeated)
+    np.testing.assert_allclose(got.mean, expected.mean)
+    np.testing.assert_allclose(got.scale, expected.scale)
+
+
+def test_constant_feature_gets_scale_one_and_stays_constant():
+    X = np.column_stack([np.arange(10.0), np.full(10, 1e6)])
+    standardized = standardization(X)
+    assert standardized.scale[1] == 1.0
+    assert np.ptp(standardized.transform(X)[:, 1]) == 0.0
+
+
+def test_standardization_is_a_mean_and_a_scale():
+    result = standardization(np.array([[1.0, 10.0], [3.0, 30.0]]))
+    assert isinstance(result, Standardization)
+    np.testing.assert_allclose(result.mean, [2.0, 20.0])
+    np.testing.assert_allclose(result.scale, [1.0, 10.0])
