@@ -101,3 +101,47 @@ def test_standardization_is_a_mean_and_a_scale():
     assert isinstance(result, Standardization)
     np.testing.assert_allclose(result.mean, [2.0, 20.0])
     np.testing.assert_allclose(result.scale, [1.0, 10.0])
+
+
+# ---------------------------------------------------------------------- select
+def test_select_standardized_sweeps_z_and_reports_criteria_in_original_units(penguins):
+    standardized = standardization(penguins)
+    arguments = dict(n_components=[1, 2, 3], covariance_type=["full", "diag"], cv=3,
+                     random_state=0)
+    on_x = select(penguins, standardize=True, **arguments).records()
+    on_z = select(standardized.transform(penguins), **arguments).records()
+    shift = 2 * len(penguins) * standardized.log_scale
+    for got, expected in zip(on_x, on_z):
+        assert got["silhouette"] == pytest.approx(expected["silhouette"], nan_ok=True)
+        assert got["bic"] == pytest.approx(expected["bic"] + shift, rel=1e-12)
+        assert got["icl"] == pytest.approx(expected["icl"] + shift, rel=1e-12)
+        assert got["log_likelihood"] == pytest.approx(
+            expected["log_likelihood"] - standardized.log_scale, rel=1e-12)
+        assert got["cv_mean"] == pytest.approx(expected["cv_mean"] - standardized.log_scale,
+                                               rel=1e-12)
+
+
+def test_select_standardized_best_estimator_scores_the_tables_bic_on_raw_rows(penguins):
+    weights = np.random.RandomState(1).uniform(0.5, 2.0, len(penguins))
+    result = select(penguins, n_components=[1, 2, 3], covariance_type=["full", "diag"],
+                    sample_weight=weights, standardize=True, random_state=0)
+    best = result.best_estimator_
+    assert best.bic(penguins, sample_weight=weights) == pytest.approx(
+        result.rows[result.best_index_]["bic"], rel=1e-10)
+    assert np.abs(best.means_[:, 0] - penguins[:, 0].mean()).max() > 100  # grams, not z
+
+
+def test_select_standardized_spherical_best_comes_back_diag_with_a_warning(penguins):
+    with pytest.warns(UserWarning, match="spherical in standardized units, is diag"):
+        result = select(penguins, n_components=[2, 3], covariance_type="spherical",
+                        standardize=True, random_state=0)
+    assert result.best_params_["covariance_type"] == "spherical"
+    assert result.best_estimator_.covariance_type == "diag"
+
+
+def test_selector_takes_standardize(penguins):
+    selector = gmmkit.GaussianMixtureSelector([1, 2], covariance_type="diag", standardize=True,
+                                              random_state=0).fit(penguins)
+    assert selector.best_estimator_.means_[:, 0].min() > 1000  # grams, not standardized
+    with pytest.raises(ValueError, match="standardize"):
+        select(penguins, standardize="yes")

@@ -104,7 +104,10 @@ def to_original_units(mixture, standardized: Standardization):
     new_model = covariance_model(new_type, d)
     prec_chol = new_model.precision_cholesky(covariances)
     dtype = np.asarray(mixture.means_).dtype
-    cast = lambda a: np.ascontiguousarray(a, dtype=dtype)  # noqa: E731
+
+    def cast(array):
+        return np.ascontiguousarray(array, dtype=dtype)
+
     params = dict(mixture.get_params(deep=False), covariance_type=new_type,
                   weights_init=None, means_init=None, precisions_init=None)
     attributes = {
