@@ -3,7 +3,6 @@
 ``--standardize`` on the command line."""
 
 import io
-import warnings
 
 import numpy as np
 import pytest
@@ -11,12 +10,14 @@ import pytest
 import gmmkit
 from gmmkit import GaussianMixture, select
 from gmmkit._core.covariances import CovarianceModel, covariance_types
+from gmmkit.report import run_data_report
 from gmmkit.standardizing import (
     Standardization,
     fit_standardized,
     standardization,
     to_original_units,
 )
+from gmmkit.studies import datasets
 
 
 def _penguin_like(n=240, seed=0):
@@ -145,3 +146,50 @@ def test_selector_takes_standardize(penguins):
     assert selector.best_estimator_.means_[:, 0].min() > 1000  # grams, not standardized
     with pytest.raises(ValueError, match="standardize"):
         select(penguins, standardize="yes")
+
+
+# ---------------------------------------------------------------------- report
+@pytest.fixture(scope="module")
+def raw_penguin_report(penguins, tmp_path_factory):
+    """A report on features in grams, millimetres and a ratio, without --standardize."""
+    out = tmp_path_factory.mktemp("raw_report") / "out"
+    stream = io.StringIO()
+    metrics = run_data_report(penguins, out, n_components=[1, 2], cv=None, stream=stream)
+    return metrics, (out / "report.html").read_text(), stream.getvalue()
+
+
+def test_report_warns_when_feature_scales_differ_by_more_than_100x(raw_penguin_report):
+    metrics, page, text = raw_penguin_report
+    assert "standard deviations differ by" in metrics["settings"]["scale warning"]
+    assert "consider --standardize" in page
+    assert any(line.startswith("warning: ") and "--standardize" in line
+               for line in text.splitlines())
+
+
+def test_report_draws_the_pca_view_on_standardized_features(raw_penguin_report):
+    _, page, _ = raw_penguin_report
+    assert "principal components of the standardized features show" in page
+
+
+def test_report_on_comparable_scales_has_no_scale_warning(tmp_path):
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(0, 1, (60, 3)), rng.normal(4, 2, (60, 3))]
+    stream = io.StringIO()
+    metrics = run_data_report(X, tmp_path, n_components=[1, 2], cv=None, stream=stream)
+    assert "scale warning" not in metrics["settings"]
+    assert "warning:" not in stream.getvalue()
+    assert "standardized features" not in (tmp_path / "report.html").read_text()
+
+
+def test_report_standardize_sweeps_through_select_standardize(penguins, tmp_path):
+    metrics = run_data_report(penguins, tmp_path, n_components=[1, 2], cv=None,
+                              standardize=True, stream=io.StringIO())
+    split = datasets.split("your data", penguins, None, feature_names=["x1", "x2", "x3"],
+                           seed=0)
+    expected = select(split.X_train, n_components=[1, 2], cv=None, random_state=0,
+                      standardize=True)
+    chosen = metrics["sections"]["selection"]["metrics"]["chosen"]
+    assert metrics["settings"]["standardized"] == "yes"
+    assert chosen["bic"] == pytest.approx(expected.rows[expected.best_index_]["bic"])
+    assert chosen["train_log_likelihood"] == pytest.approx(
+        expected.best_estimator_.score(split.X_train))
