@@ -10,6 +10,7 @@ import pytest
 import gmmkit
 from gmmkit import GaussianMixture, select
 from gmmkit._core.covariances import CovarianceModel, covariance_types
+from gmmkit.cli import main
 from gmmkit.report import run_data_report
 from gmmkit.standardizing import (
     Standardization,
@@ -107,8 +108,8 @@ def test_standardization_is_a_mean_and_a_scale():
 # ---------------------------------------------------------------------- select
 def test_select_standardized_sweeps_z_and_reports_criteria_in_original_units(penguins):
     standardized = standardization(penguins)
-    arguments = dict(n_components=[1, 2, 3], covariance_type=["full", "diag"], cv=3,
-                     random_state=0)
+    arguments = {"n_components": [1, 2, 3], "covariance_type": ["full", "diag"], "cv": 3,
+                 "random_state": 0}
     on_x = select(penguins, standardize=True, **arguments).records()
     on_z = select(standardized.transform(penguins), **arguments).records()
     shift = 2 * len(penguins) * standardized.log_scale
@@ -193,3 +194,73 @@ def test_report_standardize_sweeps_through_select_standardize(penguins, tmp_path
     assert chosen["bic"] == pytest.approx(expected.rows[expected.best_index_]["bic"])
     assert chosen["train_log_likelihood"] == pytest.approx(
         expected.best_estimator_.score(split.X_train))
+
+
+# ---------------------------------------------------------------------- classifier
+def test_classifier_standardize_matches_the_standardized_fit_in_original_units(penguins):
+    y = (penguins[:, 0] > 4300).astype(int)
+    standardized = standardization(penguins)
+    on_z = gmmkit.MixtureClassifier(2, covariance_type="spherical", random_state=0).fit(
+        standardized.transform(penguins), y)
+    on_x = gmmkit.MixtureClassifier(2, covariance_type="spherical", standardize=True,
+                                    random_state=0).fit(penguins, y)
+    np.testing.assert_allclose(on_x.predict_proba(penguins),
+                               on_z.predict_proba(standardized.transform(penguins)), atol=1e-10)
+    assert [m.covariance_type for m in on_x.mixtures_] == ["diag", "diag"]
+    assert on_x.n_parameters_ == on_z.n_parameters_
+
+
+# ---------------------------------------------------------------------- command line
+@pytest.fixture
+def penguin_csv(penguins, tmp_path):
+    path = tmp_path / "penguins.csv"
+    labels = np.where(penguins[:, 0] > 4300, "gentoo", "adelie")
+    lines = ["mass,length,ratio,species"] + [
+        f"{a!r},{b!r},{c!r},{label}" for (a, b, c), label in zip(penguins.tolist(), labels)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_cli_fit_standardize_saves_a_model_that_predicts_raw_rows(penguins, penguin_csv,
+                                                                  tmp_path):
+    model_path, labels_path = tmp_path / "m.gmm", tmp_path / "labels.csv"
+    assert main(["fit", str(penguin_csv), "--columns", "mass,length,ratio", "-k", "2",
+                 "--covariance", "diag", "--standardize", "-o", str(model_path)]) == 0
+    expected = fit_standardized(GaussianMixture(2, covariance_type="diag", random_state=0),
+                                penguins)
+    model = gmmkit.load(model_path)
+    np.testing.assert_allclose(model.means_, expected.means_, rtol=1e-12)
+    assert main(["predict", str(model_path), str(penguin_csv), "-o", str(labels_path)]) == 0
+    predicted = np.loadtxt(labels_path, delimiter=",", skiprows=1, usecols=-1)
+    np.testing.assert_array_equal(predicted, expected.predict(penguins))
+
+
+def test_cli_select_standardize_saves_the_best_model_in_original_units(penguins, penguin_csv,
+                                                                       tmp_path):
+    out = tmp_path / "sweep"
+    assert main(["select", str(penguin_csv), "--columns", "mass,length,ratio", "-k", "1:3",
+                 "--covariance", "full,diag", "--standardize", "-o", str(out)]) == 0
+    expected = select(penguins, n_components=range(1, 4), covariance_type=["full", "diag"],
+                      random_state=0, standardize=True).best_estimator_
+    saved = gmmkit.load(out / "best.gmm")
+    assert saved.covariance_type == expected.covariance_type
+    np.testing.assert_allclose(saved.means_, expected.means_, rtol=1e-12)
+    np.testing.assert_allclose(saved.covariances_, expected.covariances_, rtol=1e-12)
+
+
+def test_cli_classify_standardize_fits_the_standardized_classifier(penguin_csv, tmp_path):
+    model_path = tmp_path / "clf.gmm"
+    assert main(["classify", str(penguin_csv), "--target", "species", "--cv", "0",
+                 "--standardize", "-o", str(model_path)]) == 0
+    assert gmmkit.load(model_path).standardize is True
+
+
+def test_cli_report_passes_standardize(penguin_csv, tmp_path, monkeypatch):
+    import gmmkit.report
+
+    calls = []
+    monkeypatch.setattr(gmmkit.report, "run_data_report",
+                        lambda X, out_dir, **kwargs: calls.append(kwargs))
+    assert main(["report", str(penguin_csv), "--columns", "mass,length,ratio",
+                 "--standardize", "-o", str(tmp_path / "report")]) == 0
+    assert [call["standardize"] for call in calls] == [True]

@@ -163,7 +163,7 @@ ESTIMATORS: dict[str, tuple[tuple, dict]] = {
         ("n_components", *_MIXTURE, "weights_init", "means_init", "precisions_init",
          "warm_start", "verbose", "verbose_interval", "accelerate"), {}),
     "MixtureClassifier": (
-        ("n_components", "priors", "criterion", "max_components", *_MIXTURE),
+        ("n_components", "priors", "criterion", "max_components", *_MIXTURE, "standardize"),
         {"n_components": [_AUTO, dict]}),
     "ComponentClassifier": (
         ("n_components", "mapping", "smoothing", "unlabeled", "criterion", "max_components",
