@@ -141,6 +141,7 @@ PARAMETERS: dict[str, list] = {
     "n_jobs": [Integral, None],
     "silhouette_samples": [_ints(2), None],
     "progress": ["boolean"],
+    "standardize": ["boolean"],
 }
 
 #: The parameters passed on to every mixture a classifier, generator or regressor fits.
@@ -148,7 +149,7 @@ _MIXTURE = ("covariance_type", "tol", "reg_covar", "max_iter", "n_init", "init_p
             "random_state")
 _SELECTION = ("n_components", "covariance_type", "criterion", "cv", "n_init", "init_params",
               "random_state", "n_jobs", "tol", "reg_covar", "max_iter", "silhouette_samples",
-              "progress", "accelerate", "warm_start")
+              "progress", "accelerate", "warm_start", "standardize")
 _AUTO = StrOptions({"auto"})
 _SELECTION_EXTRA = {
     "n_components": [ListsOf(PARAMETERS["n_components"][0])],
@@ -162,7 +163,7 @@ ESTIMATORS: dict[str, tuple[tuple, dict]] = {
         ("n_components", *_MIXTURE, "weights_init", "means_init", "precisions_init",
          "warm_start", "verbose", "verbose_interval", "accelerate"), {}),
     "MixtureClassifier": (
-        ("n_components", "priors", "criterion", "max_components", *_MIXTURE),
+        ("n_components", "priors", "criterion", "max_components", *_MIXTURE, "standardize"),
         {"n_components": [_AUTO, dict]}),
     "ComponentClassifier": (
         ("n_components", "mapping", "smoothing", "unlabeled", "criterion", "max_components",

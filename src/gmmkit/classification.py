@@ -40,6 +40,7 @@ from .mixture import (
     draw_components,
     mixture_rows,
 )
+from .standardizing import standardization, to_original_units
 
 __all__ = ["ComponentClassifier", "MixtureClassifier", "SmallClassWarning"]
 
@@ -118,6 +119,13 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
     tol, reg_covar, max_iter, n_init, init_params : as in :class:`GaussianMixture`
     random_state : int, RandomState instance or None, default=None
         Seeds every per-class fit (each class gets its own seed drawn from this one).
+    standardize : bool, default=False
+        Fit every class's mixture on the features standardized with the mean and standard
+        deviation of all the (weighted) rows, then map each back to the original units
+        (:func:`gmmkit.standardizing.to_original_units`): the classes share one change of
+        units, so the posteriors are those of the standardized fits, and ``mixtures_``
+        answer on raw rows. Spherical mixtures come back diagonal;
+        ``n_parameters_`` counts the structure fitted.
 
     Attributes
     ----------
@@ -152,7 +160,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, n_components=1, *, covariance_type="full", priors="empirical",
                  criterion="bic", max_components=10, tol=1e-3, reg_covar=1e-6, max_iter=100,
-                 n_init=1, init_params="kmeans", random_state=None):
+                 n_init=1, init_params="kmeans", random_state=None, standardize=False):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.priors = priors
@@ -164,6 +172,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         self.n_init = n_init
         self.init_params = init_params
         self.random_state = random_state
+        self.standardize = standardize
 
     def fit(self, X, y, sample_weight=None):
         """Fit one mixture per class and the class priors.
@@ -204,6 +213,9 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
                                  f"({self.classes_.tolist()})")
         params = {name: getattr(self, name) for name in _MIXTURE_PARAMS}
         seeds = _seeds(self.random_state, n_classes)
+        standardized = standardization(X, weight) if self.standardize else None
+        if standardized is not None:
+            X = standardized.transform(X)
         self.mixtures_ = []
         for j, label in enumerate(self.classes_):
             rows = np.flatnonzero(y_index == j)
@@ -217,6 +229,8 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         self.converged_ = bool(all(m.converged_ for m in self.mixtures_))
         self.n_parameters_ = int(sum(m.n_parameters_ for m in self.mixtures_)
                                  + (n_classes - 1 if _is_str(self.priors, "empirical") else 0))
+        if standardized is not None:
+            self.mixtures_ = [to_original_units(m, standardized) for m in self.mixtures_]
         return self
 
     def _class_priors(self, class_weight):

@@ -183,6 +183,12 @@ def _add_fit_options(parser, *, seed_help="seed of the initialisations"):
                         help="EM iterations at most (default: 100)")
 
 
+def _add_standardize(parser, what="fit on"):
+    parser.add_argument("--standardize", action="store_true",
+                        help=f"{what} every feature centred and divided by its standard "
+                             "deviation; the saved model still answers in the data's units")
+
+
 def _add_force(parser, what="the output file"):
     parser.add_argument("--force", action="store_true", help=f"overwrite {what}")
 
@@ -208,6 +214,7 @@ def _add_fit_parser(subcommands):
     fit.add_argument("--covariance", choices=_CovarianceTypes(), default="full", metavar="TYPE",
                      help="covariance type: %(choices)s (default: full)")
     _add_fit_options(fit)
+    _add_standardize(fit)
     fit.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL",
                      help="model file to write, e.g. model.gmm")
     _add_force(fit)
@@ -244,6 +251,7 @@ def _add_select_parser(subcommands):
                              "components split, keeping whichever fits better (about twice "
                              "the time; often much better mixtures)")
     _add_fit_options(select, seed_help="seed of initialisations, folds and subsamples")
+    _add_standardize(select, "sweep (and score silhouettes) with")
     _add_progress(select)
     select.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
                         help="output directory; created if missing, must be empty unless --force")
@@ -331,6 +339,7 @@ def _add_classify_parser(subcommands):
     classify.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
                           help="stratified folds for the accuracy; 0 skips it (default: 5)")
     _add_fit_options(classify, seed_help="seed of the fits and the folds")
+    _add_standardize(classify, "fit every class's mixture with")
     _add_progress(classify)
     classify.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL",
                           help="model file to write, e.g. classifier.gmm")
@@ -357,6 +366,10 @@ def _add_report_parser(subcommands):
     report.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
                         help="cross-validation folds; 0 skips cross-validation (default: 5)")
     _add_fit_options(report, seed_help="seed of every fit, fold and sample")
+    report.add_argument("--standardize", action="store_true",
+                        help="sweep with every feature centred and divided by its standard "
+                             "deviation; the chosen mixture answers in the data's units (the "
+                             "report suggests it when feature scales differ over 100x)")
     _add_progress(report)
     report.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
                         help="output directory; created if missing, must be empty unless --force")
@@ -391,13 +404,17 @@ def _run_fit(args) -> int:
     from ._data import check_new_file, plural
     from .mixture import GaussianMixture
     from .persistence import save
+    from .standardizing import fit_standardized
 
     check_new_file(args.output, args.force)
     data = _read(args)
     model = GaussianMixture(n_components=args.k, covariance_type=args.covariance,
                             n_init=args.n_init, reg_covar=args.reg_covar, max_iter=args.max_iter,
                             random_state=args.seed)
-    model.fit(data.frame())
+    if args.standardize:
+        model = fit_standardized(model, data.frame())
+    else:
+        model.fit(data.frame())
     _keep_feature_names(model, data)
     save(model, args.output, overwrite=args.force)
     n, d = data.X.shape
@@ -429,7 +446,7 @@ def _run_select(args) -> int:
                     criterion=args.criterion, cv=args.cv, n_init=args.n_init,
                     reg_covar=args.reg_covar, max_iter=args.max_iter, random_state=args.seed,
                     n_jobs=args.jobs, progress=_progress_wanted(args),
-                    warm_start=args.warm_start)
+                    warm_start=args.warm_start, standardize=args.standardize)
     best = result.best_estimator_
     _keep_feature_names(best, data)
     rows = result.records()
@@ -546,7 +563,7 @@ def _run_classify(args) -> int:
     model = MixtureClassifier(n_components=k, max_components=max_components,
                               covariance_type=args.covariance, n_init=args.n_init,
                               reg_covar=args.reg_covar, max_iter=args.max_iter,
-                              random_state=args.seed)
+                              random_state=args.seed, standardize=args.standardize)
     n, d = data.X.shape
     print(f"{plural(n, 'row')} x {plural(d, 'feature')}{_names_suffix(data.feature_names)}; "
           f"{len(classes)} classes: "
@@ -587,7 +604,8 @@ def _run_report(args) -> int:
                     n_components=args.k, covariance_type=args.covariance,
                     cv=args.cv or None, seed=args.seed, n_init=args.n_init,
                     reg_covar=args.reg_covar, max_iter=args.max_iter, force=args.force,
-                    stream=sys.stdout, progress=_progress_wanted(args))
+                    stream=sys.stdout, progress=_progress_wanted(args),
+                    standardize=args.standardize)
     return EXIT_OK
 
 

@@ -318,6 +318,25 @@ class CovarianceModel:
         reciprocals (matrix models invert; ``symmetric`` matters only to them)."""
         return 1.0 / matrices
 
+    def rescaled(self, covariances: np.ndarray, scale: np.ndarray) -> tuple[str, np.ndarray]:
+        r"""The covariances in the units of :math:`x = m + S z`, given those fitted on ``z``.
+
+        With :math:`S = \operatorname{diag}(s)` (``scale``, shape ``(d,)``, positive), a
+        component :math:`\mathcal N(\mu, \Sigma)` in ``z`` is exactly
+        :math:`\mathcal N(m + S\mu, S \Sigma S)` in ``x``. Returns the name of the registered
+        structure that holds :math:`S \Sigma_k S` exactly and the covariances in its layout.
+        A model whose structure a per-feature rescaling does not keep overrides this.
+
+        Raises
+        ------
+        ValueError
+            Here, in the base class: a model that does not say how its covariances rescale
+            cannot be moved to other units.
+        """
+        raise ValueError(f"covariance_type {self.name!r} ({type(self).__qualname__}) does not "
+                         "define rescaled(covariances, scale), so a mixture fitted on "
+                         "standardized data cannot be returned in the original units")
+
     # --- per-component geometry: splitting, conditioning, sampling ------------------------------
     def component_variances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
         """The diagonal of every component's covariance, ``(n_components, d)``."""
@@ -511,6 +530,12 @@ class FullCovariance(CovarianceModel):
         inverse = np.linalg.inv(matrices)
         return 0.5 * (inverse + np.swapaxes(inverse, -1, -2)) if symmetric else inverse
 
+
+    def rescaled(self, covariances, scale):
+        r""":math:`S \Sigma_k S`, still full (for ``tied`` the one shared matrix, still tied):
+        entry ``(a, b)`` times :math:`s_a s_b`."""
+        return self.name, scale[:, None] * covariances * scale
+
     def component_variances(self, covariances, n_components):
         return np.diagonal(covariances, axis1=1, axis2=2)
 
@@ -685,6 +710,11 @@ class DiagCovariance(CovarianceModel):
     def covariance_scale(self, covariances):
         return covariances.mean(axis=1)
 
+
+    def rescaled(self, covariances, scale):
+        r"""Variances times :math:`s_j^2`: still diagonal."""
+        return self.name, covariances * scale**2
+
     def parameter_shape(self, n_components):
         return (n_components, self.d)
 
@@ -755,6 +785,12 @@ class SphericalCovariance(CovarianceModel):
 
     def covariance_scale(self, covariances):
         return covariances
+
+
+    def rescaled(self, covariances, scale):
+        r""":math:`\sigma_k^2 s_j^2` for every feature ``j``: **diagonal**, no longer spherical
+        when the scales differ, so the result is a ``diag`` layout ``(K, d)``."""
+        return "diag", np.outer(covariances, scale**2)
 
     def parameter_shape(self, n_components):
         return (n_components,)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .._data import plural
+from ..standardizing import SCALE_RATIO_WARNING, scale_ratio
 from ..studies import classification, clustering, datasets, generation, selection
 from .blocks import FIGURE_DIR
 from .builder import Report
@@ -23,7 +24,8 @@ C2ST_FOLDS = 5
 
 def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=range(1, 11),
                     covariance_type="all", cv=5, seed=0, n_init=1, reg_covar=1e-6,
-                    max_iter=100, force=False, stream=None, progress=False) -> dict:
+                    max_iter=100, force=False, stream=None, progress=False,
+                    standardize=False) -> dict:
     """Write the report on ``X`` (and ``y``) into ``out_dir``; print a summary.
 
     A quarter of the rows (stratified by ``y`` when given, seeded) is held out before any fit.
@@ -58,6 +60,14 @@ def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=rang
         Where the summary goes; ``sys.stdout`` when None.
     progress : bool, default=False
         Print a line on stderr when each section starts and ends.
+    standardize : bool, default=False
+        Sweep the standardized training rows (``select(standardize=True)``: each feature
+        centred and divided by its standard deviation); the chosen mixture is mapped back
+        and answers in the original units. Whatever its value, when the features' standard
+        deviations differ by more than :data:`~gmmkit.standardizing.SCALE_RATIO_WARNING`
+        (100) times the report says so (in its settings, in the model-selection section and
+        on ``stream``) and draws its principal-component view of the chosen mixture on
+        standardized features.
 
     Returns
     -------
@@ -92,23 +102,49 @@ def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=rang
                              else ", ".join(covariance_type)),
         "cv folds": cv if cv else "none",
         "EM": f"n_init={n_init}, reg_covar={reg_covar:g}, max_iter={max_iter}",
+        "standardized": "yes" if standardize else "no",
     }
+    ratio = scale_ratio(data.X_train)
+    scale_warning = _scale_warning(ratio, standardize)
+    if scale_warning is not None:
+        settings["scale warning"] = scale_warning
     report = Report("gmmkit report: Gaussian mixtures on your data",
                     subtitle=(f"{len(X):,} rows x {plural(X.shape[1], 'feature')}"
                               + (", with class labels" if y is not None else "")),
                     settings=settings, log=_stderr_line if progress else None)
     sweep = report.run_section(selection.add_section, data, n_components=ks,
                                covariance_type=covariance_type, cv=cv, seed=seed,
-                               n_init=n_init, reg_covar=reg_covar, max_iter=max_iter)
+                               n_init=n_init, reg_covar=reg_covar, max_iter=max_iter,
+                               standardize=standardize)
+    if scale_warning is not None:
+        report.sections[-1].add_text(f"Warning: {scale_warning}")
     chosen = sweep.best_estimator_
-    report.run_section(clustering.add_model_section, chosen, data)
+    report.run_section(clustering.add_model_section, chosen, data,
+                       standardized_view=standardize or ratio > SCALE_RATIO_WARNING)
     if y is not None:
         report.run_section(classification.add_section, data, mixture=chosen, cv=cv, seed=seed,
                            max_components=max(ks))
     report.run_section(generation.add_section, chosen, data, seed=seed, c2st_folds=C2ST_FOLDS)
     written = report.write(out_dir)
+    if scale_warning is not None:
+        stream.write(f"warning: {scale_warning}\n")
     stream.write(format_summary(report, written, f"gmmkit report (seed {seed})"))
     return report.metrics()
+
+
+def _scale_warning(ratio, standardize):
+    """What the report says about features whose standard deviations differ ``ratio``
+    times; None when they are within :data:`SCALE_RATIO_WARNING` of each other."""
+    if ratio <= SCALE_RATIO_WARNING:
+        return None
+    what = (f"the features' standard deviations differ by {ratio:,.0f}x (more than "
+            f"{SCALE_RATIO_WARNING:.0f}x)")
+    if standardize:
+        return (f"{what}; the sweep ran on standardized features (--standardize) and the "
+                "principal-component view is drawn on them")
+    return (f"{what}, so the widest features dominate the k-means starts, the diag and "
+            "spherical fits and the silhouettes; consider --standardize (standardize=True). "
+            "The principal-component view is drawn on standardized features")
 
 
 def _check_data(X, y, feature_names):

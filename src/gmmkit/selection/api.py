@@ -3,12 +3,16 @@ the scorers for scikit-learn's own searches."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.utils.validation import _get_feature_names, check_is_fitted
 
 from .._config import current_options
 from .._validation import parameter_constraints, validate_data, validate_params
+from ..mixture import _user_stacklevel
+from ..standardizing import to_original_units
 from .planning import SweepSettings, make_plan
 from .result import SelectionResult, best_index
 from .running import run_sweep
@@ -34,6 +38,7 @@ def select(
     progress=False,
     accelerate=False,
     warm_start=False,
+    standardize=False,
 ) -> SelectionResult:
     """Fit a Gaussian mixture for every (n_components, covariance_type) and pick the best.
 
@@ -79,6 +84,22 @@ def select(
         log-likelihood is higher (``start`` says which), so no row gets worse; on data with
         many components this often finds much better mixtures. The cross-validation columns
         keep their k-means starts. Costs about a second sweep.
+    standardize : bool, default=False
+        Fit every configuration on the standardized data :math:`z = (x - m) / s` (each
+        feature's weighted mean and standard deviation, see
+        :func:`gmmkit.standardizing.standardization`), so that the k-means starts, the
+        diag and spherical fits and the silhouettes see every feature on the same scale. The
+        table is in the original units all the same: ``log_likelihood`` and ``cv_mean`` are
+        lowered by :math:`\\sum_j \\log s_j` and BIC, AIC and ICL raised by
+        :math:`2 n \\sum_j \\log s_j` (:math:`n` the total weight), which ranks the rows as in
+        ``z``; the silhouettes are those of the standardized data. ``best_estimator_`` is the
+        best fit mapped back to the original units
+        (:func:`gmmkit.standardizing.to_original_units`), so it predicts from raw rows and its
+        BIC on ``X`` is the table's. One exception: a spherical model is diagonal in the
+        original units, so a spherical ``best_estimator_`` comes back with
+        ``covariance_type='diag'`` (and the diag parameter count, so its own BIC is higher
+        than the table's), with a warning; ``best_params_`` still names the configuration
+        swept. The folds of ``cv`` are standardized with the statistics of all the rows.
 
     Returns
     -------
@@ -99,7 +120,8 @@ def select(
         n_components=n_components, covariance_type=covariance_type, criterion=criterion, cv=cv,
         n_init=n_init, init_params=init_params, random_state=random_state, n_jobs=n_jobs,
         tol=tol, reg_covar=reg_covar, max_iter=max_iter, silhouette_samples=silhouette_samples,
-        progress=progress, accelerate=accelerate, warm_start=warm_start)
+        progress=progress, accelerate=accelerate, warm_start=warm_start,
+        standardize=standardize)
     validate_params("select", settings.as_params())
     return run_selection(X, settings, sample_weight)
 
@@ -110,6 +132,8 @@ def run_selection(X, settings: SweepSettings, sample_weight=None) -> SelectionRe
     rows, best_model, silhouettes = run_sweep(plan, settings)
     if settings.warm_start:
         best_model = run_warm_start(plan, settings, rows, best_model, silhouettes)
+    if plan.standardized is not None:
+        best_model = _in_original_units(rows, best_model, plan)
     rows.sort(key=lambda row: (plan.covariance_types.index(row["covariance_type"]),
                                row["n_components"]))
     best = best_index(rows, settings.criterion)
@@ -120,6 +144,35 @@ def run_selection(X, settings: SweepSettings, sample_weight=None) -> SelectionRe
                              best_estimator_=best_model)
     result.warn_about_range_and_convergence()
     return result
+
+
+def _in_original_units(rows: list[dict], best_model, plan):
+    r"""Move the scores of ``rows`` and ``best_model``, fitted on standardized data, to the
+    original units, in place for the rows; returns the model (a new one, or None).
+
+    With :math:`c = \sum_j \log s_j`, every log-density in ``z`` exceeds the one in ``x``
+    by :math:`c`: the mean log-likelihoods drop by :math:`c` and BIC, AIC and ICL (each
+    :math:`-2 \log L` plus a penalty) rise by :math:`2 n c`.
+    """
+    log_scale = plan.standardized.log_scale
+    shift = 2.0 * plan.total_weight * log_scale
+    for row in rows:
+        row["log_likelihood"] -= log_scale
+        row["cv_mean"] -= log_scale
+        for name in ("bic", "aic", "icl"):
+            row[name] += shift
+    if best_model is None:
+        return None
+    swept = best_model.covariance_type
+    best_model = to_original_units(best_model, plan.standardized)
+    if best_model.covariance_type != swept:
+        warnings.warn(
+            f"select(standardize=True): the best model, {swept} in standardized units, is "
+            f"{best_model.covariance_type} in the original units (the features' scales "
+            f"differ), so best_estimator_.covariance_type is {best_model.covariance_type!r}; "
+            f"best_params_ names the configuration swept", UserWarning,
+            stacklevel=_user_stacklevel())
+    return best_model
 
 
 # ---------------------------------------------------------------------- estimator form
@@ -147,7 +200,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
     def __init__(self, n_components=tuple(range(1, 11)), covariance_type="all", criterion="bic",
                  cv=None, *, n_init=1, init_params="kmeans", random_state=None, n_jobs=None,
                  tol=1e-3, reg_covar=1e-6, max_iter=100, silhouette_samples=2000,
-                 progress=False, accelerate=False, warm_start=False):
+                 progress=False, accelerate=False, warm_start=False, standardize=False):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.criterion = criterion
@@ -163,6 +216,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         self.progress = progress
         self.accelerate = accelerate
         self.warm_start = warm_start
+        self.standardize = standardize
 
     def fit(self, X, y=None, sample_weight=None):
         """Run the sweep and keep the best mixture."""

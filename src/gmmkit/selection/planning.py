@@ -19,6 +19,7 @@ from .._config import Options
 from .._core.covariances import covariance_types
 from .._validation import reject_masked
 from ..mixture import _check_sample_weight
+from ..standardizing import Standardization, standardization
 from .silhouette import silhouette_rows
 
 
@@ -43,6 +44,7 @@ class SweepSettings:
     progress: bool = False
     accelerate: bool = False
     warm_start: bool = False
+    standardize: bool = False
 
     def as_params(self) -> dict:
         """Name to value of every setting, the values themselves (not copies, as
@@ -67,6 +69,13 @@ class Plan:
     options: Options
     #: whether the initialisations are hard labels (every method but 'random')
     init_is_labels: bool = True
+    #: the mean and scale ``X`` was standardized with (None: ``X`` is the caller's data)
+    standardized: Standardization | None = None
+
+    @property
+    def total_weight(self) -> float:
+        """The number of rows, or the sum of their weights."""
+        return float(self.X.shape[0] if self.weight is None else self.weight.sum())
 
     def weights_of(self, rows):
         """The sample weights of ``rows`` (None when unweighted)."""
@@ -74,7 +83,8 @@ class Plan:
 
 
 def make_plan(X, settings: SweepSettings, sample_weight, options: Options) -> Plan:
-    """Check the data and the arguments that depend on it; raises ``ValueError`` before any
+    """Check the data (standardized when ``settings.standardize``) and the arguments that
+    depend on it; raises ``ValueError`` before any
     fit for a value of ``n_components`` above ``n_samples``, a criterion without what it
     needs, or more folds than samples."""
     reject_masked(X)
@@ -88,13 +98,16 @@ def make_plan(X, settings: SweepSettings, sample_weight, options: Options) -> Pl
         raise ValueError("criterion='silhouette' needs silhouette_samples (got None)")
     splitter = _check_cv(settings.cv, n_samples, settings.random_state)
     weight = _check_sample_weight(sample_weight, n_samples)
+    standardized = standardization(X, weight) if settings.standardize else None
+    if standardized is not None:
+        X = standardized.transform(X)
     seed = _base_seed(settings.random_state)
     rows = (None if settings.silhouette_samples is None
             else silhouette_rows(n_samples, int(settings.silhouette_samples), seed))
     # split once: every k and every covariance type use the same folds (and their features)
     folds = None if splitter is None else list(splitter.split(X))
     return Plan(X, weight, ks, types, folds, seed, rows, options,
-                init_is_labels=settings.init_params != "random")
+                init_is_labels=settings.init_params != "random", standardized=standardized)
 
 
 def _check_components(n_components, n_samples) -> list[int]:

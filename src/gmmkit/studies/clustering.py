@@ -15,6 +15,7 @@ from .._data import plural
 from .._core.covariances import covariance_marker, covariance_model_class, covariance_types
 from ..mixture import GaussianMixture
 from ..selection import select
+from ..standardizing import Standardization, standardization
 from ._figures import PlaneGrid, colours, draw_mixture, label_plane, new_figure
 from .selection import best_row
 
@@ -36,6 +37,10 @@ def add_sweep_section(report, data, *, component_counts, panel_counts, seed=0,
         Numbers of components drawn as panels, one column each.
     seed : int, default=0
     title : str
+    standardized_view : bool, default=False
+        Draw the principal components of the standardized features (each centred and divided
+        by its standard deviation) rather than of the raw ones, where a feature in large units
+        would take all the variance.
 
     Returns
     -------
@@ -113,7 +118,8 @@ def add_sweep_section(report, data, *, component_counts, panel_counts, seed=0,
     return metrics
 
 
-def add_model_section(report, model, data, *, title="The chosen mixture"):
+def add_model_section(report, model, data, *, title="The chosen mixture",
+                      standardized_view=False):
     """Add a section showing one fitted mixture on ``data``'s training rows.
 
     One feature: histogram with the mixture density and its weighted components. Two: the
@@ -147,7 +153,7 @@ def add_model_section(report, model, data, *, title="The chosen mixture"):
     elif d == 2:
         figure, caption = _plane_figure(model, X, data.feature_names)
     else:
-        figure, caption = _projection_figure(model, X, labels)
+        figure, caption = _projection_figure(model, X, labels, standardized_view)
     section.add_figure("clustering_chosen", figure, caption)
     rows = [{"component": j + 1, "weight": float(model.weights_[j]), "rows": int(sizes[j]),
              **{f"mean {name}": float(value)
@@ -224,11 +230,13 @@ def _plane_figure(model, X, feature_names):
     return figure, caption
 
 
-def _projection_figure(model, X, labels):
-    pca = PCA(n_components=2).fit(X)
-    projected = pca.transform(X)
-    means = pca.transform(model.means_)
+def _projection_figure(model, X, labels, standardized=False):
+    view = standardization(X) if standardized else Standardization(0.0, 1.0)
+    pca = PCA(n_components=2).fit(view.transform(X))
+    projected = pca.transform(view.transform(X))
+    means = pca.transform(view.transform(model.means_))
     share = pca.explained_variance_ratio_
+    of = "of the standardized features " if standardized else ""
     palette = colours(model.n_components)
     figure = new_figure(7.5, 6.2)
     ax = figure.subplots()
@@ -239,12 +247,17 @@ def _projection_figure(model, X, labels):
     ax.set_xlabel(f"first principal component ({share[0]:.0%} of the variance)")
     ax.set_ylabel(f"second principal component ({share[1]:.0%} of the variance)")
     ax.set_title(f"Chosen mixture (k={model.n_components}) on the first two principal "
-                 f"components")
+                 f"components{' (standardized)' if standardized else ''}")
     ax.grid(alpha=0.3)
-    caption = (f"The first two principal components show {share.sum():.0%} of the variance; "
+    caption = (f"The first two principal components {of}show {share.sum():.0%} of the "
+               f"variance{_STANDARDIZED_NOTE if standardized else ''}; "
                f"colours are the predicted components (means marked X), so components that "
                f"overlap here may still be separated in the other {X.shape[1] - 2} dimensions.")
     return figure, caption
+
+
+_STANDARDIZED_NOTE = (" (each feature centred and divided by its standard deviation, as its "
+                      "units differ)")
 
 
 def _density_figure(model, X, feature_name):

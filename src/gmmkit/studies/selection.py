@@ -13,6 +13,7 @@ from .._data import plural
 from ..criteria import CRITERIA
 from ..mixture import GaussianMixture
 from ..selection import select
+from ..standardizing import fit_standardized
 from ._figures import new_figure
 
 KEY = "selection"
@@ -24,7 +25,7 @@ N_TABLE_ROWS = 10
 
 def add_section(report, data, *, n_components, covariance_type="all", cv=5, seed=0,
                 n_init=1, reg_covar=1e-6, max_iter=100, silhouette_panel=True,
-                title="Model selection"):
+                title="Model selection", standardize=False):
     """Add the model-selection section for ``data`` to ``report``.
 
     Parameters
@@ -42,6 +43,9 @@ def add_section(report, data, *, n_components, covariance_type="all", cv=5, seed
         Draw the silhouette curves (a report that shows them elsewhere passes False; the
         silhouette's pick stays in the table).
     title : str, default='Model selection'
+    standardize : bool, default=False
+        Sweep the standardized rows (see :func:`gmmkit.select`); every model shown answers in
+        the original units.
 
     Returns
     -------
@@ -51,7 +55,7 @@ def add_section(report, data, *, n_components, covariance_type="all", cv=5, seed
     n_train, n_test = len(data.X_train), len(data.X_test)
     result = select(data.X_train, n_components=n_components, covariance_type=covariance_type,
                     criterion="bic", cv=cv, n_init=n_init, reg_covar=reg_covar,
-                    max_iter=max_iter, random_state=seed, n_jobs=-1)
+                    max_iter=max_iter, random_state=seed, n_jobs=-1, standardize=standardize)
     records = result.records()
     n_types = len({row["covariance_type"] for row in records})
     cv_text = (f", by {cv}-fold cross-validated held-out log-likelihood" if cv else "")
@@ -65,7 +69,7 @@ def add_section(report, data, *, n_components, covariance_type="all", cv=5, seed
         f"them is an honest estimate of how it generalises."))
 
     picks = criterion_picks(records, result)
-    test_scores = _score_picks(picks, result, data, seed)
+    test_scores = _score_picks(picks, result, data, seed, standardize)
     chosen = picks["bic"]
     best = result.best_estimator_
     chosen_summary = {
@@ -168,7 +172,7 @@ def criterion_picks(records, result):
     return picks
 
 
-def _score_picks(picks, result, data, seed):
+def _score_picks(picks, result, data, seed, standardize=False):
     """Train and test log-likelihood per row of every picked configuration, by configuration.
 
     Each pick is refitted as ``select`` fitted it (same seed and settings, so the same model);
@@ -183,7 +187,9 @@ def _score_picks(picks, result, data, seed):
             model = result.best_estimator_
         else:
             model = GaussianMixture(row["n_components"], covariance_type=row["covariance_type"],
-                                    random_state=seed).fit(data.X_train)
+                                    random_state=seed)
+            model = (fit_standardized(model, data.X_train) if standardize
+                     else model.fit(data.X_train))
         scores[config] = {"train_log_likelihood": float(model.score(data.X_train)),
                           "test_log_likelihood": float(model.score(data.X_test))}
     return scores
