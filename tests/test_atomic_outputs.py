@@ -110,6 +110,76 @@ def make_staging(parent, name, pid):
     return path
 
 
+# ---------------------------------------------------------------------- select
+def test_interrupted_select_leaves_no_output_directory(blobs, tmp_path, monkeypatch, capsys):
+    interrupt_save(monkeypatch)
+    out = tmp_path / "sweep"
+    assert main(["select", str(blobs), *SELECT_ARGS, "-k", "1:2", "-o", str(out)]) \
+        == EXIT_INTERRUPTED
+    assert "gmmkit: interrupted" in capsys.readouterr().err
+    assert not out.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_interrupted_force_rerun_leaves_the_previous_run_byte_identical(
+        blobs, previous_sweep, tmp_path, monkeypatch):
+    out = copy_of(previous_sweep, tmp_path)
+    before = snapshot(out)
+    interrupt_save(monkeypatch)
+    assert main(["select", str(blobs), *SELECT_ARGS, "-k", "3", "--force", "-o", str(out)]) \
+        == EXIT_INTERRUPTED
+    assert snapshot(out) == before
+    assert leftovers(tmp_path) == []
+
+
+def test_force_rerun_replaces_every_file_and_keeps_the_users(blobs, previous_sweep, tmp_path,
+                                                            capsys):
+    out = copy_of(previous_sweep, tmp_path)
+    (out / "notes.txt").write_text("mine")
+    before = snapshot(out)
+    assert main(["select", str(blobs), *SELECT_ARGS, "-k", "3", "--force", "-o", str(out)]) == 0
+    after = snapshot(out)
+    assert sorted(after) == sorted([*SELECT_FILES, "notes.txt"])
+    assert after["notes.txt"] == b"mine"
+    assert all(after[name] != before[name] for name in SELECT_FILES)
+    assert gmmkit.load(out / "best.gmm").n_components == 3
+    wrote = capsys.readouterr().out.splitlines()[-1]
+    assert wrote == "wrote " + ", ".join(str(out / name)
+                                         for name in ("table.csv", "best.gmm", "selection.png"))
+    assert leftovers(tmp_path) == []
+
+
+def test_force_rerun_without_a_plot_removes_the_previous_plot_and_keeps_the_users(
+        blobs, previous_sweep, tmp_path, monkeypatch):
+    out = copy_of(previous_sweep, tmp_path)
+    (out / "notes.txt").write_text("mine")
+    before = snapshot(out)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as when the extra is not installed
+    assert main(["select", str(blobs), *SELECT_ARGS, "-k", "3", "--force", "-o", str(out)]) == 0
+    after = snapshot(out)
+    assert sorted(after) == ["best.gmm", "notes.txt", "table.csv"]
+    assert after["notes.txt"] == b"mine"
+    assert after["table.csv"] != before["table.csv"] and after["best.gmm"] != before["best.gmm"]
+    assert leftovers(tmp_path) == []
+
+
+def test_output_directory_given_as_dot_is_staged_beside_it(blobs, tmp_path, monkeypatch):
+    out = tmp_path / "sweep"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    assert main(["select", str(blobs), *SELECT_ARGS, "-k", "1", "-o", "."]) == 0
+    assert sorted(path.name for path in out.iterdir()) == SELECT_FILES
+    assert leftovers(tmp_path) == []
+
+
+def test_select_removes_a_dead_runs_staging_directory(blobs, tmp_path):
+    stale = make_staging(tmp_path, "sweep", dead_pid())
+    out = tmp_path / "sweep"
+    assert main(["select", str(blobs), *SELECT_ARGS, "-k", "1", "-o", str(out)]) == 0
+    assert not stale.exists()
+    assert leftovers(tmp_path) == []
+
+
 # ---------------------------------------------------------------------- the context manager
 def test_commit_into_a_missing_target_renames_the_staging_directory(tmp_path):
     target = tmp_path / "out"
