@@ -180,6 +180,45 @@ def test_select_removes_a_dead_runs_staging_directory(blobs, tmp_path):
     assert leftovers(tmp_path) == []
 
 
+# ---------------------------------------------------------------------- report
+def test_report_interrupted_while_writing_figures_leaves_no_output_directory(
+        blobs, tmp_path, monkeypatch):
+    written = interrupt_second_figure(monkeypatch)
+    out = tmp_path / "report"
+    assert main(["report", str(blobs), *REPORT_ARGS, "-o", str(out)]) == EXIT_INTERRUPTED
+    assert len(written) == 2
+    assert not out.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_report_interrupted_force_rerun_leaves_the_previous_report_byte_identical(
+        blobs, previous_report, tmp_path, monkeypatch):
+    out = copy_of(previous_report, tmp_path)
+    before = snapshot(out)
+    interrupt_second_figure(monkeypatch)
+    assert main(["report", str(blobs), *REPORT_ARGS, "--force", "-o", str(out)]) \
+        == EXIT_INTERRUPTED
+    assert snapshot(out) == before
+    assert leftovers(tmp_path) == []
+
+
+def test_report_force_rerun_replaces_its_files_drops_its_old_figures_and_keeps_the_users(
+        blobs, previous_report, tmp_path):
+    out = copy_of(previous_report, tmp_path)
+    (out / "notes.txt").write_text("mine")
+    (out / "figures" / "my_plot.png").write_bytes(b"mine")
+    before = snapshot(out)
+    assert "figures/classification_posterior.png" in before
+    assert main(["report", str(blobs), *REPORT_ARGS, "--seed", "1", "--force",
+                 "-o", str(out)]) == 0  # no --target: no classification figures this time
+    after = snapshot(out)
+    assert after["notes.txt"] == b"mine" and after["figures/my_plot.png"] == b"mine"
+    assert not any(name.startswith("figures/classification") for name in after)
+    for name in ("report.html", "metrics.json", "summary.csv"):
+        assert after[name] != before[name]
+    assert leftovers(tmp_path) == []
+
+
 # ---------------------------------------------------------------------- the context manager
 def test_commit_into_a_missing_target_renames_the_staging_directory(tmp_path):
     target = tmp_path / "out"
