@@ -49,6 +49,8 @@ from .criteria import CRITERIA, INFORMATION_CRITERIA
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_SEED = 2**32 - 1
+# What ``select -o DIR`` writes; with --force, those a new run does not write are removed.
+SELECT_OUTPUTS = ("table.csv", "best.gmm", "selection.png")
 # A missing optional package -> the extra that installs it.
 EXTRAS = {"matplotlib": "plot", "pandas": "pandas", "pyarrow": "parquet", "tqdm": "progress"}
 
@@ -432,6 +434,7 @@ def _run_fit(args) -> int:
 
 def _run_select(args) -> int:
     from ._data import plural, write_csv
+    from ._staging import prepare_output_dir, staged_output
     from .persistence import save
     from .report.output import check_output_dir
     from .selection import TABLE_COLUMNS, select
@@ -440,8 +443,8 @@ def _run_select(args) -> int:
         raise _UsageError("--criterion cv needs --cv N (the number of folds)")
     check_output_dir(args.output, args.force)
     data = _read(args)
-    # Created before the sweep so an unwritable path fails at once.
-    args.output.mkdir(parents=True, exist_ok=True)
+    # Before the sweep, so an unwritable path fails at once.
+    prepare_output_dir(args.output)
     result = select(data.X, n_components=args.k, covariance_type=args.covariance,
                     criterion=args.criterion, cv=args.cv, n_init=args.n_init,
                     reg_covar=args.reg_covar, max_iter=args.max_iter, random_state=args.seed,
@@ -450,13 +453,16 @@ def _run_select(args) -> int:
     best = result.best_estimator_
     _keep_feature_names(best, data)
     rows = result.records()
-    table_path, model_path = args.output / "table.csv", args.output / "best.gmm"
-    write_csv(table_path, TABLE_COLUMNS, [[row[name] for row in rows] for name in TABLE_COLUMNS])
-    save(best, model_path, overwrite=True)
-    written = [table_path, model_path]
-    figure_path = _save_selection_figure(result, args.output / "selection.png")
-    if figure_path is not None:
-        written.append(figure_path)
+    with staged_output(args.output, owned=SELECT_OUTPUTS) as staging:
+        table_path, model_path = staging.path / "table.csv", staging.path / "best.gmm"
+        write_csv(table_path, TABLE_COLUMNS,
+                  [[row[name] for row in rows] for name in TABLE_COLUMNS])
+        save(best, model_path, overwrite=True)
+        written = [table_path, model_path]
+        figure_path = _save_selection_figure(result, staging.path / "selection.png")
+        if figure_path is not None:
+            written.append(figure_path)
+    written = [staging.final(path) for path in written]
     print(_format_selection(rows, result.best_index_, with_cv=args.cv is not None))
     params = result.best_params_
     n, d = data.X.shape

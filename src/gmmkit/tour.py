@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._staging import prepare_output_dir
 from .report import (
     FIGURE_DIR,
     Report,
@@ -124,8 +125,8 @@ def run_tour(out_dir, *, quick=False, force=False, seed=0, stream=None, progress
     out_dir = Path(out_dir)
     check_output_dir(out_dir, force, owned_dirs=(FIGURE_DIR,))
     require_matplotlib("gmmkit tour")
-    # Created before the long computation so an unwritable path fails at once.
-    out_dir.mkdir(parents=True, exist_ok=True)
+    # Before the long computation, so an unwritable path fails at once.
+    prepare_output_dir(out_dir)
     settings = QUICK if quick else FULL
     mode = "quick" if quick else "full"
     report = Report(TITLE, subtitle=SUBTITLE, settings={"mode": mode, "seed": seed},

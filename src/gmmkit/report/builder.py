@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import datetime
+import json
 import re
 import time
 import warnings
 from pathlib import Path
 
+from .._staging import prepare_output_dir, staged_output
 from .._version import __version__
 from .blocks import FIGURE_DIR, FigureBlock, TableBlock, TextBlock
 from .environment import machine_facts
@@ -268,7 +270,10 @@ class Report:
     def write(self, out_dir):
         """Write ``report.html``, ``metrics.json``, ``summary.csv`` and ``figures/*.png``.
 
-        Files of those names are replaced; nothing else in ``out_dir`` is touched.
+        All of them appear at once or, when writing fails or is interrupted, none do (see
+        :mod:`gmmkit._staging`). Files of those names are replaced, and the figures an earlier
+        report in ``out_dir`` listed in its ``metrics.json`` and this one does not draw are
+        removed; nothing else in ``out_dir`` is touched.
 
         Parameters
         ----------
@@ -282,22 +287,25 @@ class Report:
         """
         self.stop_clock()
         out_dir = Path(out_dir)
-        figure_dir = out_dir / FIGURE_DIR
-        figure_dir.mkdir(parents=True, exist_ok=True)
         metrics = self.metrics()
-        html_path = out_dir / "report.html"
-        html_path.write_text(self.to_html(), encoding="utf-8")
-        json_path = out_dir / "metrics.json"
-        json_path.write_text(dumps(metrics), encoding="utf-8")
-        csv_path = out_dir / "summary.csv"
-        write_summary_csv(csv_path, metrics)
-        figure_paths = []
-        for section in self.sections:
-            for block in section.figures:
-                path = figure_dir / f"{block.name}.png"
-                path.write_bytes(block.png)
-                figure_paths.append(path)
-        return [html_path, json_path, csv_path, *figure_paths]
+        prepare_output_dir(out_dir)
+        owned = [*REPORT_FILES, *_listed_figures(out_dir / "metrics.json")]
+        with staged_output(out_dir, owned=owned) as staging:
+            figure_dir = staging.path / FIGURE_DIR
+            figure_dir.mkdir()
+            html_path = staging.path / "report.html"
+            html_path.write_text(self.to_html(), encoding="utf-8")
+            json_path = staging.path / "metrics.json"
+            json_path.write_text(dumps(metrics), encoding="utf-8")
+            csv_path = staging.path / "summary.csv"
+            write_summary_csv(csv_path, metrics)
+            figure_paths = []
+            for section in self.sections:
+                for block in section.figures:
+                    path = figure_dir / f"{block.name}.png"
+                    path.write_bytes(block.png)
+                    figure_paths.append(path)
+        return [staging.final(path) for path in [html_path, json_path, csv_path, *figure_paths]]
 
     def _check_figure_name(self, name):
         _check_name("figure name", name)
@@ -328,6 +336,19 @@ def write_summary_csv(path, metrics):
         for key, section in metrics["sections"].items():
             for metric, value in flatten(section["metrics"]):
                 writer.writerow([key, metric, "" if value is None else value])
+
+
+def _listed_figures(metrics_path):
+    """The ``figures/<name>.png`` paths a report's ``metrics.json`` lists; none when it is
+    missing or unreadable. Other entries are ignored, so a doctored file cannot make a later
+    run remove anything outside the figure directory."""
+    try:
+        sections = json.loads(metrics_path.read_text(encoding="utf-8"))["sections"]
+        listed = [name for section in sections.values() for name in section["figures"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
+    pattern = re.compile(re.escape(FIGURE_DIR) + "/" + _NAME_PATTERN.pattern + r"\.png")
+    return [name for name in listed if isinstance(name, str) and pattern.fullmatch(name)]
 
 
 def _check_name(what, name):

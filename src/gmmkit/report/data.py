@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .._data import plural
+from .._staging import prepare_output_dir
 from ..standardizing import SCALE_RATIO_WARNING, scale_ratio
 from ..studies import classification, clustering, datasets, generation, selection
 from .blocks import FIGURE_DIR
@@ -90,7 +91,7 @@ def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=rang
     cv = _check_cv(cv)
     data = datasets.split("your data", X, y, feature_names=feature_names, seed=seed)
     _check_split(data, ks, cv)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    prepare_output_dir(out_dir)
 
     settings = {
         "seed": seed,
