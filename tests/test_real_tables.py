@@ -6,6 +6,7 @@ must agree; the command line runs in-process through :func:`gmmkit.cli.main`.
 """
 
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -230,3 +231,53 @@ def test_no_numeric_column_left_is_an_error_naming_what_was_left_out(tmp_path):
     with pytest.raises(DataError, match="no numeric feature columns besides the target 'kind'"
                                         ".*'name'"):
         read_data(path, target="kind")
+
+
+@pytest.mark.parametrize("column", [
+    pytest.param(lambda pd: pd.Categorical([1.0, 2.0] * (N_ROWS // 2)), id="category"),
+    pytest.param(lambda pd: np.array(["Biscoe", "Dream"] * (N_ROWS // 2), dtype=object),
+                 id="object"),
+    pytest.param(lambda pd: pd.array(["1.5", "2.5"] * (N_ROWS // 2), dtype="string"),
+                 id="string"),
+])
+@pytest.mark.parametrize("estimator", [gmmkit.GaussianMixture(2, random_state=0),
+                                       gmmkit.MixtureClassifier(1, random_state=0)],
+                         ids=["GaussianMixture", "MixtureClassifier"])
+def test_a_dataframe_with_a_non_numeric_column_is_refused_naming_it(column, estimator):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(two_blobs(), columns=["bill", "flipper"]).assign(island=column(pd))
+    y = np.array([0, 1] * (N_ROWS // 2))
+    with pytest.raises(ValueError, match=r"'island' \(.*\).*select_dtypes"):
+        estimator.fit(frame, y)
+
+
+# ---------------------------------------------------------------------- item 5: binary features
+def with_binary_feature():
+    """Two continuous features and a 0/1 one of larger spread, as unscaled survey data have:
+    EM puts every component on one of its values."""
+    rng = np.random.RandomState(0)
+    return np.c_[rng.normal(0.0, 0.3, (300, 2)), rng.randint(0, 2, 300)]
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag"])
+def test_a_binary_feature_warns_that_components_collapse_onto_its_values(covariance_type):
+    gm = gmmkit.GaussianMixture(3, covariance_type=covariance_type, random_state=0)
+    with pytest.warns(gmmkit.DegenerateComponentWarning,
+                      match=r"feature 2 takes only two values \(0 and 1\): component\(s\) "
+                            r"\[0, 1, 2\] collapsed"):
+        gm.fit(with_binary_feature())
+
+
+def test_a_bool_column_is_named_in_the_warning():
+    pd = pytest.importorskip("pandas")
+    X = with_binary_feature()
+    frame = pd.DataFrame(X[:, :2], columns=["bill", "flipper"]).assign(male=X[:, 2] == 1)
+    with pytest.warns(gmmkit.DegenerateComponentWarning, match=r"feature 2 \('male'\) takes "
+                                                               r"only two values"):
+        gmmkit.GaussianMixture(3, random_state=0).fit(frame)
+
+
+def test_well_spread_features_give_no_collapse_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gmmkit.DegenerateComponentWarning)
+        gmmkit.GaussianMixture(3, random_state=0).fit(np.array(two_blobs()))
