@@ -281,3 +281,11 @@ def test_well_spread_features_give_no_collapse_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error", gmmkit.DegenerateComponentWarning)
         gmmkit.GaussianMixture(3, random_state=0).fit(np.array(two_blobs()))
+
+
+@pytest.mark.parametrize("option", [["--sep", "ab"], ["--decimal", ";"]])
+def test_a_bad_sep_or_decimal_is_a_usage_error(option, tmp_path, capsys):
+    path = european(tmp_path / "f.csv")
+    code, _, err = run(capsys, "fit", path, *option, "-k", 1, "-o", tmp_path / "m.gmm")
+    assert code == 2
+    assert err.splitlines()[-1].startswith("gmmkit fit: error: argument " + option[0])
