@@ -326,8 +326,6 @@ def test_help_of_every_command_has_examples_and_exit_codes(command, capsys):
                  id="empty-file"),
     pytest.param(lambda f: ["fit", f["header_only"], "-k", 2], ["header but no data rows"],
                  id="header-only"),
-    pytest.param(lambda f: ["fit", f["csv"], "-k", 2], ["'species'", "not numeric", "--columns"],
-                 id="non-numeric-column-by-default"),
     pytest.param(lambda f: ["select", f["csv"], "--columns", "x,species"],
                  ["'species'", "not numeric", "'setosa'"], id="non-numeric-column-chosen"),
     pytest.param(lambda f: ["fit", f["csv"], "-k", 2, "--columns", "x,petal"],

@@ -8,14 +8,21 @@ one-line message that names the file, the column or the option that fixes it.
 Formats, chosen by the file's extension:
 
 ``.csv``, ``.tsv``
-    A header row naming the columns, then one row per sample. Read with pandas when it is
-    installed, else with the standard library's ``csv`` module. Empty cells and the usual
-    markers (``NA``, ``NaN``, ``null``...) are missing values.
+    A header row naming the columns, then one row per sample, every row with as many fields
+    as the header. Separated by ``,`` (``.csv``) or a tab (``.tsv``) unless ``sep`` says
+    otherwise; ``decimal`` reads decimal commas. Read with pandas when it is installed, else
+    with the standard library's ``csv`` module. Empty cells and the usual markers (``NA``,
+    ``NaN``, ``null``...) are missing values. An empty header cell is named ``Unnamed: J``
+    (its 0-based position), as pandas names it.
 ``.parquet``, ``.pq``
     Read with pandas and pyarrow (the ``parquet`` extra).
 ``.npy``
     A 2-D numeric array (rows x features), read with ``allow_pickle=False``; its columns have
     no names, so they are selected by index.
+
+When no feature columns are chosen, every numeric column but the target is a feature, except
+row-index columns (:func:`index_columns`), which are left out unless ``keep_index``; text
+columns are left out too. Each column left out is named in :attr:`Data.notes`.
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ from __future__ import annotations
 import csv
 import math
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +44,14 @@ OUTPUT_SUFFIXES = (".csv", ".npy")
 NA_TOKENS = frozenset({"", "na", "n/a", "nan", "-nan", "null", "none", "#n/a"})
 PARQUET_INSTALL = "pip install 'gmmkit[parquet]' (pandas and pyarrow)"
 _MAX_LISTED = 12
+# Names R (``write.csv``: an empty header, read back by pandas as ``Unnamed: 0``) and pandas
+# (``to_csv``, ``reset_index``) give the row-index column they write.
+INDEX_NAMES = frozenset({"", "rownames", "index"})
+# Fewer rows than this are too few to tell a row counter from a feature by its values alone.
+_MIN_COUNTED_ROWS = 3
+_UNNAMED = re.compile(r"Unnamed: \d+")
+# Characters that separate the fields of a CSV read as one column under the wrong separator.
+_OTHER_SEPARATORS = {";": "';'", "\t": "tab", "|": "'|'"}
 
 
 class DataError(Exception):
@@ -59,6 +75,12 @@ class Data:
         values leave gaps).
     n_dropped : int
         Rows dropped for missing or infinite values (only with ``drop_na``).
+    notes : list of str
+        One line per kind of column left out of the default features (row indices, text
+        columns), naming them and saying how to keep them.
+    columns : list of str
+        The feature columns as the file names them: their names, or their 0-based indices for
+        a ``.npy`` file.
     """
 
     X: np.ndarray
@@ -66,6 +88,8 @@ class Data:
     y: np.ndarray | None
     rows: np.ndarray
     n_dropped: int
+    notes: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
 
     def frame(self):
         """``X`` as a pandas DataFrame with the feature names when both exist, else ``X``:
@@ -80,7 +104,8 @@ class Data:
 
 
 # ---------------------------------------------------------------------- reading
-def read_data(path, *, columns=None, target=None, drop_na=False, needed_by=None):
+def read_data(path, *, columns=None, target=None, drop_na=False, needed_by=None,
+              keep_index=False, sep=None, decimal="."):
     """Read a data file and select its feature and target columns.
 
     Parameters
@@ -88,7 +113,9 @@ def read_data(path, *, columns=None, target=None, drop_na=False, needed_by=None)
     path : str or Path
     columns : list of str or None, default=None
         Feature columns, each a column name or a 0-based index (a ``.npy`` file has indices
-        only). None selects every column except ``target``; each must then be numeric.
+        only); each must be numeric. None selects every numeric column except ``target`` and
+        row-index columns (:func:`index_columns`); the columns left out are named in
+        ``Data.notes``.
     target : str or None, default=None
         The label column, a name or an index; excluded from the features.
     drop_na : bool, default=False
@@ -96,6 +123,12 @@ def read_data(path, *, columns=None, target=None, drop_na=False, needed_by=None)
         refusing them.
     needed_by : str or None, default=None
         Who asked for ``columns`` (e.g. ``"the model"``), named when one is missing.
+    keep_index : bool, default=False
+        Keep row-index columns among the default features.
+    sep : str or None, default=None
+        The field separator of a CSV file; None: ``,`` for ``.csv``, a tab for ``.tsv``.
+    decimal : str, default="."
+        The decimal mark of a CSV file's numbers (``","`` for many European exports).
 
     Returns
     -------
@@ -104,12 +137,14 @@ def read_data(path, *, columns=None, target=None, drop_na=False, needed_by=None)
     Raises
     ------
     DataError
-        If the file is missing, empty, of an unknown type or unreadable; if a column is not
-        there or a feature column is not numeric; if rows have missing values and ``drop_na``
-        is False; if no rows are left.
+        If the file is missing, empty, of an unknown type or unreadable; if a row has more or
+        fewer fields than the header; if a CSV looks separated by another character than
+        ``sep``; if a column is not there or a chosen feature column is not numeric; if no
+        numeric feature column is left; if rows have missing values and ``drop_na`` is False;
+        if no rows are left.
     """
     path = Path(path)
-    names, values = _read_columns(path)
+    names, values = _read_columns(path, sep, decimal)
     n_rows = len(values[0]) if values else 0
     if not values:
         raise DataError(f"data file {_show(path)} has no columns")
@@ -120,11 +155,9 @@ def read_data(path, *, columns=None, target=None, drop_na=False, needed_by=None)
     target_index = None
     if target is not None:
         target_index = _column_index(target, names, len(values), path, option="--target")
+    notes = []
     if columns is None:
-        feature_index = [j for j in range(len(values)) if j != target_index]
-        if not feature_index:
-            raise DataError(f"data file {_show(path)} has no feature columns besides the target "
-                            f"{_column_name(target_index, names)!r}")
+        feature_index = _default_features(names, values, target_index, keep_index, path, notes)
     else:
         feature_index = [_column_index(c, names, len(values), path, needed_by=needed_by)
                          for c in columns]
@@ -132,7 +165,7 @@ def read_data(path, *, columns=None, target=None, drop_na=False, needed_by=None)
 
     X = np.empty((n_rows, len(feature_index)), dtype=np.float64)
     for out, j in enumerate(feature_index):
-        X[:, out] = _numeric(values[j], _column_name(j, names), path, chosen=columns is not None)
+        X[:, out] = _numeric(values[j], _column_name(j, names), path)
     bad = ~np.isfinite(X).all(axis=1)
     y = None
     if target_index is not None:
@@ -150,10 +183,79 @@ def read_data(path, *, columns=None, target=None, drop_na=False, needed_by=None)
                         f"no rows are left after --drop-na")
     feature_names = None if names is None else [names[j] for j in feature_index]
     return Data(X=X[rows], feature_names=feature_names,
-                y=None if y is None else _labels(y[rows]), rows=rows, n_dropped=n_bad)
+                y=None if y is None else _labels(y[rows]), rows=rows, n_dropped=n_bad,
+                notes=notes, columns=[_column_name(j, names) for j in feature_index])
 
 
-def _read_columns(path):
+def _default_features(names, values, target_index, keep_index, path, notes):
+    """The numeric columns but the target and (unless ``keep_index``) row indices; appends a
+    note to ``notes`` for each kind of column left out."""
+    candidates = [j for j in range(len(values)) if j != target_index]
+    text = [j for j in candidates if not _is_numeric_column(values[j])]
+    index = [] if keep_index else [j for j in index_columns(names, values) if j in candidates]
+    if index:
+        notes.append(f"left out {_columns_phrase(index, names)} of {_show(path)}: "
+                     f"{'it numbers' if len(index) == 1 else 'they number'} the rows "
+                     f"(a row index); pass --keep-index-columns to use "
+                     f"{'it as a feature' if len(index) == 1 else 'them as features'}, or "
+                     f"choose the "
+                     f"features with --columns")
+    if text:
+        notes.append(f"left out non-numeric {_columns_phrase(text, names)} of {_show(path)}; "
+                     f"only numbers can be features (choose the features with --columns)")
+    features = [j for j in candidates if j not in text and j not in index]
+    if not features:
+        besides = ("" if target_index is None
+                   else f" besides the target {_column_name(target_index, names)!r}")
+        left_out = f" ({'; '.join(notes)})" if notes else ""
+        raise DataError(f"data file {_show(path)} has no numeric feature columns"
+                        f"{besides}{left_out}")
+    return features
+
+
+def index_columns(names, values):
+    """The columns that number the rows, which a model must not take as a feature.
+
+    A column is a row index when its values are strictly increasing integers and either its
+    name is one R or pandas gives an index they write (empty, ``Unnamed: J``, ``rownames``,
+    ``index``, in any case) or its values count the rows, ``0..n-1`` or ``1..n``.
+
+    Parameters
+    ----------
+    names : list of str or None
+    values : list of ndarray
+        The columns, as :func:`_read_columns` returns them.
+
+    Returns
+    -------
+    list of int
+    """
+    found = []
+    for j, column in enumerate(values):
+        if column.dtype.kind != "f" or not _increasing_integers(column):
+            continue
+        counts_rows = (len(column) >= _MIN_COUNTED_ROWS and column[0] in (0.0, 1.0)
+                       and column[-1] - column[0] == len(column) - 1)
+        if counts_rows or (names is not None and _is_index_name(names[j])):
+            found.append(j)
+    return found
+
+
+def _increasing_integers(column):
+    finite = np.isfinite(column).all()
+    return bool(finite and np.all(column == np.round(column)) and np.all(np.diff(column) > 0))
+
+
+def _is_index_name(name):
+    return name.strip().lower() in INDEX_NAMES or _UNNAMED.fullmatch(name) is not None
+
+
+def _columns_phrase(indices, names):
+    quoted = [repr(_column_name(j, names)) for j in indices]
+    return f"column{'' if len(quoted) == 1 else 's'} {_listing(quoted)}"
+
+
+def _read_columns(path, sep=None, decimal="."):
     """``(names or None, list of 1-D arrays)``: numeric columns as float64 with NaN for a
     missing value, others as object arrays with None for a missing value."""
     suffix = path.suffix.lower()
@@ -170,13 +272,60 @@ def _read_columns(path):
         return None, _read_npy(path)
     if suffix in PARQUET_SUFFIXES:
         return _from_frame(_read_parquet(path))
+    given = sep is not None
+    sep = CSV_SUFFIXES[suffix] if sep is None else sep
+    if sep == decimal:
+        raise DataError(f"--sep and --decimal are both {sep!r}; a CSV with decimal commas "
+                        f"separates its fields by another character, e.g. --sep ';'")
+    _check_field_counts(path, sep, guessed_sep=not given)
     try:
         import pandas  # noqa: F401
     except ImportError:
-        return _read_csv_plain(path, CSV_SUFFIXES[suffix])
-    frame = _read_csv_pandas(path, CSV_SUFFIXES[suffix])
-    _check_header([str(name) for name in frame.columns], path)
-    return _from_frame(frame)
+        names, values = _read_csv_plain(path, sep, decimal)
+    else:
+        names, values = _from_frame(_read_csv_pandas(path, sep, decimal))
+    _check_header(names, path)
+    return names, values
+
+
+def _check_field_counts(path, sep, *, guessed_sep):
+    """Refuse a row with more or fewer fields than the header: its values would land under
+    the wrong names (pandas even takes a header one field short as naming all but an index).
+    With ``guessed_sep``, first refuse a header that looks separated by another character."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle, delimiter=sep)
+            header = next((record for record in reader if record), None)
+            if header is None:
+                raise DataError(f"data file {_show(path)} is empty")
+            if guessed_sep:
+                _check_separator(header, path, sep)
+            for record in reader:
+                if record and len(record) != len(header):
+                    raise DataError(f"cannot parse {_show(path)} as CSV: line "
+                                    f"{reader.line_num} has {len(record)} fields, the header "
+                                    f"has {len(header)}; every row needs one field per column "
+                                    f"(is --sep {_shown_separator(sep)} right?)")
+    except UnicodeDecodeError:
+        raise DataError(f"{_show(path)} is not a UTF-8 text file") from None
+    except csv.Error as exc:
+        raise DataError(f"cannot parse {_show(path)} as CSV: {_one_line(exc)}") from None
+
+
+def _check_separator(names, path, sep):
+    """Refuse a CSV read as one column whose name holds another separator: e.g. a ';'-separated
+    export, whose every row would be one text value."""
+    if len(names) != 1:
+        return
+    for char, shown in _OTHER_SEPARATORS.items():
+        if char != sep and char in names[0]:
+            decimal = " (and --decimal , for decimal commas)" if char == ";" else ""
+            raise DataError(f"{_show(path)} was read as one column named {_clip(names[0])!r}, "
+                            f"which looks separated by {shown}; pass --sep {shown}{decimal}")
+
+
+def _shown_separator(sep):
+    return "tab" if sep == "\t" else repr(sep)
 
 
 def _read_npy(path):
@@ -199,11 +348,11 @@ def _read_npy(path):
     return [array[:, j].astype(np.float64) for j in range(array.shape[1])]
 
 
-def _read_csv_pandas(path, sep):
+def _read_csv_pandas(path, sep, decimal):
     import pandas as pd
 
     try:
-        return pd.read_csv(path, sep=sep)
+        return pd.read_csv(path, sep=sep, decimal=decimal, index_col=False)
     except pd.errors.EmptyDataError:
         raise DataError(f"data file {_show(path)} is empty") from None
     except pd.errors.ParserError as exc:
@@ -245,8 +394,9 @@ def _is_numeric_series(series):
     return is_numeric_dtype(series.dtype) or is_bool_dtype(series.dtype)
 
 
-def _read_csv_plain(path, sep):
-    """The same table as pandas would give, from the standard library alone."""
+def _read_csv_plain(path, sep, decimal):
+    """The same table as pandas would give, from the standard library alone (the field
+    counts are checked by :func:`_check_field_counts`)."""
     try:
         with open(path, newline="", encoding="utf-8") as handle:
             records = [row for row in csv.reader(handle, delimiter=sep) if row]
@@ -256,16 +406,12 @@ def _read_csv_plain(path, sep):
         raise DataError(f"cannot parse {_show(path)} as CSV: {_one_line(exc)}") from None
     if not records:
         raise DataError(f"data file {_show(path)} is empty")
-    names, body = [name.strip() for name in records[0]], records[1:]
-    for number, record in enumerate(body, start=2):
-        if len(record) != len(names):
-            raise DataError(f"cannot parse {_show(path)} as CSV: line {number} has "
-                            f"{len(record)} fields, the header has {len(names)}")
-    _check_header(names, path)
+    names = [name.strip() or f"Unnamed: {j}" for j, name in enumerate(records[0])]
+    body = records[1:]
     values = []
     for j in range(len(names)):
         cells = [record[j].strip() for record in body]
-        numbers = _parse_floats(cells)
+        numbers = _parse_floats(cells, decimal)
         if numbers is None:
             values.append(np.array([None if c.lower() in NA_TOKENS else c for c in cells],
                                    dtype=object))
@@ -274,13 +420,17 @@ def _read_csv_plain(path, sep):
     return names, values
 
 
-def _parse_floats(cells):
+def _parse_floats(cells, decimal="."):
     """Cells as float64 (NaN where missing), or None when one is not a number."""
     out = np.empty(len(cells), dtype=np.float64)
     for i, cell in enumerate(cells):
         if cell.lower() in NA_TOKENS:
             out[i] = np.nan
             continue
+        if decimal != ".":
+            if "." in cell:
+                return None
+            cell = cell.replace(decimal, ".")
         try:
             out[i] = float(cell)
         except ValueError:
@@ -332,7 +482,18 @@ def _check_distinct(feature_index, target_index, names):
         seen.add(j)
 
 
-def _numeric(column, name, path, *, chosen):
+def _is_numeric_column(column):
+    """Whether every value of a column read from the file is a number or missing."""
+    if column.dtype.kind in "biuf":
+        return True
+    try:
+        [float(value) for value in column if value is not None]
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _numeric(column, name, path):
     """A feature column as float64, or a DataError naming the column and a value."""
     if column.dtype.kind in "biuf":
         return column
@@ -342,10 +503,9 @@ def _numeric(column, name, path, *, chosen):
         try:
             float(value)
         except (TypeError, ValueError):
-            advice = ("select numeric columns only" if chosen else
-                      "select the numeric feature columns with --columns")
             raise DataError(f"column {name!r} of {_show(path)} is not numeric (data row {row} "
-                            f"is {_clip(value)!r}); {advice}") from None
+                            f"is {_clip(value)!r}); choose numeric columns with --columns, or "
+                            f"leave --columns out to skip text columns") from None
     return np.array([np.nan if value is None else float(value) for value in column],
                     dtype=np.float64)
 

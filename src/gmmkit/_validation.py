@@ -35,7 +35,8 @@ from sklearn.utils.validation import validate_data as _sklearn_validate_data
 from ._core import covariances, init
 
 __all__ = ["InvalidParameterError", "check_means", "check_n_samples", "check_weights",
-           "parameter_constraints", "reject_masked", "validate_data", "validate_params"]
+           "parameter_constraints", "reject_masked", "reject_text_columns",
+           "validate_data", "validate_params"]
 
 
 # ---------------------------------------------------------------------- constraint types
@@ -255,10 +256,31 @@ def reject_masked(array, name: str = "X") -> None:
                 f"{name}.filled(value), or by keeping only the rows without masked entries)")
 
 
+def reject_text_columns(frame, name: str = "X") -> None:
+    """Refuse a DataFrame with a column that does not hold numbers (``category``, ``object``,
+    string, datetime dtypes), naming the columns: scikit-learn converts a category of numbers
+    to its values without a word, and its message for text does not say which column it is."""
+    dtypes = getattr(frame, "dtypes", None)
+    if dtypes is None or not hasattr(frame, "columns") or not hasattr(dtypes, "items"):
+        return
+    bad = [f"{column!r} ({dtype})" for column, dtype in dtypes.items()
+           if getattr(dtype, "kind", "O") not in "biuf"]
+    if bad:
+        shown = ", ".join(bad[:12]) + (f", ... ({len(bad)} in all)" if len(bad) > 12 else "")
+        raise ValueError(
+            f"{name} has {'a column' if len(bad) == 1 else 'columns'} that "
+            f"{'does' if len(bad) == 1 else 'do'} not hold numbers: {shown}; gmmkit fits "
+            f"numeric features only: drop {'it' if len(bad) == 1 else 'them'} (for example "
+            f"{name}.select_dtypes('number')) or encode {'it' if len(bad) == 1 else 'them'} "
+            "as numbers first")
+
+
 def validate_data(estimator, X="no_validation", y="no_validation", **check_params):
-    """scikit-learn's ``validate_data``, refusing masked arrays first (:func:`reject_masked`)."""
+    """scikit-learn's ``validate_data``, refusing masked arrays (:func:`reject_masked`) and
+    DataFrames with non-numeric columns (:func:`reject_text_columns`) first."""
     if not isinstance(X, str):
         reject_masked(X, "X")
+        reject_text_columns(X, "X")
     if not isinstance(y, str):
         reject_masked(y, "y")
     return _sklearn_validate_data(estimator, X, y, **check_params)

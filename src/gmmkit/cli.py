@@ -65,9 +65,14 @@ exit status:
 
 DATA_HELP = """\
 data files:
-  .csv/.tsv   a header row naming the columns (pandas if installed)
+  .csv/.tsv   a header row naming the columns, one field per column in every row
+              (pandas if installed); --sep and --decimal read e.g. ';'-separated
+              files with decimal commas
   .parquet    needs pandas and pyarrow: pip install 'gmmkit[parquet]'
-  .npy        a 2-D numeric array; columns are selected by 0-based index"""
+  .npy        a 2-D numeric array; columns are selected by 0-based index
+  Without --columns the features are the numeric columns but the target; text
+  columns and row-index columns (R's and pandas' row names, a 0..n-1 or 1..n
+  counter) are left out with a note. The columns used are printed."""
 
 
 class _UsageError(Exception):
@@ -162,11 +167,20 @@ def _subparser(subcommands, name, *, help, description, examples, handler, data=
 
 
 def _add_data_arguments(parser, *, target=None):
-    """DATA, --columns, --drop-na and (``target`` = 'required' or 'optional') --target."""
+    """DATA, --columns, --keep-index-columns, --sep, --decimal, --drop-na and (``target`` =
+    'required' or 'optional') --target."""
     parser.add_argument("data", type=Path, metavar="DATA", help="data file: .csv, .parquet or .npy")
     parser.add_argument("--columns", type=_column_list, metavar="A,B,...",
-                        help="feature columns, by name or 0-based index (default: every column "
-                             "but the target; each must be numeric)")
+                        help="feature columns, by name or 0-based index, each numeric "
+                             "(default: every numeric column but the target and row indices)")
+    parser.add_argument("--keep-index-columns", action="store_true",
+                        help="keep row-index columns (rownames, index, 'Unnamed: 0', a 0..n-1 "
+                             "or 1..n counter) among the default features")
+    parser.add_argument("--sep", type=_separator, default=None, metavar="CHAR",
+                        help="field separator of a CSV: one character, or 'tab' (default: ',' "
+                             "for .csv, tab for .tsv)")
+    parser.add_argument("--decimal", type=_decimal_mark, default=".", metavar="CHAR",
+                        help="decimal mark of a CSV's numbers, '.' or ',' (default: '.')")
     if target is not None:
         parser.add_argument("--target", required=target == "required", metavar="COLUMN",
                             help="the label column, by name or index; labels may be text")
@@ -625,12 +639,17 @@ def _run_tour(args) -> int:
 
 # ---------------------------------------------------------------------- helpers of the commands
 def _read(args, columns=None, needed_by=None):
-    """Read ``args.data`` with the command's column options; note dropped rows on stderr."""
+    """Read ``args.data`` with the command's data options; name the feature columns on
+    stdout, and the columns left out and rows dropped on stderr."""
     from ._data import plural, read_data
 
     data = read_data(args.data, columns=args.columns if columns is None else columns,
                      target=getattr(args, "target", None), drop_na=args.drop_na,
-                     needed_by=needed_by)
+                     needed_by=needed_by, keep_index=args.keep_index_columns, sep=args.sep,
+                     decimal=args.decimal)
+    for note in data.notes:
+        print(f"gmmkit: note: {note}", file=sys.stderr)
+    print(f"using {plural(len(data.columns), 'feature column')}: {', '.join(data.columns)}")
     if data.n_dropped:
         print(f"gmmkit: note: dropped {plural(data.n_dropped, 'row')} with missing or infinite "
               f"values from {str(args.data)!r}", file=sys.stderr)
@@ -904,6 +923,22 @@ def _registered_covariance_types():
     from ._core.covariances import covariance_types
 
     return covariance_types()
+
+
+def _separator(text):
+    """Parse --sep: one character, or 'tab' (or a typed '\\t') for a tab."""
+    if text.lower() in ("tab", "\\t"):
+        return "\t"
+    if len(text) != 1 or text in "\r\n\"":
+        raise argparse.ArgumentTypeError(f"expected one separator character such as ';' or "
+                                         f"'tab', got {text!r}")
+    return text
+
+
+def _decimal_mark(text):
+    if text not in (".", ","):
+        raise argparse.ArgumentTypeError(f"expected '.' or ',', got {text!r}")
+    return text
 
 
 def _column_list(text):

@@ -21,7 +21,12 @@ from ._core.covariances import (
     MixtureParams,
     covariance_model,
 )
-from ._core.em import EMResult, degenerate_warning_text
+from ._core.em import (
+    EMResult,
+    collapsed_feature_text,
+    collapsed_features,
+    degenerate_warning_text,
+)
 from ._core.estep import chunks
 from ._core.fitting import EMSettings, Start, fit_mixture
 from ._core.init import initial_responsibilities
@@ -237,6 +242,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                                  on_run_start=self._verbose_start, on_run_end=self._verbose_end)
             run = fitted.run
             self._warn_about(run, model)
+            self._warn_about_collapsed_features(run.params, model, X)
             self._set_fitted(run.params.weights, run.params.means + source.shift,
                              run.params.covariances, run.params.precisions_cholesky,
                              model=model, dtype=X.dtype, converged=run.converged,
@@ -302,6 +308,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=_user_stacklevel(),
             )
+
+    def _warn_about_collapsed_features(self, params, model, X) -> None:
+        """Warn about each feature that fitted components sit on single values of (see
+        :func:`gmmkit._core.em.collapsed_features`); the data are read only when one does."""
+        names = getattr(self, "feature_names_in_", None)
+        for j, components in collapsed_features(model, params, self.reg_covar).items():
+            feature = f"{j}" if names is None else f"{j} ({str(names[j])!r})"
+            values = np.unique(np.asarray(X[:, j], dtype=np.float64))
+            warnings.warn(collapsed_feature_text(feature, components, values, self.reg_covar),
+                          DegenerateComponentWarning, stacklevel=_user_stacklevel())
 
     def _verbose_callback(self, started):
         last = [started]

@@ -12,6 +12,11 @@ from .source import FeatureSource
 
 #: Largest factor by which a collapsed component's regularisation is raised before giving up.
 MAX_REGULARIZATION_STEPS = 12
+#: A component whose own variance along a feature (its fitted variance less ``reg_covar``) is at
+#: most this fraction of the feature's variance sits on one value of it. Rounding in the
+#: sufficient statistics is ~1e-16 of that variance (the data are centred), a real cluster of
+#: this tightness would have a standard deviation 1e-4 of the feature's.
+COLLAPSED_VARIANCE_RATIO = 1e-8
 
 
 @dataclass
@@ -153,6 +158,54 @@ def degenerate_warning_text(model: CovarianceModel, recovered: dict[int, float],
         f"or a constant feature); gmmkit added up to {max(recovered.values()):.3g} to the "
         f"diagonal to recover (reg_covar={reg_covar:g}). Consider fewer components or a larger "
         "reg_covar."
+    )
+
+
+def collapsed_features(model: CovarianceModel, params: MixtureParams,
+                       reg_covar: float) -> dict[int, list[int]]:
+    r"""The features along which fitted components sit on a single value, e.g. a 0/1 feature:
+    each component takes one of its values, its variance along it is ``reg_covar`` alone, the
+    Cholesky factor is fine, and no recovery (:func:`safe_precision_cholesky`) notices.
+
+    The feature's variance comes from the fit by the law of total variance, so no pass over
+    the data is needed: :math:`\sum_k \pi_k (\sigma^2_{kj} + (\mu_{kj} - \bar\mu_j)^2)`.
+
+    Returns
+    -------
+    dict
+        Feature index -> the components (with weight) collapsed along it; empty almost always
+        (and for a covariance model without per-component variances).
+    """
+    weights = params.weights
+    try:
+        variances = model.component_variances(params.covariances, len(weights))
+    except NotImplementedError:
+        return {}
+    own = np.maximum(variances - reg_covar, 0.0)
+    centre = weights @ params.means
+    total = weights @ own + weights @ (params.means - centre) ** 2
+    collapsed = (own <= COLLAPSED_VARIANCE_RATIO * total) & (weights[:, None] > 0)
+    return {int(j): np.flatnonzero(collapsed[:, j]).tolist()
+            for j in np.flatnonzero(collapsed.any(axis=0))}
+
+
+def collapsed_feature_text(feature: str, components: list[int], values: np.ndarray,
+                           reg_covar: float) -> str:
+    """The warning for one feature of :func:`collapsed_features`; ``values`` are its distinct
+    values in the data."""
+    if len(values) == 1:
+        return (f"feature {feature} is constant ({values[0]:g}): component(s) {components} have "
+                f"no variance along it but reg_covar={reg_covar:g}, which alone sets their "
+                "densities; drop the feature.")
+    if len(values) == 2:
+        what = f"takes only two values ({values[0]:g} and {values[1]:g})"
+    else:
+        what = f"has repeated values ({len(values)} distinct)"
+    return (
+        f"feature {feature} {what}: component(s) {components} collapsed onto single values of "
+        f"it, with no variance along it but reg_covar={reg_covar:g}, so their densities there "
+        "are spikes set by reg_covar, not by the data. Drop the feature, or fit one model per "
+        "value of it (for example a MixtureClassifier with it as the target)."
     )
 
 
