@@ -47,7 +47,7 @@ for (nm in names(sets)) {
   X <- sets[[nm]]
   set.seed(1)  # the subset drawn for hc when n > 2000
   tm <- system.time(m <- Mclust(X, G = 1:9, verbose = FALSE))
-  cat(sprintf("%-14s n=%5d d=%d  elapsed %8.3f s (user %8.3f s)  best %s,%d  BIC %.3f\n",
+  cat(sprintf("%-14s n=%5d d=%d  elapsed %8.3f s (user %7.3f s, sys %7.3f s)  best %s,%d  BIC %.3f\n",
               nm, nrow(X), ncol(X), tm[["elapsed"]], tm[["user.self"]],
-              m$modelName, m$G, m$bic))
+              tm[["sys.self"]], m$modelName, m$G, m$bic))
 }
