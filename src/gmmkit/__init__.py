@@ -23,6 +23,7 @@ _EXPORTS = {
     "SelectionRangeWarning": ".selection",
     "SelectionResult": ".selection",
     "SmallClassWarning": ".classification",
+    "IllPosedWarning": ".classification",
     "aic_scorer": ".selection",
     "bic_scorer": ".selection",
     "config_context": "._config",

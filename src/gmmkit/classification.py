@@ -42,12 +42,17 @@ from .mixture import (
 )
 from .standardizing import standardization, to_original_units
 
-__all__ = ["ComponentClassifier", "MixtureClassifier", "SmallClassWarning"]
+__all__ = ["ComponentClassifier", "IllPosedWarning", "MixtureClassifier", "SmallClassWarning"]
 
 #: Parameters passed unchanged to every :class:`GaussianMixture` a classifier fits.
 _MIXTURE_PARAMS = ("covariance_type", "tol", "reg_covar", "max_iter", "n_init", "init_params")
 #: A component whose labelled responsibility mass is below this (in rows) has seen no label.
 _NO_LABELLED_MASS = 1e-8
+
+
+class IllPosedWarning(UserWarning):
+    """Every mixture ``n_components='auto'`` could choose was ill-posed (see
+    :attr:`GaussianMixture.ill_posed_`): one component was fitted instead."""
 
 
 class SmallClassWarning(UserWarning):
@@ -60,12 +65,18 @@ def _fit_mixture(X, weight, n_components, max_components, params, seed, criterio
     ``1..min(max_components, n_samples)``."""
     if n_components == "auto":
         from .selection import select
+        from .selection.result import AllIllPosedError
 
         upper = min(max_components, X.shape[0])
-        result = select(X, n_components=range(1, upper + 1),
-                        covariance_type=params["covariance_type"], criterion=criterion,
-                        random_state=seed, sample_weight=weight, silhouette_samples=None,
-                        **{name: params[name] for name in _MIXTURE_PARAMS[1:]})
+        try:
+            result = select(X, n_components=range(1, upper + 1),
+                            covariance_type=params["covariance_type"], criterion=criterion,
+                            random_state=seed, sample_weight=weight, silhouette_samples=None,
+                            **{name: params[name] for name in _MIXTURE_PARAMS[1:]})
+        except AllIllPosedError as exc:
+            warnings.warn(f"n_components='auto': {exc}; one component is fitted instead, "
+                          f"held only by reg_covar", IllPosedWarning, stacklevel=3)
+            return GaussianMixture(1, random_state=seed, **params).fit(X, sample_weight=weight)
         if result.best_estimator_ is None:
             raise ValueError("n_components='auto': every candidate mixture failed to fit")
         return result.best_estimator_

@@ -436,12 +436,18 @@ def _run_fit(args) -> int:
     n, d = data.X.shape
     criteria = _quiet_names(model.criteria, data.frame())
     state = "converged" if model.converged_ else "did NOT converge"
-    print(f"fitted GaussianMixture: {plural(args.k, 'component')}, {args.covariance} "
-          f"covariance, {plural(n, 'row')} x {plural(d, 'feature')}"
-          f"{_names_suffix(data.feature_names)}")
+    fitted_as = (f"{args.covariance} covariance on standardized features, saved as "
+                 f"{model.covariance_type} in the data's units" if args.standardize
+                 else f"{args.covariance} covariance")
+    print(f"fitted GaussianMixture: {plural(args.k, 'component')}, {fitted_as}, "
+          f"{plural(n, 'row')} x {plural(d, 'feature')}{_names_suffix(data.feature_names)}")
     print(f"EM {state} after {model.n_iter_} iterations; log-likelihood per row "
           f"{criteria['log_likelihood']:.4f}, BIC {criteria['bic']:.2f}, "
           f"AIC {criteria['aic']:.2f}, ICL {criteria['icl']:.2f}")
+    if model.ill_posed_ is not None:
+        print(f"warning: the fit is ill-posed ({model.ill_posed_}): its likelihood and "
+              f"criteria reflect reg_covar more than the data; use fewer components or a "
+              f"more constrained --covariance")
     print(f"saved {args.output}")
     return EXIT_OK
 
@@ -759,6 +765,8 @@ def _save_selection_figure(result, path):
 
 def _format_selection(rows, best_index, *, with_cv):
     """The sweep as a fixed-width table; the chosen row is marked with ``*``."""
+    from ._data import plural
+
     columns = [("covariance", 10, "covariance_type", "{}"), ("k", 3, "n_components", "{:d}"),
                ("BIC", 12, "bic", "{:.2f}"), ("AIC", 12, "aic", "{:.2f}"),
                ("ICL", 12, "icl", "{:.2f}"), ("loglik/n", 10, "log_likelihood", "{:.4f}"),
@@ -766,15 +774,22 @@ def _format_selection(rows, best_index, *, with_cv):
     if with_cv:
         columns += [("cv_mean", 10, "cv_mean", "{:.4f}"), ("cv_std", 8, "cv_std", "{:.4f}")]
     columns += [("iter", 5, "n_iter", "{:d}"), ("converged", 9, "converged", "{}"),
-                ("seconds", 8, "fit_seconds", "{:.3f}")]
+                ("ill-posed", 9, "ill_posed", "{}"), ("seconds", 8, "fit_seconds", "{:.3f}")]
     lines = ["  " + " ".join(f"{title:>{width}}" for title, width, _, _ in columns)]
     for index, row in enumerate(rows):
-        shown = dict(row, converged=("yes" if row["converged"] else "no")
-                     if row.get("error") is None else None)
+        fitted = row.get("error") is None
+        shown = dict(row, converged=("yes" if row["converged"] else "no") if fitted else None,
+                     ill_posed=("yes" if row.get("ill_posed") else "no") if fitted else None)
         cells = [f"{_cell(shown[key], form):>{width}}" for _, width, key, form in columns]
         mark = "*" if index == best_index else " "
         note = f"  failed: {row['error']}" if row.get("error") else ""
         lines.append(f"{mark} " + " ".join(cells) + note)
+    n_ill = sum(bool(row.get("ill_posed")) for row in rows)
+    if n_ill:
+        example = next(row for row in rows if row.get("ill_posed"))
+        lines.append(f"\n{plural(n_ill, 'configuration')} ill-posed, never chosen (e.g. "
+                     f"{example['covariance_type']} k={example['n_components']}: "
+                     f"{example['ill_posed_reason']}); every reason is in table.csv")
     return "\n".join(lines)
 
 

@@ -120,6 +120,8 @@ def to_original_units(mixture, standardized: Standardization):
         "n_iter_": int(mixture.n_iter_),
         "lower_bounds_": np.asarray(mixture.lower_bounds_, np.float64) - standardized.log_scale,
         "lower_bound_": float(mixture.lower_bound_) - standardized.log_scale,
+        # posedness does not depend on the units
+        "ill_posed_": getattr(mixture, "ill_posed_", None),
     }
     names = getattr(mixture, "feature_names_in_", None)
     if names is not None:

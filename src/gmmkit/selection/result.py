@@ -16,6 +16,10 @@ TABLE_COLUMNS = (
 )
 
 
+class AllIllPosedError(ValueError):
+    """Every configuration a sweep could score is ill-posed, so no criterion may choose one."""
+
+
 class SelectionRangeWarning(UserWarning):
     """The model chosen by a sweep is at the edge of the range of ``n_components`` searched."""
 
@@ -186,7 +190,7 @@ def best_index(rows: list[dict], criterion: str) -> int:
     ok = np.array([eligible(row, criterion) for row in rows])
     if not ok.any():
         example = next(row for row in rows if row["ill_posed"])
-        raise ValueError(
+        raise AllIllPosedError(
             f"every configuration scored by {criterion!r} is ill-posed (e.g. "
             f"{example['covariance_type']} k={example['n_components']}: "
             f"{example['ill_posed_reason']}); use fewer components, a more constrained "
