@@ -16,7 +16,8 @@ from ._core.covariances import covariance_marker
 from ._data import plural
 from .criteria import CRITERIA, INFORMATION_CRITERIA
 
-__all__ = ["plot_criterion", "plot_cv", "plot_selection", "plot_silhouette"]
+__all__ = ["plot_classification", "plot_criterion", "plot_cv", "plot_mclust_bic",
+           "plot_selection", "plot_silhouette", "plot_uncertainty"]
 
 
 def _require_matplotlib():
@@ -307,3 +308,6 @@ def plot_selection(result):
         f"{plural(best['n_components'], 'component')}"
     )
     return figure
+
+
+from ._mclust_plots import plot_classification, plot_mclust_bic, plot_uncertainty  # noqa: E402

@@ -146,6 +146,9 @@ class CovarianceModel:
     marker: str = "o"
     in_all: bool = False
 
+    #: The model's name in R mclust (``Sigma_k = lambda_k D_k A_k D_k^T``), if it has one.
+    mclust_name: str | None = None
+
     def __init__(self, n_features: int):
         self.d = n_features
 
@@ -373,6 +376,13 @@ class CovarianceModel:
         variances = self.component_variances(covariances, n_components)[:, features]
         return (variances / scale).min(axis=1)
 
+    def marginal_covariances(self, covariances: np.ndarray, n_components: int,
+                             features: np.ndarray) -> np.ndarray:
+        """Every component's covariance of the ``features`` alone (the marginal Gaussian's),
+        as dense matrices ``(K, m, m)``; here diagonal ones."""
+        variances = self.component_variances(covariances, n_components)[:, features]
+        return variances[:, :, None] * np.eye(len(features))
+
     def repeat_components(self, covariances: np.ndarray, chosen: np.ndarray) -> np.ndarray:
         """Covariances with copies of the ``chosen`` components' appended (a split's halves);
         a covariance shared by all components is returned as it is."""
@@ -415,6 +425,7 @@ def _constant(weights, log_det, quad_mean, d):
 
 class FullCovariance(CovarianceModel):
     name = "full"
+    mclust_name = "VVV"
     description = "each component its own ellipse in any orientation"
     marker = "o"
     in_all = True
@@ -546,6 +557,10 @@ class FullCovariance(CovarianceModel):
     def points_needed(self, masses):
         return np.full(len(masses), self.d + 1.0)
 
+    def marginal_covariances(self, covariances, n_components, features):
+        block = covariances[..., features[:, None], features]
+        return np.broadcast_to(block, (n_components, len(features), len(features)))
+
     def smallest_scaled_variances(self, covariances, scale, n_components, features):
         root = 1.0 / np.sqrt(scale)
         kept = covariances[..., features[:, None], features]
@@ -562,6 +577,7 @@ class FullCovariance(CovarianceModel):
 
 class TiedCovariance(FullCovariance):
     name = "tied"
+    mclust_name = "EEE"
     description = "one shared ellipse for every component"
     marker = "s"
 
@@ -652,6 +668,7 @@ class TiedCovariance(FullCovariance):
 
 class DiagCovariance(CovarianceModel):
     name = "diag"
+    mclust_name = "VVI"
     description = "axis-aligned ellipses"
     marker = "^"
     in_all = True
@@ -728,6 +745,7 @@ class DiagCovariance(CovarianceModel):
 
 class SphericalCovariance(CovarianceModel):
     name = "spherical"
+    mclust_name = "VII"
     description = "circles"
     marker = "D"
     in_all = True
