@@ -173,11 +173,16 @@ def test_cv_fold_smaller_than_k_marks_only_the_cv_scores(three_blobs):
     assert np.isnan(large.cv_mean) and np.isfinite(large.bic)
 
 
-def test_mclust_convention_is_the_negated_bic(sweep):
+def test_mclust_table_is_the_negated_bic_with_models_as_columns(sweep):
     mclust = sweep.to_mclust()
-    np.testing.assert_allclose(mclust.bic, -sweep.table.bic)
-    np.testing.assert_allclose(mclust.icl, -sweep.table.icl)
-    assert mclust.bic.idxmax() == sweep.table.bic.idxmin()
+    for row in sweep.records():
+        name = {"full": "VVV", "tied": "EEE", "diag": "VVI", "spherical": "VII"}[
+            row["covariance_type"]]
+        assert mclust.loc[row["n_components"], name] == pytest.approx(-row["bic"])
+        assert sweep.to_mclust("icl").loc[row["n_components"], name] == \
+            pytest.approx(-row["icl"])
+    best = sweep.best_params_
+    assert mclust.stack().idxmax()[0] == best["n_components"]
 
 
 def test_records_work_without_pandas(sweep):

@@ -50,9 +50,9 @@ def model_name(covariance_type: str) -> str:
 
 
 def bic_table(result) -> tuple[list[int], dict[str, list[float]]]:
-    """A sweep's BIC as mclust tabulates it: the numbers of components searched, and per
-    model (mclust's name) its BIC at each, in mclust's sign (``2 log L - p log n``, higher is
-    better), NaN where the fit failed or is ill-posed (mclust's NA)."""
+    """A sweep's BIC as mclust tabulates it (see :meth:`SelectionResult.to_mclust`): the
+    numbers of components searched, and per model (mclust's name) its BIC at each, NaN for
+    mclust's NA."""
     rows = result.records()
     ks = sorted({row["n_components"] for row in rows})
     table: dict[str, list[float]] = {}

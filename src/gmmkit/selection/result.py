@@ -118,16 +118,38 @@ class SelectionResult:
         """The table as a list of dicts (a copy), whether or not pandas is installed."""
         return [dict(row) for row in self.rows]
 
-    def to_mclust(self):
-        """The table with BIC and ICL in R mclust's convention, :math:`2\\log L - p\\log n`
-        (higher is better): the negated scikit-learn values, NaN (mclust's NA) for an
-        ill-posed fit."""
-        rows = self.records()
-        for row in rows:
-            # mclust has no BIC for an ill-posed fit
-            row["bic"] = np.nan if row["ill_posed"] else -row["bic"]
-            row["icl"] = np.nan if row["ill_posed"] else -row["icl"]
-        return _as_table(rows)
+    def to_mclust(self, criterion: str = "bic"):
+        """The sweep as mclust tabulates its BIC: one row per number of components, one
+        column per model (mclust's names where the model has one: ``full`` is ``VVV``), the
+        values in mclust's convention :math:`2\\log L - p\\log n` (higher is better, the
+        negated scikit-learn value), NaN (mclust's NA) for a failed or ill-posed fit.
+
+        Parameters
+        ----------
+        criterion : {'bic', 'icl'}, default='bic'
+
+        Returns
+        -------
+        pandas.DataFrame, or dict of str to list of float
+            Indexed by ``n_components``; without pandas, ``{model: values}`` plus
+            ``"n_components"``.
+        """
+        if criterion not in ("bic", "icl"):
+            raise ValueError(f"criterion must be 'bic' or 'icl', got {criterion!r}")
+        from .._mclust_plots import model_name
+
+        ks = sorted({row["n_components"] for row in self.rows})
+        table: dict[str, list[float]] = {}
+        for row in self.rows:
+            values = table.setdefault(model_name(row["covariance_type"]), [np.nan] * len(ks))
+            value = row[criterion]
+            if np.isfinite(value) and not row["ill_posed"]:
+                values[ks.index(row["n_components"])] = -float(value)
+        try:
+            import pandas as pd
+        except ImportError:
+            return {"n_components": ks, **table}
+        return pd.DataFrame(table, index=pd.Index(ks, name="n_components"))
 
 
 def new_row(k: int, covariance_type: str, start: str) -> dict:
