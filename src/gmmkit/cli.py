@@ -767,7 +767,10 @@ def _format_selection(rows, best_index, *, with_cv):
     """The sweep as a fixed-width table; the chosen row is marked with ``*``."""
     from ._data import plural
 
-    columns = [("covariance", 10, "covariance_type", "{}"), ("k", 3, "n_components", "{:d}"),
+    from ._mclust_plots import model_name
+
+    columns = [("covariance", 10, "covariance_type", "{}"), ("model", 5, "model", "{}"),
+               ("k", 3, "n_components", "{:d}"),
                ("BIC", 12, "bic", "{:.2f}"), ("AIC", 12, "aic", "{:.2f}"),
                ("ICL", 12, "icl", "{:.2f}"), ("loglik/n", 10, "log_likelihood", "{:.4f}"),
                ("silhouette", 10, "silhouette", "{:.3f}")]
@@ -778,7 +781,8 @@ def _format_selection(rows, best_index, *, with_cv):
     lines = ["  " + " ".join(f"{title:>{width}}" for title, width, _, _ in columns)]
     for index, row in enumerate(rows):
         fitted = row.get("error") is None
-        shown = dict(row, converged=("yes" if row["converged"] else "no") if fitted else None,
+        shown = dict(row, model=model_name(row["covariance_type"]),
+                     converged=("yes" if row["converged"] else "no") if fitted else None,
                      ill_posed=("yes" if row.get("ill_posed") else "no") if fitted else None)
         cells = [f"{_cell(shown[key], form):>{width}}" for _, width, key, form in columns]
         mark = "*" if index == best_index else " "

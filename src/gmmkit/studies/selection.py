@@ -90,6 +90,10 @@ def add_section(report, data, *, n_components, covariance_type="all", cv=5, seed
 
     section.add_figure("selection_criteria", _criteria_figure(result, n_train),
                        _criteria_caption(picks))
+    section.add_figure("selection_mclust_bic", _mclust_bic_figure(result), (
+        "The same sweep as R mclust draws it: BIC as 2 log L - p log n (higher is better), "
+        "one line per model by its mclust name, in mclust's symbols and colours; a gap is an "
+        "ill-posed or failed fit (mclust's NA)."))
     panels = [name for name in ("cv", "silhouette")
               if name in picks and (name != "silhouette" or silhouette_panel)]
     if panels:
@@ -201,6 +205,12 @@ def _criteria_figure(result, n_train):
         plotting.plot_criterion(result, criterion, ax=ax)
     figure.suptitle(f"Information criteria of every fit on the {n_train} training rows "
                     "(lower is better; the star marks each criterion's minimum)")
+    return figure
+
+
+def _mclust_bic_figure(result):
+    figure = new_figure(6.4, 4.4)
+    plotting.plot_mclust_bic(result, ax=figure.add_subplot())
     return figure
 
 
