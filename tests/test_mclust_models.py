@@ -208,7 +208,7 @@ def _structure_holds(name, matrices):
     values = np.linalg.eigvalsh(matrices)
     volumes = np.exp(np.log(values).mean(axis=1))
     shapes = values / volumes[:, None]
-    close = dict(rtol=1e-7, atol=1e-9)
+    close = {"rtol": 1e-7, "atol": 1e-9}
     if volume_letter == "E":
         np.testing.assert_allclose(volumes, volumes[0], **close)
     if shape_letter == "I":

@@ -255,7 +255,7 @@ def _add_select_parser(subcommands):
                         help="numbers of components: K, or A to B inclusive (default: 1:10)")
     select.add_argument("--covariance", type=_covariance_list, default="sklearn", metavar="TYPES",
                         choices=_CovarianceTypes(lists=True),
-                        help="'sklearn' (full, tied, diag, spherical), 'all' (mclust's 14 models) or "
+                        help="'sklearn' (full, tied, diag, spherical), 'all' (mclust's models) or "
                              "a comma-separated list of %(choices)s (default: sklearn)")
     select.add_argument("--criterion", choices=tuple(CRITERIA), default="bic",
                         help="what chooses the best model (default: bic); cv needs --cv")
@@ -379,7 +379,7 @@ def _add_report_parser(subcommands):
                         help="numbers of components to sweep (default: 1:10)")
     report.add_argument("--covariance", type=_covariance_list, default="sklearn", metavar="TYPES",
                         choices=_CovarianceTypes(lists=True),
-                        help="'sklearn' (full, tied, diag, spherical), 'all' (mclust's 14 models) or "
+                        help="'sklearn' (full, tied, diag, spherical), 'all' (mclust's models) or "
                              "a comma-separated list of %(choices)s (default: sklearn)")
     report.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
                         help="cross-validation folds; 0 skips cross-validation (default: 5)")
@@ -893,8 +893,8 @@ def _covariance_list(text):
     for name in names:
         if name not in registered:
             raise argparse.ArgumentTypeError(
-                f"unknown covariance type {name!r}; expected 'all', 'sklearn' or a comma-separated list "
-                f"of {', '.join(registered)}")
+                f"unknown covariance type {name!r}; expected 'all', 'sklearn' or a "
+                f"comma-separated list of {', '.join(registered)}")
     return list(dict.fromkeys(names))
 
 

@@ -832,6 +832,9 @@ ALIASES = {"VVV": "full", "EEE": "tied", "VVI": "diag", "VII": "spherical"}
 #: mclust's multivariate models in its own order (``mclust.options("emModelNames")``)
 MCLUST_MODELS = ("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE", "EEV",
                  "VEV", "EVV", "VVV")
+#: mclust's models of one feature
+MCLUST_ONE_FEATURE = ("E", "V")
+_ORDER = (*_BUILT_IN, *MCLUST_MODELS, *MCLUST_ONE_FEATURE)
 #: What a sweep's ``covariance_type`` may name besides the models themselves: every model
 #: that opts in (``"all"``), or scikit-learn's four structures (``"sklearn"``).
 SWEEPS = ("all", "sklearn")
@@ -891,15 +894,17 @@ def unregister_covariance_model(name: str) -> type[CovarianceModel]:
 
 
 def covariance_types(in_all: bool = False) -> tuple[str, ...]:
-    """Names a ``covariance_type`` may take: the registered models in registration order
-    (the built-ins full, tied, diag, spherical first), then the built-ins' mclust aliases.
+    """Names a ``covariance_type`` may take: the built-ins full, tied, diag, spherical,
+    mclust's names in its order (aliases of the built-ins included), E and V, then any other
+    registered model in registration order.
 
     With ``in_all``, the models ``covariance_type="all"`` stands for, each once: mclust's in
     its order (the built-ins under their mclust names), then any other registered model
     that opts in, in registration order.
     """
     if not in_all:
-        return (*_REGISTRY, *ALIASES)
+        order = {name: index for index, name in enumerate(_ORDER)}
+        return tuple(sorted((*_REGISTRY, *ALIASES), key=lambda name: order.get(name, len(order))))
     mclust_name = {built_in: alias for alias, built_in in ALIASES.items()}
     swept = [mclust_name.get(name, name) for name, cls in _REGISTRY.items() if cls.in_all]
     order = {name: index for index, name in enumerate(MCLUST_MODELS)}
@@ -950,4 +955,4 @@ for _cls in (FullCovariance, TiedCovariance, DiagCovariance, SphericalCovariance
 del _cls
 
 # mclust's other models register themselves on import, so ``import gmmkit`` knows every name
-from . import mclust_models  # noqa: E402,F401
+from . import mclust_models  # noqa: F401
