@@ -184,6 +184,18 @@ def test_select_all_sweeps_every_mclust_model_registered_and_sklearn_the_four(bl
         ["full", "tied", "diag", "spherical"]
 
 
+@pytest.mark.parametrize("model_name", ("EII", "EEI", "EVI", "EEV", "EVV"))
+def test_a_component_collapsed_onto_one_point_is_recovered(model_name):
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(size=(100, 2)), rng.normal(size=(40, 2)) * [0.1, 2.0] + 8.0,
+                   np.tile([[-8.0, 5.0]], (15, 1))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gmmkit.DegenerateComponentWarning)
+        mixture = GaussianMixture(3, covariance_type=model_name, means_init=[
+            [0.0, 0.0], [8.0, 8.0], [-8.0, 5.0]]).fit(X)
+    assert np.isfinite(mixture.covariances_).all() and np.isfinite(mixture.score(X))
+
+
 # ------------------------------------------------------------------ properties
 @st.composite
 def clustered_data(draw):

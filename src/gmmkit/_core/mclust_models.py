@@ -136,13 +136,16 @@ class EVICovariance(DiagCovariance):
         return 1 + n_components * (self.d - 1)
 
     def _covariances(self, stats, counts, padded, means, context):
-        scatter = padded[:, None] * _scatter_per_count(DiagCovariance, self, stats, counts,
-                                                       padded, means, context)
+        per_count = _scatter_per_count(DiagCovariance, self, stats, counts, padded, means,
+                                       context)
+        scatter = padded[:, None] * per_count
         volumes = _root_prod(scatter)
         volume = volumes.sum() / padded.sum()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            shapes = scatter / volumes[:, None]
-        return volume * shapes + context.reg_covar
+        # a component with no volume has no shape: it keeps its own (singular) scatter, which
+        # the recovery of collapsed components regularises
+        factor = volume / np.where(volumes > 0, volumes, 1.0)
+        cov = np.where((volumes > 0)[:, None], factor[:, None] * scatter, per_count)
+        return cov + context.reg_covar
 
     def _check_precision_values(self, precisions, name):
         super()._check_precision_values(precisions, name)
@@ -199,12 +202,15 @@ class EVVCovariance(FullCovariance):
         return 1 + n_components * (d * (d + 1) // 2 - 1)
 
     def _covariances(self, stats, counts, padded, means, context):
-        scatter = padded[:, None, None] * _scatter_per_count(
-            FullCovariance, self, stats, counts, padded, means, context)
+        per_count = _scatter_per_count(FullCovariance, self, stats, counts, padded, means,
+                                       context)
+        scatter = padded[:, None, None] * per_count
         volumes = _root_det(scatter)
         volume = volumes.sum() / padded.sum()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cov = scatter * (volume / volumes)[:, None, None]
+        # as in EVI: a component with no volume keeps its own scatter, for the recovery
+        factor = volume / np.where(volumes > 0, volumes, 1.0)
+        cov = np.where((volumes > 0)[:, None, None], factor[:, None, None] * scatter,
+                       per_count)
         cov.reshape(-1, self.d * self.d)[:, :: self.d + 1] += context.reg_covar
         return cov
 
