@@ -196,6 +196,20 @@ def test_a_component_collapsed_onto_one_point_is_recovered(model_name):
     assert np.isfinite(mixture.covariances_).all() and np.isfinite(mixture.score(X))
 
 
+@pytest.mark.parametrize(("model_name", "precisions", "what"), [
+    ("EII", [1.0, 2.0], "same precision"),
+    ("EEI", [[1.0, 1.0], [1.0, 2.0]], "same precision of each feature"),
+    ("EVI", [[1.0, 1.0], [2.0, 2.0]], "same volume"),
+    ("EEV", [np.eye(2), 2 * np.eye(2)], "same eigenvalues"),
+    ("EVV", [np.eye(2), 2 * np.eye(2)], "same volume"),
+])
+def test_precisions_init_without_the_models_structure_are_refused(model_name, precisions,
+                                                                   what):
+    X = np.random.RandomState(0).normal(size=(50, 2))
+    with pytest.raises(ValueError, match=f"precisions_init must give every component the {what}"):
+        GaussianMixture(2, covariance_type=model_name, precisions_init=precisions).fit(X)
+
+
 # ------------------------------------------------------------------ properties
 @st.composite
 def clustered_data(draw):
