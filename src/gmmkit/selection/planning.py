@@ -16,7 +16,7 @@ from sklearn.model_selection import KFold, check_cv
 from sklearn.utils.validation import check_array
 
 from .._config import Options
-from .._core.covariances import covariance_types
+from .._core.covariances import swept_covariance_types
 from .._validation import reject_masked
 from ..mixture import _check_sample_weight
 from ..standardizing import Standardization, standardization
@@ -30,7 +30,7 @@ class SweepSettings:
     data: built once per call and passed down whole."""
 
     n_components: object = range(1, 11)
-    covariance_type: object = "all"
+    covariance_type: object = "sklearn"
     criterion: str = "bic"
     cv: object = None
     n_init: int = 1
@@ -124,12 +124,9 @@ def _check_components(n_components, n_samples) -> list[int]:
 
 
 def _check_covariance_types(covariance_type) -> list[str]:
-    """The distinct covariance types, in order, of a valid ``covariance_type`` ('all', a
-    name, or a list of names)."""
-    if isinstance(covariance_type, str):
-        covariance_type = (covariance_types(in_all=True) if covariance_type == "all"
-                           else [covariance_type])
-    return list(dict.fromkeys(covariance_type))
+    """The distinct covariance types, in order, of a valid ``covariance_type`` ('all',
+    'sklearn', a name, or a list of names)."""
+    return swept_covariance_types(covariance_type)
 
 
 def _check_cv(cv, n_samples, random_state):
