@@ -308,54 +308,81 @@ class HierarchicalStart:
 
     The tree is built on ``use``'s transformation of ``X`` (``"SVD"``, what ``Mclust`` uses, or
     ``"VARS"``: the data as they are). With more than :data:`SUBSET_SIZE` rows it is built on
-    that many rows drawn without replacement from ``random_state``, as ``Mclust`` does; ``Mclust``
-    then runs one M-step on the subset's partition and one E-step on all rows. Here the rows
-    outside the subset take the component of highest posterior under that M-step (weights,
-    means and full covariances of the subset's clusters, the covariances regularised by
-    ``1e-6`` of the mean variance so that small clusters stay proper) and the subset rows keep
-    their clusters; the first M-step of EM then sees a hard partition of every row.
+    that many rows drawn without replacement from ``random_state`` when the object is made, as
+    ``Mclust`` does. ``Mclust`` then runs one M-step on the subset's partition and one E-step on
+    all rows; here the rows outside the subset take the component of highest posterior under
+    that M-step (weights, means and full covariances of the subset's clusters, the covariances
+    regularised by ``1e-6`` of the mean variance so that small clusters stay proper) and the
+    subset rows keep their clusters, so EM's first M-step sees a hard partition of every row.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
     use : {'SVD', 'VARS'}
     random_state : numpy.random.RandomState or None
-        Drawn from once, for the subset, and only with more than :data:`SUBSET_SIZE` rows.
+        Drawn from once, for the subset, and only with more than :data:`SUBSET_SIZE` rows
+        (None: numpy's global generator).
     """
 
     def __init__(self, X, use: str = "SVD", random_state=None):
         if use not in HC_TRANSFORMS:
             raise ValueError(f"use must be one of {HC_TRANSFORMS}, got {use!r}")
         self._X = np.asarray(X, dtype=np.float64)
-        self._use, self._random_state = use, random_state
+        n = self._X.shape[0]
+        self.rows = None  # the rows the tree is built on (None: all)
+        if n > SUBSET_SIZE:
+            rng = random_state if random_state is not None else np.random.mtrand._rand
+            self.rows = np.sort(rng.choice(n, size=SUBSET_SIZE, replace=False))
+        self._use = use
         self._lock = threading.Lock()
-        self._tree = None
+        self._merges = None
 
-    def _built(self):
+    def merges(self) -> np.ndarray:
+        """The tree (see :func:`vvv_merges`), built on the first call; names index
+        ``rows``."""
         with self._lock:
-            if self._tree is None:
-                n = self._X.shape[0]
-                rows = None
-                if n > SUBSET_SIZE:
-                    rng = (self._random_state if self._random_state is not None
-                           else np.random.mtrand._rand)
-                    rows = np.sort(rng.choice(n, size=SUBSET_SIZE, replace=False))
-                data = self._X if rows is None else self._X[rows]
-                Z = svd_transform(data) if self._use == "SVD" else data
-                self._tree = rows, vvv_merges(Z)
-        return self._tree
+            if self._merges is None:
+                data = self._X if self.rows is None else self._X[self.rows]
+                self._merges = vvv_merges(svd_transform(data) if self._use == "SVD" else data)
+        return self._merges
 
     def labels(self, k: int) -> np.ndarray:
         """Labels ``0..k-1`` of every row: the tree cut at ``k`` clusters."""
-        rows, merges = self._built()
-        n = self._X.shape[0]
-        n_tree = n if rows is None else rows.size
-        subset_labels = cut_tree(merges, n_tree, [min(k, n_tree)])[min(k, n_tree)]
-        if rows is None:
-            return subset_labels
-        labels = _assign_rest(self._X, rows, subset_labels, k)
-        labels[rows] = subset_labels
+        merges = self.merges()
+        n_tree = merges.shape[0] + 1
+        if not 1 <= k <= n_tree:
+            raise ValueError(f"n_components={k} is more than the {n_tree} rows the "
+                             "hierarchical clustering starts from")
+        tree_labels = cut_tree(merges, n_tree, [k])[k]
+        if self.rows is None:
+            return tree_labels
+        labels = _assign_rest(self._X, self.rows, tree_labels, k)
+        labels[self.rows] = tree_labels
         return labels
+
+
+class SharedHierarchies:
+    """The :class:`HierarchicalStart` of each initialisation of a sweep, shared by every ``k``:
+    ``hierarchies(i)`` is the one the ``i``-th of ``n_init`` calls of
+    :func:`gmmkit._core.init.initial_responsibilities` would make from ``new_random_state()``
+    (the same for every ``i`` up to :data:`SUBSET_SIZE` rows, where nothing is drawn). Each
+    tree is built once, by the first fit that needs it; thread-safe."""
+
+    def __init__(self, X, new_random_state):
+        self._X, self._new_random_state = X, new_random_state
+        self._lock = threading.Lock()
+        self._rng = None
+        self._starts: list[HierarchicalStart] = []
+
+    def __call__(self, index: int) -> HierarchicalStart:
+        if self._X.shape[0] <= SUBSET_SIZE:
+            index = 0
+        with self._lock:
+            while len(self._starts) <= index:  # subsets drawn in order, trees built later
+                if self._rng is None:
+                    self._rng = self._new_random_state()
+                self._starts.append(HierarchicalStart(self._X, random_state=self._rng))
+            return self._starts[index]
 
 
 def _assign_rest(X, rows, subset_labels, k) -> np.ndarray:
