@@ -134,10 +134,11 @@ class _VVVTree:
         self.true = np.zeros((n, p, p))
         self.kept = np.zeros((n, p, p)) if like_mclust else self.true
         self.name = np.arange(n)
+        self.uid = np.arange(n)       # unique over the whole agglomeration
         self.born = np.full(n, -1)    # the stage that made the cluster (-1: a row)
         self.stage = 0
+        self.evaluated: set[tuple[int, int]] = set()  # pairs (of uids) whose cost is exact
         self.cost = self._singleton_costs(Z)
-        self.exact = np.ones((n, n), dtype=bool)
         self.col_min = np.full(n, np.inf)
         self.col_arg = np.zeros(n, dtype=np.intp)
         self.index = np.arange(n)
@@ -148,14 +149,23 @@ class _VVVTree:
         the data are ties here): ``v = (x_i - x_j) / sqrt 2``, ``t = v.v`` summed in order."""
         n, p = Z.shape
         cost = np.empty((n, n))
-        block = max(1, (1 << 20) // max(1, n))
+        columns = np.ascontiguousarray(Z.T)
+        block = max(1, (1 << 18) // max(1, n))
+        v = np.empty((block, n))
         for start in range(0, n, block):
             stop = min(n, start + block)
-            trace = np.zeros((stop - start, n))
-            for column in range(p):
-                v = (Z[start:stop, column, None] - Z[None, :, column]) * _RTHALF
-                trace += v * v
-            cost[start:stop] = 2 * np.log((trace + self.alpha) / 2) - 2 * self.log_alpha
+            trace, part = cost[start:stop], v[:stop - start]
+            trace[...] = 0
+            for column in columns:
+                np.subtract(column[start:stop, None], column, out=part)
+                part *= _RTHALF
+                part *= part
+                trace += part
+            trace += self.alpha
+            trace /= 2
+            np.log(trace, out=trace)
+            trace *= 2
+            trace -= 2 * self.log_alpha
         np.fill_diagonal(cost, np.inf)
         return cost
 
@@ -169,28 +179,34 @@ class _VVVTree:
         return v, nij
 
     def _bounds(self, a, g):
-        """``(cost, exact)`` of merging ``a`` with each of the ``g`` clusters (``a`` itself
-        included, meaningless): the cost without its determinant, and where that is the cost
-        itself (at most ``p`` rows, or no scatter)."""
+        """The cost of merging ``a`` with each of the ``g`` clusters (``a`` itself included,
+        meaningless) without its determinant: the exact cost for unions of at most ``p`` rows
+        or with no scatter."""
         v, nij = self._difference(a, slice(0, g))
         trace = (self.trace[a] + self.trace[:g]) + np.einsum("ij,ij->i", v, v)
         term = nij * np.log((trace + self.alpha) / nij)
-        flat = (nij > self.p) & (trace == 0)
-        term[flat] = nij[flat] * np.log(self.alpha / nij[flat])
-        return term - self.term[a] - self.term[:g], (nij <= self.p) | (trace == 0)
+        flat = trace == 0
+        if flat.any():
+            flat &= nij > self.p
+            term[flat] = nij[flat] * np.log(self.alpha / nij[flat])
+        term -= self.term[:g]
+        term -= self.term[a]
+        return term
 
     def _exact_cost(self, i, j):
         """The cost of merging ``i`` and ``j``, from the scatter matrices in hand when the
-        younger of the two was made."""
+        younger of the two was made; the stored bound where the determinant adds nothing."""
         young, old = (i, j) if self.born[i] > self.born[j] else (j, i)
         v, nij = self._difference(i, np.array([j]))
         v, nij = v[0], nij[0]
         trace = (self.trace[i] + self.trace[j]) + v @ v
-        term = nij * np.log((trace + self.alpha) / nij)
+        if trace == 0:
+            return self.cost[i, j]
         sign, log_det = np.linalg.slogdet(self.true[young] + self.kept[old] + np.outer(v, v))
-        if sign > 0:  # a singular factor (mclust: a zero on its diagonal) leaves the trace term
-            term = nij * np.logaddexp(log_det - self.p * np.log(nij),
-                                      np.log((trace + self.alpha) / nij))
+        if sign <= 0:  # a singular factor (mclust: a zero on its diagonal): the trace term
+            return self.cost[i, j]
+        term = nij * np.logaddexp(log_det - self.p * np.log(nij),
+                                  np.log((trace + self.alpha) / nij))
         return term - self.term[i] - self.term[j]
 
     def _rescan(self, columns, g):
@@ -202,27 +218,32 @@ class _VVVTree:
             return
         block = self.cost[columns, :g]
         block[self.index[None, :g] >= columns[:, None]] = np.inf
-        arg = g - 1 - np.argmin(block[:, ::-1], axis=1)
+        reverse = np.ascontiguousarray(block[:, ::-1])  # argmin runs far faster forwards
+        arg = g - 1 - np.argmin(reverse, axis=1)
         self.col_arg[columns] = arg
         self.col_min[columns] = block[np.arange(columns.size), arg]
 
-    def _offer(self, row, columns):
-        """Let ``cost[row, columns]`` (for columns above ``row``) replace their minimum."""
-        new = self.cost[row, columns]
-        better = (new < self.col_min[columns]) | ((new == self.col_min[columns])
-                                                  & (row > self.col_arg[columns]))
-        self.col_min[columns[better]] = new[better]
-        self.col_arg[columns[better]] = row
+    def _offer(self, row, g):
+        """Let ``cost[row, row+1:g]`` replace the minima of their columns."""
+        new, low = self.cost[row, row + 1:g], self.col_min[row + 1:g]
+        better = new < low
+        better |= (new == low) & (self.col_arg[row + 1:g] < row)
+        np.copyto(low, new, where=better)
+        self.col_arg[row + 1:g][better] = row
 
     def _cheapest(self, g):
         """The pair ``(a < b)`` to merge next, its cost exact."""
         while True:
             b = g - 1 - int(np.argmin(self.col_min[:g][::-1]))
             a = int(self.col_arg[b])
-            if self.exact[a, b]:
+            key = (self.uid[a], self.uid[b])
+            if self.count[a] + self.count[b] <= self.p or key in self.evaluated:
                 return a, b
-            self.cost[a, b] = self.cost[b, a] = self._exact_cost(a, b)
-            self.exact[a, b] = self.exact[b, a] = True
+            self.evaluated.add(key)
+            cost = self._exact_cost(a, b)
+            if cost == self.cost[a, b]:
+                return a, b
+            self.cost[a, b] = self.cost[b, a] = cost
             self._rescan(np.array([b]), g)
 
     def merges(self) -> np.ndarray:
@@ -248,35 +269,31 @@ class _VVVTree:
         root = np.sqrt(na / nab) * self.root[a] + np.sqrt(nb / nab) * self.root[b]
         name = min(self.name[a], self.name[b])
         last = g - 1
-        index = self.index[:last]
-        stale = (self.col_arg[:last] == a) & (index > a)
-        stale |= (self.col_arg[:last] == b) & (index > b)
+        # columns whose minimum was in a merged row (always above it), and the two rewritten
+        arg = self.col_arg[:last]
+        stale = np.append(np.flatnonzero((arg == a) | (arg == b)), (a, b))
         if b != last:
             for array in (self.count, self.root, self.trace, self.term, self.true, self.kept,
-                          self.name, self.born):
+                          self.name, self.uid, self.born):
                 array[b] = array[last]
-            for matrix in (self.cost, self.exact):
-                matrix[b, :last] = matrix[last, :last]
-                matrix[:last, b] = matrix[:last, last]
+            self.cost[b, :last] = self.cost[last, :last]
+            self.cost[:last, b] = self.cost[:last, last]
             self.cost[b, b] = np.inf
-            stale[b] = True
         g = last
         self.count[a], self.root[a], self.trace[a], self.term[a] = nab, root, trace, term
-        self.name[a], self.born[a] = name, self.stage
+        self.name[a], self.uid[a], self.born[a] = name, self.n + self.stage, self.stage
         self.true[a] = scatter
         if self.like_mclust:
             self.kept[a] = _first_row_scatter(scatter, nab)
         self.stage += 1
-        costs, exact = self._bounds(a, g)
+        costs = self._bounds(a, g)
         costs[a] = np.inf
-        self.cost[a, :g] = self.cost[:g, a] = costs
-        self.exact[a, :g] = self.exact[:g, a] = exact
+        self.cost[a, :g] = costs
+        self.cost[:g, a] = costs
         self.col_min[g:], self.col_arg[g:] = np.inf, 0
-        stale[a] = True
-        self._rescan(np.flatnonzero(stale), g)
-        fresh = ~stale[:g]
-        self._offer(a, index[a + 1:g][fresh[a + 1:]])
-        self._offer(b, index[b + 1:g][fresh[b + 1:]])
+        self._offer(a, g)
+        self._offer(b, g)
+        self._rescan(stale, g)
 
 
 def _first_row_scatter(scatter, count):
