@@ -31,6 +31,7 @@ Merges are named as mclust names them: a cluster by the smallest row index in it
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -138,6 +139,10 @@ class _VVVTree:
         self.born = np.full(n, -1)    # the stage that made the cluster (-1: a row)
         self.stage = 0
         self.evaluated: set[tuple[int, int]] = set()  # pairs (of uids) whose cost is exact
+        index = np.arange(p)
+        # (U^T U)_ij / (r_0i r_0j) for a stored factor of K rows (see _first_row_scatter)
+        self._times = {rows: np.minimum(np.minimum.outer(index, index) + 1, rows)
+                       for rows in range(1, p + 1)}
         self.cost = self._singleton_costs(Z)
         self.col_min = np.full(n, np.inf)
         self.col_arg = np.zeros(n, dtype=np.intp)
@@ -174,9 +179,20 @@ class _VVVTree:
         ``others`` (an index or a slice), and the unions' counts."""
         na, nj = self.count[a], self.count[others]
         nij = na + nj
-        v = (np.sqrt(nj / nij)[:, None] * self.root[a]
-             - np.sqrt(na / nij)[:, None] * self.root[others])
+        scale_a, scale_j = nj / nij, na / nij
+        np.sqrt(scale_a, out=scale_a)
+        np.sqrt(scale_j, out=scale_j)
+        v = np.multiply.outer(scale_a, self.root[a])
+        v -= scale_j[:, None] * self.root[others]
         return v, nij
+
+    def _pair(self, i, j):
+        """``(v, n_ij, trace)`` of the union of clusters ``i`` and ``j`` (as
+        :meth:`_difference` computes them, in scalars)."""
+        ni, nj = float(self.count[i]), float(self.count[j])
+        nij = ni + nj
+        v = math.sqrt(nj / nij) * self.root[i] - math.sqrt(ni / nij) * self.root[j]
+        return v, nij, (self.trace[i] + self.trace[j]) + v @ v
 
     def _bounds(self, a, g):
         """The cost of merging ``a`` with each of the ``g`` clusters (``a`` itself included,
@@ -184,22 +200,22 @@ class _VVVTree:
         or with no scatter."""
         v, nij = self._difference(a, slice(0, g))
         trace = (self.trace[a] + self.trace[:g]) + np.einsum("ij,ij->i", v, v)
-        term = nij * np.log((trace + self.alpha) / nij)
+        term = trace + self.alpha
+        term /= nij
+        np.log(term, out=term)
+        term *= nij
         flat = trace == 0
         if flat.any():
             flat &= nij > self.p
             term[flat] = nij[flat] * np.log(self.alpha / nij[flat])
-        term -= self.term[:g]
-        term -= self.term[a]
+        term -= self.term[a] + self.term[:g]  # as mclust: t_ij - (t_i + t_j)
         return term
 
     def _exact_cost(self, i, j):
         """The cost of merging ``i`` and ``j``, from the scatter matrices in hand when the
         younger of the two was made; the stored bound where the determinant adds nothing."""
         young, old = (i, j) if self.born[i] > self.born[j] else (j, i)
-        v, nij = self._difference(i, np.array([j]))
-        v, nij = v[0], nij[0]
-        trace = (self.trace[i] + self.trace[j]) + v @ v
+        v, nij, trace = self._pair(i, j)
         if trace == 0:
             return self.cost[i, j]
         sign, log_det = np.linalg.slogdet(self.true[young] + self.kept[old] + np.outer(v, v))
@@ -207,7 +223,7 @@ class _VVVTree:
             return self.cost[i, j]
         term = nij * np.logaddexp(log_det - self.p * np.log(nij),
                                   np.log((trace + self.alpha) / nij))
-        return term - self.term[i] - self.term[j]
+        return term - (self.term[i] + self.term[j])
 
     def _rescan(self, columns, g):
         """Recompute the minimum of each of ``columns`` over the rows above it (ties: the
@@ -259,14 +275,12 @@ class _VVVTree:
         """Merge the clusters at positions ``a < b`` into ``a``; the last moves to ``b``."""
         young, old = (a, b) if self.born[a] > self.born[b] else (b, a)
         newest = self.born[young] == self.stage - 1  # its factor is still in hand
-        v, nab = self._difference(a, np.array([b]))
-        v, nab = v[0], nab[0]
+        v, nab, trace = self._pair(a, b)
         scatter = ((self.true[young] if newest else self.kept[young]) + self.kept[old]
                    + np.outer(v, v))
-        trace = (self.trace[a] + self.trace[b]) + v @ v
         term = self.cost[a, b] + (self.term[a] + self.term[b])
-        na, nb = self.count[a], self.count[b]
-        root = np.sqrt(na / nab) * self.root[a] + np.sqrt(nb / nab) * self.root[b]
+        na, nb = float(self.count[a]), float(self.count[b])
+        root = math.sqrt(na / nab) * self.root[a] + math.sqrt(nb / nab) * self.root[b]
         name = min(self.name[a], self.name[b])
         last = g - 1
         # columns whose minimum was in a merged row (always above it), and the two rewritten
@@ -284,7 +298,7 @@ class _VVVTree:
         self.name[a], self.uid[a], self.born[a] = name, self.n + self.stage, self.stage
         self.true[a] = scatter
         if self.like_mclust:
-            self.kept[a] = _first_row_scatter(scatter, nab)
+            self.kept[a] = _first_row_scatter(scatter, self._times[int(min(nab - 1, self.p))])
         self.stage += 1
         costs = self._bounds(a, g)
         costs[a] = np.inf
@@ -296,18 +310,15 @@ class _VVVTree:
         self._rescan(stale, g)
 
 
-def _first_row_scatter(scatter, count):
-    r""":math:`U^T U` for the factor mclust stores of a cluster of ``count`` rows with scatter
-    matrix ``scatter``: ``min(count - 1, p)`` rows, row ``k`` holding :math:`r_0[k:]`, the first
-    row of the upper Cholesky factor, so :math:`(U^T U)_{ij} = r_{0i} r_{0j} \min(i, j, K-1) + 1`
-    with :math:`K` rows. A cluster constant in the first feature gets no factor."""
-    p = scatter.shape[0]
-    rows = int(min(count - 1, p))
+def _first_row_scatter(scatter, times):
+    r""":math:`U^T U` for the factor mclust stores of a cluster with scatter matrix ``scatter``:
+    :math:`K` = ``min(count - 1, p)`` rows, row ``k`` holding :math:`r_0[k:]`, the first row of
+    the upper Cholesky factor, so :math:`(U^T U)_{ij} = r_{0i} r_{0j} \min(i + 1, j + 1, K)`
+    (``times`` holds the minima). A cluster constant in the first feature gets no factor
+    (mclust's Givens rotations leave another row there; that case is not reproduced)."""
     if scatter[0, 0] <= 0:
         return np.zeros_like(scatter)
-    first = scatter[0] / np.sqrt(scatter[0, 0])
-    index = np.arange(p)
-    times = np.minimum(np.minimum.outer(index, index) + 1, rows)
+    first = scatter[0] / math.sqrt(scatter[0, 0])
     return np.outer(first, first) * times
 
 
