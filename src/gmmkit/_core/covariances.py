@@ -902,3 +902,4 @@ def covariance_marker(covariance_type: str) -> str:
 for _cls in (FullCovariance, TiedCovariance, DiagCovariance, SphericalCovariance):
     register_covariance_model(_cls)
 del _cls
+from . import mclust_iterative  # noqa: E402,F401  registers VEI, VEV, VEE, EVE, VVE
