@@ -214,6 +214,10 @@ class VEECovariance(_IterativeFull):
                 break
         return cov
 
+    def rescaled(self, covariances, scale):
+        r""":math:`\lambda_k S C S`: still one ellipse for all, so still VEE."""
+        return self.name, scale[:, None] * covariances * scale
+
 
 def _polar(matrix: np.ndarray) -> np.ndarray:
     """The orthogonal factor of ``matrix``: the orthogonal matrix nearest to it."""
