@@ -30,15 +30,24 @@ import numpy as np
 
 from .covariances import DiagCovariance, FullCovariance, register_covariance_model
 
-#: Eigenvalues and variances are kept at least this fraction of the largest one, so that a
-#: singular scatter (an empty component, a constant feature with ``reg_covar=0``) divides
-#: nothing by zero; far below the rounding floor at which recovery steps in.
+#: Within the iterations, eigenvalues and variances are kept at least this fraction of the
+#: largest one, so that a singular scatter (an empty component, a constant feature with
+#: ``reg_covar=0``) divides nothing by zero.
 RELATIVE_FLOOR = 1e-30
 
 
 def _floored(values: np.ndarray) -> np.ndarray:
     reference = np.max(values) if values.size else 0.0
     return np.maximum(values, RELATIVE_FLOOR * reference + np.finfo(np.float64).tiny)
+
+
+def _unfloored(floored: np.ndarray) -> np.ndarray:
+    """``floored`` with the values :func:`_floored` raised set back to zero: the covariance
+    given back is then as singular as the scatter, and recovery
+    (:func:`gmmkit._core.em.safe_precision_cholesky`) sees it."""
+    reference = np.max(floored) if floored.size else 0.0
+    return np.where(floored > RELATIVE_FLOOR * reference + np.finfo(np.float64).tiny,
+                    floored, 0.0)
 
 
 def _unit_geometric_mean(values: np.ndarray) -> np.ndarray:
@@ -125,8 +134,9 @@ class VEICovariance(DiagCovariance):
             cov = old = None
             for _ in range(max(context.max_iter, 1)):
                 volumes = _floored((variances / shape).sum(axis=1) / self.d)
-                shape = _unit_geometric_mean(_floored((padded / volumes) @ variances))
-                cov, old = volumes[:, None] * shape, cov
+                pooled = _floored((padded / volumes) @ variances)
+                shape = _unit_geometric_mean(pooled)
+                cov, old = _unfloored(volumes)[:, None] * (shape * (_unfloored(pooled) > 0)), cov
                 if _relative_change(cov, old) < context.tol:
                     break
         return cov + context.reg_covar
@@ -167,8 +177,9 @@ class VEVCovariance(_IterativeFull):
         eigen = old = None
         for _ in range(max(context.max_iter, 1)):
             volumes = _floored((values / shape).sum(axis=1) / self.d)
-            shape = _unit_geometric_mean(_floored((counts / volumes) @ values))
-            eigen, old = volumes[:, None] * shape, eigen
+            pooled = _floored((counts / volumes) @ values)
+            shape = _unit_geometric_mean(pooled)
+            eigen, old = _unfloored(volumes)[:, None] * (shape * (_unfloored(pooled) > 0)), eigen
             if _relative_change(eigen, old) < context.tol:
                 break
         return _from_eigen(eigen, vectors)
@@ -206,10 +217,12 @@ class VEECovariance(_IterativeFull):
         cov = old = None
         for _ in range(max(context.max_iter, 1)):
             values, vectors = np.linalg.eigh(np.einsum("k,kij->ij", counts / volumes, scatter))
+            kept = _unfloored(_floored(values)) > 0
             values = _unit_geometric_mean(_floored(values))
             inverse = _from_eigen(1.0 / values, vectors)
             volumes = _floored(np.einsum("kij,ji->k", scatter, inverse) / self.d)
-            cov, old = volumes[:, None, None] * _from_eigen(values, vectors), cov
+            fitted = _unfloored(volumes)[:, None, None] * _from_eigen(values * kept, vectors)
+            cov, old = fitted, cov
             if _relative_change(cov, old) < context.tol:
                 break
         return cov
@@ -270,7 +283,7 @@ class _CommonOrientation(_IterativeFull):
         for _ in range(max(context.max_iter, 1)):
             along = _floored(np.einsum("ia,kij,ja->ka", axes, scatter, axes))
             variances = self._variances(along, counts)
-            cov, old = _from_eigen(variances, axes[None]), cov
+            cov, old = _from_eigen(variances * (_unfloored(along) > 0), axes[None]), cov
             if _relative_change(cov, old) < context.tol:
                 break
             precisions = self._orientation_weights(variances)
