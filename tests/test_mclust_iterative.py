@@ -249,7 +249,11 @@ def test_common_orientation_covariances_commute(data, model):
 def test_eve_components_have_equal_determinants(data):
     covariances = _fit_quietly(*data, "EVE", max_iter=30).covariances_
     log_det = np.linalg.slogdet(covariances)[1]
-    np.testing.assert_allclose(log_det, log_det[0], rtol=0, atol=1e-9)
+    # the smallest eigenvalue, hence the log-determinant, is only known to about eps times the
+    # condition number (a component collapsing onto a plane reaches 1e8)
+    condition = np.linalg.cond(covariances).max()
+    np.testing.assert_allclose(log_det, log_det[0], rtol=0,
+                               atol=1e-9 + 1e3 * np.finfo(np.float64).eps * condition)
 
 
 def _log_likelihood(X, labels, model):
