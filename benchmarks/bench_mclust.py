@@ -256,14 +256,20 @@ def gmmkit_sweep(X: np.ndarray, gmmkit_models: list[str]):
 
 
 def gmmkit_table(selection, to_mclust_name: dict[str, str]) -> dict:
-    """(G, mclust name) -> BIC in mclust's sign, None where mclust would have NA."""
-    rows = selection.to_mclust()
-    rows = rows.to_dict("records") if hasattr(rows, "to_dict") else rows
+    """(G, mclust name) -> BIC in mclust's sign, None where mclust would have NA (a failed or
+    ill-posed fit), from ``SelectionResult.to_mclust()`` (k rows, model columns)."""
+    frame = selection.to_mclust()
+    if hasattr(frame, "to_dict"):
+        ks = [int(k) for k in frame.index]
+        columns = {str(name): list(frame[name]) for name in frame.columns}
+    else:
+        ks = [int(k) for k in frame.pop("n_components")]
+        columns = {str(name): values for name, values in frame.items()}
     table = {}
-    for row in rows:
-        bic = float(row["bic"])
-        name = to_mclust_name.get(str(row["covariance_type"]), str(row["covariance_type"]))
-        table[int(row["n_components"]), name] = bic if math.isfinite(bic) else None
+    for name, values in columns.items():
+        name = to_mclust_name.get(name, name)
+        for k, bic in zip(ks, values):
+            table[k, name] = float(bic) if math.isfinite(float(bic)) else None
     return table
 
 
