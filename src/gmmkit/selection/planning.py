@@ -37,7 +37,7 @@ class SweepSettings:
     init_params: str = "hc+kmeans"
     random_state: object = None
     n_jobs: int | None = None
-    tol: float = 1e-3
+    tol: float = 1e-4
     reg_covar: float = 1e-6
     max_iter: int = 100
     silhouette_samples: int | None = 2000

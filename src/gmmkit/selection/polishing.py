@@ -1,7 +1,7 @@
 """The last step of a sweep: the chosen configuration refitted from its own parameters to a
 tight tolerance, so its criteria are those of the optimum its start led to, not of where the
 sweep's looser tolerance stopped EM (mclust's ``Mclust`` tolerance leaves about 0.02 of BIC
-on Old Faithful's best model; the sweep's default ``tol=1e-3`` per row leaves more)."""
+on Old Faithful's best model; the sweep's default ``tol=1e-4`` per row can leave more)."""
 
 from __future__ import annotations
 
