@@ -108,6 +108,20 @@ def test_a_model_without_a_conjugate_prior_raises_naming_it():
         unregister_covariance_model("diag_without_prior")
 
 
+def test_a_subclass_has_a_prior_only_if_it_declares_one():
+    class Inherits(DiagCovariance):  # its own M-step may not be the parent's MAP one
+        name = "diag_inheriting"
+        mclust_name = None
+
+    register_covariance_model(Inherits)
+    try:
+        assert "diag_inheriting" not in models_with_prior()
+        with pytest.raises(ValueError, match="'diag_inheriting' has no conjugate prior"):
+            GaussianMixture(2, covariance_type="diag_inheriting", prior="default").fit(FAITHFUL)
+    finally:
+        unregister_covariance_model("diag_inheriting")
+
+
 # ------------------------------------------------------------------ MAP fits against mclust
 @pytest.mark.parametrize("fit", MAP_FITS, ids=[f"{f['model']}-G{f['G']}" for f in MAP_FITS])
 def test_map_fit_from_mclusts_partition_matches_mclusts_log_likelihood(fit):

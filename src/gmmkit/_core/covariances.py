@@ -156,8 +156,11 @@ class CovarianceModel:
 
     #: How the scale of mclust's conjugate prior is shaped for this model: ``'matrix'``
     #: (``d x d``), ``'scalar'``, or None when the model has no maximum a posteriori M-step
-    #: (a ``prior`` then raises a ValueError naming the model).
+    #: (a ``prior`` then raises a ValueError naming the model). Not inherited: a subclass
+    #: has a prior only if it declares one, since its M-step is its own.
     prior_scale: str | None = None
+    #: Whether the MAP means shrink toward the prior mean (mclust's EEI leaves them alone).
+    prior_shrinks_means: bool = True
 
     def __init__(self, n_features: int):
         self.d = n_features
@@ -226,7 +229,7 @@ class CovarianceModel:
         padded = counts + context.count_padding
         means = stats[:, 1 : 1 + self.d] / padded[:, None]
         covariances = self._covariances(stats, counts, padded, means, context)
-        if context.prior is not None:
+        if context.prior is not None and self.prior_shrinks_means:
             means = context.prior.shrunk_means(means, padded)
         weights = self.mixing_weights(stats, context.total_weight, context.normalize_weights,
                                       context.count_padding)
@@ -605,6 +608,7 @@ class TiedCovariance(FullCovariance):
     mclust_name = "EEE"
     description = "one shared ellipse for every component"
     marker = "s"
+    prior_scale = "matrix"
 
     @property
     def n_quadratic(self) -> int:

@@ -158,7 +158,7 @@ def resolve_prior(prior, X: np.ndarray, weight: np.ndarray | None, n_components:
         prior = ConjugatePrior()
     if not isinstance(prior, ConjugatePrior):
         raise ValueError(f"prior must be None, 'default' or a ConjugatePrior, got {prior!r}")
-    kind = getattr(model, "prior_scale", None)
+    kind = prior_scale(type(model))
     if kind not in PRIOR_SCALES:
         mclust = f" (mclust's {model.mclust_name})" if model.mclust_name else ""
         raise ValueError(
@@ -206,7 +206,13 @@ def _check_shape(value, shape, name):
     return array
 
 
+def prior_scale(cls) -> str | None:
+    """The ``prior_scale`` the covariance model class ``cls`` declares itself (not one it
+    inherits: a subclass's M-step is its own, so it has a prior only if it says so)."""
+    return vars(cls).get("prior_scale")
+
+
 def models_with_prior() -> tuple[str, ...]:
     """The registered covariance types that take a conjugate prior."""
     return tuple(name for name in covariance_types()
-                 if getattr(covariance_model_class(name), "prior_scale", None) in PRIOR_SCALES)
+                 if prior_scale(covariance_model_class(name)) in PRIOR_SCALES)
