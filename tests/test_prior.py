@@ -278,3 +278,13 @@ def test_a_mixture_with_a_prior_object_saves_and_loads(tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(FAITHFUL), mixture.predict_proba(FAITHFUL))
     refitted = loaded.fit(FAITHFUL)
     np.testing.assert_allclose(refitted.means_, mixture.means_)
+
+
+def test_the_command_line_fits_with_the_default_prior(tmp_path):
+    from gmmkit import load
+    from gmmkit.cli import main
+
+    data = tmp_path / "faithful.csv"
+    data.write_text("eruptions,waiting\n" + "\n".join(f"{a},{b}" for a, b in FAITHFUL) + "\n")
+    assert main(["fit", str(data), "-k", "3", "--prior", "-o", str(tmp_path / "m.gmm")]) == 0
+    assert load(tmp_path / "m.gmm").prior == "default"
