@@ -215,12 +215,21 @@ def _sorted_options(message):
     ("n_components", 0), ("n_components", 1.5), ("tol", -1), ("tol", np.nan), ("reg_covar", -1.0),
     ("max_iter", -1), ("n_init", 0), ("n_init", 1.5), ("verbose_interval", 0),
     ("random_state", "seed"), ("warm_start", "yes"), ("verbose", -1),
-    ("covariance_type", "banded"), ("init_params", "magic"),
+    ("init_params", "magic"),
 ])
 def test_parameter_messages_are_scikit_learns(data, name, value):
     ours = _message(lambda: GaussianMixture(**{name: value}), data[0])
     theirs = _message(lambda: SklearnGaussianMixture(**{name: value}), data[0])
     assert _sorted_options(ours) == _sorted_options(theirs)
+
+
+def test_covariance_type_message_is_scikit_learns_listing_every_name(data):
+    ours = _message(lambda: GaussianMixture(covariance_type="banded"), data[0])
+    theirs = _message(lambda: SklearnGaussianMixture(covariance_type="banded"), data[0])
+    options = r"\{[^}]*\}"
+    assert re.sub(options, "{...}", ours) == re.sub(options, "{...}", theirs)
+    listed = re.findall(r"'([^']*)'", re.search(options, ours).group())
+    assert listed == list(covariances.covariance_types())
 
 
 @pytest.mark.parametrize("name, value", [

@@ -156,7 +156,7 @@ _SELECTION = ("n_components", "covariance_type", "criterion", "cv", "n_init", "i
 _AUTO = StrOptions({"auto"})
 _SELECTION_EXTRA = {
     "n_components": [ListsOf(PARAMETERS["n_components"][0])],
-    "covariance_type": [Choices(("all",)), ListsOf(COVARIANCE_TYPE)],
+    "covariance_type": [Choices(covariances.SWEEPS), ListsOf(COVARIANCE_TYPE)],
     "criterion": [Choices(("cv", "silhouette"))],
 }
 #: Every public estimator's parameters (and ``select``'s, but for the data ``X`` and

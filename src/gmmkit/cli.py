@@ -260,9 +260,10 @@ def _add_select_parser(subcommands):
     select.add_argument("-k", "--components", dest="k", type=_k_range, default=range(1, 11),
                         metavar="K|A:B[:STEP]",
                         help="numbers of components: K, or A to B inclusive (default: 1:10)")
-    select.add_argument("--covariance", type=_covariance_list, default="all", metavar="TYPES",
+    select.add_argument("--covariance", type=_covariance_list, default="sklearn", metavar="TYPES",
                         choices=_CovarianceTypes(lists=True),
-                        help="'all' or a comma-separated list of %(choices)s (default: all)")
+                        help="'sklearn' (full, tied, diag, spherical), 'all' (mclust's models) or "
+                             "a comma-separated list of %(choices)s (default: sklearn)")
     select.add_argument("--criterion", choices=tuple(CRITERIA), default="bic",
                         help="what chooses the best model (default: bic); cv needs --cv")
     select.add_argument("--cv", type=_folds, default=None, metavar="N",
@@ -385,9 +386,10 @@ def _add_report_parser(subcommands):
     report.add_argument("-k", "--components", dest="k", type=_k_range, default=range(1, 11),
                         metavar="K|A:B[:STEP]",
                         help="numbers of components to sweep (default: 1:10)")
-    report.add_argument("--covariance", type=_covariance_list, default="all", metavar="TYPES",
+    report.add_argument("--covariance", type=_covariance_list, default="sklearn", metavar="TYPES",
                         choices=_CovarianceTypes(lists=True),
-                        help="'all' or a comma-separated list of %(choices)s (default: all)")
+                        help="'sklearn' (full, tied, diag, spherical), 'all' (mclust's models) or "
+                             "a comma-separated list of %(choices)s (default: sklearn)")
     report.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
                         help="cross-validation folds; 0 skips cross-validation (default: 5)")
     _add_fit_options(report, seed_help="seed of every fit, fold and sample")
@@ -913,16 +915,16 @@ def _k_classify(text):
 
 
 def _covariance_list(text):
-    """``all`` or a comma-separated list of registered covariance types."""
-    if text.strip() == "all":
-        return "all"
+    """``all``, ``sklearn`` or a comma-separated list of registered covariance types."""
+    if text.strip() in ("all", "sklearn"):
+        return text.strip()
     names = [name.strip() for name in text.split(",")]
     registered = _registered_covariance_types()
     for name in names:
         if name not in registered:
             raise argparse.ArgumentTypeError(
-                f"unknown covariance type {name!r}; expected 'all' or a comma-separated list "
-                f"of {', '.join(registered)}")
+                f"unknown covariance type {name!r}; expected 'all', 'sklearn' or a "
+                f"comma-separated list of {', '.join(registered)}")
     return list(dict.fromkeys(names))
 
 
@@ -946,7 +948,7 @@ class _CovarianceTypes:
         registered = _registered_covariance_types()
         if self.lists and not isinstance(value, str):
             return all(name in registered for name in value)
-        return value in registered or (self.lists and value == "all")
+        return value in registered or (self.lists and value in ("all", "sklearn"))
 
 
 def _registered_covariance_types():

@@ -141,12 +141,16 @@ class CovarianceModel:
         A few words on the shapes it gives components, for reports and studies.
     marker : str
         The matplotlib marker of its line in figures of a sweep.
+    mclust_name : str
+        Its name in R's mclust (``Sigma_k = lambda_k D_k A_k D_k^T``; see
+        :mod:`gmmkit._core.mclust_models`), or ``""`` for a model mclust does not have.
     in_all : bool
-        Whether ``select(covariance_type="all")`` sweeps it: True for the four built-ins
-        (scikit-learn's types), False unless a registered model opts in.
+        Whether ``select(covariance_type="all")`` sweeps it: True for the built-ins and
+        mclust's models, False unless a registered model opts in.
     """
 
     name: str = ""
+    mclust_name: str = ""
     description: str = ""
     marker: str = "o"
     in_all: bool = False
@@ -892,6 +896,18 @@ def _symmetric_gather(d: int) -> np.ndarray:
 #: name -> class, in registration order (the built-ins first, in scikit-learn's order)
 _REGISTRY: dict[str, type[CovarianceModel]] = {}
 _BUILT_IN = ("full", "tied", "diag", "spherical")
+#: mclust's names of the built-ins: ``covariance_type="VVV"`` is ``"full"`` in every respect
+#: but the name the estimator keeps.
+ALIASES = {"VVV": "full", "EEE": "tied", "VVI": "diag", "VII": "spherical"}
+#: mclust's multivariate models in its own order (``mclust.options("emModelNames")``)
+MCLUST_MODELS = ("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE", "EEV",
+                 "VEV", "EVV", "VVV")
+#: mclust's models of one feature
+MCLUST_ONE_FEATURE = ("E", "V")
+_ORDER = (*_BUILT_IN, *MCLUST_MODELS, *MCLUST_ONE_FEATURE)
+#: What a sweep's ``covariance_type`` may name besides the models themselves: every model
+#: that opts in (``"all"``), or scikit-learn's four structures (``"sklearn"``).
+SWEEPS = ("all", "sklearn")
 
 
 def register_covariance_model(cls: type[CovarianceModel]) -> type[CovarianceModel]:
@@ -902,9 +918,9 @@ def register_covariance_model(cls: type[CovarianceModel]) -> type[CovarianceMode
     Parameters
     ----------
     cls : subclass of CovarianceModel
-        Its ``name`` (a Python identifier other than ``'all'``) is the key; its
-        ``description``, ``marker`` and ``in_all`` say how it is shown and whether
-        ``select(covariance_type="all")`` sweeps it.
+        Its ``name`` (a Python identifier other than ``'all'``, ``'sklearn'`` and the
+        aliases of the built-ins) is the key; its ``description``, ``marker`` and ``in_all``
+        say how it is shown and whether ``select(covariance_type="all")`` sweeps it.
 
     Returns
     -------
@@ -915,15 +931,17 @@ def register_covariance_model(cls: type[CovarianceModel]) -> type[CovarianceMode
     TypeError
         If ``cls`` is not a subclass of :class:`CovarianceModel`.
     ValueError
-        If its name is not an identifier, is ``'all'``, or is taken by another class.
+        If its name is not an identifier, is reserved, or is taken by another class.
     """
     if not (isinstance(cls, type) and issubclass(cls, CovarianceModel)):
         raise TypeError(f"register_covariance_model expects a subclass of CovarianceModel, "
                         f"got {cls!r}")
     name = cls.name
-    if not isinstance(name, str) or not name.isidentifier() or name == "all":
+    reserved = (*SWEEPS, *ALIASES)
+    if not isinstance(name, str) or not name.isidentifier() or name in reserved:
         raise ValueError(f"{cls.__qualname__}.name must be a Python identifier other than "
-                         f"'all' (letters, digits and underscores), got {name!r}")
+                         f"{', '.join(map(repr, reserved))} (letters, digits and "
+                         f"underscores), got {name!r}")
     known = _REGISTRY.get(name)
     if known is not None and known is not cls:
         raise ValueError(f"covariance_type {name!r} is already registered for "
@@ -935,9 +953,9 @@ def register_covariance_model(cls: type[CovarianceModel]) -> type[CovarianceMode
 def unregister_covariance_model(name: str) -> type[CovarianceModel]:
     """Remove the covariance model registered as ``name`` and return its class.
 
-    The built-in models cannot be removed.
+    The built-in models (and their mclust aliases) cannot be removed.
     """
-    if name in _BUILT_IN:
+    if name in _BUILT_IN or name in ALIASES:
         raise ValueError(f"the built-in covariance_type {name!r} cannot be unregistered")
     if name not in _REGISTRY:
         raise ValueError(f"no covariance model is registered as {name!r}; registered: "
@@ -946,17 +964,46 @@ def unregister_covariance_model(name: str) -> type[CovarianceModel]:
 
 
 def covariance_types(in_all: bool = False) -> tuple[str, ...]:
-    """Names of the registered covariance models, in registration order (the built-ins
-    full, tied, diag, spherical first); with ``in_all``, only those that
-    ``covariance_type="all"`` stands for."""
-    return tuple(name for name, cls in _REGISTRY.items() if cls.in_all or not in_all)
+    """Names a ``covariance_type`` may take: the built-ins full, tied, diag, spherical,
+    mclust's names in its order (aliases of the built-ins included), E and V, then any other
+    registered model in registration order.
+
+    With ``in_all``, the models ``covariance_type="all"`` stands for, each once: mclust's in
+    its order (the built-ins under their mclust names), then any other registered model
+    that opts in, in registration order.
+    """
+    if not in_all:
+        order = {name: index for index, name in enumerate(_ORDER)}
+        return tuple(sorted((*_REGISTRY, *ALIASES), key=lambda name: order.get(name, len(order))))
+    mclust_name = {built_in: alias for alias, built_in in ALIASES.items()}
+    swept = [mclust_name.get(name, name) for name, cls in _REGISTRY.items() if cls.in_all]
+    order = {name: index for index, name in enumerate(MCLUST_MODELS)}
+    return tuple(sorted(swept, key=lambda name: order.get(name, len(order))))
+
+
+def swept_covariance_types(covariance_type) -> list[str]:
+    """The distinct model names a sweep's ``covariance_type`` stands for, in order:
+    ``"all"`` (see :func:`covariance_types`), ``"sklearn"`` (full, tied, diag, spherical),
+    one name, or a list of names."""
+    if isinstance(covariance_type, str):
+        if covariance_type == "all":
+            covariance_type = covariance_types(in_all=True)
+        elif covariance_type == "sklearn":
+            covariance_type = _BUILT_IN
+        else:
+            covariance_type = [covariance_type]
+    return list(dict.fromkeys(covariance_type))
 
 
 def covariance_model_class(covariance_type: str) -> type[CovarianceModel]:
-    """The class registered as ``covariance_type``; a ValueError lists the registered names."""
-    cls = _REGISTRY.get(covariance_type) if isinstance(covariance_type, str) else None
+    """The class registered as ``covariance_type`` (or the built-in it is mclust's alias of);
+    a ValueError lists the names."""
+    if isinstance(covariance_type, str):
+        cls = _REGISTRY.get(ALIASES.get(covariance_type, covariance_type))
+    else:
+        cls = None
     if cls is None:
-        raise ValueError(f"covariance_type must be one of {list(_REGISTRY)}, got "
+        raise ValueError(f"covariance_type must be one of {list(covariance_types())}, got "
                          f"{covariance_type!r}")
     return cls
 
@@ -969,10 +1016,13 @@ def covariance_model(covariance_type: str, n_features: int) -> CovarianceModel:
 def covariance_marker(covariance_type: str) -> str:
     """The figure marker of ``covariance_type``; ``"o"`` for a name not registered (a table
     saved while another model was)."""
-    cls = _REGISTRY.get(covariance_type)
+    cls = _REGISTRY.get(ALIASES.get(covariance_type, covariance_type))
     return cls.marker if cls is not None else "o"
 
 
 for _cls in (FullCovariance, TiedCovariance, DiagCovariance, SphericalCovariance):
     register_covariance_model(_cls)
 del _cls
+
+# mclust's other models register themselves on import, so ``import gmmkit`` knows every name
+from . import mclust_models  # noqa: F401

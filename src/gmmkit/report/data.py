@@ -24,7 +24,7 @@ C2ST_FOLDS = 5
 
 
 def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=range(1, 11),
-                    covariance_type="all", cv=5, seed=0, n_init=1, reg_covar=1e-6,
+                    covariance_type="sklearn", cv=5, seed=0, n_init=1, reg_covar=1e-6,
                     max_iter=100, force=False, stream=None, progress=False,
                     standardize=False) -> dict:
     """Write the report on ``X`` (and ``y``) into ``out_dir``; print a summary.
@@ -48,7 +48,7 @@ def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=rang
     feature_names : list of str, default=None
         Axis and table labels; ``x1, x2, ...`` when None.
     n_components : int or iterable of int, default=range(1, 11)
-    covariance_type : 'all', str or list of str, default='all'
+    covariance_type : 'sklearn', 'all', str or list of str, default='sklearn'
     cv : int or None, default=5
         Folds for the held-out likelihood and the classifiers' accuracy; None skips them.
     seed : int, default=0

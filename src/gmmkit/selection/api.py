@@ -22,7 +22,7 @@ from .warm_start import warm_start as run_warm_start
 def select(
     X,
     n_components=range(1, 11),
-    covariance_type="all",
+    covariance_type="sklearn",
     criterion="bic",
     cv=None,
     *,
@@ -47,9 +47,10 @@ def select(
     ----------
     X : array-like of shape (n_samples, n_features)
     n_components : int or list of int, default=range(1, 11)
-    covariance_type : {'all', 'full', 'tied', 'diag', 'spherical'} or list of them, default='all'
-        Registered covariance models are accepted by name; 'all' sweeps the four built-ins
-        and any registered model whose ``in_all`` is True.
+    covariance_type : {'sklearn', 'all'}, a registered name or list of them, default='sklearn'
+        'sklearn' sweeps scikit-learn's four structures (full, tied, diag, spherical); 'all'
+        sweeps mclust's models (EII ... VVV, the built-ins under their mclust names VII, VVI,
+        EEE and VVV) and any other registered model whose ``in_all`` is True.
     criterion : {'bic', 'aic', 'icl', 'cv', 'silhouette'}, default='bic'
         BIC, AIC and ICL are minimised; 'cv' (the mean held-out log-likelihood per sample, needs
         ``cv``) and 'silhouette' are maximised.
@@ -205,7 +206,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
 
     _parameter_constraints: dict = parameter_constraints("GaussianMixtureSelector")
 
-    def __init__(self, n_components=tuple(range(1, 11)), covariance_type="all", criterion="bic",
+    def __init__(self, n_components=tuple(range(1, 11)), covariance_type="sklearn", criterion="bic",
                  cv=None, *, n_init=1, init_params="kmeans", random_state=None, n_jobs=None,
                  tol=1e-3, reg_covar=1e-6, max_iter=100, silhouette_samples=2000,
                  progress=False, accelerate=False, warm_start=False, standardize=False,

@@ -16,7 +16,7 @@ from sklearn.model_selection import KFold, check_cv
 from sklearn.utils.validation import check_array
 
 from .._config import Options
-from .._core.covariances import covariance_types
+from .._core.covariances import swept_covariance_types
 from .._core.prior import models_with_prior
 from .._validation import reject_masked
 from ..mixture import _check_sample_weight
@@ -31,7 +31,7 @@ class SweepSettings:
     data: built once per call and passed down whole."""
 
     n_components: object = range(1, 11)
-    covariance_type: object = "all"
+    covariance_type: object = "sklearn"
     criterion: str = "bic"
     cv: object = None
     n_init: int = 1
@@ -126,20 +126,18 @@ def _check_components(n_components, n_samples) -> list[int]:
 
 
 def _check_covariance_types(covariance_type, prior=None) -> list[str]:
-    """The distinct covariance types, in order, of a valid ``covariance_type`` ('all', a
-    name, or a list of names). With a ``prior``, 'all' keeps the models that have one (as
-    mclust's ``Mclust(prior=)`` sweeps only those), and a named model without one is a
-    ValueError before any fit."""
+    """The distinct covariance types, in order, of a valid ``covariance_type`` ('all',
+    'sklearn', a name, or a list of names). With a ``prior``, 'all' and 'sklearn' keep the
+    models that have one (as mclust's ``Mclust(prior=)`` sweeps only those), and a named
+    model without one is a ValueError before any fit."""
+    types = swept_covariance_types(covariance_type)
+    if prior is None:
+        return types
     with_prior = models_with_prior()
-    if isinstance(covariance_type, str):
-        if covariance_type == "all":
-            covariance_type = [name for name in covariance_types(in_all=True)
-                               if prior is None or name in with_prior]
-        else:
-            covariance_type = [covariance_type]
-    types = list(dict.fromkeys(covariance_type))
+    if isinstance(covariance_type, str) and len(types) > 1:
+        return [name for name in types if name in with_prior]
     missing = [name for name in types if name not in with_prior]
-    if prior is not None and missing:
+    if missing:
         raise ValueError(f"prior={prior!r}: covariance_type {missing} has no conjugate prior "
                          f"(mclust has none for these models either); sweep models that have "
                          f"one: {list(with_prior)}")

@@ -12,7 +12,7 @@ from sklearn.decomposition import PCA
 
 from .. import plotting
 from .._data import plural
-from .._core.covariances import covariance_marker, covariance_model_class, covariance_types
+from .._core.covariances import covariance_marker, covariance_model_class, swept_covariance_types
 from ..mixture import GaussianMixture
 from ..selection import select
 from ..standardizing import Standardization, standardization
@@ -48,7 +48,7 @@ def add_sweep_section(report, data, *, component_counts, panel_counts, seed=0,
         The section's metrics.
     """
     X = data.X_train
-    types = covariance_types(in_all=True)  # the types covariance_type="all" sweeps below
+    types = swept_covariance_types("sklearn")  # the types swept below
     traits = "; ".join(f"{t}: {covariance_model_class(t).description}" for t in types)
     section = report.add_section(KEY, title, (
         f"A Gaussian mixture describes each moon with several components, and the covariance "
@@ -57,7 +57,7 @@ def add_sweep_section(report, data, *, component_counts, panel_counts, seed=0,
         f"which component claims each point of the plane (its decision region), and the black "
         f"lines are level sets of the mixture density that enclose about 95, 75, 50 and 25 % "
         f"of the rows."))
-    result = select(X, n_components=component_counts, covariance_type="all",
+    result = select(X, n_components=component_counts, covariance_type=types,
                     random_state=seed, n_jobs=-1)
     records = result.records()
     by_config = {(row["covariance_type"], row["n_components"]): row for row in records}

@@ -23,7 +23,7 @@ SWEEP_COLUMNS = ("covariance_type", "n_components", "log_likelihood", "bic", "ai
 N_TABLE_ROWS = 10
 
 
-def add_section(report, data, *, n_components, covariance_type="all", cv=5, seed=0,
+def add_section(report, data, *, n_components, covariance_type="sklearn", cv=5, seed=0,
                 n_init=1, reg_covar=1e-6, max_iter=100, silhouette_panel=True,
                 title="Model selection", standardize=False):
     """Add the model-selection section for ``data`` to ``report``.
@@ -33,7 +33,7 @@ def add_section(report, data, *, n_components, covariance_type="all", cv=5, seed
     report : gmmkit.report.Report
     data : gmmkit.studies.datasets.Split
     n_components : iterable of int
-    covariance_type : 'all', str or list of str, default='all'
+    covariance_type : 'sklearn', 'all', str or list of str, default='sklearn'
     cv : int or None, default=5
         Folds of the cross-validated held-out likelihood; None skips it.
     seed : int, default=0
