@@ -215,7 +215,6 @@ def _sorted_options(message):
     ("n_components", 0), ("n_components", 1.5), ("tol", -1), ("tol", np.nan), ("reg_covar", -1.0),
     ("max_iter", -1), ("n_init", 0), ("n_init", 1.5), ("verbose_interval", 0),
     ("random_state", "seed"), ("warm_start", "yes"), ("verbose", -1),
-    ("init_params", "magic"),
 ])
 def test_parameter_messages_are_scikit_learns(data, name, value):
     ours = _message(lambda: GaussianMixture(**{name: value}), data[0])
@@ -230,6 +229,14 @@ def test_covariance_type_message_is_scikit_learns_listing_every_name(data):
     assert re.sub(options, "{...}", ours) == re.sub(options, "{...}", theirs)
     listed = re.findall(r"'([^']*)'", re.search(options, ours).group())
     assert listed == list(covariances.covariance_types())
+
+
+def test_init_params_message_is_scikit_learns_with_hc_among_the_choices(data):
+    ours = _message(lambda: GaussianMixture(init_params="magic"), data[0])
+    theirs = _message(lambda: SklearnGaussianMixture(init_params="magic"), data[0])
+    assert "'hc'" in ours
+    assert _sorted_options(ours.replace("'hc', ", "").replace(", 'hc'", "")) == \
+        _sorted_options(theirs)
 
 
 @pytest.mark.parametrize("name, value", [

@@ -29,6 +29,7 @@ from ._core.em import (
 )
 from ._core.estep import chunks
 from ._core.fitting import EMSettings, Start, fit_mixture
+from ._core.hierarchical import SUBSET_SIZE, HierarchicalStart
 from ._core.init import initial_responsibilities
 from ._core.posedness import feature_variances, ill_posed_reason
 from ._core.prior import resolve_prior
@@ -78,8 +79,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Maximum number of EM iterations per initialisation.
     n_init : int, default=1
         Number of initialisations; the one with the highest final log-likelihood is kept.
-    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, default='kmeans'
-        How the initial responsibilities are drawn.
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', 'hc'}, default='kmeans'
+        How the initial responsibilities are drawn. ``'hc'`` is mclust's start: the partition
+        of model-based agglomerative hierarchical clustering (VVV criterion, on the
+        SVD-transformed data, as ``Mclust`` does), deterministic; with more than 2000 rows the
+        tree is built on 2000 rows drawn from ``random_state`` and the other rows join their
+        most probable cluster.
     weights_init : array-like of shape (n_components,), default=None
     means_init : array-like of shape (n_components, n_features), default=None
     precisions_init : array-like, default=None
@@ -286,8 +291,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             given = [None] * self.n_init  # nothing to draw
         else:
             random_state = check_random_state(self.random_state)
+            # hc draws nothing up to SUBSET_SIZE rows: every initialisation cuts one tree
+            hierarchy = (HierarchicalStart(X) if self.init_params == "hc"
+                         and X.shape[0] <= SUBSET_SIZE else None)
             given = (initial_responsibilities(X, self.n_components, self.init_params,
-                                              random_state, weight)
+                                              random_state, weight, hierarchy=hierarchy)
                      for _ in range(self.n_init))
         for resp in given:
             yield Start(resp, weights_init, means_init, precisions_init)

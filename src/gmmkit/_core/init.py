@@ -12,13 +12,14 @@ import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.utils.extmath import row_norms
 
+from .hierarchical import HierarchicalStart
 from .threads import one_blas_thread
 
-INIT_METHODS = ("kmeans", "k-means++", "random", "random_from_data")
+INIT_METHODS = ("kmeans", "k-means++", "random", "random_from_data", "hc")
 
 
 def initial_responsibilities(X, n_components, method, random_state, sample_weight=None,
-                             kmeans_seeds=None):
+                             kmeans_seeds=None, hierarchy=None):
     """Responsibilities to start EM from.
 
     Hard assignments are returned as labels (``-1`` for rows assigned to no component), so memory
@@ -28,19 +29,29 @@ def initial_responsibilities(X, n_components, method, random_state, sample_weigh
     ----------
     X : ndarray of shape (n_samples, n_features)
     n_components : int
-    method : {'kmeans', 'k-means++', 'random', 'random_from_data'}
+    method : {'kmeans', 'k-means++', 'random', 'random_from_data', 'hc'}
         ``kmeans``: one-hot labels of a single k-means run; ``k-means++``: one-hot at the k-means++
         seeds; ``random``: uniform draws normalised per row; ``random_from_data``: one-hot at
-        distinct random rows.
+        distinct random rows; ``hc``: mclust's start, the VVV agglomerative tree of the
+        SVD-transformed data cut at ``n_components`` (see
+        :class:`gmmkit._core.hierarchical.HierarchicalStart`).
     random_state : numpy.random.RandomState
-        Consumed in the same order as scikit-learn consumes it.
+        Consumed in the same order as scikit-learn consumes it (``hc`` draws from it only for
+        its subset of rows, with more than 2000 rows).
     sample_weight : ndarray of shape (n_samples,), optional
         Passed to k-means (the seeding methods ignore it, as the weights enter the first M-step).
     kmeans_seeds : ndarray of shape (n_components,), optional
         Row indices of the k-means++ seeds, from :func:`shared_kmeans_seeds`; k-means then starts
         from them (``random_state`` is not used) and ends exactly where it would have.
+    hierarchy : HierarchicalStart, optional
+        For ``hc``: a tree shared with other calls (``random_state`` is then not used); without
+        one, the tree is built for this call.
     """
     n_samples = X.shape[0]
+    if method == "hc":
+        if hierarchy is None:
+            hierarchy = HierarchicalStart(X, random_state=random_state)
+        return hierarchy.labels(n_components)
     if method == "kmeans":
         init = "k-means++" if kmeans_seeds is None else X[kmeans_seeds]
         kmeans = KMeans(n_clusters=n_components, init=init, n_init=1,

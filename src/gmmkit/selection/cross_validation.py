@@ -9,8 +9,16 @@ from .fitting import fit_configuration, initialisations, new_estimator
 from .planning import Plan, SweepSettings
 
 
-def fold_initialisations(plan: Plan, settings: SweepSettings, k: int) -> list[tuple]:
-    """Per fold: ``(train, test, starts, error)``, the starts shared by all covariance types."""
+def fold_random_state(plan: Plan, fold: int) -> np.random.RandomState:
+    """The generator the initialisations of training fold ``fold`` draw from, for every ``k``."""
+    return np.random.RandomState(
+        np.random.SeedSequence([plan.seed, fold + 1]).generate_state(1)[0])
+
+
+def fold_initialisations(plan: Plan, settings: SweepSettings, k: int,
+                         hierarchies=None) -> list[tuple]:
+    """Per fold: ``(train, test, starts, error)``, the starts shared by all covariance types
+    (``hierarchies``: the sweep's shared hierarchical trees of each training fold, if any)."""
     folds = []
     for fold, (train, test) in enumerate(plan.folds):
         if len(train) < k:
@@ -18,10 +26,10 @@ def fold_initialisations(plan: Plan, settings: SweepSettings, k: int) -> list[tu
                      f"{k} components")
             folds.append((train, test, None, error))
             continue
-        fold_rng = np.random.RandomState(
-            np.random.SeedSequence([plan.seed, fold + 1]).generate_state(1)[0])
-        starts, error = initialisations(plan.X[train], plan.weights_of(train), k, plan.seed,
-                                        settings, fold_rng)
+        starts, error = initialisations(
+            plan.X[train], plan.weights_of(train), k, plan.seed, settings,
+            fold_random_state(plan, fold),
+            hierarchies=None if hierarchies is None else hierarchies[fold])
         folds.append((train, test, starts, None if error is None else f"cv fold {fold}: {error}"))
     return folds
 

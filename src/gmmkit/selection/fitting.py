@@ -49,15 +49,18 @@ def fit_configuration(estimator: GaussianMixture, X, weight, starts, source,
                              scores=scores)
 
 
-def initialisations(X, weight, k, seed, settings: SweepSettings, rng=None, kmeans_seeds=None):
+def initialisations(X, weight, k, seed, settings: SweepSettings, rng=None, kmeans_seeds=None,
+                    hierarchies=None):
     """``(starts, error)``: the initial responsibilities for every ``n_init``, shared by all
     covariance types, or None and why they could not be computed (``kmeans_seeds``: this
-    ``k``'s shared k-means++ seeds, if any)."""
-    if rng is None and kmeans_seeds is None:
-        rng = np.random.RandomState(seed)  # with shared seeds, k-means draws nothing
+    ``k``'s shared k-means++ seeds, if any; ``hierarchies``: the sweep's
+    :class:`~gmmkit._core.hierarchical.SharedHierarchies` of ``X``, if any)."""
+    if rng is None and kmeans_seeds is None and hierarchies is None:
+        rng = np.random.RandomState(seed)  # with shared seeds or trees, nothing is drawn
     try:
-        return [initial_responsibilities(X, k, settings.init_params, rng, weight,
-                                         kmeans_seeds=kmeans_seeds)
-                for _ in range(settings.n_init)], None
+        return [initial_responsibilities(
+                    X, k, settings.init_params, rng, weight, kmeans_seeds=kmeans_seeds,
+                    hierarchy=None if hierarchies is None else hierarchies(index))
+                for index in range(settings.n_init)], None
     except Exception as exc:
         return None, f"initialisation failed: {error_text(exc)}"

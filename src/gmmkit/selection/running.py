@@ -18,11 +18,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 
 from .._config import Options, using_options
+from .._core.hierarchical import SharedHierarchies
 from .._core.init import SharedKMeansSeeds
 from .._core.threads import one_blas_thread, one_openmp_thread
 from .._progress import progress_bar
 from ..mixture import GaussianMixture, feature_source
-from .cross_validation import cross_validate, fold_initialisations
+from .cross_validation import cross_validate, fold_initialisations, fold_random_state
 from .fitting import fit_configuration, initialisations, new_estimator
 from .planning import Plan, SweepSettings
 from .result import eligible, empty_scores, error_text, fit_columns, new_row, rank
@@ -103,7 +104,8 @@ def in_worker(options: Options, function, *args):
 class SharedInputs:
     """What the fits of a sweep share, each built once by a task of the sweep's pool,
     submitted before any fit: the statistics features of the data and of each training fold
-    per covariance type, the silhouette subsample's distances, and the k-means++ seeds.
+    per covariance type, the silhouette subsample's distances, and the k-means++ seeds or the
+    hierarchical clustering trees (of all the data and of each training fold).
 
     A fit that needs an input waits for its task; an input that failed to build raises its
     error in every fit that needs it, so only their rows report it. Fits only wait for tasks
@@ -119,6 +121,16 @@ class SharedInputs:
             # First the opening seeding, mostly Python that holds the GIL: the other workers
             # meanwhile build the features and distances, mostly NumPy that releases it.
             submit(_seeds_of, self.seeds, max(plan.ks))
+        self.hierarchies, self.fold_hierarchies = None, None
+        if settings.init_params == "hc":
+            self.hierarchies = SharedHierarchies(plan.X, lambda: np.random.RandomState(plan.seed))
+            # the first tree, built while the features are: every fit waits for it
+            submit(_build_tree, self.hierarchies)
+            if plan.folds is not None:
+                self.fold_hierarchies = [
+                    SharedHierarchies(plan.X[train],
+                                      lambda fold=fold: fold_random_state(plan, fold))
+                    for fold, (train, _) in enumerate(plan.folds)]
         self._sources = {covariance_type: submit(_build_source, plan, covariance_type, None)
                          for covariance_type in plan.covariance_types}
         self.silhouettes = (None if plan.silhouette_rows is None
@@ -157,6 +169,14 @@ def _shared_seeds(plan: Plan, settings: SweepSettings) -> SharedKMeansSeeds | No
                              plan.weight)
 
 
+def _build_tree(hierarchies: SharedHierarchies) -> None:
+    """Build the first initialisation's tree (a failure is reported by the fits that need it)."""
+    try:
+        hierarchies(0).merges()
+    except Exception:
+        pass
+
+
 def _seeds_of(seeds: SharedKMeansSeeds | None, k: int):
     """``k``'s shared seeds, or None (then ``k`` seeds its own k-means, which reports any
     problem in its rows)."""
@@ -188,8 +208,10 @@ def _fit_k(plan: Plan, settings: SweepSettings, k: int, inputs: SharedInputs,
     """Fit every covariance type for ``k``; returns their rows and offers the best of their
     models to ``best``."""
     starts, start_error = initialisations(plan.X, plan.weight, k, plan.seed, settings,
-                                          kmeans_seeds=_seeds_of(inputs.seeds, k))
-    folds = fold_initialisations(plan, settings, k) if plan.folds is not None else None
+                                          kmeans_seeds=_seeds_of(inputs.seeds, k),
+                                          hierarchies=inputs.hierarchies)
+    folds = (fold_initialisations(plan, settings, k, inputs.fold_hierarchies)
+             if plan.folds is not None else None)
     rows, fitted = [], []  # fitted: (row, model, labels) of each covariance type
     for covariance_type in plan.covariance_types:
         row = new_row(k, covariance_type, settings.init_params)
