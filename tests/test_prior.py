@@ -321,3 +321,15 @@ def test_the_command_line_fits_with_the_default_prior(tmp_path):
     data.write_text("eruptions,waiting\n" + "\n".join(f"{a},{b}" for a, b in FAITHFUL) + "\n")
     assert main(["fit", str(data), "-k", "3", "--prior", "-o", str(tmp_path / "m.gmm")]) == 0
     assert load(tmp_path / "m.gmm").prior == "default"
+
+
+def test_accelerated_em_reaches_the_same_map_estimate():
+    labels = np.array(FIXTURE["partitions"]["3"]) - 1
+    fits = []
+    for accelerate in (False, True):
+        mixture = GaussianMixture(3, reg_covar=0.0, tol=1e-12, max_iter=5000, prior="default",
+                                  accelerate=accelerate)
+        mixture._fit(FAITHFUL, None, responsibilities=[np.eye(3)[labels]], predict=False)
+        fits.append(mixture)
+    assert fits[1].score(FAITHFUL) == pytest.approx(fits[0].score(FAITHFUL), rel=1e-9)
+    np.testing.assert_allclose(fits[1].means_, fits[0].means_, rtol=1e-5)
