@@ -333,3 +333,9 @@ def test_accelerated_em_reaches_the_same_map_estimate():
         fits.append(mixture)
     assert fits[1].score(FAITHFUL) == pytest.approx(fits[0].score(FAITHFUL), rel=1e-9)
     np.testing.assert_allclose(fits[1].means_, fits[0].means_, rtol=1e-5)
+
+
+def test_every_fit_of_a_sweep_with_a_prior_keeps_it():
+    result = select(FAITHFUL, [2, 3], ["VVV", "EEE"], prior="default", warm_start=True,
+                    random_state=0, silhouette_samples=None)
+    assert result.best_estimator_.prior == "default"

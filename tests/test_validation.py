@@ -100,12 +100,20 @@ def test_a_bad_value_gets_the_same_error_from_every_caller(data, monkeypatch, na
 
 
 @pytest.mark.parametrize("name, value", [("n_init", 1.5), ("tol", -1), ("reg_covar", -1.0),
-                                         ("max_iter", 2.5), ("init_params", "magic")])
+                                         ("max_iter", 2.5)])
 def test_gaussian_mixture_and_select_raise_the_same_error_for_the_same_value(
         data, monkeypatch, name, value):
     from_estimator = _error(GaussianMixture, name, value, data, monkeypatch)
     from_select = _error(select, name, value, data, monkeypatch)
     assert from_select == from_estimator.replace("of GaussianMixture", "of select")
+
+
+def test_select_takes_the_estimators_starts_and_both_hc_and_kmeans(data, monkeypatch):
+    from_estimator = _error(GaussianMixture, "init_params", "magic", data, monkeypatch)
+    from_select = _error(select, "init_params", "magic", data, monkeypatch)
+    assert "'hc+kmeans'" in from_select and "'hc+kmeans'" not in from_estimator
+    assert from_select.startswith(from_estimator.split(" or ")[0].split("{")[0]
+                                  .replace("of GaussianMixture", "of select"))
 
 
 def test_n_init_of_one_and_a_half_is_the_same_error_type_for_estimator_and_select(data):

@@ -158,6 +158,7 @@ _SELECTION_EXTRA = {
     "n_components": [ListsOf(PARAMETERS["n_components"][0])],
     "covariance_type": [Choices(covariances.SWEEPS), ListsOf(COVARIANCE_TYPE)],
     "criterion": [Choices(("cv", "silhouette"))],
+    "init_params": [Choices(("hc+kmeans",))],
 }
 #: Every public estimator's parameters (and ``select``'s, but for the data ``X`` and
 #: ``sample_weight``), with what each takes beyond the shared constraint.

@@ -11,9 +11,11 @@ from sklearn.utils.validation import _get_feature_names, check_is_fitted
 
 from .._config import current_options
 from .._validation import parameter_constraints, validate_data, validate_params
+from ..criteria import CRITERIA
 from ..mixture import _user_stacklevel
 from ..standardizing import to_original_units
 from .planning import SweepSettings, make_plan
+from .polishing import polish
 from .result import SelectionResult, best_index
 from .running import run_sweep
 from .warm_start import warm_start as run_warm_start
@@ -141,6 +143,9 @@ def run_selection(X, settings: SweepSettings, sample_weight=None) -> SelectionRe
     rows, best_model, silhouettes = run_sweep(plan, settings)
     if settings.warm_start:
         best_model = run_warm_start(plan, settings, rows, best_model, silhouettes)
+    if best_model is not None and CRITERIA[settings.criterion].information:
+        best_model = polish(plan, settings, rows[best_index(rows, settings.criterion)],
+                            best_model)
     if plan.standardized is not None:
         best_model = _in_original_units(rows, best_model, plan)
     rows.sort(key=lambda row: (plan.covariance_types.index(row["covariance_type"]),

@@ -18,12 +18,24 @@ from .planning import SweepSettings
 from .result import error_text
 
 
+#: The sweep's start that fits every configuration from both mclust's hierarchical start and
+#: k-means, keeping the better (see :func:`initialisations`).
+BOTH_STARTS = "hc+kmeans"
+
+
+def start_methods(init_params: str) -> tuple[str, ...]:
+    """The initialisation methods a sweep's ``init_params`` stands for."""
+    return ("hc", "kmeans") if init_params == BOTH_STARTS else (init_params,)
+
+
 def new_estimator(k: int, covariance_type: str, settings: SweepSettings,
                   seed: int) -> GaussianMixture:
-    """The unfitted mixture of one configuration, with the sweep's fitting settings."""
+    """The unfitted mixture of one configuration, with the sweep's fitting settings (with
+    both starts, the estimator's own ``init_params`` is k-means: what a refit would draw)."""
+    init_params = start_methods(settings.init_params)[-1]
     return GaussianMixture(
         k, covariance_type=covariance_type, tol=settings.tol, reg_covar=settings.reg_covar,
-        max_iter=settings.max_iter, n_init=settings.n_init, init_params=settings.init_params,
+        max_iter=settings.max_iter, n_init=settings.n_init, init_params=init_params,
         random_state=seed, accelerate=bool(settings.accelerate), prior=settings.prior,
     )
 
@@ -54,13 +66,21 @@ def initialisations(X, weight, k, seed, settings: SweepSettings, rng=None, kmean
     """``(starts, error)``: the initial responsibilities for every ``n_init``, shared by all
     covariance types, or None and why they could not be computed (``kmeans_seeds``: this
     ``k``'s shared k-means++ seeds, if any; ``hierarchies``: the sweep's
-    :class:`~gmmkit._core.hierarchical.SharedHierarchies` of ``X``, if any)."""
-    if rng is None and kmeans_seeds is None and hierarchies is None:
-        rng = np.random.RandomState(seed)  # with shared seeds or trees, nothing is drawn
+    :class:`~gmmkit._core.hierarchical.SharedHierarchies` of ``X``, if any). With
+    :data:`BOTH_STARTS`, the hierarchical start comes first, then the ``n_init`` k-means
+    ones; a fit keeps the best of all."""
+    if rng is None and (kmeans_seeds is None or hierarchies is None):
+        rng = np.random.RandomState(seed)  # with shared seeds and trees, nothing is drawn
     try:
-        return [initial_responsibilities(
-                    X, k, settings.init_params, rng, weight, kmeans_seeds=kmeans_seeds,
-                    hierarchy=None if hierarchies is None else hierarchies(index))
-                for index in range(settings.n_init)], None
+        starts = []
+        for method in start_methods(settings.init_params):
+            count = 1 if method == "hc" and settings.init_params == BOTH_STARTS \
+                else settings.n_init
+            starts += [initial_responsibilities(
+                X, k, method, rng, weight,
+                kmeans_seeds=kmeans_seeds if method == "kmeans" else None,
+                hierarchy=None if hierarchies is None or method != "hc" else hierarchies(index))
+                for index in range(count)]
+        return starts, None
     except Exception as exc:
         return None, f"initialisation failed: {error_text(exc)}"

@@ -24,7 +24,7 @@ from .._core.threads import one_blas_thread, one_openmp_thread
 from .._progress import progress_bar
 from ..mixture import GaussianMixture, feature_source
 from .cross_validation import cross_validate, fold_initialisations, fold_random_state
-from .fitting import fit_configuration, initialisations, new_estimator
+from .fitting import fit_configuration, initialisations, new_estimator, start_methods
 from .planning import Plan, SweepSettings
 from .result import eligible, empty_scores, error_text, fit_columns, new_row, rank
 from .silhouette import SilhouetteSample
@@ -122,7 +122,7 @@ class SharedInputs:
             # meanwhile build the features and distances, mostly NumPy that releases it.
             submit(_seeds_of, self.seeds, max(plan.ks))
         self.hierarchies, self.fold_hierarchies = None, None
-        if settings.init_params == "hc":
+        if "hc" in start_methods(settings.init_params):
             self.hierarchies = SharedHierarchies(plan.X, lambda: np.random.RandomState(plan.seed))
             # the first tree, built while the features are: every fit waits for it
             submit(_build_tree, self.hierarchies)
@@ -163,7 +163,7 @@ def _shared_seeds(plan: Plan, settings: SweepSettings) -> SharedKMeansSeeds | No
     """k-means++ seeds for every ``k`` of the sweep, computed together and on demand (see
     :class:`gmmkit._core.init.SharedKMeansSeeds`); None when they cannot be shared (several
     initialisations per ``k`` draw from one stream)."""
-    if settings.init_params != "kmeans" or settings.n_init != 1:
+    if "kmeans" not in start_methods(settings.init_params) or settings.n_init != 1:
         return None
     return SharedKMeansSeeds(plan.X, plan.ks, lambda: np.random.RandomState(plan.seed),
                              plan.weight)
