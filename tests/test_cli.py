@@ -257,8 +257,8 @@ def test_select_warm_start_records_where_each_row_started(files, tmp_path):
     assert_ok(result)
     header, rows = read_csv(out / "table.csv")
     starts = [r[header.index("start")] for r in rows]
-    assert starts[0] == "kmeans"
-    assert all(start == "kmeans" or start.startswith("split k=") for start in starts)
+    assert starts[0] == "hc+kmeans"  # select's default start
+    assert all(start == "hc+kmeans" or start.startswith("split k=") for start in starts)
 
 
 def test_select_without_matplotlib_skips_the_plot_with_a_note(files, tmp_path):

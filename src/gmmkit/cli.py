@@ -257,9 +257,9 @@ def _add_select_parser(subcommands):
                   "gmmkit select X.npy -k 1:8 --criterion icl --jobs 2 --force -o sweep/"],
     )
     _add_data_arguments(select)
-    select.add_argument("-k", "--components", dest="k", type=_k_range, default=range(1, 11),
+    select.add_argument("-k", "--components", dest="k", type=_k_range, default=range(1, 10),
                         metavar="K|A:B[:STEP]",
-                        help="numbers of components: K, or A to B inclusive (default: 1:10)")
+                        help="numbers of components: K, or A to B inclusive (default: 1:9, as mclust)")
     select.add_argument("--covariance", type=_covariance_list, default="sklearn", metavar="TYPES",
                         choices=_CovarianceTypes(lists=True),
                         help="'sklearn' (full, tied, diag, spherical), 'all' (mclust's models) or "
@@ -383,9 +383,9 @@ def _add_report_parser(subcommands):
                   "gmmkit report iris.csv --target species -k 1:6 --cv 5 -o report/"],
     )
     _add_data_arguments(report, target="optional")
-    report.add_argument("-k", "--components", dest="k", type=_k_range, default=range(1, 11),
+    report.add_argument("-k", "--components", dest="k", type=_k_range, default=range(1, 10),
                         metavar="K|A:B[:STEP]",
-                        help="numbers of components to sweep (default: 1:10)")
+                        help="numbers of components to sweep (default: 1:9)")
     report.add_argument("--covariance", type=_covariance_list, default="sklearn", metavar="TYPES",
                         choices=_CovarianceTypes(lists=True),
                         help="'sklearn' (full, tied, diag, spherical), 'all' (mclust's models) or "

@@ -259,7 +259,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                                   prior=None if prior is None else prior.shifted(source.shift))
             fitted = fit_mixture(source, self._starts(X, weight, source, inits, responsibilities),
                                  settings, rows=rows if X.dtype == np.float64 else None,
-                                 on_run_start=self._verbose_start, on_run_end=self._verbose_end)
+                                 on_run_start=self._verbose_start, on_run_end=self._verbose_end,
+                                 ill_posed=lambda run: self._ill_posed(run, model, X, weight)
+                                 is not None)
             run = fitted.run
             self._warn_about(run, model)
             self._warn_about_collapsed_features(run.params, model, X)

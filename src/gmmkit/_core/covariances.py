@@ -1025,4 +1025,5 @@ for _cls in (FullCovariance, TiedCovariance, DiagCovariance, SphericalCovariance
 del _cls
 
 # mclust's other models register themselves on import, so ``import gmmkit`` knows every name
-from . import mclust_models  # noqa: F401
+from . import mclust_models  # noqa: E402,F401  registers EII, EEI, EVI, EEV, EVV, E, V
+from . import mclust_iterative  # noqa: E402,F401  registers VEI, VEV, VEE, EVE, VVE

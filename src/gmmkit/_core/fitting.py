@@ -111,9 +111,10 @@ def fit_mixture(
     rows: str | None = None,
     on_run_start: Callable[[int], Callable | None] | None = None,
     on_run_end: Callable[[EMResult], None] | None = None,
+    ill_posed: Callable[[EMResult], bool] | None = None,
 ) -> FitResult:
     """Run EM from every start and keep the run with the highest final lower bound (the first
-    of equals).
+    of equals), a well-posed run before any ill-posed one when ``ill_posed`` says which are.
 
     Parameters
     ----------
@@ -129,6 +130,9 @@ def fit_mixture(
         ``(n_iter, lower_bound, change)`` for that run.
     on_run_end : callable, optional
         Called with each run's result.
+    ill_posed : callable, optional
+        Whether a run's result is ill-posed (see :mod:`gmmkit._core.posedness`): its higher
+        likelihood then measures the regularisation, so it never beats a well-posed run.
     """
     model = source.model
     data_terms = model.prepare(source)
@@ -149,7 +153,9 @@ def fit_mixture(
         last.note_recovery(*recovery, latest=False)
         if on_run_end is not None:
             on_run_end(last)
-        if best is None or last.lower_bound > best.lower_bound:
+        if ill_posed is not None:
+            last.ill_posed = ill_posed(last)
+        if best is None or _ranks_above(last, best):
             best = last
     if best is None:
         raise ValueError("fit_mixture needs at least one start")
@@ -166,3 +172,11 @@ def score_rows(source: FeatureSource, params: MixtureParams, want: str) -> np.nd
     shifted coordinates, on its data."""
     theta, shared = source.model.theta(params.weights, params.means, params.precisions_cholesky)
     return source.per_row(theta, shared, want)
+
+
+def _ranks_above(run: EMResult, best: EMResult) -> bool:
+    """Whether ``run`` replaces the best run so far: well posed before ill-posed, then the
+    higher lower bound."""
+    if run.ill_posed != best.ill_posed:
+        return not run.ill_posed
+    return run.lower_bound > best.lower_bound

@@ -23,7 +23,7 @@ MIN_ROWS = 20
 C2ST_FOLDS = 5
 
 
-def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=range(1, 11),
+def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=range(1, 10),
                     covariance_type="sklearn", cv=5, seed=0, n_init=1, reg_covar=1e-6,
                     max_iter=100, force=False, stream=None, progress=False,
                     standardize=False) -> dict:
@@ -47,7 +47,7 @@ def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=rang
         Class labels (any sortable type); adds the classification section.
     feature_names : list of str, default=None
         Axis and table labels; ``x1, x2, ...`` when None.
-    n_components : int or iterable of int, default=range(1, 11)
+    n_components : int or iterable of int, default=range(1, 10)
     covariance_type : 'sklearn', 'all', str or list of str, default='sklearn'
     cv : int or None, default=5
         Folds for the held-out likelihood and the classifiers' accuracy; None skips them.

@@ -23,13 +23,13 @@ from .warm_start import warm_start as run_warm_start
 
 def select(
     X,
-    n_components=range(1, 11),
+    n_components=range(1, 10),
     covariance_type="sklearn",
     criterion="bic",
     cv=None,
     *,
     n_init=1,
-    init_params="kmeans",
+    init_params="hc+kmeans",
     random_state=None,
     n_jobs=None,
     sample_weight=None,
@@ -48,7 +48,7 @@ def select(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-    n_components : int or list of int, default=range(1, 11)
+    n_components : int or list of int, default=range(1, 10)
     covariance_type : {'sklearn', 'all'}, a registered name or list of them, default='sklearn'
         'sklearn' sweeps scikit-learn's four structures (full, tied, diag, spherical); 'all'
         sweeps mclust's models (EII ... VVV, the built-ins under their mclust names VII, VVI,
@@ -59,12 +59,22 @@ def select(
     cv : int, cross-validation splitter or None, default=None
         When given, every configuration is also fitted on each training fold and scored on the
         held-out fold (``cv_mean``/``cv_std`` columns). An int means shuffled K-fold.
-    n_init, init_params, tol, reg_covar, max_iter : as in :class:`GaussianMixture`
+    init_params : str, default='hc+kmeans'
+        As in :class:`GaussianMixture`, or ``'hc+kmeans'``: every configuration fitted from
+        mclust's hierarchical start (one tree for the whole sweep, cut at each ``k``) and
+        from ``n_init`` k-means starts, keeping the best; a row then matches neither start's
+        scikit-learn fit alone but is at least as good as both. ``'kmeans'`` gives the rows
+        a scikit-learn loop gives.
+    n_init, tol, reg_covar, max_iter : as in :class:`GaussianMixture`
+        Whatever ``tol`` and ``max_iter``, the chosen configuration (by an information
+        criterion) is then polished: refitted from its own parameters to ``tol=1e-9``
+        (:mod:`gmmkit.selection.polishing`), its row taking the polished criteria.
     random_state : int, RandomState or None, default=None
         Seeds every initialisation, fold split and silhouette subsample. Each configuration
         starts from this same seed, exactly as ``sklearn.mixture.GaussianMixture(k,
         covariance_type=..., random_state=random_state)`` in a loop would, so with an int the
-        table is the same for any ``n_jobs`` and each fit matches that scikit-learn fit.
+        table is the same for any ``n_jobs`` and, with ``init_params='kmeans'``, each fit
+        matches that scikit-learn fit.
     n_jobs : int or None, default=None
         Parallel worker threads over ``n_components`` (``-1`` for all cores, as in joblib). Each
         uses one BLAS thread, so parallel sweeps do not oversubscribe the cores; small sweeps run
@@ -211,8 +221,8 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
 
     _parameter_constraints: dict = parameter_constraints("GaussianMixtureSelector")
 
-    def __init__(self, n_components=tuple(range(1, 11)), covariance_type="sklearn", criterion="bic",
-                 cv=None, *, n_init=1, init_params="kmeans", random_state=None, n_jobs=None,
+    def __init__(self, n_components=tuple(range(1, 10)), covariance_type="sklearn", criterion="bic",
+                 cv=None, *, n_init=1, init_params="hc+kmeans", random_state=None, n_jobs=None,
                  tol=1e-3, reg_covar=1e-6, max_iter=100, silhouette_samples=2000,
                  progress=False, accelerate=False, warm_start=False, standardize=False,
                  prior=None):

@@ -30,12 +30,12 @@ class SweepSettings:
     :class:`gmmkit.GaussianMixtureSelector` take them (see :func:`gmmkit.select`), all but the
     data: built once per call and passed down whole."""
 
-    n_components: object = range(1, 11)
+    n_components: object = range(1, 10)
     covariance_type: object = "sklearn"
     criterion: str = "bic"
     cv: object = None
     n_init: int = 1
-    init_params: str = "kmeans"
+    init_params: str = "hc+kmeans"
     random_state: object = None
     n_jobs: int | None = None
     tol: float = 1e-3
