@@ -17,12 +17,7 @@ from gmmkit import (
     select,
     unregister_covariance_model,
 )
-from gmmkit._core.covariances import (
-    DiagCovariance,
-    covariance_model,
-    covariance_model_class,
-    covariance_types,
-)
+from gmmkit._core.covariances import DiagCovariance, covariance_model, covariance_model_class
 from gmmkit._core.prior import models_with_prior, resolve_prior
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "mclust" /
@@ -30,13 +25,9 @@ FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "mclust" /
 FAITHFUL = np.array(FIXTURE["data"], dtype=np.float64)
 #: mclust's models with a conjugate prior (``covariance_type`` takes their names)
 PRIOR_MODELS = ("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "EEV", "VEV", "VVV")
-_REGISTERED = set(covariance_types())  # TEMPORARY until mclust's iterative models merge
-PRIOR_MODELS = tuple(name for name in PRIOR_MODELS if name in _REGISTERED)
-MAP_FITS = [fit for fit in FIXTURE["map_fits"]
-            if fit["loglik"] is not None and fit["model"] in _REGISTERED]
+MAP_FITS = [fit for fit in FIXTURE["map_fits"] if fit["loglik"] is not None]
 #: the models mclust's me() refused with a prior ("... model is not available with prior")
-NO_PRIOR_FITS = [fit for fit in FIXTURE["map_fits"]
-                 if fit["loglik"] is None and fit["G"] == 2 and fit["model"] in _REGISTERED]
+NO_PRIOR_FITS = [fit for fit in FIXTURE["map_fits"] if fit["loglik"] is None and fit["G"] == 2]
 
 
 def _map_fit(covariance_type, n_components, prior="default"):
@@ -204,8 +195,7 @@ def test_select_all_with_a_prior_sweeps_mclusts_models_with_a_prior():
     result = select(FAITHFUL, [1, 2, 3], "all", prior="default", silhouette_samples=None,
                     random_state=0)
     swept = [row["covariance_type"] for row in result.records() if row["n_components"] == 1]
-    assert swept == [name for name in FIXTURE["mclust_prior"]["bic_table"]["models"]
-                     if name in _REGISTERED]
+    assert swept == FIXTURE["mclust_prior"]["bic_table"]["models"]
 
 
 # ------------------------------------------------------------------ EM with a prior
