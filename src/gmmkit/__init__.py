@@ -12,6 +12,7 @@ from ._version import __version__
 #: Public name -> the module that defines it (a name that is itself a module maps to None).
 _EXPORTS = {
     "ComponentClassifier": ".classification",
+    "ConjugatePrior": "._core.prior",
     "CovarianceModel": "._core.covariances",
     "DegenerateComponentWarning": "._core.covariances",
     "GaussianMixture": ".mixture",

@@ -33,6 +33,7 @@ from sklearn.utils.validation import check_array
 from sklearn.utils.validation import validate_data as _sklearn_validate_data
 
 from ._core import covariances, init
+from ._core.prior import ConjugatePrior
 
 __all__ = ["InvalidParameterError", "check_means", "check_n_samples", "check_weights",
            "parameter_constraints", "reject_masked", "reject_text_columns",
@@ -143,6 +144,7 @@ PARAMETERS: dict[str, list] = {
     "silhouette_samples": [_ints(2), None],
     "progress": ["boolean"],
     "standardize": ["boolean"],
+    "prior": [None, StrOptions({"default"}), ConjugatePrior],
 }
 
 #: The parameters passed on to every mixture a classifier, generator or regressor fits.
@@ -150,7 +152,7 @@ _MIXTURE = ("covariance_type", "tol", "reg_covar", "max_iter", "n_init", "init_p
             "random_state")
 _SELECTION = ("n_components", "covariance_type", "criterion", "cv", "n_init", "init_params",
               "random_state", "n_jobs", "tol", "reg_covar", "max_iter", "silhouette_samples",
-              "progress", "accelerate", "warm_start", "standardize")
+              "progress", "accelerate", "warm_start", "standardize", "prior")
 _AUTO = StrOptions({"auto"})
 _SELECTION_EXTRA = {
     "n_components": [ListsOf(PARAMETERS["n_components"][0])],
@@ -163,9 +165,10 @@ _SELECTION_EXTRA = {
 ESTIMATORS: dict[str, tuple[tuple, dict]] = {
     "GaussianMixture": (
         ("n_components", *_MIXTURE, "weights_init", "means_init", "precisions_init",
-         "warm_start", "verbose", "verbose_interval", "accelerate"), {}),
+         "warm_start", "verbose", "verbose_interval", "accelerate", "prior"), {}),
     "MixtureClassifier": (
-        ("n_components", "priors", "criterion", "max_components", *_MIXTURE, "standardize"),
+        ("n_components", "priors", "criterion", "max_components", *_MIXTURE, "standardize",
+         "prior"),
         {"n_components": [_AUTO, dict]}),
     "ComponentClassifier": (
         ("n_components", "mapping", "smoothing", "unlabeled", "criterion", "max_components",

@@ -72,7 +72,8 @@ def _fit_mixture(X, weight, n_components, max_components, params, seed, criterio
             result = select(X, n_components=range(1, upper + 1),
                             covariance_type=params["covariance_type"], criterion=criterion,
                             random_state=seed, sample_weight=weight, silhouette_samples=None,
-                            **{name: params[name] for name in _MIXTURE_PARAMS[1:]})
+                            **{name: value for name, value in params.items()
+                               if name != "covariance_type"})
         except AllIllPosedError as exc:
             warnings.warn(f"n_components='auto': {exc}; one component is fitted instead, "
                           f"held only by reg_covar", IllPosedWarning, stacklevel=3)
@@ -137,6 +138,10 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         units, so the posteriors are those of the standardized fits, and ``mixtures_``
         answer on raw rows. Spherical mixtures come back diagonal;
         ``n_parameters_`` counts the structure fitted.
+    prior : None, 'default' or ConjugatePrior, default=None
+        mclust's conjugate prior for every class's mixture (see :class:`GaussianMixture`),
+        resolved from that class's rows: maximum a posteriori fits, whose covariances stay
+        well conditioned with many components per class.
 
     Attributes
     ----------
@@ -171,7 +176,8 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, n_components=1, *, covariance_type="full", priors="empirical",
                  criterion="bic", max_components=10, tol=1e-3, reg_covar=1e-6, max_iter=100,
-                 n_init=1, init_params="kmeans", random_state=None, standardize=False):
+                 n_init=1, init_params="kmeans", random_state=None, standardize=False,
+                 prior=None):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.priors = priors
@@ -184,6 +190,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         self.init_params = init_params
         self.random_state = random_state
         self.standardize = standardize
+        self.prior = prior
 
     def fit(self, X, y, sample_weight=None):
         """Fit one mixture per class and the class priors.
@@ -222,7 +229,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
             if extra:
                 raise ValueError(f"n_components names label(s) {extra} that are not classes in y "
                                  f"({self.classes_.tolist()})")
-        params = {name: getattr(self, name) for name in _MIXTURE_PARAMS}
+        params = {name: getattr(self, name) for name in (*_MIXTURE_PARAMS, "prior")}
         seeds = _seeds(self.random_state, n_classes)
         standardized = standardization(X, weight) if self.standardize else None
         if standardized is not None:

@@ -205,6 +205,12 @@ def _add_standardize(parser, what="fit on"):
                              "deviation; the saved model still answers in the data's units")
 
 
+def _add_prior(parser):
+    parser.add_argument("--prior", action="store_const", const="default", default=None,
+                        help="mclust's default conjugate prior (priorControl()): maximum a "
+                             "posteriori fits whose covariances never collapse")
+
+
 def _add_force(parser, what="the output file"):
     parser.add_argument("--force", action="store_true", help=f"overwrite {what}")
 
@@ -230,6 +236,7 @@ def _add_fit_parser(subcommands):
     fit.add_argument("--covariance", choices=_CovarianceTypes(), default="full", metavar="TYPE",
                      help="covariance type: %(choices)s (default: full)")
     _add_fit_options(fit)
+    _add_prior(fit)
     _add_standardize(fit)
     fit.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL",
                      help="model file to write, e.g. model.gmm")
@@ -268,6 +275,7 @@ def _add_select_parser(subcommands):
                              "components split, keeping whichever fits better (about twice "
                              "the time; often much better mixtures)")
     _add_fit_options(select, seed_help="seed of initialisations, folds and subsamples")
+    _add_prior(select)
     _add_standardize(select, "sweep (and score silhouettes) with")
     _add_progress(select)
     select.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
@@ -356,6 +364,7 @@ def _add_classify_parser(subcommands):
     classify.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
                           help="stratified folds for the accuracy; 0 skips it (default: 5)")
     _add_fit_options(classify, seed_help="seed of the fits and the folds")
+    _add_prior(classify)
     _add_standardize(classify, "fit every class's mixture with")
     _add_progress(classify)
     classify.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL",
@@ -428,7 +437,7 @@ def _run_fit(args) -> int:
     data = _read(args)
     model = GaussianMixture(n_components=args.k, covariance_type=args.covariance,
                             n_init=args.n_init, reg_covar=args.reg_covar, max_iter=args.max_iter,
-                            random_state=args.seed)
+                            random_state=args.seed, prior=args.prior)
     if args.standardize:
         model = fit_standardized(model, data.frame())
     else:
@@ -471,7 +480,8 @@ def _run_select(args) -> int:
                     criterion=args.criterion, cv=args.cv, n_init=args.n_init,
                     reg_covar=args.reg_covar, max_iter=args.max_iter, random_state=args.seed,
                     n_jobs=args.jobs, progress=_progress_wanted(args),
-                    warm_start=args.warm_start, standardize=args.standardize)
+                    warm_start=args.warm_start, standardize=args.standardize,
+                    prior=args.prior)
     best = result.best_estimator_
     _keep_feature_names(best, data)
     rows = result.records()
@@ -591,7 +601,8 @@ def _run_classify(args) -> int:
     model = MixtureClassifier(n_components=k, max_components=max_components,
                               covariance_type=args.covariance, n_init=args.n_init,
                               reg_covar=args.reg_covar, max_iter=args.max_iter,
-                              random_state=args.seed, standardize=args.standardize)
+                              random_state=args.seed, standardize=args.standardize,
+                              prior=args.prior)
     n, d = data.X.shape
     print(f"{plural(n, 'row')} x {plural(d, 'feature')}{_names_suffix(data.feature_names)}; "
           f"{len(classes)} classes: "

@@ -32,6 +32,7 @@ from ._core.fitting import EMSettings, Start, fit_mixture
 from ._core.hierarchical import SUBSET_SIZE, HierarchicalStart
 from ._core.init import initial_responsibilities
 from ._core.posedness import feature_variances, ill_posed_reason
+from ._core.prior import resolve_prior
 from ._core.source import FeatureSource
 from ._core.threads import threads_for
 from ._validation import (
@@ -99,6 +100,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         plain EM's next point. Slowly converging fits need far fewer E-steps; ``max_iter`` and
         ``n_iter_`` count E-steps and ``lower_bounds_`` has one entry per accelerated cycle.
         Off by default, so the iterates are scikit-learn's.
+    prior : None, 'default' or ConjugatePrior, default=None
+        gmmkit only: mclust's conjugate prior (Fraley & Raftery 2007), for *maximum a
+        posteriori* instead of maximum-likelihood estimates. ``'default'`` is mclust's
+        ``priorControl()``: shrinkage 0.01 toward the data mean, :math:`d + 2` degrees of
+        freedom and a scale of the data's variance over :math:`K^{2/d}`, resolved from the
+        data of every fit; a :class:`~gmmkit.ConjugatePrior` sets any of these. Covariances
+        then never collapse, however many components. ``lower_bounds_``, ``score`` and the
+        criteria stay the log-likelihood (at the MAP estimate, as mclust reports it); a model
+        without a conjugate prior (mclust's VEE, EVE, VVE, EVV) raises a ValueError.
+        ``reg_covar`` is still added on top (mclust has none: use ``reg_covar=0`` to match it).
 
     Attributes
     ----------
@@ -156,6 +167,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         verbose=0,
         verbose_interval=10,
         accelerate=False,
+        prior=None,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -172,6 +184,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.accelerate = accelerate
+        self.prior = prior
 
     # ------------------------------------------------------------------ validation
     def _check_initial_parameters(self, model):
@@ -234,6 +247,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
         weight = _check_sample_weight(sample_weight, n_samples)
         model = covariance_model(self.covariance_type, n_features)
+        prior = resolve_prior(self.prior, X, weight, self.n_components, model)
         inits = self._check_initial_parameters(model)
         work = n_samples * model.n_stats * self.n_components * 2
         with threads_for(work):
@@ -241,7 +255,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 source = feature_source(X, weight, self.covariance_type, self.n_components,
                                         options)
             settings = EMSettings(self.n_components, self.reg_covar, self.tol, self.max_iter,
-                                  bool(self.accelerate), options.reuse_fixed_points)
+                                  bool(self.accelerate), options.reuse_fixed_points,
+                                  prior=None if prior is None else prior.shifted(source.shift))
             fitted = fit_mixture(source, self._starts(X, weight, source, inits, responsibilities),
                                  settings, rows=rows if X.dtype == np.float64 else None,
                                  on_run_start=self._verbose_start, on_run_end=self._verbose_end,
@@ -254,7 +269,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                              run.params.covariances, run.params.precisions_cholesky,
                              model=model, dtype=X.dtype, converged=run.converged,
                              n_iter=run.n_iter, lower_bounds=run.lower_bounds,
-                             ill_posed=self._ill_posed(run, model, X, weight))
+                             ill_posed=self._ill_posed(run, model, X, weight,
+                                                       prior is not None))
             if rows is not None:
                 # the last E-step's rows are those of the unrounded parameters: only float64
                 # fits store those exactly, so float32 ones are scored from what they store
@@ -297,7 +313,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             state = "converged" if result.converged else "did not converge"
             print(f"Initialization {state}. lower bound {result.lower_bound:.5f}")
 
-    def _ill_posed(self, run: EMResult, model, X, weight) -> str | None:
+    def _ill_posed(self, run: EMResult, model, X, weight, prior: bool = False) -> str | None:
         """Why the kept run's parameters are ill-posed (see :attr:`ill_posed_`), or None."""
         covariances = run.params.covariances
         if covariances is None:
@@ -305,7 +321,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return ill_posed_reason(
             model, run.params.weights, covariances, n_samples=X.shape[0],
             data_variances=feature_variances(X, weight), reg_covar=self.reg_covar,
-            recovered=run.final_recovered if run.n_iter else run.recovered)
+            recovered=run.final_recovered if run.n_iter else run.recovered, prior=prior)
 
     def _warn_about(self, result: EMResult, model) -> None:
         if result.recovered:

@@ -84,6 +84,8 @@ import zlib
 import numpy as np
 from sklearn.exceptions import NotFittedError
 
+from ._core.prior import ConjugatePrior
+
 __all__ = ["load", "register", "save"]
 
 FORMAT_NAME = "gmmkit-model"
@@ -297,6 +299,10 @@ def _encode(value, what, entry, arrays):
                     "entry": entry}
     elif value is None:
         return {"type": "none"}
+    elif isinstance(value, ConjugatePrior):
+        return {"type": "conjugate_prior",
+                "items": {name: _encode(_plain(getattr(value, name)), what, None, None)
+                          for name in _PRIOR_FIELDS}}
     elif arrays is not None and type(value) in _registry().values():
         # A fitted estimator held by another one (a selector's best mixture), stored inline
         # with its arrays under this attribute's name.
@@ -335,6 +341,14 @@ def _encode(value, what, entry, arrays):
         "int, float, str, a list, tuple or str-keyed dict of those, a NumPy array or scalar of "
         "numeric, bytes or unicode dtype, or an object array of str"
     )
+
+
+#: The fields of a saved :class:`ConjugatePrior`, each None, a float or (nested) lists of them.
+_PRIOR_FIELDS = ("shrinkage", "mean", "dof", "scale")
+
+
+def _plain(value):
+    return value.tolist() if isinstance(value, np.ndarray) else value
 
 
 def _python_scalar(value):
@@ -740,6 +754,14 @@ def _decode(value, arrays, path):
             result = np.empty(len(items), dtype=object)
             result[:] = items
             return result.reshape(shape)
+    elif kind == "conjugate_prior":
+        items = value.get("items")
+        if isinstance(items, dict) and set(items) == set(_PRIOR_FIELDS):
+            fields = {name: _decode(items[name], {}, path) for name in _PRIOR_FIELDS}
+            try:
+                return ConjugatePrior(**fields)
+            except (TypeError, ValueError) as exc:
+                raise _malformed(path, f"invalid prior {fields!r}: {exc}") from None
     elif kind == "model":
         key, params, attributes = (value.get(name) for name in ("estimator", "params",
                                                                   "attributes"))

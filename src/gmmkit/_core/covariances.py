@@ -90,6 +90,10 @@ class MStepContext:
         every M-step of a fit (the total scatter for ``tied``; None for most models).
     count_padding : float, default=10 * eps
         Added to every soft count before it divides anything (see :func:`count_padding`).
+    prior : ResolvedPrior or None, default=None
+        mclust's conjugate prior (:mod:`gmmkit._core.prior`), in the statistics' shifted
+        coordinates: the M-step then gives the maximum a posteriori parameters; None gives
+        the maximum-likelihood ones.
     """
 
     reg_covar: float
@@ -100,6 +104,7 @@ class MStepContext:
     max_iter: int = M_STEP_MAX_ITER
     data_terms: object = None
     count_padding: float = 10 * np.finfo(np.float64).eps
+    prior: object = None
 
 
 def count_padding(total_weight: float, n_samples: int) -> float:
@@ -158,6 +163,14 @@ class CovarianceModel:
     #: The model's name in R mclust (``Sigma_k = lambda_k D_k A_k D_k^T``), if it has one.
     mclust_name: str | None = None
 
+    #: How the scale of mclust's conjugate prior is shaped for this model: ``'matrix'``
+    #: (``d x d``), ``'scalar'``, or None when the model has no maximum a posteriori M-step
+    #: (a ``prior`` then raises a ValueError naming the model). Not inherited: a subclass
+    #: has a prior only if it declares one, since its M-step is its own.
+    prior_scale: str | None = None
+    #: Whether the MAP means shrink toward the prior mean (mclust's EEI leaves them alone).
+    prior_shrinks_means: bool = True
+
     def __init__(self, n_features: int):
         self.d = n_features
 
@@ -212,6 +225,11 @@ class CovarianceModel:
         ``_second_moments``); a model without one overrides this method and iterates from
         ``context.previous``.
 
+        With ``context.prior`` (mclust's conjugate prior) they are the maximum a posteriori
+        parameters instead: ``_covariances`` adds the prior's scale and shrinkage term to the
+        scatter about :math:`S_k / N_k`, and the means shrink toward the prior mean,
+        :math:`(S_k + \kappa_P \mu_P) / (N_k + \kappa_P)` (see :mod:`gmmkit._core.prior`).
+
         Returns ``(weights, means, covariances, noise_floor)``; ``noise_floor`` (shaped like
         :meth:`pivots`) is the size of the rounding error in each variance, since variances are
         second moments minus squared means: a variance below it is numerically zero.
@@ -220,6 +238,8 @@ class CovarianceModel:
         padded = counts + context.count_padding
         means = stats[:, 1 : 1 + self.d] / padded[:, None]
         covariances = self._covariances(stats, counts, padded, means, context)
+        if context.prior is not None and self.prior_shrinks_means:
+            means = context.prior.shrunk_means(means, padded)
         weights = self.mixing_weights(stats, context.total_weight, context.normalize_weights,
                                       context.count_padding)
         floor = ROUNDING_MARGIN * np.finfo(np.float64).eps * self._second_moments(
@@ -438,6 +458,7 @@ class FullCovariance(CovarianceModel):
     description = "each component its own ellipse in any orientation"
     marker = "o"
     in_all = True
+    prior_scale = "matrix"
 
     @property
     def n_quadratic(self) -> int:
@@ -468,6 +489,13 @@ class FullCovariance(CovarianceModel):
         packed = stats[:, 1 + d :] / padded[:, None]
         packed -= (2.0 - counts / padded)[:, None] * mean_products.T
         cov = self._unpack(packed)
+        prior = context.prior
+        if prior is not None:
+            # mclust's mevvvp: (Lambda + W_k + shrinkage term) / (nu + N_k + d + 2)
+            diff, factor = prior.mean_deviations(means, padded)
+            cov = (prior.scale + padded[:, None, None] * cov
+                   + factor[:, None, None] * diff[:, :, None] * diff[:, None, :])
+            cov /= (prior.dof + padded + d + 2)[:, None, None]
         cov.reshape(-1, d * d)[:, :: d + 1] += context.reg_covar
         return cov
 
@@ -589,6 +617,7 @@ class TiedCovariance(FullCovariance):
     mclust_name = "EEE"
     description = "one shared ellipse for every component"
     marker = "s"
+    prior_scale = "matrix"
 
     @property
     def n_quadratic(self) -> int:
@@ -607,7 +636,15 @@ class TiedCovariance(FullCovariance):
 
     def _covariances(self, stats, counts, padded, means, context):
         between = (padded[:, None] * means).T @ means
-        cov = (context.data_terms - between) / padded.sum()
+        prior = context.prior
+        if prior is None:
+            cov = (context.data_terms - between) / padded.sum()
+        else:
+            # mclust's meeeep: (Lambda + sum_k W_k + shrinkage terms) / (nu + d + 1 [+ K] + n)
+            diff, factor = prior.mean_deviations(means, padded)
+            count = prior.dof + self.d + 1 + (len(padded) if prior.shrinks else 0)
+            cov = (prior.scale + context.data_terms - between
+                   + (factor[:, None] * diff).T @ diff) / (count + padded.sum())
         cov.flat[:: self.d + 1] += context.reg_covar
         return cov
 
@@ -681,6 +718,7 @@ class DiagCovariance(CovarianceModel):
     description = "axis-aligned ellipses"
     marker = "^"
     in_all = True
+    prior_scale = "scalar"
 
     @property
     def n_quadratic(self) -> int:
@@ -693,7 +731,15 @@ class DiagCovariance(CovarianceModel):
         return n_components * self.d
 
     def _covariances(self, stats, counts, padded, means, context):
-        return stats[:, 1 + self.d :] / padded[:, None] - means**2 + context.reg_covar
+        variances = stats[:, 1 + self.d :] / padded[:, None] - means**2
+        prior = context.prior
+        if prior is not None:
+            # mclust's mevvip: (lambda + W_kjj + shrinkage term) / (N_k + nu + 2 [+ 1])
+            diff, factor = prior.mean_deviations(means, padded)
+            count = padded + prior.dof + 2 + (1 if prior.shrinks else 0)
+            variances = (prior.scale + padded[:, None] * variances
+                         + factor[:, None] * diff**2) / count[:, None]
+        return variances + context.reg_covar
 
     def _second_moments(self, stats, padded, context):
         return stats[:, 1 + self.d :] / padded[:, None]
@@ -758,6 +804,7 @@ class SphericalCovariance(CovarianceModel):
     description = "circles"
     marker = "D"
     in_all = True
+    prior_scale = "scalar"
 
     @property
     def n_quadratic(self) -> int:
@@ -771,7 +818,16 @@ class SphericalCovariance(CovarianceModel):
 
     def _covariances(self, stats, counts, padded, means, context):
         second = stats[:, 1 + self.d] / padded
-        return (second - (means**2).sum(axis=1)) / self.d + context.reg_covar
+        variances = (second - (means**2).sum(axis=1)) / self.d
+        prior = context.prior
+        if prior is not None:
+            # mclust's meviip: (lambda + tr W_k + shrinkage term) / (nu + N_k d + 2 [+ d])
+            d = self.d
+            diff, factor = prior.mean_deviations(means, padded)
+            count = prior.dof + padded * d + 2 + (d if prior.shrinks else 0)
+            variances = (prior.scale + padded * d * variances
+                         + factor * (diff**2).sum(axis=1)) / count
+        return variances + context.reg_covar
 
     def _second_moments(self, stats, padded, context):
         return stats[:, 1 + self.d] / padded / self.d

@@ -224,6 +224,7 @@ def run_em(
     on_iteration: Callable[[int, float, float], None] | None = None,
     initial_m_step: MStep | None = None,
     reuse_fixed_points: bool = True,
+    prior=None,
 ) -> EMResult:
     r"""Run EM from ``params`` until the mean log-likelihood changes by less than ``tol``.
 
@@ -238,6 +239,10 @@ def run_em(
     predecessor's, and the coefficients of the E-step are then recomputed only in their
     constant row (the weights). ``reuse_fixed_points=False`` turns that reuse off (the
     parameters come out the same; every iteration then does all of its work).
+
+    With a ``prior`` (:class:`gmmkit._core.prior.ResolvedPrior`) every M-step gives the
+    maximum a posteriori parameters, so EM climbs the log-posterior; ``lower_bounds`` and the
+    convergence test stay on the log-likelihood, as mclust's ``me*p`` routines monitor it.
     """
     model = source.model
     result = EMResult(params=params)
@@ -251,7 +256,7 @@ def run_em(
         log_likelihood, stats = source.statistics(theta, shared, weights_only)
         last_theta = (params, theta) if shared is None else None
         context = MStepContext(reg_covar, total_weight, previous=params, data_terms=data_terms,
-                               count_padding=padding)
+                               count_padding=padding, prior=prior)
         params, recovered, added = m_step(model, stats, context,
                                           earlier=last_m_step if reuse_fixed_points else None)
         # an M-step that gave back its predecessor's parameters left the log-densities of the

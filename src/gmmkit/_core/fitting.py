@@ -37,6 +37,9 @@ class EMSettings:
     accelerate: bool = False
     #: reuse work where EM's statistics repeat exactly (see :func:`gmmkit._core.em.run_em`)
     reuse_fixed_points: bool = True
+    #: mclust's conjugate prior in the source's shifted coordinates
+    #: (:class:`gmmkit._core.prior.ResolvedPrior`), or None for maximum likelihood
+    prior: object = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ def initial_parameters(source: FeatureSource, start: Start, settings: EMSettings
         return MixtureParams(start.weights, start.means, covariances, prec_chol), no_recovery, None
     stats = source.responsibility_statistics(start.responsibilities, settings.n_components)
     context = MStepContext(settings.reg_covar, source.total_weight, normalize_weights=False,
-                           data_terms=data_terms,
+                           data_terms=data_terms, prior=settings.prior,
                            count_padding=count_padding(source.total_weight, source.n_samples))
     params, recovered, added = m_step(model, stats, context)
     replaced = start.weights is not None or start.means is not None or start.precisions is not None
@@ -141,7 +144,7 @@ def fit_mixture(
         options = {"reg_covar": settings.reg_covar, "tol": settings.tol,
                    "max_iter": settings.max_iter, "total_weight": source.total_weight,
                    "data_terms": data_terms, "initial_lower_bound": start.lower_bound,
-                   "on_iteration": on_iteration}
+                   "on_iteration": on_iteration, "prior": settings.prior}
         if settings.accelerate:
             last = run_squarem(source, params, **options)
         else:

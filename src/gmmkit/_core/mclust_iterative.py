@@ -20,6 +20,10 @@ covariance changes by more than ``context.tol`` relative (Frobenius norm) or aft
 
 As in the built-ins, ``reg_covar`` is added to the diagonal after the structured estimate, and
 a component that collapses is recovered by :func:`gmmkit._core.em.safe_precision_cholesky`.
+
+mclust has a conjugate prior (:mod:`gmmkit._core.prior`) for VEI and VEV, not for VEE, EVE
+and VVE; with one, the same alternation runs on the scatter :math:`M_k = \Lambda_P + W_k +`
+the prior's shrinkage term, with the counts of mclust's ``meveip`` and ``mevevp``.
 """
 
 from __future__ import annotations
@@ -84,7 +88,9 @@ class _IterativeFull(FullCovariance):
 
     def _covariances(self, stats, counts, padded, means, context):
         scatter = super()._covariances(stats, counts, padded, means,
-                                       replace(context, reg_covar=0.0))
+                                       replace(context, reg_covar=0.0, prior=None))
+        if context.prior is not None:
+            scatter, padded = self._prior_scatter(scatter, padded, means, context.prior)
         scatter = 0.5 * (scatter + np.swapaxes(scatter, 1, 2))
         previous = _previous_covariances(context, scatter.shape)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -95,6 +101,11 @@ class _IterativeFull(FullCovariance):
 
     def _structured(self, scatter, counts, previous, context) -> np.ndarray:
         """The structured maximiser of Q, ``(K, d, d)``, before regularisation."""
+        raise NotImplementedError
+
+    def _prior_scatter(self, scatter, counts, means, prior):
+        """``(scatter, counts)`` whose structured maximiser is the MAP estimate under
+        ``prior`` (only for a model that declares a ``prior_scale``)."""
         raise NotImplementedError
 
     def rescaled(self, covariances, scale):
@@ -121,9 +132,20 @@ class VEICovariance(DiagCovariance):
     def _n_cov_parameters(self, n_components):
         return n_components + self.d - 1
 
+    prior_scale = "scalar"
+
     def _covariances(self, stats, counts, padded, means, context):
         variances = np.maximum(super()._covariances(stats, counts, padded, means,
-                                                    replace(context, reg_covar=0.0)), 0.0)
+                                                    replace(context, reg_covar=0.0,
+                                                            prior=None)), 0.0)
+        prior = context.prior
+        if prior is not None:
+            # mclust's meveip: w_k = lambda + diag W_k + shrinkage term, and the volumes'
+            # count d n_k + nu + 2 [+ 1]: the same alternation on w_k / m_k with counts m_k
+            diff, factor = prior.mean_deviations(means, padded)
+            scatter = prior.scale + padded[:, None] * variances + factor[:, None] * diff**2
+            padded = padded + (prior.dof + 2 + (1 if prior.shrinks else 0)) / self.d
+            variances = scatter / padded[:, None]
         previous = _previous_covariances(context, variances.shape)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if previous is None:
@@ -164,6 +186,16 @@ class VEVCovariance(_IterativeFull):
     def _n_cov_parameters(self, n_components):
         d = self.d
         return n_components + (d - 1) + n_components * d * (d - 1) // 2
+
+    prior_scale = "matrix"
+
+    def _prior_scatter(self, scatter, counts, means, prior):
+        # mclust's mevevp: M_k = Lambda + W_k + shrinkage term; its volumes divide by d n_k
+        # alone (the degrees of freedom change no count)
+        diff, factor = prior.mean_deviations(means, counts)
+        augmented = (prior.scale + counts[:, None, None] * scatter
+                     + factor[:, None, None] * diff[:, :, None] * diff[:, None, :])
+        return augmented / counts[:, None, None], counts
 
     def _structured(self, scatter, counts, previous, context):
         values, vectors = np.linalg.eigh(scatter)

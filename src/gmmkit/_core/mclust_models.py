@@ -23,6 +23,13 @@ counts and :math:`n = \sum_k n_k`, the M-steps are those of mclust's ``ms<MODEL>
   :math:`\lambda = \sum_k |W_k|^{1/d} / n`.
 
 ``reg_covar`` is added to the diagonal after the structured estimate, as for the built-ins.
+
+With mclust's conjugate prior (``context.prior``, :mod:`gmmkit._core.prior`) the M-steps are
+those of mclust's ``me<MODEL>p``: every scatter becomes :math:`M_k = \Lambda_P + W_k +
+\tfrac{\kappa_P n_k}{n_k + \kappa_P} (\bar x_k - \mu_P)(\bar x_k - \mu_P)^T` (the scale
+added once to the pooled scatter of EII and EEI, to every component's otherwise) and the
+counts grow by the prior's degrees of freedom, as each model's ``_covariances`` says. EVV has
+no prior in mclust, nor here.
 """
 
 from __future__ import annotations
@@ -43,9 +50,16 @@ STRUCTURE_RTOL = 1e-6
 
 
 def _scatter_per_count(model_class, model, stats, counts, padded, means, context):
-    """The built-in ``model_class``'s covariances without ``reg_covar``: :math:`W_k / n_k`."""
+    """The built-in ``model_class``'s covariances without ``reg_covar`` or prior:
+    :math:`W_k / n_k`."""
     return model_class._covariances(model, stats, counts, padded, means,
-                                    replace(context, reg_covar=0.0))
+                                    replace(context, reg_covar=0.0, prior=None))
+
+
+def _prior_count(prior, extra):
+    """What mclust's ``me*p`` add to a count besides the rows: ``dof + extra``, and one more
+    when the means have a prior."""
+    return prior.dof + extra + (1 if prior.shrinks else 0)
 
 
 def _root_det(matrices: np.ndarray) -> np.ndarray:
@@ -86,10 +100,25 @@ class EIICovariance(SphericalCovariance):
     def _n_cov_parameters(self, n_components):
         return 1
 
+    prior_scale = "scalar"
+    #: mclust's meeiip leaves the prior's scale out of the pooled scatter; its me1ep (E) adds it
+    _scatter_has_prior_scale = False
+
     def _covariances(self, stats, counts, padded, means, context):
         per_count = _scatter_per_count(SphericalCovariance, self, stats, counts, padded,
                                        means, context)
-        shared = (padded * per_count).sum() / padded.sum()
+        prior = context.prior
+        if prior is None:
+            shared = (padded * per_count).sum() / padded.sum()
+        else:
+            # mclust's meeiip: (tr W + shrinkage terms) / (nu + (n + K) d + 2), with lambda
+            # added to the scatter only by me1ep
+            d = self.d
+            diff, factor = prior.mean_deviations(means, padded)
+            scatter = d * (padded * per_count).sum() + factor @ (diff**2).sum(axis=1)
+            if self._scatter_has_prior_scale:
+                scatter = scatter + prior.scale
+            shared = scatter / (prior.dof + (padded.sum() + len(padded)) * d + 2)
         return np.full(len(padded), shared + context.reg_covar)
 
     def _check_precision_values(self, precisions, name):
@@ -110,10 +139,21 @@ class EEICovariance(DiagCovariance):
     def _n_cov_parameters(self, n_components):
         return self.d
 
+    prior_scale = "scalar"
+    #: mclust's meeeip adds the shrinkage term to the scatter but leaves the means unshrunk
+    prior_shrinks_means = False
+
     def _covariances(self, stats, counts, padded, means, context):
         per_count = _scatter_per_count(DiagCovariance, self, stats, counts, padded, means,
                                        context)
-        shared = (padded @ per_count) / padded.sum()
+        prior = context.prior
+        if prior is None:
+            shared = (padded @ per_count) / padded.sum()
+        else:
+            # mclust's meeeip: (lambda + diag W + shrinkage terms) / (n + nu + 1 [+ 1])
+            diff, factor = prior.mean_deviations(means, padded)
+            shared = ((prior.scale + padded @ per_count + factor @ diff**2)
+                      / (padded.sum() + _prior_count(prior, 1)))
         return np.tile(shared + context.reg_covar, (len(padded), 1))
 
     def _check_precision_values(self, precisions, name):
@@ -131,6 +171,7 @@ class EVICovariance(DiagCovariance):
     description = "axis-aligned ellipses of equal volume"
     marker = "<"
     in_all = True
+    prior_scale = "scalar"
 
     def _n_cov_parameters(self, n_components):
         return 1 + n_components * (self.d - 1)
@@ -139,8 +180,15 @@ class EVICovariance(DiagCovariance):
         per_count = _scatter_per_count(DiagCovariance, self, stats, counts, padded, means,
                                        context)
         scatter = padded[:, None] * per_count
+        total = padded.sum()
+        prior = context.prior
+        if prior is not None:
+            # mclust's meevip: B_k = lambda + diag W_k + shrinkage term, n + nu + 1 [+ 1]
+            diff, factor = prior.mean_deviations(means, padded)
+            scatter = prior.scale + scatter + factor[:, None] * diff**2
+            total = total + _prior_count(prior, 1)
         volumes = _root_prod(scatter)
-        volume = volumes.sum() / padded.sum()
+        volume = volumes.sum() / total
         # a component with no volume has no shape: it keeps its own (singular) scatter, which
         # the recovery of collapsed components regularises
         factor = volume / np.where(volumes > 0, volumes, 1.0)
@@ -161,6 +209,7 @@ class EEVCovariance(FullCovariance):
     description = "equal ellipses in varying orientations"
     marker = "P"
     in_all = True
+    prior_scale = "matrix"
 
     def _n_cov_parameters(self, n_components):
         d = self.d
@@ -169,8 +218,16 @@ class EEVCovariance(FullCovariance):
     def _covariances(self, stats, counts, padded, means, context):
         scatter = padded[:, None, None] * _scatter_per_count(
             FullCovariance, self, stats, counts, padded, means, context)
+        total = padded.sum()
+        prior = context.prior
+        if prior is not None:
+            # mclust's meeevp: M_k = Lambda + W_k + shrinkage term, n + nu + d + 1 [+ 1]
+            diff, factor = prior.mean_deviations(means, padded)
+            scatter = (prior.scale + scatter
+                       + factor[:, None, None] * diff[:, :, None] * diff[:, None, :])
+            total = total + _prior_count(prior, self.d + 1)
         values, vectors = np.linalg.eigh(scatter)  # increasing: the same order for every k
-        shared = np.maximum(values, 0.0).sum(axis=0) / padded.sum()
+        shared = np.maximum(values, 0.0).sum(axis=0) / total
         cov = (vectors * shared) @ np.swapaxes(vectors, -1, -2)
         cov = 0.5 * (cov + np.swapaxes(cov, -1, -2))
         cov.reshape(-1, self.d * self.d)[:, :: self.d + 1] += context.reg_covar
@@ -196,6 +253,7 @@ class EVVCovariance(FullCovariance):
     description = "ellipses of equal volume"
     marker = "X"
     in_all = True
+    prior_scale = None  # mclust has no prior for EVV
 
     def _n_cov_parameters(self, n_components):
         d = self.d
@@ -240,6 +298,8 @@ class ECovariance(_OneFeature, EIICovariance):
     description = "one feature, equal variances"
     marker = "*"
     in_all = False
+    prior_scale = "scalar"
+    _scatter_has_prior_scale = True
 
 
 @register_covariance_model
@@ -251,3 +311,4 @@ class VCovariance(_OneFeature, SphericalCovariance):
     description = "one feature, varying variances"
     marker = "D"
     in_all = False
+    prior_scale = "scalar"

@@ -34,7 +34,8 @@ SINGULAR_VARIANCE_RATIO = 1e-10
 
 def ill_posed_reason(model: CovarianceModel, weights: np.ndarray, covariances: np.ndarray,
                      *, n_samples: float, data_variances: np.ndarray, reg_covar: float,
-                     recovered: dict[int, float] | None = None) -> str | None:
+                     recovered: dict[int, float] | None = None,
+                     prior: bool = False) -> str | None:
     """Why the fitted mixture is ill-posed, in one sentence, or None when it is well posed.
 
     Parameters
@@ -54,12 +55,18 @@ def ill_posed_reason(model: CovarianceModel, weights: np.ndarray, covariances: n
         What the fit added to every variance.
     recovered : dict of int to float, optional
         Components EM regularised beyond ``reg_covar``, with the largest amount added.
+    prior : bool, default=False
+        Whether the fit had a conjugate prior: its maximum a posteriori estimate exists
+        whatever the components' masses and keeps every covariance above the prior's scale,
+        so only a recovery makes it ill-posed.
     """
     K = len(weights)
     if recovered:
         which = model.describe_components(sorted(recovered))
         return (f"{which} had to be regularised beyond reg_covar (up to "
                 f"{max(recovered.values()):.3g} added) to stay invertible")
+    if prior:
+        return None
     masses = np.asarray(weights, dtype=np.float64) * n_samples
     needed = model.points_needed(masses)
     short = np.flatnonzero(masses < needed)

@@ -40,6 +40,7 @@ def run_squarem(
     data_terms=None,
     initial_lower_bound: float = -np.inf,
     on_iteration: Callable[[int, float, float], None] | None = None,
+    prior=None,
 ) -> EMResult:
     """Accelerated EM with the same inputs and result as :func:`gmmkit._core.em.run_em`.
 
@@ -61,7 +62,7 @@ def run_squarem(
 
     def context(previous):
         return MStepContext(reg_covar, total_weight, previous=previous, data_terms=data_terms,
-                            count_padding=padding)
+                            count_padding=padding, prior=prior)
 
     def em_update(stats, previous):
         point, recovered, added = m_step(model, stats, context(previous))

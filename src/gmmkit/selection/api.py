@@ -41,6 +41,7 @@ def select(
     accelerate=False,
     warm_start=False,
     standardize=False,
+    prior=None,
 ) -> SelectionResult:
     """Fit a Gaussian mixture for every (n_components, covariance_type) and pick the best.
 
@@ -118,6 +119,13 @@ def select(
         ``covariance_type='diag'`` (and the diag parameter count, so its own BIC is higher
         than the table's), with a warning; ``best_params_`` still names the configuration
         swept. The folds of ``cv`` are standardized with the statistics of all the rows.
+    prior : None, 'default' or ConjugatePrior, default=None
+        mclust's conjugate prior for every fit (see :class:`GaussianMixture`), resolved
+        from the data of each fit (its ``n_components`` and structure set the scale, as in
+        mclust's ``defaultPrior``): maximum a posteriori fits, whose criteria use the
+        log-likelihood at the MAP estimate, as ``Mclust(prior=priorControl())`` does.
+        ``'all'`` then sweeps only the models that have a prior; naming one that has none
+        is a ValueError.
 
     Returns
     -------
@@ -139,7 +147,7 @@ def select(
         n_init=n_init, init_params=init_params, random_state=random_state, n_jobs=n_jobs,
         tol=tol, reg_covar=reg_covar, max_iter=max_iter, silhouette_samples=silhouette_samples,
         progress=progress, accelerate=accelerate, warm_start=warm_start,
-        standardize=standardize)
+        standardize=standardize, prior=prior)
     validate_params("select", settings.as_params())
     return run_selection(X, settings, sample_weight)
 
@@ -221,7 +229,8 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
     def __init__(self, n_components=tuple(range(1, 10)), covariance_type="sklearn", criterion="bic",
                  cv=None, *, n_init=1, init_params="hc+kmeans", random_state=None, n_jobs=None,
                  tol=1e-4, reg_covar=1e-6, max_iter=100, silhouette_samples=2000,
-                 progress=False, accelerate=False, warm_start=False, standardize=False):
+                 progress=False, accelerate=False, warm_start=False, standardize=False,
+                 prior=None):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.criterion = criterion
@@ -238,6 +247,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         self.accelerate = accelerate
         self.warm_start = warm_start
         self.standardize = standardize
+        self.prior = prior
 
     def fit(self, X, y=None, sample_weight=None):
         """Run the sweep and keep the best mixture."""

@@ -36,7 +36,7 @@ def new_estimator(k: int, covariance_type: str, settings: SweepSettings,
     return GaussianMixture(
         k, covariance_type=covariance_type, tol=settings.tol, reg_covar=settings.reg_covar,
         max_iter=settings.max_iter, n_init=settings.n_init, init_params=init_params,
-        random_state=seed, accelerate=bool(settings.accelerate),
+        random_state=seed, accelerate=bool(settings.accelerate), prior=settings.prior,
     )
 
 

@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_array
 
 from .._config import Options
 from .._core.covariances import swept_covariance_types
+from .._core.prior import models_with_prior
 from .._validation import reject_masked
 from ..mixture import _check_sample_weight
 from ..standardizing import Standardization, standardization
@@ -45,6 +46,7 @@ class SweepSettings:
     accelerate: bool = False
     warm_start: bool = False
     standardize: bool = False
+    prior: object = None
 
     def as_params(self) -> dict:
         """Name to value of every setting, the values themselves (not copies, as
@@ -91,7 +93,7 @@ def make_plan(X, settings: SweepSettings, sample_weight, options: Options) -> Pl
     X = check_array(X, dtype=[np.float64, np.float32], ensure_min_samples=2, order="C")
     n_samples = X.shape[0]
     ks = _check_components(settings.n_components, n_samples)
-    types = _check_covariance_types(settings.covariance_type)
+    types = _check_covariance_types(settings.covariance_type, settings.prior)
     if settings.criterion == "cv" and settings.cv is None:
         raise ValueError("criterion='cv' needs cv (a number of folds or a splitter)")
     if settings.silhouette_samples is None and settings.criterion == "silhouette":
@@ -123,10 +125,23 @@ def _check_components(n_components, n_samples) -> list[int]:
     return sorted({int(v) for v in values})
 
 
-def _check_covariance_types(covariance_type) -> list[str]:
+def _check_covariance_types(covariance_type, prior=None) -> list[str]:
     """The distinct covariance types, in order, of a valid ``covariance_type`` ('all',
-    'sklearn', a name, or a list of names)."""
-    return swept_covariance_types(covariance_type)
+    'sklearn', a name, or a list of names). With a ``prior``, 'all' and 'sklearn' keep the
+    models that have one (as mclust's ``Mclust(prior=)`` sweeps only those), and a named
+    model without one is a ValueError before any fit."""
+    types = swept_covariance_types(covariance_type)
+    if prior is None:
+        return types
+    with_prior = models_with_prior()
+    if isinstance(covariance_type, str) and len(types) > 1:
+        return [name for name in types if name in with_prior]
+    missing = [name for name in types if name not in with_prior]
+    if missing:
+        raise ValueError(f"prior={prior!r}: covariance_type {missing} has no conjugate prior "
+                         f"(mclust has none for these models either); sweep models that have "
+                         f"one: {list(with_prior)}")
+    return types
 
 
 def _check_cv(cv, n_samples, random_state):

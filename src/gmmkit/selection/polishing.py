@@ -34,7 +34,7 @@ def polish(plan: Plan, settings: SweepSettings, row: dict,
         reg_covar=settings.reg_covar, max_iter=POLISH_MAX_ITER,
         weights_init=model.weights_, means_init=model.means_,
         precisions_init=model.precisions_, random_state=plan.seed,
-        accelerate=bool(settings.accelerate))
+        accelerate=bool(settings.accelerate), prior=settings.prior)
     try:
         _, criteria = fit_configuration(polished, plan.X, plan.weight, None, None,
                                         plan.options, scores=True)

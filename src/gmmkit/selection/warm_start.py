@@ -110,4 +110,4 @@ def _split_estimator(model: GaussianMixture, k: int, settings: SweepSettings) ->
         max_iter=settings.max_iter, weights_init=weights, means_init=means,
         precisions_init=covariance_model(covariance_type, means.shape[1]).invert(
             covariances, symmetric=True),
-        accelerate=bool(settings.accelerate))
+        accelerate=bool(settings.accelerate), prior=settings.prior)
