@@ -29,6 +29,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from ._processes import process_is_gone
+
 #: A staging directory whose writer cannot be checked is removed once it is this old.
 ABANDONED_AFTER_S = 24 * 3600
 _SUFFIX = ".staging"
@@ -148,7 +150,7 @@ def remove_stale_staging(target):
             if not entry.is_dir(follow_symlinks=False):
                 continue
             age = now - entry.stat(follow_symlinks=False).st_mtime
-            if age > ABANDONED_AFTER_S or _process_is_gone(int(match.group(1))):
+            if age > ABANDONED_AFTER_S or process_is_gone(int(match.group(1))):
                 shutil.rmtree(entry.path, ignore_errors=True)
         except OSError:
             continue
@@ -221,15 +223,3 @@ def _relative(name):
     return path.as_posix()
 
 
-def _process_is_gone(pid):
-    """True only when no process ``pid`` exists (False when unsure, and for this process)."""
-    # On Windows os.kill(pid, 0) would terminate the process, not probe it.
-    if pid == os.getpid() or os.name != "posix":
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except (OSError, OverflowError):  # alive but another user's (EPERM), or not a valid pid
-        return False
-    return False

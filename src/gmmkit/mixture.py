@@ -777,22 +777,36 @@ def _check_fitted_attributes(estimator: GaussianMixture, attributes: dict):
 
 def _check_definite(model, attributes: dict, n_components: int) -> None:
     """Refuse saved covariances or precisions that no fit gives: not symmetric positive
-    definite for their structure, or a Cholesky factor that is not one of ``precisions_``
-    (a negative pivot, or a factor of other precisions), which would make every density NaN
-    or wrong without an error."""
+    definite (beyond the rounding of their dtype), or a Cholesky factor that is not one of
+    ``precisions_`` (a negative pivot, or a factor of other precisions), which would make
+    every density NaN or wrong without an error."""
+    every = np.arange(model.d)
+    # the arrays are stored in the fit's dtype: agreement only to that dtype's rounding
+    tolerance = 100 * np.finfo(attributes["precisions_"].dtype).eps
+    dense = {}
     for name in ("covariances_", "precisions_"):
-        model.check_precisions(attributes[name], n_components, name=name)
+        matrices = model.marginal_covariances(np.asarray(attributes[name], dtype=np.float64),
+                                              n_components, every)
+        scale = np.abs(matrices).max(axis=(1, 2))
+        if (np.abs(matrices - np.swapaxes(matrices, 1, 2)) > tolerance * scale[:, None, None]
+                ).any():
+            raise ValueError(f"{name} must be symmetric")
+        eigenvalues = np.linalg.eigvalsh(matrices)
+        if (eigenvalues[:, -1] <= 0).any() or \
+                (eigenvalues[:, 0] < -tolerance * eigenvalues[:, -1]).any():
+            raise ValueError(f"{name} must be positive definite; got a smallest eigenvalue "
+                             f"of {eigenvalues[:, 0].min():g}")
+        dense[name] = matrices
     factor = np.asarray(attributes["precisions_cholesky_"], dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         log_det = model.log_det_precision_cholesky(factor, n_components)
     if not np.isfinite(log_det).all():
         raise ValueError("precisions_cholesky_ must be a Cholesky factor with a positive "
                          "diagonal")
-    precisions = np.asarray(attributes["precisions_"], dtype=np.float64)
-    # stored in the fit's dtype, so the product agrees only to that dtype's rounding
-    tolerance = 100 * np.finfo(attributes["precisions_"].dtype).eps
-    if not np.allclose(model.precisions(factor), precisions, rtol=tolerance,
-                       atol=tolerance * np.abs(precisions).max()):
+    rebuilt = model.marginal_covariances(model.precisions(factor), n_components, every)
+    precisions = dense["precisions_"]
+    scale = np.abs(precisions).max(axis=(1, 2))[:, None, None]
+    if (np.abs(rebuilt - precisions) > 10 * tolerance * scale).any():
         raise ValueError("precisions_cholesky_ is not the Cholesky factor of precisions_")
 
 

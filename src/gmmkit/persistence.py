@@ -85,6 +85,7 @@ import numpy as np
 from sklearn.exceptions import NotFittedError
 
 from ._core.prior import ConjugatePrior
+from ._processes import process_is_gone
 
 __all__ = ["load", "register", "save"]
 
@@ -426,24 +427,12 @@ def _remove_stale_temporaries(directory, name):
         try:
             age = now - entry.stat(follow_symlinks=False).st_mtime
             pid = None if match.group(1) is None else int(match.group(1))
-            if age > _ABANDONED_AFTER_S or (age > _STALE_AFTER_S and _process_is_gone(pid)):
+            if age > _ABANDONED_AFTER_S or (age > _STALE_AFTER_S and process_is_gone(pid)):
                 os.unlink(entry.path)
         except OSError:
             continue
 
 
-def _process_is_gone(pid) -> bool:
-    """True only when no process ``pid`` exists (False when unsure)."""
-    # On Windows os.kill(pid, 0) would terminate the process, not probe it.
-    if pid is None or pid == os.getpid() or os.name != "posix":
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except (OSError, OverflowError):  # alive but another user's (EPERM), or not a valid pid
-        return False
-    return False
 
 
 def _move_without_replacing(temp, path):

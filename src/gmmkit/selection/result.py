@@ -85,6 +85,16 @@ class SelectionResult:
         return [(row["n_components"], row["covariance_type"]) for row in self.rows
                 if row["error"] is None and np.isfinite(row["bic"]) and not row["converged"]]
 
+    def range_edge_advice(self) -> tuple[dict, str, str] | None:
+        """``(best row, searched range 'A..B', 'larger' or 'smaller')`` when the best
+        configuration is at an edge of the range (see :attr:`range_edge`), else None."""
+        edge = self.range_edge
+        if edge is None:
+            return None
+        ks = sorted({row["n_components"] for row in self.rows})
+        return (self.rows[self.best_index_], f"{ks[0]}..{ks[-1]}",
+                "larger" if edge == "largest" else "smaller")
+
     def warn_about_range_and_convergence(self) -> None:
         """Warn once when the best model sits at the edge of the searched range
         (:class:`SelectionRangeWarning`) and once naming the configurations that did not
@@ -95,15 +105,13 @@ class SelectionResult:
 
         from ..mixture import _user_stacklevel
 
-        edge = self.range_edge
-        if edge is not None:
-            best = self.rows[self.best_index_]
-            ks = sorted({row["n_components"] for row in self.rows})
-            wider = "larger" if edge == "largest" else "smaller"
+        advice = self.range_edge_advice()
+        if advice is not None:
+            best, searched, wider = advice
             warnings.warn(
                 f"the best configuration by {self.criterion} ({best['covariance_type']}, "
-                f"n_components={best['n_components']}) is the {edge} n_components searched "
-                f"({ks[0]}..{ks[-1]}): a range with {wider} values may find a better model",
+                f"n_components={best['n_components']}) is the {self.range_edge} n_components "
+                f"searched ({searched}): a range with {wider} values may find a better model",
                 SelectionRangeWarning, stacklevel=_user_stacklevel())
         unconverged = self.unconverged
         if unconverged:

@@ -257,15 +257,13 @@ def _caveats(result):
     searched range, and fits that stopped at ``max_iter`` (the sweep warns of both too; this
     puts them in the report's text, not only in its list of warnings)."""
     caveats = []
-    edge = result.range_edge
-    if edge is not None:
-        best = result.rows[result.best_index_]
-        ks = sorted({row["n_components"] for row in result.rows})
-        wider = "larger" if edge == "largest" else "smaller"
+    advice = result.range_edge_advice()
+    if advice is not None:
+        best, searched, wider = advice
         caveats.append(
             f"Caution: BIC's choice, {plural(best['n_components'], 'component')}, is the "
-            f"{edge} number searched ({ks[0]}..{ks[-1]}); a range with {wider} values may "
-            f"find a better model (`gmmkit report -k`).")
+            f"{result.range_edge} number searched ({searched}); a range with {wider} values "
+            f"may find a better model (`gmmkit report -k`).")
     unconverged = result.unconverged
     if unconverged:
         names = ", ".join(f"{kind} k={k}" for k, kind in unconverged)
