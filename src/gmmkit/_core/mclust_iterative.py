@@ -78,7 +78,7 @@ def _previous_covariances(context, shape) -> np.ndarray | None:
 
 def _from_eigen(values: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """:math:`V \\operatorname{diag}(v) V^T`, batched over leading axes."""
-    return np.einsum("...ij,...j,...kj->...ik", vectors, values, vectors)
+    return (vectors * values[..., None, :]) @ np.swapaxes(vectors, -1, -2)
 
 
 class _IterativeFull(FullCovariance):
@@ -313,16 +313,16 @@ class _CommonOrientation(_IterativeFull):
         eye = np.eye(self.d)
         cov = old = None
         for _ in range(max(context.max_iter, 1)):
-            along = _floored(np.einsum("ia,kij,ja->ka", axes, scatter, axes))
+            along = _floored(((scatter @ axes) * axes).sum(axis=-2))
             variances = self._variances(along, counts)
             cov, old = _from_eigen(variances * (_unfloored(along) > 0), axes[None]), cov
             if _relative_change(cov, old) < context.tol:
                 break
             precisions = self._orientation_weights(variances)
             shifted = weighted - largest[:, None, None] * eye
-            axes = _polar(np.einsum("kij,jb,kb->ib", shifted, axes, precisions))
+            axes = _polar(((shifted @ axes) * precisions[:, None, :]).sum(axis=0))
             shifted = precisions - precisions.max(axis=1, keepdims=True)
-            axes = _polar(np.einsum("kij,jb,kb->ib", weighted, axes, shifted))
+            axes = _polar(((weighted @ axes) * shifted[:, None, :]).sum(axis=0))
         return cov
 
 
