@@ -235,14 +235,21 @@ class VEECovariance(_IterativeFull):
         return n_components + self.d * (self.d + 1) // 2 - 1
 
     def _structured(self, scatter, counts, previous, context):
+        # a component collapsed onto one point has a scatter of rounding noise, possibly
+        # negative: as zero it gets no volume, and recovery sees it singular
+        empty = np.trace(scatter, axis1=1, axis2=2) <= 0
+        scatter = np.where(empty[:, None, None], 0.0, scatter)
+        if previous is not None:
+            sign, log_det = np.linalg.slogdet(previous)
+            if (sign <= 0).any() or not np.isfinite(log_det).all():
+                previous = None  # a singular previous covariance has no shape to start from
         if previous is None:
             volumes = np.ones(len(counts))
         else:
             # the previous covariances are lambda_k C: their volumes, with C fixed, are the
             # maximiser given that C, the block this iteration starts from
             values, vectors = np.linalg.eigh(np.mean(
-                previous / np.exp(np.linalg.slogdet(previous)[1] / self.d)[:, None, None],
-                axis=0))
+                previous / np.exp(log_det / self.d)[:, None, None], axis=0))
             values = _unit_geometric_mean(_floored(values))
             inverse = _from_eigen(1.0 / values, vectors)
             volumes = _floored(np.einsum("kij,ji->k", scatter, inverse) / self.d)
