@@ -49,19 +49,18 @@ def model_name(covariance_type: str) -> str:
     return getattr(cls, "mclust_name", None) or covariance_type
 
 
-def bic_table(result) -> tuple[list[int], dict[str, list[float]]]:
-    """A sweep's BIC as mclust tabulates it (see :meth:`SelectionResult.to_mclust`): the
-    numbers of components searched, and per model (mclust's name) its BIC at each, NaN for
-    mclust's NA."""
+def bic_table(result, criterion: str = "bic") -> tuple[list[int], dict[str, list[float]]]:
+    """A sweep's BIC (or ICL) as mclust tabulates it (see :meth:`SelectionResult.to_mclust`):
+    the numbers of components searched, and per model (mclust's name) its value at each in
+    mclust's sign, NaN for mclust's NA (a failed or ill-posed fit)."""
     rows = result.records()
     ks = sorted({row["n_components"] for row in rows})
     table: dict[str, list[float]] = {}
     for row in rows:
-        name = model_name(row["covariance_type"])
-        values = table.setdefault(name, [math.nan] * len(ks))
-        bic = row.get("bic")
-        if bic is not None and math.isfinite(bic) and not row.get("ill_posed"):
-            values[ks.index(row["n_components"])] = -float(bic)
+        values = table.setdefault(model_name(row["covariance_type"]), [math.nan] * len(ks))
+        value = row.get(criterion)
+        if value is not None and math.isfinite(value) and not row.get("ill_posed"):
+            values[ks.index(row["n_components"])] = -float(value)
     return ks, table
 
 

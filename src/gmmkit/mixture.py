@@ -257,11 +257,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             settings = EMSettings(self.n_components, self.reg_covar, self.tol, self.max_iter,
                                   bool(self.accelerate), options.reuse_fixed_points,
                                   prior=None if prior is None else prior.shifted(source.shift))
+            variances = feature_variances(X, weight)
             fitted = fit_mixture(source, self._starts(X, weight, source, inits, responsibilities),
                                  settings, rows=rows if X.dtype == np.float64 else None,
                                  on_run_start=self._verbose_start, on_run_end=self._verbose_end,
-                                 ill_posed=lambda run: self._ill_posed(run, model, X, weight)
-                                 is not None)
+                                 ill_posed=lambda run: self._ill_posed(
+                                     run, model, X.shape[0], variances, prior is not None))
             run = fitted.run
             self._warn_about(run, model)
             self._warn_about_collapsed_features(run.params, model, X)
@@ -269,8 +270,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                              run.params.covariances, run.params.precisions_cholesky,
                              model=model, dtype=X.dtype, converged=run.converged,
                              n_iter=run.n_iter, lower_bounds=run.lower_bounds,
-                             ill_posed=self._ill_posed(run, model, X, weight,
-                                                       prior is not None))
+                             ill_posed=run.ill_posed)
             if rows is not None:
                 # the last E-step's rows are those of the unrounded parameters: only float64
                 # fits store those exactly, so float32 ones are scored from what they store
@@ -313,14 +313,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             state = "converged" if result.converged else "did not converge"
             print(f"Initialization {state}. lower bound {result.lower_bound:.5f}")
 
-    def _ill_posed(self, run: EMResult, model, X, weight, prior: bool = False) -> str | None:
-        """Why the kept run's parameters are ill-posed (see :attr:`ill_posed_`), or None."""
+    def _ill_posed(self, run: EMResult, model, n_samples: int, variances: np.ndarray,
+                   prior: bool) -> str | None:
+        """Why a run's parameters are ill-posed (see :attr:`ill_posed_`), or None;
+        ``variances``: the data's feature variances."""
         covariances = run.params.covariances
         if covariances is None:
             covariances = model.invert(model.precisions(run.params.precisions_cholesky))
         return ill_posed_reason(
-            model, run.params.weights, covariances, n_samples=X.shape[0],
-            data_variances=feature_variances(X, weight), reg_covar=self.reg_covar,
+            model, run.params.weights, covariances, n_samples=n_samples,
+            data_variances=variances, reg_covar=self.reg_covar,
             recovered=run.final_recovered if run.n_iter else run.recovered, prior=prior)
 
     def _warn_about(self, result: EMResult, model) -> None:

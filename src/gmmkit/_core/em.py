@@ -29,8 +29,9 @@ class EMResult:
     recovered: dict[int, float] = field(default_factory=dict)
     #: the same for the last M-step alone: what the returned parameters needed
     final_recovered: dict[int, float] = field(default_factory=dict)
-    #: whether the run ended ill-posed, when the caller asked (see ``fit_mixture``)
-    ill_posed: bool = False
+    #: why the run ended ill-posed (None: well posed, or the caller did not ask; see
+    #: ``fit_mixture``)
+    ill_posed: str | None = None
     #: the last M-step gave back the very parameters the last E-step evaluated (their
     #: statistics repeated exactly): that E-step's log-densities are those of ``params``
     final_evaluated: bool = False

@@ -111,7 +111,7 @@ def fit_mixture(
     rows: str | None = None,
     on_run_start: Callable[[int], Callable | None] | None = None,
     on_run_end: Callable[[EMResult], None] | None = None,
-    ill_posed: Callable[[EMResult], bool] | None = None,
+    ill_posed: Callable[[EMResult], str | None] | None = None,
 ) -> FitResult:
     """Run EM from every start and keep the run with the highest final lower bound (the first
     of equals), a well-posed run before any ill-posed one when ``ill_posed`` says which are.
@@ -131,7 +131,7 @@ def fit_mixture(
     on_run_end : callable, optional
         Called with each run's result.
     ill_posed : callable, optional
-        Whether a run's result is ill-posed (see :mod:`gmmkit._core.posedness`): its higher
+        Why a run's result is ill-posed, or None (see :mod:`gmmkit._core.posedness`): its higher
         likelihood then measures the regularisation, so it never beats a well-posed run.
     """
     model = source.model
@@ -177,6 +177,6 @@ def score_rows(source: FeatureSource, params: MixtureParams, want: str) -> np.nd
 def _ranks_above(run: EMResult, best: EMResult) -> bool:
     """Whether ``run`` replaces the best run so far: well posed before ill-posed, then the
     higher lower bound."""
-    if run.ill_posed != best.ill_posed:
-        return not run.ill_posed
+    if (run.ill_posed is None) != (best.ill_posed is None):
+        return run.ill_posed is None
     return run.lower_bound > best.lower_bound

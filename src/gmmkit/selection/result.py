@@ -144,15 +144,9 @@ class SelectionResult:
         """
         if criterion not in ("bic", "icl"):
             raise ValueError(f"criterion must be 'bic' or 'icl', got {criterion!r}")
-        from .._mclust_plots import model_name
+        from .._mclust_plots import bic_table
 
-        ks = sorted({row["n_components"] for row in self.rows})
-        table: dict[str, list[float]] = {}
-        for row in self.rows:
-            values = table.setdefault(model_name(row["covariance_type"]), [np.nan] * len(ks))
-            value = row[criterion]
-            if np.isfinite(value) and not row["ill_posed"]:
-                values[ks.index(row["n_components"])] = -float(value)
+        ks, table = bic_table(self, criterion)
         try:
             import pandas as pd
         except ImportError:
