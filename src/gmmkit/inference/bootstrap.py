@@ -56,7 +56,7 @@ from .._config import Options, current_options, using_options
 from .._core.covariances import DegenerateComponentWarning, covariance_model
 from .._core.threads import one_blas_thread, one_openmp_thread
 from .._validation import validate_data
-from ..mixture import GaussianMixture
+from ..mixture import GaussianMixture, mixture_rows
 
 __all__ = ["BootstrapResult", "BootstrapWarning", "KINDS", "bootstrap"]
 
@@ -389,7 +389,7 @@ class _Replicates:
             means_init=np.asarray(model.means_, dtype=np.float64),
             precisions_init=np.asarray(model.precisions_, dtype=np.float64),
             n_init=1, warm_start=False, verbose=0)
-        self.resp = np.asarray(model.predict_proba(X), dtype=np.float64)
+        self.resp = mixture_rows(model, X, "resp")
         self.covariance = covariance_model(model.covariance_type, X.shape[1])
 
     def __call__(self, seed: np.random.SeedSequence) -> _Outcome:
@@ -422,8 +422,7 @@ class _Replicates:
         if not (np.isfinite(weights).all() and np.isfinite(means).all()
                 and np.isfinite(covariances).all()):
             return _Outcome(dropped="non-finite parameters")
-        order = align_components(self.resp, np.asarray(refit.predict_proba(self.X),
-                                                       dtype=np.float64))
+        order = align_components(self.resp, mixture_rows(refit, self.X, "resp"))
         return _Outcome(weights[order], means[order], covariances[order],
                         converged=bool(refit.converged_))
 
