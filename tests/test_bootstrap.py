@@ -15,6 +15,7 @@ from gmmkit import GaussianMixture, MixtureClassifier, covariance_types, save
 from gmmkit.cli import main
 from gmmkit.inference.bootstrap import (
     KINDS,
+    REFIT_TOL,
     BootstrapResult,
     BootstrapWarning,
     align_components,
@@ -176,13 +177,13 @@ def test_one_feature_models_are_bootstrapped():
 
 
 class RecordingMixture(GaussianMixture):
-    """Records the data and weights of every fit (one job only: a class-level list)."""
+    """Records the data, weights and parameters of every fit (one job only: a class list)."""
 
     calls: list = []
 
     def fit(self, X, y=None, sample_weight=None):
         RecordingMixture.calls.append((np.array(X), None if sample_weight is None
-                                       else np.array(sample_weight)))
+                                       else np.array(sample_weight), self.get_params()))
         return super().fit(X, y, sample_weight=sample_weight)
 
 
@@ -193,7 +194,7 @@ def test_each_kind_resamples_as_documented(kind, data):
     bootstrap(model, data, 5, kind=kind, random_state=0, n_jobs=1)
     assert len(RecordingMixture.calls) == 5
     rows = {row.tobytes() for row in data}
-    for X, weight in RecordingMixture.calls:
+    for X, weight, _ in RecordingMixture.calls:
         assert X.shape == data.shape
         from_data = np.mean([row.tobytes() in rows for row in X])
         if kind == "nonparametric":
@@ -208,13 +209,35 @@ def test_each_kind_resamples_as_documented(kind, data):
             assert weight is None and from_data == 0.0
 
 
-def test_refits_keep_the_model_settings(data):
-    model = RecordingMixture(2, covariance_type="VEV", reg_covar=1e-4, tol=1e-5,
-                             random_state=0).fit(data)
-    result = bootstrap(model, data, 3, random_state=0)
-    assert result.covariance_type == "VEV"
-    template_params = model.get_params()
-    assert template_params["reg_covar"] == 1e-4 and template_params["weights_init"] is None
+def test_refits_keep_the_model_settings_and_start_from_the_fit(data):
+    model = RecordingMixture(2, covariance_type="VEV", reg_covar=1e-4, tol=1e-5, max_iter=50,
+                             n_init=3, random_state=0).fit(data)
+    RecordingMixture.calls = []
+    bootstrap(model, data, 3, random_state=0, n_jobs=1)
+    assert len(RecordingMixture.calls) == 3
+    for _, _, params in RecordingMixture.calls:
+        assert (params["n_components"], params["covariance_type"], params["reg_covar"],
+                params["max_iter"]) == (2, "VEV", 1e-4, 50)
+        assert params["tol"] == REFIT_TOL  # tighter than the model's
+        assert params["n_init"] == 1  # the start is given: nothing to draw, nothing to repeat
+        np.testing.assert_array_equal(params["weights_init"], model.weights_)
+        np.testing.assert_array_equal(params["means_init"], model.means_)
+        np.testing.assert_array_equal(params["precisions_init"], model.precisions_)
+    assert model.get_params()["weights_init"] is None  # the model itself is left as it was
+    RecordingMixture.calls = []
+    bootstrap(model, data, 2, random_state=0, n_jobs=1, tol=1e-2)
+    assert [params["tol"] for _, _, params in RecordingMixture.calls] == [1e-2, 1e-2]
+
+
+def test_standard_errors_do_not_depend_on_a_loose_model_tol():
+    # two overlapping components: EM from the fit crawls, and a loose tol stops it at once
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(0, 1, (300, 2)), rng.normal(1.8, 1, (200, 2))]
+    errors = []
+    for tol in (1e-3, 1e-7):
+        model = GaussianMixture(2, tol=tol, max_iter=2000, random_state=0).fit(X)
+        errors.append(bootstrap(model, X, 99, random_state=1).standard_errors()["means"])
+    np.testing.assert_allclose(errors[0], errors[1], rtol=0.1)
 
 
 # ---------------------------------------------------------------------- reproducibility
@@ -380,6 +403,8 @@ def test_plot_on_given_axes(fitted, data):
                  "random_state", id="bad-seed"),
     pytest.param(lambda m, X: bootstrap(m, X, 5, random_state=-1), ValueError,
                  "non-negative", id="negative-seed"),
+    pytest.param(lambda m, X: bootstrap(m, X, 5, tol=-1.0), ValueError,
+                 "tol must be None or a finite number >= 0, got -1.0", id="negative-tol"),
     pytest.param(lambda m, X: bootstrap(m, np.where(X > 3, np.nan, X), 5), ValueError,
                  "NaN", id="nan-data"),
     pytest.param(lambda m, X: bootstrap(m, X, 2).intervals(1.5), ValueError,
