@@ -176,6 +176,21 @@ def test_one_feature_models_are_bootstrapped():
     assert result.covariances_.shape == (10, 2, 1, 1)
 
 
+def test_a_map_fit_is_bootstrapped_with_its_prior(data):
+    model = GaussianMixture(2, prior="default", reg_covar=0.0, random_state=0).fit(data)
+    result = bootstrap(model, data, 10, kind="weighted", random_state=0)
+    assert result.n_replicates == 10
+    assert np.isfinite(result.standard_errors()["covariances"]).all()
+
+
+def test_float32_data_are_bootstrapped_in_float64(data):
+    X = data.astype(np.float32)
+    model = GaussianMixture(2, random_state=0).fit(X)
+    result = bootstrap(model, X, 10, random_state=0)
+    assert result.means_.dtype == np.float64
+    assert np.isfinite(result.standard_errors()["means"]).all()
+
+
 class RecordingMixture(GaussianMixture):
     """Records the data, weights and parameters of every fit (one job only: a class list)."""
 
@@ -211,7 +226,7 @@ def test_each_kind_resamples_as_documented(kind, data):
 
 def test_refits_keep_the_model_settings_and_start_from_the_fit(data):
     model = RecordingMixture(2, covariance_type="VEV", reg_covar=1e-4, tol=1e-5, max_iter=50,
-                             n_init=3, random_state=0).fit(data)
+                             n_init=3, prior="default", random_state=0).fit(data)
     RecordingMixture.calls = []
     bootstrap(model, data, 3, random_state=0, n_jobs=1)
     assert len(RecordingMixture.calls) == 3
@@ -219,6 +234,7 @@ def test_refits_keep_the_model_settings_and_start_from_the_fit(data):
         assert (params["n_components"], params["covariance_type"], params["reg_covar"],
                 params["max_iter"]) == (2, "VEV", 1e-4, 50)
         assert params["tol"] == REFIT_TOL  # tighter than the model's
+        assert params["prior"] == "default"
         assert params["n_init"] == 1  # the start is given: nothing to draw, nothing to repeat
         np.testing.assert_array_equal(params["weights_init"], model.weights_)
         np.testing.assert_array_equal(params["means_init"], model.means_)
