@@ -308,6 +308,39 @@ def test_failed_and_ill_posed_replicates_are_dropped_with_a_warning(data):
     assert "8 dropped" in result.summary()
 
 
+def test_replicates_that_leave_a_tiny_component_too_few_rows_are_dropped():
+    # four rows make the third component; resampling often leaves it fewer than d + 1 = 3
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(0, 1, (150, 2)), rng.normal(8, 1, (150, 2)),
+              rng.normal([0, 20], 0.5, (4, 2))]
+    model = GaussianMixture(3, random_state=0).fit(X)
+    assert model.ill_posed_ is None
+    with pytest.warns(BootstrapWarning, match="of 30 bootstrap replicates failed or were "
+                                              "ill-posed and were dropped"):
+        result = bootstrap(model, X, 30, random_state=0)
+    assert 0 < result.n_failed < 30 and result.n_failed + result.n_replicates == 30
+    assert all(reason.startswith("ill-posed: ") for reason in result.failures)
+    assert np.isfinite(result.standard_errors()["covariances"]).all()
+
+
+def test_the_warning_shows_the_commonest_reasons_only(data):
+    class Numbered(GaussianMixture):
+        count = 0
+
+        def fit(self, X, y=None, sample_weight=None):
+            if getattr(self, "weights_init", None) is not None:
+                Numbered.count += 1
+                if Numbered.count <= 5:
+                    raise ValueError(f"reason {Numbered.count}")
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    model = Numbered(2, random_state=0).fit(data)
+    with pytest.warns(BootstrapWarning, match="and 2 other reasons") as caught:
+        result = bootstrap(model, data, 8, random_state=0, n_jobs=1)
+    assert "5 of 8" in str(caught[0].message)
+    assert len(result.failures) == 5 and result.n_replicates == 3
+
+
 def test_a_fit_every_replicate_fails_raises(data):
     class Broken(GaussianMixture):
         def fit(self, X, y=None, sample_weight=None):

@@ -530,6 +530,11 @@ def _first_line(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text[0] if text else '(no message)'}"
 
 
-def _reasons(failures: dict) -> str:
-    return "; ".join(f"{count} x {reason}" for reason, count in
-                     sorted(failures.items(), key=lambda item: -item[1]))
+def _reasons(failures: dict, shown: int = 3) -> str:
+    """The ``shown`` most frequent reasons with their counts; ill-posedness reasons carry
+    numbers, so there may be many."""
+    ranked = sorted(failures.items(), key=lambda item: -item[1])
+    text = "; ".join(f"{count} x {reason}" for reason, count in ranked[:shown])
+    if len(ranked) > shown:
+        text += f"; and {len(ranked) - shown} other reasons"
+    return text
