@@ -6,6 +6,7 @@ true parameters, label alignment, the three resampling schemes, reproducibility 
 import json
 import math
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -194,7 +195,7 @@ def test_float32_data_are_bootstrapped_in_float64(data):
 class RecordingMixture(GaussianMixture):
     """Records the data, weights and parameters of every fit (one job only: a class list)."""
 
-    calls: list = []
+    calls: ClassVar[list] = []
 
     def fit(self, X, y=None, sample_weight=None):
         RecordingMixture.calls.append((np.array(X), None if sample_weight is None

@@ -39,8 +39,8 @@ def add_bootstrap_parser(subcommands) -> argparse.ArgumentParser:
                     "(mclust's MclustBootstrap). Replicates that fail or come out ill-posed "
                     "are dropped with a warning.",
         examples=["gmmkit bootstrap model.gmm data.csv",
-                  "gmmkit bootstrap model.gmm data.csv --kind weighted --bootstrap 199 "
-                  "--seed 1 --jobs 2",
+                  ("gmmkit bootstrap model.gmm data.csv --kind weighted --bootstrap 199 "
+                   "--seed 1 --jobs 2"),
                   "gmmkit bootstrap model.gmm data.csv --level 0.9 --plot means.png"],
     )
     parser.add_argument("model", type=Path, metavar="MODEL",
@@ -76,7 +76,7 @@ def _run_bootstrap(args) -> int:
         check_new_file(args.plot, args.force)
     model = _load_model(args.model)
     if not isinstance(model, GaussianMixture):
-        raise ValueError(f"bootstrap needs a GaussianMixture model; {str(args.model)!r} holds a "
+        raise TypeError(f"bootstrap needs a GaussianMixture model; {str(args.model)!r} holds a "
                          f"{type(model).__name__}")
     _, X = _read_for_model(model, args)
     result = _quiet_names(lambda data: bootstrap(model, data, args.n_bootstrap, kind=args.kind,

@@ -4,8 +4,9 @@ r"""Bootstrap standard errors and percentile intervals for the parameters of a f
 Every replicate draws a new data set of the same size from one of three schemes, refits the
 same model to it (same ``n_components``, ``covariance_type``, ``reg_covar``, ``prior``,
 ``max_iter``; a tolerance at least as tight as :data:`REFIT_TOL`) starting from the fitted
-parameters, and relabels its components to match the original fit. The spread of the aligned replicates estimates the sampling
-variability of :math:`\hat\pi_k`, :math:`\hat\mu_k` and :math:`\hat\Sigma_k`:
+parameters, and relabels its components to match the original fit. The spread of the
+aligned replicates estimates the sampling variability of :math:`\hat\pi_k`, :math:`\hat\mu_k`
+and :math:`\hat\Sigma_k`:
 
 * ``"nonparametric"``: :math:`n` rows of ``X`` drawn with replacement (Efron's bootstrap);
 * ``"weighted"``: every row of ``X`` kept, with a random weight
@@ -58,7 +59,7 @@ from .._core.threads import one_blas_thread, one_openmp_thread
 from .._validation import validate_data
 from ..mixture import GaussianMixture, mixture_rows
 
-__all__ = ["BootstrapResult", "BootstrapWarning", "KINDS", "REFIT_TOL", "align_components",
+__all__ = ["KINDS", "REFIT_TOL", "BootstrapResult", "BootstrapWarning", "align_components",
            "bootstrap"]
 
 #: The resampling schemes, as ``kind`` names them.
@@ -188,8 +189,8 @@ class BootstrapResult:
             return f"{label:<28} " + " ".join(f"{value:>11.5g}" for value in values)
 
         lines = [
-            f"{self.kind} bootstrap of a {K}-component {self.covariance_type} mixture over "
-            f"{d} feature{'s' if d != 1 else ''}",
+            (f"{self.kind} bootstrap of a {K}-component {self.covariance_type} mixture over "
+             f"{d} feature{'s' if d != 1 else ''}"),
             f"replicates: {self.n_replicates} kept of {self.n_bootstrap}"
             + (f"; {self.n_failed} dropped ({_reasons(self.failures)})" if self.n_failed else "")
             + (f"; {self.n_unconverged} did not converge" if self.n_unconverged else ""),
