@@ -486,12 +486,12 @@ def test_standard_errors_agree_loosely_with_mclust(kind, faithful_bootstrap):
     np.testing.assert_allclose(model.means_, fixture["mean"], rtol=1e-4)
     result = bootstrap(model, X, 199, kind=kind, random_state=0)
     ours, theirs = result.standard_errors(), fixture["se"][kind]
-    # random on both sides (199 and 999 replicates): a loose agreement
-    np.testing.assert_allclose(ours["weights"], theirs["pro"], rtol=0.3)
-    np.testing.assert_allclose(ours["means"], theirs["mean"], rtol=0.3)
+    # random on both sides (199 and 999 replicates, a relative spread of about 5%): loosely
+    np.testing.assert_allclose(ours["weights"], theirs["pro"], rtol=0.2)
+    np.testing.assert_allclose(ours["means"], theirs["mean"], rtol=0.2)
     np.testing.assert_allclose(np.diagonal(ours["covariances"], axis1=1, axis2=2),
                                np.diagonal(np.asarray(theirs["variance"]), axis1=1, axis2=2),
-                               rtol=0.3)
+                               rtol=0.2)
 
 
 # ---------------------------------------------------------------------- command line
