@@ -244,7 +244,7 @@ def test_float32_stays_float32(crossing):
 
 # ---------------------------------------------------------------------- labels and attributes
 def test_fitted_attributes_are_those_of_a_supervised_fit(blobs3, tmp_path):
-    X, y, y_partial = blobs3
+    X, _, y_partial = blobs3
     clf = MixtureClassifier(2, random_state=0).fit(X, y_partial)
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
     np.testing.assert_array_equal(clf.n_components_, [2, 2, 2])
@@ -260,7 +260,7 @@ def test_fitted_attributes_are_those_of_a_supervised_fit(blobs3, tmp_path):
 
 
 def test_object_labels_use_minus_one_and_string_labels_are_all_labelled(crossing):
-    X, y, y_partial, _, _ = crossing
+    X, _, y_partial, _, _ = crossing
     names = np.array(["left", "right"], dtype=object)
     y_object = np.where(y_partial == -1, -1, names[np.maximum(y_partial, 0)]).astype(object)
     clf = MixtureClassifier(1).fit(X, y_object)

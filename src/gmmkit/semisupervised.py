@@ -45,8 +45,13 @@ from scipy.special import logsumexp
 from sklearn.exceptions import ConvergenceWarning
 
 from ._config import current_options
-from ._core.covariances import DegenerateComponentWarning, MixtureParams, MStepContext, \
-    count_padding, covariance_model
+from ._core.covariances import (
+    DegenerateComponentWarning,
+    MixtureParams,
+    MStepContext,
+    count_padding,
+    covariance_model,
+)
 from ._core.em import degenerate_warning_text, m_step
 from ._core.posedness import feature_variances, ill_posed_reason
 from ._core.prior import resolve_prior
@@ -142,8 +147,8 @@ def semisupervised_em(X, y_index, mixtures, class_prior, *, sample_weight=None,
                             np.asarray(m.precisions_cholesky_, np.float64)) for m in mixtures]
     log_prior = np.log(np.asarray(class_prior, dtype=np.float64))
     result = SemiSupervisedResult(mixtures, np.exp(log_prior))
-    recovered = [dict() for _ in range(n_classes)]
-    final_recovered = [dict() for _ in range(n_classes)]
+    recovered = [{} for _ in range(n_classes)]
+    final_recovered = [{} for _ in range(n_classes)]
     lower_bound = -np.inf
     for n_iter in range(1, max_iter + 1):
         previous = lower_bound
