@@ -79,12 +79,20 @@ def _observed_log_likelihood(clf, X, y_partial):
 
 
 # ---------------------------------------------------------------------- the EM
+#: Not EVV, EVE and VVE: on these data their supervised start from 15 rows per class has a
+#: component on one or two rows, which EVV and EVE regularise beyond reg_covar (the M-step's
+#: output is then no maximiser) and whose zero scatter VVE's orientation step does not ascend
+#: from; EM promises an ascent only for M-steps that maximise.
 @pytest.mark.parametrize("covariance_type",
-                         ["full", "tied", "diag", "spherical", "EII", "EEI", "EVI", "EEV"])
+                         ["full", "tied", "diag", "spherical", "EII", "EEI", "EVI", "EEV",
+                          "VEI", "VEV", "VEE"])
 def test_em_never_decreases_the_observed_log_likelihood(blobs3, covariance_type):
     X, _, y_partial = blobs3
-    clf = _quiet_fit(MixtureClassifier(2, covariance_type=covariance_type, tol=1e-8,
-                                       max_iter=60, random_state=0), X, y_partial)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf = MixtureClassifier(2, covariance_type=covariance_type, tol=1e-8, max_iter=60,
+                                random_state=0).fit(X, y_partial)
+    assert not [w for w in caught if "collapsed to a singular covariance" in str(w.message)]
     bounds = clf.lower_bounds_
     assert bounds.size > 3
     assert (np.diff(bounds) >= -1e-10 * np.abs(bounds[:-1])).all()
