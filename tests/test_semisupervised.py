@@ -142,6 +142,7 @@ def test_all_rows_labelled_continues_each_class_fit_with_several_components(blob
         np.testing.assert_allclose(ours.weights_, theirs.weights_, atol=1e-3)
 
 
+@pytest.mark.filterwarnings("ignore:Semi-supervised EM did not converge")
 def test_labelled_rows_belong_to_their_class_alone(blobs3):
     X, _, y_partial = blobs3
     start = MixtureClassifier(2, random_state=0).fit(X[y_partial != -1],
@@ -159,6 +160,7 @@ def test_labelled_rows_belong_to_their_class_alone(blobs3):
     assert (unlabelled.max(axis=1) < 1).any()
 
 
+@pytest.mark.filterwarnings("ignore:Semi-supervised EM did not converge")
 def test_one_component_per_class_gives_labelled_rows_one_hot_responsibilities(crossing):
     X, _, y_partial, _, _ = crossing
     start = MixtureClassifier(1).fit(X[y_partial != -1], y_partial[y_partial != -1])

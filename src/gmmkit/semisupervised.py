@@ -27,12 +27,20 @@ statistics :math:`\sum_i w_i r_{i,ck} \phi(x_i)` of its own components, so a sha
 (``tied``, mclust's ``EEE``, ``EEV``, ...) is shared among the components of one class and never
 across classes, as in the supervised :class:`~gmmkit.MixtureClassifier`; the class priors, when
 estimated, are :math:`\pi_c = \sum_i w_i \sum_{k \in c} r_{i,ck} / \sum_i w_i`, the class's share
-of all rows. EM never lowers :math:`\ell`.
+of all rows. EM never lowers :math:`\ell` while every M-step maximises (a component collapsed
+onto a point and regularised beyond ``reg_covar`` is the exception: it is held, not fitted).
+
+mclust's ``MclustSSC`` fits one component per class in one mixture, so its ``EEE`` shares one
+covariance across the classes; here one component per class with ``tied`` is a full covariance
+per class. Its ``VVV``, ``VVI`` and ``VII`` are this module's ``full``, ``diag`` and
+``spherical`` with one component per class, and they agree from the same start.
 
 The EM starts from given per-class mixtures, normally the supervised fit on the labelled rows
 (which mclust replaces by one M-step with the unlabelled rows spread evenly over the classes:
-both climb the same :math:`\ell`). All numerics are in log space and batched: one pass over the
-data per class for the E-step and one for all the statistics.
+both climb the same :math:`\ell`). All numerics are in log space and batched over rows and
+components: per iteration, two passes over the data per class (the per-row outputs of the
+feature source: the responsibilities within the class and :math:`\log p(x_i \mid c)`) and one
+for the statistics of all components.
 """
 
 from __future__ import annotations
@@ -56,7 +64,7 @@ from ._core.em import degenerate_warning_text, m_step
 from ._core.posedness import feature_variances, ill_posed_reason
 from ._core.prior import resolve_prior
 from .backends.numpy import NumpySource
-from .mixture import GaussianMixture, feature_source
+from .mixture import GaussianMixture, _user_stacklevel, feature_source
 
 __all__ = ["SemiSupervisedResult", "semisupervised_em"]
 
@@ -145,7 +153,8 @@ def semisupervised_em(X, y_index, mixtures, class_prior, *, sample_weight=None,
                             np.asarray(m.means_, np.float64) - shift,
                             np.asarray(m.covariances_, np.float64),
                             np.asarray(m.precisions_cholesky_, np.float64)) for m in mixtures]
-    log_prior = np.log(np.asarray(class_prior, dtype=np.float64))
+    with np.errstate(divide="ignore"):  # a class given prior 0 never takes a row
+        log_prior = np.log(np.asarray(class_prior, dtype=np.float64))
     result = SemiSupervisedResult(mixtures, np.exp(log_prior))
     recovered = [{} for _ in range(n_classes)]
     final_recovered = [{} for _ in range(n_classes)]
@@ -189,7 +198,8 @@ def semisupervised_em(X, y_index, mixtures, class_prior, *, sample_weight=None,
     result.class_prior = np.exp(log_prior)
     if not result.converged:
         warnings.warn("Semi-supervised EM did not converge. Try increasing max_iter or tol, "
-                      "or check for degenerate data.", ConvergenceWarning, stacklevel=3)
+                      "or check for degenerate data.", ConvergenceWarning,
+                      stacklevel=_user_stacklevel())
     class_rows = class_resp.sum(axis=0)
     result.mixtures = [
         _fitted_mixture(mixtures[c], model, params[c], shift, X, result,
@@ -227,7 +237,7 @@ def _fitted_mixture(start: GaussianMixture, model, params, shift, X, result, *, 
     coordinates), carrying the joint EM's iterations, convergence and lower bounds."""
     if recovered:
         warnings.warn(degenerate_warning_text(model, recovered, reg_covar),
-                      DegenerateComponentWarning, stacklevel=4)
+                      DegenerateComponentWarning, stacklevel=_user_stacklevel())
     ill_posed = ill_posed_reason(model, params.weights, params.covariances, n_samples=n_rows,
                                  data_variances=feature_variances(X, row_weight),
                                  reg_covar=reg_covar, recovered=final_recovered, prior=prior)
