@@ -185,6 +185,19 @@ def test_unlabelled_rows_beat_the_labelled_rows_alone(crossing):
     assert min(semi) > oracle - 0.01
 
 
+def test_a_tied_structure_is_shared_within_a_class_not_across_classes(blobs3):
+    X, _, y_partial = blobs3
+    # one tied component is a full covariance of its own: the tied M-step's scatter must be
+    # that of the rows weighted by their membership of the class, which moves with EM
+    tied = MixtureClassifier(1, covariance_type="tied", tol=1e-10, max_iter=500).fit(
+        X, y_partial)
+    full = MixtureClassifier(1, covariance_type="full", tol=1e-10, max_iter=500).fit(
+        X, y_partial)
+    for a, b in zip(tied.mixtures_, full.mixtures_):
+        np.testing.assert_allclose(a.covariances_, b.covariances_[0], rtol=1e-8)
+    assert not np.allclose(tied.mixtures_[0].covariances_, tied.mixtures_[1].covariances_)
+
+
 def test_class_priors_are_estimated_from_all_rows(crossing):
     X, _, y_partial, _, _ = crossing
     # 4 labels of class 0 and 40 of class 1: the labelled frequencies say 1/11 and 10/11
@@ -283,6 +296,14 @@ def test_object_labels_use_minus_one_and_string_labels_are_all_labelled(crossing
     supervised = MixtureClassifier(1).fit(X, strings)
     assert supervised.classes_.tolist() == ["-1", "x"]
     assert not hasattr(supervised, "lower_bounds_")
+
+
+def test_a_supervised_refit_drops_the_semi_supervised_bounds(crossing):
+    X, y, y_partial, _, _ = crossing
+    clf = MixtureClassifier(1).fit(X, y_partial)
+    assert clf.lower_bounds_.size > 1
+    clf.fit(X, y)
+    assert not hasattr(clf, "lower_bounds_")
 
 
 def test_unlabeled_marker_can_be_changed(crossing):

@@ -257,7 +257,8 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         seeds = _seeds(self.random_state, n_classes)
         standardized = standardization(X_all, weight_all) if self.standardize else None
         if standardized is not None:
-            X, X_all = standardized.transform(X), standardized.transform(X_all)
+            X = standardized.transform(X)
+            X_all = X if labelled.all() else standardized.transform(X_all)
         self.mixtures_ = []
         for j, label in enumerate(self.classes_):
             rows = np.flatnonzero(y_index == j)
@@ -266,6 +267,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
             self.mixtures_.append(
                 _fit_mixture(X[rows], w, k, self.max_components, params, seeds[j],
                              self.criterion))
+        vars(self).pop("lower_bounds_", None)  # a supervised refit has no joint EM
         if not labelled.all():
             self._fit_unlabelled(X_all, weight_all, labelled, y_index)
         self.n_components_ = np.array([m.n_components for m in self.mixtures_])
