@@ -377,15 +377,16 @@ def test_matches_mclust_from_mclusts_start(model, covariance_type):
     result = semisupervised_em(X, y_index, mixtures, pro, tol=1e-14, max_iter=10000,
                                reg_covar=0.0)
     assert result.converged
-    np.testing.assert_allclose(result.class_prior, expected["pro"], atol=1e-6)
+    np.testing.assert_allclose(result.class_prior, expected["pro"], atol=1e-7)
     means = np.array([m.means_[0] for m in result.mixtures])
-    np.testing.assert_allclose(means, np.array(expected["mean"]).T, atol=1e-5)
+    np.testing.assert_allclose(means, np.array(expected["mean"]).T, atol=1e-7)
     covariances = np.array([np.diag(m.covariances_[0]) if covariance_type == "diag" else
                             m.covariances_[0] * np.eye(4) if covariance_type == "spherical"
                             else m.covariances_[0] for m in result.mixtures])
-    np.testing.assert_allclose(covariances, np.array(expected["sigma"]), atol=1e-5)
+    np.testing.assert_allclose(covariances, np.array(expected["sigma"]), atol=1e-7)
+    # both stop EM at a change of about 1e-13: parameters agree to its square root
     np.testing.assert_allclose(result.lower_bounds[-1] * len(X), expected["loglik"],
-                               rtol=1e-9)
+                               rtol=1e-12)
 
 
 def test_the_supervised_start_climbs_at_least_as_high_as_mclusts_on_iris():
