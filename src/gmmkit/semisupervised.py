@@ -49,7 +49,6 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import logsumexp
 from sklearn.exceptions import ConvergenceWarning
 
 from ._config import current_options
@@ -167,9 +166,14 @@ def semisupervised_em(X, y_index, mixtures, class_prior, *, sample_weight=None,
         class_resp[labelled] = fixed
         per_row = np.empty(n_samples)
         per_row[labelled] = joint[labelled, y_index[labelled]]
-        unlabelled_joint = joint[~labelled]
-        per_row[~labelled] = logsumexp(unlabelled_joint, axis=1)
-        class_resp[~labelled] = np.exp(unlabelled_joint - per_row[~labelled, None])
+        # log-sum-exp over the classes, about their largest term
+        shifted = joint[~labelled]
+        peak = shifted.max(axis=1, keepdims=True)
+        shifted -= peak
+        np.exp(shifted, out=shifted)
+        total_exp = shifted.sum(axis=1, keepdims=True)
+        per_row[~labelled] = (np.log(total_exp) + peak)[:, 0]
+        class_resp[~labelled] = shifted / total_exp
         lower_bound = float(weight @ per_row) / total
         resp = np.hstack([class_resp[:, [c]] * within[c] for c in range(n_classes)])
         stats = source.responsibility_statistics(resp, int(bounds[-1]))
