@@ -238,6 +238,20 @@ def test_integer_sample_weights_equal_repeated_rows(blobs3):
         np.testing.assert_allclose(a.covariances_, b.covariances_, rtol=1e-7, atol=1e-9)
 
 
+def test_unlabelled_rows_of_weight_zero_are_left_out(crossing):
+    X, _, y_partial, _, _ = crossing
+    weight = np.ones(len(X))
+    dropped = np.flatnonzero(y_partial == -1)[::3]
+    weight[dropped] = 0.0
+    kept = np.setdiff1d(np.arange(len(X)), dropped)
+    weighted = MixtureClassifier(1, tol=1e-10, max_iter=500).fit(X, y_partial,
+                                                                 sample_weight=weight)
+    subset = MixtureClassifier(1, tol=1e-10, max_iter=500).fit(X[kept], y_partial[kept])
+    np.testing.assert_allclose(weighted.class_prior_, subset.class_prior_, rtol=1e-9)
+    for a, b in zip(weighted.mixtures_, subset.mixtures_):
+        np.testing.assert_allclose(a.means_, b.means_, rtol=1e-8, atol=1e-10)
+
+
 def test_standardize_answers_in_the_original_units(crossing):
     X, _, y_partial, X_test, _ = crossing
     scale = np.array([1000.0, 0.01])

@@ -1,6 +1,6 @@
 r"""Classifiers built from Gaussian mixtures.
 
-:class:`MixtureClassifier` (supervised)
+:class:`MixtureClassifier` (supervised, or semi-supervised with unlabelled rows)
     One mixture per class models :math:`p(x \mid y)`; Bayes' rule gives
 
     .. math:: \log P(y = c \mid x) = \log \pi_c + \log p(x \mid c)
