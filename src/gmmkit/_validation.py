@@ -168,7 +168,7 @@ ESTIMATORS: dict[str, tuple[tuple, dict]] = {
          "warm_start", "verbose", "verbose_interval", "accelerate", "prior"), {}),
     "MixtureClassifier": (
         ("n_components", "priors", "criterion", "max_components", *_MIXTURE, "standardize",
-         "prior"),
+         "prior", "unlabeled"),
         {"n_components": [_AUTO, dict]}),
     "ComponentClassifier": (
         ("n_components", "mapping", "smoothing", "unlabeled", "criterion", "max_components",
