@@ -151,6 +151,7 @@ examples:
     _add_classify_parser(subcommands)
     _add_report_parser(subcommands)
     _add_tour_parser(subcommands)
+    from ._cli_lrt import add_lrt_parser; add_lrt_parser(subcommands)  # imports .cli
     return parser
 
 

@@ -137,9 +137,10 @@ def bootstrap_lrt(X, covariance_type="full", *, max_components=9, n_bootstrap=99
     >>> bootstrap_lrt(X, "VVV", max_components=4, n_bootstrap=19, random_state=0).n_components
     2
     """
-    params = dict(covariance_type=covariance_type, max_components=max_components,
-                  n_bootstrap=n_bootstrap, level=level, random_state=random_state,
-                  n_jobs=n_jobs, n_init=n_init, tol=tol, reg_covar=reg_covar, max_iter=max_iter)
+    params = {"covariance_type": covariance_type, "max_components": max_components,
+              "n_bootstrap": n_bootstrap, "level": level, "random_state": random_state,
+              "n_jobs": n_jobs, "n_init": n_init, "tol": tol, "reg_covar": reg_covar,
+              "max_iter": max_iter}
     validate_params("bootstrap_lrt", params)
     reject_masked(X)
     reject_text_columns(X)
@@ -264,10 +265,10 @@ class BootstrapLRTResult:
         return pd.DataFrame(self.records(), columns=columns)
 
     def __str__(self) -> str:
-        lines = [f"Bootstrap sequential LRT for the number of components "
+        title = (f"Bootstrap sequential LRT for the number of components "
                  f"(covariance {self.covariance_type}, {self.n_samples} rows, "
-                 f"{self.n_bootstrap} replicates per test, level {self.level:g})",
-                 f"  {'g vs g+1':>10} {'LRTS':>12} {'p-value':>8}"]
+                 f"{self.n_bootstrap} replicates per test, level {self.level:g})")
+        lines = [title, f"  {'g vs g+1':>10} {'LRTS':>12} {'p-value':>8}"]
         for row in self.records():
             mark = "*" if row["significant"] else ""
             lines.append(f"  {row['g']:>4} vs {row['alternative']:<3} {row['lrts']:>12.4f} "
@@ -292,11 +293,20 @@ class BootstrapLRTResult:
         Returns
         -------
         matplotlib.figure.Figure
+
+        Raises
+        ------
+        ValueError
+            When no test was run (the 2-component fit is ill-posed), or ``ax`` does not hold
+            one Axes per test.
         """
         from ..plotting import _require_matplotlib
 
         _require_matplotlib()
         n_tests = len(self.g)
+        if n_tests == 0:
+            raise ValueError(f"no test was run, so there is nothing to plot: "
+                             f"{self.stop_reason}")
         if ax is None:
             from matplotlib.figure import Figure
 
@@ -309,7 +319,7 @@ class BootstrapLRTResult:
             if len(axes) != n_tests:
                 raise ValueError(f"ax must hold one Axes per test ({n_tests}), got "
                                  f"{len(axes)}")
-            figure = axes[0].figure if axes else None
+            figure = axes[0].figure
         for axis, g, observed, replicates, p in zip(axes, self.g, self.lrts,
                                                     self.bootstrap_lrts, self.p_values):
             axis.hist(replicates, bins="auto", color="0.75", edgecolor="0.4")
@@ -353,8 +363,8 @@ def _run_sequence(X, settings, max_components, n_bootstrap, level, n_jobs, obser
     models = {1: _fit_observed(X, 1, None, settings, int(fit_seeds[0]))}
     log_likelihoods = {1: _log_likelihood(models[1], X)}
     tests = []
-    n_components, stop_reason = max_components, f"every test up to max_components = " \
-                                                 f"{max_components} is significant"
+    n_components = max_components
+    stop_reason = f"every test up to max_components = {max_components} is significant"
     with Parallel(n_jobs=n_jobs) as parallel:
         for g in range(1, max_components):
             alternative = _fit_observed(X, g + 1, models[g], settings, int(fit_seeds[g]))
@@ -362,8 +372,8 @@ def _run_sequence(X, settings, max_components, n_bootstrap, level, n_jobs, obser
             log_likelihoods[g + 1] = _log_likelihood(alternative, X)
             if alternative.ill_posed_ is not None:
                 n_components = g
-                stop_reason = (f"not tested against {g + 1}: the {g + 1}-component fit is "
-                               f"ill-posed ({alternative.ill_posed_})")
+                stop_reason = (f"{g} is not tested against {g + 1}: the {g + 1}-component "
+                               f"fit is ill-posed, {alternative.ill_posed_}")
                 break
             observed = 2.0 * max(log_likelihoods[g + 1] - log_likelihoods[g], 0.0)
             outcomes = parallel(
@@ -434,8 +444,8 @@ def _fit_from(X, weights, means, covariances, settings: _FitSettings) -> Gaussia
 
 
 def _em(settings: _FitSettings) -> dict:
-    return dict(covariance_type=settings.covariance_type, tol=settings.tol,
-                reg_covar=settings.reg_covar, max_iter=settings.max_iter)
+    return {"covariance_type": settings.covariance_type, "tol": settings.tol,
+            "reg_covar": settings.reg_covar, "max_iter": settings.max_iter}
 
 
 def _fit(model: GaussianMixture, X) -> GaussianMixture:
