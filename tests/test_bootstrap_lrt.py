@@ -182,6 +182,7 @@ def test_observed_statistics_match_mclust_on_old_faithful():
     ({"covariance_type": "XYZ"}, "'covariance_type' parameter of bootstrap_lrt"),
     ({"max_components": True}, "'max_components' parameter"),
     ({"tol": -1.0}, "'tol' parameter"),
+    ({"n_jobs": 0}, "n_jobs must be a number of workers"),
 ])
 def test_bad_arguments_raise_before_any_fit(kwargs, match):
     kwargs = {"covariance_type": "full", "n_bootstrap": 19, **kwargs}
@@ -222,7 +223,9 @@ def test_the_table_shows_every_test_and_the_selection(three_result):
     assert "covariance VVV" in lines[0] and "19 replicates" in lines[0]
     for g in (1, 2, 3):
         assert any(line.split()[:3] == [str(g), "vs", str(g + 1)] for line in lines)
-    assert lines[-1].startswith("selected: 3 components")
+    assert any(line.startswith("selected: 3 components") for line in lines)
+    counted = three_result.n_clamped.sum() + three_result.n_ill_posed.sum()
+    assert lines[-1].startswith("note: ") == bool(counted)
 
 
 def test_records_and_frame_hold_one_row_per_test(three_result):

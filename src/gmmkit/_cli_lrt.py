@@ -59,7 +59,7 @@ def add_lrt_parser(subcommands) -> argparse.ArgumentParser:
 
 
 def _run_lrt(args) -> int:
-    from ._data import check_new_file, plural
+    from ._data import check_new_file
     from .inference.lrt import bootstrap_lrt
 
     if args.plot is not None:
@@ -69,11 +69,6 @@ def _run_lrt(args) -> int:
                            n_bootstrap=args.bootstrap, level=args.level,
                            random_state=args.seed, n_jobs=args.jobs)
     print(result)
-    if result.n_clamped.any() or result.n_ill_posed.any():
-        print(f"gmmkit: note: {plural(int(result.n_clamped.sum()), 'replicate')} had a "
-              f"(g+1)-component refit below its g-component refit (statistic 0) and "
-              f"{plural(int(result.n_ill_posed.sum()), 'replicate')} an ill-posed refit",
-              file=sys.stderr)
     if args.plot is not None:
         from .report.figures import FIGURE_DPI
 

@@ -149,6 +149,9 @@ def bootstrap_lrt(X, covariance_type="full", *, max_components=9, n_bootstrap=99
     if max_components < 2:
         raise ValueError(f"max_components must be >= 2, got {max_components}: the first test "
                          "compares 1 with 2 components")
+    if n_jobs == 0:
+        raise ValueError("n_jobs must be a number of workers, -1 for all cores or None for "
+                         "one, got 0")
     if max_components > n_samples:
         raise ValueError(f"max_components={max_components} exceeds n_samples={n_samples}: a "
                          "mixture needs at least one sample per component")
@@ -275,6 +278,11 @@ class BootstrapLRTResult:
                          f"{row['p_value']:>8.4f} {mark}".rstrip())
         lines.append(f"selected: {self.n_components} "
                      f"component{'s' if self.n_components != 1 else ''} ({self.stop_reason})")
+        clamped, ill_posed = int(self.n_clamped.sum()), int(self.n_ill_posed.sum())
+        if clamped or ill_posed:
+            lines.append(f"note: {clamped} replicate(s) with a (g+1)-component refit below "
+                         f"the g-component one (statistic 0, n_clamped), {ill_posed} with an "
+                         f"ill-posed refit (n_ill_posed)")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -346,6 +354,8 @@ class _FitSettings:
 
 @dataclass(frozen=True)
 class _Test:
+    """One test of ``g`` against ``g + 1`` components: a row of the result."""
+
     g: int
     lrts: float
     p_value: float
