@@ -11,8 +11,9 @@
 # deterministic (mclust's fits start from its hierarchical clustering), and EM
 # runs to a tight tolerance so that they are the likelihood maxima to many
 # digits. The bootstrap statistics and p-values depend on R's random stream;
-# they are stored for information only. maxG is given, so mclust tests every
-# g = 1..maxG without stopping at the first non-significant one.
+# they are stored for information, and for EEE with 199 replicates to compare
+# the bootstrap distributions. maxG is given, so mclust tests every g = 1..maxG
+# without stopping at the first non-significant one.
 
 suppressPackageStartupMessages({
   library(mclust)
@@ -42,6 +43,15 @@ for (model in models) {
     bootstrap_lrts = unname(lrt$boot))
 }
 
+# A larger bootstrap for one model whose fits gmmkit and mclust share, to compare
+# the simulated null distributions themselves (two-sample tests in the suite).
+distribution_model <- "EEE"
+distribution_boot <- 199
+set.seed(20261205)
+distribution <- mclustBootstrapLRT(X, modelName = distribution_model,
+                                   nboot = distribution_boot, maxG = 2,
+                                   verbose = FALSE, control = control)
+
 fixture <- list(
   mclust_version = as.character(packageVersion("mclust")),
   R_version = R.version.string,
@@ -52,7 +62,14 @@ fixture <- list(
   n_bootstrap = n_boot,
   max_g = max_g,
   em_control = list(tol = control$tol, itmax = control$itmax[1]),
-  tests = tests)
+  tests = tests,
+  bootstrap_distribution = list(
+    model = distribution_model,
+    n_bootstrap = distribution_boot,
+    g = distribution$G,
+    observed_lrts = distribution$obs,
+    p_value = distribution$p.value,
+    bootstrap_lrts = unname(distribution$boot)))
 
 path <- file.path("tests", "fixtures", "mclust", "faithful_lrt.json")
 writeLines(toJSON(fixture, digits = NA, auto_unbox = TRUE, pretty = TRUE), path)
