@@ -28,10 +28,16 @@ How the fits start (the choices mclust leaves to its defaults, written out):
   from, and the :math:`g + 1` one from the data's :math:`g + 1` fit (what mclust does) and from
   the replicate's own :math:`g` fit with a component split; the better is kept, chosen as on
   the data.
+* Every EM is SQUAREM-accelerated and runs to a tight ``tol``: the :math:`g + 1` refit of a
+  replicate drawn from :math:`g` components converges slowly (its extra component is
+  redundant), and stopping it early would bias the simulated statistics, and the p-values,
+  low.
 * The :math:`g`-component model is nested in the :math:`g + 1` one (a component taken twice
-  with half its weight each), so the maximised statistic is never negative: a refit of
-  :math:`g + 1` components below the :math:`g` fit is a local optimum, and the statistic is
-  then the nested model's, 0. ``n_clamped`` counts these.
+  with half its weight each), so the maximised statistic is never negative. A refit of
+  :math:`g + 1` components that ends below the :math:`g` fit has not reached the maximum (a
+  local optimum, or EM still creeping toward the nested model, where under :math:`H_0` the
+  maximum often lies); its statistic is then the nested model's, 0, where mclust keeps the
+  negative value. ``n_clamped`` counts these.
 
 Ill-posed fits (see :attr:`gmmkit.GaussianMixture.ill_posed_`): when the best
 :math:`g + 1` fit to the data is ill-posed, its likelihood measures ``reg_covar`` more than the
