@@ -355,3 +355,28 @@ def test_the_first_test_rejects_a_true_single_gaussian_about_level_of_the_time()
     assert sum(result.n_components > 1 for result in results) <= 6
     p_values = [p for result in results for p in result.p_values]
     assert len(p_values) >= 25 and np.median(p_values) > 0.2, p_values
+
+
+def two_clusters(n_per_cluster=40):
+    rng = np.random.RandomState(0)
+    return np.r_[rng.normal(0, 1, (n_per_cluster, 2)), rng.normal(6, 1, (n_per_cluster, 2))]
+
+
+def test_an_accelerated_fit_that_breaks_is_refitted_with_plain_em():
+    # on these data SQUAREM jumps to statistics EVE's M-step cannot decompose
+    result = bootstrap_lrt(two_clusters(), "EVE", max_components=3, n_bootstrap=19,
+                           random_state=0)
+    assert result.n_components == 2 and np.isfinite(result.bootstrap_lrts).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical", "EII", "VII",
+                                             "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "VVE",
+                                             "EEV", "VEV", "EVV", "VVV", "E", "V"])
+def test_every_covariance_model_finds_two_separated_clusters(covariance_type):
+    X = two_clusters()
+    if covariance_type in ("E", "V"):
+        X = X[:, :1]
+    result = bootstrap_lrt(X, covariance_type, max_components=3, n_bootstrap=19,
+                           random_state=0)
+    assert result.n_components == 2, str(result)

@@ -469,10 +469,18 @@ def _em(settings: _FitSettings) -> dict:
 
 
 def _fit(model: GaussianMixture, X) -> GaussianMixture:
+    """``model`` fitted to ``X``; an accelerated fit whose extrapolated step breaks the
+    M-step (SQUAREM can jump to statistics that EVE's iterative M-step cannot decompose:
+    "SVD did not converge") is rerun with plain EM, which only takes M-steps of real data."""
     # convergence and degeneracy warnings of single fits: the result counts what matters
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return model.fit(X)
+        try:
+            return model.fit(X)
+        except (np.linalg.LinAlgError, FloatingPointError, ValueError):
+            if not model.accelerate:
+                raise
+            return model.set_params(accelerate=False).fit(X)
 
 
 def _log_likelihood(model: GaussianMixture, X) -> float:
