@@ -147,11 +147,11 @@ examples:
     _add_predict_parser(subcommands)
     _add_score_parser(subcommands)
     __import__(f"{__package__}._cli_bootstrap", fromlist=["_"]).add_bootstrap_parser(subcommands)
+    __import__(f"{__package__}._cli_lrt", fromlist=["_"]).add_lrt_parser(subcommands)
     _add_sample_parser(subcommands)
     _add_classify_parser(subcommands)
     _add_report_parser(subcommands)
     _add_tour_parser(subcommands)
-    from ._cli_lrt import add_lrt_parser; add_lrt_parser(subcommands)  # imports .cli
     return parser
 
 
