@@ -380,3 +380,23 @@ def test_every_covariance_model_finds_two_separated_clusters(covariance_type):
     result = bootstrap_lrt(X, covariance_type, max_components=3, n_bootstrap=19,
                            random_state=0)
     assert result.n_components == 2, str(result)
+
+
+def test_cli_without_matplotlib_refuses_plot_before_testing(data_csv, tmp_path):
+    blocking = ("import sys\n"
+                "class Block:\n"
+                "    def find_spec(self, name, path=None, target=None):\n"
+                "        if name.split('.')[0] == 'matplotlib':\n"
+                "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+                "sys.meta_path.insert(0, Block())\n"
+                "from gmmkit.cli import main\n"
+                "raise SystemExit(main(sys.argv[1:]))\n")
+    figure = tmp_path / "lrt.png"
+    result = subprocess.run([sys.executable, "-c", blocking, "lrt", str(data_csv), "--plot",
+                             str(figure)], capture_output=True, text=True, timeout=180,
+                            check=False)
+    assert result.returncode == 1, result.stderr
+    expected = ("gmmkit: error: matplotlib is needed here and is not installed; install it "
+                "with: pip install 'gmmkit[plot]'")
+    assert result.stderr.splitlines() == [expected]
+    assert "selected" not in result.stdout and not figure.exists()

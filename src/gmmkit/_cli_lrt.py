@@ -8,6 +8,7 @@ commands, the numerics are imported only when the command runs.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -64,6 +65,8 @@ def _run_lrt(args) -> int:
 
     if args.plot is not None:
         check_new_file(args.plot, args.force)
+        if importlib.util.find_spec("matplotlib") is None:  # before the tests, not after
+            raise ModuleNotFoundError("No module named 'matplotlib'", name="matplotlib")
     data = _read(args)
     result = bootstrap_lrt(data.X, args.covariance, max_components=args.max_components,
                            n_bootstrap=args.bootstrap, level=args.level,
