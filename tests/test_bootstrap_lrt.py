@@ -400,3 +400,12 @@ def test_cli_without_matplotlib_refuses_plot_before_testing(data_csv, tmp_path):
                 "with: pip install 'gmmkit[plot]'")
     assert result.stderr.splitlines() == [expected]
     assert "selected" not in result.stdout and not figure.exists()
+
+
+def test_cli_help_has_examples_and_exit_codes(capsys):
+    assert main(["lrt", "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "usage: gmmkit lrt" in text and "examples:" in text and "exit status:" in text
+    for option in ("--covariance", "--max-components", "--bootstrap", "--seed", "--jobs",
+                   "--level", "--plot"):
+        assert option in text
