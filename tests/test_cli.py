@@ -18,7 +18,8 @@ from gmmkit.cli import main
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LABELS = ("setosa", "virginica")
-COMMANDS = ("fit", "select", "predict", "score", "sample", "classify", "report", "tour")
+COMMANDS = ("fit", "select", "predict", "score", "sample", "classify", "lrt", "bootstrap",
+            "report", "tour")
 HAS_PYARROW = importlib.util.find_spec("pyarrow") is not None
 # Runs the command line with some packages made impossible to import, as when an extra is not
 # installed: python -c BLOCKING "pkg1,pkg2" ARGS...

@@ -8,6 +8,8 @@ Commands
 ``score``     log-likelihood, BIC, AIC, ICL (and accuracy) of a saved model on a data file
 ``sample``    draw rows from a saved model, optionally of one class
 ``classify``  fit a mixture classifier, print cross-validated accuracy, save it
+``lrt``       how many components: the sequential bootstrap likelihood-ratio test
+``bootstrap`` standard errors and intervals of a saved model's parameters, by bootstrap
 ``report``    an HTML report on the user's data
 ``tour``      the studies on bundled data sets
 
@@ -146,10 +148,14 @@ examples:
     _add_select_parser(subcommands)
     _add_predict_parser(subcommands)
     _add_score_parser(subcommands)
-    __import__(f"{__package__}._cli_bootstrap", fromlist=["_"]).add_bootstrap_parser(subcommands)
-    __import__(f"{__package__}._cli_lrt", fromlist=["_"]).add_lrt_parser(subcommands)
     _add_sample_parser(subcommands)
     _add_classify_parser(subcommands)
+    # light modules too; they import this one's helpers, so they are imported here
+    from ._cli_bootstrap import add_bootstrap_parser
+    from ._cli_lrt import add_lrt_parser
+
+    add_lrt_parser(subcommands)
+    add_bootstrap_parser(subcommands)
     _add_report_parser(subcommands)
     _add_tour_parser(subcommands)
     return parser

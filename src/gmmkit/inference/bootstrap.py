@@ -58,6 +58,7 @@ from .._core.covariances import DegenerateComponentWarning, covariance_model
 from .._core.threads import one_blas_thread, one_openmp_thread
 from .._validation import validate_data
 from ..mixture import GaussianMixture, mixture_rows
+from ._seeds import seed_sequence
 
 __all__ = ["KINDS", "REFIT_TOL", "BootstrapResult", "BootstrapWarning", "align_components",
            "bootstrap"]
@@ -364,7 +365,7 @@ def bootstrap(model, X, n_bootstrap=999, *, kind="nonparametric", random_state=N
         raise ValueError(f"tol must be None or a finite number >= 0, got {tol!r}")
     X = validate_data(model, X, dtype=[np.float64, np.float32], reset=False,
                       ensure_min_samples=2)
-    seeds = _seed_sequence(random_state).spawn(int(n_bootstrap))
+    seeds = seed_sequence(random_state).spawn(int(n_bootstrap))
     task = _Replicates(model, X, kind, float(tol), current_options())
 
     from joblib import Parallel, delayed, effective_n_jobs
@@ -497,22 +498,6 @@ def _collect(model, outcomes, kind, n_bootstrap) -> BootstrapResult:
                        else [f"x{j}" for j in range(d)]),
         n_failed=n_failed, failures=failures,
         n_unconverged=sum(not outcome.converged for outcome in kept))
-
-
-def _seed_sequence(random_state) -> np.random.SeedSequence:
-    """The root of the replicates' seeds: from an int directly, from fresh entropy for None,
-    from entropy drawn off a RandomState or Generator."""
-    if random_state is None or (isinstance(random_state, numbers.Integral)
-                                and not isinstance(random_state, bool)):
-        if random_state is not None and random_state < 0:
-            raise ValueError(f"random_state must be a non-negative integer, got {random_state}")
-        return np.random.SeedSequence(random_state)
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.SeedSequence(random_state.randint(0, 2**32, size=4, dtype=np.uint64))
-    if isinstance(random_state, np.random.Generator):
-        return np.random.SeedSequence(random_state.integers(0, 2**32, size=4, dtype=np.uint64))
-    raise TypeError(f"random_state must be None, an int, a RandomState or a Generator, got "
-                    f"{random_state!r} of type {type(random_state).__name__}")
 
 
 def _check_level(level) -> float:

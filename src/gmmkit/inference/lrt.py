@@ -65,6 +65,7 @@ from .._core.covariances import covariance_model
 from .._core.split import split_components
 from .._validation import reject_masked, reject_text_columns, validate_params
 from ..mixture import GaussianMixture
+from ._seeds import seed_sequence
 
 __all__ = ["BootstrapLRTResult", "bootstrap_lrt", "bootstrap_p_value"]
 
@@ -173,7 +174,7 @@ def bootstrap_lrt(X, covariance_type="full", *, max_components=9, n_bootstrap=99
             UserWarning, stacklevel=2)
     settings = _FitSettings(covariance_type, tol, reg_covar, max_iter, n_init)
     # one child per test and one for the fits to X, spawned before anything is drawn
-    observed_seed, *test_seeds = _seed_sequence(random_state).spawn(max_components)
+    observed_seed, *test_seeds = seed_sequence(random_state).spawn(max_components)
     return _run_sequence(X, settings, max_components, n_bootstrap, level, n_jobs,
                          observed_seed, test_seeds, current_options())
 
@@ -491,13 +492,3 @@ def _log_likelihood(model: GaussianMixture, X) -> float:
 def _rank(model: GaussianMixture, X) -> tuple:
     """Which of several fits to ``X`` is best: a well-posed one, then the higher likelihood."""
     return model.ill_posed_ is None, _log_likelihood(model, X)
-
-
-def _seed_sequence(random_state) -> np.random.SeedSequence:
-    """The root of every seed of a run, from an int, a ``RandomState`` (one draw from it) or
-    None (fresh entropy)."""
-    if random_state is None:
-        return np.random.SeedSequence()
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.SeedSequence(int(random_state.randint(0, 2**32, dtype=np.uint64)))
-    return np.random.SeedSequence(int(random_state))
