@@ -5,8 +5,11 @@ The reference figures come from ``reference/mclust/discriminant.R`` (mclust 6.0.
 better) and mclust 6.1's parameter count, which includes the class proportions.
 """
 
+import csv
 import json
 import pathlib
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -423,3 +426,52 @@ def test_brier_score_is_mclusts():
     assert brier_score(np.eye(3), [0, 1, 2]) == 0.0
     assert brier_score(np.eye(2)[::-1], [0, 1]) == 1.0
     assert brier_score(np.full((4, 2), 0.5), [0, 1, 1, 0]) == pytest.approx(0.25)
+
+
+# ---------------------------------------------------------------------- command line
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "gmmkit", *map(str, args)],
+                          capture_output=True, text=True, timeout=180, check=False, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def iris_csv(iris, tmp_path_factory):
+    _, X, y = iris
+    path = tmp_path_factory.mktemp("cli") / "iris.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["sl", "sw", "pl", "pw", "species"])
+        writer.writerows([*map(repr, row.tolist()), label] for row, label in zip(X, y))
+    return path
+
+
+def test_cli_classify_mode_edda_chooses_and_saves_the_model(iris_csv, tmp_path):
+    out = tmp_path / "edda.gmm"
+    result = _cli("classify", iris_csv, "--target", "species", "--mode", "edda",
+                  "--covariance", "all", "--cv", 0, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert "EDDA model: VEV (BIC 565.82" in result.stdout
+    assert "EII 904.56" in result.stdout
+    model = gmmkit.load(out)
+    assert model.mode == "edda" and model.covariance_type_ == "VEV"
+
+
+def test_cli_classify_covariance_all_chooses_each_classs_model(iris_csv, tmp_path):
+    out = tmp_path / "mclustda.gmm"
+    result = _cli("classify", iris_csv, "--target", "species", "-k", "1:3", "--covariance",
+                  "all", "--cv", 0, "-o", out)
+    assert result.returncode == 0, result.stderr
+    model = gmmkit.load(out)
+    assert model.covariance_type == "all"
+    shown = ", ".join(f"{label}: {k} ({name})" for label, k, name in
+                      zip(model.classes_, model.n_components_, model.covariance_types_))
+    assert f"components per class: {shown}" in result.stdout
+
+
+def test_cli_classify_mode_edda_with_several_components_is_a_usage_error(iris_csv, tmp_path):
+    result = _cli("classify", iris_csv, "--target", "species", "--mode", "edda", "-k", 2,
+                  "-o", tmp_path / "m.gmm")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines()[-1].endswith("--mode edda fits one Gaussian per class: "
+                                                    "-k must be 1, got 2")
+    assert not result.stdout

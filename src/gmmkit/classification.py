@@ -98,7 +98,8 @@ def _fit_mixture(X, weight, n_components, max_components, params, seed, criterio
             raise ValueError(f"n_components={n_components!r}: every candidate mixture failed "
                              "to fit")
         return result.best_estimator_
-    mixture = GaussianMixture(n_components, random_state=seed, **params)
+    mixture = GaussianMixture(n_components, random_state=seed,
+                              **{**params, "covariance_type": swept[0]})
     return mixture.fit(X, sample_weight=weight)
 
 
