@@ -42,7 +42,6 @@ from .mixture import (
     draw_components,
     mixture_rows,
 )
-from .selection.fitting import BOTH_STARTS, start_methods
 from .standardizing import standardization, to_original_units
 
 __all__ = ["ComponentClassifier", "IllPosedWarning", "MixtureClassifier", "SmallClassWarning"]
@@ -71,6 +70,8 @@ def _fit_mixture(X, weight, n_components, max_components, params, seed, criterio
     that names several models (``'all'``, ``'sklearn'`` or a list; the best model for the
     given number of components) or ``init_params='hc+kmeans'`` (the better of both starts).
     """
+    from .selection.fitting import BOTH_STARTS, start_methods
+
     swept = swept_covariance_types(params["covariance_type"])
     if n_components == "auto" or len(swept) > 1 or params["init_params"] == BOTH_STARTS:
         from .selection import select
@@ -315,9 +316,9 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         """``mode='edda'``: one model for all classes, chosen by ``criterion`` (see
         :func:`gmmkit.discriminant.fit_edda`)."""
         if isinstance(self.covariance_type, dict):
-            raise ValueError("mode='edda' fits one covariance model for all classes: "
-                             "covariance_type must be a name or a list of names, not a dict "
-                             f"({self.covariance_type!r})")
+            raise InvalidParameterError(
+                "mode='edda' fits one covariance model for all classes: covariance_type must "
+                f"be a name or a list of names, not a dict ({self.covariance_type!r})")
         if not (isinstance(self.n_components, numbers.Integral) and self.n_components == 1):
             raise ValueError("mode='edda' fits one component per class: n_components must be "
                              f"1, got {self.n_components!r}")
@@ -342,6 +343,8 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
 
     def _edda_mixture_params(self):
         """The hyperparameters of the per-class mixtures ``mode='edda'`` builds."""
+        from .selection.fitting import start_methods
+
         return {"tol": self.tol, "reg_covar": self.reg_covar, "max_iter": self.max_iter,
                 "n_init": self.n_init, "init_params": start_methods(self.init_params)[-1],
                 "prior": self.prior}

@@ -353,10 +353,10 @@ def _add_classify_parser(subcommands):
                   "gmmkit classify data.csv --target label -k auto --covariance diag "
                   "--cv 10 -o clf.gmm",
                   "gmmkit classify data.npy --target -1 -k 1:6 -o clf.gmm",
-                  "gmmkit classify iris.csv --target species -k 1:5 --covariance all "
-                  "-o mclustda.gmm",
-                  "gmmkit classify iris.csv --target species --mode edda --covariance all "
-                  "-o edda.gmm"],
+                  ("gmmkit classify iris.csv --target species -k 1:5 --covariance all "
+                   "-o mclustda.gmm"),
+                  ("gmmkit classify iris.csv --target species --mode edda --covariance all "
+                   "-o edda.gmm")],
     )
     _add_data_arguments(classify, target="required")
     classify.add_argument("-k", "--components", dest="k", type=_k_classify, default="1",

@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.utils import check_random_state
 
 from ._config import current_options
 from ._core import covariances
@@ -365,8 +366,7 @@ def balanced_folds(y, n_folds: int = 10, random_state=None) -> list[np.ndarray]:
     list of ndarray
         The rows (sorted) of every fold.
     """
-    rng = np.random.RandomState(random_state) if not isinstance(
-        random_state, np.random.RandomState) else random_state
+    rng = check_random_state(random_state)
     y = np.asarray(y)
     classes, index = np.unique(y, return_inverse=True)
     largest = int(np.bincount(index).max())
