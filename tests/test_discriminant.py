@@ -341,6 +341,20 @@ def test_covariance_type_dict_gives_each_class_its_own(iris):
     assert clf.n_components_.tolist() == [2, 1, 1]
 
 
+def test_per_class_settings_survive_save_and_load(iris, tmp_path):
+    _, X, y = iris
+    clf = MixtureClassifier(n_components={"setosa": 2, "versicolor": 1, "virginica": 1},
+                            covariance_type={"setosa": "EEE", "versicolor": "all",
+                                             "virginica": ["VII", "EVE"]},
+                            random_state=0).fit(X, y)
+    path = tmp_path / "per_class.gmmkit"
+    gmmkit.save(clf, path)
+    loaded = gmmkit.load(path)
+    assert loaded.covariance_type == clf.covariance_type
+    assert loaded.covariance_types_ == clf.covariance_types_
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
 @pytest.mark.parametrize("settings, error, message", [
     ({"setosa": "EEE", "versicolor": "EEE"}, ValueError, "no entry for class 'virginica'"),
     ({"setosa": "EEE", "versicolor": "EEE", "virginica": "EEE", "rosa": "EEE"},

@@ -6,6 +6,10 @@ r"""Classifiers built from Gaussian mixtures.
     .. math:: \log P(y = c \mid x) = \log \pi_c + \log p(x \mid c)
               - \operatorname{logsumexp}_{c'} \left[\log \pi_{c'} + \log p(x \mid c')\right].
 
+    Each class's mixture is fitted on its own rows (mclust's MclustDA), or, with
+    ``mode='edda'``, one Gaussian per class with the parts of the covariances that a covariance
+    model's letters make equal shared by all classes (mclust's EDDA, :mod:`gmmkit.discriminant`).
+
 :class:`ComponentClassifier` (unsupervised or semi-supervised)
     One mixture is fitted to all rows without their labels; the labelled rows then give a map
     :math:`M_{kc} = P(y = c \mid k)` from components to classes, and
