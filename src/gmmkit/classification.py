@@ -335,6 +335,10 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
                         estimated_priors=estimated_priors, criterion=self.criterion,
                         reg_covar=self.reg_covar, prior=self.prior,
                         standardized=standardized, mixture_params=self._edda_mixture_params())
+        if edda.ill_posed is not None:
+            warnings.warn(f"mode='edda': every candidate model is ill-posed; "
+                          f"{edda.covariance_type} has the lowest {self.criterion} and is kept, "
+                          f"held by reg_covar ({edda.ill_posed})", IllPosedWarning, stacklevel=3)
         self.mixtures_ = edda.mixtures
         self.covariance_type_ = edda.covariance_type
         self.covariance_types_ = [edda.covariance_type] * len(self.classes_)

@@ -30,7 +30,6 @@ errors.
 from __future__ import annotations
 
 import numbers
-import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -113,6 +112,9 @@ class EDDAFit:
         M-steps the chosen model took.
     converged : bool
         Whether its M-step reached its fixed point within :data:`MAX_M_STEPS`.
+    ill_posed : str or None
+        Why the chosen model is ill-posed: only when every candidate is, the one with the
+        lowest criterion is kept, held by ``reg_covar``.
     """
 
     covariance_type: str
@@ -121,6 +123,7 @@ class EDDAFit:
     n_parameters: int
     n_iter: int
     converged: bool
+    ill_posed: str | None = None
 
 
 @dataclass
@@ -209,7 +212,8 @@ def fit_edda(X, class_index, n_classes: int, covariance_type="all", *, class_pri
     mixtures = _class_mixtures(best, X, class_index, n_classes, sample_weight,
                                mixture_params or {}, standardized)
     return EDDAFit(best.row["covariance_type"], mixtures, [c.row for c in candidates],
-                   int(best.row["n_parameters"]), best.n_iter, best.converged)
+                   int(best.row["n_parameters"]), best.n_iter, best.converged,
+                   best.row["ill_posed"])
 
 
 def _fit_candidate(X, class_index, n_classes, name, weight, class_prior, reg_covar, prior,
@@ -261,10 +265,7 @@ def _relative_change(new, old) -> float:
 
 
 def _best(candidates: list[_Candidate], criterion: str) -> _Candidate:
-    """The candidate with the lowest criterion, a well-posed one before any ill-posed one
-    (with an :class:`~gmmkit.classification.IllPosedWarning` when there is none)."""
-    from .classification import IllPosedWarning
-
+    """The candidate with the lowest criterion, a well-posed one before any ill-posed one."""
     fitted = [c for c in candidates if c.params is not None and np.isfinite(c.row[criterion])]
     if not fitted:
         reasons = "; ".join(f"{c.row['covariance_type']}: {c.row['ill_posed']}"
@@ -272,14 +273,7 @@ def _best(candidates: list[_Candidate], criterion: str) -> _Candidate:
         raise ValueError(f"mode='edda': no candidate covariance model could be fitted "
                          f"({reasons})")
     well_posed = [c for c in fitted if c.row["ill_posed"] is None]
-    if not well_posed:
-        chosen = min(fitted, key=lambda c: c.row[criterion])
-        warnings.warn(f"mode='edda': every candidate model is ill-posed; "
-                      f"{chosen.row['covariance_type']} has the lowest {criterion} and is "
-                      f"kept, held by reg_covar ({chosen.row['ill_posed']})", IllPosedWarning,
-                      stacklevel=4)
-        return chosen
-    return min(well_posed, key=lambda c: c.row[criterion])
+    return min(well_posed or fitted, key=lambda c: c.row[criterion])
 
 
 def _class_mixtures(best: _Candidate, X, class_index, n_classes, weight, mixture_params,
@@ -408,6 +402,7 @@ def cross_validate(classifier, X, y, n_folds: int = 10, *, refit: str = "chosen"
     Parameters
     ----------
     classifier : MixtureClassifier or any scikit-learn classifier with ``predict_proba``
+        Cloned, never fitted itself.
     X : array-like of shape (n_samples, n_features)
     y : array-like of shape (n_samples,)
     n_folds : int, default=10
@@ -417,7 +412,8 @@ def cross_validate(classifier, X, y, n_folds: int = 10, *, refit: str = "chosen"
         components and covariance model, or EDDA's model) without choosing again.
         ``'settings'``: every fold fits a clone of ``classifier`` with its own settings,
         model selection included: slower, and an honest estimate of the whole procedure.
-        Other classifiers are always refitted by ``'settings'``.
+        Other classifiers (those without MixtureClassifier's ``mode``, ``n_components`` and
+        ``covariance_type``) are always refitted by ``'settings'``.
     random_state : int, RandomState instance or None, default=None
         Draws the folds.
 
@@ -425,8 +421,6 @@ def cross_validate(classifier, X, y, n_folds: int = 10, *, refit: str = "chosen"
     -------
     CrossValidation
     """
-    from .classification import MixtureClassifier
-
     if refit not in ("chosen", "settings"):
         raise ValueError(f"refit must be 'chosen' or 'settings', got {refit!r}")
     if isinstance(n_folds, (bool, np.bool_)) or not isinstance(n_folds, numbers.Integral) \
@@ -445,7 +439,7 @@ def cross_validate(classifier, X, y, n_folds: int = 10, *, refit: str = "chosen"
     else:
         folds = balanced_folds(y, n_folds, random_state)
     template = clone(classifier)
-    if refit == "chosen" and isinstance(classifier, MixtureClassifier):
+    if refit == "chosen" and _MIXTURE_CLASSIFIER_PARAMS <= set(classifier.get_params()):
         full = clone(classifier).fit(X, y)
         template = _chosen_configuration(full)
 
@@ -473,6 +467,11 @@ def cross_validate(classifier, X, y, n_folds: int = 10, *, refit: str = "chosen"
     brier, brier_se = _weighted_mean_and_se(briers, sizes)
     return CrossValidation(error, error_se, brier, brier_se, errors, briers, sizes, folds,
                            predictions, proba, classes)
+
+
+#: The parameters by which :func:`cross_validate` recognises a MixtureClassifier, whose chosen
+#: configuration it can refit (this module sits below :mod:`gmmkit.classification`).
+_MIXTURE_CLASSIFIER_PARAMS = frozenset({"mode", "n_components", "covariance_type"})
 
 
 def _weighted_mean_and_se(values, sizes) -> tuple[float, float]:
