@@ -57,10 +57,14 @@ from .standardizing import to_original_units
 __all__ = ["CrossValidation", "EDDAFit", "balanced_folds", "brier_score", "cross_validate",
            "fit_edda"]
 
-#: Most repetitions of an iterative model's M-step on the fixed class statistics. Each one
-#: raises the likelihood; EVE and VVE, whose common orientation converges only linearly,
-#: take a few hundred on iris-sized data.
-MAX_M_STEPS = 10_000
+#: Inner iterations an iterative model's M-step may take per call. EM gives it few
+#: (:data:`gmmkit._core.covariances.M_STEP_MAX_ITER`) because the next E-step moves the
+#: statistics anyway; here they never change, so every call may run long.
+INNER_ITER = 50
+#: Most calls of the M-step on the fixed class statistics. Each raises the likelihood; EVE and
+#: VVE, whose common orientation converges only linearly, take a few on iris (4 features)
+#: and about 400 on breast cancer (30 features).
+MAX_M_STEPS = 2_000
 
 _COVARIANCE_SETTING = (COVARIANCE_TYPE, Choices(covariances.SWEEPS), ListsOf(COVARIANCE_TYPE))
 
@@ -109,9 +113,10 @@ class EDDAFit:
     n_parameters : int
         :math:`p` of the chosen row.
     n_iter : int
-        M-steps the chosen model took.
+        Calls of the chosen model's M-step (each of up to :data:`INNER_ITER` inner
+        iterations for the iterative models).
     converged : bool
-        Whether its M-step reached its fixed point within :data:`MAX_M_STEPS`.
+        Whether its M-step reached its fixed point within :data:`MAX_M_STEPS` calls.
     ill_posed : str or None
         Why the chosen model is ill-posed: only when every candidate is, the one with the
         lowest criterion is kept, held by ``reg_covar``.
@@ -225,7 +230,7 @@ def _fit_candidate(X, class_index, n_classes, name, weight, class_prior, reg_cov
     source = feature_source(X, weight, name, n_classes, options)
     stats = source.responsibility_statistics(class_index, n_classes)
     context = MStepContext(
-        reg_covar, source.total_weight, data_terms=model.prepare(source),
+        reg_covar, source.total_weight, max_iter=INNER_ITER, data_terms=model.prepare(source),
         prior=None if resolved is None else resolved.shifted(source.shift),
         count_padding=count_padding(source.total_weight, source.n_samples))
     params, recovered, added = m_step(model, stats, context)
