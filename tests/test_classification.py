@@ -224,7 +224,8 @@ def test_auto_picks_two_components_for_a_class_made_of_two_blobs():
 def test_predict_returns_the_original_labels(blobs, labels):
     X, y = blobs
     reference = MixtureClassifier(2, random_state=0).fit(X, y)
-    clf = MixtureClassifier(2, random_state=0).fit(X, labels[y])
+    # unlabeled=None: -1 is a class here, not the mark of an unlabelled row
+    clf = MixtureClassifier(2, random_state=0, unlabeled=None).fit(X, labels[y])
     np.testing.assert_array_equal(clf.classes_, np.sort(labels))
     predicted = clf.predict(X)
     np.testing.assert_array_equal(predicted, labels[reference.predict(X)])

@@ -279,9 +279,19 @@ def test_fit_edda_reports_iterations_of_iterative_models(banknote):
     assert iterative.n_iter > 10
 
 
-@parametrize_with_checks([MixtureClassifier(mode="edda", covariance_type=["EEE", "VEV"])])
+@parametrize_with_checks([MixtureClassifier(mode="edda", covariance_type=["EEE", "VEV"],
+                                            unlabeled=None)])
 def test_edda_passes_sklearn_estimator_checks(estimator, check):
+    """With no unlabelled marker, so that the check's label -1 is a class."""
     check(estimator)
+
+
+def test_edda_refuses_unlabelled_rows(iris):
+    _, X, y = iris
+    y = y.astype(object)
+    y[:5] = -1
+    with pytest.raises(ValueError, match="mode='edda' is supervised: y has 5 rows marked"):
+        MixtureClassifier(mode="edda").fit(X, y)
 
 
 # ---------------------------------------------------------------------- MclustDA

@@ -145,6 +145,8 @@ PARAMETERS: dict[str, list] = {
     "progress": ["boolean"],
     "standardize": ["boolean"],
     "prior": [None, StrOptions({"default"}), ConjugatePrior],
+    "n_bootstrap": [_ints(1)],
+    "level": [_NumbersNotBool(RealNotInt, 0.0, 1.0, closed="neither")],
     "mode": [Choices(("mixture", "edda"))],
 }
 
@@ -161,15 +163,16 @@ _SELECTION_EXTRA = {
     "criterion": [Choices(("cv", "silhouette"))],
     "init_params": [Choices(("hc+kmeans",))],
 }
-#: Every public estimator's parameters (and ``select``'s, but for the data ``X`` and
-#: ``sample_weight``), with what each takes beyond the shared constraint.
+#: Every public estimator's parameters (and those of ``select`` and ``bootstrap_lrt``, but
+#: for the data ``X`` and ``sample_weight``), with what each takes beyond the shared
+#: constraint.
 ESTIMATORS: dict[str, tuple[tuple, dict]] = {
     "GaussianMixture": (
         ("n_components", *_MIXTURE, "weights_init", "means_init", "precisions_init",
          "warm_start", "verbose", "verbose_interval", "accelerate", "prior"), {}),
     "MixtureClassifier": (
         ("n_components", "mode", "priors", "criterion", "max_components", *_MIXTURE,
-         "standardize", "prior"),
+         "standardize", "prior", "unlabeled"),
         {"n_components": [_AUTO, dict],
          "covariance_type": [*_SELECTION_EXTRA["covariance_type"], dict],
          "init_params": _SELECTION_EXTRA["init_params"]}),
@@ -182,6 +185,8 @@ ESTIMATORS: dict[str, tuple[tuple, dict]] = {
     "GaussianMixtureRegressor": (("n_components", *_MIXTURE), {}),
     "GaussianMixtureSelector": (_SELECTION, _SELECTION_EXTRA),
     "select": (_SELECTION, _SELECTION_EXTRA),
+    "bootstrap_lrt": (("covariance_type", "max_components", "n_bootstrap", "level",
+                       "random_state", "n_jobs", "n_init", "tol", "reg_covar", "max_iter"), {}),
 }
 
 

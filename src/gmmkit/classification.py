@@ -1,6 +1,6 @@
 r"""Classifiers built from Gaussian mixtures.
 
-:class:`MixtureClassifier` (supervised)
+:class:`MixtureClassifier` (supervised, or semi-supervised with unlabelled rows)
     One mixture per class models :math:`p(x \mid y)`; Bayes' rule gives
 
     .. math:: \log P(y = c \mid x) = \log \pi_c + \log p(x \mid c)
@@ -186,7 +186,14 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
     prior : None, 'default' or ConjugatePrior, default=None
         mclust's conjugate prior for every class's mixture (see :class:`GaussianMixture`),
         resolved from that class's rows: maximum a posteriori fits, whose covariances stay
-        well conditioned with many components per class.
+        well conditioned with many components per class. In a semi-supervised fit it is
+        resolved from all rows, as mclust's ``MclustSSC`` does.
+    unlabeled : label, default=-1
+        The value of ``y`` that marks a row without a label (scikit-learn's semi-supervised
+        convention; compared as :class:`ComponentClassifier` compares it, so ``-1`` marks
+        numeric labels and ``-1`` entries of an object array, never a string). With such rows
+        the fit is semi-supervised (see :meth:`fit`); ``n_components='auto'`` then raises a
+        ValueError. Set it to a value outside your labels to use ``-1`` as a class.
 
     Attributes
     ----------
@@ -208,9 +215,13 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         ``bic``, ``aic``, ``icl`` and ``ill_posed`` (why, or None); the BIC of the chosen
         row is :meth:`bic` on the training data.
     n_iter_ : ndarray of shape (n_classes,)
-        EM iterations of each class's kept fit.
+        EM iterations of each class's kept fit (in a semi-supervised fit, those of the one
+        joint EM, for every class).
     converged_ : bool
         Whether every class's fit converged.
+    lower_bounds_ : ndarray of shape (n_iter,)
+        Semi-supervised fits only: the observed-data log-likelihood per unit of weight at
+        every iteration (see :mod:`gmmkit.semisupervised`); never decreasing.
     n_parameters_ : int
         Free parameters of the joint model: every mixture's, plus ``n_classes - 1`` for the
         priors when they are estimated (``priors='empirical'``); fixed priors are not fitted.
@@ -233,7 +244,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, n_components=1, *, covariance_type="full", mode="mixture",
                  priors="empirical", criterion="bic", max_components=10, tol=1e-3,
                  reg_covar=1e-6, max_iter=100, n_init=1, init_params="kmeans",
-                 random_state=None, standardize=False, prior=None):
+                 random_state=None, standardize=False, prior=None, unlabeled=-1):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.mode = mode
@@ -248,15 +259,23 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.standardize = standardize
         self.prior = prior
+        self.unlabeled = unlabeled
 
     def fit(self, X, y, sample_weight=None):
         """Fit one mixture per class and the class priors.
+
+        When some rows are marked ``unlabeled``, the fit is semi-supervised (mclust's
+        ``MclustSSC``, :mod:`gmmkit.semisupervised`): the supervised fit on the labelled rows
+        starts EM over all rows, in which a labelled row belongs to its class's components and
+        an unlabelled row is shared by every class's; the class priors (when
+        ``priors='empirical'``) are then every class's share of all rows.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
-            Class labels of any hashable type numpy can sort (ints, strings).
+            Class labels of any hashable type numpy can sort (ints, strings), with
+            ``unlabeled`` (default ``-1``) for the rows without one.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights every per-class fit and the empirical priors.
 
@@ -270,8 +289,13 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(self.covariance_type, dict):
             check_class_settings(self.covariance_type, "covariance_type")
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2)
-        check_classification_targets(y)
         weight = _check_sample_weight(sample_weight, X.shape[0])
+        labelled = self._labelled_rows(y)
+        X_all, weight_all = X, weight
+        if not labelled.all():
+            X, y = X[labelled], y[labelled]
+            weight = None if weight is None else weight[labelled]
+        check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
         n_classes = len(self.classes_)
         if n_classes < 2:
@@ -287,15 +311,23 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
             extra = [c for c in self.n_components if c not in set(self.classes_.tolist())]
             if extra:
                 raise ValueError(f"n_components names label(s) {extra} that are not classes in y "
-                                 f"({self.classes_.tolist()})")
+                                 f"({self.classes_.tolist()}; a class needs labelled rows)")
         params = {name: getattr(self, name) for name in (*_MIXTURE_PARAMS, "prior")}
         seeds = _seeds(self.random_state, n_classes)
-        standardized = standardization(X, weight) if self.standardize else None
+        standardized = standardization(X_all, weight_all) if self.standardize else None
         if standardized is not None:
             X = standardized.transform(X)
+            X_all = X if labelled.all() else standardized.transform(X_all)
         estimated_priors = n_classes - 1 if _is_str(self.priors, "empirical") else 0
+        vars(self).pop("lower_bounds_", None)  # a supervised refit has no joint EM
         if self.mode == "edda":
+            if not labelled.all():
+                raise ValueError(f"mode='edda' is supervised: y has {int((~labelled).sum())} "
+                                 f"rows marked unlabeled ({self.unlabeled!r}); drop them or "
+                                 "use mode='mixture'")
             return self._fit_edda(X, y_index, weight, standardized, estimated_priors)
+        for name in ("covariance_type_", "model_table_"):  # EDDA's, from an earlier fit
+            vars(self).pop(name, None)
         self.mixtures_ = []
         for j, label in enumerate(self.classes_):
             rows = np.flatnonzero(y_index == j)
@@ -307,6 +339,8 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
                 _fit_mixture(X[rows], w, k, self.max_components, class_params, seeds[j],
                              self.criterion))
         self.covariance_types_ = [m.covariance_type for m in self.mixtures_]
+        if not labelled.all():
+            self._fit_unlabelled(X_all, weight_all, labelled, y_index)
         self.n_components_ = np.array([m.n_components for m in self.mixtures_])
         self.n_iter_ = np.array([m.n_iter_ for m in self.mixtures_])
         self.converged_ = bool(all(m.converged_ for m in self.mixtures_))
@@ -357,6 +391,36 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
                 "n_init": self.n_init, "init_params": start_methods(self.init_params)[-1],
                 "prior": self.prior}
 
+    def _labelled_rows(self, y) -> np.ndarray:
+        """The rows whose label is not the ``unlabeled`` marker; an error if there are none,
+        or if unlabelled rows meet ``n_components='auto'``."""
+        labelled = ~_marks(y, self.unlabeled)
+        if not labelled.any():
+            raise ValueError(f"y has no labelled rows: every label is the unlabeled marker "
+                             f"{self.unlabeled!r}; label at least two rows of each class")
+        if not labelled.all() and _is_str(self.n_components, "auto"):
+            raise ValueError(
+                f"n_components='auto' is not supported with unlabelled rows (y has "
+                f"{int((~labelled).sum())} marked {self.unlabeled!r}): it would choose each "
+                "class's number of components from its labelled rows alone; give an int or a "
+                "dict {class: int}")
+        return labelled
+
+    def _fit_unlabelled(self, X, weight, labelled, y_index) -> None:
+        """Semi-supervised EM over all rows from the supervised fit on the labelled ones
+        (:func:`gmmkit.semisupervised.semisupervised_em`)."""
+        from .semisupervised import semisupervised_em
+
+        row_class = np.full(X.shape[0], -1, dtype=np.intp)
+        row_class[labelled] = y_index
+        result = semisupervised_em(
+            X, row_class, self.mixtures_, self.class_prior_, sample_weight=weight,
+            fit_priors=_is_str(self.priors, "empirical"), tol=self.tol,
+            max_iter=self.max_iter, reg_covar=self.reg_covar, prior=self.prior)
+        self.mixtures_ = result.mixtures
+        self.class_prior_ = result.class_prior
+        self.lower_bounds_ = np.asarray(result.lower_bounds)
+
     def _class_priors(self, class_weight):
         n_classes = len(self.classes_)
         if _is_str(self.priors, "empirical"):
@@ -370,7 +434,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
             extra = [c for c in self.priors if c not in set(self.classes_.tolist())]
             if extra:
                 raise ValueError(f"priors names label(s) {extra} that are not classes in y "
-                                 f"({self.classes_.tolist()})")
+                                 f"({self.classes_.tolist()}; a class needs labelled rows)")
             given = [self.priors[c] for c in self.classes_.tolist()]
         else:
             given = self.priors

@@ -146,6 +146,8 @@ examples:
     _add_select_parser(subcommands)
     _add_predict_parser(subcommands)
     _add_score_parser(subcommands)
+    __import__(f"{__package__}._cli_bootstrap", fromlist=["_"]).add_bootstrap_parser(subcommands)
+    __import__(f"{__package__}._cli_lrt", fromlist=["_"]).add_lrt_parser(subcommands)
     _add_sample_parser(subcommands)
     _add_classify_parser(subcommands)
     _add_report_parser(subcommands)
