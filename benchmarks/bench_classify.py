@@ -3,8 +3,8 @@
 
 Run from the repository root::
 
-    python benchmarks/bench_classify.py              # full run, 40-70 s on 2 busy cores
-    python benchmarks/bench_classify.py --quick      # moons n=400, 3 folds, no grids, 10-25 s
+    python benchmarks/bench_classify.py              # full run, 4-5 min on 2 busy cores
+    python benchmarks/bench_classify.py --quick      # moons n=400, 3 folds, no grids, 20-35 s
     python benchmarks/bench_classify.py --json classify.json
     python benchmarks/bench_classify.py --section discriminant   # section 4 alone
 
@@ -78,7 +78,9 @@ Data sets
     ``QuadraticDiscriminantAnalysis()``, ``GaussianNB()`` and
     ``HistGradientBoostingClassifier(random_state=0)``, on the raw features, with the time
     each row takes per data set. banknote is mclust's (200 x 6, class = Status), read from
-    ``tests/fixtures/mclust/banknote_da.json``.
+    ``tests/fixtures/mclust/banknote_da.json``. Section 4 takes about 3 minutes of the full
+    run, most of it on breast cancer (30 features), where EDDA's EVE and VVE M-steps need
+    hundreds of calls to reach their fixed point and MclustDA fits 14 x 5 mixtures per class.
 
 Warnings (scikit-learn's ``ConvergenceWarning``, gmmkit's ``DegenerateComponentWarning`` and
 ``SmallClassWarning``, ...) are silenced while fitting but counted, and the counts are printed per
