@@ -3,9 +3,10 @@
 
 Run from the repository root::
 
-    python benchmarks/bench_classify.py              # full run, 40-70 s on 2 busy cores
-    python benchmarks/bench_classify.py --quick      # moons n=400, 3 folds, no grids, 10-25 s
+    python benchmarks/bench_classify.py              # full run, 4-5 min on 2 busy cores
+    python benchmarks/bench_classify.py --quick      # moons n=400, 3 folds, no grids, 20-35 s
     python benchmarks/bench_classify.py --json classify.json
+    python benchmarks/bench_classify.py --section discriminant   # section 4 alone
 
 This benchmark measures **accuracy, not speed** (the seconds printed next to the accuracies are
 only there to show what each row costs). Every number is measured when the script runs; nothing
@@ -69,6 +70,18 @@ Data sets
       ``score_samples`` and ``predict_proba``).
     Lower BIC is better; the script prints the winner and the BIC difference.
 
+4. mclust's discriminant analyses, iris and banknote (full run: also wine and breast cancer)
+    ``MixtureClassifier("auto", covariance_type="all", max_components=5,
+    init_params="hc+kmeans")`` (mclust's ``MclustDA``: every class its own number of
+    components and model by BIC) and ``MixtureClassifier(mode="edda", covariance_type="all")``
+    (mclust's ``EDDA``) next to scikit-learn's ``LinearDiscriminantAnalysis()``,
+    ``QuadraticDiscriminantAnalysis()``, ``GaussianNB()`` and
+    ``HistGradientBoostingClassifier(random_state=0)``, on the raw features, with the time
+    each row takes per data set. banknote is mclust's (200 x 6, class = Status), read from
+    ``tests/fixtures/mclust/banknote_da.json``. Section 4 takes about 3 minutes of the full
+    run, most of it on breast cancer (30 features), where EDDA's EVE and VVE M-steps need
+    hundreds of calls to reach their fixed point and MclustDA fits 14 x 5 mixtures per class.
+
 Warnings (scikit-learn's ``ConvergenceWarning``, gmmkit's ``DegenerateComponentWarning`` and
 ``SmallClassWarning``, ...) are silenced while fitting but counted, and the counts are printed per
 section and row. A method that raises is printed as ``error`` with the message, and the run goes on.
@@ -88,8 +101,18 @@ from pathlib import Path
 import numpy as np
 from _common import WarningTally, load_average, machine_info
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.datasets import load_digits, make_moons
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    load_iris,
+    load_wine,
+    make_moons,
+)
 from sklearn.decomposition import PCA
+from sklearn.discriminant_analysis import (
+    LinearDiscriminantAnalysis,
+    QuadraticDiscriminantAnalysis,
+)
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
@@ -665,6 +688,74 @@ def section_bic(settings: Settings, tally: WarningTally) -> dict:
     return out
 
 
+# ---------------------------------------------------------------------------- section 4
+#: mclust's data sets (MclustDA and EDDA are its discriminant analyses); banknote is read from
+#: the fixture reference/mclust/discriminant.R writes.
+BANKNOTE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "mclust" / \
+    "banknote_da.json"
+MCLUSTDA_MAX_K = 5
+
+
+def discriminant_methods() -> list[tuple[str, Callable[[], BaseEstimator]]]:
+    """(row name, factory) of section 4: mclust's two discriminant analyses on the 14 models
+    next to scikit-learn's discriminant analyses and two other baselines."""
+    return [
+        (f"MclustDA: MixtureClassifier all, k=1..{MCLUSTDA_MAX_K}",
+         lambda: MixtureClassifier("auto", covariance_type="all",
+                                   max_components=MCLUSTDA_MAX_K, init_params="hc+kmeans",
+                                   random_state=SEED)),
+        ("EDDA: MixtureClassifier mode=edda, all",
+         lambda: MixtureClassifier(mode="edda", covariance_type="all")),
+        ("LinearDiscriminantAnalysis", lambda: LinearDiscriminantAnalysis()),
+        ("QuadraticDiscriminantAnalysis", lambda: QuadraticDiscriminantAnalysis()),
+        ("GaussianNB", lambda: GaussianNB()),
+        ("HistGradientBoosting", lambda: HistGradientBoostingClassifier(random_state=SEED)),
+    ]
+
+
+def discriminant_data(settings: Settings) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    data = [("iris", *load_iris(return_X_y=True))]
+    if BANKNOTE.exists():
+        banknote = json.loads(BANKNOTE.read_text())
+        data.append(("banknote", np.array(banknote["data"]), np.array(banknote["class"])))
+    if not settings.quick:
+        data.append(("wine", *load_wine(return_X_y=True)))
+        data.append(("breast_cancer", *load_breast_cancer(return_X_y=True)))
+    return data
+
+
+def section_discriminant(settings: Settings, tally: WarningTally) -> dict:
+    rule("4. mclust's discriminant analyses (MclustDA, EDDA) vs scikit-learn "
+         f"({settings.n_splits}-fold stratified CV, mean +- std over folds)")
+    print("MclustDA: every class its own number of components and covariance model, by BIC "
+          "over mclust's 14 models; EDDA: one Gaussian per class, one model for all classes "
+          "by BIC (EEE = LDA, VVV = QDA); raw features")
+    data = discriminant_data(settings)
+    per_set: dict[str, list[CVResult]] = {}
+    for name, X, y in data:
+        splits = splits_of(X, y, settings.n_splits)
+        per_set[name] = [cross_validate(method, make, X, y, splits, tally, f"da {name}")
+                         for method, make in discriminant_methods()]
+    names = [method for method, _ in discriminant_methods()]
+    tops = {name: best_marker(results) for name, results in per_set.items()}
+    rows = []
+    for i, method in enumerate(names):
+        cells = []
+        for name, _, _ in data:
+            r = per_set[name][i]
+            cells += [r.cell() + (" <" if r.name in tops[name] else "  "), f"{r.seconds:.1f}"]
+        rows.append([method, *cells])
+    header = ["method"]
+    for name, X, _ in data:
+        header += [f"{name} ({X.shape[0]}x{X.shape[1]})", "s"]
+    table(header, rows)
+    print("(< = best mean in that column; s = total fit+predict seconds over the folds)")
+    for name, _, _ in data:
+        print_notes([_tag(r, name) for r in per_set[name]])
+    sys.stdout.flush()
+    return {name: [r.to_json() for r in results] for name, results in per_set.items()}
+
+
 # ---------------------------------------------------------------------------- machine
 def print_header(info: dict, settings: Settings) -> None:
     print("gmmkit mixture classifiers vs scikit-learn classifiers: accuracy benchmark")
@@ -695,6 +786,9 @@ def parse_args(argv=None):
     parser.add_argument("--folds", type=int, default=None,
                         help="outer CV folds (default 5, or 3 with --quick)")
     parser.add_argument("--json", metavar="PATH", help="also write every number as JSON")
+    parser.add_argument("--section", choices=("accuracy", "semi_supervised", "bic",
+                                              "discriminant"),
+                        help="run only this section")
     args = parser.parse_args(argv)
     if args.folds is not None and args.folds < 2:
         parser.error("--folds must be >= 2")
@@ -711,7 +805,9 @@ def main(argv=None) -> int:
     sections = {}
     with threadpool_limits(limits=1):
         for key, section in (("accuracy", section_accuracy), ("semi_supervised", section_semi),
-                             ("bic", section_bic)):
+                             ("bic", section_bic), ("discriminant", section_discriminant)):
+            if args.section and key != args.section:
+                continue
             section_start = time.perf_counter()
             sections[key] = section(settings, tally)
             print(f"(section time {time.perf_counter() - section_start:.1f} s)")

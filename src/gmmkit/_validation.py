@@ -147,6 +147,7 @@ PARAMETERS: dict[str, list] = {
     "prior": [None, StrOptions({"default"}), ConjugatePrior],
     "n_bootstrap": [_ints(1)],
     "level": [_NumbersNotBool(RealNotInt, 0.0, 1.0, closed="neither")],
+    "mode": [Choices(("mixture", "edda"))],
 }
 
 #: The parameters passed on to every mixture a classifier, generator or regressor fits.
@@ -170,9 +171,11 @@ ESTIMATORS: dict[str, tuple[tuple, dict]] = {
         ("n_components", *_MIXTURE, "weights_init", "means_init", "precisions_init",
          "warm_start", "verbose", "verbose_interval", "accelerate", "prior"), {}),
     "MixtureClassifier": (
-        ("n_components", "priors", "criterion", "max_components", *_MIXTURE, "standardize",
-         "prior", "unlabeled"),
-        {"n_components": [_AUTO, dict]}),
+        ("n_components", "mode", "priors", "criterion", "max_components", *_MIXTURE,
+         "standardize", "prior", "unlabeled"),
+        {"n_components": [_AUTO, dict],
+         "covariance_type": [*_SELECTION_EXTRA["covariance_type"], dict],
+         "init_params": _SELECTION_EXTRA["init_params"]}),
     "ComponentClassifier": (
         ("n_components", "mapping", "smoothing", "unlabeled", "criterion", "max_components",
          *_MIXTURE), {"n_components": [_AUTO]}),

@@ -6,6 +6,10 @@ r"""Classifiers built from Gaussian mixtures.
     .. math:: \log P(y = c \mid x) = \log \pi_c + \log p(x \mid c)
               - \operatorname{logsumexp}_{c'} \left[\log \pi_{c'} + \log p(x \mid c')\right].
 
+    Each class's mixture is fitted on its own rows (mclust's MclustDA), or, with
+    ``mode='edda'``, one Gaussian per class with the parts of the covariances that a covariance
+    model's letters make equal shared by all classes (mclust's EDDA, :mod:`gmmkit.discriminant`).
+
 :class:`ComponentClassifier` (unsupervised or semi-supervised)
     One mixture is fitted to all rows without their labels; the labelled rows then give a map
     :math:`M_{kc} = P(y = c \mid k)` from components to classes, and
@@ -26,6 +30,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from ._core.covariances import swept_covariance_types
 from ._data import plural
 from ._validation import (
     InvalidParameterError,
@@ -33,6 +38,7 @@ from ._validation import (
     parameter_constraints,
     validate_data,
 )
+from .discriminant import check_class_settings, class_setting, fit_edda
 from .mixture import (
     GaussianMixture,
     _check_sample_weight,
@@ -62,26 +68,43 @@ class SmallClassWarning(UserWarning):
 def _fit_mixture(X, weight, n_components, max_components, params, seed, criterion="bic"):
     """A fitted :class:`GaussianMixture` with ``n_components`` components, or, for
     ``"auto"``, the best by ``criterion`` (lowest BIC, AIC or ICL) over
-    ``1..min(max_components, n_samples)``."""
-    if n_components == "auto":
+    ``1..min(max_components, n_samples)``.
+
+    :func:`gmmkit.select` chooses whenever there is a choice: ``"auto"``, a ``covariance_type``
+    that names several models (``'all'``, ``'sklearn'`` or a list; the best model for the
+    given number of components) or ``init_params='hc+kmeans'`` (the better of both starts).
+    """
+    from .selection.fitting import BOTH_STARTS, start_methods
+
+    swept = swept_covariance_types(params["covariance_type"])
+    if n_components == "auto" or len(swept) > 1 or params["init_params"] == BOTH_STARTS:
         from .selection import select
         from .selection.result import AllIllPosedError
 
-        upper = min(max_components, X.shape[0])
+        candidates = (range(1, min(max_components, X.shape[0]) + 1)
+                      if n_components == "auto" else [n_components])
         try:
-            result = select(X, n_components=range(1, upper + 1),
+            result = select(X, n_components=candidates,
                             covariance_type=params["covariance_type"], criterion=criterion,
                             random_state=seed, sample_weight=weight, silhouette_samples=None,
                             **{name: value for name, value in params.items()
                                if name != "covariance_type"})
         except AllIllPosedError as exc:
-            warnings.warn(f"n_components='auto': {exc}; one component is fitted instead, "
+            fallback = 1 if n_components == "auto" else n_components
+            warnings.warn(f"n_components={n_components!r}, covariance_type="
+                          f"{params['covariance_type']!r}: {exc}; "
+                          f"{plural(fallback, 'component')} of {swept[0]} fitted instead, "
                           f"held only by reg_covar", IllPosedWarning, stacklevel=3)
-            return GaussianMixture(1, random_state=seed, **params).fit(X, sample_weight=weight)
+            single = {**params, "covariance_type": swept[0],
+                      "init_params": start_methods(params["init_params"])[-1]}
+            return GaussianMixture(fallback, random_state=seed, **single).fit(
+                X, sample_weight=weight)
         if result.best_estimator_ is None:
-            raise ValueError("n_components='auto': every candidate mixture failed to fit")
+            raise ValueError(f"n_components={n_components!r}: every candidate mixture failed "
+                             "to fit")
         return result.best_estimator_
-    mixture = GaussianMixture(n_components, random_state=seed, **params)
+    mixture = GaussianMixture(n_components, random_state=seed,
+                              **{**params, "covariance_type": swept[0]})
     return mixture.fit(X, sample_weight=weight)
 
 
@@ -120,7 +143,24 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         ``1..min(max_components, n_samples_in_class)`` with :func:`gmmkit.select`.
         A class with fewer samples than its number of components is fitted with one component per
         sample, with a :class:`SmallClassWarning`; a class with a single sample is an error.
-    covariance_type : {'full', 'tied', 'diag', 'spherical'} or a registered name, default='full'
+    covariance_type : str, list of str or dict, default='full'
+        The structure of every class's mixture: a registered name (``'full'``, ``'tied'``,
+        ``'diag'``, ``'spherical'``, mclust's ``'EII'`` ... ``'VVV'``), or several for
+        :func:`gmmkit.select` to choose from by ``criterion``, class by class: a list of
+        names, ``'sklearn'`` (the four above) or ``'all'`` (mclust's 14 models). With
+        ``n_components='auto'`` and ``'all'`` this is mclust's ``MclustDA``: each class gets
+        its own number of components and model, never an ill-posed fit. A dict ``{class:
+        setting}`` names every class's own. The chosen structures are in
+        ``covariance_types_``.
+    mode : {'mixture', 'edda'}, default='mixture'
+        ``'mixture'``: every class's mixture is fitted on its own rows alone (mclust's
+        ``MclustDA``). ``'edda'``: eigenvalue-decomposition discriminant analysis (Bensmail
+        & Celeux 1996, mclust's ``EDDA``): one Gaussian per class (``n_components`` must
+        be 1) and one covariance model for all classes, whose letters say what the classes
+        share, :math:`\Sigma_c = \lambda_c D_c A_c D_c^T` (EEE: one covariance, linear
+        discriminant analysis; VVV: quadratic), fitted by maximum likelihood on the
+        labelled rows and chosen among ``covariance_type``'s candidates by ``criterion``
+        (see :func:`gmmkit.discriminant.fit_edda`); ``model_table_`` lists them.
     priors : 'empirical', 'uniform', array-like of shape (n_classes,) or dict, default='empirical'
         Class priors :math:`\pi_c`: the (weighted) class frequencies, equal priors, or given
         values (in the order of ``classes_``, or a dict ``{class: prior}``) that sum to one.
@@ -128,7 +168,12 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         What ``'auto'`` minimises.
     max_components : int, default=10
         Upper end of the ``'auto'`` search.
-    tol, reg_covar, max_iter, n_init, init_params : as in :class:`GaussianMixture`
+    tol, reg_covar, max_iter, n_init : as in :class:`GaussianMixture`
+    init_params : str, default='kmeans'
+        As in :class:`GaussianMixture`, or ``'hc+kmeans'``: every class's mixture fitted
+        from mclust's hierarchical start and from ``n_init`` k-means starts, keeping the
+        better (what :func:`gmmkit.select` does by default, and close to ``MclustDA``, which
+        starts from the hierarchical partition).
     random_state : int, RandomState instance or None, default=None
         Seeds every per-class fit (each class gets its own seed drawn from this one).
     standardize : bool, default=False
@@ -158,6 +203,17 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
     class_prior_ : ndarray of shape (n_classes,)
     n_components_ : ndarray of shape (n_classes,)
         Components used for each class.
+    covariance_types_ : list of str
+        The covariance model of each class's mixture as fitted (before ``standardize``
+        maps it back to the original units, where a structure may become ``'full'``).
+    covariance_type_ : str
+        ``mode='edda'`` only: the model chosen for all classes.
+    model_table_ : list of dict
+        ``mode='edda'`` only: one row per candidate model, in the order swept, with
+        ``covariance_type``, ``log_likelihood`` (of ``X`` alone, :math:`\sum_i w_i \log
+        \sum_c \pi_c\, \mathcal N(x_i \mid \mu_c, \Sigma_c)`), ``n_parameters``,
+        ``bic``, ``aic``, ``icl`` and ``ill_posed`` (why, or None); the BIC of the chosen
+        row is :meth:`bic` on the training data.
     n_iter_ : ndarray of shape (n_classes,)
         EM iterations of each class's kept fit (in a semi-supervised fit, those of the one
         joint EM, for every class).
@@ -185,12 +241,13 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
 
     _parameter_constraints: dict = parameter_constraints("MixtureClassifier")
 
-    def __init__(self, n_components=1, *, covariance_type="full", priors="empirical",
-                 criterion="bic", max_components=10, tol=1e-3, reg_covar=1e-6, max_iter=100,
-                 n_init=1, init_params="kmeans", random_state=None, standardize=False,
-                 prior=None, unlabeled=-1):
+    def __init__(self, n_components=1, *, covariance_type="full", mode="mixture",
+                 priors="empirical", criterion="bic", max_components=10, tol=1e-3,
+                 reg_covar=1e-6, max_iter=100, n_init=1, init_params="kmeans",
+                 random_state=None, standardize=False, prior=None, unlabeled=-1):
         self.n_components = n_components
         self.covariance_type = covariance_type
+        self.mode = mode
         self.priors = priors
         self.criterion = criterion
         self.max_components = max_components
@@ -229,6 +286,8 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         self._validate_params()
         if isinstance(self.n_components, dict):
             _check_components_dict(self.n_components)
+        if isinstance(self.covariance_type, dict):
+            check_class_settings(self.covariance_type, "covariance_type")
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2)
         weight = _check_sample_weight(sample_weight, X.shape[0])
         labelled = self._labelled_rows(y)
@@ -259,25 +318,78 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         if standardized is not None:
             X = standardized.transform(X)
             X_all = X if labelled.all() else standardized.transform(X_all)
+        estimated_priors = n_classes - 1 if _is_str(self.priors, "empirical") else 0
+        vars(self).pop("lower_bounds_", None)  # a supervised refit has no joint EM
+        if self.mode == "edda":
+            if not labelled.all():
+                raise ValueError(f"mode='edda' is supervised: y has {int((~labelled).sum())} "
+                                 f"rows marked unlabeled ({self.unlabeled!r}); drop them or "
+                                 "use mode='mixture'")
+            return self._fit_edda(X, y_index, weight, standardized, estimated_priors)
+        for name in ("covariance_type_", "model_table_"):  # EDDA's, from an earlier fit
+            vars(self).pop(name, None)
         self.mixtures_ = []
         for j, label in enumerate(self.classes_):
             rows = np.flatnonzero(y_index == j)
             k = self._class_components(label, rows.size)
             w = None if weight is None else weight[rows]
+            class_params = {**params, "covariance_type": class_setting(
+                self.covariance_type, _label(label), "covariance_type", self.classes_)}
             self.mixtures_.append(
-                _fit_mixture(X[rows], w, k, self.max_components, params, seeds[j],
+                _fit_mixture(X[rows], w, k, self.max_components, class_params, seeds[j],
                              self.criterion))
-        vars(self).pop("lower_bounds_", None)  # a supervised refit has no joint EM
+        self.covariance_types_ = [m.covariance_type for m in self.mixtures_]
         if not labelled.all():
             self._fit_unlabelled(X_all, weight_all, labelled, y_index)
         self.n_components_ = np.array([m.n_components for m in self.mixtures_])
         self.n_iter_ = np.array([m.n_iter_ for m in self.mixtures_])
         self.converged_ = bool(all(m.converged_ for m in self.mixtures_))
         self.n_parameters_ = int(sum(m.n_parameters_ for m in self.mixtures_)
-                                 + (n_classes - 1 if _is_str(self.priors, "empirical") else 0))
+                                 + estimated_priors)
         if standardized is not None:
             self.mixtures_ = [to_original_units(m, standardized) for m in self.mixtures_]
         return self
+
+    def _fit_edda(self, X, y_index, weight, standardized, estimated_priors):
+        """``mode='edda'``: one model for all classes, chosen by ``criterion`` (see
+        :func:`gmmkit.discriminant.fit_edda`)."""
+        if isinstance(self.covariance_type, dict):
+            raise InvalidParameterError(
+                "mode='edda' fits one covariance model for all classes: covariance_type must "
+                f"be a name or a list of names, not a dict ({self.covariance_type!r})")
+        if not (isinstance(self.n_components, numbers.Integral) and self.n_components == 1):
+            raise ValueError("mode='edda' fits one component per class: n_components must be "
+                             f"1, got {self.n_components!r}")
+        for j, label in enumerate(self.classes_):
+            if np.count_nonzero(y_index == j) < 2:
+                raise ValueError(f"class {_label(label)!r} has 1 sample: mode='edda' needs at "
+                                 "least 2 samples per class")
+        edda = fit_edda(X, y_index, len(self.classes_), self.covariance_type,
+                        class_prior=self.class_prior_, sample_weight=weight,
+                        estimated_priors=estimated_priors, criterion=self.criterion,
+                        reg_covar=self.reg_covar, prior=self.prior,
+                        standardized=standardized, mixture_params=self._edda_mixture_params())
+        if edda.ill_posed is not None:
+            warnings.warn(f"mode='edda': every candidate model is ill-posed; "
+                          f"{edda.covariance_type} has the lowest {self.criterion} and is kept, "
+                          f"held by reg_covar ({edda.ill_posed})", IllPosedWarning, stacklevel=3)
+        self.mixtures_ = edda.mixtures
+        self.covariance_type_ = edda.covariance_type
+        self.covariance_types_ = [edda.covariance_type] * len(self.classes_)
+        self.model_table_ = edda.table
+        self.n_components_ = np.ones(len(self.classes_), dtype=int)
+        self.n_iter_ = np.full(len(self.classes_), edda.n_iter)
+        self.converged_ = edda.converged
+        self.n_parameters_ = edda.n_parameters
+        return self
+
+    def _edda_mixture_params(self):
+        """The hyperparameters of the per-class mixtures ``mode='edda'`` builds."""
+        from .selection.fitting import start_methods
+
+        return {"tol": self.tol, "reg_covar": self.reg_covar, "max_iter": self.max_iter,
+                "n_init": self.n_init, "init_params": start_methods(self.init_params)[-1],
+                "prior": self.prior}
 
     def _labelled_rows(self, y) -> np.ndarray:
         """The rows whose label is not the ``unlabeled`` marker; an error if there are none,

@@ -360,15 +360,27 @@ def _add_classify_parser(subcommands):
         examples=["gmmkit classify iris.csv --target species -o classifier.gmm",
                   "gmmkit classify data.csv --target label -k auto --covariance diag "
                   "--cv 10 -o clf.gmm",
-                  "gmmkit classify data.npy --target -1 -k 1:6 -o clf.gmm"],
+                  "gmmkit classify data.npy --target -1 -k 1:6 -o clf.gmm",
+                  ("gmmkit classify iris.csv --target species -k 1:5 --covariance all "
+                   "-o mclustda.gmm"),
+                  ("gmmkit classify iris.csv --target species --mode edda --covariance all "
+                   "-o edda.gmm")],
     )
     _add_data_arguments(classify, target="required")
     classify.add_argument("-k", "--components", dest="k", type=_k_classify, default="1",
                           metavar="K|auto|1:B",
                           help="components per class; 'auto' (or 1:B) chooses each class's "
                                "number by BIC up to 10 (or B) (default: 1)")
-    classify.add_argument("--covariance", choices=_CovarianceTypes(), default="full",
-                          metavar="TYPE", help="covariance type: %(choices)s (default: full)")
+    classify.add_argument("--covariance", type=_covariance_list, default="full",
+                          metavar="TYPES",
+                          help="covariance type, or 'all' (mclust's 14 models), 'sklearn' or a "
+                               "comma-separated list to choose from by BIC, class by class "
+                               "(with --mode edda, one for all classes) (default: full)")
+    classify.add_argument("--mode", choices=("mixture", "edda"), default="mixture",
+                          help="mixture: one mixture per class (mclust's MclustDA); edda: one "
+                               "Gaussian per class, the covariance model's shared parts "
+                               "shared by all classes (mclust's EDDA; -k must be 1) "
+                               "(default: mixture)")
     classify.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
                           help="stratified folds for the accuracy; 0 skips it (default: 5)")
     _add_fit_options(classify, seed_help="seed of the fits and the folds")
@@ -599,15 +611,21 @@ def _run_classify(args) -> int:
     from .classification import MixtureClassifier
     from .persistence import save
 
+    k, max_components = args.k
+    if args.mode == "edda" and k != 1:
+        raise _UsageError(f"--mode edda fits one Gaussian per class: -k must be 1, got "
+                          f"{'auto' if k == 'auto' else k}")
     check_new_file(args.output, args.force)
     data = _read(args)
     classes, counts = np.unique(data.y, return_counts=True)
     if len(classes) < 2:
         raise DataError(f"--target column {args.target!r} has a single class "
                         f"({str(classes[0])!r}); classify needs at least two")
-    k, max_components = args.k
+    covariance = args.covariance
+    if isinstance(covariance, list) and len(covariance) == 1:
+        covariance = covariance[0]
     model = MixtureClassifier(n_components=k, max_components=max_components,
-                              covariance_type=args.covariance, n_init=args.n_init,
+                              covariance_type=covariance, mode=args.mode, n_init=args.n_init,
                               reg_covar=args.reg_covar, max_iter=args.max_iter,
                               random_state=args.seed, standardize=args.standardize,
                               prior=args.prior)
@@ -631,11 +649,20 @@ def _run_classify(args) -> int:
     model.fit(data.frame(), data.y)
     _keep_feature_names(model, data)
     save(model, args.output, overwrite=args.force)
-    components = ", ".join(f"{label}: {int(c)}" for label, c in zip(classes,
-                                                                    model.n_components_))
     accuracy = _quiet_names(model.score, data.frame(), data.y)
-    print(f"training accuracy: {accuracy:.4f}; components per "
-          f"class: {components}")
+    if args.mode == "edda":
+        print(f"EDDA model: {model.covariance_type_} (BIC "
+              f"{_quiet_names(model.bic, data.frame()):.4f}; candidates: "
+              + ", ".join(f"{row['covariance_type']} {row['bic']:.2f}"
+                          for row in model.model_table_) + ")")
+        print(f"training accuracy: {accuracy:.4f}")
+    else:
+        swept = not isinstance(covariance, str) or covariance in ("all", "sklearn")
+        components = ", ".join(
+            f"{label}: {int(c)}" + (f" ({name})" if swept else "")
+            for label, c, name in zip(classes, model.n_components_, model.covariance_types_))
+        print(f"training accuracy: {accuracy:.4f}; components per "
+              f"class: {components}")
     print(f"saved {args.output}")
     return EXIT_OK
 
