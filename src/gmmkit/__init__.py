@@ -34,6 +34,7 @@ _EXPORTS = {
     "bootstrap_lrt": ".inference.lrt",
     "config_context": "._config",
     "covariance_types": "._core.covariances",
+    "discriminant": None,
     "evaluation": None,
     "get_config": "._config",
     "inference": None,
@@ -41,6 +42,7 @@ _EXPORTS = {
     "register_covariance_model": "._core.covariances",
     "save": ".persistence",
     "select": ".selection",
+    "semisupervised": None,
     "set_config": "._config",
     "unregister_covariance_model": "._core.covariances",
 }

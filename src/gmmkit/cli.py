@@ -372,10 +372,11 @@ def _add_classify_parser(subcommands):
                           help="components per class; 'auto' (or 1:B) chooses each class's "
                                "number by BIC up to 10 (or B) (default: 1)")
     classify.add_argument("--covariance", type=_covariance_list, default="full",
-                          metavar="TYPES",
-                          help="covariance type, or 'all' (mclust's 14 models), 'sklearn' or a "
-                               "comma-separated list to choose from by BIC, class by class "
-                               "(with --mode edda, one for all classes) (default: full)")
+                          metavar="TYPES", choices=_CovarianceTypes(lists=True),
+                          help="a covariance type, or 'all' (mclust's 14 models), 'sklearn' or "
+                               "a comma-separated list of %(choices)s to choose from by BIC, "
+                               "class by class (with --mode edda, one for all classes) "
+                               "(default: full)")
     classify.add_argument("--mode", choices=("mixture", "edda"), default="mixture",
                           help="mixture: one mixture per class (mclust's MclustDA); edda: one "
                                "Gaussian per class, the covariance model's shared parts "
