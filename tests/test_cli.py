@@ -606,3 +606,49 @@ def test_the_sweeps_progress_bar_counts_values_of_k_without_unit_scaling(files, 
     gmmkit.select(files["X"], n_components=[1, 2], covariance_type="diag", progress=True)
     bar = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
     assert "2/2" in bar and (" k-value/s" in bar or "s/ k-value" in bar), bar
+
+
+# ---------------------------------------------------------------------- classify --unlabeled
+@pytest.fixture
+def partly_labelled_csv(tmp_path):
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(240, centers=[[0, 0], [6, 0], [0, 6]], random_state=0)
+    y[::3] = -1
+    path = tmp_path / "partly.csv"
+    np.savetxt(path, np.column_stack([X, y]), delimiter=",", header="a,b,label", comments="",
+               fmt="%.10g")
+    return path
+
+
+def test_classify_treats_minus_one_as_a_class_without_unlabeled(partly_labelled_csv, tmp_path):
+    result = gmmkit_cli("classify", partly_labelled_csv, "--target", "label", "--cv", 0,
+                        "-o", tmp_path / "clf.gmm")
+    assert_ok(result)
+    assert "4 classes: -1 (80)" in result.stdout
+    assert list(gmmkit.load(tmp_path / "clf.gmm").classes_) == [-1, 0, 1, 2]
+
+
+def test_classify_unlabeled_fits_semi_supervised_and_scores_the_labelled_rows(
+        partly_labelled_csv, tmp_path):
+    result = gmmkit_cli("classify", partly_labelled_csv, "--target", "label", "--unlabeled",
+                        "-1", "--cv", 3, "-o", tmp_path / "clf.gmm")
+    assert_ok(result)
+    assert "3 classes: 0 (57), 1 (57), 2 (46)" in result.stdout
+    assert "80 rows without a label (-1): semi-supervised fit" in result.stdout
+    model = gmmkit.load(tmp_path / "clf.gmm")
+    assert list(model.classes_) == [0, 1, 2]
+    assert len(model.lower_bounds_) >= 1
+    accuracy = float(result.stdout.split("training accuracy: ")[1].split(";")[0])
+    assert accuracy > 0.95
+
+
+@pytest.mark.parametrize("marker, message", [
+    ("x", "the target column is numeric, so the marker must be a number"),
+    ("7", "no row of the target column has that value"),
+])
+def test_classify_unlabeled_marker_errors(partly_labelled_csv, tmp_path, marker, message):
+    result = gmmkit_cli("classify", partly_labelled_csv, "--target", "label", "--unlabeled",
+                        marker, "-o", tmp_path / "clf.gmm")
+    assert_error(result, message)
+    assert not (tmp_path / "clf.gmm").exists()

@@ -382,6 +382,11 @@ def _add_classify_parser(subcommands):
                                "Gaussian per class, the covariance model's shared parts "
                                "shared by all classes (mclust's EDDA; -k must be 1) "
                                "(default: mixture)")
+    classify.add_argument("--unlabeled", metavar="LABEL", default=None,
+                          help="the target value that marks a row without a label (e.g. -1): "
+                               "those rows join a semi-supervised fit (mclust's MclustSSC) "
+                               "and the accuracy is measured on the labelled rows (default: "
+                               "every value is a class)")
     classify.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
                           help="stratified folds for the accuracy; 0 skips it (default: 5)")
     _add_fit_options(classify, seed_help="seed of the fits and the folds")
@@ -618,7 +623,8 @@ def _run_classify(args) -> int:
                           f"{'auto' if k == 'auto' else k}")
     check_new_file(args.output, args.force)
     data = _read(args)
-    classes, counts = np.unique(data.y, return_counts=True)
+    marker, unlabelled = _unlabelled_rows(data.y, args.unlabeled)
+    classes, counts = np.unique(data.y[~unlabelled], return_counts=True)
     if len(classes) < 2:
         raise DataError(f"--target column {args.target!r} has a single class "
                         f"({str(classes[0])!r}); classify needs at least two")
@@ -629,11 +635,14 @@ def _run_classify(args) -> int:
                               covariance_type=covariance, mode=args.mode, n_init=args.n_init,
                               reg_covar=args.reg_covar, max_iter=args.max_iter,
                               random_state=args.seed, standardize=args.standardize,
-                              prior=args.prior)
+                              prior=args.prior, unlabeled=marker)
     n, d = data.X.shape
     print(f"{plural(n, 'row')} x {plural(d, 'feature')}{_names_suffix(data.feature_names)}; "
           f"{len(classes)} classes: "
           + ", ".join(f"{label} ({count})" for label, count in zip(classes, counts)))
+    if unlabelled.any():
+        print(f"{plural(int(unlabelled.sum()), 'row')} without a label ({args.unlabeled}): "
+              "semi-supervised fit; accuracies are on the labelled rows")
     if args.cv:
         smallest = int(np.argmin(counts))
         if counts[smallest] < args.cv:
@@ -642,7 +651,7 @@ def _run_classify(args) -> int:
                             f"than the {args.cv} cross-validation folds; pass a smaller --cv "
                             f"(or --cv 0 to skip it)")
         scores, baseline = _cross_validate(model, data.X, data.y, args.cv, args.seed,
-                                           _progress_wanted(args))
+                                           _progress_wanted(args), unlabelled)
         print(f"cross-validated accuracy ({args.cv}-fold): {scores.mean():.4f} "
               f"± {scores.std():.4f}")
         print(f"GaussianNB baseline ({args.cv}-fold):      {baseline.mean():.4f} "
@@ -650,7 +659,8 @@ def _run_classify(args) -> int:
     model.fit(data.frame(), data.y)
     _keep_feature_names(model, data)
     save(model, args.output, overwrite=args.force)
-    accuracy = _quiet_names(model.score, data.frame(), data.y)
+    labelled = ~unlabelled
+    accuracy = _quiet_names(model.score, data.frame()[labelled], data.y[labelled])
     if args.mode == "edda":
         print(f"EDDA model: {model.covariance_type_} (BIC "
               f"{_quiet_names(model.bic, data.frame()):.4f}; candidates: "
@@ -770,8 +780,9 @@ def _write_table(path, header, columns, array):
         write_csv(path, header, columns)
 
 
-def _cross_validate(model, X, y, n_folds, seed, progress):
-    """Stratified k-fold accuracies of ``model`` and of a GaussianNB baseline."""
+def _cross_validate(model, X, y, n_folds, seed, progress, unlabelled):
+    """Stratified k-fold accuracies of ``model`` and of a GaussianNB baseline, over the
+    labelled rows; every ``unlabelled`` row joins each of ``model``'s training folds."""
     import numpy as np
     from sklearn.base import clone
     from sklearn.model_selection import StratifiedKFold
@@ -779,18 +790,45 @@ def _cross_validate(model, X, y, n_folds, seed, progress):
 
     from ._progress import progress_bar
 
-    folds = list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(X, y))
+    labelled, extra = np.flatnonzero(~unlabelled), np.flatnonzero(unlabelled)
+    folds = [(labelled[train], labelled[test]) for train, test in
+             StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(
+                 X[labelled], y[labelled])]
     bar = progress_bar(len(folds), "gmmkit.classify", "fold", enabled=progress)
     scores, baseline = [], []
     try:
         for train, test in folds:
-            fitted = clone(model).fit(X[train], y[train])
+            rows = np.concatenate([train, extra])
+            fitted = clone(model).fit(X[rows], y[rows])
             scores.append(fitted.score(X[test], y[test]))
             baseline.append(GaussianNB().fit(X[train], y[train]).score(X[test], y[test]))
             bar.update(1)
     finally:
         bar.close()
     return np.array(scores), np.array(baseline)
+
+
+def _unlabelled_rows(y, text):
+    """The ``unlabeled`` marker for MixtureClassifier from ``--unlabeled`` (a number when the
+    target column is numeric) and the rows it marks; (None, no rows) without the option."""
+    import numpy as np
+
+    from ._data import DataError
+
+    if text is None:
+        return None, np.zeros(len(y), dtype=bool)
+    marker = text
+    if y.dtype.kind in "iuf":
+        try:
+            marker = float(text)
+        except ValueError:
+            raise DataError(f"--unlabeled {text!r}: the target column is numeric, so the "
+                            "marker must be a number") from None
+        marker = int(marker) if marker.is_integer() else marker
+    mask = np.asarray(y == marker, dtype=bool)
+    if not mask.any():
+        raise DataError(f"--unlabeled {text!r}: no row of the target column has that value")
+    return marker, mask
 
 
 def _progress_wanted(args):
