@@ -434,3 +434,19 @@ def test_the_report_names_the_fits_that_did_not_converge():
                                    max_iter=1)
     assert re.search(r"Caution: \d configurations? of 3 did not converge within max_iter "
                      r"\(full k=\d", text)
+
+
+def test_the_report_classifiers_take_every_target_value_as_a_class():
+    """A user's target may use -1 as a class; the mixture classifiers' default would read it as
+    'unlabelled'."""
+    from gmmkit import GaussianMixture
+    from gmmkit.studies.classification import methods
+
+    X = np.random.RandomState(0).normal(size=(90, 2))
+    y = np.repeat([-1, 0, 1], 30)
+    X[y == 0] += 5
+    X[y == 1] -= 5
+    mixture = GaussianMixture(3, random_state=0).fit(X)
+    for name in ("MixtureClassifier", "ComponentClassifier"):
+        fitted = methods(mixture, max_components=2, seed=0)[name].fit(X, y)
+        assert list(fitted.classes_) == [-1, 0, 1], name

@@ -65,7 +65,8 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
     class_conditional : bool, 'per_class' or 'component_map', default=False
         How ``sample`` can generate chosen classes of the ``y`` given to ``fit``:
 
-        - ``'per_class'`` (or True): one mixture per class, a :class:`MixtureClassifier`;
+        - ``'per_class'`` (or True): one mixture per class, a :class:`MixtureClassifier`
+          (rows labelled ``-1`` are unlabelled and make its fit semi-supervised);
         - ``'component_map'``: one mixture over all rows and a learned map from its components
           to the classes, a :class:`ComponentClassifier` (rows labelled ``-1`` are unlabelled);
           a row of class :math:`c` comes from component :math:`k` with probability

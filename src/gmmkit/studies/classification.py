@@ -44,6 +44,8 @@ def methods(mixture, *, max_components, seed):
     """
     # The chosen mixture's EM settings (gmmkit report --n-init, --reg-covar, --max-iter).
     fitting = {name: getattr(mixture, name) for name in ("n_init", "reg_covar", "max_iter")}
+    # every value of the user's target is a class, -1 too
+    fitting["unlabeled"] = None
     return {
         "MixtureClassifier": MixtureClassifier(
             n_components="auto", covariance_type=mixture.covariance_type,
