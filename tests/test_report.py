@@ -271,7 +271,23 @@ def labelled_2d_report(tmp_path_factory):
 def test_data_report_with_labels_has_every_section(labelled_2d_report):
     metrics, _, _ = labelled_2d_report
     assert list(metrics["sections"]) == ["selection", "clustering", "classification",
-                                         "generation"]
+                                         "discriminant", "generation"]
+
+
+def test_data_report_discriminant_analysis_scores_edda_and_mclustda(labelled_2d_report):
+    metrics, out, _ = labelled_2d_report
+    section = metrics["sections"]["discriminant"]
+    values = section["metrics"]
+    assert set(values["methods"]) == {"EDDA", "MclustDA"}
+    for scores in values["methods"].values():
+        assert scores["test_error"] < 0.05
+        assert 0.0 <= scores["cv_error"] < 0.05 and scores["cv_error_se"] >= 0.0
+        assert 0.0 <= scores["brier"] < 0.05
+    matrix = np.array(values["confusion_matrix"])
+    assert matrix.shape == (3, 3) and matrix.sum() == 60
+    assert values["classes"] == ["ant", "bee", "cow"]
+    assert "figures/discriminant_confusion.png" in section["figures"]
+    assert (out / "figures" / "discriminant_confusion.png").is_file()
 
 
 def test_data_report_chooses_and_tests_the_mixture_on_held_out_rows(labelled_2d_report):
@@ -325,8 +341,13 @@ def test_data_report_without_labels_skips_classification_and_projects_many_featu
     rng = np.random.RandomState(0)
     X = np.r_[rng.normal(0, 1, (100, 4)), rng.normal(4, 1, (100, 4))]
     metrics = run_data_report(X, tmp_path, n_components=[1, 2, 3], cv=None,
-                              stream=io.StringIO())
-    assert list(metrics["sections"]) == ["selection", "clustering", "generation"]
+                              stream=io.StringIO(), lrt_bootstrap=19)
+    assert list(metrics["sections"]) == ["selection", "clustering", "lrt", "generation"]
+    lrt = metrics["sections"]["lrt"]["metrics"]
+    assert lrt["n_components"] == lrt["bic_n_components"] == 2
+    assert [test["g"] for test in lrt["tests"]] == [1, 2]
+    assert lrt["tests"][0]["p_value"] == pytest.approx(1 / 20)
+    assert (tmp_path / "figures" / "lrt_distributions.png").is_file()
     assert metrics["sections"]["selection"]["metrics"]["chosen"]["cv_mean"] is None
     assert metrics["sections"]["clustering"]["metrics"]["n_components"] == 2
     assert (tmp_path / "figures" / "clustering_chosen.png").is_file()
@@ -335,7 +356,9 @@ def test_data_report_without_labels_skips_classification_and_projects_many_featu
 def test_data_report_on_one_feature_draws_the_density(tmp_path):
     rng = np.random.RandomState(1)
     X = np.r_[rng.normal(0, 1, (60, 1)), rng.normal(8, 1, (60, 1))]
-    metrics = run_data_report(X, tmp_path, n_components=[1, 2, 3], cv=3, stream=io.StringIO())
+    metrics = run_data_report(X, tmp_path, n_components=[1, 2, 3], cv=3, stream=io.StringIO(),
+                              lrt_bootstrap=0)
+    assert "lrt" not in metrics["sections"]
     assert metrics["sections"]["clustering"]["metrics"]["n_components"] == 2
     assert (tmp_path / "figures" / "generation_samples.png").is_file()
 
@@ -348,6 +371,7 @@ def test_data_report_on_one_feature_draws_the_density(tmp_path):
     ({"y": np.r_[np.zeros(38), np.ones(2)]}, "class 1.0 has 2 training rows.*5-fold"),
     ({"y": np.zeros(40)}, "single class"),
     ({"X": np.full((40, 2), np.nan)}, "missing or infinite"),
+    ({"lrt_bootstrap": -1}, "lrt_bootstrap must be an integer >= 0"),
 ])
 def test_data_report_refuses_data_it_cannot_report_on_before_writing(tmp_path, kwargs,
                                                                      message):

@@ -418,6 +418,10 @@ def _add_report_parser(subcommands):
                              "a comma-separated list of %(choices)s (default: sklearn)")
     report.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
                         help="cross-validation folds; 0 skips cross-validation (default: 5)")
+    report.add_argument("--lrt-bootstrap", type=_non_negative_int, default=99, metavar="N",
+                        help="without --target: replicates per test of the bootstrap "
+                             "likelihood-ratio test for the number of components; 0 skips it "
+                             "(default: 99)")
     _add_fit_options(report, seed_help="seed of every fit, fold and sample")
     report.add_argument("--standardize", action="store_true",
                         help="sweep with every feature centred and divided by its standard "
@@ -690,7 +694,7 @@ def _run_report(args) -> int:
                     cv=args.cv or None, seed=args.seed, n_init=args.n_init,
                     reg_covar=args.reg_covar, max_iter=args.max_iter, force=args.force,
                     stream=sys.stdout, progress=_progress_wanted(args),
-                    standardize=args.standardize)
+                    standardize=args.standardize, lrt_bootstrap=args.lrt_bootstrap)
     return EXIT_OK
 
 
@@ -918,6 +922,16 @@ def _positive_int(text):
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
     return value
 
 

@@ -11,7 +11,15 @@ import numpy as np
 from .._data import plural
 from .._staging import prepare_output_dir
 from ..standardizing import SCALE_RATIO_WARNING, scale_ratio
-from ..studies import classification, clustering, datasets, generation, selection
+from ..studies import (
+    classification,
+    clustering,
+    datasets,
+    discriminant,
+    generation,
+    lrt,
+    selection,
+)
 from .blocks import FIGURE_DIR
 from .builder import Report
 from .output import ReportError, check_output_dir, require_matplotlib
@@ -26,7 +34,7 @@ C2ST_FOLDS = 5
 def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=range(1, 10),
                     covariance_type="sklearn", cv=5, seed=0, n_init=1, reg_covar=1e-6,
                     max_iter=100, force=False, stream=None, progress=False,
-                    standardize=False) -> dict:
+                    standardize=False, lrt_bootstrap=99) -> dict:
     """Write the report on ``X`` (and ``y``) into ``out_dir``; print a summary.
 
     A quarter of the rows (stratified by ``y`` when given, seeded) is held out before any fit.
@@ -34,7 +42,10 @@ def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=rang
     held-out log-likelihood); the chosen mixture (the fitted mixture for two features, a
     principal-component scatter for more, the density for one); classification when ``y`` is
     given (MixtureClassifier and ComponentClassifier against baselines, P(y | x) maps for two
-    features); generation (samples of the chosen mixture against the held-out rows: MMD, C2ST,
+    features) and discriminant analysis (mclust's EDDA and MclustDA over the swept
+    covariance types: the chosen models, cross-validated error and Brier score, the held-out
+    confusion matrix); without ``y``, the bootstrap likelihood-ratio test for the number of
+    components; generation (samples of the chosen mixture against the held-out rows: MMD, C2ST,
     memorisation, per-feature Kolmogorov–Smirnov).
 
     Parameters
@@ -69,6 +80,9 @@ def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=rang
         (100) times the report says so (in its settings, in the model-selection section and
         on ``stream``) and draws its principal-component view of the chosen mixture on
         standardized features.
+    lrt_bootstrap : int, default=99
+        Replicates per test of the bootstrap likelihood-ratio test (without ``y``); 0 skips
+        the section.
 
     Returns
     -------
@@ -89,6 +103,10 @@ def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=rang
     X, y, feature_names = _check_data(X, y, feature_names)
     ks = _check_components(n_components)
     cv = _check_cv(cv)
+    if isinstance(lrt_bootstrap, bool) or not isinstance(lrt_bootstrap, numbers.Integral) \
+            or lrt_bootstrap < 0:
+        raise ReportError(f"lrt_bootstrap must be an integer >= 0 (0 skips the test), got "
+                          f"{lrt_bootstrap!r}")
     data = datasets.split("your data", X, y, feature_names=feature_names, seed=seed)
     _check_split(data, ks, cv)
     prepare_output_dir(out_dir)
@@ -105,6 +123,9 @@ def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=rang
         "EM": f"n_init={n_init}, reg_covar={reg_covar:g}, max_iter={max_iter}",
         "standardized": "yes" if standardize else "no",
     }
+    if y is None:
+        settings["bootstrap LRT"] = (f"{lrt_bootstrap} replicates per test" if lrt_bootstrap
+                                     else "skipped")
     ratio = scale_ratio(data.X_train)
     scale_warning = _scale_warning(ratio, standardize)
     if scale_warning is not None:
@@ -125,6 +146,14 @@ def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=rang
     if y is not None:
         report.run_section(classification.add_section, data, mixture=chosen, cv=cv, seed=seed,
                            max_components=max(ks))
+        report.run_section(discriminant.add_section, data, covariance_type=covariance_type,
+                           max_components=min(max(ks), 5), cv=cv, seed=seed,
+                           settings={"n_init": n_init, "reg_covar": reg_covar,
+                                     "max_iter": max_iter})
+    elif lrt_bootstrap:
+        report.run_section(lrt.add_section, data, mixture=chosen, n_bootstrap=lrt_bootstrap,
+                           max_components=min(chosen.n_components + 1, max(ks + [2])),
+                           seed=seed, settings={"reg_covar": reg_covar})
     report.run_section(generation.add_section, chosen, data, seed=seed, c2st_folds=C2ST_FOLDS)
     written = report.write(out_dir)
     if scale_warning is not None:
