@@ -7,9 +7,10 @@ import warnings
 import numpy as np
 import pytest
 from scipy.special import logsumexp
+from sklearn.datasets import make_blobs
 
 import gmmkit
-from gmmkit import GaussianMixture, MixtureClassifier
+from gmmkit import GaussianMixture, IllPosedWarning, MixtureClassifier
 from gmmkit.semisupervised import semisupervised_em
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "mclust")
@@ -411,3 +412,22 @@ def test_the_supervised_start_climbs_at_least_as_high_as_mclusts_on_iris():
     clf = MixtureClassifier(1, reg_covar=0.0, tol=1e-12, max_iter=10000).fit(X, y)
     ours = _observed_log_likelihood(clf, X, y)
     assert ours >= fixture["fits"]["VVV"]["loglik"] - 1e-6
+
+
+def test_an_ill_posed_semi_supervised_fit_warns_and_a_prior_repairs_it():
+    """Three blobs with 2 labels for one class: EM pulls that class's full covariance onto
+    about d + 1 rows. The fit says so instead of answering quietly; the conjugate prior keeps
+    every class well posed."""
+    X, y = make_blobs(600, centers=[[0, 0], [4, 0], [0, 4]], cluster_std=1.0, random_state=1)
+    y_few = np.full_like(y, -1)
+    y_few[:15] = y[:15]
+    assert np.bincount(y[:15]).tolist() == [7, 6, 2]
+    with pytest.warns(IllPosedWarning, match="class 2: component 0 holds"):
+        clf = MixtureClassifier(1, covariance_type="full", random_state=0).fit(X, y_few)
+    assert clf.mixtures_[2].ill_posed_ is not None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IllPosedWarning)
+        repaired = MixtureClassifier(1, covariance_type="full", prior="default",
+                                     random_state=0).fit(X, y_few)
+    assert all(m.ill_posed_ is None for m in repaired.mixtures_)
+    assert repaired.score(X, y) > 0.95 > 0.7 > clf.score(X, y)

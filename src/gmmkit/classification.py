@@ -57,8 +57,9 @@ _NO_LABELLED_MASS = 1e-8
 
 
 class IllPosedWarning(UserWarning):
-    """Every mixture ``n_components='auto'`` could choose was ill-posed (see
-    :attr:`GaussianMixture.ill_posed_`): one component was fitted instead."""
+    """A class's mixture is ill-posed (see :attr:`GaussianMixture.ill_posed_`): every mixture
+    ``n_components='auto'`` could choose was (one component was fitted instead), or a
+    semi-supervised fit drove a class's component onto too few rows."""
 
 
 class SmallClassWarning(UserWarning):
@@ -420,6 +421,17 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         self.mixtures_ = result.mixtures
         self.class_prior_ = result.class_prior
         self.lower_bounds_ = np.asarray(result.lower_bounds)
+        ill_posed = [(label, m.ill_posed_) for label, m in zip(self.classes_, self.mixtures_)
+                     if m.ill_posed_ is not None]
+        if ill_posed:
+            described = "; ".join(f"class {_label(label)!r}: {reason}"
+                                  for label, reason in ill_posed)
+            warnings.warn(
+                f"the semi-supervised fit is ill-posed ({described}): EM drove a class onto "
+                "too few rows, so its likelihood measures reg_covar, not the data, and its "
+                "predictions are unreliable. Label more rows of that class, use a simpler "
+                "covariance_type (e.g. 'diag' or 'spherical') or prior='default'",
+                IllPosedWarning, stacklevel=3)
 
     def _class_priors(self, class_weight):
         n_classes = len(self.classes_)
