@@ -82,6 +82,11 @@ Data sets
     run, most of it on breast cancer (30 features), where EDDA's EVE and VVE M-steps need
     hundreds of calls to reach their fixed point and MclustDA fits 14 x 5 mixtures per class.
 
+5. Few labels: the semi-supervised ``MixtureClassifier`` (mclust's ``MclustSSC``)
+    ``bench_semisupervised.py``'s protocol (moons with 20 labels, digits with 1% and 10%):
+    the semi-supervised fit, the supervised fit on the labelled rows alone and the
+    ``ComponentClassifier`` route, over 5 seeds (2 with ``--quick``).
+
 Warnings (scikit-learn's ``ConvergenceWarning``, gmmkit's ``DegenerateComponentWarning`` and
 ``SmallClassWarning``, ...) are silenced while fitting but counted, and the counts are printed per
 section and row. A method that raises is printed as ``error`` with the message, and the run goes on.
@@ -778,6 +783,20 @@ def print_header(info: dict, settings: Settings) -> None:
 
 
 # ---------------------------------------------------------------------------- main
+# ---------------------------------------------------------------------------- section 5
+def section_semi_mixture(settings: Settings, tally: WarningTally) -> list:
+    """The semi-supervised MixtureClassifier (mclust's MclustSSC) against the supervised fit on
+    the labelled rows and ComponentClassifier: ``bench_semisupervised.py``'s protocol, 2 seeds
+    in quick mode, 5 otherwise."""
+    import bench_semisupervised
+
+    rule("5. Few labels: semi-supervised MixtureClassifier against the supervised fit on the "
+         "labelled rows and ComponentClassifier (protocol of bench_semisupervised.py)")
+    rows = bench_semisupervised.run_all(list(range(2 if settings.quick else 5)), tally)
+    bench_semisupervised.print_table(rows)
+    return rows
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -787,7 +806,7 @@ def parse_args(argv=None):
                         help="outer CV folds (default 5, or 3 with --quick)")
     parser.add_argument("--json", metavar="PATH", help="also write every number as JSON")
     parser.add_argument("--section", choices=("accuracy", "semi_supervised", "bic",
-                                              "discriminant"),
+                                              "discriminant", "semi_supervised_mixture"),
                         help="run only this section")
     args = parser.parse_args(argv)
     if args.folds is not None and args.folds < 2:
@@ -805,7 +824,8 @@ def main(argv=None) -> int:
     sections = {}
     with threadpool_limits(limits=1):
         for key, section in (("accuracy", section_accuracy), ("semi_supervised", section_semi),
-                             ("bic", section_bic), ("discriminant", section_discriminant)):
+                             ("bic", section_bic), ("discriminant", section_discriminant),
+                             ("semi_supervised_mixture", section_semi_mixture)):
             if args.section and key != args.section:
                 continue
             section_start = time.perf_counter()

@@ -163,6 +163,20 @@ def print_table(rows):
                   f"{row['warnings']}")
 
 
+def run_all(seeds, tally):
+    """Every setting of the protocol (moons with 20 labels, digits with 1% and 10%), the rows
+    of the table; prints the seeds line that heads it."""
+    rows = []
+    X, y = _moons()
+    rows += run_setting("moons", X, y, None, 10, seeds, tally)
+    X, y = _digits()
+    for fraction in (0.01, 0.10):
+        rows += run_setting("digits", X, y, fraction, None, seeds, tally)
+    print(f"\nseeds {seeds}; accuracy mean +- std over the seeds; labels: labelled training "
+          f"rows (mean over seeds)\n")
+    return rows
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5, help="number of seeds (default 5)")
@@ -173,17 +187,9 @@ def main(argv=None) -> int:
     for key, value in info.items():
         print(f"  {key}: {value}")
     seeds = list(range(args.seeds))
-    tally = WarningTally()
-    rows = []
     started = time.perf_counter()
     with threadpool_limits(1):
-        X, y = _moons()
-        rows += run_setting("moons", X, y, None, 10, seeds, tally)
-        X, y = _digits()
-        for fraction in (0.01, 0.10):
-            rows += run_setting("digits", X, y, fraction, None, seeds, tally)
-    print(f"\nseeds {seeds}; accuracy mean +- std over the seeds; labels: labelled training "
-          f"rows (mean over seeds)\n")
+        rows = run_all(seeds, WarningTally())
     print_table(rows)
     print(f"\ntotal {time.perf_counter() - started:.1f} s; load average after: {load_average()}")
     if args.json:
