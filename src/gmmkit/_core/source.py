@@ -111,3 +111,27 @@ class FeatureSource(Protocol):
     def warm_up(self) -> None:
         """Prepare now what every later pass will need (a hint; may do nothing)."""
         ...
+
+
+def statistics_of_many(requests) -> list[tuple[float, np.ndarray]]:
+    """One E-step (:meth:`FeatureSource.statistics`) for each request
+    ``(source, theta, shared_prec_chol, weights_only)``, results in the order asked.
+
+    This is what EM run in lockstep over many configurations needs (one iteration of every
+    configuration of a sweep's round). Requests whose source's class defines a classmethod
+    ``batch_statistics(requests)`` are handed to it together, so that an implementation whose
+    data is expensive to read (a Dask source: blocks on disk or on a cluster) computes all of
+    them in one pass over the data; the others are answered one by one.
+    """
+    requests = list(requests)
+    results: list = [None] * len(requests)
+    batches: dict[type, list[int]] = {}
+    for index, (source, theta, shared, weights_only) in enumerate(requests):
+        if hasattr(type(source), "batch_statistics"):
+            batches.setdefault(type(source), []).append(index)
+        else:
+            results[index] = source.statistics(theta, shared, weights_only)
+    for kind, indices in batches.items():
+        for index, answer in zip(indices, kind.batch_statistics([requests[i] for i in indices])):
+            results[index] = answer
+    return results
