@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -244,6 +244,54 @@ def run_em(
     With a ``prior`` (:class:`gmmkit._core.prior.ResolvedPrior`) every M-step gives the
     maximum a posteriori parameters, so EM climbs the log-posterior; ``lower_bounds`` and the
     convergence test stay on the log-likelihood, as mclust's ``me*p`` routines monitor it.
+
+    The iterations are those of :func:`em_iterations`, each E-step answered by
+    ``source.statistics``; :mod:`gmmkit._core.lockstep` answers those of many runs together.
+    """
+    steps = em_iterations(source, params, reg_covar=reg_covar, tol=tol, max_iter=max_iter,
+                          total_weight=total_weight, data_terms=data_terms,
+                          initial_lower_bound=initial_lower_bound, on_iteration=on_iteration,
+                          initial_m_step=initial_m_step, reuse_fixed_points=reuse_fixed_points,
+                          prior=prior)
+    return drive(steps, lambda request: source.statistics(*request[1:]))
+
+
+def drive(steps: Generator, answer: Callable) -> EMResult:
+    """Run the generator ``steps`` of :func:`em_iterations` to its end, each E-step request
+    ``(source, theta, shared_prec_chol, weights_only)`` answered by ``answer(request)``;
+    returns its result."""
+    try:
+        request = next(steps)
+        while True:
+            request = steps.send(answer(request))
+    except StopIteration as stop:
+        return stop.value
+
+
+def em_iterations(
+    source: FeatureSource,
+    params: MixtureParams,
+    *,
+    reg_covar: float,
+    tol: float,
+    max_iter: int,
+    total_weight: float,
+    data_terms=None,
+    initial_lower_bound: float = -np.inf,
+    on_iteration: Callable[[int, float, float], None] | None = None,
+    initial_m_step: MStep | None = None,
+    reuse_fixed_points: bool = True,
+    prior=None,
+) -> Generator[tuple, tuple[float, np.ndarray], EMResult]:
+    """:func:`run_em` as a generator that asks for its E-steps instead of making them.
+
+    Each iteration yields the request ``(source, theta, shared_prec_chol, weights_only)`` of
+    :meth:`FeatureSource.statistics` and expects to be sent its answer ``(log_likelihood,
+    stats)``; the M-step, the recovery of collapsed components and the convergence test are
+    done here. The generator's return value (``StopIteration.value``) is the
+    :class:`EMResult`. Whoever answers the requests, the iterates are the same: one run's
+    requests answered one by one (:func:`run_em`), or many runs' together, one request of
+    each per round, through :func:`gmmkit._core.source.statistics_of_many`.
     """
     model = source.model
     result = EMResult(params=params)
@@ -254,7 +302,7 @@ def run_em(
         previous = lower_bound
         theta, shared, weights_only = _coefficients(
             model, params, last_theta if reuse_fixed_points else None)
-        log_likelihood, stats = source.statistics(theta, shared, weights_only)
+        log_likelihood, stats = yield (source, theta, shared, weights_only)
         last_theta = (params, theta) if shared is None else None
         context = MStepContext(reg_covar, total_weight, previous=params, data_terms=data_terms,
                                count_padding=padding, prior=prior)

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .covariances import MixtureParams, MStepContext, count_padding
-from .em import EMResult, MStep, m_step, run_em
+from .em import EMResult, MStep, drive, em_iterations, m_step
 from .source import FeatureSource
-from .squarem import run_squarem
+from .squarem import squarem_iterations
 
 
 @dataclass(frozen=True)
@@ -134,28 +134,15 @@ def fit_mixture(
         Why a run's result is ill-posed, or None (see :mod:`gmmkit._core.posedness`): its higher
         likelihood then measures the regularisation, so it never beats a well-posed run.
     """
-    model = source.model
-    data_terms = model.prepare(source)
+    data_terms = source.model.prepare(source)
     best: EMResult | None = None
     last: EMResult | None = None
     for index, start in enumerate(starts):
         on_iteration = on_run_start(index) if on_run_start is not None else None
-        params, recovery, initial = initial_parameters(source, start, settings, data_terms)
-        options = {"reg_covar": settings.reg_covar, "tol": settings.tol,
-                   "max_iter": settings.max_iter, "total_weight": source.total_weight,
-                   "data_terms": data_terms, "initial_lower_bound": start.lower_bound,
-                   "on_iteration": on_iteration, "prior": settings.prior}
-        if settings.accelerate:
-            last = run_squarem(source, params, **options)
-        else:
-            last = run_em(source, params, initial_m_step=initial,
-                          reuse_fixed_points=settings.reuse_fixed_points, **options)
-        last.note_recovery(*recovery, latest=False)
-        if on_run_end is not None:
-            on_run_end(last)
-        if ill_posed is not None:
-            last.ill_posed = ill_posed(last)
-        if best is None or _ranks_above(last, best):
+        steps, recovery = start_run(source, start, settings, data_terms, on_iteration)
+        last = drive(steps, lambda request: source.statistics(*request[1:]))
+        finish_run(last, recovery, on_run_end, ill_posed)
+        if best is None or ranks_above(last, best):
             best = last
     if best is None:
         raise ValueError("fit_mixture needs at least one start")
@@ -167,6 +154,33 @@ def fit_mixture(
     return FitResult(best, final_rows)
 
 
+def start_run(source: FeatureSource, start: Start, settings: EMSettings, data_terms,
+              on_iteration: Callable | None = None) -> tuple:
+    """The run of EM (or SQUAREM) from ``start`` as a generator of E-step requests (see
+    :func:`gmmkit._core.em.em_iterations`), with the recovery ``(components, added)`` of
+    its initial M-step, which :func:`finish_run` records."""
+    params, recovery, initial = initial_parameters(source, start, settings, data_terms)
+    options = {"reg_covar": settings.reg_covar, "tol": settings.tol,
+               "max_iter": settings.max_iter, "total_weight": source.total_weight,
+               "data_terms": data_terms, "initial_lower_bound": start.lower_bound,
+               "on_iteration": on_iteration, "prior": settings.prior}
+    if settings.accelerate:
+        return squarem_iterations(source, params, **options), recovery
+    return em_iterations(source, params, initial_m_step=initial,
+                         reuse_fixed_points=settings.reuse_fixed_points, **options), recovery
+
+
+def finish_run(run: EMResult, recovery: tuple, on_run_end=None, ill_posed=None) -> None:
+    """Complete the result of a run of :func:`start_run`: its initial recovery noted, then
+    ``on_run_end`` called and ``run.ill_posed`` set by ``ill_posed`` (see
+    :func:`fit_mixture`)."""
+    run.note_recovery(*recovery, latest=False)
+    if on_run_end is not None:
+        on_run_end(run)
+    if ill_posed is not None:
+        run.ill_posed = ill_posed(run)
+
+
 def score_rows(source: FeatureSource, params: MixtureParams, want: str) -> np.ndarray:
     """Per-row outputs (see :meth:`FeatureSource.per_row`) of ``params``, in the source's
     shifted coordinates, on its data."""
@@ -174,7 +188,7 @@ def score_rows(source: FeatureSource, params: MixtureParams, want: str) -> np.nd
     return source.per_row(theta, shared, want)
 
 
-def _ranks_above(run: EMResult, best: EMResult) -> bool:
+def ranks_above(run: EMResult, best: EMResult) -> bool:
     """Whether ``run`` replaces the best run so far: well posed before ill-posed, then the
     higher lower bound."""
     if (run.ill_posed is None) != (best.ill_posed is None):

@@ -17,12 +17,12 @@ path from the same start, and every log-likelihood recorded is that of the curre
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 
 import numpy as np
 
 from .covariances import MixtureParams, MStepContext, count_padding
-from .em import EMResult, m_step
+from .em import EMResult, drive, m_step
 from .source import FeatureSource
 
 #: How many times a jump that gives an invalid mixture is pulled back towards plain EM.
@@ -46,8 +46,33 @@ def run_squarem(
 
     ``max_iter`` bounds the number of E-steps (each costs what one EM iteration costs); one
     SQUAREM cycle uses three. ``lower_bounds`` records the mean log-likelihood of the accepted
-    point after every cycle; convergence is a change below ``tol`` between cycles.
+    point after every cycle; convergence is a change below ``tol`` between cycles. The
+    E-steps are those of :func:`squarem_iterations`, answered by ``source.statistics``.
     """
+    steps = squarem_iterations(source, params, reg_covar=reg_covar, tol=tol, max_iter=max_iter,
+                               total_weight=total_weight, data_terms=data_terms,
+                               initial_lower_bound=initial_lower_bound,
+                               on_iteration=on_iteration, prior=prior)
+    return drive(steps, lambda request: source.statistics(*request[1:]))
+
+
+def squarem_iterations(
+    source: FeatureSource,
+    params: MixtureParams,
+    *,
+    reg_covar: float,
+    tol: float,
+    max_iter: int,
+    total_weight: float,
+    data_terms=None,
+    initial_lower_bound: float = -np.inf,
+    on_iteration: Callable[[int, float, float], None] | None = None,
+    prior=None,
+) -> Generator[tuple, tuple[float, np.ndarray], EMResult]:
+    """:func:`run_squarem` as a generator of E-step requests, as
+    :func:`gmmkit._core.em.em_iterations` is of :func:`~gmmkit._core.em.run_em`: it yields
+    ``(source, theta, shared_prec_chol, weights_only)`` and is sent ``(log_likelihood,
+    stats)``; its return value is the :class:`EMResult`."""
     model = source.model
     padding = count_padding(source.total_weight, source.n_samples)
     result = EMResult(params=params)
@@ -57,7 +82,7 @@ def run_squarem(
         nonlocal evaluations
         evaluations += 1
         theta, shared = model.theta(point.weights, point.means, point.precisions_cholesky)
-        log_likelihood, stats = source.statistics(theta, shared)
+        log_likelihood, stats = yield (source, theta, shared, False)
         return log_likelihood / total_weight, stats
 
     def context(previous):
@@ -69,7 +94,7 @@ def run_squarem(
         result.note_recovery(recovered, added)
         return point
 
-    lower_bound, stats = evaluate(params)
+    lower_bound, stats = yield from evaluate(params)
     point = params  # the parameters whose E-step gave ``stats``
     previous = initial_lower_bound
     while True:
@@ -84,13 +109,13 @@ def run_squarem(
             break
         previous = lower_bound
         first = em_update(stats, point)
-        _, first_stats = evaluate(first)
+        _, first_stats = yield from evaluate(first)
         second = em_update(first_stats, first)
-        second_bound, second_stats = evaluate(second)
+        second_bound, second_stats = yield from evaluate(second)
         # an iterative M-step of the jump starts from plain EM's point, the nearest one
         jump = _extrapolate(model, stats, first_stats, second_stats, context(second))
         if jump is not None:
-            jump_bound, jump_stats = evaluate(jump)
+            jump_bound, jump_stats = yield from evaluate(jump)
             if np.isfinite(jump_bound) and jump_bound >= second_bound:
                 lower_bound, stats, point = jump_bound, jump_stats, jump
                 continue

@@ -1,0 +1,138 @@
+r"""EM in lockstep: many fits advanced one iteration at a time, all their E-steps together.
+
+A sweep over configurations (values of ``n_components``, covariance types, starts) fitted one
+after another reads the data once per iteration *of each configuration*. When reading the data
+is what costs (blocks of a Dask array on disk or on a cluster), the E-steps of every
+configuration still running can instead be answered from one read of each block: a round asks
+every active run for its next E-step request ``(source, theta, shared_prec_chol,
+weights_only)``, answers them all through :func:`gmmkit._core.source.statistics_of_many` (one
+pass for a Dask source, one call per request for the others) and sends each run its
+``(log_likelihood, stats)``. A sweep then costs as many passes as its longest run has
+iterations, not the sum of all runs' iterations.
+
+Every run is the generator of :func:`gmmkit._core.fitting.start_run` (EM or SQUAREM, with the
+same M-steps, recovery of collapsed components, prior and convergence test as
+:func:`gmmkit._core.fitting.fit_mixture`), so a configuration fitted in lockstep follows exactly
+the iterates it would follow alone; a run that has converged (or reached ``max_iter``) leaves
+the later rounds. Each configuration keeps its best start as :func:`fit_mixture` does (well
+posed before ill-posed, then the higher final lower bound, the first of equals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from .em import EMResult
+from .fitting import EMSettings, FitResult, Start, finish_run, ranks_above, start_run
+from .source import FeatureSource, statistics_of_many
+
+
+@dataclass
+class Configuration:
+    """One fit of a lockstep sweep: its data, its starts and its settings.
+
+    ``ill_posed`` says why a run's result is ill-posed (see :func:`fit_mixture`);
+    ``on_iteration(start_index, n_iter, lower_bound, change)`` is called after each
+    iteration of each of its runs.
+    """
+
+    source: FeatureSource
+    starts: Sequence[Start]
+    settings: EMSettings
+    ill_posed: Callable[[EMResult], str | None] | None = None
+    on_iteration: Callable[[int, int, float, float], None] | None = None
+    #: the runs' results, in the order of ``starts`` (filled by :func:`fit_in_lockstep`)
+    runs: list[EMResult] = field(default_factory=list)
+
+
+@dataclass
+class _Run:
+    configuration: int
+    start: int
+    steps: object
+    recovery: tuple
+    request: tuple | None = None
+
+
+def fit_in_lockstep(configurations: Sequence[Configuration],
+                    on_round: Callable[[int, int], None] | None = None
+                    ) -> list[FitResult | Exception]:
+    """Fit every configuration from each of its starts, all runs in lockstep.
+
+    Parameters
+    ----------
+    configurations : sequence of Configuration
+        Several may share a source (one per covariance type serves every ``n_components``).
+    on_round : callable, optional
+        Called after each round with ``(round_index, n_requests)``: the round's number from 1
+        and how many E-steps it answered together.
+
+    Returns
+    -------
+    list of FitResult or Exception
+        Per configuration, in order: its kept run (``rows`` is None: score the parameters
+        with :func:`gmmkit._core.fitting.score_rows`), or the exception that ended it (an
+        initial M-step or a recovery that failed; the other configurations go on).
+    """
+    outcomes: list[FitResult | Exception | None] = [None] * len(configurations)
+    results: list[list] = [[None] * len(config.starts) for config in configurations]
+    active: list[_Run] = []
+    prepared: dict[int, object] = {}
+    for index, config in enumerate(configurations):
+        try:
+            key = id(config.source)
+            if key not in prepared:
+                prepared[key] = config.source.model.prepare(config.source)
+            for number, start in enumerate(config.starts):
+                steps, recovery = start_run(config.source, start, config.settings,
+                                            prepared[key], _callback(config, number))
+                active.append(_Run(index, number, steps, recovery))
+        except Exception as exc:  # this configuration alone fails
+            outcomes[index] = exc
+            active = [run for run in active if run.configuration != index]
+    for run in active:
+        _advance(run, None, outcomes, results)
+    active = [run for run in active if run.request is not None]
+    rounds = 0
+    while active:
+        answers = statistics_of_many([run.request for run in active])
+        rounds += 1
+        for run, answer in zip(active, answers):
+            if outcomes[run.configuration] is None:
+                _advance(run, answer, outcomes, results)
+        if on_round is not None:
+            on_round(rounds, len(active))
+        active = [run for run in active
+                  if run.request is not None and outcomes[run.configuration] is None]
+    for index, config in enumerate(configurations):
+        if outcomes[index] is not None:
+            continue
+        best = None
+        for run, recovery in results[index]:
+            finish_run(run, recovery, None, config.ill_posed)
+            config.runs.append(run)
+            if best is None or ranks_above(run, best):
+                best = run
+        outcomes[index] = (ValueError("a lockstep configuration needs at least one start")
+                           if best is None else FitResult(best))
+    return outcomes
+
+
+def _advance(run: _Run, answer, outcomes, results) -> None:
+    """Send ``run`` its answer (None: start it) and keep its next request, or its result."""
+    try:
+        run.request = run.steps.send(answer)
+    except StopIteration as stop:
+        run.request = None
+        results[run.configuration][run.start] = (stop.value, run.recovery)
+    except Exception as exc:
+        run.request = None
+        outcomes[run.configuration] = exc
+
+
+def _callback(config: Configuration, number: int):
+    if config.on_iteration is None:
+        return None
+    return lambda n_iter, lower_bound, change: config.on_iteration(number, n_iter, lower_bound,
+                                                                   change)
