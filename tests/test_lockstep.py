@@ -181,3 +181,18 @@ def test_on_iteration_reports_each_start_of_a_configuration():
     fit_in_lockstep([config])
     assert sorted(seen) == [0, 1]
     assert [seen[i] for i in (0, 1)] == [run.lower_bounds for run in config.runs]
+
+
+def test_the_first_m_steps_of_every_start_are_asked_for_in_one_call():
+    X, weight = _data()
+    pairs = _configurations(X, weight, shared_sources=False, ks=(2, 3))
+    calls = []
+
+    def answer(requests):
+        calls.append(len(requests))
+        return [source.responsibility_statistics(resp, k) for source, resp, k in requests]
+
+    outcomes = fit_in_lockstep([config for config, _ in pairs], responsibility_statistics=answer)
+    assert calls == [sum(len(config.starts) for config, _ in pairs)]
+    for outcome, (_, expected) in zip(outcomes, pairs):
+        _assert_same_fit(outcome, expected)

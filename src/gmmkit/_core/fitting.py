@@ -74,10 +74,20 @@ class FitResult:
     rows: np.ndarray | None = None
 
 
+def needs_statistics(start: Start) -> bool:
+    """Whether ``start`` begins with an M-step on the statistics of its responsibilities
+    (:meth:`FeatureSource.responsibility_statistics`), i.e. is not complete parameters."""
+    return start.params is None and (start.weights is None or start.means is None
+                                     or start.precisions is None)
+
+
 def initial_parameters(source: FeatureSource, start: Start, settings: EMSettings,
-                       data_terms=None) -> tuple[MixtureParams, tuple, MStep | None]:
+                       data_terms=None, stats: np.ndarray | None = None
+                       ) -> tuple[MixtureParams, tuple, MStep | None]:
     """Parameters to start EM from, with the first M-step's recovery ``(components, added)``
-    and, when nothing replaced its output, that M-step (which EM may reuse)."""
+    and, when nothing replaced its output, that M-step (which EM may reuse). ``stats``: the
+    statistics of the start's responsibilities when the caller computed them already (with
+    those of other starts, in one pass); else they are computed here."""
     model = source.model
     no_recovery = (np.empty(0, dtype=int), 0.0)
     if start.params is not None:
@@ -86,7 +96,8 @@ def initial_parameters(source: FeatureSource, start: Start, settings: EMSettings
         prec_chol = model.precision_cholesky_from_precisions(start.precisions)
         covariances = model.invert(model.precisions(prec_chol))
         return MixtureParams(start.weights, start.means, covariances, prec_chol), no_recovery, None
-    stats = source.responsibility_statistics(start.responsibilities, settings.n_components)
+    if stats is None:
+        stats = source.responsibility_statistics(start.responsibilities, settings.n_components)
     context = MStepContext(settings.reg_covar, source.total_weight, normalize_weights=False,
                            data_terms=data_terms, prior=settings.prior,
                            count_padding=count_padding(source.total_weight, source.n_samples))
@@ -155,11 +166,12 @@ def fit_mixture(
 
 
 def start_run(source: FeatureSource, start: Start, settings: EMSettings, data_terms,
-              on_iteration: Callable | None = None) -> tuple:
+              on_iteration: Callable | None = None, stats: np.ndarray | None = None) -> tuple:
     """The run of EM (or SQUAREM) from ``start`` as a generator of E-step requests (see
     :func:`gmmkit._core.em.em_iterations`), with the recovery ``(components, added)`` of
-    its initial M-step, which :func:`finish_run` records."""
-    params, recovery, initial = initial_parameters(source, start, settings, data_terms)
+    its initial M-step, which :func:`finish_run` records (``stats``: see
+    :func:`initial_parameters`)."""
+    params, recovery, initial = initial_parameters(source, start, settings, data_terms, stats)
     options = {"reg_covar": settings.reg_covar, "tol": settings.tol,
                "max_iter": settings.max_iter, "total_weight": source.total_weight,
                "data_terms": data_terms, "initial_lower_bound": start.lower_bound,

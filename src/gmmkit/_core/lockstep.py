@@ -24,8 +24,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .em import EMResult
-from .fitting import EMSettings, FitResult, Start, finish_run, ranks_above, start_run
-from .source import FeatureSource, statistics_of_many
+from .fitting import (EMSettings, FitResult, Start, finish_run, needs_statistics, ranks_above,
+                      start_run)
+from .source import FeatureSource, responsibility_statistics_of_many, statistics_of_many
 
 
 @dataclass
@@ -56,9 +57,13 @@ class _Run:
 
 
 def fit_in_lockstep(configurations: Sequence[Configuration],
-                    on_round: Callable[[int, int], None] | None = None
+                    on_round: Callable[[int, int], None] | None = None,
+                    responsibility_statistics: Callable | None = None
                     ) -> list[FitResult | Exception]:
     """Fit every configuration from each of its starts, all runs in lockstep.
+
+    Before the first round, the statistics of every start given as responsibilities (the
+    input of its first M-step) are asked for together, as one more round.
 
     Parameters
     ----------
@@ -67,6 +72,9 @@ def fit_in_lockstep(configurations: Sequence[Configuration],
     on_round : callable, optional
         Called after each round with ``(round_index, n_requests)``: the round's number from 1
         and how many E-steps it answered together.
+    responsibility_statistics : callable, optional
+        Answers a list of requests ``(source, resp, n_components)`` with their statistics, in
+        order; :func:`gmmkit._core.source.responsibility_statistics_of_many` by default.
 
     Returns
     -------
@@ -77,16 +85,20 @@ def fit_in_lockstep(configurations: Sequence[Configuration],
     """
     outcomes: list[FitResult | Exception | None] = [None] * len(configurations)
     results: list[list] = [[None] * len(config.starts) for config in configurations]
+    initial = _initial_statistics(configurations, responsibility_statistics)
     active: list[_Run] = []
     prepared: dict[int, object] = {}
     for index, config in enumerate(configurations):
+        if outcomes[index] is not None:
+            continue
         try:
             key = id(config.source)
             if key not in prepared:
                 prepared[key] = config.source.model.prepare(config.source)
             for number, start in enumerate(config.starts):
                 steps, recovery = start_run(config.source, start, config.settings,
-                                            prepared[key], _callback(config, number))
+                                            prepared[key], _callback(config, number),
+                                            initial.get((index, number)))
                 active.append(_Run(index, number, steps, recovery))
         except Exception as exc:  # this configuration alone fails
             outcomes[index] = exc
@@ -117,6 +129,23 @@ def fit_in_lockstep(configurations: Sequence[Configuration],
         outcomes[index] = (ValueError("a lockstep configuration needs at least one start")
                            if best is None else FitResult(best))
     return outcomes
+
+
+def _initial_statistics(configurations, answer) -> dict:
+    """``{(configuration, start): stats}`` of every start given as responsibilities, asked
+    for in one call of ``answer``; should it fail, the starts' own M-steps ask one by one
+    and report their errors per configuration."""
+    asked = [(index, number) for index, config in enumerate(configurations)
+             for number, start in enumerate(config.starts) if needs_statistics(start)]
+    if not asked:
+        return {}
+    requests = [(configurations[i].source, configurations[i].starts[j].responsibilities,
+                 configurations[i].settings.n_components) for i, j in asked]
+    try:
+        answers = (responsibility_statistics_of_many if answer is None else answer)(requests)
+    except Exception:
+        return {}
+    return dict(zip(asked, answers))
 
 
 def _advance(run: _Run, answer, outcomes, results) -> None:

@@ -135,3 +135,26 @@ def statistics_of_many(requests) -> list[tuple[float, np.ndarray]]:
         for index, answer in zip(indices, kind.batch_statistics([requests[i] for i in indices])):
             results[index] = answer
     return results
+
+
+def responsibility_statistics_of_many(requests) -> list[np.ndarray]:
+    """:meth:`FeatureSource.responsibility_statistics` for each request ``(source, resp,
+    n_components)``, in the order asked: the first M-steps of many runs started together.
+
+    As :func:`statistics_of_many` does, requests whose source's class defines a classmethod
+    ``batch_responsibility_statistics(requests)`` are handed to it together (one pass over
+    the data for all of them); the others are answered one by one.
+    """
+    requests = list(requests)
+    results: list = [None] * len(requests)
+    batches: dict[type, list[int]] = {}
+    for index, (source, resp, n_components) in enumerate(requests):
+        if hasattr(type(source), "batch_responsibility_statistics"):
+            batches.setdefault(type(source), []).append(index)
+        else:
+            results[index] = source.responsibility_statistics(resp, n_components)
+    for kind, indices in batches.items():
+        answers = kind.batch_responsibility_statistics([requests[i] for i in indices])
+        for index, answer in zip(indices, answers):
+            results[index] = answer
+    return results
