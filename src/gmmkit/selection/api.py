@@ -16,6 +16,7 @@ from ..mixture import _user_stacklevel
 from ..standardizing import to_original_units
 from .planning import SweepSettings, make_plan
 from .polishing import polish
+from .dask_sweep import is_dask_collection
 from .result import SelectionResult, best_index
 from .running import run_sweep
 from .warm_start import warm_start as run_warm_start
@@ -153,7 +154,12 @@ def select(
 
 
 def run_selection(X, settings: SweepSettings, sample_weight=None) -> SelectionResult:
-    """:func:`select` with checked ``settings``: plan, sweep, warm-start chains, best row."""
+    """:func:`select` with checked ``settings``: plan, sweep, warm-start chains, best row
+    (a Dask array or DataFrame: the sweep in lockstep, :mod:`gmmkit.selection.dask_sweep`)."""
+    if is_dask_collection(X):
+        from .dask_sweep import run_dask_selection
+
+        return run_dask_selection(X, settings, sample_weight)
     plan = make_plan(X, settings, sample_weight, current_options())
     rows, best_model, silhouettes = run_sweep(plan, settings)
     if settings.warm_start:

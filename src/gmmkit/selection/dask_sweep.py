@@ -1,0 +1,401 @@
+r""":func:`gmmkit.select` on a Dask array: the whole sweep in lockstep, so it costs passes over
+the data, not configurations x passes.
+
+Every configuration of the sweep (each ``n_components`` x covariance type x start) is one run
+of :func:`gmmkit._core.lockstep.fit_in_lockstep`: a round answers the next E-step of every run
+still going from one read of each block (:meth:`gmmkit.backends.dask.DaskSource.batch_statistics`
+groups the requests of all covariance types over the same rows into one task per block). The
+passes of a sweep are
+
+* one to validate the data and find their mean and variances
+  (:func:`gmmkit.backends.dask.check_data`),
+* what the starts gather (:func:`gmmkit.backends.dask.dask_starts`: nothing for
+  ``random_from_data``, a sample of rows for k-means, 2000 rows for ``hc``),
+* one for the first M-step of every start of every configuration,
+* one per round of EM (as many as the longest run has iterations),
+* one for the criteria of every configuration (log-likelihood and entropy, summed per block),
+* one to gather the silhouette sample (unless ``silhouette_samples=None``), and
+* the polish of the chosen configuration (:mod:`gmmkit.selection.polishing`): one per
+  iteration, and one for its criteria.
+
+The table, ``best_estimator_`` and the criteria are those of the in-memory sweep: from the same
+starts each configuration follows the same iterates, its statistics summed in another order
+(relative differences of order 1e-15). The silhouettes are computed on the same seeded
+subsample of rows as in memory (:func:`gmmkit.selection.silhouette.silhouette_rows`), gathered
+once, with each fitted model's labels of those rows.
+
+Not available on Dask input (each a ``ValueError`` before any pass): ``cv`` (held-out folds of a
+Dask array; select on an in-memory sample, or compare by an information criterion),
+``warm_start``, ``standardize``, ``prior`` and ``init_params='random'``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .._core.covariances import covariance_model
+from .._core.fitting import EMSettings, Start
+from .._core.lockstep import Configuration, fit_in_lockstep
+from .._core.posedness import ill_posed_reason
+from .._progress import progress_bar
+from ..criteria import CRITERIA
+from ..mixture import GaussianMixture
+from .fitting import BOTH_STARTS, new_estimator, start_methods
+from .planning import SweepSettings, _base_seed, _check_components, _check_covariance_types
+from .polishing import POLISH_MAX_ITER, POLISH_TOL
+from .result import (
+    SelectionResult,
+    best_index,
+    eligible,
+    error_text,
+    fit_columns,
+    new_row,
+    rank,
+)
+from .silhouette import SilhouetteSample, silhouette_rows
+
+
+def is_dask_collection(X) -> bool:
+    """Whether ``X`` is a Dask array or DataFrame (without importing Dask)."""
+    return type(X).__module__.split(".")[0] == "dask"
+
+
+def run_dask_selection(X, settings: SweepSettings, sample_weight=None) -> SelectionResult:
+    """:func:`gmmkit.select` with checked ``settings`` on a Dask array or DataFrame ``X``
+    (see the module docstring)."""
+    from ..backends.dask import check_data
+
+    _refuse_unsupported(settings)
+    X, names = _as_dask_rows(X)
+    data = check_data(X, sample_weight)
+    n_samples = data.n_samples
+    if n_samples < 2:
+        raise ValueError(f"select needs at least 2 rows, got {n_samples}")
+    ks = _check_components(settings.n_components, n_samples)
+    types = _check_covariance_types(settings.covariance_type, settings.prior)
+    if settings.silhouette_samples is None and settings.criterion == "silhouette":
+        raise ValueError("criterion='silhouette' needs silhouette_samples (got None)")
+    seed = _base_seed(settings.random_state)
+    sweep = _DaskSweep(data, settings, ks, types, seed)
+    rows, models = sweep.fit_all()
+    sweep.score_silhouettes(rows, models)
+    best_model = None
+    ranked = [(rank(settings.criterion, types, row), i) for i, row in enumerate(rows)
+              if eligible(row, settings.criterion)]
+    if ranked:
+        _, chosen = min(ranked)
+        best_model = models[chosen]
+        if CRITERIA[settings.criterion].information:
+            best_model = sweep.polish(rows[chosen], best_model)
+    rows.sort(key=lambda row: (types.index(row["covariance_type"]), row["n_components"]))
+    if best_model is not None and names is not None:
+        best_model.feature_names_in_ = names
+    result = SelectionResult(rows=rows, criterion=settings.criterion,
+                             best_index_=best_index(rows, settings.criterion),
+                             best_estimator_=best_model)
+    result.warn_about_range_and_convergence()
+    return result
+
+
+def _refuse_unsupported(settings: SweepSettings) -> None:
+    refused = {
+        "cv": (settings.cv is not None or settings.criterion == "cv",
+               "held-out folds of a Dask array are not supported; compare configurations by "
+               "'bic', 'aic' or 'icl', or cross-validate select on an in-memory sample"),
+        "warm_start": (bool(settings.warm_start),
+                       "warm-start chains refit every k one after another; run them in memory"),
+        "standardize": (bool(settings.standardize),
+                        "standardize the Dask array first ((X - mean) / std, lazily)"),
+        "prior": (settings.prior is not None,
+                  "the conjugate prior is resolved from in-memory data"),
+        "init_params": (settings.init_params == "random",
+                        "'random' draws n_samples x n_components numbers on the client; use "
+                        "'kmeans', 'k-means++', 'random_from_data', 'hc' or 'hc+kmeans'"),
+    }
+    for name, (refuse, why) in refused.items():
+        if refuse:
+            value = getattr(settings, name)
+            raise ValueError(f"select on Dask input does not support {name}={value!r}: {why}")
+
+
+def _as_dask_rows(X):
+    """``(dask array, feature names or None)`` of a Dask array or DataFrame (a DataFrame's
+    numeric columns, every one of them: a text column is a TypeError naming it)."""
+    import dask.array as da
+
+    if isinstance(X, da.Array):
+        return X, None
+    columns = getattr(X, "columns", None)
+    if columns is None or not hasattr(X, "to_dask_array"):
+        raise TypeError(f"X must be a dask array or DataFrame, got {type(X).__name__}")
+    text = [str(name) for name, dtype in X.dtypes.items() if dtype.kind not in "biuf"]
+    if text:
+        raise TypeError(f"X has non-numeric columns {text}; select the numeric ones first")
+    names = np.asarray([str(name) for name in columns], dtype=object)
+    return X.to_dask_array(lengths=True), names if all(
+        isinstance(name, str) for name in columns) else None
+
+
+class _DaskSweep:
+    """The state of one sweep on Dask data: its sources, starts, and how it scores."""
+
+    def __init__(self, data, settings: SweepSettings, ks, types, seed):
+        self.data, self.settings, self.ks, self.types, self.seed = data, settings, ks, types, seed
+        self.sources = {covariance_type: data.source(covariance_type) for covariance_type in types}
+
+    # --- fitting -------------------------------------------------------------------------------
+    def starts(self, k: int) -> list:
+        """The initial responsibilities of ``k``, shared by every covariance type: drawn as
+        :func:`gmmkit.selection.fitting.initialisations` draws them in memory (each method
+        from a generator seeded with the sweep's seed; the hierarchical start first)."""
+        from ..backends.dask import dask_starts
+
+        starts = []
+        for method in start_methods(self.settings.init_params):
+            count = (1 if method == "hc" and self.settings.init_params == BOTH_STARTS
+                     else self.settings.n_init)
+            starts += list(dask_starts(self.data, k, method, np.random.RandomState(self.seed),
+                                       count))
+        return starts
+
+    def settings_of(self, k: int, *, tol=None, max_iter=None) -> EMSettings:
+        settings = self.settings
+        return EMSettings(k, settings.reg_covar, settings.tol if tol is None else tol,
+                          settings.max_iter if max_iter is None else max_iter,
+                          bool(settings.accelerate))
+
+    def ill_posed(self, covariance_type: str):
+        model = self.sources[covariance_type].model
+        data, reg_covar = self.data, self.settings.reg_covar
+
+        def reason(run):
+            return ill_posed_reason(
+                model, run.params.weights, run.params.covariances, n_samples=data.n_samples,
+                data_variances=data.variances, reg_covar=reg_covar,
+                recovered=run.final_recovered if run.n_iter else run.recovered)
+        return reason
+
+    def fit_all(self) -> tuple[list[dict], list]:
+        """Every configuration's row and fitted model (None where it failed), in lockstep."""
+        settings = self.settings
+        rows, models, configurations, placed = [], [], [], []
+        for k in self.ks:
+            try:
+                starts, error = [Start(resp) for resp in self.starts(k)], None
+            except Exception as exc:
+                starts, error = None, f"initialisation failed: {error_text(exc)}"
+            for covariance_type in self.types:
+                row = new_row(k, covariance_type, settings.init_params)
+                rows.append(row)
+                models.append(None)
+                if error is not None:
+                    row["error"] = error
+                    continue
+                configurations.append(Configuration(
+                    self.sources[covariance_type], starts, self.settings_of(k),
+                    ill_posed=self.ill_posed(covariance_type)))
+                placed.append(len(rows) - 1)
+        started = time.perf_counter()
+        outcomes = self.lockstep(configurations, "gmmkit.select", initial_statistics)
+        share = (time.perf_counter() - started) / max(len(configurations), 1)
+        fitted = []
+        for index, config, outcome in zip(placed, configurations, outcomes):
+            row = rows[index]
+            if isinstance(outcome, Exception):
+                row["error"] = error_text(outcome)
+                continue
+            models[index] = self.estimator(row["n_components"], row["covariance_type"],
+                                           config, outcome.run)
+            row["fit_seconds"] = share
+            fitted.append(index)
+        for index, criteria in zip(fitted, self.criteria([models[i] for i in fitted])):
+            rows[index].update(criteria)
+            rows[index].update(fit_columns(models[index]))
+        return rows, models
+
+    def lockstep(self, configurations, description, initial_statistics=None):
+        """:func:`fit_in_lockstep` with a bar over the rounds when ``progress``."""
+        bar = progress_bar(self.settings.max_iter if description == "gmmkit.select"
+                           else POLISH_MAX_ITER, description, "round",
+                           enabled=bool(self.settings.progress), text_unit="EM rounds")
+        with bar:
+            return fit_in_lockstep(configurations, on_round=lambda *_: bar.update(1),
+                                   responsibility_statistics=initial_statistics)
+
+    def estimator(self, k: int, covariance_type: str, config: Configuration, run,
+                  estimator: GaussianMixture | None = None) -> GaussianMixture:
+        """``estimator`` (by default the sweep's unfitted one for the configuration) fitted
+        with the parameters of ``run``, in the data's coordinates."""
+        if estimator is None:
+            estimator = new_estimator(k, covariance_type, self.settings, self.seed)
+        source = config.source
+        params = run.params
+        return estimator._set_fitted(
+            params.weights, params.means + source.shift, params.covariances,
+            params.precisions_cholesky, model=source.model, dtype=self.data.X.dtype,
+            converged=run.converged, n_iter=run.n_iter, lower_bounds=run.lower_bounds,
+            ill_posed=run.ill_posed)
+
+    # --- scoring -------------------------------------------------------------------------------
+    def criteria(self, models: list[GaussianMixture]) -> list[dict]:
+        r"""BIC, AIC, ICL and the mean log-likelihood of every model on the data (see
+        :meth:`GaussianMixture.criteria`), from one pass: per model, the weighted sums
+        :math:`\log L = \sum_i w_i \log p(x_i)` and :math:`E = -\sum_i w_i \sum_k r_{ik} \log
+        r_{ik}`, summed block by block."""
+        import dask
+
+        if not models:
+            return []
+        weight = self.data.sample_weight
+        sums = []
+        for model in models:
+            source = self.sources[model.covariance_type]
+            theta, shared = source.model.theta(
+                np.asarray(model.weights_, dtype=np.float64),
+                np.asarray(model.means_, dtype=np.float64) - source.shift,
+                np.asarray(model.precisions_cholesky_, dtype=np.float64))
+            summary = source.per_row(theta, shared, "summary")[:, :2]
+            sums.append(summary.sum(axis=0) if weight is None
+                        else (summary * weight[:, None]).sum(axis=0))
+        total = self.data.total_weight
+        return [_criteria(log_likelihood, entropy, model.n_parameters_, total)
+                for model, (log_likelihood, entropy) in zip(models, dask.compute(*sums))]
+
+    def score_silhouettes(self, rows: list[dict], models: list) -> None:
+        """The silhouette of every fitted row, on the sweep's seeded subsample of rows."""
+        if self.settings.silhouette_samples is None:
+            return
+        from ..backends.dask import gather_rows
+
+        fitted = [i for i, model in enumerate(models) if model is not None]
+        if not fitted:
+            return
+        try:
+            chosen = silhouette_rows(self.data.n_samples, int(self.settings.silhouette_samples),
+                                     self.seed)
+            sample = gather_rows(self.data.X, chosen)
+            silhouettes = SilhouetteSample.of(sample, np.arange(len(chosen)))
+            scores = silhouettes.scores([models[i].predict(sample) for i in fitted])
+        except Exception as exc:  # the fits and their other scores stand
+            reason = f"silhouette failed: {error_text(exc)}"
+            for i in fitted:
+                rows[i]["error"] = reason if rows[i]["error"] is None \
+                    else f"{rows[i]['error']}; {reason}"
+            return
+        for i, score in zip(fitted, scores):
+            rows[i]["silhouette"] = score
+
+    def polish(self, row: dict, model: GaussianMixture) -> GaussianMixture:
+        """:func:`gmmkit.selection.polishing.polish` on the Dask data: ``model`` refitted
+        from its own parameters to :data:`POLISH_TOL`, kept only when well posed and no
+        lower."""
+        settings = self.settings
+        if settings.tol <= POLISH_TOL and settings.max_iter >= POLISH_MAX_ITER:
+            return model
+        covariance_type, k = model.covariance_type, model.n_components
+        source = self.sources[covariance_type]
+        polished = GaussianMixture(
+            k, covariance_type=covariance_type, tol=POLISH_TOL, reg_covar=settings.reg_covar,
+            max_iter=POLISH_MAX_ITER, weights_init=model.weights_, means_init=model.means_,
+            precisions_init=model.precisions_, random_state=self.seed,
+            accelerate=bool(settings.accelerate))
+        start = Start(weights=np.asarray(model.weights_, dtype=np.float64),
+                      means=np.asarray(model.means_, dtype=np.float64) - source.shift,
+                      precisions=np.asarray(model.precisions_, dtype=np.float64))
+        config = Configuration(source, [start], self.settings_of(
+            k, tol=POLISH_TOL, max_iter=POLISH_MAX_ITER), ill_posed=self.ill_posed(
+                covariance_type))
+        (outcome,) = self.lockstep([config], "gmmkit.select polish")
+        if isinstance(outcome, (ValueError, ArithmeticError)):
+            return model
+        if isinstance(outcome, Exception):
+            raise outcome
+        self.estimator(k, covariance_type, config, outcome.run, polished)
+        (criteria,) = self.criteria([polished])
+        if polished.ill_posed_ is not None or \
+                not criteria["log_likelihood"] >= row["log_likelihood"]:
+            return model
+        iterations = row["n_iter"] + polished.n_iter_
+        row.update(criteria)
+        row.update(fit_columns(polished), n_iter=iterations)
+        return polished
+
+
+def initial_statistics(requests) -> list[np.ndarray]:
+    r"""The statistics :math:`\sum_i w_i r_{ik} \phi(x_i)` of every request ``(source, resp,
+    n_components)`` (Dask sources over the same rows; ``resp`` hard labels or dense, NumPy or
+    Dask) from ONE compute: one task per block reads it once, forms each covariance model's
+    features once and accumulates every request's statistics; the per-block results are
+    tree-summed. The first M-steps of a whole sweep then cost one pass.
+
+    (What :meth:`gmmkit.backends.dask.DaskSource.batch_statistics` does for E-steps; the
+    backend may take this over as ``batch_responsibility_statistics``.)
+    """
+    import dask
+    import dask.array as da
+
+    requests = list(requests)
+    if not requests:
+        return []
+    first = requests[0][0]
+    X, weight = first.X, first.sample_weight
+    for source, _, _ in requests:
+        if source.X.name != X.name or (source.sample_weight is None) != (weight is None) or (
+                weight is not None and source.sample_weight.name != weight.name):
+            raise ValueError("initial_statistics needs sources over the same rows and weights")
+    offsets = np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(int)
+    models: dict[int, tuple] = {}
+    jobs = []  # per request: (model key, n_components, per-block responsibilities)
+    for source, resp, n_components in requests:
+        key = id(source)
+        models.setdefault(key, (source.model, source.shift))
+        if isinstance(resp, da.Array):
+            resp = resp.rechunk((X.chunks[0],) + tuple((width,) for width in resp.shape[1:]))
+            pieces = resp.to_delayed(optimize_graph=False).ravel().tolist()
+        else:
+            resp = np.asarray(resp)
+            pieces = [resp[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+        jobs.append((key, n_components, pieces))
+    blocks = X.to_delayed(optimize_graph=False).ravel().tolist()
+    weights = ([None] * len(blocks) if weight is None
+               else weight.to_delayed(optimize_graph=False).ravel().tolist())
+    parts = [dask.delayed(_block_initial_statistics, pure=True)(
+        block, w, models, [(key, k, pieces[b]) for key, k, pieces in jobs])
+        for b, (block, w) in enumerate(zip(blocks, weights))]
+    while len(parts) > 1:
+        parts = [dask.delayed(_add_lists, pure=True)(*parts[i:i + 8])
+                 for i in range(0, len(parts), 8)]
+    (answers,) = dask.compute(parts[0])
+    return answers
+
+
+def _block_initial_statistics(block, weight, models, jobs) -> list[np.ndarray]:
+    from .._core.estep import chunk_features, chunk_responsibility_statistics
+
+    features, results = {}, []
+    for key, n_components, resp in jobs:
+        model, shift = models[key]
+        if block.shape[0] == 0:
+            results.append(np.zeros((n_components, model.n_stats)))
+            continue
+        if key not in features:
+            phi_t = chunk_features(model, block, shift)
+            features[key] = (phi_t, np.ascontiguousarray(phi_t.T))
+        phi_t, rows_major = features[key]
+        results.append(chunk_responsibility_statistics(np.asarray(resp), phi_t, weight,
+                                                       n_components, lambda: rows_major))
+    return results
+
+
+def _add_lists(*parts):
+    return [sum((part[j] for part in parts[1:]), parts[0][j]) for j in range(len(parts[0]))]
+
+
+def _criteria(log_likelihood: float, entropy: float, n_parameters: int, total: float) -> dict:
+    """The criteria of :meth:`GaussianMixture.criteria` from the weighted sums of the
+    log-densities and of the entropies of the responsibilities over the rows."""
+    bic = -2.0 * log_likelihood + n_parameters * np.log(total)
+    return {"bic": float(bic), "aic": float(-2.0 * log_likelihood + 2.0 * n_parameters),
+            "icl": float(bic + 2.0 * entropy), "log_likelihood": float(log_likelihood / total)}
