@@ -10,13 +10,13 @@ from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.utils.validation import _get_feature_names, check_is_fitted
 
 from .._config import current_options
+from .._dask_input import is_dask_collection
 from .._validation import parameter_constraints, validate_data, validate_params
 from ..criteria import CRITERIA
 from ..mixture import _user_stacklevel
 from ..standardizing import to_original_units
 from .planning import SweepSettings, make_plan
 from .polishing import polish
-from .dask_sweep import is_dask_collection
 from .result import SelectionResult, best_index
 from .running import run_sweep
 from .warm_start import warm_start as run_warm_start

@@ -39,6 +39,7 @@ from .._core.covariances import covariance_model
 from .._core.fitting import EMSettings, Start
 from .._core.lockstep import Configuration, fit_in_lockstep
 from .._core.posedness import ill_posed_reason
+from .._dask_input import as_dask_array
 from .._progress import progress_bar
 from ..criteria import CRITERIA
 from ..mixture import GaussianMixture
@@ -57,18 +58,13 @@ from .result import (
 from .silhouette import SilhouetteSample, silhouette_rows
 
 
-def is_dask_collection(X) -> bool:
-    """Whether ``X`` is a Dask array or DataFrame (without importing Dask)."""
-    return type(X).__module__.split(".")[0] == "dask"
-
-
 def run_dask_selection(X, settings: SweepSettings, sample_weight=None) -> SelectionResult:
     """:func:`gmmkit.select` with checked ``settings`` on a Dask array or DataFrame ``X``
     (see the module docstring)."""
     from ..backends.dask import check_data
 
     _refuse_unsupported(settings)
-    X, names = _as_dask_rows(X)
+    X, names = as_dask_array(X)
     data = check_data(X, sample_weight)
     n_samples = data.n_samples
     if n_samples < 2:
@@ -91,7 +87,7 @@ def run_dask_selection(X, settings: SweepSettings, sample_weight=None) -> Select
             best_model = sweep.polish(rows[chosen], best_model)
     rows.sort(key=lambda row: (types.index(row["covariance_type"]), row["n_components"]))
     if best_model is not None and names is not None:
-        best_model.feature_names_in_ = names
+        best_model.feature_names_in_ = np.asarray(names, dtype=object)
     result = SelectionResult(rows=rows, criterion=settings.criterion,
                              best_index_=best_index(rows, settings.criterion),
                              best_estimator_=best_model)
@@ -118,24 +114,6 @@ def _refuse_unsupported(settings: SweepSettings) -> None:
         if refuse:
             value = getattr(settings, name)
             raise ValueError(f"select on Dask input does not support {name}={value!r}: {why}")
-
-
-def _as_dask_rows(X):
-    """``(dask array, feature names or None)`` of a Dask array or DataFrame (a DataFrame's
-    numeric columns, every one of them: a text column is a TypeError naming it)."""
-    import dask.array as da
-
-    if isinstance(X, da.Array):
-        return X, None
-    columns = getattr(X, "columns", None)
-    if columns is None or not hasattr(X, "to_dask_array"):
-        raise TypeError(f"X must be a dask array or DataFrame, got {type(X).__name__}")
-    text = [str(name) for name, dtype in X.dtypes.items() if dtype.kind not in "biuf"]
-    if text:
-        raise TypeError(f"X has non-numeric columns {text}; select the numeric ones first")
-    names = np.asarray([str(name) for name in columns], dtype=object)
-    return X.to_dask_array(lengths=True), names if all(
-        isinstance(name, str) for name in columns) else None
 
 
 class _DaskSweep:
@@ -260,8 +238,8 @@ class _DaskSweep:
             sums.append(summary.sum(axis=0) if weight is None
                         else (summary * weight[:, None]).sum(axis=0))
         total = self.data.total_weight
-        return [_criteria(log_likelihood, entropy, model.n_parameters_, total)
-                for model, (log_likelihood, entropy) in zip(models, dask.compute(*sums))]
+        return [model._criteria_from_sums(pair, total)
+                for model, pair in zip(models, dask.compute(*sums))]
 
     def score_silhouettes(self, rows: list[dict], models: list) -> None:
         """The silhouette of every fitted row, on the sweep's seeded subsample of rows."""
@@ -391,11 +369,3 @@ def _block_initial_statistics(block, weight, models, jobs) -> list[np.ndarray]:
 
 def _add_lists(*parts):
     return [sum((part[j] for part in parts[1:]), parts[0][j]) for j in range(len(parts[0]))]
-
-
-def _criteria(log_likelihood: float, entropy: float, n_parameters: int, total: float) -> dict:
-    """The criteria of :meth:`GaussianMixture.criteria` from the weighted sums of the
-    log-densities and of the entropies of the responsibilities over the rows."""
-    bic = -2.0 * log_likelihood + n_parameters * np.log(total)
-    return {"bic": float(bic), "aic": float(-2.0 * log_likelihood + 2.0 * n_parameters),
-            "icl": float(bic + 2.0 * entropy), "log_likelihood": float(log_likelihood / total)}
