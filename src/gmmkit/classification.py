@@ -31,6 +31,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ._core.covariances import swept_covariance_types
+from ._dask_input import is_dask_collection
 from ._data import plural
 from ._validation import (
     InvalidParameterError,
@@ -285,6 +286,10 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         self : MixtureClassifier
         """
         self._validate_params()
+        if is_dask_collection(X) or is_dask_collection(y):
+            from ._classification_dask import fit_on_dask
+
+            return fit_on_dask(self, X, y, sample_weight)
         if isinstance(self.n_components, dict):
             _check_components_dict(self.n_components)
         if isinstance(self.covariance_type, dict):
@@ -485,8 +490,13 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ prediction
     def _joint_log_likelihood(self, X):
-        r""":math:`\log \pi_c + \log p(x_i \mid c)`, shape ``(n_samples, n_classes)``."""
+        r""":math:`\log \pi_c + \log p(x_i \mid c)`, shape ``(n_samples, n_classes)`` (lazy for
+        Dask input, see :mod:`gmmkit._classification_dask`)."""
         check_is_fitted(self)
+        if is_dask_collection(X):
+            from ._classification_dask import joint_log_likelihood
+
+            return joint_log_likelihood(self, X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         with np.errstate(divide="ignore"):
             log_prior = np.log(self.class_prior_)
@@ -496,7 +506,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
     def predict_log_proba(self, X):
         r""":math:`\log P(c \mid x)`, shape ``(n_samples, n_classes)``."""
         joint = self._joint_log_likelihood(X)
-        return joint - logsumexp(joint, axis=1, keepdims=True)
+        return joint - _logsumexp_rows(joint, keepdims=True)
 
     def predict_proba(self, X):
         r""":math:`P(c \mid x)`, shape ``(n_samples, n_classes)``; rows sum to one."""
@@ -504,12 +514,26 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """The most probable class of every row."""
-        best = self._joint_log_likelihood(X).argmax(axis=1)
-        return self.classes_[best]
+        joint = self._joint_log_likelihood(X)
+        if is_dask_collection(joint):
+            from ._classification_dask import predicted_classes
+
+            return predicted_classes(self, joint)
+        return self.classes_[joint.argmax(axis=1)]
 
     def score_samples(self, X):
         r"""Log-density :math:`\log p(x) = \log \sum_c \pi_c\, p(x \mid c)` of every row."""
-        return logsumexp(self._joint_log_likelihood(X), axis=1)
+        return _logsumexp_rows(self._joint_log_likelihood(X))
+
+    def score(self, X, y, sample_weight=None):
+        """Mean (weighted) accuracy of :meth:`predict` on ``X`` against ``y`` (Dask input:
+        one compute, nothing held but the counts)."""
+        if is_dask_collection(X) or is_dask_collection(y):
+            from ._classification_dask import accuracy
+
+            check_is_fitted(self)
+            return accuracy(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
 
     def _log_likelihood(self, X, y, sample_weight):
         joint = self._joint_log_likelihood(X)
@@ -856,6 +880,17 @@ def _marks(y, marker) -> np.ndarray:
     if y.dtype.kind in "USO" and isinstance(marker, numbers.Number) and y.dtype != object:
         return np.zeros(y.shape, dtype=bool)
     return np.asarray(y == marker, dtype=bool)
+
+
+def _logsumexp_rows(joint, keepdims=False):
+    r""":math:`\operatorname{logsumexp}` over the classes of each row, block by block for a
+    lazy Dask ``joint``."""
+    if is_dask_collection(joint):
+        from ._classification_dask import log_normalizer
+
+        normalizer = log_normalizer(joint)
+        return normalizer if keepdims else normalizer[:, 0]
+    return logsumexp(joint, axis=1, keepdims=keepdims)
 
 
 def _is_str(value, text) -> bool:
