@@ -8,9 +8,9 @@ import pytest
 
 da = pytest.importorskip("dask.array")
 
-from sklearn.datasets import make_moons  # noqa: E402
+from sklearn.datasets import make_moons
 
-from gmmkit import MixtureClassifier  # noqa: E402
+from gmmkit import MixtureClassifier
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 da = pytest.importorskip("dask.array")
-from dask.callbacks import Callback  # noqa: E402
+from dask.callbacks import Callback
 
-import gmmkit  # noqa: E402
-import gmmkit.selection.dask_sweep as dask_sweep  # noqa: E402
+import gmmkit
+from gmmkit.selection import dask_sweep
 
 NUMERIC = ("bic", "aic", "icl", "log_likelihood", "silhouette")
 
@@ -59,8 +59,8 @@ def _assert_same_table(got, expected, polish_iterations=True):
 def test_the_table_is_the_in_memory_table(init_params, weighted):
     X = _data()
     weight = np.random.RandomState(1).uniform(0.5, 2.0, len(X)) if weighted else None
-    options = dict(n_components=[1, 2, 3, 4], covariance_type="sklearn",
-                   init_params=init_params, random_state=0, sample_weight=weight)
+    options = {"n_components": [1, 2, 3, 4], "covariance_type": "sklearn",
+               "init_params": init_params, "random_state": 0, "sample_weight": weight}
     expected = gmmkit.select(X, **options)
     got = gmmkit.select(da.from_array(X, chunks=100), **options)
     _assert_same_table(got, expected)
@@ -79,8 +79,8 @@ def test_a_dask_dataframe_gives_the_table_and_the_feature_names():
     dd = pytest.importorskip("dask.dataframe")
     X = _data()
     frame = pandas.DataFrame(X, columns=["a", "b", "c"])
-    options = dict(n_components=[2, 3], covariance_type=["full", "diag"],
-                   init_params="random_from_data", random_state=0)
+    options = {"n_components": [2, 3], "covariance_type": ["full", "diag"],
+               "init_params": "random_from_data", "random_state": 0}
     got = gmmkit.select(dd.from_pandas(frame, npartitions=3), **options)
     _assert_same_table(got, gmmkit.select(X, **options))
     assert got.best_estimator_.feature_names_in_.tolist() == ["a", "b", "c"]
@@ -121,16 +121,17 @@ def test_the_passes_over_the_data_are_the_rounds_not_configurations_times_iterat
 
 def test_silhouettes_use_the_in_memory_subsample():
     X = _data()
-    options = dict(n_components=[2, 3], covariance_type="full", init_params="random_from_data",
-                   random_state=3, silhouette_samples=100, criterion="silhouette")
+    options = {"n_components": [2, 3], "covariance_type": "full",
+               "init_params": "random_from_data", "random_state": 3,
+               "silhouette_samples": 100, "criterion": "silhouette"}
     got = gmmkit.select(da.from_array(X, chunks=200), **options)
     _assert_same_table(got, gmmkit.select(X, **options))
 
 
 def test_accelerated_sweeps_agree_too():
     X = _data()
-    options = dict(n_components=[2, 3], covariance_type=["full", "spherical"],
-                   init_params="random_from_data", random_state=0, accelerate=True)
+    options = {"n_components": [2, 3], "covariance_type": ["full", "spherical"],
+               "init_params": "random_from_data", "random_state": 0, "accelerate": True}
     _assert_same_table(gmmkit.select(da.from_array(X, chunks=100), **options),
                        gmmkit.select(X, **options), polish_iterations=False)
 

@@ -174,7 +174,7 @@ def test_a_failing_configuration_is_reported_and_the_others_go_on():
 
 def test_on_iteration_reports_each_start_of_a_configuration():
     X, weight = _data()
-    (config, expected), = _configurations(X, weight, shared_sources=False, ks=(2,))[:1]
+    (config, _), = _configurations(X, weight, shared_sources=False, ks=(2,))[:1]
     seen = {}
     config.on_iteration = lambda start, n_iter, bound, change: seen.setdefault(
         start, []).append(bound)

@@ -54,7 +54,9 @@ MAX_SEED = 2**32 - 1
 # What ``select -o DIR`` writes; with --force, those a new run does not write are removed.
 SELECT_OUTPUTS = ("table.csv", "best.gmm", "selection.png")
 # A missing optional package -> the extra that installs it.
-EXTRAS = {"matplotlib": "plot", "pandas": "pandas", "pyarrow": "parquet", "tqdm": "progress"}
+EXTRAS = {"matplotlib": "plot", "pandas": "pandas", "pyarrow": "parquet", "tqdm": "progress",
+          "dask": "dask", "distributed": "dask", "zarr": "dask"}
+ENGINES = ("numpy", "dask")
 
 EXIT_STATUS_HELP = """\
 exit status:
@@ -74,7 +76,10 @@ data files:
   .npy        a 2-D numeric array; columns are selected by 0-based index
   Without --columns the features are the numeric columns but the target; text
   columns and row-index columns (R's and pandas' row names, a 0..n-1 or 1..n
-  counter) are left out with a note. The columns used are printed."""
+  counter) are left out with a note. The columns used are printed.
+  --engine dask (fit, select, predict, score) reads DATA lazily: a directory or
+  quoted glob of Parquet or CSV files, or a zarr store (a 2-D array, columns by
+  index); it needs pip install 'gmmkit[dask]'."""
 
 
 class _UsageError(Exception):
@@ -196,6 +201,18 @@ def _add_data_arguments(parser, *, target=None):
                         help="drop rows with missing or infinite values instead of failing")
 
 
+def _add_engine(parser):
+    """--engine and --scheduler (see :mod:`gmmkit._cli_dask`, imported only to run)."""
+    parser.add_argument("--engine", choices=ENGINES, default="numpy",
+                        help="numpy: read DATA into memory (default); dask: read a directory "
+                             "or glob of Parquet or CSV files, or a zarr store, lazily and "
+                             "work block by block (needs pip install 'gmmkit[dask]')")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="with --engine dask: a distributed scheduler's address, or "
+                             "threads, processes or synchronous (default: a LocalCluster of "
+                             "this machine's cores, closed at the end)")
+
+
 def _add_fit_options(parser, *, seed_help="seed of the initialisations"):
     parser.add_argument("--seed", type=_seed, default=0, metavar="N",
                         help=f"{seed_help}, 0..{MAX_SEED} (default: 0)")
@@ -230,13 +247,14 @@ def _add_progress(parser):
 
 def _add_fit_parser(subcommands):
     fit = _subparser(
-        subcommands, "fit", handler=_run_fit,
+        subcommands, "fit", handler=_with_engine(_run_fit, "standardize", "prior"),
         help="fit one Gaussian mixture and save it",
         description="Fit a Gaussian mixture with K components to the numeric columns of DATA "
                     "and save it in gmmkit's safe model format (gmmkit.load reads it back).",
         examples=["gmmkit fit data.csv -k 3 -o model.gmm",
                   "gmmkit fit data.csv -k 4 --covariance diag --columns x,y --drop-na -o m.gmm",
-                  "gmmkit fit X.npy -k 2 --columns 0,2 --seed 1 -o m.gmm"],
+                  "gmmkit fit X.npy -k 2 --columns 0,2 --seed 1 -o m.gmm",
+                  "gmmkit fit parts/ -k 5 --engine dask --progress -o m.gmm   (Parquet files)"],
     )
     _add_data_arguments(fit)
     fit.add_argument("-k", "--components", dest="k", type=_one_k, required=True, metavar="K",
@@ -246,6 +264,10 @@ def _add_fit_parser(subcommands):
     _add_fit_options(fit)
     _add_prior(fit)
     _add_standardize(fit)
+    _add_engine(fit)
+    fit.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                     help="with --engine dask, a progress bar over the EM iterations on "
+                          "stderr (default: when stderr is a terminal)")
     fit.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL",
                      help="model file to write, e.g. model.gmm")
     _add_force(fit)
@@ -253,7 +275,8 @@ def _add_fit_parser(subcommands):
 
 def _add_select_parser(subcommands):
     select = _subparser(
-        subcommands, "select", handler=_run_select,
+        subcommands, "select", handler=_with_engine(_run_select, "cv", "warm_start",
+                                                    "standardize", "prior"),
         help="sweep components x covariance types; save the table, best model and a plot",
         description="Fit a mixture for every number of components and covariance type, score "
                     "each by BIC, AIC, ICL, silhouette (and held-out likelihood with --cv), "
@@ -262,7 +285,9 @@ def _add_select_parser(subcommands):
         examples=["gmmkit select data.csv -k 1:20 -o sweep/",
                   "gmmkit select data.csv -k 2:12:2 --covariance full,diag --criterion cv "
                   "--cv 5 -o sweep/",
-                  "gmmkit select X.npy -k 1:8 --criterion icl --jobs 2 --force -o sweep/"],
+                  "gmmkit select X.npy -k 1:8 --criterion icl --jobs 2 --force -o sweep/",
+                  "gmmkit select 'parts/*.parquet' -k 1:8 --engine dask --scheduler "
+                  "tcp://host:8786 -o sweep/"],
     )
     _add_data_arguments(select)
     select.add_argument("-k", "--components", dest="k", type=_k_range, default=range(1, 10),
@@ -286,6 +311,7 @@ def _add_select_parser(subcommands):
     _add_prior(select)
     _add_standardize(select, "sweep (and score silhouettes) with")
     _add_progress(select)
+    _add_engine(select)
     select.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
                         help="output directory; created if missing, must be empty unless --force")
     _add_force(select, "table.csv, best.gmm and selection.png in a non-empty DIR")
@@ -293,7 +319,7 @@ def _add_select_parser(subcommands):
 
 def _add_predict_parser(subcommands):
     predict = _subparser(
-        subcommands, "predict", handler=_run_predict,
+        subcommands, "predict", handler=_with_engine(_run_predict),
         help="components or classes of the rows of DATA, or their probabilities",
         description="Predict with a saved model: the most probable component (a mixture) or "
                     "class (a classifier) of every row of DATA, or with --proba the probability "
@@ -302,20 +328,23 @@ def _add_predict_parser(subcommands):
                     "in error messages, so rows dropped by --drop-na stay traceable) and one "
                     "column per output; a .npy output holds the values alone.",
         examples=["gmmkit predict model.gmm new.csv -o labels.csv",
-                  "gmmkit predict model.gmm new.csv --proba -o proba.npy"],
+                  "gmmkit predict model.gmm new.csv --proba -o proba.npy",
+                  "gmmkit predict model.gmm store.zarr --engine dask -o labels.csv"],
     )
     predict.add_argument("model", type=Path, metavar="MODEL", help="a model saved by gmmkit")
     _add_data_arguments(predict)
     predict.add_argument("--proba", action="store_true",
                          help="write probabilities, one column per component or class")
     predict.add_argument("-o", "--output", type=_table_output, required=True, metavar="FILE",
-                         help="output file, .csv or .npy")
+                         help="output file, .csv or .npy (--engine dask writes it block by "
+                              "block)")
     _add_force(predict)
+    _add_engine(predict)
 
 
 def _add_score_parser(subcommands):
     score = _subparser(
-        subcommands, "score", handler=_run_score,
+        subcommands, "score", handler=_with_engine(_run_score),
         help="log-likelihood, BIC, AIC, ICL (and accuracy) of a model on DATA",
         description="Print the mean log-likelihood per row of DATA under a saved model, with the "
                     "model's BIC, AIC and ICL on DATA where it defines them; with --target, a "
@@ -325,6 +354,7 @@ def _add_score_parser(subcommands):
     )
     score.add_argument("model", type=Path, metavar="MODEL", help="a model saved by gmmkit")
     _add_data_arguments(score, target="optional")
+    _add_engine(score)
 
 
 def _add_sample_parser(subcommands):
@@ -457,6 +487,26 @@ def _add_tour_parser(subcommands):
 
 
 # ---------------------------------------------------------------------- commands
+def _with_engine(command, *in_memory_only):
+    """``command`` run under ``--engine``: with dask, first refusing the options it cannot
+    honour (``in_memory_only``, by their ``args`` names) and inside the chosen scheduler
+    (:func:`gmmkit._cli_dask.scheduler`), which is closed when the command ends."""
+    def run(args) -> int:
+        if args.engine != "dask":
+            return command(args)
+        given = [f"--{name.replace('_', '-')}" for name in in_memory_only
+                 if getattr(args, name) not in (None, False)]
+        if given:
+            raise _UsageError(f"{', '.join(given)} cannot be used with --engine dask "
+                              "(only with the in-memory engine)")
+        from ._cli_dask import scheduler
+
+        with scheduler(args.scheduler):
+            return command(args)
+
+    return run
+
+
 def _run_fit(args) -> int:
     from ._data import check_new_file, plural
     from .mixture import GaussianMixture
@@ -470,6 +520,11 @@ def _run_fit(args) -> int:
                             random_state=args.seed, prior=args.prior)
     if args.standardize:
         model = fit_standardized(model, data.frame())
+    elif args.engine == "dask":
+        from ._cli_dask import iteration_progress
+
+        with iteration_progress(model, _progress_wanted(args)):
+            model.fit(data.frame())
     else:
         model.fit(data.frame())
     _keep_feature_names(model, data)
@@ -536,6 +591,8 @@ def _run_select(args) -> int:
 
 
 def _run_predict(args) -> int:
+    import numpy as np
+
     from ._data import check_new_file, plural
 
     check_new_file(args.output, args.force)
@@ -549,16 +606,26 @@ def _run_predict(args) -> int:
         classes = getattr(model, "classes_", None)
         labels = classes if classes is not None else range(values.shape[1])
         header = [f"proba_{label}" for label in labels]
-        columns = list(values.T)
     else:
         if not hasattr(model, "predict"):
             raise ValueError(f"a {name} does not predict; it can be sampled or scored")
         values = _quiet_names(model.predict, X)
-        header, columns = [_output_name(model)], [values]
+        header = [_output_name(model)]
     # Counted from 1, as the error messages about data rows count them.
-    _write_table(args.output, ["row", *header], [data.rows + 1, *columns], values)
+    if args.engine == "dask":
+        from ._cli_dask import stream_table
+
+        classes = getattr(model, "classes_", None)
+        labels_dtype = (None if args.proba or classes is None
+                        or np.asarray(classes).dtype.kind != "O"
+                        else np.asarray(classes).astype(str).dtype)
+        n_rows = stream_table(args.output, ["row", *header], data.rows, values, labels_dtype)
+    else:
+        columns = list(values.T) if args.proba else [values]
+        _write_table(args.output, ["row", *header], [data.rows + 1, *columns], values)
+        n_rows = len(data.rows)
     what = "probabilities" if args.proba else f"{header[0]} labels"
-    print(f"wrote {what} of {plural(len(data.rows), 'row')} to {args.output}")
+    print(f"wrote {what} of {plural(n_rows, 'row')} to {args.output}")
     return EXIT_OK
 
 
@@ -568,12 +635,19 @@ def _run_score(args) -> int:
     model = _load_model(args.model)
     data, X = _read_for_model(model, args)
     lines = [("rows", str(data.X.shape[0]))]
-    if hasattr(model, "score_samples"):
-        mean = float(_quiet_names(model.score_samples, X).mean())
-        lines.append(("log_likelihood_per_row", f"{mean:.6g}"))
-    for criterion in INFORMATION_CRITERIA:
-        if hasattr(model, criterion):
-            lines.append((criterion, f"{float(_quiet_names(getattr(model, criterion), X)):.6g}"))
+    if args.engine == "dask" and hasattr(model, "criteria"):
+        # one pass for the log-likelihood and every criterion, not one each
+        criteria = _quiet_names(model.criteria, X)
+        lines.append(("log_likelihood_per_row", f"{criteria['log_likelihood']:.6g}"))
+        lines += [(name, f"{criteria[name]:.6g}") for name in INFORMATION_CRITERIA]
+    else:
+        if hasattr(model, "score_samples"):
+            mean = float(_quiet_names(model.score_samples, X).mean())
+            lines.append(("log_likelihood_per_row", f"{mean:.6g}"))
+        for criterion in INFORMATION_CRITERIA:
+            if hasattr(model, criterion):
+                value = float(_quiet_names(getattr(model, criterion), X))
+                lines.append((criterion, f"{value:.6g}"))
     if data.y is not None:
         if not is_classifier(model):
             raise ValueError(f"--target needs a classifier model; {str(args.model)!r} holds a "
@@ -712,6 +786,8 @@ def _read(args, columns=None, needed_by=None):
     stdout, and the columns left out and rows dropped on stderr."""
     from ._data import plural, read_data
 
+    if getattr(args, "engine", "numpy") == "dask":
+        from ._cli_dask import read_lazy as read_data
     data = read_data(args.data, columns=args.columns if columns is None else columns,
                      target=getattr(args, "target", None), drop_na=args.drop_na,
                      needed_by=needed_by, keep_index=args.keep_index_columns, sep=args.sep,
@@ -730,12 +806,23 @@ def _read_for_model(model, args):
     remembers them and the file has names; returns ``(data, X for the model)``."""
     names = getattr(model, "feature_names_in_", None)
     columns, needed_by = None, None
-    if args.columns is None and names is not None and args.data.suffix.lower() != ".npy":
+    if args.columns is None and names is not None and not _nameless(args):
         columns = [str(name) for name in names]
         needed_by = f"the model, fitted on columns {', '.join(columns)}"
     data = _read(args, columns=columns, needed_by=needed_by)
     named = names is not None and data.feature_names is not None
     return data, data.frame() if named else data.X
+
+
+def _nameless(args) -> bool:
+    """Whether ``args.data``'s columns have no names (a .npy file, a zarr store)."""
+    if args.data.suffix.lower() == ".npy":
+        return True
+    if getattr(args, "engine", "numpy") == "dask":
+        from ._cli_dask import is_zarr_store
+
+        return is_zarr_store(args.data)
+    return False
 
 
 def _load_model(path):
@@ -857,7 +944,6 @@ def _save_selection_figure(result, path):
 def _format_selection(rows, best_index, *, with_cv):
     """The sweep as a fixed-width table; the chosen row is marked with ``*``."""
     from ._data import plural
-
     from ._mclust_plots import model_name
 
     columns = [("covariance", 10, "covariance_type", "{}"), ("model", 5, "model", "{}"),

@@ -24,8 +24,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .em import EMResult
-from .fitting import (EMSettings, FitResult, Start, finish_run, needs_statistics, ranks_above,
-                      start_run)
+from .fitting import (
+    EMSettings,
+    FitResult,
+    Start,
+    finish_run,
+    needs_statistics,
+    ranks_above,
+    start_run,
+)
 from .source import FeatureSource, responsibility_statistics_of_many, statistics_of_many
 
 

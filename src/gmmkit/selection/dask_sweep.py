@@ -31,11 +31,11 @@ Dask array; select on an in-memory sample, or compare by an information criterio
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import numpy as np
 
-from .._core.covariances import covariance_model
 from .._core.fitting import EMSettings, Start
 from .._core.lockstep import Configuration, fit_in_lockstep
 from .._core.posedness import ill_posed_reason
@@ -44,7 +44,12 @@ from .._progress import progress_bar
 from ..criteria import CRITERIA
 from ..mixture import GaussianMixture
 from .fitting import BOTH_STARTS, new_estimator, start_methods
-from .planning import SweepSettings, _base_seed, _check_components, _check_covariance_types
+from .planning import (
+    SweepSettings,
+    _base_seed,
+    _check_components,
+    _check_covariance_types,
+)
 from .polishing import POLISH_MAX_ITER, POLISH_TOL
 from .result import (
     SelectionResult,
@@ -334,7 +339,7 @@ def initial_statistics(requests) -> list[np.ndarray]:
             pieces = resp.to_delayed(optimize_graph=False).ravel().tolist()
         else:
             resp = np.asarray(resp)
-            pieces = [resp[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+            pieces = [resp[a:b] for a, b in itertools.pairwise(offsets)]
         jobs.append((key, n_components, pieces))
     blocks = X.to_delayed(optimize_graph=False).ravel().tolist()
     weights = ([None] * len(blocks) if weight is None
@@ -363,7 +368,7 @@ def _block_initial_statistics(block, weight, models, jobs) -> list[np.ndarray]:
             features[key] = (phi_t, np.ascontiguousarray(phi_t.T))
         phi_t, rows_major = features[key]
         results.append(chunk_responsibility_statistics(np.asarray(resp), phi_t, weight,
-                                                       n_components, lambda: rows_major))
+                                                       n_components, lambda rows=rows_major: rows))
     return results
 
 
