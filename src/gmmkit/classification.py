@@ -274,10 +274,14 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), or a Dask array or DataFrame
+            Dask input fits every class's mixture on its rows, selected lazily, through the
+            Dask engine, and makes every prediction a lazy Dask array (see
+            :mod:`gmmkit._classification_dask`; supervised ``mode='mixture'`` fits only).
         y : array-like of shape (n_samples,)
             Class labels of any hashable type numpy can sort (ints, strings), with
-            ``unlabeled`` (default ``-1``) for the rows without one.
+            ``unlabeled`` (default ``-1``) for the rows without one; a Dask array with Dask
+            ``X``.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights every per-class fit and the empirical priors.
 

@@ -500,9 +500,16 @@ def _with_engine(command, *in_memory_only):
             raise _UsageError(f"{', '.join(given)} cannot be used with --engine dask "
                               "(only with the in-memory engine)")
         from ._cli_dask import scheduler
+        from ._data import DataError
 
         with scheduler(args.scheduler):
-            return command(args)
+            try:
+                return command(args)
+            except ValueError as exc:  # the engine finds missing values in the pass that reads them
+                if "NaN or infinity" not in str(exc) or args.drop_na:
+                    raise
+                raise DataError(f"{_describe(exc)}; pass --drop-na to drop rows with missing "
+                                "or infinite values") from None
 
     return run
 
