@@ -86,8 +86,9 @@ def test_a_dask_dataframe_gives_the_table_and_the_feature_names():
     assert got.best_estimator_.feature_names_in_.tolist() == ["a", "b", "c"]
 
 
-def test_the_passes_over_the_data_are_the_rounds_not_configurations_times_iterations(
-        monkeypatch):
+def _counting_rounds(monkeypatch) -> list:
+    """Record the rounds of every lockstep call of the Dask sweep: one list per call, the
+    number of E-steps of each round."""
     rounds = []
     lockstep = dask_sweep.fit_in_lockstep
 
@@ -103,6 +104,12 @@ def test_the_passes_over_the_data_are_the_rounds_not_configurations_times_iterat
         return outcome
 
     monkeypatch.setattr(dask_sweep, "fit_in_lockstep", counting)
+    return rounds
+
+
+def test_the_passes_over_the_data_are_the_rounds_not_configurations_times_iterations(
+        monkeypatch):
+    rounds = _counting_rounds(monkeypatch)
     X = da.from_array(_data(), chunks=90)
     with _Computes() as computes:
         result = gmmkit.select(X, n_components=[1, 2, 3, 4, 5], covariance_type=["full", "diag"],
@@ -117,6 +124,17 @@ def test_the_passes_over_the_data_are_the_rounds_not_configurations_times_iterat
     assert computes.count == len(sweep) + len(polish) + 4
     # fitted one by one, the 20 runs would have taken one pass per iteration
     assert sum(sweep) > 3 * len(sweep)
+
+
+@pytest.mark.parametrize("ks", [[3], [1, 2, 3, 4, 5]])
+def test_small_data_are_gathered_once_for_the_starts_of_every_k(monkeypatch, ks):
+    rounds = _counting_rounds(monkeypatch)
+    X = da.from_array(_data(), chunks=90)
+    with _Computes() as computes:
+        gmmkit.select(X, n_components=ks, covariance_type=["full", "diag"], random_state=0,
+                      silhouette_samples=None)  # hc+kmeans: both gather every row
+    # validation, the gather, the first M-steps, the sweep's criteria, the polish's
+    assert computes.count == sum(len(calls) for calls in rounds) + 5
 
 
 def test_silhouettes_use_the_in_memory_subsample():

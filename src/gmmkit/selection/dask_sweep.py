@@ -10,7 +10,9 @@ passes of a sweep are
 * one to validate the data and find their mean and variances
   (:func:`gmmkit.backends.dask.check_data`),
 * what the starts gather (:func:`gmmkit.backends.dask.dask_starts`: nothing for
-  ``random_from_data``, a sample of rows for k-means, 2000 rows for ``hc``),
+  ``random_from_data``; for k-means a sample of rows, and for ``hc`` 2000 rows, per
+  ``n_components``; on data small enough for these starts to take every row, the rows
+  once for the whole sweep),
 * one for the first M-step of every start of every configuration,
 * one per round of EM (as many as the longest run has iterations),
 * one for the criteria of every configuration (log-likelihood and entropy, summed per block),
@@ -37,6 +39,8 @@ import time
 import numpy as np
 
 from .._core.fitting import EMSettings, Start
+from .._core.hierarchical import SUBSET_SIZE, HierarchicalStart
+from .._core.init import initial_responsibilities
 from .._core.lockstep import Configuration, fit_in_lockstep
 from .._core.posedness import ill_posed_reason
 from .._dask_input import as_dask_array
@@ -127,21 +131,50 @@ class _DaskSweep:
     def __init__(self, data, settings: SweepSettings, ks, types, seed):
         self.data, self.settings, self.ks, self.types, self.seed = data, settings, ks, types, seed
         self.sources = {covariance_type: data.source(covariance_type) for covariance_type in types}
+        self._rows, self._tree = None, None
 
     # --- fitting -------------------------------------------------------------------------------
     def starts(self, k: int) -> list:
         """The initial responsibilities of ``k``, shared by every covariance type: drawn as
         :func:`gmmkit.selection.fitting.initialisations` draws them in memory (each method
-        from a generator seeded with the sweep's seed; the hierarchical start first)."""
-        from ..backends.dask import dask_starts
+        from a generator seeded with the sweep's seed; the hierarchical start first), by
+        :func:`gmmkit.backends.dask.dask_starts`. Where that start gathers every row (``hc``
+        up to :data:`~gmmkit._core.hierarchical.SUBSET_SIZE` rows, k-means up to
+        :data:`~gmmkit.backends.dask.KMEANS_SAMPLE_SIZE`), the rows are gathered once for
+        the sweep and the tree is built once, as the in-memory sweep shares its own: the
+        same starts, without a gather and a tree per ``k``."""
+        from ..backends.dask import KMEANS_SAMPLE_SIZE, dask_starts
 
         starts = []
         for method in start_methods(self.settings.init_params):
             count = (1 if method == "hc" and self.settings.init_params == BOTH_STARTS
                      else self.settings.n_init)
-            starts += list(dask_starts(self.data, k, method, np.random.RandomState(self.seed),
-                                       count))
+            rng = np.random.RandomState(self.seed)
+            if method == "hc" and self.data.n_samples <= SUBSET_SIZE:
+                starts += [self._hierarchy().labels(k)] * count  # one tree, no draw
+            elif method in ("kmeans", "k-means++") and \
+                    self.data.n_samples <= KMEANS_SAMPLE_SIZE:
+                rows, weight = self._gathered()
+                starts += [initial_responsibilities(rows, k, method, rng, weight)
+                           for _ in range(count)]
+            else:
+                starts += list(dask_starts(self.data, k, method, rng, count))
         return starts
+
+    def _gathered(self) -> tuple:
+        """Every row and weight of the data, in memory (gathered on first use)."""
+        if self._rows is None:
+            from ..backends.dask import gather_rows
+
+            weight = self.data.sample_weight
+            self._rows = (gather_rows(self.data.X, np.arange(self.data.n_samples)),
+                          None if weight is None else np.asarray(weight.compute()))
+        return self._rows
+
+    def _hierarchy(self) -> HierarchicalStart:
+        if self._tree is None:
+            self._tree = HierarchicalStart(self._gathered()[0])
+        return self._tree
 
     def settings_of(self, k: int, *, tol=None, max_iter=None) -> EMSettings:
         settings = self.settings
