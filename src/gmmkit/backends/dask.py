@@ -408,7 +408,7 @@ class DaskSource:
         """Statistics for given responsibilities (dense ``(n_samples, K)`` or hard labels
         ``(n_samples,)`` with ``-1`` for unassigned rows), NumPy or Dask, in one compute."""
         if isinstance(resp, da.Array):
-            resp = resp.rechunk((self.X.chunks[0],) + ((resp.shape[1],),) * (resp.ndim - 1))
+            resp = resp.rechunk((self.X.chunks[0],) + tuple((size,) for size in resp.shape[1:]))
             pieces = [(piece,) for piece in resp.to_delayed(optimize_graph=False).ravel()]
         else:
             resp = np.asarray(resp)
