@@ -199,6 +199,73 @@ def test_float32_stays_float32(data):
     assert fitted.score_samples(da.from_array(X, chunks=100)).dtype == np.float32
 
 
+@pytest.mark.parametrize("covariance_type", ["full", "EEV"])
+def test_a_prior_fit_matches_the_in_memory_one(data, covariance_type):
+    X, weight = data
+    expected = _fit(X, covariance_type, sample_weight=weight, prior="default")
+    fitted = _fit(da.from_array(X, chunks=(CHUNKINGS["uneven"], 3)), covariance_type,
+                  sample_weight=da.from_array(weight, chunks=(CHUNKINGS["uneven"],)),
+                  prior="default")
+    _assert_same_fit(fitted, expected)
+
+
+def test_accelerated_em_matches_the_in_memory_one(data):
+    X, _ = data
+    expected = _fit(X, "diag", accelerate=True)
+    fitted = _fit(da.from_array(X, chunks=50), "diag", accelerate=True)
+    _assert_same_fit(fitted, expected)
+
+
+def test_a_warm_start_continues_from_the_dask_fit(data):
+    X, _ = data
+    Xd = da.from_array(X, chunks=60)
+    expected = _fit(X, "spherical", max_iter=3, warm_start=True)
+    fitted = _fit(Xd, "spherical", max_iter=3, warm_start=True)
+    expected.fit(X)
+    fitted.fit(Xd)
+    _assert_same_fit(fitted, expected)
+
+
+def test_fit_on_source_gives_lazy_labels_and_the_criteria(data):
+    from gmmkit.mixture import fit_on_source
+
+    X, weight = data
+    Xd = da.from_array(X, chunks=(CHUNKINGS["uneven"], 3))
+    checked = check_data(Xd, weight)
+    inits = _start(X, "full")
+    expected = GaussianMixture(K, **inits)
+    want_labels, want_criteria = fit_on_source(
+        expected, X, feature_source(X, weight, "full", K, dask_backend_options()), scores=True)
+    estimator = GaussianMixture(K, **inits)
+    labels, criteria = fit_on_source(estimator, checked.X, checked.source("full"), scores=True)
+    assert isinstance(labels, da.Array) and labels.chunks == Xd.chunks[:1]
+    np.testing.assert_array_equal(labels.compute(), want_labels)
+    for name, value in want_criteria.items():
+        assert criteria[name] == pytest.approx(value, rel=1e-11), name
+
+
+def test_statistics_of_many_batches_dask_sources_into_one_compute(data, computes):
+    from gmmkit._core.source import statistics_of_many
+
+    X, _ = data
+    checked = check_data(da.from_array(X, chunks=50))
+    requests = []
+    for covariance_type in ("diag", "spherical"):
+        source = checked.source(covariance_type)
+        early = _start(X, covariance_type)
+        theta, shared = source.model.theta(
+            early["weights_init"], early["means_init"] - source.shift,
+            source.model.precision_cholesky_from_precisions(early["precisions_init"]))
+        requests.append((source, theta, shared, False))
+    before = len(computes)
+    answers = statistics_of_many(requests)
+    assert len(computes) == before + 1
+    for (source, theta, shared, _), (total, stats) in zip(requests, answers):
+        want_total, want_stats = source.statistics(theta, shared)
+        assert total == want_total
+        np.testing.assert_array_equal(stats, want_stats)
+
+
 # ---------------------------------------------------------------------- per-row outputs
 def test_per_row_outputs_are_lazy_with_the_input_chunks_and_equal_numpy(data, computes):
     X, _ = data

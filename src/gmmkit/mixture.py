@@ -32,7 +32,7 @@ from ._core.fitting import EMSettings, Start, fit_mixture
 from ._core.hierarchical import SUBSET_SIZE, HierarchicalStart
 from ._core.init import initial_responsibilities
 from ._core.posedness import feature_variances, ill_posed_reason
-from ._core.prior import resolve_prior
+from ._core.prior import resolve_prior, resolve_prior_from_moments
 from ._core.source import FeatureSource
 from ._core.threads import threads_for
 from ._dask_input import as_dask_array, is_dask_collection
@@ -308,20 +308,27 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 f"Expected n_samples >= n_components, got n_samples={n_samples} and "
                 f"n_components={self.n_components}: reduce n_components or add data."
             )
-        if self.prior is not None:
-            raise ValueError("prior is not available for Dask input yet: fit with prior=None, "
-                             "or on an in-memory array")
         model = covariance_model(self.covariance_type, n_features)
+        prior = None
+        if self.prior is not None:
+            if data is None:
+                raise ValueError("a prior on Dask input needs the source's DaskData (make the "
+                                 "source with gmmkit.backends.dask.DaskData.source)")
+            # the scatter about the data's mean, the shift of the source: one pass
+            prior = resolve_prior_from_moments(
+                self.prior, data.mean, source.scatter() / source.total_weight,
+                data.positive_rows, self.n_components, model)
         inits = self._check_initial_parameters(model)
         settings = EMSettings(self.n_components, self.reg_covar, self.tol, self.max_iter,
-                              bool(self.accelerate), current_options().reuse_fixed_points)
+                              bool(self.accelerate), current_options().reuse_fixed_points,
+                              prior=None if prior is None else prior.shifted(source.shift))
         variances = (data.variances if data is not None
                      else np.diagonal(source.scatter()) / source.total_weight)
         starts = self._starts(X, None, source, inits, responsibilities, data=data)
         fitted = fit_mixture(source, starts, settings, on_run_start=self._verbose_start,
                              on_run_end=self._verbose_end,
                              ill_posed=lambda run: self._ill_posed(
-                                 run, model, n_samples, variances, False))
+                                 run, model, n_samples, variances, prior is not None))
         run = fitted.run
         self._warn_about(run, model)
         self._warn_about_collapsed_features(run.params, model, X)

@@ -100,6 +100,8 @@ class DaskData:
         The weighted mean :math:`\\sum_i w_i x_i / \\sum_i w_i` (the sources' shift).
     variances : ndarray of shape (n_features,)
         The weighted variance of each feature about ``mean``.
+    positive_rows : int
+        The rows of positive weight.
     """
 
     X: da.Array
@@ -108,6 +110,7 @@ class DaskData:
     total_weight: float
     mean: np.ndarray
     variances: np.ndarray
+    positive_rows: int
 
     def source(self, covariance_type, n_components: int | None = None) -> DaskSource:
         """A :class:`DaskSource` of these data for ``covariance_type``, shifted to their
@@ -190,22 +193,25 @@ def _check_block(block, weight, index, offsets, width):
 
 def _block_moments(block, weight, index, offsets, width):
     """Checks the block (see :func:`check_data`) and returns ``(sum of weights, weighted
-    mean, weighted sum of squared deviations from that mean)``."""
+    mean, weighted sum of squared deviations from that mean, rows of positive weight)``."""
     _check_block(block, weight, index, offsets, width)
     x = np.asarray(block, dtype=np.float64)
     total = float(x.shape[0] if weight is None else weight.sum())
+    positive = x.shape[0] if weight is None else int(np.count_nonzero(weight > 0))
     if total == 0.0:
-        return 0.0, np.zeros(width), np.zeros(width)
+        return 0.0, np.zeros(width), np.zeros(width), positive
     mean = (x.sum(axis=0) if weight is None else weight @ x) / total
     deviations = (x - mean) ** 2
-    return total, mean, deviations.sum(axis=0) if weight is None else weight @ deviations
+    return (total, mean, deviations.sum(axis=0) if weight is None else weight @ deviations,
+            positive)
 
 
 def _combine_moments(*parts):
     """Chan, Golub and LeVeque's pairwise update of weighted means and squared deviations:
     exact in exact arithmetic and free of the cancellation of raw second moments."""
-    total, mean, m2 = parts[0]
-    for other_total, other_mean, other_m2 in parts[1:]:
+    total, mean, m2, positive = parts[0]
+    for other_total, other_mean, other_m2, other_positive in parts[1:]:
+        positive += other_positive
         if other_total == 0.0:
             continue
         combined = total + other_total
@@ -213,7 +219,7 @@ def _combine_moments(*parts):
         mean = mean + delta * (other_total / combined)
         m2 = m2 + other_m2 + delta**2 * (total * other_total / combined)
         total = combined
-    return total, mean, m2
+    return total, mean, m2, positive
 
 
 def check_data(X, sample_weight=None) -> DaskData:
@@ -234,11 +240,11 @@ def check_data(X, sample_weight=None) -> DaskData:
         optimize_graph=False).ravel()
     parts = [dask.delayed(_block_moments, pure=True)(block, w, index, offsets, X.shape[1])
              for index, (block, w) in enumerate(zip(blocks, weights))]
-    (total, mean, m2), = _compute(_tree_sum(parts, _combine_moments))
+    (total, mean, m2, positive), = _compute(_tree_sum(parts, _combine_moments))
     if not total > 0:
         raise ValueError("sample_weight must not be all zero")
     return DaskData(X, weight, int(X.shape[0]), float(total), np.asarray(mean, dtype=np.float64),
-                    np.asarray(m2, dtype=np.float64) / total)
+                    np.asarray(m2, dtype=np.float64) / total, int(positive))
 
 
 def checked_weights(weight: da.Array) -> da.Array:
