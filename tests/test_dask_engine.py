@@ -17,11 +17,11 @@ from sklearn.exceptions import ConvergenceWarning
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
 
-from gmmkit import GaussianMixture  # noqa: E402
-from gmmkit._core.covariances import covariance_model  # noqa: E402
-from gmmkit.backends import dask as dask_backend  # noqa: E402
-from gmmkit.backends.dask import DaskSource, check_data  # noqa: E402
-from gmmkit.mixture import feature_source  # noqa: E402
+from gmmkit import GaussianMixture
+from gmmkit._core.covariances import covariance_model
+from gmmkit.backends import dask as dask_backend
+from gmmkit.backends.dask import DaskSource, check_data
+from gmmkit.mixture import feature_source
 
 K = 4
 #: one block; uneven blocks; blocks of 3 rows, fewer than the K = 4 components
@@ -264,6 +264,25 @@ def test_statistics_of_many_batches_dask_sources_into_one_compute(data, computes
         want_total, want_stats = source.statistics(theta, shared)
         assert total == want_total
         np.testing.assert_array_equal(stats, want_stats)
+
+
+def test_unknown_row_chunks_column_blocks_and_integers_are_taken_as_in_memory(data):
+    X, _ = data
+    integers = np.round(X * 10).astype(np.int64)
+    expected = _fit(integers.astype(np.float64), "diag")
+    Xd = da.from_array(integers, chunks=(50, 2))  # two blocks across the columns
+    masked = Xd[Xd[:, 0] > np.iinfo(np.int64).min]  # the same rows, chunk sizes unknown
+    assert np.isnan(masked.chunks[0][0])
+    fitted = _fit(masked, "diag")
+    _assert_same_fit(fitted, expected)
+    assert fitted.means_.dtype == np.float64
+
+
+def test_prediction_on_the_wrong_number_of_features_is_refused(data):
+    X, _ = data
+    fitted = GaussianMixture(K, random_state=0).fit(da.from_array(X, chunks=100))
+    with pytest.raises(ValueError, match="X has 2 features, but GaussianMixture is expecting 3"):
+        fitted.predict(da.from_array(X[:, :2], chunks=100))
 
 
 # ---------------------------------------------------------------------- per-row outputs

@@ -65,6 +65,17 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     :class:`~gmmkit.DegenerateComponentWarning` instead of an error; and a batched, chunked
     numerical core (one GEMM per sample chunk for the E-step and one for the statistics).
 
+    Dask input (the ``gmmkit[dask]`` extra): ``fit``, ``score``, ``bic``, ``aic``, ``icl``,
+    ``predict``, ``predict_proba`` and ``score_samples`` accept Dask arrays and DataFrames
+    (and Dask sample weights). The fit is the same EM through
+    :class:`gmmkit.backends.dask.DaskSource`: one pass validates every block, then each
+    iteration is one ``compute`` that maps the E-step over the row blocks and brings back
+    only the ``K x n_stats`` statistics, with the current scheduler (a ``distributed.Client``
+    if one is in use). Fitted attributes are NumPy; ``predict``, ``predict_proba`` and
+    ``score_samples`` return lazy Dask arrays with the input's row chunks; the scores are
+    floats. Starts that need only a sample of rows are drawn as
+    :func:`gmmkit.backends.dask.dask_starts` describes; ``init_params='random'`` is refused.
+
     Parameters
     ----------
     n_components : int, default=1
@@ -461,7 +472,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         The arrays are stored C-contiguous in ``dtype``, or as they are when it is None (a
         loaded model keeps the arrays it was saved with).
         """
-        cast = ((lambda a: a) if dtype is None  # noqa: E731
+        cast = ((lambda a: a) if dtype is None
                 else (lambda a: np.ascontiguousarray(a, dtype=dtype)))
         if covariances is None:
             covariances = model.invert(model.precisions(precisions_cholesky))

@@ -40,8 +40,12 @@ from .._core.estep import (
     per_sample_from_log_prob,
     weighted_log_prob,
 )
-from .._core.hierarchical import SUBSET_SIZE, HierarchicalStart, most_probable_cluster, \
-    subset_mixture
+from .._core.hierarchical import (
+    SUBSET_SIZE,
+    HierarchicalStart,
+    most_probable_cluster,
+    subset_mixture,
+)
 from .._core.init import initial_responsibilities
 
 #: Partial results added together by one task of a tree-sum.
@@ -444,7 +448,7 @@ class DaskSource:
                                  want, dtype=dtype, chunks=(self.X.chunks[0], (width,)),
                                  meta=np.empty((0, 0), dtype))
 
-    def kept_rows(self, theta, want: str):
+    def kept_rows(self, theta, want: str) -> np.ndarray | None:
         """None: the blocks keep no log-densities between passes."""
         return None
 
@@ -525,9 +529,11 @@ def dask_starts(data: DaskData, n_components: int, method: str, random_state, n_
                                np.arange(n_components)[order])
         return
     if method == "hc":
+        # up to SUBSET_SIZE rows nothing is drawn, and every start cuts one tree
+        tree = HierarchicalStart(gather_rows(X, np.arange(n))) if n <= SUBSET_SIZE else None
         for _ in range(n_init):
-            if n <= SUBSET_SIZE:
-                yield HierarchicalStart(gather_rows(X, np.arange(n))).labels(n_components)
+            if tree is not None:
+                yield tree.labels(n_components)
                 continue
             rows = np.sort(random_state.choice(n, size=SUBSET_SIZE, replace=False))
             subset = gather_rows(X, rows).astype(np.float64)
