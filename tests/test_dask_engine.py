@@ -148,6 +148,29 @@ def test_a_dask_dataframe_fits_as_its_pandas_frame(data):
     np.testing.assert_array_equal(labels.compute(), expected.predict(frame))
 
 
+def test_sample_weights_as_a_dask_series(data):
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    X, weight = data
+    expected = _fit(X, "spherical", sample_weight=weight)
+    fitted = _fit(da.from_array(X, chunks=100), "spherical",
+                  sample_weight=dd.from_pandas(pd.Series(weight), npartitions=4))
+    _assert_same_fit(fitted, expected)
+
+
+def test_a_component_collapsed_on_a_binary_feature_warns_as_in_memory(data):
+    from gmmkit import DegenerateComponentWarning
+
+    X = np.column_stack([data[0][:, :2], (data[0][:, 2] > np.median(data[0][:, 2]))])
+    with pytest.warns(DegenerateComponentWarning, match="feature 2 takes only two values") \
+            as caught:
+        GaussianMixture(K, random_state=0).fit(X)
+    with pytest.warns(DegenerateComponentWarning, match="feature 2 takes only two values") \
+            as seen:
+        GaussianMixture(K, random_state=0).fit(da.from_array(X, chunks=70))
+    assert [str(w.message) for w in seen] == [str(w.message) for w in caught]
+
+
 def test_the_default_kmeans_start_is_the_in_memory_one_on_small_data(data):
     X, _ = data
     expected = GaussianMixture(K, random_state=1, n_init=2).fit(X)

@@ -145,7 +145,7 @@ def as_rows(X) -> da.Array:
 
 
 def as_weights(sample_weight, X: da.Array) -> da.Array | None:
-    """``sample_weight`` (None, a number, an array or a Dask array of shape
+    """``sample_weight`` (None, a number, an array, a Dask array or Series of shape
     ``(n_samples,)``) as a float64 Dask array with ``X``'s row chunks; values are checked in
     the pass that reads them (:func:`check_data`, or lazily by :func:`checked_weights`)."""
     if sample_weight is None:
@@ -153,6 +153,8 @@ def as_weights(sample_weight, X: da.Array) -> da.Array | None:
     n = X.shape[0]
     if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, bool):
         return da.full(n, float(sample_weight), chunks=(X.chunks[0],))
+    if hasattr(sample_weight, "to_dask_array"):  # a Dask Series
+        sample_weight = sample_weight.to_dask_array(lengths=True)
     if not isinstance(sample_weight, da.Array):
         try:
             sample_weight = np.asarray(sample_weight, dtype=np.float64)
