@@ -108,13 +108,15 @@ def test_every_iteration_matches_the_in_memory_fit_threaded(data, covariance_typ
     _assert_same_fit(fitted, expected)
 
 
-@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical", "EEV"])
+@pytest.mark.parametrize(("covariance_type", "chunking"), [
+    ("full", "uneven"), ("tied", "uneven"), ("diag", "uneven"), ("spherical", "uneven"),
+    ("EEV", "uneven"), ("VEV", "small"), ("full", "one")])
 def test_every_iteration_matches_the_in_memory_fit_on_a_local_cluster(data, client,
-                                                                     covariance_type):
+                                                                     covariance_type, chunking):
     X, weight = data
     expected = _fit(X, covariance_type, sample_weight=weight)
     with _scheduler("distributed", client):
-        fitted = _fit(da.from_array(X, chunks=(CHUNKINGS["uneven"], 3)), covariance_type,
+        fitted = _fit(da.from_array(X, chunks=(CHUNKINGS[chunking], 3)), covariance_type,
                       sample_weight=da.from_array(weight, chunks=50))
         labels = fitted.predict(da.from_array(X, chunks=60)).compute()
     _assert_same_fit(fitted, expected)
@@ -265,6 +267,25 @@ def test_fit_on_source_gives_lazy_labels_and_the_criteria(data):
     np.testing.assert_array_equal(labels.compute(), want_labels)
     for name, value in want_criteria.items():
         assert criteria[name] == pytest.approx(value, rel=1e-11), name
+
+
+def test_fit_on_source_from_dask_starts_is_the_estimators_fit(data):
+    """How a sweep fits on Dask data: one validation pass, starts drawn once, then each
+    configuration through fit_on_source."""
+    from sklearn.utils import check_random_state
+
+    from gmmkit.backends.dask import dask_starts
+    from gmmkit.mixture import fit_on_source
+
+    X, _ = data
+    checked = check_data(da.from_array(X, chunks=(CHUNKINGS["uneven"], 3)))
+    starts = list(dask_starts(checked, K, "random_from_data", check_random_state(5), 2))
+    assert all(isinstance(start, da.Array) for start in starts)
+    swept = GaussianMixture(K, covariance_type="diag", n_init=2)
+    fit_on_source(swept, checked.X, checked.source("diag"), starts=starts)
+    expected = GaussianMixture(K, covariance_type="diag", n_init=2,
+                               init_params="random_from_data", random_state=5).fit(X)
+    _assert_same_fit(swept, expected, rtol=1e-8, parameter_rtol=1e-7)
 
 
 def test_statistics_of_many_batches_dask_sources_into_one_compute(data, computes):
