@@ -248,7 +248,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self._validate_params()
         options = current_options() if options is None else options
         if is_dask_collection(X):
-            return self._fit_dask(X, sample_weight, responsibilities, predict, source, rows)
+            return self._fit_dask(X, sample_weight, responsibilities, predict, source, options,
+                                  rows)
         if source is None:
             X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         else:
@@ -277,14 +278,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                                  on_run_start=self._verbose_start, on_run_end=self._verbose_end,
                                  ill_posed=lambda run: self._ill_posed(
                                      run, model, X.shape[0], variances, prior is not None))
-            run = fitted.run
-            self._warn_about(run, model)
-            self._warn_about_collapsed_features(run.params, model, X)
-            self._set_fitted(run.params.weights, run.params.means + source.shift,
-                             run.params.covariances, run.params.precisions_cholesky,
-                             model=model, dtype=X.dtype, converged=run.converged,
-                             n_iter=run.n_iter, lower_bounds=run.lower_bounds,
-                             ill_posed=run.ill_posed)
+            self._keep_run(fitted.run, model, source, X)
             if rows is not None:
                 # the last E-step's rows are those of the unrounded parameters: only float64
                 # fits store those exactly, so float32 ones are scored from what they store
@@ -292,7 +286,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                         else self._predict_rows(X, rows, source))
             return self._predict_rows(X, "argmax") if predict else None
 
-    def _fit_dask(self, X, sample_weight, responsibilities, predict, source, rows):
+    def _fit_dask(self, X, sample_weight, responsibilities, predict, source, options, rows):
         """:meth:`_fit` on a Dask array or DataFrame: the same EM (:func:`fit_mixture`)
         through a :class:`gmmkit.backends.dask.DaskSource`, one compute per iteration.
 
@@ -331,7 +325,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 data.positive_rows, self.n_components, model)
         inits = self._check_initial_parameters(model)
         settings = EMSettings(self.n_components, self.reg_covar, self.tol, self.max_iter,
-                              bool(self.accelerate), current_options().reuse_fixed_points,
+                              bool(self.accelerate), options.reuse_fixed_points,
                               prior=None if prior is None else prior.shifted(source.shift))
         variances = (data.variances if data is not None
                      else np.diagonal(source.scatter()) / source.total_weight)
@@ -340,7 +334,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                              on_run_end=self._verbose_end,
                              ill_posed=lambda run: self._ill_posed(
                                  run, model, n_samples, variances, prior is not None))
-        run = fitted.run
+        self._keep_run(fitted.run, model, source, X)
+        if rows is not None:
+            return self._predict_rows(X, rows, source)
+        return self._predict_rows(X, "argmax", source) if predict else None
+
+    def _keep_run(self, run: EMResult, model, source: FeatureSource, X) -> None:
+        """Warn about what the kept run of a fit on ``X`` through ``source`` needed or shows,
+        and set the fitted attributes from it, in ``X``'s dtype and coordinates."""
         self._warn_about(run, model)
         self._warn_about_collapsed_features(run.params, model, X)
         self._set_fitted(run.params.weights, run.params.means + source.shift,
@@ -348,9 +349,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                          model=model, dtype=X.dtype, converged=run.converged,
                          n_iter=run.n_iter, lower_bounds=run.lower_bounds,
                          ill_posed=run.ill_posed)
-        if rows is not None:
-            return self._predict_rows(X, rows, source)
-        return self._predict_rows(X, "argmax", source) if predict else None
 
     def _record_feature_names(self, names) -> None:
         """Set ``feature_names_in_`` from a fit's column names (None: forget any)."""
