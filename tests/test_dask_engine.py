@@ -3,6 +3,7 @@ in-memory path, iteration by iteration, on any chunking and scheduler, one compu
 iteration, lazy per-row outputs, validation before EM, recovery from a lost worker, and a
 client that never holds the data."""
 
+import concurrent.futures
 import os
 import signal
 import subprocess
@@ -28,6 +29,8 @@ K = 4
 CHUNKINGS = {"one": (240,), "uneven": (17, 100, 3, 120), "small": (3,) * 80}
 MODELS = ("full", "tied", "diag", "spherical", "VVV", "EEV", "VEV")
 RTOL = 1e-12
+#: Seconds a fit that loses a worker may take (it takes about one here)
+FAULT_TIMEOUT = 120
 
 
 @pytest.fixture(scope="module")
@@ -460,7 +463,13 @@ def test_a_worker_lost_mid_fit_does_not_change_the_result(data, monkeypatch):
             return inner(*collections)
 
         monkeypatch.setattr(dask_backend, "_compute", losing_a_worker)
-        fitted = _fit(Xd, "full", tol=0, max_iter=6)
+        # bounded: a fit that hangs fails the test, and closing the cluster then ends it
+        runner = concurrent.futures.ThreadPoolExecutor(1)
+        try:
+            fitted = runner.submit(_fit, Xd, "full", tol=0, max_iter=6).result(
+                timeout=FAULT_TIMEOUT)
+        finally:
+            runner.shutdown(wait=False)
         assert len(client.scheduler_info()["workers"]) == 1
     assert len(calls) == 1 + 6
     np.testing.assert_array_equal(fitted.lower_bounds_, expected.lower_bounds_)
