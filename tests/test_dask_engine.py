@@ -46,7 +46,7 @@ def data():
 def client():
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     client = distributed.Client(cluster, set_as_default=False)
     yield client
     client.close()
@@ -195,6 +195,7 @@ def test_seeded_starts_are_the_in_memory_ones(data, init_params):
     _assert_same_fit(fitted, expected, rtol=1e-8, parameter_rtol=1e-7)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_hc_on_more_than_2000_rows_starts_as_in_memory():
     X, _ = make_blobs(2100, centers=3, n_features=2, random_state=0)
     expected = GaussianMixture(3, init_params="hc", random_state=0, max_iter=3).fit(X)
@@ -203,6 +204,7 @@ def test_hc_on_more_than_2000_rows_starts_as_in_memory():
     _assert_same_fit(fitted, expected)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_kmeans_on_a_sample_gives_the_same_start_whatever_the_chunking(computes):
     n = dask_backend.KMEANS_SAMPLE_SIZE + 5000
     X, _ = make_blobs(n, centers=3, n_features=2, random_state=0)
@@ -445,7 +447,7 @@ def test_a_worker_lost_mid_fit_does_not_change_the_result(data, monkeypatch):
     X, _ = data
     # a cluster of its own: the killed worker is not replaced
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster, set_as_default=False) as client, \
             dask.config.set(scheduler=client):
         Xd = client.persist(da.from_array(X, chunks=40))  # blocks held by the workers

@@ -19,6 +19,11 @@ recomputed by Dask from the graph, so a fault changes nothing but the time.
 
 Per-row outputs (:meth:`DaskSource.per_row`) are lazy Dask arrays with the input's row chunks.
 
+Every pass computes the blocks of ``X`` from its graph: blocks read from files (zarr, HDF5,
+Parquet) are read again each iteration, which is what keeps the memory bounded. Data that fit
+in the cluster's memory are best persisted first (``X = X.persist()``), so that the blocks
+stay on the workers between iterations and only the coefficients travel.
+
 This module imports Dask; nothing else in gmmkit imports it at module level.
 """
 
