@@ -403,6 +403,26 @@ def test_batch_statistics_equals_one_by_one_calls_in_one_compute(data, computes)
     np.testing.assert_allclose(batched[0][1], full_stats, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_responsibility_statistics_and_scatter_equal_the_in_memory_source(data,
+                                                                         covariance_type):
+    X, weight = data
+    chunks = (CHUNKINGS["uneven"],)
+    source = check_data(da.from_array(X, chunks=chunks + ((3,),)),
+                        da.from_array(weight, chunks=chunks)).source(covariance_type)
+    in_memory = feature_source(X, weight, covariance_type, K, dask_backend_options())
+    np.testing.assert_allclose(source.shift, in_memory.shift, rtol=1e-13, atol=1e-13)
+    rng = np.random.RandomState(0)
+    dense = rng.dirichlet(np.ones(K), size=len(X))
+    labels = rng.randint(-1, K, size=len(X))
+    for resp in (dense, labels):
+        want = in_memory.responsibility_statistics(resp, K)
+        for given in (resp, da.from_array(resp, chunks=70)):
+            np.testing.assert_allclose(source.responsibility_statistics(given, K), want,
+                                       rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(source.scatter(), in_memory.scatter(), rtol=1e-12, atol=1e-10)
+
+
 def dask_backend_options():
     from gmmkit._config import Options
 
@@ -514,3 +534,11 @@ def test_import_gmmkit_does_not_import_dask():
             "gmmkit.GaussianMixture(2).fit(np.arange(20.0).reshape(10, 2)); "
             "assert not [m for m in sys.modules if m.split('.')[0] == 'dask'], 'dask imported'")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_one_row_or_fewer_rows_than_components_are_refused_as_in_memory(data):
+    X = data[0]
+    with pytest.raises(ValueError, match="minimum of 2 is required by GaussianMixture"):
+        GaussianMixture(1).fit(da.from_array(X[:1], chunks=1))
+    with pytest.raises(ValueError, match="Expected n_samples >= n_components"):
+        GaussianMixture(5).fit(da.from_array(X[:3], chunks=2))

@@ -308,6 +308,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         X = source.X
         self.n_features_in_ = int(X.shape[1])
         n_samples, n_features = X.shape
+        if n_samples < 2:
+            raise ValueError(f"Found array with {n_samples} sample(s) (shape={X.shape}) while "
+                             f"a minimum of 2 is required by {type(self).__name__}.")
         if n_samples < self.n_components:
             raise ValueError(
                 f"Expected n_samples >= n_components, got n_samples={n_samples} and "
