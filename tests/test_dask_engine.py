@@ -176,10 +176,13 @@ def test_a_component_collapsed_on_a_binary_feature_warns_as_in_memory(data):
     assert [str(w.message) for w in seen] == [str(w.message) for w in caught]
 
 
-def test_the_default_kmeans_start_is_the_in_memory_one_on_small_data(data):
-    X, _ = data
-    expected = GaussianMixture(K, random_state=1, n_init=2).fit(X)
-    fitted = GaussianMixture(K, random_state=1, n_init=2).fit(da.from_array(X, chunks=50))
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_default_kmeans_start_is_the_in_memory_one_on_small_data(data, weighted):
+    X, weight = data
+    weight = weight if weighted else None
+    expected = GaussianMixture(K, random_state=1, n_init=2).fit(X, sample_weight=weight)
+    fitted = GaussianMixture(K, random_state=1, n_init=2).fit(
+        da.from_array(X, chunks=50), sample_weight=weight)
     _assert_same_fit(fitted, expected)
 
 

@@ -548,17 +548,12 @@ def dask_starts(data: DaskData, n_components: int, method: str, random_state, n_
             mixture = subset_mixture(subset, tree_labels, n_components)
             yield _lazy_labels(X, _block_most_probable, mixture, rows, tree_labels)
         return
-    weight = None
-    if n <= KMEANS_SAMPLE_SIZE:
-        rows = None
-        sample = gather_rows(X, np.arange(n))
-        if data.sample_weight is not None:
-            weight = np.asarray(_compute(data.sample_weight)[0])
-    else:
-        rows = np.sort(random_state.choice(n, size=KMEANS_SAMPLE_SIZE, replace=False))
-        sample = gather_rows(X, rows)
-        if data.sample_weight is not None:
-            weight = np.asarray(_compute(data.sample_weight[rows])[0])
+    rows = (None if n <= KMEANS_SAMPLE_SIZE
+            else np.sort(random_state.choice(n, size=KMEANS_SAMPLE_SIZE, replace=False)))
+    taken = slice(None) if rows is None else rows
+    wanted = [X[taken]] if data.sample_weight is None else [X[taken], data.sample_weight[taken]]
+    sample, *weight = (np.asarray(part) for part in _compute(*wanted))  # one compute
+    weight = weight[0] if weight else None
     for _ in range(n_init):
         labels = initial_responsibilities(sample, n_components, method, random_state, weight)
         if rows is None:
