@@ -32,7 +32,7 @@ from ._core.fitting import EMSettings, Start, fit_mixture
 from ._core.hierarchical import SUBSET_SIZE, HierarchicalStart
 from ._core.init import initial_responsibilities
 from ._core.posedness import feature_variances, ill_posed_reason
-from ._core.prior import resolve_prior
+from ._core.prior import resolve_prior, resolve_prior_from_moments
 from ._core.source import FeatureSource
 from ._core.threads import threads_for
 from ._dask_input import as_dask_array, is_dask_collection
@@ -64,6 +64,17 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     ``random_state``; float32 kept as float32; collapsing components recovered with a
     :class:`~gmmkit.DegenerateComponentWarning` instead of an error; and a batched, chunked
     numerical core (one GEMM per sample chunk for the E-step and one for the statistics).
+
+    Dask input (the ``gmmkit[dask]`` extra): ``fit``, ``score``, ``bic``, ``aic``, ``icl``,
+    ``predict``, ``predict_proba`` and ``score_samples`` accept Dask arrays and DataFrames
+    (and Dask sample weights). The fit is the same EM through
+    :class:`gmmkit.backends.dask.DaskSource`: one pass validates every block, then each
+    iteration is one ``compute`` that maps the E-step over the row blocks and brings back
+    only the ``K x n_stats`` statistics, with the current scheduler (a ``distributed.Client``
+    if one is in use). Fitted attributes are NumPy; ``predict``, ``predict_proba`` and
+    ``score_samples`` return lazy Dask arrays with the input's row chunks; the scores are
+    floats. Starts that need only a sample of rows are drawn as
+    :func:`gmmkit.backends.dask.dask_starts` describes; ``init_params='random'`` is refused.
 
     Parameters
     ----------
@@ -237,7 +248,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self._validate_params()
         options = current_options() if options is None else options
         if is_dask_collection(X):
-            return self._fit_dask(X, sample_weight, responsibilities, predict, source, rows)
+            return self._fit_dask(X, sample_weight, responsibilities, predict, source, options,
+                                  rows)
         if source is None:
             X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         else:
@@ -266,14 +278,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                                  on_run_start=self._verbose_start, on_run_end=self._verbose_end,
                                  ill_posed=lambda run: self._ill_posed(
                                      run, model, X.shape[0], variances, prior is not None))
-            run = fitted.run
-            self._warn_about(run, model)
-            self._warn_about_collapsed_features(run.params, model, X)
-            self._set_fitted(run.params.weights, run.params.means + source.shift,
-                             run.params.covariances, run.params.precisions_cholesky,
-                             model=model, dtype=X.dtype, converged=run.converged,
-                             n_iter=run.n_iter, lower_bounds=run.lower_bounds,
-                             ill_posed=run.ill_posed)
+            self._keep_run(fitted.run, model, source, X)
             if rows is not None:
                 # the last E-step's rows are those of the unrounded parameters: only float64
                 # fits store those exactly, so float32 ones are scored from what they store
@@ -281,7 +286,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                         else self._predict_rows(X, rows, source))
             return self._predict_rows(X, "argmax") if predict else None
 
-    def _fit_dask(self, X, sample_weight, responsibilities, predict, source, rows):
+    def _fit_dask(self, X, sample_weight, responsibilities, predict, source, options, rows):
         """:meth:`_fit` on a Dask array or DataFrame: the same EM (:func:`fit_mixture`)
         through a :class:`gmmkit.backends.dask.DaskSource`, one compute per iteration.
 
@@ -303,26 +308,43 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         X = source.X
         self.n_features_in_ = int(X.shape[1])
         n_samples, n_features = X.shape
+        if n_samples < 2:
+            raise ValueError(f"Found array with {n_samples} sample(s) (shape={X.shape}) while "
+                             f"a minimum of 2 is required by {type(self).__name__}.")
         if n_samples < self.n_components:
             raise ValueError(
                 f"Expected n_samples >= n_components, got n_samples={n_samples} and "
                 f"n_components={self.n_components}: reduce n_components or add data."
             )
-        if self.prior is not None:
-            raise ValueError("prior is not available for Dask input yet: fit with prior=None, "
-                             "or on an in-memory array")
         model = covariance_model(self.covariance_type, n_features)
+        prior = None
+        if self.prior is not None:
+            if data is None:
+                raise ValueError("a prior on Dask input needs the source's DaskData (make the "
+                                 "source with gmmkit.backends.dask.DaskData.source)")
+            # the scatter about the data's mean, the shift of the source: one pass
+            prior = resolve_prior_from_moments(
+                self.prior, data.mean, source.scatter() / source.total_weight,
+                data.positive_rows, self.n_components, model)
         inits = self._check_initial_parameters(model)
         settings = EMSettings(self.n_components, self.reg_covar, self.tol, self.max_iter,
-                              bool(self.accelerate), current_options().reuse_fixed_points)
+                              bool(self.accelerate), options.reuse_fixed_points,
+                              prior=None if prior is None else prior.shifted(source.shift))
         variances = (data.variances if data is not None
                      else np.diagonal(source.scatter()) / source.total_weight)
         starts = self._starts(X, None, source, inits, responsibilities, data=data)
         fitted = fit_mixture(source, starts, settings, on_run_start=self._verbose_start,
                              on_run_end=self._verbose_end,
                              ill_posed=lambda run: self._ill_posed(
-                                 run, model, n_samples, variances, False))
-        run = fitted.run
+                                 run, model, n_samples, variances, prior is not None))
+        self._keep_run(fitted.run, model, source, X)
+        if rows is not None:
+            return self._predict_rows(X, rows, source)
+        return self._predict_rows(X, "argmax", source) if predict else None
+
+    def _keep_run(self, run: EMResult, model, source: FeatureSource, X) -> None:
+        """Warn about what the kept run of a fit on ``X`` through ``source`` needed or shows,
+        and set the fitted attributes from it, in ``X``'s dtype and coordinates."""
         self._warn_about(run, model)
         self._warn_about_collapsed_features(run.params, model, X)
         self._set_fitted(run.params.weights, run.params.means + source.shift,
@@ -330,9 +352,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                          model=model, dtype=X.dtype, converged=run.converged,
                          n_iter=run.n_iter, lower_bounds=run.lower_bounds,
                          ill_posed=run.ill_posed)
-        if rows is not None:
-            return self._predict_rows(X, rows, source)
-        return self._predict_rows(X, "argmax", source) if predict else None
 
     def _record_feature_names(self, names) -> None:
         """Set ``feature_names_in_`` from a fit's column names (None: forget any)."""
@@ -454,7 +473,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         The arrays are stored C-contiguous in ``dtype``, or as they are when it is None (a
         loaded model keeps the arrays it was saved with).
         """
-        cast = ((lambda a: a) if dtype is None  # noqa: E731
+        cast = ((lambda a: a) if dtype is None
                 else (lambda a: np.ascontiguousarray(a, dtype=dtype)))
         if covariances is None:
             covariances = model.invert(model.precisions(precisions_cholesky))

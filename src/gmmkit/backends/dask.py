@@ -19,6 +19,11 @@ recomputed by Dask from the graph, so a fault changes nothing but the time.
 
 Per-row outputs (:meth:`DaskSource.per_row`) are lazy Dask arrays with the input's row chunks.
 
+Every pass computes the blocks of ``X`` from its graph: blocks read from files (zarr, HDF5,
+Parquet) are read again each iteration, which is what keeps the memory bounded. Data that fit
+in the cluster's memory are best persisted first (``X = X.persist()``), so that the blocks
+stay on the workers between iterations and only the coefficients travel.
+
 This module imports Dask; nothing else in gmmkit imports it at module level.
 """
 
@@ -40,8 +45,12 @@ from .._core.estep import (
     per_sample_from_log_prob,
     weighted_log_prob,
 )
-from .._core.hierarchical import SUBSET_SIZE, HierarchicalStart, most_probable_cluster, \
-    subset_mixture
+from .._core.hierarchical import (
+    SUBSET_SIZE,
+    HierarchicalStart,
+    most_probable_cluster,
+    subset_mixture,
+)
 from .._core.init import initial_responsibilities
 
 #: Partial results added together by one task of a tree-sum.
@@ -100,6 +109,8 @@ class DaskData:
         The weighted mean :math:`\\sum_i w_i x_i / \\sum_i w_i` (the sources' shift).
     variances : ndarray of shape (n_features,)
         The weighted variance of each feature about ``mean``.
+    positive_rows : int
+        The rows of positive weight.
     """
 
     X: da.Array
@@ -108,6 +119,7 @@ class DaskData:
     total_weight: float
     mean: np.ndarray
     variances: np.ndarray
+    positive_rows: int
 
     def source(self, covariance_type, n_components: int | None = None) -> DaskSource:
         """A :class:`DaskSource` of these data for ``covariance_type``, shifted to their
@@ -138,7 +150,7 @@ def as_rows(X) -> da.Array:
 
 
 def as_weights(sample_weight, X: da.Array) -> da.Array | None:
-    """``sample_weight`` (None, a number, an array or a Dask array of shape
+    """``sample_weight`` (None, a number, an array, a Dask array or Series of shape
     ``(n_samples,)``) as a float64 Dask array with ``X``'s row chunks; values are checked in
     the pass that reads them (:func:`check_data`, or lazily by :func:`checked_weights`)."""
     if sample_weight is None:
@@ -146,6 +158,8 @@ def as_weights(sample_weight, X: da.Array) -> da.Array | None:
     n = X.shape[0]
     if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, bool):
         return da.full(n, float(sample_weight), chunks=(X.chunks[0],))
+    if hasattr(sample_weight, "to_dask_array"):  # a Dask Series
+        sample_weight = sample_weight.to_dask_array(lengths=True)
     if not isinstance(sample_weight, da.Array):
         try:
             sample_weight = np.asarray(sample_weight, dtype=np.float64)
@@ -190,22 +204,25 @@ def _check_block(block, weight, index, offsets, width):
 
 def _block_moments(block, weight, index, offsets, width):
     """Checks the block (see :func:`check_data`) and returns ``(sum of weights, weighted
-    mean, weighted sum of squared deviations from that mean)``."""
+    mean, weighted sum of squared deviations from that mean, rows of positive weight)``."""
     _check_block(block, weight, index, offsets, width)
     x = np.asarray(block, dtype=np.float64)
     total = float(x.shape[0] if weight is None else weight.sum())
+    positive = x.shape[0] if weight is None else int(np.count_nonzero(weight > 0))
     if total == 0.0:
-        return 0.0, np.zeros(width), np.zeros(width)
+        return 0.0, np.zeros(width), np.zeros(width), positive
     mean = (x.sum(axis=0) if weight is None else weight @ x) / total
     deviations = (x - mean) ** 2
-    return total, mean, deviations.sum(axis=0) if weight is None else weight @ deviations
+    return (total, mean, deviations.sum(axis=0) if weight is None else weight @ deviations,
+            positive)
 
 
 def _combine_moments(*parts):
     """Chan, Golub and LeVeque's pairwise update of weighted means and squared deviations:
     exact in exact arithmetic and free of the cancellation of raw second moments."""
-    total, mean, m2 = parts[0]
-    for other_total, other_mean, other_m2 in parts[1:]:
+    total, mean, m2, positive = parts[0]
+    for other_total, other_mean, other_m2, other_positive in parts[1:]:
+        positive += other_positive
         if other_total == 0.0:
             continue
         combined = total + other_total
@@ -213,7 +230,7 @@ def _combine_moments(*parts):
         mean = mean + delta * (other_total / combined)
         m2 = m2 + other_m2 + delta**2 * (total * other_total / combined)
         total = combined
-    return total, mean, m2
+    return total, mean, m2, positive
 
 
 def check_data(X, sample_weight=None) -> DaskData:
@@ -234,11 +251,11 @@ def check_data(X, sample_weight=None) -> DaskData:
         optimize_graph=False).ravel()
     parts = [dask.delayed(_block_moments, pure=True)(block, w, index, offsets, X.shape[1])
              for index, (block, w) in enumerate(zip(blocks, weights))]
-    (total, mean, m2), = _compute(_tree_sum(parts, _combine_moments))
+    (total, mean, m2, positive), = _compute(_tree_sum(parts, _combine_moments))
     if not total > 0:
         raise ValueError("sample_weight must not be all zero")
     return DaskData(X, weight, int(X.shape[0]), float(total), np.asarray(mean, dtype=np.float64),
-                    np.asarray(m2, dtype=np.float64) / total)
+                    np.asarray(m2, dtype=np.float64) / total, int(positive))
 
 
 def checked_weights(weight: da.Array) -> da.Array:
@@ -408,7 +425,7 @@ class DaskSource:
         """Statistics for given responsibilities (dense ``(n_samples, K)`` or hard labels
         ``(n_samples,)`` with ``-1`` for unassigned rows), NumPy or Dask, in one compute."""
         if isinstance(resp, da.Array):
-            resp = resp.rechunk((self.X.chunks[0],) + ((resp.shape[1],),) * (resp.ndim - 1))
+            resp = resp.rechunk((self.X.chunks[0],) + tuple((size,) for size in resp.shape[1:]))
             pieces = [(piece,) for piece in resp.to_delayed(optimize_graph=False).ravel()]
         else:
             resp = np.asarray(resp)
@@ -438,7 +455,7 @@ class DaskSource:
                                  want, dtype=dtype, chunks=(self.X.chunks[0], (width,)),
                                  meta=np.empty((0, 0), dtype))
 
-    def kept_rows(self, theta, want: str):
+    def kept_rows(self, theta, want: str) -> np.ndarray | None:
         """None: the blocks keep no log-densities between passes."""
         return None
 
@@ -519,9 +536,11 @@ def dask_starts(data: DaskData, n_components: int, method: str, random_state, n_
                                np.arange(n_components)[order])
         return
     if method == "hc":
+        # up to SUBSET_SIZE rows nothing is drawn, and every start cuts one tree
+        tree = HierarchicalStart(gather_rows(X, np.arange(n))) if n <= SUBSET_SIZE else None
         for _ in range(n_init):
-            if n <= SUBSET_SIZE:
-                yield HierarchicalStart(gather_rows(X, np.arange(n))).labels(n_components)
+            if tree is not None:
+                yield tree.labels(n_components)
                 continue
             rows = np.sort(random_state.choice(n, size=SUBSET_SIZE, replace=False))
             subset = gather_rows(X, rows).astype(np.float64)
@@ -529,17 +548,12 @@ def dask_starts(data: DaskData, n_components: int, method: str, random_state, n_
             mixture = subset_mixture(subset, tree_labels, n_components)
             yield _lazy_labels(X, _block_most_probable, mixture, rows, tree_labels)
         return
-    weight = None
-    if n <= KMEANS_SAMPLE_SIZE:
-        rows = None
-        sample = gather_rows(X, np.arange(n))
-        if data.sample_weight is not None:
-            weight = np.asarray(_compute(data.sample_weight)[0])
-    else:
-        rows = np.sort(random_state.choice(n, size=KMEANS_SAMPLE_SIZE, replace=False))
-        sample = gather_rows(X, rows)
-        if data.sample_weight is not None:
-            weight = np.asarray(_compute(data.sample_weight[rows])[0])
+    rows = (None if n <= KMEANS_SAMPLE_SIZE
+            else np.sort(random_state.choice(n, size=KMEANS_SAMPLE_SIZE, replace=False)))
+    taken = slice(None) if rows is None else rows
+    wanted = [X[taken]] if data.sample_weight is None else [X[taken], data.sample_weight[taken]]
+    sample, *weight = (np.asarray(part) for part in _compute(*wanted))  # one compute
+    weight = weight[0] if weight else None
     for _ in range(n_init):
         labels = initial_responsibilities(sample, n_components, method, random_state, weight)
         if rows is None:
