@@ -24,6 +24,7 @@ def moons():
     {"n_components": {"lower": 2, "upper": 4}, "covariance_type": "diag",
      "priors": "uniform"},
     {"n_components": "auto", "covariance_type": ["full", "diag"], "max_components": 3},
+    {"n_components": 2, "prior": "default", "covariance_type": ["full", "spherical"]},
 ])
 def test_the_fit_and_its_predictions_are_those_in_memory(moons, options):
     X, y = moons
@@ -74,7 +75,6 @@ def test_a_dask_dataframe_gives_feature_names_checked_at_predict(moons):
 @pytest.mark.parametrize("options, message", [
     ({"mode": "edda"}, "mode='edda'"),
     ({"standardize": True}, "standardize=True"),
-    ({"prior": "default"}, "prior='default'"),
 ])
 def test_what_dask_input_cannot_do_is_refused(moons, options, message):
     X, y = moons

@@ -16,7 +16,8 @@ Predictions are lazy Dask arrays with the input's row chunks: the joint log-like
 Bayes' rule and the argmax run block by block. ``score`` (the accuracy) is one compute.
 
 Not available on Dask input (a ``ValueError`` before any pass): rows marked ``unlabeled``
-(the semi-supervised fit), ``mode='edda'``, ``standardize`` and ``prior``.
+(the semi-supervised fit), ``mode='edda'`` and ``standardize``. A ``prior`` is resolved from
+each class's rows, as in memory, by the engine (from their moments).
 
 This module imports Dask; it is imported only for Dask input.
 """
@@ -117,8 +118,6 @@ def _refuse_unsupported(classifier) -> None:
                  "EDDA's shared covariance models are fitted in memory"),
         "standardize": (bool(classifier.standardize),
                         "standardize the Dask array first ((X - mean) / std, lazily)"),
-        "prior": (classifier.prior is not None,
-                  "the conjugate prior is resolved from in-memory data"),
     }
     for name, (refuse, why) in refused.items():
         if refuse:

@@ -247,7 +247,7 @@ def _add_progress(parser):
 
 def _add_fit_parser(subcommands):
     fit = _subparser(
-        subcommands, "fit", handler=_with_engine(_run_fit, "standardize", "prior"),
+        subcommands, "fit", handler=_with_engine(_run_fit, "standardize"),
         help="fit one Gaussian mixture and save it",
         description="Fit a Gaussian mixture with K components to the numeric columns of DATA "
                     "and save it in gmmkit's safe model format (gmmkit.load reads it back).",
@@ -276,7 +276,7 @@ def _add_fit_parser(subcommands):
 def _add_select_parser(subcommands):
     select = _subparser(
         subcommands, "select", handler=_with_engine(_run_select, "cv", "warm_start",
-                                                    "standardize", "prior"),
+                                                    "standardize"),
         help="sweep components x covariance types; save the table, best model and a plot",
         description="Fit a mixture for every number of components and covariance type, score "
                     "each by BIC, AIC, ICL, silhouette (and held-out likelihood with --cv), "

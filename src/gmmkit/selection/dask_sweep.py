@@ -26,9 +26,13 @@ starts each configuration follows the same iterates, its statistics summed in an
 subsample of rows as in memory (:func:`gmmkit.selection.silhouette.silhouette_rows`), gathered
 once, with each fitted model's labels of those rows.
 
+With a ``prior``, every configuration's is resolved from the data's moments (mean, covariance,
+rows of positive weight: :func:`gmmkit._core.prior.resolve_prior_from_moments`), which one more
+pass gives, as the in-memory sweep resolves it from the rows.
+
 Not available on Dask input (each a ``ValueError`` before any pass): ``cv`` (held-out folds of a
 Dask array; select on an in-memory sample, or compare by an information criterion),
-``warm_start``, ``standardize``, ``prior`` and ``init_params='random'``.
+``warm_start``, ``standardize`` and ``init_params='random'``.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from .._core.hierarchical import SUBSET_SIZE, HierarchicalStart
 from .._core.init import initial_responsibilities
 from .._core.lockstep import Configuration, fit_in_lockstep
 from .._core.posedness import ill_posed_reason
+from .._core.prior import resolve_prior_from_moments
 from .._dask_input import as_dask_array
 from .._progress import progress_bar
 from ..criteria import CRITERIA
@@ -113,8 +118,6 @@ def _refuse_unsupported(settings: SweepSettings) -> None:
                        "warm-start chains refit every k one after another; run them in memory"),
         "standardize": (bool(settings.standardize),
                         "standardize the Dask array first ((X - mean) / std, lazily)"),
-        "prior": (settings.prior is not None,
-                  "the conjugate prior is resolved from in-memory data"),
         "init_params": (settings.init_params == "random",
                         "'random' draws n_samples x n_components numbers on the client; use "
                         "'kmeans', 'k-means++', 'random_from_data', 'hc' or 'hc+kmeans'"),
@@ -131,7 +134,7 @@ class _DaskSweep:
     def __init__(self, data, settings: SweepSettings, ks, types, seed):
         self.data, self.settings, self.ks, self.types, self.seed = data, settings, ks, types, seed
         self.sources = {covariance_type: data.source(covariance_type) for covariance_type in types}
-        self._rows, self._tree = None, None
+        self._rows, self._tree, self._covariance = None, None, None
 
     # --- fitting -------------------------------------------------------------------------------
     def starts(self, k: int) -> list:
@@ -176,21 +179,39 @@ class _DaskSweep:
             self._tree = HierarchicalStart(self._gathered()[0])
         return self._tree
 
-    def settings_of(self, k: int, *, tol=None, max_iter=None) -> EMSettings:
+    def settings_of(self, k: int, covariance_type: str, *, tol=None,
+                    max_iter=None) -> EMSettings:
+        """The EM settings of one configuration (with its prior, in the sources' shifted
+        coordinates)."""
         settings = self.settings
         return EMSettings(k, settings.reg_covar, settings.tol if tol is None else tol,
                           settings.max_iter if max_iter is None else max_iter,
-                          bool(settings.accelerate))
+                          bool(settings.accelerate), prior=self.prior_of(k, covariance_type))
+
+    def prior_of(self, k: int, covariance_type: str):
+        if self.settings.prior is None:
+            return None
+        if self._covariance is None:
+            # every source is shifted to the data's mean: one scatter serves every type
+            source = next(iter(self.sources.values()))
+            self._covariance = source.scatter() / source.total_weight
+        source = self.sources[covariance_type]
+        resolved = resolve_prior_from_moments(self.settings.prior, self.data.mean,
+                                              self._covariance, self.data.positive_rows, k,
+                                              source.model)
+        return resolved.shifted(source.shift)
 
     def ill_posed(self, covariance_type: str):
         model = self.sources[covariance_type].model
         data, reg_covar = self.data, self.settings.reg_covar
+        prior = self.settings.prior is not None
 
         def reason(run):
             return ill_posed_reason(
                 model, run.params.weights, run.params.covariances, n_samples=data.n_samples,
                 data_variances=data.variances, reg_covar=reg_covar,
-                recovered=run.final_recovered if run.n_iter else run.recovered)
+                recovered=run.final_recovered if run.n_iter else run.recovered,
+                prior=prior)
         return reason
 
     def fit_all(self) -> tuple[list[dict], list]:
@@ -210,7 +231,7 @@ class _DaskSweep:
                     row["error"] = error
                     continue
                 configurations.append(Configuration(
-                    self.sources[covariance_type], starts, self.settings_of(k),
+                    self.sources[covariance_type], starts, self.settings_of(k, covariance_type),
                     ill_posed=self.ill_posed(covariance_type)))
                 placed.append(len(rows) - 1)
         started = time.perf_counter()
@@ -316,13 +337,13 @@ class _DaskSweep:
             k, covariance_type=covariance_type, tol=POLISH_TOL, reg_covar=settings.reg_covar,
             max_iter=POLISH_MAX_ITER, weights_init=model.weights_, means_init=model.means_,
             precisions_init=model.precisions_, random_state=self.seed,
-            accelerate=bool(settings.accelerate))
+            accelerate=bool(settings.accelerate), prior=settings.prior)
         start = Start(weights=np.asarray(model.weights_, dtype=np.float64),
                       means=np.asarray(model.means_, dtype=np.float64) - source.shift,
                       precisions=np.asarray(model.precisions_, dtype=np.float64))
         config = Configuration(source, [start], self.settings_of(
-            k, tol=POLISH_TOL, max_iter=POLISH_MAX_ITER), ill_posed=self.ill_posed(
-                covariance_type))
+            k, covariance_type, tol=POLISH_TOL, max_iter=POLISH_MAX_ITER),
+            ill_posed=self.ill_posed(covariance_type))
         (outcome,) = self.lockstep([config], "gmmkit.select polish")
         if isinstance(outcome, (ValueError, ArithmeticError)):
             return model
