@@ -54,8 +54,8 @@ def select(
         sweep costs about as many passes over the data as its longest fit has iterations
         (:mod:`gmmkit.selection.dask_sweep`); the table and ``best_estimator_`` are those of
         the in-memory sweep from the same starts, to rounding. ``cv``, ``warm_start``,
-        ``standardize``, ``prior`` and ``init_params='random'`` are then refused, and
-        ``n_jobs`` is Dask's scheduler's business.
+        ``standardize`` and ``init_params='random'`` are then refused, and ``n_jobs`` is
+        Dask's scheduler's business.
     n_components : int or list of int, default=range(1, 10)
     covariance_type : {'sklearn', 'all'}, a registered name or list of them, default='sklearn'
         'sklearn' sweeps scikit-learn's four structures (full, tied, diag, spherical); 'all'
