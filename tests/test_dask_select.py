@@ -145,6 +145,22 @@ def test_with_a_prior_the_map_table_is_the_in_memory_one():
                        gmmkit.select(X, **options))
 
 
+def test_the_selector_estimator_fits_and_predicts_on_dask():
+    X = _data()
+    options = {"n_components": [2, 3], "covariance_type": ["full", "diag"],
+               "init_params": "random_from_data", "random_state": 0}
+    selector = gmmkit.GaussianMixtureSelector(**options).fit(da.from_array(X, chunks=100))
+    expected = gmmkit.GaussianMixtureSelector(**options).fit(X)
+    assert selector.best_params_ == expected.best_params_
+    assert selector.n_features_in_ == 3
+    labels = selector.predict(da.from_array(X, chunks=120))
+    assert isinstance(labels, da.Array)
+    np.testing.assert_allclose(selector.score_samples(da.from_array(X, chunks=120)).compute(),
+                               expected.score_samples(X), rtol=1e-9)
+    assert selector.score(da.from_array(X, chunks=50)) == pytest.approx(expected.score(X),
+                                                                         rel=1e-12)
+
+
 def test_silhouettes_use_the_in_memory_subsample():
     X = _data()
     options = {"n_components": [2, 3], "covariance_type": "full",

@@ -265,8 +265,16 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
     def fit(self, X, y=None, sample_weight=None):
         """Run the sweep and keep the best mixture."""
         self._validate_params()
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        if not is_dask_collection(X):
+            X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         result = run_selection(X, SweepSettings(**self.get_params(deep=False)), sample_weight)
+        if is_dask_collection(X):  # the sweep validated the blocks; the best model knows them
+            self.n_features_in_ = result.best_estimator_.n_features_in_
+            names = getattr(result.best_estimator_, "feature_names_in_", None)
+            if names is not None:
+                self.feature_names_in_ = names
+            else:
+                vars(self).pop("feature_names_in_", None)
         self.rows_ = result.records()
         self.best_index_ = result.best_index_
         self.best_estimator_ = result.best_estimator_
@@ -289,6 +297,8 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
 
     def _checked(self, X):
         check_is_fitted(self)
+        if is_dask_collection(X):  # the best mixture checks Dask input (lazily, per block)
+            return X
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
 
     def predict(self, X):
