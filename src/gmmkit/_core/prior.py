@@ -154,25 +154,28 @@ def resolve_prior(prior, X: np.ndarray, weight: np.ndarray | None, n_components:
     """
     if prior is None:
         return None
-    if isinstance(prior, str) and prior == "default":
-        prior = ConjugatePrior()
-    if not isinstance(prior, ConjugatePrior):
-        raise ValueError(f"prior must be None, 'default' or a ConjugatePrior, got {prior!r}")
-    kind = prior_scale(type(model))
-    if kind not in PRIOR_SCALES:
-        mclust = f" (mclust's {model.mclust_name})" if model.mclust_name else ""
-        raise ValueError(
-            f"covariance_type {model.name!r}{mclust} has no conjugate prior (mclust's "
-            f"{model.mclust_name or 'model'} is not available with a prior either); fit it "
-            f"with prior=None, or use a model that has one: {list(models_with_prior())}")
-    d = model.d
+    _checked_prior(prior, model)
     X = np.asarray(X, dtype=np.float64)
     w = np.ones(len(X)) if weight is None else np.asarray(weight, dtype=np.float64)
     total = w.sum()
     data_mean = w @ X / total
     centred = X - data_mean
-    rows = int(np.count_nonzero(w > 0))
-    variance = (w[:, None] * centred).T @ centred / total * (rows / max(rows - 1, 1))
+    return resolve_prior_from_moments(prior, data_mean, (w[:, None] * centred).T @ centred
+                                      / total, int(np.count_nonzero(w > 0)), n_components,
+                                      model)
+
+
+def resolve_prior_from_moments(prior, data_mean: np.ndarray, covariance: np.ndarray,
+                               rows: int, n_components: int, model) -> ResolvedPrior | None:
+    r""":func:`resolve_prior` from the data's moments instead of its rows (data that never
+    sit in memory at once): the weighted mean, the weighted covariance
+    :math:`\sum_i w_i (x_i - \bar x)(x_i - \bar x)^T / \sum_i w_i` and the number of rows
+    of positive weight."""
+    if prior is None:
+        return None
+    prior, kind = _checked_prior(prior, model)
+    d = model.d
+    variance = np.asarray(covariance, dtype=np.float64) * (rows / max(rows - 1, 1))
     mean = data_mean if prior.mean is None else _check_shape(prior.mean, (d,), "mean")
     dof = float(d + 2 if prior.dof is None else prior.dof)
     if not dof > d - 1:
@@ -197,6 +200,23 @@ def resolve_prior(prior, X: np.ndarray, weight: np.ndarray | None, n_components:
                                  f"covariance_type {model.name!r}, got {prior.scale!r}")
     return ResolvedPrior(float(prior.shrinkage), np.array(mean, dtype=np.float64), dof,
                          np.array(scale, dtype=np.float64))
+
+
+def _checked_prior(prior, model) -> tuple[ConjugatePrior, str]:
+    """``(prior, the model's prior_scale)``, ``'default'`` made a :class:`ConjugatePrior`;
+    a ``ValueError`` for anything else or a model without a conjugate prior."""
+    if isinstance(prior, str) and prior == "default":
+        prior = ConjugatePrior()
+    if not isinstance(prior, ConjugatePrior):
+        raise ValueError(f"prior must be None, 'default' or a ConjugatePrior, got {prior!r}")
+    kind = prior_scale(type(model))
+    if kind not in PRIOR_SCALES:
+        mclust = f" (mclust's {model.mclust_name})" if model.mclust_name else ""
+        raise ValueError(
+            f"covariance_type {model.name!r}{mclust} has no conjugate prior (mclust's "
+            f"{model.mclust_name or 'model'} is not available with a prior either); fit it "
+            f"with prior=None, or use a model that has one: {list(models_with_prior())}")
+    return prior, kind
 
 
 def _check_shape(value, shape, name):

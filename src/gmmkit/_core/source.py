@@ -25,11 +25,12 @@ How implementations plug in
   configuration's ``working_memory``, features cached between passes, one GEMM per chunk,
   sparse products for negligible responsibilities, thread-local scratch buffers. None of that
   is visible through the protocol.
-* A Dask source (the next engine) holds a Dask array of rows and one of weights. Its
+* :class:`gmmkit.backends.dask.DaskSource` holds a Dask array of rows and one of weights. Its
   ``statistics`` maps the NumPy chunk kernel (:mod:`gmmkit._core.estep`) over the blocks with
   the coefficients broadcast to the workers, and tree-sums the ``(log-likelihood, stats)``
   pairs: one ``compute`` per EM iteration, the client holding only ``K x n_stats`` arrays.
-  ``per_row`` returns a lazy Dask array with the input's chunks. The estimator is unchanged.
+  ``per_row`` returns a lazy Dask array with the input's chunks. The EM loop is unchanged;
+  ``batch_statistics`` answers many requests over the same rows in one compute.
 * A torch source holds the rows on a device and computes ``phi``, ``Phi @ theta``, the
   log-sum-exp and the statistics GEMM there, handing back the small ``K x n_stats`` array as
   NumPy float64; per-row outputs come back as NumPy.
