@@ -70,3 +70,24 @@ def test_select_passes_accelerate_through(overlapping_blobs):
     fast = select(overlapping_blobs, [3, 6], "diag", random_state=0, tol=1e-6,
                   accelerate=True).table
     assert (fast.log_likelihood >= plain.log_likelihood - 1e-6).all()
+
+
+def test_a_jump_whose_m_step_fails_is_no_jump():
+    """An iterative M-step can fail on extrapolated statistics (EVE's orientation SVD did not
+    converge in the bootstrap LRT's refits): the jump is refused, not the fit."""
+    from gmmkit._core.squarem import _valid_parameters
+
+    class FailingModel:
+        def m_step(self, stats, context):
+            raise np.linalg.LinAlgError("SVD did not converge")
+
+    assert _valid_parameters(FailingModel(), np.ones((2, 3)), context=None) is None
+
+
+def test_accelerated_eve_fits_where_plain_em_does(overlapping_blobs):
+    X = overlapping_blobs
+    plain = GaussianMixture(3, covariance_type="EVE", random_state=0, tol=1e-8,
+                            max_iter=300).fit(X)
+    fast = GaussianMixture(3, covariance_type="EVE", random_state=0, tol=1e-8, max_iter=300,
+                           accelerate=True).fit(X)
+    assert fast.lower_bound_ >= plain.lower_bound_ - 1e-6

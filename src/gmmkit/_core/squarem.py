@@ -148,8 +148,9 @@ def _valid_parameters(model, stats, context):
     """``M(stats)`` when it is a proper mixture without any regularisation beyond reg_covar."""
     if not np.isfinite(stats).all() or (stats[:, 0] <= 0).any():
         return None
-    weights, means, covariances, floor = model.m_step(stats, context)
     try:
+        # an iterative M-step (EVE's orientation) can fail to converge on jumped statistics
+        weights, means, covariances, floor = model.m_step(stats, context)
         with np.errstate(invalid="ignore", divide="ignore"):
             prec_chol = model.precision_cholesky(covariances)
     except np.linalg.LinAlgError:
