@@ -302,12 +302,27 @@ def _block_statistics(block, weight, jobs):
     return results
 
 
-def _block_responsibility_statistics(block, weight, resp, model, shift, n_components):
-    if block.shape[0] == 0:
-        return np.zeros((n_components, model.n_stats))
-    phi_t = chunk_features(model, block, shift)
-    return chunk_responsibility_statistics(np.asarray(resp), phi_t, weight, n_components,
-                                           _sample_major(phi_t))
+def _block_responsibility_statistics(block, weight, models, jobs) -> list[np.ndarray]:
+    """One block's statistics for every job ``(model key, K, responsibilities)``, each model's
+    features formed once."""
+    features, results = {}, []
+    for key, n_components, resp in jobs:
+        model, shift = models[key]
+        if block.shape[0] == 0:
+            results.append(np.zeros((n_components, model.n_stats)))
+            continue
+        if key not in features:
+            phi_t = chunk_features(model, block, shift)
+            features[key] = (phi_t, _sample_major(phi_t))
+        phi_t, rows_major = features[key]
+        results.append(chunk_responsibility_statistics(np.asarray(resp), phi_t, weight,
+                                                       n_components, rows_major))
+    return results
+
+
+def _add_arrays(*parts):
+    """The sums, entry by entry, of equal-length lists of arrays."""
+    return [sum((part[j] for part in parts[1:]), parts[0][j]) for j in range(len(parts[0]))]
 
 
 def _block_scatter(block, weight, model, shift):
@@ -424,15 +439,44 @@ class DaskSource:
     def responsibility_statistics(self, resp, n_components: int) -> np.ndarray:
         """Statistics for given responsibilities (dense ``(n_samples, K)`` or hard labels
         ``(n_samples,)`` with ``-1`` for unassigned rows), NumPy or Dask, in one compute."""
+        return self.batch_responsibility_statistics([(self, resp, n_components)])[0]
+
+    @classmethod
+    def batch_responsibility_statistics(cls, requests) -> list[np.ndarray]:
+        """:meth:`responsibility_statistics` of every request ``(source, resp,
+        n_components)``, in order, from ONE compute (the first M-steps of a whole sweep):
+        requests over the same rows share one task per block, which reads the block once and
+        forms each covariance model's features once."""
+        requests = list(requests)
+        groups: dict[tuple, list] = {}
+        for index, (source, resp, n_components) in enumerate(requests):
+            groups.setdefault(source.data_key, []).append((index, source, resp, n_components))
+        roots, orders = [], []
+        for asked in groups.values():
+            first = asked[0][1]
+            models: dict[int, tuple] = {}
+            jobs = []  # per request: (model key, K, its responsibilities block by block)
+            for _, source, resp, n_components in asked:
+                models.setdefault(id(source), (source.model, source.shift))
+                jobs.append((id(source), n_components, first._resp_blocks(resp)))
+            parts = [dask.delayed(_block_responsibility_statistics, pure=True)(
+                block, w, models, [(key, k, pieces[b]) for key, k, pieces in jobs])
+                for b, (block, w) in enumerate(zip(first._blocks, first._weights))]
+            roots.append(_tree_sum(parts, _add_arrays))
+            orders.append([index for index, *_ in asked])
+        results: list = [None] * len(requests)
+        for order, answers in zip(orders, _compute(*roots)):
+            for index, stats in zip(order, answers):
+                results[index] = stats
+        return results
+
+    def _resp_blocks(self, resp) -> list:
+        """``resp`` (NumPy or Dask, labels or dense) cut into this source's row blocks."""
         if isinstance(resp, da.Array):
             resp = resp.rechunk((self.X.chunks[0],) + tuple((size,) for size in resp.shape[1:]))
-            pieces = [(piece,) for piece in resp.to_delayed(optimize_graph=False).ravel()]
-        else:
-            resp = np.asarray(resp)
-            pieces = [(resp[a:b],) for a, b in zip(self._offsets[:-1], self._offsets[1:])]
-        parts = self._per_block(_block_responsibility_statistics, self.model, self.shift,
-                                n_components, extra=pieces)
-        return _compute(_tree_sum(parts, _add))[0]
+            return list(resp.to_delayed(optimize_graph=False).ravel())
+        resp = np.asarray(resp)
+        return [resp[a:b] for a, b in zip(self._offsets[:-1], self._offsets[1:])]
 
     def scatter(self) -> np.ndarray:
         """:math:`\\sum_i w_i (x_i - s)(x_i - s)^T` about the shift, one compute."""

@@ -51,7 +51,6 @@ from .._dask_input import as_dask_array
 from .._progress import progress_bar
 from ..criteria import CRITERIA
 from ..mixture import GaussianMixture
-from .dask_statistics import initial_statistics
 from .fitting import BOTH_STARTS, new_estimator, start_methods
 from .planning import (
     SweepSettings,
@@ -235,7 +234,7 @@ class _DaskSweep:
                     ill_posed=self.ill_posed(covariance_type)))
                 placed.append(len(rows) - 1)
         started = time.perf_counter()
-        outcomes = self.lockstep(configurations, "gmmkit.select", initial_statistics)
+        outcomes = self.lockstep(configurations, "gmmkit.select")
         share = (time.perf_counter() - started) / max(len(configurations), 1)
         fitted = []
         for index, config, outcome in zip(placed, configurations, outcomes):
@@ -252,14 +251,13 @@ class _DaskSweep:
             rows[index].update(fit_columns(models[index]))
         return rows, models
 
-    def lockstep(self, configurations, description, initial_statistics=None):
+    def lockstep(self, configurations, description):
         """:func:`fit_in_lockstep` with a bar over the rounds when ``progress``."""
         bar = progress_bar(self.settings.max_iter if description == "gmmkit.select"
                            else POLISH_MAX_ITER, description, "round",
                            enabled=bool(self.settings.progress), text_unit="EM rounds")
         with bar:
-            return fit_in_lockstep(configurations, on_round=lambda *_: bar.update(1),
-                                   responsibility_statistics=initial_statistics)
+            return fit_in_lockstep(configurations, on_round=lambda *_: bar.update(1))
 
     def estimator(self, k: int, covariance_type: str, config: Configuration, run,
                   estimator: GaussianMixture | None = None) -> GaussianMixture:
