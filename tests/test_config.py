@@ -12,7 +12,7 @@ from gmmkit import GaussianMixture, config_context, get_config, select, set_conf
 from gmmkit.backends.numpy import NumpySource
 
 DEFAULTS = {"working_memory": 16, "feature_cache_memory": 256, "reuse_fixed_points": True,
-            "parallel_min_work": 5e7}
+            "parallel_min_work": 5e7, "on_iteration": None}
 
 
 @pytest.fixture
@@ -131,3 +131,25 @@ def test_fixed_point_reuse_off_gives_the_same_fit(monkeypatch):
     assert asked == []
     for name in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
         np.testing.assert_array_equal(getattr(reused, name), getattr(computed, name))
+
+
+def test_on_iteration_sees_every_em_iteration_of_a_fit_and_changes_nothing():
+    import numpy as np
+
+    from gmmkit import GaussianMixture
+
+    X = np.random.RandomState(0).normal(size=(200, 2))
+    seen = []
+    with gmmkit.config_context(on_iteration=lambda *step: seen.append(step)):
+        watched = GaussianMixture(2, n_init=2, random_state=0).fit(X)
+    plain = GaussianMixture(2, n_init=2, random_state=0).fit(X)
+    assert gmmkit.get_config()["on_iteration"] is None
+    np.testing.assert_array_equal(watched.means_, plain.means_)
+    assert len(seen) >= watched.n_iter_ > 0
+    n_iter, lower_bound, change = seen[-1]
+    assert isinstance(n_iter, int) and np.isfinite(lower_bound)
+
+
+def test_on_iteration_must_be_callable():
+    with pytest.raises(TypeError, match="on_iteration must be a callable or None"):
+        gmmkit.set_config(on_iteration=3)

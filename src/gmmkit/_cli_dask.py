@@ -339,14 +339,10 @@ def iteration_progress(model, enabled: bool):
 
     bar = progress_bar(model.max_iter * model.n_init, "gmmkit.fit", "iteration",
                        enabled=enabled, text_unit="EM iterations")
-    # GaussianMixture takes no per-iteration callback; its fit asks ``_verbose_start`` for
-    # each start's, which this instance attribute supplies for this fit alone
-    model._verbose_start = lambda index: (lambda n_iter, lower_bound, change: bar.update(1))
-    try:
-        with bar:
-            yield
-    finally:
-        del model._verbose_start
+    from ._config import config_context
+
+    with bar, config_context(on_iteration=lambda n_iter, lower_bound, change: bar.update(1)):
+        yield
 
 
 # ---------------------------------------------------------------------- writing

@@ -15,7 +15,7 @@ import contextlib
 import dataclasses
 import numbers
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 _MIB = 2**20
@@ -35,6 +35,9 @@ class Options:
     #: Below this much work (samples x sum of k x features^2) a sweep runs in the calling
     #: thread, where starting workers would cost more than it saves.
     parallel_min_work: float = 5e7
+    #: Called after every EM iteration of a fit as ``on_iteration(n_iter, lower_bound,
+    #: change)`` (a progress bar); None: nothing is called.
+    on_iteration: Callable[[int, float, float], None] | None = None
 
     @property
     def chunk_bytes(self) -> int:
@@ -90,6 +93,12 @@ def config_context(**changes) -> Iterator[Options]:
     parallel_min_work : float, default=5e7
         Below this much work (``n_samples * sum(n_components) * n_features**2``) :func:`select`
         runs every configuration in the calling thread, whatever ``n_jobs``.
+    on_iteration : callable or None, default=None
+        Called after every EM iteration of every start of a
+        :meth:`GaussianMixture.fit <gmmkit.GaussianMixture.fit>` made under this
+        configuration (by a sweep's worker threads too, so it must be thread-safe), with
+        ``(n_iter, lower_bound, change)``: for a progress bar (the command line's
+        ``--progress``). It sees the fit; it cannot change it.
 
     Yields
     ------
@@ -134,6 +143,10 @@ def _changed(options: Options, changes: dict) -> Options:
 
 
 def _check(name: str, value) -> None:
+    if name == "on_iteration":
+        if value is not None and not callable(value):
+            raise TypeError(f"on_iteration must be a callable or None, got {value!r}")
+        return
     if isinstance(_FIELDS[name].default, bool):
         if not isinstance(value, bool):
             raise TypeError(f"{name} must be True or False, got {value!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 import os
 import sys
@@ -275,7 +276,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             variances = feature_variances(X, weight)
             fitted = fit_mixture(source, self._starts(X, weight, source, inits, responsibilities),
                                  settings, rows=rows if X.dtype == np.float64 else None,
-                                 on_run_start=self._verbose_start, on_run_end=self._verbose_end,
+                                 on_run_start=functools.partial(self._verbose_start, options=options), on_run_end=self._verbose_end,
                                  ill_posed=lambda run: self._ill_posed(
                                      run, model, X.shape[0], variances, prior is not None))
             self._keep_run(fitted.run, model, source, X)
@@ -333,7 +334,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         variances = (data.variances if data is not None
                      else np.diagonal(source.scatter()) / source.total_weight)
         starts = self._starts(X, None, source, inits, responsibilities, data=data)
-        fitted = fit_mixture(source, starts, settings, on_run_start=self._verbose_start,
+        fitted = fit_mixture(source, starts, settings, on_run_start=functools.partial(self._verbose_start, options=options),
                              on_run_end=self._verbose_end,
                              ill_posed=lambda run: self._ill_posed(
                                  run, model, n_samples, variances, prior is not None))
@@ -394,11 +395,22 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         for resp in given:
             yield Start(resp, weights_init, means_init, precisions_init)
 
-    def _verbose_start(self, index):
+    def _verbose_start(self, index, options=None):
+        """The per-iteration callback of start ``index``: ``verbose``'s printing and the
+        configuration's ``on_iteration`` (see :func:`gmmkit.config_context`)."""
+        listener = None if options is None else options.on_iteration
         if not self.verbose:
-            return None
+            return listener
         print(f"Initialization {index}")
-        return self._verbose_callback(time.perf_counter())
+        printing = self._verbose_callback(time.perf_counter())
+        if listener is None:
+            return printing
+
+        def both(n_iter, lower_bound, change):
+            printing(n_iter, lower_bound, change)
+            listener(n_iter, lower_bound, change)
+
+        return both
 
     def _verbose_end(self, result):
         if self.verbose:
