@@ -35,6 +35,7 @@ from ._core.posedness import feature_variances, ill_posed_reason
 from ._core.prior import resolve_prior
 from ._core.source import FeatureSource
 from ._core.threads import threads_for
+from ._dask_input import as_dask_array, is_dask_collection
 from ._validation import (
     check_means,
     check_n_samples,
@@ -235,6 +236,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         self._validate_params()
         options = current_options() if options is None else options
+        if is_dask_collection(X):
+            return self._fit_dask(X, sample_weight, responsibilities, predict, source, rows)
         if source is None:
             X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         else:
@@ -278,9 +281,71 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                         else self._predict_rows(X, rows, source))
             return self._predict_rows(X, "argmax") if predict else None
 
-    def _starts(self, X, weight, source, inits, responsibilities=None):
+    def _fit_dask(self, X, sample_weight, responsibilities, predict, source, rows):
+        """:meth:`_fit` on a Dask array or DataFrame: the same EM (:func:`fit_mixture`)
+        through a :class:`gmmkit.backends.dask.DaskSource`, one compute per iteration.
+
+        One pass validates the blocks and gives the shift and the feature variances
+        (:func:`gmmkit.backends.dask.check_data`); starts are drawn as
+        :func:`gmmkit.backends.dask.dask_starts` says. With ``source`` (a ``DaskSource``,
+        e.g. from :meth:`gmmkit.backends.dask.DaskData.source`), ``X`` is its rows. Fitted
+        attributes are NumPy; the labels (``predict``) and ``rows`` are lazy Dask arrays.
+        """
+        from .backends import dask as dask_backend
+
+        if source is None:
+            X, names = as_dask_array(X)
+            data = dask_backend.check_data(X, sample_weight)
+            self._record_feature_names(names)
+            source = data.source(self.covariance_type)
+        else:
+            data = source.data
+        X = source.X
+        self.n_features_in_ = int(X.shape[1])
+        n_samples, n_features = X.shape
+        if n_samples < self.n_components:
+            raise ValueError(
+                f"Expected n_samples >= n_components, got n_samples={n_samples} and "
+                f"n_components={self.n_components}: reduce n_components or add data."
+            )
+        if self.prior is not None:
+            raise ValueError("prior is not available for Dask input yet: fit with prior=None, "
+                             "or on an in-memory array")
+        model = covariance_model(self.covariance_type, n_features)
+        inits = self._check_initial_parameters(model)
+        settings = EMSettings(self.n_components, self.reg_covar, self.tol, self.max_iter,
+                              bool(self.accelerate), current_options().reuse_fixed_points)
+        variances = (data.variances if data is not None
+                     else np.diagonal(source.scatter()) / source.total_weight)
+        starts = self._starts(X, None, source, inits, responsibilities, data=data)
+        fitted = fit_mixture(source, starts, settings, on_run_start=self._verbose_start,
+                             on_run_end=self._verbose_end,
+                             ill_posed=lambda run: self._ill_posed(
+                                 run, model, n_samples, variances, False))
+        run = fitted.run
+        self._warn_about(run, model)
+        self._warn_about_collapsed_features(run.params, model, X)
+        self._set_fitted(run.params.weights, run.params.means + source.shift,
+                         run.params.covariances, run.params.precisions_cholesky,
+                         model=model, dtype=X.dtype, converged=run.converged,
+                         n_iter=run.n_iter, lower_bounds=run.lower_bounds,
+                         ill_posed=run.ill_posed)
+        if rows is not None:
+            return self._predict_rows(X, rows, source)
+        return self._predict_rows(X, "argmax", source) if predict else None
+
+    def _record_feature_names(self, names) -> None:
+        """Set ``feature_names_in_`` from a fit's column names (None: forget any)."""
+        if names is not None:
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+
+    def _starts(self, X, weight, source, inits, responsibilities=None, data=None):
         """The starts of this fit (see :class:`gmmkit._core.fitting.Start`), drawn one at a
-        time from ``random_state`` as scikit-learn draws them."""
+        time from ``random_state`` as scikit-learn draws them; with ``data`` (Dask input,
+        :class:`gmmkit.backends.dask.DaskData`) as :func:`gmmkit.backends.dask.dask_starts`
+        draws them."""
         weights_init, means_init, precisions_init = inits
         means_init = None if means_init is None else means_init - source.shift
         if self.warm_start and hasattr(self, "converged_") and responsibilities is None:
@@ -291,6 +356,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             given = responsibilities
         elif weights_init is not None and means_init is not None and precisions_init is not None:
             given = [None] * self.n_init  # nothing to draw
+        elif data is not None:
+            from .backends.dask import dask_starts
+
+            given = dask_starts(data, self.n_components, self.init_params,
+                                check_random_state(self.random_state), self.n_init)
+        elif is_dask_collection(X):
+            raise ValueError("drawing initial responsibilities on Dask input needs the "
+                             "source's DaskData (gmmkit.backends.dask.DaskData.source)")
         else:
             random_state = check_random_state(self.random_state)
             # hc draws nothing up to SUBSET_SIZE rows: every initialisation cuts one tree
@@ -343,7 +416,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         names = getattr(self, "feature_names_in_", None)
         for j, components in collapsed_features(model, params, self.reg_covar).items():
             feature = f"{j}" if names is None else f"{j} ({str(names[j])!r})"
-            values = np.unique(np.asarray(X[:, j], dtype=np.float64))
+            values = _distinct_values(X, j)
             warnings.warn(collapsed_feature_text(feature, components, values, self.reg_covar),
                           DegenerateComponentWarning, stacklevel=_user_stacklevel())
 
@@ -438,14 +511,52 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                                     np.asarray(self.precisions_cholesky_, dtype=np.float64))
         # no thread limit: a pass this small is below BLAS's own threading threshold, and
         # taking the shared process-wide limit costs more than the pass
-        if source is None:
+        if source is None and is_dask_collection(X):
+            from .backends.dask import DaskSource
+
+            source = DaskSource(X, shift, model, total_weight=float(X.shape[0]))
+        elif source is None:
             source = NumpySource(X, shift, model, len(weights), cache=False,
                                  options=current_options())
         return source.per_row(theta, shared, want)
 
     def _validate_predict(self, X):
         check_is_fitted(self)
+        if is_dask_collection(X):
+            return self._validate_dask_predict(X)
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+
+    def _validate_dask_predict(self, X):
+        """A Dask array or DataFrame to predict on, as rows (see
+        :func:`gmmkit.backends.dask.as_rows`), its width and column names checked against
+        the fit's; its values are checked block by block when the outputs are computed."""
+        from .backends.dask import as_rows
+
+        X, names = as_dask_array(X)
+        X = as_rows(X)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                             f"expecting {self.n_features_in_} features as input.")
+        fitted_names = getattr(self, "feature_names_in_", None)
+        if names is not None and fitted_names is not None and list(names) != list(
+                fitted_names):
+            raise ValueError(f"The feature names should match those that were passed during "
+                             f"fit: got {names}, expected {list(fitted_names)}")
+        return X
+
+    def _dask_weighted_sums(self, per_row, X, sample_weight):
+        """``(sum of w_i * per_row_i, sum of w_i)`` of lazy per-row outputs, one compute."""
+        from .backends import dask as dask_backend
+
+        weight = dask_backend.as_weights(sample_weight, X)
+        if weight is None:
+            return dask_backend._compute(per_row.sum(axis=0))[0], float(X.shape[0])
+        weight = dask_backend.checked_weights(weight)
+        weighted = per_row * (weight if per_row.ndim == 1 else weight[:, None])
+        sums, total = dask_backend._compute(weighted.sum(axis=0), weight.sum())
+        if not total > 0:
+            raise ValueError("sample_weight must not be all zero")
+        return sums, float(total)
 
     def score_samples(self, X):
         """Log-density :math:`\\log p(x)` of every row, shape ``(n_samples,)``."""
@@ -456,6 +567,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """Mean (weighted) log-likelihood per sample."""
         X = self._validate_predict(X)
         log_prob = self._predict_rows(X, "log_prob_norm")
+        if is_dask_collection(X):
+            total_log_prob, total = self._dask_weighted_sums(log_prob, X, sample_weight)
+            return float(total_log_prob / total)
         weight = _check_sample_weight(sample_weight, X.shape[0])
         if weight is None:
             return float(log_prob.mean())
@@ -685,11 +799,25 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         :math:`n = \sum_i w_i`, :math:`p` is ``n_parameters_`` and
         :math:`E = -\sum_i w_i \sum_k r_{ik} \log r_{ik}` is the classification entropy.
         """
+        if is_dask_collection(X):
+            X = self._validate_predict(X)
+            sums, total = self._dask_weighted_sums(self._predict_rows(X, "summary")[:, :2], X,
+                                                   sample_weight)
+            return self._criteria_from_sums(sums, total)
         X, weight, total = self._weighted_total(X, sample_weight)
         return self._criteria_from_rows(self._predict_rows(X, "summary")[:, :2], weight, total)
 
     def _criteria_from_rows(self, per_row, weight, total) -> dict:
-        log_likelihood, entropy = (per_row.sum(axis=0) if weight is None else weight @ per_row)
+        if is_dask_collection(per_row):
+            return self._criteria_from_sums(
+                self._dask_weighted_sums(per_row, per_row, weight)[0], total)
+        return self._criteria_from_sums(
+            per_row.sum(axis=0) if weight is None else weight @ per_row, total)
+
+    def _criteria_from_sums(self, sums, total) -> dict:
+        """The criteria from :math:`(\\log L, E)`, the weighted sums of the per-row
+        log-densities and entropies, and the total weight."""
+        log_likelihood, entropy = sums
         n_parameters = self._count_parameters()  # callers checked that the model is fitted
         bic = -2.0 * log_likelihood + n_parameters * np.log(total)
         return {
@@ -721,6 +849,17 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
 # ---------------------------------------------------------------------- helpers
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _distinct_values(X, j) -> np.ndarray:
+    """The sorted distinct values of column ``j`` of ``X`` (NumPy or Dask), float64."""
+    if is_dask_collection(X):
+        import dask.array as da
+
+        from .backends.dask import _compute
+
+        return np.asarray(_compute(da.unique(X[:, j].astype(np.float64)))[0])
+    return np.unique(np.asarray(X[:, j], dtype=np.float64))
 
 
 def _check_fitted_attributes(estimator: GaussianMixture, attributes: dict):

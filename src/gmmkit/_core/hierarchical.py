@@ -416,17 +416,36 @@ class SharedHierarchies:
 def _assign_rest(X, rows, subset_labels, k) -> np.ndarray:
     """Most probable cluster of every row under the full-covariance mixture estimated from
     ``X[rows]`` partitioned by ``subset_labels`` (one M-step, then one E-step)."""
-    sub = X[rows]
-    d = X.shape[1]
+    return most_probable_cluster(X, subset_mixture(X[rows], subset_labels, k))
+
+
+def subset_mixture(sub, subset_labels, k) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The M-step of :func:`_assign_rest` on the subset rows ``sub``: per cluster the log of
+    its size less the log-determinant of its covariance's Cholesky factor, its mean and that
+    factor; covariances regularised by ``1e-6`` of the subset's mean variance."""
+    d = sub.shape[1]
     floor = 1e-6 * max(float(np.mean(np.var(sub, axis=0))), _EPS)
-    log_post = np.empty((X.shape[0], k))
+    constants, means, chols = np.empty(k), np.empty((k, d)), np.empty((k, d, d))
     for component in range(k):
         members = sub[subset_labels == component]
         mean = members.mean(axis=0)
         centred = members - mean
         covariance = centred.T @ centred / members.shape[0] + floor * np.eye(d)
-        chol = np.linalg.cholesky(covariance)
-        solved = np.linalg.solve(chol, (X - mean).T)
-        log_post[:, component] = (np.log(members.shape[0]) - np.log(np.diag(chol)).sum()
+        chols[component] = np.linalg.cholesky(covariance)
+        means[component] = mean
+        constants[component] = (np.log(members.shape[0])
+                                - np.log(np.diag(chols[component])).sum())
+    return constants, means, chols
+
+
+def most_probable_cluster(X, mixture) -> np.ndarray:
+    """The E-step of :func:`_assign_rest`: the most probable cluster of every row of ``X``
+    under ``mixture`` (from :func:`subset_mixture`); rows are independent, so any split of
+    them gives the same labels."""
+    constants, means, chols = mixture
+    log_post = np.empty((X.shape[0], len(constants)))
+    for component in range(len(constants)):
+        solved = np.linalg.solve(chols[component], (X - means[component]).T)
+        log_post[:, component] = (constants[component]
                                   - 0.5 * np.einsum("ij,ij->j", solved, solved))
     return np.argmax(log_post, axis=1).astype(np.intp)

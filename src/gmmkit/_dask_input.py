@@ -1,0 +1,43 @@
+"""Recognising Dask input without importing Dask.
+
+gmmkit's estimators accept Dask arrays and DataFrames (the optional ``gmmkit[dask]`` extra);
+the checks here look at the object's type and at ``sys.modules``, so that ``import gmmkit``
+and every in-memory call leave Dask unimported: an object can only be a Dask collection if
+Dask was imported to make it.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def is_dask_collection(X) -> bool:
+    """Whether ``X`` is a Dask collection (array, DataFrame or Series)."""
+    if "dask" not in sys.modules:
+        return False
+    module = type(X).__module__ or ""
+    return module.split(".")[0] == "dask" and hasattr(X, "__dask_graph__")
+
+
+def as_dask_array(X, name: str = "X"):
+    """``(array, column names)``: a Dask array as it is (names None), a Dask DataFrame or
+    Series as the Dask array of its values with known chunk sizes (one pass over the
+    partitions to count their rows) and its column names when they are all strings, as
+    scikit-learn records ``feature_names_in_``."""
+    import dask.array as da
+
+    if isinstance(X, da.Array):
+        return X, None
+    if not hasattr(X, "to_dask_array"):
+        raise TypeError(f"{name} must be a dask array, DataFrame or Series, got "
+                        f"{type(X).__name__}")
+    names = None
+    columns = getattr(X, "columns", None)
+    if columns is not None:
+        non_numeric = [str(c) for c, dtype in X.dtypes.items() if dtype.kind not in "biuf"]
+        if non_numeric:
+            raise ValueError(f"{name} has non-numeric columns {non_numeric}; gmmkit fits "
+                             "numeric features only: drop or encode them")
+        if len(columns) and all(isinstance(c, str) for c in columns):
+            names = list(columns)
+    return X.to_dask_array(lengths=True), names

@@ -1,0 +1,562 @@
+r"""The Dask backend: a feature source over the row blocks of a Dask array.
+
+Every pass over the data is one graph: the NumPy chunk kernel of :mod:`gmmkit._core.estep`
+(the functions :class:`~gmmkit.backends.numpy.NumpySource` uses) runs on each row block where
+the block lives, and the per-block results, each ``K x n_stats`` at most, are added in a tree
+of :data:`SPLIT_EVERY`-way sums. The client sends the coefficients ``theta`` (``n_stats x K``)
+and receives one ``(log-likelihood, K x n_stats statistics)`` pair: one :func:`_compute` per
+E-step, so one per EM iteration, with whatever scheduler is current (dask's default, or a
+``distributed.Client`` when one exists; this module never starts one). Because the statistics
+add up over any split of the rows,
+
+.. math::
+
+    \sum_i w_i r_{ik} \phi(x_i) = \sum_b \sum_{i \in b} w_i r_{ik} \phi(x_i),
+
+the result is the in-memory one up to the order of the floating-point additions (relative
+differences of a few units of 1e-16 per block). A lost block (a worker that dies) is
+recomputed by Dask from the graph, so a fault changes nothing but the time.
+
+Per-row outputs (:meth:`DaskSource.per_row`) are lazy Dask arrays with the input's row chunks.
+
+This module imports Dask; nothing else in gmmkit imports it at module level.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import dask
+import dask.array as da
+import numpy as np
+
+from .._core.covariances import CovarianceModel, covariance_model
+from .._core.estep import (
+    chunk_features,
+    chunk_responsibility_statistics,
+    chunk_scatter,
+    chunk_statistics,
+    per_sample_from_log_prob,
+    weighted_log_prob,
+)
+from .._core.hierarchical import SUBSET_SIZE, HierarchicalStart, most_probable_cluster, \
+    subset_mixture
+from .._core.init import initial_responsibilities
+
+#: Partial results added together by one task of a tree-sum.
+SPLIT_EVERY = 8
+#: Rows that k-means and k-means++ start from (see :func:`dask_starts`); with at most this
+#: many rows the whole data set is gathered and the start is the in-memory one.
+KMEANS_SAMPLE_SIZE = 20_000
+
+_PER_ROW_DTYPES = {"log_prob_norm": np.float64, "resp": np.float64, "argmax": np.intp,
+                   "summary": np.float64}
+
+
+def _compute(*collections):
+    """``dask.compute`` with the current scheduler: every result this backend brings to the
+    client goes through here (tests count the calls)."""
+    return dask.compute(*collections)
+
+
+def _tree_sum(parts, combine):
+    """One delayed value combining ``parts`` with ``combine(*some)``, :data:`SPLIT_EVERY` at
+    a time, level by level."""
+    parts = list(parts)
+    while len(parts) > 1:
+        parts = [dask.delayed(combine, pure=True)(*parts[i : i + SPLIT_EVERY])
+                 for i in range(0, len(parts), SPLIT_EVERY)]
+    return parts[0]
+
+
+def _add(*parts):
+    """The sum of arrays, or of equal-length lists of ``(log-likelihood, stats)`` pairs."""
+    if isinstance(parts[0], list):
+        return [(sum(part[j][0] for part in parts), sum(part[j][1] for part in parts))
+                for j in range(len(parts[0]))]
+    return sum(parts[1:], parts[0])
+
+
+def _where(index, offsets) -> str:
+    return f"block {index} of X (rows {offsets[index]} to {offsets[index + 1] - 1})"
+
+
+# ---------------------------------------------------------------------- validation
+@dataclass(frozen=True)
+class DaskData:
+    """A validated Dask data set and what one pass over it found.
+
+    Attributes
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        float32 or float64, one block across the columns.
+    sample_weight : dask.array.Array of shape (n_samples,) or None
+        float64, with the row chunks of ``X``.
+    n_samples : int
+    total_weight : float
+        :math:`\\sum_i w_i`.
+    mean : ndarray of shape (n_features,)
+        The weighted mean :math:`\\sum_i w_i x_i / \\sum_i w_i` (the sources' shift).
+    variances : ndarray of shape (n_features,)
+        The weighted variance of each feature about ``mean``.
+    """
+
+    X: da.Array
+    sample_weight: da.Array | None
+    n_samples: int
+    total_weight: float
+    mean: np.ndarray
+    variances: np.ndarray
+
+    def source(self, covariance_type, n_components: int | None = None) -> DaskSource:
+        """A :class:`DaskSource` of these data for ``covariance_type``, shifted to their
+        mean (``n_components`` is accepted for symmetry with the in-memory source and
+        unused: blocks are Dask's)."""
+        return DaskSource(self.X, self.mean, covariance_model(covariance_type, self.X.shape[1]),
+                          sample_weight=self.sample_weight, total_weight=self.total_weight,
+                          data=self)
+
+
+def as_rows(X) -> da.Array:
+    """``X`` as a 2-D Dask array of float32 or float64 with one block across the columns and
+    known row chunks (no data are read, except to learn unknown chunk sizes)."""
+    if not isinstance(X, da.Array):
+        raise TypeError(f"X must be a dask array, got {type(X).__name__}")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, n_features), got a dask array of shape "
+                         f"{X.shape}")
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"X must be numeric, got a dask array of dtype {X.dtype}")
+    if any(np.isnan(size) for size in X.chunks[0]):
+        X = X.compute_chunk_sizes()
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
+    return X
+
+
+def as_weights(sample_weight, X: da.Array) -> da.Array | None:
+    """``sample_weight`` (None, a number, an array or a Dask array of shape
+    ``(n_samples,)``) as a float64 Dask array with ``X``'s row chunks; values are checked in
+    the pass that reads them (:func:`check_data`, or lazily by :func:`checked_weights`)."""
+    if sample_weight is None:
+        return None
+    n = X.shape[0]
+    if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, bool):
+        return da.full(n, float(sample_weight), chunks=(X.chunks[0],))
+    if not isinstance(sample_weight, da.Array):
+        try:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"sample_weight must be numeric: {exc}") from None
+        if sample_weight.shape != (n,):
+            raise ValueError(f"sample_weight must have shape ({n},) to match X, got "
+                             f"{sample_weight.shape}")
+        return da.from_array(sample_weight, chunks=(X.chunks[0],))
+    if any(np.isnan(size) for size in sample_weight.chunks[0]):
+        sample_weight = sample_weight.compute_chunk_sizes()
+    if sample_weight.shape != (n,):
+        raise ValueError(f"sample_weight must have shape ({n},) to match X, got "
+                         f"{sample_weight.shape}")
+    if sample_weight.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight must be numeric, got dtype {sample_weight.dtype}")
+    sample_weight = sample_weight.astype(np.float64)
+    if sample_weight.chunks[0] != X.chunks[0]:
+        sample_weight = sample_weight.rechunk((X.chunks[0],))
+    return sample_weight
+
+
+def _check_block(block, weight, index, offsets, width):
+    rows = offsets[index + 1] - offsets[index]
+    if block.shape != (rows, width):
+        raise ValueError(f"{_where(index, offsets)} has shape {block.shape}; the dask array "
+                         f"declares ({rows}, {width}) for it")
+    bad = ~np.isfinite(block).all(axis=1)
+    if bad.any():
+        raise ValueError(f"{_where(index, offsets)} contains NaN or infinity, first in row "
+                         f"{offsets[index] + int(np.flatnonzero(bad)[0])}")
+    if weight is not None:
+        if weight.shape != (rows,):
+            raise ValueError(f"block {index} of sample_weight has shape {weight.shape}, "
+                             f"expected ({rows},)")
+        bad = ~np.isfinite(weight) | (weight < 0)
+        if bad.any():
+            raise ValueError(f"block {index} of sample_weight (rows {offsets[index]} to "
+                             f"{offsets[index + 1] - 1}) has a negative or non-finite weight, "
+                             f"first in row {offsets[index] + int(np.flatnonzero(bad)[0])}")
+
+
+def _block_moments(block, weight, index, offsets, width):
+    """Checks the block (see :func:`check_data`) and returns ``(sum of weights, weighted
+    mean, weighted sum of squared deviations from that mean)``."""
+    _check_block(block, weight, index, offsets, width)
+    x = np.asarray(block, dtype=np.float64)
+    total = float(x.shape[0] if weight is None else weight.sum())
+    if total == 0.0:
+        return 0.0, np.zeros(width), np.zeros(width)
+    mean = (x.sum(axis=0) if weight is None else weight @ x) / total
+    deviations = (x - mean) ** 2
+    return total, mean, deviations.sum(axis=0) if weight is None else weight @ deviations
+
+
+def _combine_moments(*parts):
+    """Chan, Golub and LeVeque's pairwise update of weighted means and squared deviations:
+    exact in exact arithmetic and free of the cancellation of raw second moments."""
+    total, mean, m2 = parts[0]
+    for other_total, other_mean, other_m2 in parts[1:]:
+        if other_total == 0.0:
+            continue
+        combined = total + other_total
+        delta = other_mean - mean
+        mean = mean + delta * (other_total / combined)
+        m2 = m2 + other_m2 + delta**2 * (total * other_total / combined)
+        total = combined
+    return total, mean, m2
+
+
+def check_data(X, sample_weight=None) -> DaskData:
+    """Validate a Dask data set in one pass and summarise it (see :class:`DaskData`).
+
+    Every block is checked for its declared shape and for NaN or infinity, and every weight
+    block for negative or non-finite values, before anything else reads them; a failure is a
+    ``ValueError`` naming the block (its index and rows). The same pass gives the total
+    weight, the weighted mean and the feature variances.
+    """
+    X = as_rows(X)
+    if X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(f"X must have at least one row and one column, got shape {X.shape}")
+    weight = as_weights(sample_weight, X)
+    offsets = np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(int).tolist()
+    blocks = X.to_delayed(optimize_graph=False).ravel()
+    weights = [None] * len(blocks) if weight is None else weight.to_delayed(
+        optimize_graph=False).ravel()
+    parts = [dask.delayed(_block_moments, pure=True)(block, w, index, offsets, X.shape[1])
+             for index, (block, w) in enumerate(zip(blocks, weights))]
+    (total, mean, m2), = _compute(_tree_sum(parts, _combine_moments))
+    if not total > 0:
+        raise ValueError("sample_weight must not be all zero")
+    return DaskData(X, weight, int(X.shape[0]), float(total), np.asarray(mean, dtype=np.float64),
+                    np.asarray(m2, dtype=np.float64) / total)
+
+
+def checked_weights(weight: da.Array) -> da.Array:
+    """``weight`` with each block checked, lazily, for negative or non-finite values."""
+    return weight.map_blocks(_checked_weight_block, dtype=np.float64)
+
+
+def _checked_weight_block(weight, block_info=None):
+    if (~np.isfinite(weight) | (weight < 0)).any():
+        start, stop = block_info[0]["array-location"][0]
+        raise ValueError(f"sample_weight has a negative or non-finite weight in rows {start} "
+                         f"to {stop - 1}")
+    return weight
+
+
+# ---------------------------------------------------------------------- block kernels
+def _sample_major(phi_t):
+    cached = []
+
+    def rows_major():
+        if not cached:
+            cached.append(np.ascontiguousarray(phi_t.T))
+        return cached[0]
+
+    return rows_major
+
+
+def _block_statistics(block, weight, jobs):
+    """Statistics of one block for every job ``(model, shift, [(theta, shared), ...])``: the
+    features of each model are formed once and serve every coefficient of it."""
+    results = []
+    for model, shift, coefficients in jobs:
+        if block.shape[0] == 0:
+            results.extend((0.0, np.zeros((theta.shape[1], theta.shape[0])))
+                           for theta, _ in coefficients)
+            continue
+        phi_t = chunk_features(model, block, shift)
+        rows_major = _sample_major(phi_t)
+        for theta, shared in coefficients:
+            log_prob = weighted_log_prob(phi_t, theta, shared)
+            log_norm, stats, _ = chunk_statistics(log_prob, phi_t, weight, rows_major)
+            total = log_norm.sum() if weight is None else log_norm @ weight
+            results.append((float(total), stats))
+    return results
+
+
+def _block_responsibility_statistics(block, weight, resp, model, shift, n_components):
+    if block.shape[0] == 0:
+        return np.zeros((n_components, model.n_stats))
+    phi_t = chunk_features(model, block, shift)
+    return chunk_responsibility_statistics(np.asarray(resp), phi_t, weight, n_components,
+                                           _sample_major(phi_t))
+
+
+def _block_scatter(block, weight, model, shift):
+    if block.shape[0] == 0:
+        return np.zeros((model.d, model.d))
+    return chunk_scatter(chunk_features(model, block, shift), model.d, weight)
+
+
+def _block_rows(block, model, shift, theta, shared, want, block_info=None):
+    start, stop = block_info[0]["array-location"][0]
+    where = f"block {block_info[0]['chunk-location'][0]} of X (rows {start} to {stop - 1})"
+    if block.shape[1] != model.d:
+        raise ValueError(f"{where} has {block.shape[1]} columns; the model has {model.d} "
+                         "features")
+    if not np.isfinite(block).all():
+        raise ValueError(f"{where} contains NaN or infinity")
+    if block.shape[0] == 0:
+        return per_sample_from_log_prob(np.empty((theta.shape[1], 0)), want)
+    with np.errstate(over="ignore", invalid="ignore"):
+        log_prob = weighted_log_prob(chunk_features(model, block, shift), theta, shared)
+        try:
+            return per_sample_from_log_prob(log_prob, want)
+        except ValueError as exc:
+            raise ValueError(f"{where}, counting rows from the block's first: {exc}") from None
+
+
+# ---------------------------------------------------------------------- the source
+class DaskSource:
+    """The feature source of a Dask array of rows (implements
+    :class:`gmmkit._core.source.FeatureSource`); see the module docstring.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        Validated rows (:func:`check_data`): float32 or float64, one block across the
+        columns. Features are formed in float64 on each block.
+    shift : ndarray of shape (n_features,)
+        Subtracted from every row before its features are formed.
+    model : CovarianceModel
+    sample_weight : dask.array.Array of shape (n_samples,), optional
+        float64 weights with the row chunks of ``X`` (None: all one).
+    total_weight : float, optional
+        :math:`\\sum_i w_i`; computed (one pass) when not given.
+    data : DaskData, optional
+        The validated data set this source was made from, when it was.
+    """
+
+    def __init__(self, X, shift, model: CovarianceModel, sample_weight=None,
+                 total_weight: float | None = None, data: DaskData | None = None):
+        if not isinstance(X, da.Array) or X.ndim != 2 or len(X.chunks[1]) != 1:
+            raise ValueError("X must be a 2-D dask array with one block across the columns "
+                             "(see gmmkit.backends.dask.check_data)")
+        if sample_weight is not None and sample_weight.chunks[0] != X.chunks[0]:
+            raise ValueError(f"sample_weight must have the row chunks of X, "
+                             f"{X.chunks[0]}, got {sample_weight.chunks[0]}")
+        self.X = X
+        self.shift = np.asarray(shift, dtype=np.float64)
+        self.model = model
+        self.n_samples = int(X.shape[0])
+        self.sample_weight = sample_weight
+        self.data = data
+        if total_weight is None:
+            total_weight = (self.n_samples if sample_weight is None
+                            else float(_compute(sample_weight.sum())[0]))
+        self.total_weight = float(total_weight)
+        self._blocks = X.to_delayed(optimize_graph=False).ravel().tolist()
+        self._weights = ([None] * len(self._blocks) if sample_weight is None
+                         else sample_weight.to_delayed(optimize_graph=False).ravel().tolist())
+        self._offsets = np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(int)
+
+    @property
+    def data_key(self) -> tuple:
+        """Names the rows and weights: sources with equal keys read the same blocks."""
+        return (self.X.name, None if self.sample_weight is None else self.sample_weight.name)
+
+    def _per_block(self, kernel, *args, extra=None):
+        extra = [()] * len(self._blocks) if extra is None else extra
+        return [dask.delayed(kernel, pure=True)(block, w, *more, *args)
+                for block, w, more in zip(self._blocks, self._weights, extra)]
+
+    # --- the FeatureSource protocol ---------------------------------------------------------
+    def statistics(self, theta, shared_prec_chol, weights_only=False):
+        r"""One E-step, one compute: :math:`\sum_i w_i \ell_i` and the statistics
+        :math:`\sum_i w_i r_{ik} \Phi_i` (``K x n_stats``). ``weights_only`` changes nothing
+        (the blocks keep no log-densities between passes)."""
+        return self.batch_statistics([(self, theta, shared_prec_chol, weights_only)])[0]
+
+    @classmethod
+    def batch_statistics(cls, requests):
+        """:meth:`statistics` of every request ``(source, theta, shared, weights_only)``, in
+        order, from ONE compute: requests over the same rows (:attr:`data_key`) share one task
+        per block, which reads the block once and forms each model's features once."""
+        requests = list(requests)
+        groups: dict[tuple, dict[int, list]] = {}
+        for index, (source, theta, shared, _) in enumerate(requests):
+            by_source = groups.setdefault(source.data_key, {})
+            by_source.setdefault(id(source), [source, []])[1].append((index, theta, shared))
+        roots, orders = [], []
+        for by_source in groups.values():
+            jobs, order = [], []
+            for source, asked in by_source.values():
+                jobs.append((source.model, source.shift,
+                             [(theta, shared) for _, theta, shared in asked]))
+                order.extend(index for index, _, _ in asked)
+            first = next(iter(by_source.values()))[0]
+            roots.append(_tree_sum(first._per_block(_block_statistics, jobs), _add))
+            orders.append(order)
+        results: list = [None] * len(requests)
+        for order, answers in zip(orders, _compute(*roots)):
+            for index, (total, stats) in zip(order, answers):
+                results[index] = (float(total), stats)
+        return results
+
+    def responsibility_statistics(self, resp, n_components: int) -> np.ndarray:
+        """Statistics for given responsibilities (dense ``(n_samples, K)`` or hard labels
+        ``(n_samples,)`` with ``-1`` for unassigned rows), NumPy or Dask, in one compute."""
+        if isinstance(resp, da.Array):
+            resp = resp.rechunk((self.X.chunks[0],) + ((resp.shape[1],),) * (resp.ndim - 1))
+            pieces = [(piece,) for piece in resp.to_delayed(optimize_graph=False).ravel()]
+        else:
+            resp = np.asarray(resp)
+            pieces = [(resp[a:b],) for a, b in zip(self._offsets[:-1], self._offsets[1:])]
+        parts = self._per_block(_block_responsibility_statistics, self.model, self.shift,
+                                n_components, extra=pieces)
+        return _compute(_tree_sum(parts, _add))[0]
+
+    def scatter(self) -> np.ndarray:
+        """:math:`\\sum_i w_i (x_i - s)(x_i - s)^T` about the shift, one compute."""
+        parts = self._per_block(_block_scatter, self.model, self.shift)
+        return _compute(_tree_sum(parts, _add))[0]
+
+    def per_row(self, theta, shared_prec_chol, want: str):
+        """Per-row outputs as a LAZY Dask array with the row chunks of ``X`` (see
+        :meth:`gmmkit._core.source.FeatureSource.per_row`); each block is checked for NaN or
+        infinity when computed."""
+        if want not in _PER_ROW_DTYPES:
+            raise ValueError(f"want must be one of {tuple(_PER_ROW_DTYPES)}, got {want!r}")
+        dtype = _PER_ROW_DTYPES[want]
+        width = {"resp": theta.shape[1], "summary": 3}.get(want)
+        if width is None:
+            return self.X.map_blocks(_block_rows, self.model, self.shift, theta,
+                                     shared_prec_chol, want, drop_axis=1, dtype=dtype,
+                                     chunks=(self.X.chunks[0],), meta=np.empty((0,), dtype))
+        return self.X.map_blocks(_block_rows, self.model, self.shift, theta, shared_prec_chol,
+                                 want, dtype=dtype, chunks=(self.X.chunks[0], (width,)),
+                                 meta=np.empty((0, 0), dtype))
+
+    def kept_rows(self, theta, want: str):
+        """None: the blocks keep no log-densities between passes."""
+        return None
+
+    def warm_up(self) -> None:
+        """Nothing: persisting the data is the caller's choice (``X.persist()``)."""
+
+
+# ---------------------------------------------------------------------- starts
+def gather_rows(X: da.Array, rows: np.ndarray) -> np.ndarray:
+    """``X[rows]`` as NumPy (``rows`` sorted), one compute of only those rows."""
+    return np.asarray(_compute(X[rows])[0])
+
+
+def _block_nearest(block, centres, shift):
+    centred = block - shift
+    distances = (centres**2).sum(axis=1) - 2.0 * centred @ centres.T
+    distances[:, ~np.isfinite(centres).all(axis=1)] = np.inf
+    return distances.argmin(axis=1).astype(np.intp)
+
+
+def _block_marked(block, rows, labels, block_info=None):
+    start, stop = block_info[0]["array-location"][0]
+    out = np.full(stop - start, -1, dtype=np.intp)
+    inside = (rows >= start) & (rows < stop)
+    out[rows[inside] - start] = labels[inside]
+    return out
+
+
+def _block_most_probable(block, mixture, rows, labels, block_info=None):
+    start, stop = block_info[0]["array-location"][0]
+    out = most_probable_cluster(np.asarray(block, dtype=np.float64), mixture)
+    inside = (rows >= start) & (rows < stop)
+    out[rows[inside] - start] = labels[inside]
+    return out
+
+
+def _lazy_labels(X, kernel, *args):
+    return X.map_blocks(kernel, *args, drop_axis=1, dtype=np.intp, chunks=(X.chunks[0],),
+                        meta=np.empty((0,), np.intp))
+
+
+def dask_starts(data: DaskData, n_components: int, method: str, random_state, n_init: int):
+    """Initial responsibilities of ``n_init`` starts on Dask data, drawn from
+    ``random_state``; a generator, so each is drawn just before its run.
+
+    How each relates to the in-memory start (:func:`gmmkit._core.init.initial_responsibilities`
+    on the same rows, the same ``random_state``):
+
+    * ``random_from_data``: the same ``n_components`` row indices drawn the same way, so the
+      same start, whatever the chunking.
+    * ``kmeans`` and ``k-means++`` with at most :data:`KMEANS_SAMPLE_SIZE` rows: the rows are
+      gathered and the start is exactly the in-memory one. With more, first
+      :data:`KMEANS_SAMPLE_SIZE` distinct row indices are drawn from ``random_state``
+      (``choice(n, size, replace=False)``, sorted: the same rows whatever the chunking), only
+      those rows are gathered, and the in-memory method runs on them (with their weights),
+      drawing from ``random_state`` next. ``k-means++`` then labels its seed rows alone, as
+      in memory; ``kmeans`` labels every row with its nearest centre, the weighted mean of
+      its sample cluster (computed lazily, block by block), i.e. one more assignment step of
+      k-means on all rows.
+    * ``hc``: exactly mclust's and the in-memory start: with more than 2000 rows the same
+      2000 rows are drawn (:class:`gmmkit._core.hierarchical.HierarchicalStart`), the tree is
+      built on them, and the other rows join their most probable cluster, block by block.
+    * ``random`` draws ``n_samples x n_components`` numbers on the client and is refused.
+
+    Yields hard labels (NumPy, or lazy Dask arrays with ``X``'s chunks).
+    """
+    X, n = data.X, data.n_samples
+    if method == "random":
+        raise ValueError("init_params='random' draws n_samples x n_components numbers on the "
+                         "client and is not available for Dask input; use 'kmeans', "
+                         "'k-means++', 'random_from_data', 'hc' or give weights_init, "
+                         "means_init and precisions_init")
+    if method == "random_from_data":
+        for _ in range(n_init):
+            indices = random_state.choice(n, size=n_components, replace=False)
+            order = np.argsort(indices)
+            yield _lazy_labels(X, _block_marked, indices[order],
+                               np.arange(n_components)[order])
+        return
+    if method == "hc":
+        for _ in range(n_init):
+            if n <= SUBSET_SIZE:
+                yield HierarchicalStart(gather_rows(X, np.arange(n))).labels(n_components)
+                continue
+            rows = np.sort(random_state.choice(n, size=SUBSET_SIZE, replace=False))
+            subset = gather_rows(X, rows).astype(np.float64)
+            tree_labels = HierarchicalStart(subset).labels(n_components)
+            mixture = subset_mixture(subset, tree_labels, n_components)
+            yield _lazy_labels(X, _block_most_probable, mixture, rows, tree_labels)
+        return
+    weight = None
+    if n <= KMEANS_SAMPLE_SIZE:
+        rows = None
+        sample = gather_rows(X, np.arange(n))
+        if data.sample_weight is not None:
+            weight = np.asarray(_compute(data.sample_weight)[0])
+    else:
+        rows = np.sort(random_state.choice(n, size=KMEANS_SAMPLE_SIZE, replace=False))
+        sample = gather_rows(X, rows)
+        if data.sample_weight is not None:
+            weight = np.asarray(_compute(data.sample_weight[rows])[0])
+    for _ in range(n_init):
+        labels = initial_responsibilities(sample, n_components, method, random_state, weight)
+        if rows is None:
+            yield labels
+        elif method == "k-means++":
+            seeds = np.flatnonzero(labels >= 0)
+            yield _lazy_labels(X, _block_marked, rows[seeds], labels[seeds])
+        else:
+            yield _lazy_labels(X, _block_nearest, _centres(sample, labels, weight, n_components,
+                                                           data.mean), data.mean)
+
+
+def _centres(sample, labels, weight, n_components, shift):
+    """Weighted means of the sample's clusters about ``shift`` (NaN for an empty one)."""
+    w = np.ones(len(sample)) if weight is None else weight
+    one_hot = np.zeros((n_components, len(sample)))
+    one_hot[labels, np.arange(len(sample))] = w
+    counts = one_hot.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return one_hot @ (np.asarray(sample, dtype=np.float64) - shift) / counts[:, None]
