@@ -756,9 +756,9 @@ def run_big(args, root: Path) -> dict:
     started = time.perf_counter()
     bdir = write_big(spec, root)
     write_s = time.perf_counter() - started
-    first = np.column_stack(list(
-        __import__("pyarrow.parquet", fromlist=["x"]).read_table(
-            bdir / "part-00000.parquet").to_pandas().to_numpy().T))
+    import pyarrow.parquet as pq
+
+    first = pq.read_table(bdir / "part-00000.parquet").to_pandas().to_numpy(dtype=np.float64)
     start = starting_point(first, spec.k, args.seed)
     del first
     result = Result("dask-cluster/parquet (big)", m2=1 + args.big_iterations)
