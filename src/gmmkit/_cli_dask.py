@@ -45,6 +45,7 @@ from ._data import (
     _check_distinct,
     _column_index,
     _columns_phrase,
+    choose_columns,
     _is_index_name,
     _listing,
     _replace,
@@ -160,16 +161,11 @@ def read_lazy(path, *, columns=None, target=None, drop_na=False, needed_by=None,
     if not names:
         raise DataError(f"data {_show(path)} has no columns")
     kinds = [frame.dtypes.iloc[j].kind for j in range(len(names))]
-    target_index = None
-    if target is not None:
-        target_index = _column_index(target, names, len(names), path, option="--target")
-    notes = []
-    if columns is None:
-        features = _default_features(names, kinds, target_index, keep_index, path, notes)
-    else:
-        features = [_column_index(c, names, len(names), path, needed_by=needed_by)
-                    for c in columns]
-        _check_distinct(features, target_index, names)
+    features, target_index, notes = choose_columns(
+        names, len(names), path, columns=columns, target=target, needed_by=needed_by,
+        default=lambda target_index, notes: _default_features(names, kinds, target_index,
+                                                              keep_index, path, notes))
+    if columns is not None:
         for j in features:
             if kinds[j] not in "biuf":
                 raise DataError(f"column {names[j]!r} of {_show(path)} is not numeric (its "

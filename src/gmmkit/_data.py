@@ -152,16 +152,10 @@ def read_data(path, *, columns=None, target=None, drop_na=False, needed_by=None,
         what = "a header but no data rows" if names is not None else "no rows"
         raise DataError(f"data file {_show(path)} has {what}")
 
-    target_index = None
-    if target is not None:
-        target_index = _column_index(target, names, len(values), path, option="--target")
-    notes = []
-    if columns is None:
-        feature_index = _default_features(names, values, target_index, keep_index, path, notes)
-    else:
-        feature_index = [_column_index(c, names, len(values), path, needed_by=needed_by)
-                         for c in columns]
-        _check_distinct(feature_index, target_index, names)
+    feature_index, target_index, notes = choose_columns(
+        names, len(values), path, columns=columns, target=target, needed_by=needed_by,
+        default=lambda target_index, notes: _default_features(names, values, target_index,
+                                                              keep_index, path, notes))
 
     X = np.empty((n_rows, len(feature_index)), dtype=np.float64)
     for out, j in enumerate(feature_index):
@@ -185,6 +179,21 @@ def read_data(path, *, columns=None, target=None, drop_na=False, needed_by=None,
     return Data(X=X[rows], feature_names=feature_names,
                 y=None if y is None else _labels(y[rows]), rows=rows, n_dropped=n_bad,
                 notes=notes, columns=[_column_name(j, names) for j in feature_index])
+
+
+def choose_columns(names, n_columns, path, *, columns, target, needed_by, default):
+    """``(feature indices, target index or None, notes)``: ``--target`` and ``--columns``
+    resolved against the file's ``names`` (0-based indices where there are none); without
+    ``columns``, ``default(target_index, notes)`` picks the features and appends its notes."""
+    target_index = None
+    if target is not None:
+        target_index = _column_index(target, names, n_columns, path, option="--target")
+    notes = []
+    if columns is None:
+        return default(target_index, notes), target_index, notes
+    features = [_column_index(c, names, n_columns, path, needed_by=needed_by) for c in columns]
+    _check_distinct(features, target_index, names)
+    return features, target_index, notes
 
 
 def _default_features(names, values, target_index, keep_index, path, notes):
