@@ -14,7 +14,9 @@ from .cli import (
     EXIT_OK,
     _add_data_arguments,
     _add_force,
+    _fraction,
     _load_model,
+    _png_path,
     _positive_int,
     _quiet_names,
     _read_for_model,
@@ -57,10 +59,10 @@ def add_bootstrap_parser(subcommands) -> argparse.ArgumentParser:
     parser.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
                         help="parallel workers (-1: all cores; default: one); the results "
                              "do not depend on it")
-    parser.add_argument("--level", type=_level, default=0.95, metavar="X",
+    parser.add_argument("--level", type=_fraction, default=0.95, metavar="X",
                         help="coverage of the percentile intervals, between 0 and 1 "
                              "(default: 0.95)")
-    parser.add_argument("--plot", type=_png_output, default=None, metavar="FILE.png",
+    parser.add_argument("--plot", type=_png_path, default=None, metavar="FILE.png",
                         help="also draw the bootstrap distributions of the means (needs "
                              "matplotlib)")
     _add_force(parser, "the --plot file")
@@ -99,22 +101,3 @@ def _jobs(text):
         raise argparse.ArgumentTypeError(f"expected a non-zero integer (-1: all cores), got "
                                          f"{text!r}")
     return value
-
-
-def _level(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a level strictly between 0 and 1, got "
-                                         f"{text!r}")
-    return value
-
-
-def _png_output(text):
-    path = Path(text)
-    if path.suffix.lower() != ".png":
-        raise argparse.ArgumentTypeError(f"--plot writes a PNG: the file must end in .png, got "
-                                         f"{text!r}")
-    return path

@@ -10,13 +10,14 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
-from pathlib import Path
 
 from .cli import (
     EXIT_OK,
     _add_data_arguments,
     _add_force,
     _CovarianceTypes,
+    _fraction,
+    _png_path,
     _positive_int,
     _read,
     _seed,
@@ -46,13 +47,13 @@ def add_lrt_parser(subcommands) -> argparse.ArgumentParser:
                      help="the most components fitted; the last test is N-1 vs N (default: 9)")
     lrt.add_argument("--bootstrap", type=_positive_int, default=999, metavar="B",
                      help="bootstrap replicates per test (default: 999)")
-    lrt.add_argument("--level", type=_level, default=0.05, metavar="ALPHA",
+    lrt.add_argument("--level", type=_fraction, default=0.05, metavar="ALPHA",
                      help="significance level of each test, in (0, 1) (default: 0.05)")
     lrt.add_argument("--seed", type=_seed, default=0, metavar="N",
                      help="seed of the fits and the replicates (default: 0)")
     lrt.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                      help="parallel worker processes (-1: all cores; default: one)")
-    lrt.add_argument("--plot", type=_png, default=None, metavar="FILE.png",
+    lrt.add_argument("--plot", type=_png_path, default=None, metavar="FILE.png",
                      help="also draw each test's bootstrap distribution against its observed "
                           "statistic (needs matplotlib)")
     _add_force(lrt, "the --plot file")
@@ -90,20 +91,3 @@ def _at_least_two(text):
         raise argparse.ArgumentTypeError(
             f"expected at least 2 (the first test is 1 vs 2 components), got {value}")
     return value
-
-
-def _level(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
-    return value
-
-
-def _png(text):
-    path = Path(text)
-    if path.suffix.lower() != ".png":
-        raise argparse.ArgumentTypeError(f"--plot writes a PNG: expected FILE.png, got {text!r}")
-    return path

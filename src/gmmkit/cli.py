@@ -1026,6 +1026,27 @@ def _non_negative_int(text):
     return _int_at_least(text, 0, "an integer >= 0")
 
 
+def _fraction(text):
+    """A number strictly between 0 and 1 (a test's level, an interval's coverage)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number strictly between 0 and 1, got "
+                                         f"{text!r}")
+    return value
+
+
+def _png_path(text):
+    """A ``--plot`` file, which must end in ``.png``."""
+    path = Path(text)
+    if path.suffix.lower() != ".png":
+        raise argparse.ArgumentTypeError(f"--plot writes a PNG: the file must end in .png, got "
+                                         f"{text!r}")
+    return path
+
+
 def _non_negative_float(text):
     try:
         value = float(text)
