@@ -29,7 +29,7 @@ import dask.array as da
 import numpy as np
 from scipy.special import logsumexp
 
-from ._dask_input import as_dask_array, is_dask_collection
+from ._dask_input import as_dask_array, is_dask_collection, rows_to_predict
 
 
 def fit_on_dask(classifier, X, y, sample_weight=None):
@@ -155,7 +155,7 @@ def joint_log_likelihood(classifier, X):
     array with the row chunks of ``X``."""
     from .mixture import mixture_rows
 
-    X = _checked_rows(classifier, X)
+    X = rows_to_predict(classifier, X)
     with np.errstate(divide="ignore"):
         log_prior = np.log(classifier.class_prior_)
     columns = [mixture_rows(m, X, "log_prob_norm") for m in classifier.mixtures_]
@@ -188,20 +188,3 @@ def accuracy(classifier, X, y, sample_weight=None) -> float:
         return float(hits.mean().compute())
     right, total = dask.compute((hits * weight).sum(), weight.sum())
     return float(right / total)
-
-
-def _checked_rows(classifier, X):
-    """Dask ``X`` as rows (:func:`gmmkit.backends.dask.as_rows`), its width and column names
-    checked against the fit's; values are checked block by block when computed."""
-    from .backends.dask import as_rows
-
-    X, names = as_dask_array(X)
-    X = as_rows(X)
-    if X.shape[1] != classifier.n_features_in_:
-        raise ValueError(f"X has {X.shape[1]} features, but MixtureClassifier is expecting "
-                         f"{classifier.n_features_in_} features as input.")
-    fitted = getattr(classifier, "feature_names_in_", None)
-    if names is not None and fitted is not None and list(names) != list(fitted):
-        raise ValueError(f"The feature names should match those that were passed during fit: "
-                         f"got {names}, expected {list(fitted)}")
-    return X

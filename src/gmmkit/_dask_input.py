@@ -41,3 +41,21 @@ def as_dask_array(X, name: str = "X"):
         if len(columns) and all(isinstance(c, str) for c in columns):
             names = list(columns)
     return X.to_dask_array(lengths=True), names
+
+
+def rows_to_predict(estimator, X):
+    """Dask ``X`` (array or DataFrame) to predict on with a fitted ``estimator``, as rows
+    (:func:`gmmkit.backends.dask.as_rows`), its width and column names checked against the
+    fit's; its values are checked block by block when the outputs are computed."""
+    from .backends.dask import as_rows
+
+    X, names = as_dask_array(X)
+    X = as_rows(X)
+    if X.shape[1] != estimator.n_features_in_:
+        raise ValueError(f"X has {X.shape[1]} features, but {type(estimator).__name__} is "
+                         f"expecting {estimator.n_features_in_} features as input.")
+    fitted_names = getattr(estimator, "feature_names_in_", None)
+    if names is not None and fitted_names is not None and list(names) != list(fitted_names):
+        raise ValueError(f"The feature names should match those that were passed during "
+                         f"fit: got {names}, expected {list(fitted_names)}")
+    return X

@@ -36,7 +36,7 @@ from ._core.posedness import feature_variances, ill_posed_reason
 from ._core.prior import resolve_prior, resolve_prior_from_moments
 from ._core.source import FeatureSource
 from ._core.threads import threads_for
-from ._dask_input import as_dask_array, is_dask_collection
+from ._dask_input import as_dask_array, is_dask_collection, rows_to_predict
 from ._validation import (
     check_means,
     check_n_samples,
@@ -554,26 +554,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def _validate_predict(self, X):
         check_is_fitted(self)
         if is_dask_collection(X):
-            return self._validate_dask_predict(X)
+            return rows_to_predict(self, X)
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-
-    def _validate_dask_predict(self, X):
-        """A Dask array or DataFrame to predict on, as rows (see
-        :func:`gmmkit.backends.dask.as_rows`), its width and column names checked against
-        the fit's; its values are checked block by block when the outputs are computed."""
-        from .backends.dask import as_rows
-
-        X, names = as_dask_array(X)
-        X = as_rows(X)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
-                             f"expecting {self.n_features_in_} features as input.")
-        fitted_names = getattr(self, "feature_names_in_", None)
-        if names is not None and fitted_names is not None and list(names) != list(
-                fitted_names):
-            raise ValueError(f"The feature names should match those that were passed during "
-                             f"fit: got {names}, expected {list(fitted_names)}")
-        return X
 
     def _dask_weighted_sums(self, per_row, X, sample_weight):
         """``(sum of w_i * per_row_i, sum of w_i)`` of lazy per-row outputs, one compute."""
