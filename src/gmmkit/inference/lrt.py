@@ -381,16 +381,16 @@ def _run_sequence(X, settings, max_components, n_bootstrap, level, n_jobs, obser
 
     n_samples = X.shape[0]
     fit_seeds = observed_seed.generate_state(max_components)
-    models = {1: _fit_observed(X, 1, None, settings, int(fit_seeds[0]))}
-    log_likelihoods = {1: _log_likelihood(models[1], X)}
+    models, log_likelihoods = {}, {}
+    models[1], log_likelihoods[1] = _fit_observed(X, 1, None, settings, int(fit_seeds[0]))
     tests = []
     n_components = max_components
     stop_reason = f"every test up to max_components = {max_components} is significant"
     with Parallel(n_jobs=n_jobs) as parallel:
         for g in range(1, max_components):
-            alternative = _fit_observed(X, g + 1, models[g], settings, int(fit_seeds[g]))
+            alternative, log_likelihoods[g + 1] = _fit_observed(X, g + 1, models[g], settings,
+                                                                int(fit_seeds[g]))
             models[g + 1] = alternative
-            log_likelihoods[g + 1] = _log_likelihood(alternative, X)
             if alternative.ill_posed_ is not None:
                 n_components = g
                 stop_reason = (f"{g} is not tested against {g + 1}: the {g + 1}-component "
@@ -428,17 +428,18 @@ def _replicate(null: GaussianMixture, alternative: GaussianMixture, n_samples: i
         candidates = [_fit_from(X, alternative.weights_, alternative.means_,
                                 alternative.covariances_, settings),
                       _fit_split(X, refit_null, alternative.n_components, settings)]
-        refit_alternative = max(candidates, key=lambda model: _rank(model, X))
-        difference = _log_likelihood(refit_alternative, X) - _log_likelihood(refit_null, X)
+        refit_alternative, alternative_log_likelihood = _best(candidates, X)
+        difference = alternative_log_likelihood - _log_likelihood(refit_null, X)
         ill_posed = refit_null.ill_posed_ is not None or refit_alternative.ill_posed_ is not None
         return 2.0 * max(difference, 0.0), difference < 0.0, ill_posed
 
 
 # ---------------------------------------------------------------------- fits
 def _fit_observed(X, k: int, previous: GaussianMixture | None, settings: _FitSettings,
-                  seed: int) -> GaussianMixture:
-    """The best ``k``-component fit to the data: from the hierarchical start, the k-means
-    starts and, given the ``previous`` (``k - 1``) fit, that fit with a component split."""
+                  seed: int) -> tuple[GaussianMixture, float]:
+    """The best ``k``-component fit to the data and its log-likelihood: from the hierarchical
+    start, the k-means starts and, given the ``previous`` (``k - 1``) fit, that fit with a
+    component split."""
     candidates = [_fit(GaussianMixture(k, init_params="kmeans", n_init=settings.n_init,
                                        random_state=seed, **_em(settings)), X)]
     if k > 1:
@@ -446,7 +447,7 @@ def _fit_observed(X, k: int, previous: GaussianMixture | None, settings: _FitSet
                                                **_em(settings)), X))
     if previous is not None:
         candidates.append(_fit_split(X, previous, k, settings))
-    return max(candidates, key=lambda model: _rank(model, X))
+    return _best(candidates, X)
 
 
 def _fit_split(X, model: GaussianMixture, k: int, settings: _FitSettings) -> GaussianMixture:
@@ -489,6 +490,10 @@ def _log_likelihood(model: GaussianMixture, X) -> float:
     return float(model.score_samples(X).sum())
 
 
-def _rank(model: GaussianMixture, X) -> tuple:
-    """Which of several fits to ``X`` is best: a well-posed one, then the higher likelihood."""
-    return model.ill_posed_ is None, _log_likelihood(model, X)
+def _best(candidates: list[GaussianMixture], X) -> tuple[GaussianMixture, float]:
+    """The best of several fits to ``X`` (a well-posed one, then the higher likelihood; the
+    first of equals) and its log-likelihood, each candidate scored once."""
+    scored = [(model.ill_posed_ is None, _log_likelihood(model, X), model)
+              for model in candidates]
+    _, log_likelihood, model = max(scored, key=lambda entry: entry[:2])
+    return model, log_likelihood
