@@ -124,18 +124,7 @@ def statistics_of_many(requests) -> list[tuple[float, np.ndarray]]:
     data is expensive to read (a Dask source: blocks on disk or on a cluster) computes all of
     them in one pass over the data; the others are answered one by one.
     """
-    requests = list(requests)
-    results: list = [None] * len(requests)
-    batches: dict[type, list[int]] = {}
-    for index, (source, theta, shared, weights_only) in enumerate(requests):
-        if hasattr(type(source), "batch_statistics"):
-            batches.setdefault(type(source), []).append(index)
-        else:
-            results[index] = source.statistics(theta, shared, weights_only)
-    for kind, indices in batches.items():
-        for index, answer in zip(indices, kind.batch_statistics([requests[i] for i in indices])):
-            results[index] = answer
-    return results
+    return _answer_many(requests, "statistics", "batch_statistics")
 
 
 def responsibility_statistics_of_many(requests) -> list[np.ndarray]:
@@ -146,16 +135,24 @@ def responsibility_statistics_of_many(requests) -> list[np.ndarray]:
     ``batch_responsibility_statistics(requests)`` are handed to it together (one pass over
     the data for all of them); the others are answered one by one.
     """
+    return _answer_many(requests, "responsibility_statistics",
+                        "batch_responsibility_statistics")
+
+
+def _answer_many(requests, method: str, batch_method: str) -> list:
+    """Each request ``(source, *arguments)`` answered by ``source.<method>(*arguments)``, in
+    order; requests whose source's class has the classmethod ``batch_method`` go to it
+    together, one call per class."""
     requests = list(requests)
     results: list = [None] * len(requests)
     batches: dict[type, list[int]] = {}
-    for index, (source, resp, n_components) in enumerate(requests):
-        if hasattr(type(source), "batch_responsibility_statistics"):
+    for index, (source, *arguments) in enumerate(requests):
+        if hasattr(type(source), batch_method):
             batches.setdefault(type(source), []).append(index)
         else:
-            results[index] = source.responsibility_statistics(resp, n_components)
+            results[index] = getattr(source, method)(*arguments)
     for kind, indices in batches.items():
-        answers = kind.batch_responsibility_statistics([requests[i] for i in indices])
+        answers = getattr(kind, batch_method)([requests[i] for i in indices])
         for index, answer in zip(indices, answers):
             results[index] = answer
     return results
