@@ -21,8 +21,7 @@ import gmmkit
 def command_output(args: list[str], cwd: Path | None = None) -> str | None:
     """A command's stripped standard output, or None when it cannot run or prints nothing."""
     try:
-        out = subprocess.run(args, capture_output=True, text=True, timeout=10, cwd=cwd,
-                             check=False)
+        out = subprocess.run(args, capture_output=True, text=True, timeout=10, cwd=cwd, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
@@ -48,10 +47,14 @@ def machine_info() -> dict:
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     return {
         "cpu": lscpu_model() or platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(), "usable_cpus": affinity,
+        "cpu_count": os.cpu_count(),
+        "usable_cpus": affinity,
         "nproc": command_output(["nproc"]) or str(os.cpu_count()),
-        "platform": platform.platform(), "python": platform.python_version(),
-        "numpy": np.__version__, "scipy": scipy.__version__, "sklearn": sklearn.__version__,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "sklearn": sklearn.__version__,
         "gmmkit": gmmkit.__version__,
         "git_describe": command_output(["git", "describe", "--always", "--dirty"], package_dir),
         "load_average_before": load_average(),
@@ -74,8 +77,7 @@ class WarningTally:
             category = item.category.__name__
             self.counts[context, category] += 1
             message = str(item.message).strip().splitlines()
-            self.examples.setdefault(category, Counter())[message[0][:120] if message else ""] \
-                += 1
+            self.examples.setdefault(category, Counter())[message[0][:120] if message else ""] += 1
 
     def of(self, context: str) -> Counter:
         return Counter({cat: n for (ctx, cat), n in self.counts.items() if ctx == context})

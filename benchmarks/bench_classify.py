@@ -104,7 +104,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from _common import WarningTally, load_average, machine_info
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import (
     load_breast_cancer,
@@ -127,6 +126,7 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 import gmmkit
+from _common import WarningTally, load_average, machine_info
 from gmmkit import ComponentClassifier, MixtureClassifier
 
 SEED = 0
@@ -146,8 +146,8 @@ class Settings:
     quick: bool
     n_splits: int
     moons_n: int
-    nested: bool        # nested-CV rows
-    sensitivity: bool   # the digits sensitivity grid
+    nested: bool  # nested-CV rows
+    sensitivity: bool  # the digits sensitivity grid
 
     @classmethod
     def from_args(cls, args) -> Settings:
@@ -160,27 +160,49 @@ class Settings:
 def moons_methods(nested: bool) -> list[tuple[str, Callable[[], BaseEstimator]]]:
     """(row name, factory) of every section-1 method on moons (raw 2-D features)."""
     methods = [
-        ("MixtureClassifier k=4 full",
-         lambda: MixtureClassifier(4, covariance_type="full", random_state=SEED)),
-        ("MixtureClassifier k=1 full (QDA)",
-         lambda: MixtureClassifier(1, covariance_type="full", random_state=SEED)),
-        ("MixtureClassifier k=auto(1..10) full",
-         lambda: MixtureClassifier("auto", covariance_type="full", max_components=10,
-                                   random_state=SEED)),
-        ("ComponentClassifier k=10 full soft",
-         lambda: ComponentClassifier(10, covariance_type="full", random_state=SEED)),
-        ("ComponentClassifier k=auto(1..10) full",
-         lambda: ComponentClassifier("auto", covariance_type="full", max_components=10,
-                                     random_state=SEED)),
+        (
+            "MixtureClassifier k=4 full",
+            lambda: MixtureClassifier(4, covariance_type="full", random_state=SEED),
+        ),
+        (
+            "MixtureClassifier k=1 full (QDA)",
+            lambda: MixtureClassifier(1, covariance_type="full", random_state=SEED),
+        ),
+        (
+            "MixtureClassifier k=auto(1..10) full",
+            lambda: MixtureClassifier(
+                "auto", covariance_type="full", max_components=10, random_state=SEED
+            ),
+        ),
+        (
+            "ComponentClassifier k=10 full soft",
+            lambda: ComponentClassifier(10, covariance_type="full", random_state=SEED),
+        ),
+        (
+            "ComponentClassifier k=auto(1..10) full",
+            lambda: ComponentClassifier(
+                "auto", covariance_type="full", max_components=10, random_state=SEED
+            ),
+        ),
     ]
     if nested:
         methods += [
-            ("MixtureClassifier nested CV", lambda: nested_search(
-                MixtureClassifier(covariance_type="full", random_state=SEED),
-                MOONS_GRID_MC, prefix="")),
-            ("ComponentClassifier nested CV", lambda: nested_search(
-                ComponentClassifier(covariance_type="full", random_state=SEED),
-                MOONS_GRID_CC, prefix="")),
+            (
+                "MixtureClassifier nested CV",
+                lambda: nested_search(
+                    MixtureClassifier(covariance_type="full", random_state=SEED),
+                    MOONS_GRID_MC,
+                    prefix="",
+                ),
+            ),
+            (
+                "ComponentClassifier nested CV",
+                lambda: nested_search(
+                    ComponentClassifier(covariance_type="full", random_state=SEED),
+                    MOONS_GRID_CC,
+                    prefix="",
+                ),
+            ),
         ]
     return methods + baseline_methods()
 
@@ -199,34 +221,49 @@ def with_pca(estimator: BaseEstimator) -> Pipeline:
 
 
 def digits_mc(k, **kw) -> MixtureClassifier:
-    return MixtureClassifier(k, covariance_type=kw.pop("covariance_type", "full"),
-                             reg_covar=kw.pop("reg_covar", DIGITS_REG_COVAR),
-                             random_state=SEED, **kw)
+    return MixtureClassifier(
+        k,
+        covariance_type=kw.pop("covariance_type", "full"),
+        reg_covar=kw.pop("reg_covar", DIGITS_REG_COVAR),
+        random_state=SEED,
+        **kw,
+    )
 
 
 def digits_cc(k=50, **kw) -> ComponentClassifier:
-    return ComponentClassifier(k, covariance_type=kw.pop("covariance_type", "diag"),
-                               reg_covar=kw.pop("reg_covar", DIGITS_REG_COVAR),
-                               random_state=SEED, **kw)
+    return ComponentClassifier(
+        k,
+        covariance_type=kw.pop("covariance_type", "diag"),
+        reg_covar=kw.pop("reg_covar", DIGITS_REG_COVAR),
+        random_state=SEED,
+        **kw,
+    )
 
 
 def digits_methods(nested: bool) -> list[tuple[str, Callable[[], BaseEstimator]]]:
     methods = [
         ("MixtureClassifier k=2 full", lambda: with_pca(digits_mc(2))),
         ("MixtureClassifier k=1 full (QDA)", lambda: with_pca(digits_mc(1))),
-        ("MixtureClassifier k=auto(1..4) full",
-         lambda: with_pca(digits_mc("auto", max_components=4))),
+        (
+            "MixtureClassifier k=auto(1..4) full",
+            lambda: with_pca(digits_mc("auto", max_components=4)),
+        ),
         ("ComponentClassifier k=50 diag soft", lambda: with_pca(digits_cc(50))),
     ]
     if nested:
         methods += [
-            ("MixtureClassifier nested CV", lambda: nested_search(
-                with_pca(digits_mc(2)), DIGITS_GRID_MC, prefix="clf__")),
-            ("ComponentClassifier nested CV", lambda: nested_search(
-                with_pca(digits_cc(50)), DIGITS_GRID_CC, prefix="clf__")),
+            (
+                "MixtureClassifier nested CV",
+                lambda: nested_search(with_pca(digits_mc(2)), DIGITS_GRID_MC, prefix="clf__"),
+            ),
+            (
+                "ComponentClassifier nested CV",
+                lambda: nested_search(with_pca(digits_cc(50)), DIGITS_GRID_CC, prefix="clf__"),
+            ),
         ]
-    return methods + [(name, lambda make=make: with_pca(make()))
-                      for name, make in baseline_methods()]
+    return methods + [
+        (name, lambda make=make: with_pca(make())) for name, make in baseline_methods()
+    ]
 
 
 #: Grids for the nested-CV rows, fixed in advance; searched on the training fold only.
@@ -238,8 +275,14 @@ DIGITS_GRID_CC = {"covariance_type": ["diag", "full"], "reg_covar": [1e-3, 1e-1,
 
 def nested_search(estimator, grid: dict, prefix: str) -> GridSearchCV:
     inner = StratifiedKFold(INNER_FOLDS, shuffle=True, random_state=SEED)
-    return GridSearchCV(estimator, {prefix + k: v for k, v in grid.items()}, cv=inner,
-                        scoring="accuracy", n_jobs=1, error_score=np.nan)
+    return GridSearchCV(
+        estimator,
+        {prefix + k: v for k, v in grid.items()},
+        cv=inner,
+        scoring="accuracy",
+        n_jobs=1,
+        error_score=np.nan,
+    )
 
 
 def describe_pick(search: GridSearchCV) -> str:
@@ -274,7 +317,7 @@ class CVResult:
     scores: list[float] = field(default_factory=list)
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
-    picks: list[str] = field(default_factory=list)     # nested CV: the choice per outer fold
+    picks: list[str] = field(default_factory=list)  # nested CV: the choice per outer fold
     labels_kept: list[int] = field(default_factory=list)
     train_sizes: list[int] = field(default_factory=list)
     warnings: str = ""
@@ -294,10 +337,18 @@ class CVResult:
         return text + ("*" if self.errors else "")
 
     def to_json(self) -> dict:
-        return {"name": self.name, "mean": self.mean, "std": self.std, "scores": self.scores,
-                "seconds": self.seconds, "errors": self.errors, "picks": self.picks,
-                "labels_kept": self.labels_kept, "train_sizes": self.train_sizes,
-                "warnings": self.warnings}
+        return {
+            "name": self.name,
+            "mean": self.mean,
+            "std": self.std,
+            "scores": self.scores,
+            "seconds": self.seconds,
+            "errors": self.errors,
+            "picks": self.picks,
+            "labels_kept": self.labels_kept,
+            "train_sizes": self.train_sizes,
+            "warnings": self.warnings,
+        }
 
 
 def first_line(exc: BaseException) -> str:
@@ -323,8 +374,16 @@ def splits_of(X, y, n_splits: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return list(cv.split(X, y))
 
 
-def cross_validate(name: str, make: Callable[[], BaseEstimator], X, y, splits, tally: WarningTally,
-                   context: str, fraction: float = 1.0) -> CVResult:
+def cross_validate(
+    name: str,
+    make: Callable[[], BaseEstimator],
+    X,
+    y,
+    splits,
+    tally: WarningTally,
+    context: str,
+    fraction: float = 1.0,
+) -> CVResult:
     """Test-fold accuracy of ``make()`` fitted on each training fold (labels masked to
     ``fraction``); a fold that raises is recorded and skipped."""
     result = CVResult(name)
@@ -339,7 +398,7 @@ def cross_validate(name: str, make: Callable[[], BaseEstimator], X, y, splits, t
             with tally.record(key):
                 estimator.fit(X[train], y_train)
                 predicted = estimator.predict(X[test])
-        except Exception as exc:  # noqa: BLE001 - reported; the other folds and methods go on
+        except Exception as exc:
             result.errors.append(f"fold {fold}: {first_line(exc)}")
             continue
         result.scores.append(float(accuracy_score(y[test], predicted)))
@@ -365,8 +424,10 @@ def print_notes(results: list[CVResult]) -> None:
             print(f"  ! {result.name}: ... {len(result.errors) - 3} more failed folds")
         if result.picks:
             picks = Counter(result.picks)
-            print(f"  {result.name} picked (per outer fold): "
-                  + "; ".join(f"{p} x{n}" for p, n in picks.most_common()))
+            print(
+                f"  {result.name} picked (per outer fold): "
+                + "; ".join(f"{p} x{n}" for p, n in picks.most_common())
+            )
         if result.warnings:
             print(f"  warnings, {result.name}: {result.warnings}")
 
@@ -375,13 +436,17 @@ def table(header: list[str], rows: list[list[str]], first_width: int | None = No
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
     if first_width:
         widths[0] = max(widths[0], first_width)
-    line = "  ".join(f"{h:<{widths[0]}}" if i == 0 else f"{h:>{widths[i]}}"
-                     for i, h in enumerate(header))
+    line = "  ".join(
+        f"{h:<{widths[0]}}" if i == 0 else f"{h:>{widths[i]}}" for i, h in enumerate(header)
+    )
     print(line)
     print("-" * len(line))
     for row in rows:
-        print("  ".join(f"{c:<{widths[0]}}" if i == 0 else f"{c:>{widths[i]}}"
-                        for i, c in enumerate(row)))
+        print(
+            "  ".join(
+                f"{c:<{widths[0]}}" if i == 0 else f"{c:>{widths[i]}}" for i, c in enumerate(row)
+            )
+        )
 
 
 def best_marker(results: list[CVResult]) -> set[str]:
@@ -394,20 +459,24 @@ def best_marker(results: list[CVResult]) -> set[str]:
 
 # ---------------------------------------------------------------------------- section 1
 def section_accuracy(settings: Settings, tally: WarningTally) -> dict:
-    rule("1. Cross-validated accuracy, 100% of the training labels "
-         f"({settings.n_splits}-fold stratified CV, mean +- std over folds)")
+    rule(
+        "1. Cross-validated accuracy, 100% of the training labels "
+        f"({settings.n_splits}-fold stratified CV, mean +- std over folds)"
+    )
     out: dict = {"moons": {}, "digits": None}
 
     # -- moons: one column per noise level
-    print(f"\n[moons] make_moons({settings.moons_n}, noise=s, random_state={SEED}), raw 2-D "
-          "features")
+    print(
+        f"\n[moons] make_moons({settings.moons_n}, noise=s, random_state={SEED}), raw 2-D features"
+    )
     per_noise: dict[float, list[CVResult]] = {}
     for noise in MOONS_NOISES:
         X, y = make_moons(settings.moons_n, noise=noise, random_state=SEED)
         splits = splits_of(X, y, settings.n_splits)
-        per_noise[noise] = [cross_validate(name, make, X, y, splits, tally,
-                                           f"acc moons {noise}")
-                            for name, make in moons_methods(settings.nested)]
+        per_noise[noise] = [
+            cross_validate(name, make, X, y, splits, tally, f"acc moons {noise}")
+            for name, make in moons_methods(settings.nested)
+        ]
         out["moons"][str(noise)] = [r.to_json() for r in per_noise[noise]]
     names = [r.name for r in per_noise[MOONS_NOISES[0]]]
     tops = {noise: best_marker(results) for noise, results in per_noise.items()}
@@ -420,35 +489,49 @@ def section_accuracy(settings: Settings, tally: WarningTally) -> dict:
         total = sum(per_noise[noise][i].seconds for noise in MOONS_NOISES)
         rows.append([name, *cells, f"{total:.1f}"])
     table(["method", *[f"noise={s:g}   " for s in MOONS_NOISES], "CV s"], rows)
-    print("(< = best mean in that column; CV s = total fit+predict seconds over all folds and "
-          "noise levels)")
+    print(
+        "(< = best mean in that column; CV s = total fit+predict seconds over all folds and "
+        "noise levels)"
+    )
     for noise in MOONS_NOISES:
         print_notes([_tag(r, f"noise={noise:g}") for r in per_noise[noise]])
     if settings.nested:
-        print(f"  nested-CV grids (inner {INNER_FOLDS}-fold on the training fold): "
-              f"MixtureClassifier full {MOONS_GRID_MC}; ComponentClassifier full "
-              f"{MOONS_GRID_CC}")
+        print(
+            f"  nested-CV grids (inner {INNER_FOLDS}-fold on the training fold): "
+            f"MixtureClassifier full {MOONS_GRID_MC}; ComponentClassifier full "
+            f"{MOONS_GRID_CC}"
+        )
     sys.stdout.flush()
 
     # -- digits
     X, y = load_digits(return_X_y=True)
-    print(f"\n[digits] load_digits() {X.shape[0]} x {X.shape[1]}, 10 classes; every row is "
-          f"Pipeline(PCA({DIGITS_PCA}) fitted on the training fold, classifier); mixture "
-          f"reg_covar={DIGITS_REG_COVAR:g} unless stated")
+    print(
+        f"\n[digits] load_digits() {X.shape[0]} x {X.shape[1]}, 10 classes; every row is "
+        f"Pipeline(PCA({DIGITS_PCA}) fitted on the training fold, classifier); mixture "
+        f"reg_covar={DIGITS_REG_COVAR:g} unless stated"
+    )
     splits = splits_of(X, y, settings.n_splits)
-    results = [cross_validate(name, make, X, y, splits, tally, "acc digits")
-               for name, make in digits_methods(settings.nested)]
+    results = [
+        cross_validate(name, make, X, y, splits, tally, "acc digits")
+        for name, make in digits_methods(settings.nested)
+    ]
     out["digits"] = [r.to_json() for r in results]
     tops = best_marker(results)
-    table(["method", "accuracy          ", "CV s"],
-          [[r.name, r.cell() + (" <" if r.name in tops else "  "), f"{r.seconds:.1f}"]
-           for r in results])
+    table(
+        ["method", "accuracy          ", "CV s"],
+        [
+            [r.name, r.cell() + (" <" if r.name in tops else "  "), f"{r.seconds:.1f}"]
+            for r in results
+        ],
+    )
     print("(< = best mean; CV s = total fit+predict seconds over the folds)")
     print_notes(results)
     if settings.nested:
-        print(f"  nested-CV grids (inner {INNER_FOLDS}-fold on the training fold): "
-              f"MixtureClassifier full {DIGITS_GRID_MC}; ComponentClassifier k=50 "
-              f"{DIGITS_GRID_CC}")
+        print(
+            f"  nested-CV grids (inner {INNER_FOLDS}-fold on the training fold): "
+            f"MixtureClassifier full {DIGITS_GRID_MC}; ComponentClassifier k=50 "
+            f"{DIGITS_GRID_CC}"
+        )
     sys.stdout.flush()
 
     if settings.sensitivity:
@@ -457,27 +540,48 @@ def section_accuracy(settings: Settings, tally: WarningTally) -> dict:
 
 
 def _tag(result: CVResult, tag: str) -> CVResult:
-    copy = CVResult(f"{result.name} [{tag}]", result.scores, result.seconds, result.errors,
-                    result.picks, warnings=result.warnings)
+    copy = CVResult(
+        f"{result.name} [{tag}]",
+        result.scores,
+        result.seconds,
+        result.errors,
+        result.picks,
+        warnings=result.warnings,
+    )
     return copy
 
 
 def digits_sensitivity(X, y, splits, tally: WarningTally) -> list[dict]:
     """Every cell of a small grid on the same outer folds: shown, never used to pick a row above."""
-    print("\n[digits] sensitivity (same folds; every cell shown, none used to choose the settings "
-          "above): mean test-fold accuracy")
+    print(
+        "\n[digits] sensitivity (same folds; every cell shown, none used to choose the settings "
+        "above): mean test-fold accuracy"
+    )
     reg_values = (1e-3, 1e-1, 1.0)
-    configs = [(f"MixtureClassifier k={k} full", lambda k=k, reg=None: digits_mc(
-        k, reg_covar=reg)) for k in (1, 2, 4)]
-    configs += [(f"ComponentClassifier k=50 {cov}", lambda cov=cov, reg=None: digits_cc(
-        50, covariance_type=cov, reg_covar=reg)) for cov in ("diag", "full")]
+    configs = [
+        (f"MixtureClassifier k={k} full", lambda k=k, reg=None: digits_mc(k, reg_covar=reg))
+        for k in (1, 2, 4)
+    ]
+    configs += [
+        (
+            f"ComponentClassifier k=50 {cov}",
+            lambda cov=cov, reg=None: digits_cc(50, covariance_type=cov, reg_covar=reg),
+        )
+        for cov in ("diag", "full")
+    ]
     rows, out = [], []
     for name, make in configs:
         cells = []
         for reg in reg_values:
-            r = cross_validate(f"{name} reg={reg:g}",
-                               lambda make=make, reg=reg: with_pca(make(reg=reg)),
-                               X, y, splits, tally, "sensitivity digits")
+            r = cross_validate(
+                f"{name} reg={reg:g}",
+                lambda make=make, reg=reg: with_pca(make(reg=reg)),
+                X,
+                y,
+                splits,
+                tally,
+                "sensitivity digits",
+            )
             cells.append(r.cell())
             out.append(r.to_json())
             if r.errors:
@@ -494,57 +598,87 @@ def digits_sensitivity(X, y, splits, tally: WarningTally) -> list[dict]:
 # ---------------------------------------------------------------------------- section 2
 def semi_methods(dataset: str) -> list[tuple[str, Callable[[], BaseEstimator]]]:
     if dataset == "moons":
-        wrap = (lambda est: est)
-        cc = lambda mapping: ComponentClassifier(10, covariance_type="full",
-                                                 mapping=mapping, random_state=SEED)
+
+        def wrap(est):
+            return est
+
+        def cc(mapping):
+            return ComponentClassifier(
+                10, covariance_type="full", mapping=mapping, random_state=SEED
+            )
+
         cc_name = "ComponentClassifier k=10 full"
     else:
         wrap = with_pca
-        cc = lambda mapping: digits_cc(50, mapping=mapping)
+
+        def cc(mapping):
+            return digits_cc(50, mapping=mapping)
+
         cc_name = "ComponentClassifier k=50 diag"
     return [
         (f"{cc_name} soft", lambda: wrap(cc("soft"))),
         (f"{cc_name} majority", lambda: wrap(cc("majority"))),
-        ("LogisticRegression, labelled rows only",
-         lambda: wrap(OnLabelledRows(LogisticRegression(max_iter=5000)))),
+        (
+            "LogisticRegression, labelled rows only",
+            lambda: wrap(OnLabelledRows(LogisticRegression(max_iter=5000))),
+        ),
         ("GaussianNB, labelled rows only", lambda: wrap(OnLabelledRows(GaussianNB()))),
     ]
 
 
 def section_semi(settings: Settings, tally: WarningTally) -> dict:
-    rule("2. Few labels: ComponentClassifier trained with 1% / 10% / 100% of the training-fold "
-         "labels (rest = -1)")
-    print(f"each class keeps max(1, round(f * n_c)) labels of its training-fold rows, random "
-          f"(RandomState(1000*{SEED} + fold)), same rows for every method; test folds fully "
-          "labelled")
+    rule(
+        "2. Few labels: ComponentClassifier trained with 1% / 10% / 100% of the training-fold "
+        "labels (rest = -1)"
+    )
+    print(
+        f"each class keeps max(1, round(f * n_c)) labels of its training-fold rows, random "
+        f"(RandomState(1000*{SEED} + fold)), same rows for every method; test folds fully "
+        "labelled"
+    )
     out = {}
     moons_X, moons_y = make_moons(settings.moons_n, noise=SEMI_NOISE, random_state=SEED)
     digits_X, digits_y = load_digits(return_X_y=True)
     for dataset, X, y, text in (
-            ("moons", moons_X, moons_y,
-             f"make_moons({settings.moons_n}, noise={SEMI_NOISE:g}), raw features"),
-            ("digits", digits_X, digits_y,
-             f"load_digits(), Pipeline(PCA({DIGITS_PCA}) on all training rows, classifier)")):
+        (
+            "moons",
+            moons_X,
+            moons_y,
+            f"make_moons({settings.moons_n}, noise={SEMI_NOISE:g}), raw features",
+        ),
+        (
+            "digits",
+            digits_X,
+            digits_y,
+            f"load_digits(), Pipeline(PCA({DIGITS_PCA}) on all training rows, classifier)",
+        ),
+    ):
         print(f"\n[{dataset}] {text}")
         splits = splits_of(X, y, settings.n_splits)
-        per_fraction = {f: [cross_validate(name, make, X, y, splits, tally,
-                                           f"semi {dataset} {f:g}", fraction=f)
-                            for name, make in semi_methods(dataset)]
-                        for f in LABEL_FRACTIONS}
+        per_fraction = {
+            f: [
+                cross_validate(name, make, X, y, splits, tally, f"semi {dataset} {f:g}", fraction=f)
+                for name, make in semi_methods(dataset)
+            ]
+            for f in LABEL_FRACTIONS
+        }
         names = [r.name for r in per_fraction[LABEL_FRACTIONS[0]]]
-        rows = [[name, *[per_fraction[f][i].cell() for f in LABEL_FRACTIONS]]
-                for i, name in enumerate(names)]
+        rows = [
+            [name, *[per_fraction[f][i].cell() for f in LABEL_FRACTIONS]]
+            for i, name in enumerate(names)
+        ]
         table(["method", *[f"{f:.0%} labels" for f in LABEL_FRACTIONS]], rows)
         kept = []
         for f in LABEL_FRACTIONS:
             r = per_fraction[f][0]
-            kept.append(f"{f:.0%}: {min(r.labels_kept)}-{max(r.labels_kept)} labels of "
-                        f"{min(r.train_sizes)}-{max(r.train_sizes)} training rows")
+            kept.append(
+                f"{f:.0%}: {min(r.labels_kept)}-{max(r.labels_kept)} labels of "
+                f"{min(r.train_sizes)}-{max(r.train_sizes)} training rows"
+            )
         print("labels kept per training fold: " + "; ".join(kept))
         for f in LABEL_FRACTIONS:
             print_notes([_tag(r, f"{f:.0%}") for r in per_fraction[f] if r.errors or r.warnings])
-        out[dataset] = {f"{f:g}": [r.to_json() for r in per_fraction[f]]
-                        for f in LABEL_FRACTIONS}
+        out[dataset] = {f"{f:g}": [r.to_json() for r in per_fraction[f]] for f in LABEL_FRACTIONS}
         sys.stdout.flush()
     return out
 
@@ -567,60 +701,111 @@ def component_classifier_joint_bic(cc: ComponentClassifier, X, y) -> tuple[float
     with np.errstate(divide="ignore"):
         log_joint = cc.score_samples(X) + np.log(proba)
     # _n_parameters() is the mixture's free-parameter count (the one its bic() uses).
-    n_params = int(cc.mixture_._n_parameters()
-                   + cc.mixture_.n_components * (len(cc.classes_) - 1))
+    n_params = int(cc.mixture_._n_parameters() + cc.mixture_.n_components * (len(cc.classes_) - 1))
     return float(-2.0 * log_joint.sum() + n_params * np.log(len(y))), n_params
 
 
-def bic_problem(name: str, X, y, k_fixed: int, auto_max: int, reg_covar: float,
-                tally: WarningTally) -> dict:
+def bic_problem(
+    name: str, X, y, k_fixed: int, auto_max: int, reg_covar: float, tally: WarningTally
+) -> dict:
     context = f"bic {name}"
     rows: list[BicRow] = []
     errors: list[str] = []
     n_classes = len(np.unique(y))
     with tally.record(context):
         start = time.perf_counter()
-        selection = gmmkit.select(X, n_components=range(1, BIC_MAX_K + 1),
-                                  covariance_type="full", criterion="bic", random_state=SEED,
-                                  reg_covar=reg_covar)
+        selection = gmmkit.select(
+            X,
+            n_components=range(1, BIC_MAX_K + 1),
+            covariance_type="full",
+            criterion="bic",
+            random_state=SEED,
+            reg_covar=reg_covar,
+        )
         unsup = selection.best_estimator_
         k_bic = int(unsup.n_components)
-        rows.append(BicRow(f"GaussianMixture, k by BIC over 1..{BIC_MAX_K} (select)",
-                           f"{k_bic}", int(unsup._n_parameters()), float(unsup.bic(X)), None))
+        rows.append(
+            BicRow(
+                f"GaussianMixture, k by BIC over 1..{BIC_MAX_K} (select)",
+                f"{k_bic}",
+                int(unsup._n_parameters()),
+                float(unsup.bic(X)),
+                None,
+            )
+        )
         k_total = k_fixed * n_classes
-        same = gmmkit.GaussianMixture(k_total, covariance_type="full", reg_covar=reg_covar,
-                                      random_state=SEED).fit(X)
-        rows.append(BicRow(f"GaussianMixture, k={k_total} (= MixtureClassifier's total)",
-                           f"{k_total}", int(same._n_parameters()), float(same.bic(X)), None))
+        same = gmmkit.GaussianMixture(
+            k_total, covariance_type="full", reg_covar=reg_covar, random_state=SEED
+        ).fit(X)
+        rows.append(
+            BicRow(
+                f"GaussianMixture, k={k_total} (= MixtureClassifier's total)",
+                f"{k_total}",
+                int(same._n_parameters()),
+                float(same.bic(X)),
+                None,
+            )
+        )
         try:
-            cc = ComponentClassifier(k_bic, covariance_type="full", reg_covar=reg_covar,
-                                     random_state=SEED).fit(X, y)
+            cc = ComponentClassifier(
+                k_bic, covariance_type="full", reg_covar=reg_covar, random_state=SEED
+            ).fit(X, y)
             joint, n_params = component_classifier_joint_bic(cc, X, y)
-            rows.append(BicRow(f"ComponentClassifier k={k_bic} (mixture + soft map)",
-                               f"{k_bic}", n_params, float(cc.mixture_.bic(X)), joint,
-                               "params incl. k*(C-1) for the map in BIC(X,y)"))
-        except Exception as exc:  # noqa: BLE001
+            rows.append(
+                BicRow(
+                    f"ComponentClassifier k={k_bic} (mixture + soft map)",
+                    f"{k_bic}",
+                    n_params,
+                    float(cc.mixture_.bic(X)),
+                    joint,
+                    "params incl. k*(C-1) for the map in BIC(X,y)",
+                )
+            )
+        except Exception as exc:
             errors.append(f"ComponentClassifier: {first_line(exc)}")
-        for label, k in ((f"MixtureClassifier k={k_fixed}", k_fixed),
-                         (f"MixtureClassifier k=auto(1..{auto_max})", "auto")):
+        for label, k in (
+            (f"MixtureClassifier k={k_fixed}", k_fixed),
+            (f"MixtureClassifier k=auto(1..{auto_max})", "auto"),
+        ):
             try:
-                mc = MixtureClassifier(k, covariance_type="full", max_components=auto_max,
-                                       reg_covar=reg_covar, random_state=SEED).fit(X, y)
-            except Exception as exc:  # noqa: BLE001
+                mc = MixtureClassifier(
+                    k,
+                    covariance_type="full",
+                    max_components=auto_max,
+                    reg_covar=reg_covar,
+                    random_state=SEED,
+                ).fit(X, y)
+            except Exception as exc:
                 errors.append(f"{label}: {first_line(exc)}")
                 continue
             per_class = "+".join(str(int(c)) for c in mc.n_components_)
-            components = (f"{int(mc.n_components_.sum())}" if k != "auto"
-                          else f"{int(mc.n_components_.sum())} ({per_class})")
-            rows.append(BicRow(label, components, int(mc.n_parameters_), float(mc.bic(X)),
-                               float(mc.bic(X, y))))
+            components = (
+                f"{int(mc.n_components_.sum())}"
+                if k != "auto"
+                else f"{int(mc.n_components_.sum())} ({per_class})"
+            )
+            rows.append(
+                BicRow(
+                    label, components, int(mc.n_parameters_), float(mc.bic(X)), float(mc.bic(X, y))
+                )
+            )
         seconds = time.perf_counter() - start
 
     n, d = X.shape
     header = ["model", "components", "params", "BIC(X)", "BIC(X,y)"]
-    table(header, [[r.model, r.components, str(r.n_parameters),
-                    "-" if r.bic_x is None else f"{r.bic_x:.1f}",
-                    "-" if r.bic_xy is None else f"{r.bic_xy:.1f}"] for r in rows])
+    table(
+        header,
+        [
+            [
+                r.model,
+                r.components,
+                str(r.n_parameters),
+                "-" if r.bic_x is None else f"{r.bic_x:.1f}",
+                "-" if r.bic_xy is None else f"{r.bic_xy:.1f}",
+            ]
+            for r in rows
+        ],
+    )
     for error in errors:
         print(f"  ! {error}")
     found = tally.text(context)
@@ -635,16 +820,23 @@ def bic_problem(name: str, X, y, k_fixed: int, auto_max: int, reg_covar: float,
         best_sup = min(sup_rows, key=lambda r: r.bic_x)
         diff = best_sup.bic_x - best_unsup.bic_x
         winner = best_sup if diff < 0 else best_unsup
-        print(f"BIC(X), marginal likelihood of X (comparable): best supervised "
-              f"{best_sup.model} {best_sup.bic_x:.1f} vs best unsupervised "
-              f"{best_unsup.model.split(',')[0]} k={best_unsup.components} "
-              f"{best_unsup.bic_x:.1f}")
-        print(f"  -> {winner.model.split(',')[0]} wins by {abs(diff):.1f} "
-              f"({abs(diff) / n:.3f} per row; supervised - unsupervised = {diff:+.1f})")
-        verdicts["marginal"] = {"supervised": best_sup.model, "supervised_bic": best_sup.bic_x,
-                                "unsupervised": best_unsup.model,
-                                "unsupervised_bic": best_unsup.bic_x,
-                                "supervised_minus_unsupervised": diff}
+        print(
+            f"BIC(X), marginal likelihood of X (comparable): best supervised "
+            f"{best_sup.model} {best_sup.bic_x:.1f} vs best unsupervised "
+            f"{best_unsup.model.split(',')[0]} k={best_unsup.components} "
+            f"{best_unsup.bic_x:.1f}"
+        )
+        print(
+            f"  -> {winner.model.split(',')[0]} wins by {abs(diff):.1f} "
+            f"({abs(diff) / n:.3f} per row; supervised - unsupervised = {diff:+.1f})"
+        )
+        verdicts["marginal"] = {
+            "supervised": best_sup.model,
+            "supervised_bic": best_sup.bic_x,
+            "unsupervised": best_unsup.model,
+            "unsupervised_bic": best_unsup.bic_x,
+            "supervised_minus_unsupervised": diff,
+        }
     joint_rows = [r for r in rows if r.bic_xy is not None]
     cc_rows = [r for r in joint_rows if r.model.startswith("ComponentClassifier")]
     mc_rows = [r for r in joint_rows if r.model.startswith("MixtureClassifier")]
@@ -653,51 +845,75 @@ def bic_problem(name: str, X, y, k_fixed: int, auto_max: int, reg_covar: float,
         cc_row = cc_rows[0]
         diff = best_mc.bic_xy - cc_row.bic_xy
         winner = best_mc if diff < 0 else cc_row
-        print(f"BIC(X,y), joint likelihood with the labels: best {best_mc.model} "
-              f"{best_mc.bic_xy:.1f} vs {cc_row.model.split(' (')[0]} {cc_row.bic_xy:.1f}")
-        print(f"  -> {winner.model.split(' (')[0]} wins by {abs(diff):.1f} "
-              f"({abs(diff) / n:.3f} per row; MixtureClassifier - ComponentClassifier = "
-              f"{diff:+.1f})")
-        verdicts["joint"] = {"mixture_classifier": best_mc.model,
-                             "mixture_classifier_bic": best_mc.bic_xy,
-                             "component_classifier": cc_row.model,
-                             "component_classifier_bic": cc_row.bic_xy,
-                             "mixture_minus_component": diff}
+        print(
+            f"BIC(X,y), joint likelihood with the labels: best {best_mc.model} "
+            f"{best_mc.bic_xy:.1f} vs {cc_row.model.split(' (')[0]} {cc_row.bic_xy:.1f}"
+        )
+        print(
+            f"  -> {winner.model.split(' (')[0]} wins by {abs(diff):.1f} "
+            f"({abs(diff) / n:.3f} per row; MixtureClassifier - ComponentClassifier = "
+            f"{diff:+.1f})"
+        )
+        verdicts["joint"] = {
+            "mixture_classifier": best_mc.model,
+            "mixture_classifier_bic": best_mc.bic_xy,
+            "component_classifier": cc_row.model,
+            "component_classifier_bic": cc_row.bic_xy,
+            "mixture_minus_component": diff,
+        }
     for r in mc_rows:
-        print(f"  {r.model}: BIC(X,y) - BIC(X) = {r.bic_xy - r.bic_x:.1f} "
-              "(= -2 sum log P(y|x), its in-sample log-loss x 2)")
+        print(
+            f"  {r.model}: BIC(X,y) - BIC(X) = {r.bic_xy - r.bic_x:.1f} "
+            "(= -2 sum log P(y|x), its in-sample log-loss x 2)"
+        )
     print(f"  ({n} rows x {d} dims, all in-sample; {seconds:.1f} s)")
     sys.stdout.flush()
-    return {"n_samples": n, "n_features": d, "k_bic": k_bic, "seconds": seconds,
-            "rows": [r.__dict__ for r in rows], "verdicts": verdicts, "errors": errors}
+    return {
+        "n_samples": n,
+        "n_features": d,
+        "k_bic": k_bic,
+        "seconds": seconds,
+        "rows": [r.__dict__ for r in rows],
+        "verdicts": verdicts,
+        "errors": errors,
+    }
 
 
 def section_bic(settings: Settings, tally: WarningTally) -> dict:
-    rule("3. BIC on all the data: one unsupervised mixture vs the per-class mixtures "
-         "(full covariance, lower is better)")
-    print("BIC(X) = -2 log p(X) + p log n, marginal over the classes (MixtureClassifier.bic(X)); "
-          "BIC(X,y) = joint with the labels (MixtureClassifier.bic(X, y))")
-    print("the unsupervised GaussianMixture models X only, so it has no BIC(X,y); the "
-          "ComponentClassifier row is its joint counterpart")
+    rule(
+        "3. BIC on all the data: one unsupervised mixture vs the per-class mixtures "
+        "(full covariance, lower is better)"
+    )
+    print(
+        "BIC(X) = -2 log p(X) + p log n, marginal over the classes (MixtureClassifier.bic(X)); "
+        "BIC(X,y) = joint with the labels (MixtureClassifier.bic(X, y))"
+    )
+    print(
+        "the unsupervised GaussianMixture models X only, so it has no BIC(X,y); the "
+        "ComponentClassifier row is its joint counterpart"
+    )
     out = {}
     X, y = make_moons(settings.moons_n, noise=SEMI_NOISE, random_state=SEED)
     print(f"\n[moons] make_moons({settings.moons_n}, noise={SEMI_NOISE:g}), reg_covar=1e-6")
-    out["moons"] = bic_problem("moons", X, y, k_fixed=4, auto_max=10, reg_covar=1e-6,
-                               tally=tally)
+    out["moons"] = bic_problem("moons", X, y, k_fixed=4, auto_max=10, reg_covar=1e-6, tally=tally)
     X, y = load_digits(return_X_y=True)
     Z = PCA(DIGITS_PCA, random_state=SEED).fit_transform(X)
-    print(f"\n[digits] PCA({DIGITS_PCA}) fitted on all {X.shape[0]} rows, "
-          f"reg_covar={DIGITS_REG_COVAR:g}")
-    out["digits"] = bic_problem("digits", Z, y, k_fixed=2, auto_max=4,
-                                reg_covar=DIGITS_REG_COVAR, tally=tally)
+    print(
+        f"\n[digits] PCA({DIGITS_PCA}) fitted on all {X.shape[0]} rows, "
+        f"reg_covar={DIGITS_REG_COVAR:g}"
+    )
+    out["digits"] = bic_problem(
+        "digits", Z, y, k_fixed=2, auto_max=4, reg_covar=DIGITS_REG_COVAR, tally=tally
+    )
     return out
 
 
 # ---------------------------------------------------------------------------- section 4
 #: mclust's data sets (MclustDA and EDDA are its discriminant analyses); banknote is read from
 #: the fixture reference/mclust/discriminant.R writes.
-BANKNOTE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "mclust" / \
-    "banknote_da.json"
+BANKNOTE = (
+    Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "mclust" / "banknote_da.json"
+)
 MCLUSTDA_MAX_K = 5
 
 
@@ -705,12 +921,20 @@ def discriminant_methods() -> list[tuple[str, Callable[[], BaseEstimator]]]:
     """(row name, factory) of section 4: mclust's two discriminant analyses on the 14 models
     next to scikit-learn's discriminant analyses and two other baselines."""
     return [
-        (f"MclustDA: MixtureClassifier all, k=1..{MCLUSTDA_MAX_K}",
-         lambda: MixtureClassifier("auto", covariance_type="all",
-                                   max_components=MCLUSTDA_MAX_K, init_params="hc+kmeans",
-                                   random_state=SEED)),
-        ("EDDA: MixtureClassifier mode=edda, all",
-         lambda: MixtureClassifier(mode="edda", covariance_type="all")),
+        (
+            f"MclustDA: MixtureClassifier all, k=1..{MCLUSTDA_MAX_K}",
+            lambda: MixtureClassifier(
+                "auto",
+                covariance_type="all",
+                max_components=MCLUSTDA_MAX_K,
+                init_params="hc+kmeans",
+                random_state=SEED,
+            ),
+        ),
+        (
+            "EDDA: MixtureClassifier mode=edda, all",
+            lambda: MixtureClassifier(mode="edda", covariance_type="all"),
+        ),
         ("LinearDiscriminantAnalysis", lambda: LinearDiscriminantAnalysis()),
         ("QuadraticDiscriminantAnalysis", lambda: QuadraticDiscriminantAnalysis()),
         ("GaussianNB", lambda: GaussianNB()),
@@ -730,17 +954,23 @@ def discriminant_data(settings: Settings) -> list[tuple[str, np.ndarray, np.ndar
 
 
 def section_discriminant(settings: Settings, tally: WarningTally) -> dict:
-    rule("4. mclust's discriminant analyses (MclustDA, EDDA) vs scikit-learn "
-         f"({settings.n_splits}-fold stratified CV, mean +- std over folds)")
-    print("MclustDA: every class its own number of components and covariance model, by BIC "
-          "over mclust's 14 models; EDDA: one Gaussian per class, one model for all classes "
-          "by BIC (EEE = LDA, VVV = QDA); raw features")
+    rule(
+        "4. mclust's discriminant analyses (MclustDA, EDDA) vs scikit-learn "
+        f"({settings.n_splits}-fold stratified CV, mean +- std over folds)"
+    )
+    print(
+        "MclustDA: every class its own number of components and covariance model, by BIC "
+        "over mclust's 14 models; EDDA: one Gaussian per class, one model for all classes "
+        "by BIC (EEE = LDA, VVV = QDA); raw features"
+    )
     data = discriminant_data(settings)
     per_set: dict[str, list[CVResult]] = {}
     for name, X, y in data:
         splits = splits_of(X, y, settings.n_splits)
-        per_set[name] = [cross_validate(method, make, X, y, splits, tally, f"da {name}")
-                         for method, make in discriminant_methods()]
+        per_set[name] = [
+            cross_validate(method, make, X, y, splits, tally, f"da {name}")
+            for method, make in discriminant_methods()
+        ]
     names = [method for method, _ in discriminant_methods()]
     tops = {name: best_marker(results) for name, results in per_set.items()}
     rows = []
@@ -765,20 +995,30 @@ def section_discriminant(settings: Settings, tally: WarningTally) -> dict:
 def print_header(info: dict, settings: Settings) -> None:
     print("gmmkit mixture classifiers vs scikit-learn classifiers: accuracy benchmark")
     print("=" * 74)
-    print(f"CPU      : {info['cpu']}  (os.cpu_count()={info['cpu_count']}, usable="
-          f"{info['usable_cpus']})")
+    print(
+        f"CPU      : {info['cpu']}  (os.cpu_count()={info['cpu_count']}, usable="
+        f"{info['usable_cpus']})"
+    )
     print(f"platform : {info['platform']}, Python {info['python']}")
-    print(f"versions : numpy {info['numpy']}, scipy {info['scipy']}, scikit-learn "
-          f"{info['sklearn']}, gmmkit {info['gmmkit']} (git {info['git_describe'] or 'unknown'})")
+    print(
+        f"versions : numpy {info['numpy']}, scipy {info['scipy']}, scikit-learn "
+        f"{info['sklearn']}, gmmkit {info['gmmkit']} (git {info['git_describe'] or 'unknown'})"
+    )
     print(f"load avg : {info['load_average_before']} (1, 5, 15 min) before the run")
-    print(f"mode     : {'quick' if settings.quick else 'full'}: {settings.n_splits}-fold "
-          f"StratifiedKFold(shuffle=True, random_state={SEED}), moons n={settings.moons_n}, "
-          f"nested CV {'on' if settings.nested else 'off'}, digits sensitivity grid "
-          f"{'on' if settings.sensitivity else 'off'}")
-    print(f"seeds    : random_state={SEED} for every estimator, split and label mask; BLAS and "
-          "OpenMP limited to 1 thread")
-    print("metric   : test-fold accuracy (mean +- std over folds); '*' = some folds raised, "
-          "'error' = every fold raised")
+    print(
+        f"mode     : {'quick' if settings.quick else 'full'}: {settings.n_splits}-fold "
+        f"StratifiedKFold(shuffle=True, random_state={SEED}), moons n={settings.moons_n}, "
+        f"nested CV {'on' if settings.nested else 'off'}, digits sensitivity grid "
+        f"{'on' if settings.sensitivity else 'off'}"
+    )
+    print(
+        f"seeds    : random_state={SEED} for every estimator, split and label mask; BLAS and "
+        "OpenMP limited to 1 thread"
+    )
+    print(
+        "metric   : test-fold accuracy (mean +- std over folds); '*' = some folds raised, "
+        "'error' = every fold raised"
+    )
     sys.stdout.flush()
 
 
@@ -790,24 +1030,33 @@ def section_semi_mixture(settings: Settings, tally: WarningTally) -> list:
     in quick mode, 5 otherwise."""
     import bench_semisupervised
 
-    rule("5. Few labels: semi-supervised MixtureClassifier against the supervised fit on the "
-         "labelled rows and ComponentClassifier (protocol of bench_semisupervised.py)")
+    rule(
+        "5. Few labels: semi-supervised MixtureClassifier against the supervised fit on the "
+        "labelled rows and ComponentClassifier (protocol of bench_semisupervised.py)"
+    )
     rows = bench_semisupervised.run_all(list(range(2 if settings.quick else 5)), tally)
     bench_semisupervised.print_table(rows)
     return rows
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="3 folds, moons n=400, no nested CV and no sensitivity grid")
-    parser.add_argument("--folds", type=int, default=None,
-                        help="outer CV folds (default 5, or 3 with --quick)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="3 folds, moons n=400, no nested CV and no sensitivity grid",
+    )
+    parser.add_argument(
+        "--folds", type=int, default=None, help="outer CV folds (default 5, or 3 with --quick)"
+    )
     parser.add_argument("--json", metavar="PATH", help="also write every number as JSON")
-    parser.add_argument("--section", choices=("accuracy", "semi_supervised", "bic",
-                                              "discriminant", "semi_supervised_mixture"),
-                        help="run only this section")
+    parser.add_argument(
+        "--section",
+        choices=("accuracy", "semi_supervised", "bic", "discriminant", "semi_supervised_mixture"),
+        help="run only this section",
+    )
     args = parser.parse_args(argv)
     if args.folds is not None and args.folds < 2:
         parser.error("--folds must be >= 2")
@@ -823,9 +1072,13 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     sections = {}
     with threadpool_limits(limits=1):
-        for key, section in (("accuracy", section_accuracy), ("semi_supervised", section_semi),
-                             ("bic", section_bic), ("discriminant", section_discriminant),
-                             ("semi_supervised_mixture", section_semi_mixture)):
+        for key, section in (
+            ("accuracy", section_accuracy),
+            ("semi_supervised", section_semi),
+            ("bic", section_bic),
+            ("discriminant", section_discriminant),
+            ("semi_supervised_mixture", section_semi_mixture),
+        ):
             if args.section and key != args.section:
                 continue
             section_start = time.perf_counter()
@@ -842,14 +1095,24 @@ def main(argv=None) -> int:
     else:
         print("  none")
     info["load_average_after"] = load_average()
-    print(f"\nload avg : {info['load_average_after']} after the run; total benchmark time "
-          f"{elapsed:.0f} s")
+    print(
+        f"\nload avg : {info['load_average_after']} after the run; total benchmark time "
+        f"{elapsed:.0f} s"
+    )
     if args.json:
-        payload = {"machine": info,
-                   "settings": {**settings.__dict__, "seed": SEED, "digits_pca": DIGITS_PCA,
-                                "digits_reg_covar": DIGITS_REG_COVAR,
-                                "label_fractions": LABEL_FRACTIONS},
-                   "sections": sections, "warnings": dict(total), "elapsed_s": elapsed}
+        payload = {
+            "machine": info,
+            "settings": {
+                **settings.__dict__,
+                "seed": SEED,
+                "digits_pca": DIGITS_PCA,
+                "digits_reg_covar": DIGITS_REG_COVAR,
+                "label_fractions": LABEL_FRACTIONS,
+            },
+            "sections": sections,
+            "warnings": dict(total),
+            "elapsed_s": elapsed,
+        }
         Path(args.json).write_text(json.dumps(payload, indent=2, default=str))
         print(f"results written to {args.json}")
     return 0

@@ -37,13 +37,14 @@ NumPy array. The engines, each in this process, one after another:
   Parquet files read by Spark, assembled into a vector column and cached before timing (the
   read and cache are printed, not counted). Skipped with a message without pyspark or Java.
 
-Timing: after an untimed warm-up fit (``max_iter=1``), every engine is fitted twice with ``tol=0`` (so it runs every iteration), with
-``max_iter=m1`` and ``max_iter=m2``; per iteration = ``(t(m2) - t(m1)) / (m2 - m1)``, fixed
-cost = ``t(m1) - m1 * per iteration`` (validation, set-up, the final E-step, and for Dask the
-graph building and scheduler start). ``m1 = 1`` and ``m2 = 1 + --iterations`` (default 10) for
-gmmkit and Spark, ``m2 = 1 + --sklearn-iterations`` (default 2) for scikit-learn. Each ``t`` is
-the minimum over ``--repeats`` runs (default 1). gmmkit's fixed-point reuse is off
-(``config_context(reuse_fixed_points=False)``) so an iteration does its work.
+Timing: after an untimed warm-up fit (``max_iter=1``), every engine is fitted twice with
+``tol=0`` (so it runs every iteration), with ``max_iter=m1`` and ``max_iter=m2``; per iteration
+= ``(t(m2) - t(m1)) / (m2 - m1)``, fixed cost = ``t(m1) - m1 * per iteration`` (validation,
+set-up, the final E-step, and for Dask the graph building and scheduler start). ``m1 = 1`` and
+``m2 = 1 + --iterations`` (default 10) for gmmkit and Spark, ``m2 = 1 + --sklearn-iterations``
+(default 2) for scikit-learn. Each ``t`` is the minimum over ``--repeats`` runs (default 1).
+gmmkit's fixed-point reuse is off (``config_context(reuse_fixed_points=False)``) so an iteration
+does its work.
 
 Same start: gmmkit (every engine) and scikit-learn start from the same ``weights_init``,
 ``means_init`` and ``precisions_init`` (k-means on 50,000 rows, then each cluster's weight, mean
@@ -102,7 +103,6 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import load_average, machine_info
-
 from gmmkit import GaussianMixture, config_context
 
 REG_COVAR = 1e-6
@@ -167,8 +167,10 @@ class DataSpec:
 
     def describe(self) -> str:
         scaled = f", scaled by {self.scale:g}" if self.scale != 1 else ""
-        return (f"{self.n:,} x {self.d} float64, k={self.k} full, {self.n_blocks} blocks of "
-                f"{self.block_rows:,} rows, seed {self.seed}{scaled}")
+        return (
+            f"{self.n:,} x {self.d} float64, k={self.k} full, {self.n_blocks} blocks of "
+            f"{self.block_rows:,} rows, seed {self.seed}{scaled}"
+        )
 
 
 def underflow_share(spec: DataSpec, truth) -> float:
@@ -203,17 +205,27 @@ def materialise(spec: DataSpec, root: Path) -> dict:
     pdir = root / f"{spec.name}.parquet"
     pdir.mkdir(parents=True, exist_ok=True)
     zpath = root / f"{spec.name}.zarr"
-    z = zarr.create_array(store=str(zpath), shape=(spec.n, spec.d),
-                          chunks=(spec.block_rows, spec.d), dtype="float64", overwrite=True)
+    z = zarr.create_array(
+        store=str(zpath),
+        shape=(spec.n, spec.d),
+        chunks=(spec.block_rows, spec.d),
+        dtype="float64",
+        overwrite=True,
+    )
     started = time.perf_counter()
     for i in range(spec.n_blocks):
         x = spec.block(i, truth)
         lo = i * spec.block_rows
-        X[lo:lo + len(x)] = x
-        z[lo:lo + len(x)] = x
+        X[lo : lo + len(x)] = x
+        z[lo : lo + len(x)] = x
         write_parquet_block(pdir / f"part-{i:05d}.parquet", x)
-    return {"X": X, "parquet": pdir, "zarr": zpath, "truth": truth,
-            "write_s": time.perf_counter() - started}
+    return {
+        "X": X,
+        "parquet": pdir,
+        "zarr": zpath,
+        "truth": truth,
+        "write_s": time.perf_counter() - started,
+    }
 
 
 def starting_point(X: np.ndarray, k: int, seed: int) -> dict:
@@ -297,7 +309,7 @@ class Result:
     peak_children: int = 0
     note: str = ""
     error: str | None = None
-    reference: float | None = None   # the NumPy path's log-likelihood after m2 iterations
+    reference: float | None = None  # the NumPy path's log-likelihood after m2 iterations
 
     @property
     def per_iteration(self) -> float | None:
@@ -356,19 +368,26 @@ def timed(result: Result, fit, repeats: int, jvm: bool = False, warm_up: bool = 
                     result.peak_children = max(result.peak_children, peak.children)
                     result.loglik, result.trajectory = loglik, trajectory
             setattr(result, f"t{slot}", best)
-    except Exception as exc:  # noqa: BLE001 - a failing engine is reported, not fatal
+    except Exception as exc:
         result.error = first_line(exc)
 
 
 def gmmkit_fit(X, spec: DataSpec, start: dict):
     def fit(max_iter):
-        model = GaussianMixture(n_components=spec.k, covariance_type="full", tol=0.0,
-                                reg_covar=REG_COVAR, max_iter=max_iter, **start)
+        model = GaussianMixture(
+            n_components=spec.k,
+            covariance_type="full",
+            tol=0.0,
+            reg_covar=REG_COVAR,
+            max_iter=max_iter,
+            **start,
+        )
         with config_context(reuse_fixed_points=False), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model.fit(X)
         bounds = [float(b) for b in model.lower_bounds_]
         return bounds[-1], bounds, int(model.n_iter_)
+
     return fit
 
 
@@ -376,12 +395,19 @@ def sklearn_fit(X, spec: DataSpec, start: dict):
     from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
     def fit(max_iter):
-        model = SklearnGaussianMixture(n_components=spec.k, covariance_type="full", tol=0.0,
-                                       reg_covar=REG_COVAR, max_iter=max_iter, **start)
+        model = SklearnGaussianMixture(
+            n_components=spec.k,
+            covariance_type="full",
+            tol=0.0,
+            reg_covar=REG_COVAR,
+            max_iter=max_iter,
+            **start,
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model.fit(X)
         return float(model.lower_bound_), [], int(model.n_iter_)
+
     return fit
 
 
@@ -427,20 +453,29 @@ def run_dask_engines(spec, data, start, args, reference: float | None) -> list[R
     if "threads" in args.schedulers:
         with dask.config.set(scheduler="threads", num_workers=args.workers):
             for source, collection in dask_sources(data, spec).items():
-                result = Result(f"dask-threads/{source}", m2=1 + args.iterations,
-                                reference=reference)
+                result = Result(
+                    f"dask-threads/{source}", m2=1 + args.iterations, reference=reference
+                )
                 timed(result, gmmkit_fit(collection, spec, start), args.repeats)
                 results.append(result)
                 print(f"  {result.engine}: {format_brief(result)}", flush=True)
     if "cluster" in args.schedulers:
         from distributed import Client, LocalCluster
 
-        with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                          memory_limit=args.worker_memory, dashboard_address=":0") as cluster, \
-                Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=args.workers,
+                threads_per_worker=1,
+                processes=True,
+                memory_limit=args.worker_memory,
+                dashboard_address=":0",
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             for source, collection in dask_sources(data, spec, client).items():
-                result = Result(f"dask-cluster/{source}", m2=1 + args.iterations,
-                                reference=reference)
+                result = Result(
+                    f"dask-cluster/{source}", m2=1 + args.iterations, reference=reference
+                )
                 timed(result, gmmkit_fit(collection, spec, start), args.repeats)
                 results.append(result)
                 print(f"  {result.engine}: {format_brief(result)}", flush=True)
@@ -482,7 +517,8 @@ def spark_unavailable() -> str | None:
 
 
 class SparkSide:
-    """A local[2] SparkSession whose Instrumentation log (per-iteration likelihood) goes to a file."""
+    """A local[2] SparkSession whose Instrumentation log (per-iteration likelihood) goes to a
+    file."""
 
     def __init__(self, root: Path, driver_memory: str, cores: int):
         from pyspark.sql import SparkSession
@@ -491,7 +527,8 @@ class SparkSide:
         config = root / "log4j2-bench.properties"
         config.write_text(LOG4J2.format(log=self.log))
         self.spark = (
-            SparkSession.builder.master(f"local[{cores}]").appName("gmmkit-bench-dask")
+            SparkSession.builder.master(f"local[{cores}]")
+            .appName("gmmkit-bench-dask")
             .config("spark.driver.memory", driver_memory)
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
@@ -507,8 +544,12 @@ class SparkSide:
 
         started = time.perf_counter()
         frame = self.spark.read.parquet(str(parquet_dir))
-        frame = VectorAssembler(inputCols=[f"x{j}" for j in range(d)], outputCol="features") \
-            .transform(frame).select("features").cache()
+        frame = (
+            VectorAssembler(inputCols=[f"x{j}" for j in range(d)], outputCol="features")
+            .transform(frame)
+            .select("features")
+            .cache()
+        )
         frame.count()
         return frame, time.perf_counter() - started
 
@@ -517,12 +558,14 @@ class SparkSide:
 
         def fit(max_iter):
             offset = self.log.stat().st_size if self.log.exists() else 0
-            model = SparkGaussianMixture(k=spec.k, maxIter=max_iter, tol=0.0, seed=seed,
-                                         featuresCol="features").fit(frame)
+            model = SparkGaussianMixture(
+                k=spec.k, maxIter=max_iter, tol=0.0, seed=seed, featuresCol="features"
+            ).fit(frame)
             total = model.summary.logLikelihood
             text = self.log.read_text()[offset:] if self.log.exists() else ""
             points = sorted((int(i), float(v)) for i, v in TRAJECTORY.findall(text))
             return total / spec.n, [v / spec.n for _, v in points], model.summary.numIter
+
         return fit
 
     def stop(self):
@@ -536,19 +579,23 @@ def run_spark(spec, data, args, side: SparkSide | None, unavailable: str | None)
         return result
     try:
         frame, load_s = side.load(data["parquet"], spec.d)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         result.error = first_line(exc)
         return result
     result.note = f"read+assemble+cache {load_s:.1f} s, not counted; own start (seed {args.seed})"
     timed(result, side.fitter(frame, spec, args.seed), args.repeats, jvm=True)
     if result.ran2 is not None and result.ran2 < result.m2:
-        result.note += (f"; STOPPED EARLY: {result.ran2} of {result.m2} iterations (its "
-                        "likelihood repeated exactly), per iteration over those it ran")
+        result.note += (
+            f"; STOPPED EARLY: {result.ran2} of {result.m2} iterations (its "
+            "likelihood repeated exactly), per iteration over those it ran"
+        )
         if result.iterations < MIN_TIMED_ITERATIONS:
             result.note += f" (fewer than {MIN_TIMED_ITERATIONS}: no per-iteration time)"
     if result.loglik is not None and abs(result.loglik - math.log(spec.k * SPARK_EPSILON)) < 1e-6:
-        result.note += (f"; its log-likelihood is log(k * EPSILON) = "
-                        f"{math.log(spec.k * SPARK_EPSILON):.4f}: every density underflowed to 0")
+        result.note += (
+            f"; its log-likelihood is log(k * EPSILON) = "
+            f"{math.log(spec.k * SPARK_EPSILON):.4f}: every density underflowed to 0"
+        )
     frame.unpersist()
     return result
 
@@ -561,27 +608,34 @@ def fmt(value, spec=".3f", missing="-") -> str:
 def format_brief(r: Result) -> str:
     if r.error:
         return r.error
-    return (f"fixed {fmt(r.fixed, '.2f')} s, per iteration {fmt(r.per_iteration, '.3f')} s, "
-            f"loglik {fmt(r.loglik, '.12g')}")
+    return (
+        f"fixed {fmt(r.fixed, '.2f')} s, per iteration {fmt(r.per_iteration, '.3f')} s, "
+        f"loglik {fmt(r.loglik, '.12g')}"
+    )
 
 
-HEADER = (f"{'engine':<32} {'iters':>5} {'fixed s':>8} {'s/iter':>8} {'spark/x':>8} "
-          f"{'numpy/x':>8} {'client GiB':>10} {'children GiB':>12} {'loglik/row':>20} "
-          f"{'|rel diff|':>10}")
+HEADER = (
+    f"{'engine':<32} {'iters':>5} {'fixed s':>8} {'s/iter':>8} {'spark/x':>8} "
+    f"{'numpy/x':>8} {'client GiB':>10} {'children GiB':>12} {'loglik/row':>20} "
+    f"{'|rel diff|':>10}"
+)
 
 
 def format_row(r: Result, spark: Result | None, numpy: Result) -> str:
     if r.error:
         return f"{r.engine:<32} {'':>5} {r.error}"
     per = r.per_iteration
-    spark_ratio = (spark.per_iteration / per if spark and spark.per_iteration and per and per > 0
-                   else None)
+    spark_ratio = (
+        spark.per_iteration / per if spark and spark.per_iteration and per and per > 0 else None
+    )
     numpy_ratio = numpy.per_iteration / per if numpy.per_iteration and per and per > 0 else None
     diff = fmt(r.rel_diff, ".1e", "own start" if r.engine.startswith("spark") else "-")
-    return (f"{r.engine:<32} {r.iterations:>5} {fmt(r.fixed, '.2f'):>8} {fmt(per, '.3f'):>8} "
-            f"{fmt(spark_ratio, '.2f'):>8} {fmt(numpy_ratio, '.2f'):>8} "
-            f"{gib(r.peak_own):>10} {gib(r.peak_children):>12} "
-            f"{fmt(r.loglik, '.12g'):>20} {diff:>10}")
+    return (
+        f"{r.engine:<32} {r.iterations:>5} {fmt(r.fixed, '.2f'):>8} {fmt(per, '.3f'):>8} "
+        f"{fmt(spark_ratio, '.2f'):>8} {fmt(numpy_ratio, '.2f'):>8} "
+        f"{gib(r.peak_own):>10} {gib(r.peak_children):>12} "
+        f"{fmt(r.loglik, '.12g'):>20} {diff:>10}"
+    )
 
 
 def print_table(spec: DataSpec, results: list[Result], extra: str) -> None:
@@ -589,8 +643,11 @@ def print_table(spec: DataSpec, results: list[Result], extra: str) -> None:
     spark = next((r for r in results if r.engine.startswith("spark")), None)
     print(f"\n[{spec.name}] {spec.describe()}")
     print(extra)
-    print("iters = timed iterations (m2 - m1; fewer where an engine stopped early); spark/x and numpy/x: that engine's seconds per "
-          "iteration over this row's (> 1: this row faster)")
+    print(
+        "iters = timed iterations (m2 - m1; fewer where an engine stopped early); spark/x and "
+        "numpy/x: that engine's seconds per "
+        "iteration over this row's (> 1: this row faster)"
+    )
     print(HEADER)
     print("-" * len(HEADER))
     for r in results:
@@ -603,9 +660,14 @@ def print_table(spec: DataSpec, results: list[Result], extra: str) -> None:
         drops = [(i, traj[i - 1] - traj[i]) for i in range(1, len(traj)) if traj[i] < traj[i - 1]]
         shown = ", ".join(f"{v:.10g}" for v in traj)
         print(f"spark log-likelihood per row after each E-step (logLikelihood@iter0..): {shown}")
-        print("spark trajectory: " + (
-            "DECREASED at " + ", ".join(f"iter{i} (by {drop:.3g} per row)" for i, drop in drops)
-            if drops else "never decreased"))
+        print(
+            "spark trajectory: "
+            + (
+                "DECREASED at " + ", ".join(f"iter{i} (by {drop:.3g} per row)" for i, drop in drops)
+                if drops
+                else "never decreased"
+            )
+        )
     sys.stdout.flush()
 
 
@@ -617,8 +679,14 @@ def evaluate_goals(name: str, results: list[Result]) -> list[dict]:
 
     def goal(description, values):
         if not dasks:
-            goals.append({"data": name, "goal": description, "status": "NOT RUN",
-                          "detail": "no Dask engine ran"})
+            goals.append(
+                {
+                    "data": name,
+                    "goal": description,
+                    "status": "NOT RUN",
+                    "detail": "no Dask engine ran",
+                }
+            )
             return
         failed = [f"{r.engine} ({v})" for r, v, good in values if not good]
         status = "MISS" if failed else "PASS"
@@ -626,25 +694,49 @@ def evaluate_goals(name: str, results: list[Result]) -> list[dict]:
         goals.append({"data": name, "goal": description, "status": status, "detail": detail})
 
     if spark is None or spark.per_iteration is None:
-        goals.append({"data": name, "goal": f"per iteration >= {GOAL_SPARK_RATIO:g}x faster "
-                      "than Spark MLlib", "status": "NOT RUN",
-                      "detail": (spark.error or spark.note) if spark else "no Spark"})
+        goals.append(
+            {
+                "data": name,
+                "goal": f"per iteration >= {GOAL_SPARK_RATIO:g}x faster than Spark MLlib",
+                "status": "NOT RUN",
+                "detail": (spark.error or spark.note) if spark else "no Spark",
+            }
+        )
     else:
         values = []
         for r in dasks:
             ratio = spark.per_iteration / r.per_iteration if r.per_iteration else None
-            values.append((r, "failed" if ratio is None else f"{ratio:.2f}x",
-                           ratio is not None and ratio >= GOAL_SPARK_RATIO))
+            values.append(
+                (
+                    r,
+                    "failed" if ratio is None else f"{ratio:.2f}x",
+                    ratio is not None and ratio >= GOAL_SPARK_RATIO,
+                )
+            )
         goal(f"per iteration >= {GOAL_SPARK_RATIO:g}x faster than Spark MLlib", values)
     values = []
     for r in dasks:
-        ratio = (numpy.per_iteration / r.per_iteration
-                 if r.per_iteration and numpy.per_iteration else None)
-        values.append((r, "failed" if ratio is None else f"{ratio:.2f}x",
-                       ratio is not None and ratio >= GOAL_NUMPY_RATIO))
+        ratio = (
+            numpy.per_iteration / r.per_iteration
+            if r.per_iteration and numpy.per_iteration
+            else None
+        )
+        values.append(
+            (
+                r,
+                "failed" if ratio is None else f"{ratio:.2f}x",
+                ratio is not None and ratio >= GOAL_NUMPY_RATIO,
+            )
+        )
     goal("per iteration no slower than the in-memory NumPy path (numpy/x >= 1)", values)
-    values = [(r, "failed" if r.rel_diff is None else f"{r.rel_diff:.1e}",
-               r.rel_diff is not None and r.rel_diff <= GOAL_LOGLIK_REL) for r in dasks]
+    values = [
+        (
+            r,
+            "failed" if r.rel_diff is None else f"{r.rel_diff:.1e}",
+            r.rel_diff is not None and r.rel_diff <= GOAL_LOGLIK_REL,
+        )
+        for r in dasks
+    ]
     goal(f"log-likelihood equal to the NumPy path's to {GOAL_LOGLIK_REL:g} (relative)", values)
     return goals
 
@@ -676,9 +768,11 @@ def run_set(spec: DataSpec, root: Path, args, side, unavailable) -> tuple[list[R
     data = materialise(spec, root)
     share = underflow_share(spec, data["truth"])
     start = starting_point(data["X"], spec.k, args.seed)
-    extra = (f"written once as Parquet + zarr in {data['write_s']:.1f} s; rows whose every "
-             f"component density underflows float64 in linear space: {100 * share:.1f}% "
-             f"(block 0); start: k-means on {min(START_ROWS, spec.n):,} rows")
+    extra = (
+        f"written once as Parquet + zarr in {data['write_s']:.1f} s; rows whose every "
+        f"component density underflows float64 in linear space: {100 * share:.1f}% "
+        f"(block 0); start: k-means on {min(START_ROWS, spec.n):,} rows"
+    )
     print(f"  {extra}", flush=True)
     local = run_local_engines(spec, data, start, args)
     for r in local:
@@ -704,7 +798,7 @@ def parquet_rows(path: Path) -> int | None:
 
     try:
         return pq.ParquetFile(path).metadata.num_rows
-    except Exception:  # noqa: BLE001 - an unreadable file is rewritten
+    except Exception:
         return None
 
 
@@ -712,8 +806,14 @@ def write_big(spec: DataSpec, root: Path) -> Path:
     """Write (or complete) the big Parquet set; every file atomically, a manifest first."""
     bdir = root / "big"
     bdir.mkdir(parents=True, exist_ok=True)
-    manifest = {"n": spec.n, "d": spec.d, "k": spec.k, "seed": spec.seed,
-                "block_rows": spec.block_rows, "format": 1}
+    manifest = {
+        "n": spec.n,
+        "d": spec.d,
+        "k": spec.k,
+        "seed": spec.seed,
+        "block_rows": spec.block_rows,
+        "format": 1,
+    }
     mpath = bdir / "manifest.json"
     if mpath.exists() and json.loads(mpath.read_text()) != manifest:
         print(f"  {bdir} holds another big set ({mpath.read_text().strip()}): removing it")
@@ -723,26 +823,35 @@ def write_big(spec: DataSpec, root: Path) -> Path:
     for stale in bdir.glob("part-*.parquet"):
         if int(stale.stem.split("-")[1]) >= spec.n_blocks:
             stale.unlink()
-    todo = [i for i in range(spec.n_blocks)
-            if parquet_rows(bdir / f"part-{i:05d}.parquet") != spec.rows_of(i)]
+    todo = [
+        i
+        for i in range(spec.n_blocks)
+        if parquet_rows(bdir / f"part-{i:05d}.parquet") != spec.rows_of(i)
+    ]
     need = sum(spec.rows_of(i) for i in todo) * spec.d * 8 * 1.02
     free = shutil.disk_usage(bdir).free
-    print(f"  big set: {spec.n:,} x {spec.d} float64 = {spec.n * spec.d * 8 / 2**30:.1f} GiB in "
-          f"memory, {spec.n_blocks} files; {spec.n_blocks - len(todo)} complete, "
-          f"{len(todo)} to write (~{need / 2**30:.1f} GiB); free disk {free / 2**30:.1f} GiB",
-          flush=True)
+    print(
+        f"  big set: {spec.n:,} x {spec.d} float64 = {spec.n * spec.d * 8 / 2**30:.1f} GiB in "
+        f"memory, {spec.n_blocks} files; {spec.n_blocks - len(todo)} complete, "
+        f"{len(todo)} to write (~{need / 2**30:.1f} GiB); free disk {free / 2**30:.1f} GiB",
+        flush=True,
+    )
     if need + 2 * 2**30 > free:
-        raise SystemExit(f"--big refused: {need / 2**30:.1f} GiB to write plus a 2 GiB margin, "
-                         f"but only {free / 2**30:.1f} GiB free under {bdir}; lower --big-gb or "
-                         "point --data-dir at a larger disk")
+        raise SystemExit(
+            f"--big refused: {need / 2**30:.1f} GiB to write plus a 2 GiB margin, "
+            f"but only {free / 2**30:.1f} GiB free under {bdir}; lower --big-gb or "
+            "point --data-dir at a larger disk"
+        )
     truth = spec.truth()
     started = time.perf_counter()
     for done, i in enumerate(todo, 1):
         write_parquet_block(bdir / f"part-{i:05d}.parquet", spec.block(i, truth))
         if done % 10 == 0 or done == len(todo):
             rate = done / (time.perf_counter() - started)
-            print(f"  wrote {done}/{len(todo)} files, {(len(todo) - done) / rate:.0f} s left",
-                  flush=True)
+            print(
+                f"  wrote {done}/{len(todo)} files, {(len(todo) - done) / rate:.0f} s left",
+                flush=True,
+            )
     return bdir
 
 
@@ -752,8 +861,11 @@ def run_big(args, root: Path) -> dict:
 
     spec = big_spec(args)
     ram = psutil.virtual_memory().total
-    print(f"\n== --big: {args.big_gb:g} GiB in memory vs {ram / 2**30:.1f} GiB RAM "
-          f"({'larger' if spec.n * spec.d * 8 > ram else 'NOT larger'} than memory)", flush=True)
+    print(
+        f"\n== --big: {args.big_gb:g} GiB in memory vs {ram / 2**30:.1f} GiB RAM "
+        f"({'larger' if spec.n * spec.d * 8 > ram else 'NOT larger'} than memory)",
+        flush=True,
+    )
     started = time.perf_counter()
     bdir = write_big(spec, root)
     write_s = time.perf_counter() - started
@@ -763,57 +875,98 @@ def run_big(args, root: Path) -> dict:
     start = starting_point(first, spec.k, args.seed)
     del first
     result = Result("dask-cluster/parquet (big)", m2=1 + args.big_iterations)
-    with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                      memory_limit=args.big_worker_memory, dashboard_address=":0") as cluster, \
-            Client(cluster):
+    with (
+        LocalCluster(
+            n_workers=args.workers,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=args.big_worker_memory,
+            dashboard_address=":0",
+        ) as cluster,
+        Client(cluster),
+    ):
         frame = dd.read_parquet(str(bdir / "part-*.parquet"))
         # No warm-up: at this size it would cost a whole pass over the files.
         timed(result, gmmkit_fit(frame, spec, start), 1, warm_up=False)
     print(f"\n[big] {spec.describe()}; Parquet in {bdir}; written/checked in {write_s:.0f} s")
-    print(f"LocalCluster: {args.workers} workers x 1 thread, memory_limit {args.big_worker_memory}"
-          " each")
+    print(
+        f"LocalCluster: {args.workers} workers x 1 thread, memory_limit {args.big_worker_memory}"
+        " each"
+    )
     if result.error:
         print(f"gmmkit on Dask failed: {result.error}")
     else:
-        print(f"fixed cost {result.fixed:.1f} s, per iteration {result.per_iteration:.1f} s over "
-              f"{result.m2 - result.m1} iterations; peak RSS client {gib(result.peak_own)} GiB, "
-              f"workers {gib(result.peak_children)} GiB; loglik/row {result.loglik:.12g}")
+        print(
+            f"fixed cost {result.fixed:.1f} s, per iteration {result.per_iteration:.1f} s over "
+            f"{result.m2 - result.m1} iterations; peak RSS client {gib(result.peak_own)} GiB, "
+            f"workers {gib(result.peak_children)} GiB; loglik/row {result.loglik:.12g}"
+        )
     return {"spec": asdict(spec), "write_s": write_s, "result": result.to_json()}
 
 
 # ---------------------------------------------------------------------------- CLI
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="200,000 x 16 (k=8) and 50,000 x 64 (k=8)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="200,000 x 16 (k=8) and 50,000 x 64 (k=8)"
+    )
     parser.add_argument("--n", type=int, help="rows of the d=16 set (default 2,000,000)")
     parser.add_argument("--n64", type=int, help="rows of the d=64 set (default 500,000)")
     parser.add_argument("--sets", nargs="+", choices=("16", "64"), default=["16", "64"])
-    parser.add_argument("--iterations", type=int, default=10,
-                        help="timed EM iterations for gmmkit (m2 - m1); default 10")
-    parser.add_argument("--spark-iterations", type=int, default=None,
-                        help="timed iterations for Spark (default: --iterations)")
-    parser.add_argument("--sklearn-iterations", type=int, default=2,
-                        help="timed iterations for scikit-learn (0 skips it); default 2")
-    parser.add_argument("--schedulers", nargs="+", choices=("threads", "cluster"),
-                        default=["threads", "cluster"])
-    parser.add_argument("--workers", type=int, default=2,
-                        help="Dask threads / worker processes, Spark local[N]; default 2")
-    parser.add_argument("--worker-memory", default="4GiB",
-                        help="memory_limit of each LocalCluster worker; default 4GiB")
+    parser.add_argument(
+        "--iterations",
+        type=int,
+        default=10,
+        help="timed EM iterations for gmmkit (m2 - m1); default 10",
+    )
+    parser.add_argument(
+        "--spark-iterations",
+        type=int,
+        default=None,
+        help="timed iterations for Spark (default: --iterations)",
+    )
+    parser.add_argument(
+        "--sklearn-iterations",
+        type=int,
+        default=2,
+        help="timed iterations for scikit-learn (0 skips it); default 2",
+    )
+    parser.add_argument(
+        "--schedulers", nargs="+", choices=("threads", "cluster"), default=["threads", "cluster"]
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="Dask threads / worker processes, Spark local[N]; default 2",
+    )
+    parser.add_argument(
+        "--worker-memory",
+        default="4GiB",
+        help="memory_limit of each LocalCluster worker; default 4GiB",
+    )
     parser.add_argument("--spark-driver-memory", default="4g")
     parser.add_argument("--no-spark", action="store_true")
     parser.add_argument("--repeats", type=int, default=1, help="timing repeats, minimum kept")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="where the Parquet/zarr files go (default: a fresh temporary "
-                             "directory, removed at the end; --big: <tmp>/gmmkit-bench-dask, "
-                             "kept so a rerun resumes)")
-    parser.add_argument("--big", action="store_true",
-                        help="only the larger-than-memory Parquet run (see the docstring)")
-    parser.add_argument("--big-gb", type=float, default=None,
-                        help="GiB of float64 in memory (default 1.15 x RAM)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where the Parquet/zarr files go (default: a fresh temporary "
+        "directory, removed at the end; --big: <tmp>/gmmkit-bench-dask, "
+        "kept so a rerun resumes)",
+    )
+    parser.add_argument(
+        "--big",
+        action="store_true",
+        help="only the larger-than-memory Parquet run (see the docstring)",
+    )
+    parser.add_argument(
+        "--big-gb", type=float, default=None, help="GiB of float64 in memory (default 1.15 x RAM)"
+    )
     parser.add_argument("--big-iterations", type=int, default=2)
     parser.add_argument("--big-worker-memory", default="3GiB")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
@@ -835,19 +988,27 @@ def print_header(info: dict, args, spark_version: str | None, unavailable: str |
 
     print("gmmkit on Dask vs Spark MLlib, in-memory gmmkit and scikit-learn: EM benchmark")
     print("=" * 78)
-    print(f"CPU      : {info['cpu']}  (nproc={info['nproc']}), RAM "
-          f"{psutil.virtual_memory().total / 2**30:.1f} GiB")
+    print(
+        f"CPU      : {info['cpu']}  (nproc={info['nproc']}), RAM "
+        f"{psutil.virtual_memory().total / 2**30:.1f} GiB"
+    )
     print(f"platform : {info['platform']}, Python {info['python']}")
-    print(f"versions : gmmkit {info['gmmkit']} ({info['git_describe']}), numpy {info['numpy']}, "
-          f"scikit-learn {info['sklearn']}, dask {dask.__version__}, distributed "
-          f"{distributed.__version__}, zarr {zarr.__version__}, pyarrow {pyarrow.__version__}")
+    print(
+        f"versions : gmmkit {info['gmmkit']} ({info['git_describe']}), numpy {info['numpy']}, "
+        f"scikit-learn {info['sklearn']}, dask {dask.__version__}, distributed "
+        f"{distributed.__version__}, zarr {zarr.__version__}, pyarrow {pyarrow.__version__}"
+    )
     print(f"spark    : {spark_version or unavailable}")
     print(f"load     : {info['load_average_before']} (1, 5, 15 min) before the run")
-    print(f"timing   : tol=0, max_iter m1=1 vs m2=1+N (N: gmmkit {args.iterations}, spark "
-          f"{args.spark_iterations}, sklearn {args.sklearn_iterations}), per iteration = "
-          f"(t(m2)-t(m1))/N, minimum of {args.repeats}; gmmkit reuse_fixed_points=False")
-    print(f"dask     : threaded scheduler num_workers={args.workers}; LocalCluster "
-          f"{args.workers} processes x 1 thread, memory_limit {args.worker_memory}")
+    print(
+        f"timing   : tol=0, max_iter m1=1 vs m2=1+N (N: gmmkit {args.iterations}, spark "
+        f"{args.spark_iterations}, sklearn {args.sklearn_iterations}), per iteration = "
+        f"(t(m2)-t(m1))/N, minimum of {args.repeats}; gmmkit reuse_fixed_points=False"
+    )
+    print(
+        f"dask     : threaded scheduler num_workers={args.workers}; LocalCluster "
+        f"{args.workers} processes x 1 thread, memory_limit {args.worker_memory}"
+    )
     sys.stdout.flush()
 
 
@@ -860,8 +1021,13 @@ def quiet_libraries() -> None:
 
     warnings.filterwarnings("ignore", message=".*PySpark does not yet fully support pandas")
     warnings.filterwarnings("ignore", message=".*Sending large graph.*")
-    for name in ("distributed.scheduler", "distributed.client", "distributed.worker",
-                 "distributed.nanny", "distributed.core"):
+    for name in (
+        "distributed.scheduler",
+        "distributed.client",
+        "distributed.worker",
+        "distributed.nanny",
+        "distributed.core",
+    ):
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
@@ -883,16 +1049,26 @@ def main(argv=None) -> int:
         if unavailable is None:
             try:
                 side = SparkSide(root, args.spark_driver_memory, args.workers)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 unavailable = f"Spark failed to start: {first_line(exc)}"
-        print_header(info, args, f"pyspark {side.version}, local[{args.workers}], driver "
-                     f"memory {args.spark_driver_memory}" if side else None, unavailable)
+        print_header(
+            info,
+            args,
+            f"pyspark {side.version}, local[{args.workers}], driver "
+            f"memory {args.spark_driver_memory}"
+            if side
+            else None,
+            unavailable,
+        )
         sets, goals = {}, []
         try:
             for spec in specs_for(args):
                 results, extra = run_set(spec, root, args, side, unavailable)
-                sets[spec.name] = {"spec": asdict(spec), **extra,
-                                   "results": [r.to_json() for r in results]}
+                sets[spec.name] = {
+                    "spec": asdict(spec),
+                    **extra,
+                    "results": [r.to_json() for r in results],
+                }
                 goals += evaluate_goals(spec.name, results)
         finally:
             if side is not None:
@@ -904,8 +1080,12 @@ def main(argv=None) -> int:
         for g in goals:
             print(f"[{g['status']:^7}] {g['data']}: {g['goal']}")
             print(f"          {g['detail']}")
-        payload = {"machine": info, "settings": {k: str(v) for k, v in vars(args).items()},
-                   "sets": sets, "goals": goals}
+        payload = {
+            "machine": info,
+            "settings": {k: str(v) for k, v in vars(args).items()},
+            "sets": sets,
+            "goals": goals,
+        }
     elapsed = time.perf_counter() - started
     print(f"\nload after: {load_average()}; total benchmark time: {elapsed:.0f} s")
     if args.json:

@@ -73,7 +73,8 @@ THREAD_SETTINGS = (1, 2)
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 DIGITS_REG_COVAR = 1e-3
 FULL_FIT_MAX_ITER = 100
-#: A whole fit faster than this is repeated ``--repeats`` times (minimum kept); slower ones run once.
+#: A whole fit faster than this is repeated ``--repeats`` times (minimum kept); slower ones run
+#: once.
 REPEAT_FIT_BELOW_S = 1.0
 NOISY = "too noisy"
 #: A thread setting this many times slower than the best, and by at least PRUNE_MIN_S seconds,
@@ -135,8 +136,9 @@ def large_data() -> np.ndarray:
 def moons_group(quick: bool) -> Group:
     X = moons_data()
     ks = (2, 10) if quick else range(2, 11)
-    configs = [Config("moons", X, k, cov, 1e-6, FULL_FIT_MAX_ITER)
-               for k in ks for cov in COVARIANCE_TYPES]
+    configs = [
+        Config("moons", X, k, cov, 1e-6, FULL_FIT_MAX_ITER) for k in ks for cov in COVARIANCE_TYPES
+    ]
     description = f"two moons (n=1000, noise=0.1): {X.shape[0]} x {X.shape[1]}, reg_covar=1e-6"
     return Group("moons", description, configs)
 
@@ -151,11 +153,17 @@ def digits_group(quick: bool, max_iter: int) -> Group:
             for k in ks:
                 big = k >= 200
                 capped = big or quick
-                configs.append(Config(
-                    "digits", X, k, cov, DIGITS_REG_COVAR,
-                    fit_max_iter=max_iter if capped else FULL_FIT_MAX_ITER,
-                    big=big,
-                ))
+                configs.append(
+                    Config(
+                        "digits",
+                        X,
+                        k,
+                        cov,
+                        DIGITS_REG_COVAR,
+                        fit_max_iter=max_iter if capped else FULL_FIT_MAX_ITER,
+                        big=big,
+                    )
+                )
     cap = "every k (--quick)" if quick else "k >= 200, whose per-iteration max_iter is 1 vs 3"
     description = (
         f"digits, PCA to 99% variance: {X64.shape[0]} x {X64.shape[1]}; "
@@ -200,7 +208,7 @@ def timed_fit(library: str, X: np.ndarray, threads: int, **params):
         start = time.perf_counter()
         try:
             model.fit(X)
-        except Exception as exc:  # noqa: BLE001 - a library that raises is reported, not fatal
+        except Exception as exc:
             raise FitFailed(first_line(exc)) from None
         elapsed = time.perf_counter() - start
     return elapsed, model
@@ -232,18 +240,26 @@ def initial_params(config: Config) -> tuple[dict, str | None]:
     X64 = config.X.astype(np.float64)
     errors = []
     for lib in LIBRARIES:
-        start = LIBRARIES[lib](config.k, covariance_type=config.covariance_type,
-                               reg_covar=config.reg_covar, max_iter=0, init_params="kmeans",
-                               random_state=0)
+        start = LIBRARIES[lib](
+            config.k,
+            covariance_type=config.covariance_type,
+            reg_covar=config.reg_covar,
+            max_iter=0,
+            init_params="kmeans",
+            random_state=0,
+        )
         try:
             start.fit(X64)
-        except Exception as exc:  # noqa: BLE001 - try the other library
+        except Exception as exc:
             errors.append(f"{lib} {first_line(exc)}")
             continue
         dtype = config.X.dtype
         weights = start.weights_ / start.weights_.sum()
-        init = {"weights_init": weights.astype(dtype), "means_init": start.means_.astype(dtype),
-                "precisions_init": start.precisions_.astype(dtype)}
+        init = {
+            "weights_init": weights.astype(dtype),
+            "means_init": start.means_.astype(dtype),
+            "precisions_init": start.precisions_.astype(dtype),
+        }
         note = f"initial parameters built by {lib}: {'; '.join(errors)}" if errors else None
         return init, note
     raise FitFailed("; ".join(errors))
@@ -259,8 +275,9 @@ def iteration_counts(config: Config, init: dict, target_span: float, max_extra: 
         return BIG_ITERATIONS
     for lib in LIBRARIES:
         try:
-            seconds, _ = timed_fit(lib, config.X, THREAD_SETTINGS[0], max_iter=1,
-                                   **fixed_start_params(config, init))
+            seconds, _ = timed_fit(
+                lib, config.X, THREAD_SETTINGS[0], max_iter=1, **fixed_start_params(config, init)
+            )
         except FitFailed:
             continue
         extra = math.ceil(target_span / max(seconds / 2, 1e-9))
@@ -270,8 +287,14 @@ def iteration_counts(config: Config, init: dict, target_span: float, max_extra: 
 
 def fixed_start_params(config: Config, init: dict) -> dict:
     """Estimator parameters of the per-iteration runs (all but ``max_iter``)."""
-    return dict(n_components=config.k, covariance_type=config.covariance_type,
-                reg_covar=config.reg_covar, tol=0.0, random_state=0, **init)
+    return dict(
+        n_components=config.k,
+        covariance_type=config.covariance_type,
+        reg_covar=config.reg_covar,
+        tol=0.0,
+        random_state=0,
+        **init,
+    )
 
 
 @dataclass
@@ -282,8 +305,9 @@ class IterationResult:
     error: str | None = None
 
 
-def per_iteration(config: Config, init: dict, iterations: tuple[int, int],
-                  repeats: int) -> dict[str, IterationResult]:
+def per_iteration(
+    config: Config, init: dict, iterations: tuple[int, int], repeats: int
+) -> dict[str, IterationResult]:
     """Per-iteration time of each library at each thread setting; keep each library's best.
 
     Within each repeat, every library at every thread setting runs ``max_iter=m1``, then all run
@@ -357,9 +381,16 @@ def whole_fits(config: Config, threads: dict[str, int], repeats: int) -> dict[st
     Each library runs at its own thread count. The round is repeated ``repeats`` times (minimum
     kept) only when every fit of the first round took under ``REPEAT_FIT_BELOW_S``.
     """
-    params = dict(n_components=config.k, covariance_type=config.covariance_type,
-                  reg_covar=config.reg_covar, tol=1e-3, max_iter=config.fit_max_iter,
-                  n_init=1, init_params="kmeans", random_state=0)
+    params = dict(
+        n_components=config.k,
+        covariance_type=config.covariance_type,
+        reg_covar=config.reg_covar,
+        tol=1e-3,
+        max_iter=config.fit_max_iter,
+        n_init=1,
+        init_params="kmeans",
+        random_state=0,
+    )
     results = {lib: FitResult(threads=threads[lib]) for lib in LIBRARIES}
     rounds = 0
     while rounds < repeats:
@@ -399,9 +430,15 @@ class Row:
     def to_json(self) -> dict:
         c = self.config
         return {
-            "group": c.group, "k": c.k, "covariance_type": c.covariance_type, "dtype": c.dtype,
-            "n_samples": c.X.shape[0], "n_features": c.X.shape[1], "reg_covar": c.reg_covar,
-            "per_iteration_max_iter": self.iterations, "fit_max_iter": c.fit_max_iter,
+            "group": c.group,
+            "k": c.k,
+            "covariance_type": c.covariance_type,
+            "dtype": c.dtype,
+            "n_samples": c.X.shape[0],
+            "n_features": c.X.shape[1],
+            "reg_covar": c.reg_covar,
+            "per_iteration_max_iter": self.iterations,
+            "fit_max_iter": c.fit_max_iter,
             "note": self.note,
             "per_iteration": {lib: asdict(r) for lib, r in self.iteration.items()},
             "per_iteration_ratio": self.iteration_ratio(),
@@ -477,7 +514,8 @@ def format_row(row: Row) -> str:
         f"{'-'.join(map(str, row.iterations or ())) or '-':>6} |"
         f"{format_time(fit['sklearn'].seconds):>10} {format_time(fit['gmmkit'].seconds):>10} "
         f"{format_ratio(row.fit_ratio()):>7} {iters:>7} "
-        f"{format_bound(fit['sklearn'].lower_bound):>20} {format_bound(fit['gmmkit'].lower_bound):>11}"
+        f"{format_bound(fit['sklearn'].lower_bound):>20} "
+        f"{format_bound(fit['gmmkit'].lower_bound):>11}"
     )
     notes = [row.note] if row.note else []
     for lib in LIBRARIES:
@@ -502,8 +540,11 @@ def gmmkit_revision() -> str | None:
     """``git describe --dirty`` of the checkout gmmkit is imported from, when there is one."""
     try:
         out = subprocess.run(
-            ["git", "describe", "--always", "--dirty"], capture_output=True, text=True,
-            timeout=10, cwd=Path(gmmkit.__file__).resolve().parent,
+            ["git", "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            cwd=Path(gmmkit.__file__).resolve().parent,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -513,7 +554,8 @@ def gmmkit_revision() -> str | None:
 def machine_info() -> dict:
     blas = [
         f"{lib.get('internal_api')} {lib.get('version')} ({lib.get('architecture')}, "
-        f"{lib.get('threading_layer')}, {lib.get('num_threads')} threads) {Path(lib['filepath']).name}"
+        f"{lib.get('threading_layer')}, {lib.get('num_threads')} threads) "
+        f"{Path(lib['filepath']).name}"
         for lib in threadpool_info()
         if lib.get("user_api") == "blas"
     ]
@@ -536,27 +578,44 @@ def print_header(info: dict, args) -> None:
     print("=" * 60)
     print(f"CPU      : {info['cpu']}  (nproc={info['nproc']})")
     print(f"platform : {info['platform']}, Python {info['python']}")
-    print(f"versions : numpy {info['numpy']}, scipy {info['scipy']}, "
-          f"scikit-learn {info['sklearn']}, gmmkit {info['gmmkit']}")
+    print(
+        f"versions : numpy {info['numpy']}, scipy {info['scipy']}, "
+        f"scikit-learn {info['sklearn']}, gmmkit {info['gmmkit']}"
+    )
     for i, blas in enumerate(info["blas"]):
         print(f"{'BLAS' if i == 0 else '':<9}: {blas}")
     print(f"mode     : {'quick' if args.quick else 'full'}, repeats={args.repeats} (minimum kept)")
-    print(f"threads  : BLAS limited to each of {THREAD_SETTINGS} per library, best kept; "
-          "thr = winning count sklearn/gmmkit (OpenMP, used by k-means, left alone)")
-    print("per EM iteration: (t(m2) - t(m1)) / (m2 - m1), both libraries from the same initial "
-          "weights/means/precisions, tol=0;")
-    print("          gmmkit with its fixed-point reuse off (config_context(reuse_fixed_points=False)): every "
-          "iteration computes its products and factorisations, as scikit-learn's does")
-    print(f"          m2 - m1 sized for ~{args.target_span:g} s of extra sklearn iterations "
-          f"(at most {args.max_extra}); big configurations: {BIG_ITERATIONS[0]}-{BIG_ITERATIONS[1]}, "
-          f"at most {BIG_REPEATS} repeats")
-    print(f"whole fit: kmeans init, n_init=1, random_state=0, tol=1e-3, max_iter={FULL_FIT_MAX_ITER} "
-          f"(capped at --max-iter={args.max_iter} where noted), each library at its winning "
-          "thread count; iters = n_iter_ sklearn/gmmkit")
-    print("          both include scikit-learn's k-means (OpenMP threads); gmmkit limits it to one "
-          "thread on small problems, which on a busy machine dominates small whole fits")
-    print(f"digits rows: reg_covar={DIGITS_REG_COVAR:g} in BOTH libraries. ratio = sklearn / gmmkit "
-          "(> 1: gmmkit faster); 'failed' = that library raised; 'noisy' = no usable estimate")
+    print(
+        f"threads  : BLAS limited to each of {THREAD_SETTINGS} per library, best kept; "
+        "thr = winning count sklearn/gmmkit (OpenMP, used by k-means, left alone)"
+    )
+    print(
+        "per EM iteration: (t(m2) - t(m1)) / (m2 - m1), both libraries from the same initial "
+        "weights/means/precisions, tol=0;"
+    )
+    print(
+        "          gmmkit with its fixed-point reuse off "
+        "(config_context(reuse_fixed_points=False)): every "
+        "iteration computes its products and factorisations, as scikit-learn's does"
+    )
+    print(
+        f"          m2 - m1 sized for ~{args.target_span:g} s of extra sklearn iterations "
+        f"(at most {args.max_extra}); big configurations: {BIG_ITERATIONS[0]}-{BIG_ITERATIONS[1]}, "
+        f"at most {BIG_REPEATS} repeats"
+    )
+    print(
+        f"whole fit: kmeans init, n_init=1, random_state=0, tol=1e-3, max_iter={FULL_FIT_MAX_ITER} "
+        f"(capped at --max-iter={args.max_iter} where noted), each library at its winning "
+        "thread count; iters = n_iter_ sklearn/gmmkit"
+    )
+    print(
+        "          both include scikit-learn's k-means (OpenMP threads); gmmkit limits it to one "
+        "thread on small problems, which on a busy machine dominates small whole fits"
+    )
+    print(
+        f"digits rows: reg_covar={DIGITS_REG_COVAR:g} in BOTH libraries. ratio = sklearn / gmmkit "
+        "(> 1: gmmkit faster); 'failed' = that library raised; 'noisy' = no usable estimate"
+    )
     sys.stdout.flush()
 
 
@@ -588,8 +647,9 @@ class Target:
         status = "MISS" if misses else ("PASS" if worst else "NOT RUN")
         parts = []
         if worst:
-            parts.append(f"worst {worst[0]:.2f}x ({worst[1]})" if len(selected) > 1
-                         else f"{worst[0]:.2f}x")
+            parts.append(
+                f"worst {worst[0]:.2f}x ({worst[1]})" if len(selected) > 1 else f"{worst[0]:.2f}x"
+            )
         if without_ratio:
             parts.append(f"no ratio: {', '.join(without_ratio)}")
         if misses:
@@ -609,12 +669,26 @@ def no_ratio_reason(row: Row) -> str:
 
 
 TARGETS = [
-    Target("digits k=600 full float64: per-iteration >= 6x", 6.0,
-           lambda c: c.group == "digits" and c.k == 600 and c.covariance_type == "full"
-           and c.dtype == "float64"),
-    Target("digits k=600 full float32: per-iteration >= 10x", 10.0,
-           lambda c: c.group == "digits" and c.k == 600 and c.covariance_type == "full"
-           and c.dtype == "float32"),
+    Target(
+        "digits k=600 full float64: per-iteration >= 6x",
+        6.0,
+        lambda c: (
+            c.group == "digits"
+            and c.k == 600
+            and c.covariance_type == "full"
+            and c.dtype == "float64"
+        ),
+    ),
+    Target(
+        "digits k=600 full float32: per-iteration >= 10x",
+        10.0,
+        lambda c: (
+            c.group == "digits"
+            and c.k == 600
+            and c.covariance_type == "full"
+            and c.dtype == "float32"
+        ),
+    ),
     Target("200k x 32 k=64 full: per-iteration >= 8x", 8.0, lambda c: c.group == "large"),
     Target("every moons row: per-iteration >= 2x", 2.0, lambda c: c.group == "moons"),
     Target("every row: per-iteration >= 1x (never slower)", 1.0, lambda c: True),
@@ -629,8 +703,11 @@ def print_summary(rows: list[Row]) -> list[dict]:
         print(f"[{outcome['status']:^7}] {outcome['target']}")
         if outcome["detail"]:
             print(f"          {outcome['detail']}")
-    slower_fits = [f"{row.config.label()} ({row.fit_ratio():.2f}x)" for row in rows
-                   if row.fit_ratio() is not None and row.fit_ratio() < 1.0]
+    slower_fits = [
+        f"{row.config.label()} ({row.fit_ratio():.2f}x)"
+        for row in rows
+        if row.fit_ratio() is not None and row.fit_ratio() < 1.0
+    ]
     if slower_fits:
         print(f"note: whole fit slower with gmmkit for: {', '.join(slower_fits)}")
     return outcomes
@@ -638,17 +715,30 @@ def print_summary(rows: list[Row]) -> list[dict]:
 
 # ---------------------------------------------------------------------------- main
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: moons k in {2,10}, digits k in {10,100}, no 200k set")
-    parser.add_argument("--only", choices=("moons", "digits", "large"),
-                        help="run a single data set")
-    parser.add_argument("--max-iter", type=int, default=20,
-                        help="whole-fit max_iter for the big configurations (digits k >= 200, "
-                             "all digits with --quick, the 200k set); default 20")
-    parser.add_argument("--repeats", type=int, default=None,
-                        help="timing repeats, minimum kept (default 3, 2 with --quick)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: moons k in {2,10}, digits k in {10,100}, no 200k set",
+    )
+    parser.add_argument(
+        "--only", choices=("moons", "digits", "large"), help="run a single data set"
+    )
+    parser.add_argument(
+        "--max-iter",
+        type=int,
+        default=20,
+        help="whole-fit max_iter for the big configurations (digits k >= 200, "
+        "all digits with --quick, the 200k set); default 20",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="timing repeats, minimum kept (default 3, 2 with --quick)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
     if args.repeats is None:
@@ -683,10 +773,16 @@ def main(argv=None) -> int:
     if args.json:
         payload = {
             "machine": info,
-            "settings": {"quick": args.quick, "only": args.only, "repeats": args.repeats,
-                         "max_iter_cap": args.max_iter, "thread_settings": THREAD_SETTINGS,
-                         "target_span_s": args.target_span, "max_extra_iterations": args.max_extra,
-                         "digits_reg_covar": DIGITS_REG_COVAR},
+            "settings": {
+                "quick": args.quick,
+                "only": args.only,
+                "repeats": args.repeats,
+                "max_iter_cap": args.max_iter,
+                "thread_settings": THREAD_SETTINGS,
+                "target_span_s": args.target_span,
+                "max_extra_iterations": args.max_extra,
+                "digits_reg_covar": DIGITS_REG_COVAR,
+            },
             "rows": [row.to_json() for row in rows],
             "targets": outcomes,
             "elapsed_s": elapsed,

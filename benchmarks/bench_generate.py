@@ -94,12 +94,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from _common import WarningTally, load_average, machine_info
 from scipy.spatial.distance import pdist
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
+from _common import WarningTally, load_average, machine_info
 from gmmkit import LatentMixture, evaluation
 
 SEED = 0
@@ -121,13 +121,14 @@ class Settings:
     n_permutations: int
     per_class_k: tuple[int, ...]
     component_map_k: tuple[int, ...]
-    rounded: bool       # the second table, generated pixels rounded to integers
+    rounded: bool  # the second table, generated pixels rounded to integers
 
     @classmethod
     def from_args(cls, args) -> Settings:
         if args.quick:
-            return cls(True, args.permutations or 50, QUICK_PER_CLASS_K, QUICK_COMPONENT_MAP_K,
-                       False)
+            return cls(
+                True, args.permutations or 50, QUICK_PER_CLASS_K, QUICK_COMPONENT_MAP_K, False
+            )
         return cls(False, args.permutations or 200, PER_CLASS_K, COMPONENT_MAP_K, True)
 
 
@@ -153,9 +154,11 @@ class Data:
 def load_data() -> Data:
     X, y = load_digits(return_X_y=True)
     X_train, X_holdout, y_train, y_holdout = train_test_split(
-        X, y, test_size=TEST_SIZE, stratify=y, random_state=SEED)
-    X_a, X_b, y_a, y_b = train_test_split(X_holdout, y_holdout, test_size=0.5,
-                                          stratify=y_holdout, random_state=SEED)
+        X, y, test_size=TEST_SIZE, stratify=y, random_state=SEED
+    )
+    X_a, X_b, y_a, y_b = train_test_split(
+        X_holdout, y_holdout, test_size=0.5, stratify=y_holdout, random_state=SEED
+    )
     return Data(X_train, y_train, X_holdout, y_holdout, X_a, y_a, X_b, y_b)
 
 
@@ -163,10 +166,10 @@ def load_data() -> Data:
 @dataclass
 class Generated:
     name: str
-    kind: str                       # "reference", "baseline", "per_class", "component_map"
-    X: np.ndarray | None = None     # the "generated" rows
-    y: np.ndarray | None = None     # the class each row was generated for
-    X_compare: np.ndarray | None = None   # the real rows it is compared with (held-out part)
+    kind: str  # "reference", "baseline", "per_class", "component_map"
+    X: np.ndarray | None = None  # the "generated" rows
+    y: np.ndarray | None = None  # the class each row was generated for
+    X_compare: np.ndarray | None = None  # the real rows it is compared with (held-out part)
     fit_seconds: float | None = None
     model: LatentMixture | None = None
     error: str | None = None
@@ -181,13 +184,19 @@ def resample_training(data: Data) -> Generated:
         need = int(np.sum(data.y_holdout == label))
         rows.append(rng.choice(np.flatnonzero(data.y_train == label), need, replace=False))
     rows = np.concatenate(rows)
-    return Generated("real: training rows resampled", "reference", data.X_train[rows],
-                     data.y_train[rows], data.X_holdout)
+    return Generated(
+        "real: training rows resampled",
+        "reference",
+        data.X_train[rows],
+        data.y_train[rows],
+        data.X_holdout,
+    )
 
 
 def held_out_halves(data: Data) -> Generated:
-    return Generated("real: held-out half A vs half B", "reference", data.X_half_a,
-                     data.y_half_a, data.X_half_b)
+    return Generated(
+        "real: held-out half A vs half B", "reference", data.X_half_a, data.y_half_a, data.X_half_b
+    )
 
 
 def independent_pixels(data: Data) -> Generated:
@@ -195,22 +204,38 @@ def independent_pixels(data: Data) -> Generated:
     rng = np.random.RandomState(SAMPLE_SEED)
     low, high = data.X_train.min(axis=0), data.X_train.max(axis=0)
     start = time.perf_counter()
-    stats = {label: (data.X_train[data.y_train == label].mean(axis=0),
-                     data.X_train[data.y_train == label].std(axis=0))
-             for label in np.unique(data.y_train)}
+    stats = {
+        label: (
+            data.X_train[data.y_train == label].mean(axis=0),
+            data.X_train[data.y_train == label].std(axis=0),
+        )
+        for label in np.unique(data.y_train)
+    }
     seconds = time.perf_counter() - start
     X = np.empty(data.X_holdout.shape)
     for label, (mean, std) in stats.items():
         rows = np.flatnonzero(data.y_holdout == label)
         X[rows] = mean + std * rng.standard_normal((rows.size, mean.size))
     np.clip(X, low, high, out=X)
-    return Generated("baseline: per-class independent Gaussian pixels", "baseline", X,
-                     data.y_holdout.copy(), data.X_holdout, fit_seconds=seconds)
+    return Generated(
+        "baseline: per-class independent Gaussian pixels",
+        "baseline",
+        X,
+        data.y_holdout.copy(),
+        data.X_holdout,
+        fit_seconds=seconds,
+    )
 
 
 def latent_mixture(k: int, mode: str) -> LatentMixture:
-    return LatentMixture(k, covariance_type=COVARIANCE, n_latent=N_LATENT, reg_covar=REG_COVAR,
-                         class_conditional=mode, random_state=SEED)
+    return LatentMixture(
+        k,
+        covariance_type=COVARIANCE,
+        n_latent=N_LATENT,
+        reg_covar=REG_COVAR,
+        class_conditional=mode,
+        random_state=SEED,
+    )
 
 
 def fit_and_sample(name: str, mode: str, k: int, data: Data, tally: WarningTally) -> Generated:
@@ -221,17 +246,21 @@ def fit_and_sample(name: str, mode: str, k: int, data: Data, tally: WarningTally
             start = time.perf_counter()
             model.fit(data.X_train, data.y_train)
             out.fit_seconds = time.perf_counter() - start
-            out.X, out.y = model.sample(data.y_holdout.size, y=data.y_holdout,
-                                        random_state=SAMPLE_SEED)
-    except Exception as exc:  # noqa: BLE001 - reported; the other configurations go on
+            out.X, out.y = model.sample(
+                data.y_holdout.size, y=data.y_holdout, random_state=SAMPLE_SEED
+            )
+    except Exception as exc:
         out.error = first_line(exc)
         return out
     out.model = model
     n_iter = np.atleast_1d(model.n_iter_)
     low, high = int(n_iter.min()), int(n_iter.max())
     per = " in every class" if n_iter.size > 1 and low == high else ""
-    out.notes.append(f"EM iterations {low}{per}" if low == high
-                     else f"EM iterations {low}-{high} over the classes")
+    out.notes.append(
+        f"EM iterations {low}{per}"
+        if low == high
+        else f"EM iterations {low}-{high} over the classes"
+    )
     if not np.all(model.converged_):
         out.notes.append("NOT converged")
     if mode == "component_map":
@@ -251,12 +280,15 @@ def off_class_note(model: LatentMixture) -> str:
     given_class = joint / joint.sum(axis=0)
     majority = proba.argmax(axis=1)
     off = np.array([given_class[majority != c, c].sum() for c in range(proba.shape[1])])
-    orphans = [classifier.classes_[c].item() for c in range(proba.shape[1])
-               if not np.any(majority == c)]
+    orphans = [
+        classifier.classes_[c].item() for c in range(proba.shape[1]) if not np.any(majority == c)
+    ]
     worst = int(off.argmax())
-    text = (f"P(k|c) mass on components whose majority class is not c: mean "
-            f"{off.mean():.3f}, worst class {classifier.classes_[worst].item()} "
-            f"{off[worst]:.3f}")
+    text = (
+        f"P(k|c) mass on components whose majority class is not c: mean "
+        f"{off.mean():.3f}, worst class {classifier.classes_[worst].item()} "
+        f"{off[worst]:.3f}"
+    )
     if orphans:
         text += f"; classes that are no component's majority: {orphans}"
     return text
@@ -291,11 +323,16 @@ class Row:
     warnings: str = ""
 
 
-def evaluate(generated: Generated, data: Data, settings: Settings, tally: WarningTally,
-             context: str) -> Row:
+def evaluate(
+    generated: Generated, data: Data, settings: Settings, tally: WarningTally, context: str
+) -> Row:
     """Every metric of ``generated`` against its real comparison rows; errors are recorded."""
-    row = Row(generated.name, generated.kind, fit_seconds=generated.fit_seconds,
-              notes=list(generated.notes))
+    row = Row(
+        generated.name,
+        generated.kind,
+        fit_seconds=generated.fit_seconds,
+        notes=list(generated.notes),
+    )
     if generated.error is not None:
         row.errors.append(generated.error)
         row.warnings = tally.text(generated.name)
@@ -309,12 +346,13 @@ def evaluate(generated: Generated, data: Data, settings: Settings, tally: Warnin
         try:
             with tally.record(key):
                 compute()
-        except Exception as exc:  # noqa: BLE001 - reported; the other metrics go on
+        except Exception as exc:
             row.errors.append(f"{label}: {first_line(exc)}")
 
     def fidelity():
-        row.fidelity = evaluation.label_fidelity(data.X_train, data.y_train, X_gen, y_gen,
-                                                 random_state=SEED).generated_accuracy
+        row.fidelity = evaluation.label_fidelity(
+            data.X_train, data.y_train, X_gen, y_gen, random_state=SEED
+        ).generated_accuracy
 
     def c2st():
         result = evaluation.classifier_two_sample_test(X_real, X_gen, random_state=SEED)
@@ -322,12 +360,10 @@ def evaluate(generated: Generated, data: Data, settings: Settings, tally: Warnin
 
     def mmd():
         result = evaluation.mmd(X_gen, X_real, n_permutations=perms, random_state=SEED)
-        row.mmd2, row.mmd_p, row.mmd_bandwidth = result.statistic, result.p_value, \
-            result.bandwidth
+        row.mmd2, row.mmd_p, row.mmd_bandwidth = result.statistic, result.p_value, result.bandwidth
 
     def energy():
-        result = evaluation.energy_distance(X_gen, X_real, n_permutations=perms,
-                                            random_state=SEED)
+        result = evaluation.energy_distance(X_gen, X_real, n_permutations=perms, random_state=SEED)
         row.energy, row.energy_p = result.statistic, result.p_value
 
     def memo():
@@ -340,8 +376,14 @@ def evaluate(generated: Generated, data: Data, settings: Settings, tally: Warnin
         row.ks_different = evaluation.ks_per_feature(X_gen, X_real, method="holm").n_different
 
     start = time.perf_counter()
-    for label, compute in (("label_fidelity", fidelity), ("c2st", c2st), ("mmd", mmd),
-                           ("energy", energy), ("memorisation", memo), ("ks", ks)):
+    for label, compute in (
+        ("label_fidelity", fidelity),
+        ("c2st", c2st),
+        ("mmd", mmd),
+        ("energy", energy),
+        ("memorisation", memo),
+        ("ks", ks),
+    ):
         attempt(label, compute)
     row.eval_seconds = time.perf_counter() - start
     warned = ", ".join(t for t in (tally.text(generated.name), tally.text(key)) if t)
@@ -358,13 +400,17 @@ def rule(text: str, char: str = "=") -> None:
 
 def table(header: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    line = "  ".join(f"{h:<{widths[0]}}" if i == 0 else f"{h:>{widths[i]}}"
-                     for i, h in enumerate(header))
+    line = "  ".join(
+        f"{h:<{widths[0]}}" if i == 0 else f"{h:>{widths[i]}}" for i, h in enumerate(header)
+    )
     print(line)
     print("-" * len(line))
     for row in rows:
-        print("  ".join(f"{c:<{widths[0]}}" if i == 0 else f"{c:>{widths[i]}}"
-                        for i, c in enumerate(row)))
+        print(
+            "  ".join(
+                f"{c:<{widths[0]}}" if i == 0 else f"{c:>{widths[i]}}" for i, c in enumerate(row)
+            )
+        )
 
 
 def fmt(value, spec: str, missing: str = "-") -> str:
@@ -378,20 +424,43 @@ def fmt_p(p: float | None) -> str:
 def cells(row: Row) -> list[str]:
     if row.n_generated is None:
         return [row.name, fmt(row.fit_seconds, ".2f")] + ["error"] + [""] * 8
-    c2st = "-" if row.c2st is None else (f"{row.c2st:.3f} [{row.c2st_low:.3f}, "
-                                         f"{row.c2st_high:.3f}]")
+    c2st = (
+        "-" if row.c2st is None else (f"{row.c2st:.3f} [{row.c2st_low:.3f}, {row.c2st_high:.3f}]")
+    )
     mmd2 = "-" if row.mmd2 is None else f"{row.mmd2:+.2e} ({fmt_p(row.mmd_p)})"
     energy = "-" if row.energy is None else f"{row.energy:.3f} ({fmt_p(row.energy_p)})"
     flag = "-" if row.flagged is None else ("YES" if row.flagged else "no")
     mark = "*" if row.errors else ""
-    return [row.name + mark, fmt(row.fit_seconds, ".2f"), f"{row.n_generated}/{row.n_real}",
-            fmt(row.fidelity, ".3f"), c2st, mmd2, energy, fmt(row.nn_ratio, ".3f"),
-            fmt(row.close_fraction, ".1%"), fmt(row.copy_fraction, ".1%"), flag,
-            fmt(row.ks_different, "d")]
+    return [
+        row.name + mark,
+        fmt(row.fit_seconds, ".2f"),
+        f"{row.n_generated}/{row.n_real}",
+        fmt(row.fidelity, ".3f"),
+        c2st,
+        mmd2,
+        energy,
+        fmt(row.nn_ratio, ".3f"),
+        fmt(row.close_fraction, ".1%"),
+        fmt(row.copy_fraction, ".1%"),
+        flag,
+        fmt(row.ks_different, "d"),
+    ]
 
 
-HEADER = ["generator", "fit s", "n gen/real", "fidelity", "C2ST acc [95% CI]",
-          "MMD^2 (p)", "energy (p)", "NN ratio", "close", "copies", "memo", "KS"]
+HEADER = [
+    "generator",
+    "fit s",
+    "n gen/real",
+    "fidelity",
+    "C2ST acc [95% CI]",
+    "MMD^2 (p)",
+    "energy (p)",
+    "NN ratio",
+    "close",
+    "copies",
+    "memo",
+    "KS",
+]
 
 
 def print_rows(rows: list[Row]) -> None:
@@ -437,17 +506,31 @@ Legend (every comparison is against held-out real rows the generators never saw)
 
 
 def print_legend(rows: list[Row], data: Data, settings: Settings, floor: dict) -> None:
-    holdout_close = next((r.holdout_close_fraction for r in rows
-                          if r.kind != "reference" and r.holdout_close_fraction is not None),
-                         None)
+    holdout_close = next(
+        (
+            r.holdout_close_fraction
+            for r in rows
+            if r.kind != "reference" and r.holdout_close_fraction is not None
+        ),
+        None,
+    )
     p_min = 1.0 / (1 + settings.n_permutations)
     bandwidth = fmt(rows_bandwidth(rows), ".0f")
-    print(LEGEND.format(
-        n_train=data.X_train.shape[0], n_features=data.X_train.shape[1], bandwidth=bandwidth,
-        perms=settings.n_permutations, p_min=p_min, floor_full=floor["full"],
-        sizes_full=floor["sizes_full"], floor_half=floor["half"],
-        sizes_half=floor["sizes_half"], delta=floor["delta"],
-        holdout_close=fmt(holdout_close, ".1%")))
+    print(
+        LEGEND.format(
+            n_train=data.X_train.shape[0],
+            n_features=data.X_train.shape[1],
+            bandwidth=bandwidth,
+            perms=settings.n_permutations,
+            p_min=p_min,
+            floor_full=floor["full"],
+            sizes_full=floor["sizes_full"],
+            floor_half=floor["half"],
+            sizes_half=floor["sizes_half"],
+            delta=floor["delta"],
+            holdout_close=fmt(holdout_close, ".1%"),
+        )
+    )
 
 
 def rows_bandwidth(rows: list[Row]) -> float | None:
@@ -460,8 +543,13 @@ def energy_floor(data: Data) -> dict:
     delta = float(pdist(data.X_holdout).mean())
     m = data.X_holdout.shape[0]
     a, b = data.X_half_a.shape[0], data.X_half_b.shape[0]
-    return {"delta": delta, "full": delta * 2.0 / m, "half": delta * (1.0 / a + 1.0 / b),
-            "sizes_full": f"{m}/{m}", "sizes_half": f"{a}/{b}"}
+    return {
+        "delta": delta,
+        "full": delta * 2.0 / m,
+        "half": delta * (1.0 / a + 1.0 / b),
+        "sizes_full": f"{m}/{m}",
+        "sizes_half": f"{a}/{b}",
+    }
 
 
 # ---------------------------------------------------------------------------- png
@@ -472,6 +560,7 @@ def save_png(path: str, generated: list[Generated], per_class: int = 3) -> str |
     """
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
@@ -479,8 +568,9 @@ def save_png(path: str, generated: list[Generated], per_class: int = 3) -> str |
     usable = [g for g in generated if g.X is not None]
     classes = np.unique(np.concatenate([g.y for g in usable]))
     n_cols = classes.size * per_class
-    fig, axes = plt.subplots(len(usable), n_cols, figsize=(n_cols * 0.45, len(usable) * 0.55),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(usable), n_cols, figsize=(n_cols * 0.45, len(usable) * 0.55), squeeze=False
+    )
     for i, g in enumerate(usable):
         for j, label in enumerate(classes):
             picks = np.flatnonzero(g.y == label)[:per_class]
@@ -491,12 +581,19 @@ def save_png(path: str, generated: list[Generated], per_class: int = 3) -> str |
                 for spine in ax.spines.values():
                     spine.set_visible(False)
                 if s < picks.size:
-                    ax.imshow(g.X[picks[s]].reshape(8, 8), cmap="gray_r", vmin=0, vmax=16,
-                              interpolation="nearest")
-        axes[i, 0].set_ylabel(g.name.replace("LatentMixture ", ""), rotation=0, ha="right",
-                              va="center", fontsize=7)
-    fig.suptitle("digits generated per class (columns: classes 0..9, "
-                 f"{per_class} samples each)", fontsize=9)
+                    ax.imshow(
+                        g.X[picks[s]].reshape(8, 8),
+                        cmap="gray_r",
+                        vmin=0,
+                        vmax=16,
+                        interpolation="nearest",
+                    )
+        axes[i, 0].set_ylabel(
+            g.name.replace("LatentMixture ", ""), rotation=0, ha="right", va="center", fontsize=7
+        )
+    fig.suptitle(
+        f"digits generated per class (columns: classes 0..9, {per_class} samples each)", fontsize=9
+    )
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return path
@@ -506,28 +603,42 @@ def save_png(path: str, generated: list[Generated], per_class: int = 3) -> str |
 def print_header(info: dict, settings: Settings, data: Data) -> None:
     print("gmmkit LatentMixture on digits: generated vs held-out real")
     print("=" * 74)
-    print(f"CPU      : {info['cpu']}  (os.cpu_count()={info['cpu_count']}, usable="
-          f"{info['usable_cpus']})")
+    print(
+        f"CPU      : {info['cpu']}  (os.cpu_count()={info['cpu_count']}, usable="
+        f"{info['usable_cpus']})"
+    )
     print(f"platform : {info['platform']}, Python {info['python']}")
-    print(f"versions : numpy {info['numpy']}, scipy {info['scipy']}, scikit-learn "
-          f"{info['sklearn']}, gmmkit {info['gmmkit']} (git {info['git_describe'] or 'unknown'})")
+    print(
+        f"versions : numpy {info['numpy']}, scipy {info['scipy']}, scikit-learn "
+        f"{info['sklearn']}, gmmkit {info['gmmkit']} (git {info['git_describe'] or 'unknown'})"
+    )
     print(f"load avg : {info['load_average_before']} (1, 5, 15 min) before the run")
-    print(f"mode     : {'quick' if settings.quick else 'full'}: per-class k in "
-          f"{list(settings.per_class_k)}, component-map k in {list(settings.component_map_k)}, "
-          f"{settings.n_permutations} permutations, rounded-pixel table "
-          f"{'on' if settings.rounded else 'off'}")
-    print(f"data     : load_digits {data.X_train.shape[0] + data.X_holdout.shape[0]} x "
-          f"{data.X_train.shape[1]}, stratified split (random_state={SEED}): training part "
-          f"{data.X_train.shape[0]} rows (the generators' only data), held-out real part "
-          f"{data.X_holdout.shape[0]} rows (halves {data.X_half_a.shape[0]} + "
-          f"{data.X_half_b.shape[0]})")
-    print(f"models   : LatentMixture(k, n_latent={N_LATENT}, covariance_type='{COVARIANCE}', "
-          f"reg_covar=1/12, whiten=False, clip=True, random_state={SEED}); reg_covar = variance "
-          "of integer rounding, fixed a priori")
-    print(f"sampling : sample({data.y_holdout.size}, y=y_holdout, random_state={SAMPLE_SEED}): "
-          "the held-out part's rows per class")
-    print(f"seeds    : random_state={SEED} for every split, model and metric; BLAS and OpenMP "
-          "limited to 1 thread")
+    print(
+        f"mode     : {'quick' if settings.quick else 'full'}: per-class k in "
+        f"{list(settings.per_class_k)}, component-map k in {list(settings.component_map_k)}, "
+        f"{settings.n_permutations} permutations, rounded-pixel table "
+        f"{'on' if settings.rounded else 'off'}"
+    )
+    print(
+        f"data     : load_digits {data.X_train.shape[0] + data.X_holdout.shape[0]} x "
+        f"{data.X_train.shape[1]}, stratified split (random_state={SEED}): training part "
+        f"{data.X_train.shape[0]} rows (the generators' only data), held-out real part "
+        f"{data.X_holdout.shape[0]} rows (halves {data.X_half_a.shape[0]} + "
+        f"{data.X_half_b.shape[0]})"
+    )
+    print(
+        f"models   : LatentMixture(k, n_latent={N_LATENT}, covariance_type='{COVARIANCE}', "
+        f"reg_covar=1/12, whiten=False, clip=True, random_state={SEED}); reg_covar = variance "
+        "of integer rounding, fixed a priori"
+    )
+    print(
+        f"sampling : sample({data.y_holdout.size}, y=y_holdout, random_state={SAMPLE_SEED}): "
+        "the held-out part's rows per class"
+    )
+    print(
+        f"seeds    : random_state={SEED} for every split, model and metric; BLAS and OpenMP "
+        "limited to 1 thread"
+    )
     sys.stdout.flush()
 
 
@@ -535,34 +646,49 @@ def fidelity_reference(data: Data, tally: WarningTally) -> dict:
     """The fidelity classifier's accuracy on real rows it did not fit (same seed, same fit)."""
     try:
         with tally.record("fidelity reference"):
-            result = evaluation.label_fidelity(data.X_train, data.y_train, data.X_holdout,
-                                               data.y_holdout, random_state=SEED)
-    except Exception as exc:  # noqa: BLE001 - reported
+            result = evaluation.label_fidelity(
+                data.X_train, data.y_train, data.X_holdout, data.y_holdout, random_state=SEED
+            )
+    except Exception as exc:
         print(f"  ! fidelity reference: {first_line(exc)}")
         return {}
-    print(f"fidelity : HistGradientBoostingClassifier fitted on 75% of the training part; its "
-          f"accuracy on the {data.X_holdout.shape[0]} held-out real rows = "
-          f"{result.generated_accuracy:.3f} (the reference), on the 25% of the training part "
-          f"it did not fit = {result.real_accuracy:.3f}")
+    print(
+        f"fidelity : HistGradientBoostingClassifier fitted on 75% of the training part; its "
+        f"accuracy on the {data.X_holdout.shape[0]} held-out real rows = "
+        f"{result.generated_accuracy:.3f} (the reference), on the 25% of the training part "
+        f"it did not fit = {result.real_accuracy:.3f}"
+    )
     sys.stdout.flush()
-    return {"holdout_accuracy": result.generated_accuracy,
-            "training_part_accuracy": result.real_accuracy}
+    return {
+        "holdout_accuracy": result.generated_accuracy,
+        "training_part_accuracy": result.real_accuracy,
+    }
 
 
 # ---------------------------------------------------------------------------- main
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="per-class k in {1, 4}, component-map k in {20, 80}, 50 "
-                             "permutations, no rounded-pixel table")
-    parser.add_argument("--permutations", type=int, default=None,
-                        help="permutations of the MMD and energy tests (default 200, or 50 "
-                             "with --quick)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="per-class k in {1, 4}, component-map k in {20, 80}, 50 "
+        "permutations, no rounded-pixel table",
+    )
+    parser.add_argument(
+        "--permutations",
+        type=int,
+        default=None,
+        help="permutations of the MMD and energy tests (default 200, or 50 with --quick)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write every number as JSON")
-    parser.add_argument("--png", metavar="PATH",
-                        help="save a grid of generated digits per class (needs matplotlib; "
-                             "skipped if it is not installed)")
+    parser.add_argument(
+        "--png",
+        metavar="PATH",
+        help="save a grid of generated digits per class (needs matplotlib; "
+        "skipped if it is not installed)",
+    )
     args = parser.parse_args(argv)
     if args.permutations is not None and args.permutations < 0:
         parser.error("--permutations must be >= 0")
@@ -580,13 +706,19 @@ def main(argv=None) -> int:
     with threadpool_limits(limits=1):
         reference = fidelity_reference(data, tally)
         generated = [resample_training(data), held_out_halves(data), independent_pixels(data)]
-        generated += [fit_and_sample(f"LatentMixture per_class k={k}", "per_class", k, data,
-                                     tally) for k in settings.per_class_k]
-        generated += [fit_and_sample(f"LatentMixture component_map k={k}", "component_map", k,
-                                     data, tally) for k in settings.component_map_k]
+        generated += [
+            fit_and_sample(f"LatentMixture per_class k={k}", "per_class", k, data, tally)
+            for k in settings.per_class_k
+        ]
+        generated += [
+            fit_and_sample(f"LatentMixture component_map k={k}", "component_map", k, data, tally)
+            for k in settings.component_map_k
+        ]
 
-        rule("Generated vs held-out real, generated pixels as returned by sample() "
-             "(continuous, clipped to 0..16)")
+        rule(
+            "Generated vs held-out real, generated pixels as returned by sample() "
+            "(continuous, clipped to 0..16)"
+        )
         rows = []
         for g in generated:
             rows.append(evaluate(g, data, settings, tally, "raw"))
@@ -598,24 +730,31 @@ def main(argv=None) -> int:
             print("\nFit notes:")
             for r in noted:
                 print(f"  {r.name}: " + "; ".join(r.notes))
-            print("  (EM stops once an iteration raises the lower bound by less than tol=1e-3; "
-                  "2 iterations means\n   it stopped at about the k-means start. The P(k|c) "
-                  "line is from the fitted map, see off_class_note)")
+            print(
+                "  (EM stops once an iteration raises the lower bound by less than tol=1e-3; "
+                "2 iterations means\n   it stopped at about the k-means start. The P(k|c) "
+                "line is from the fitted map, see off_class_note)"
+            )
         sys.stdout.flush()
 
         rounded_rows = []
         if settings.rounded:
-            rule("The same generated rows rounded to the integer grid (np.rint), "
-                 "as the real pixels are")
+            rule(
+                "The same generated rows rounded to the integer grid (np.rint), "
+                "as the real pixels are"
+            )
             for g in generated:
                 if g.kind == "reference" or g.X is None:
                     continue
-                copy = Generated(g.name + " [rint]", g.kind, np.rint(g.X), g.y, g.X_compare,
-                                 g.fit_seconds)
+                copy = Generated(
+                    g.name + " [rint]", g.kind, np.rint(g.X), g.y, g.X_compare, g.fit_seconds
+                )
                 rounded_rows.append(evaluate(copy, data, settings, tally, "rounded"))
             print_rows(rows[:2] + rounded_rows)
-            print("(the two real rows are repeated from above: real pixels are already "
-                  "integers; columns as in the legend above)")
+            print(
+                "(the two real rows are repeated from above: real pixels are already "
+                "integers; columns as in the legend above)"
+            )
     elapsed = time.perf_counter() - started
 
     if args.png:
@@ -634,17 +773,29 @@ def main(argv=None) -> int:
     else:
         print("  none")
     info["load_average_after"] = load_average()
-    print(f"\nload avg : {info['load_average_after']} after the run; total benchmark time "
-          f"{elapsed:.0f} s")
+    print(
+        f"\nload avg : {info['load_average_after']} after the run; total benchmark time "
+        f"{elapsed:.0f} s"
+    )
     if args.json:
-        payload = {"machine": info,
-                   "settings": {**settings.__dict__, "seed": SEED, "sample_seed": SAMPLE_SEED,
-                                "test_size": TEST_SIZE, "n_latent": N_LATENT,
-                                "reg_covar": REG_COVAR, "covariance_type": COVARIANCE},
-                   "fidelity_reference": reference, "energy_floor": floor,
-                   "rows": [r.__dict__ for r in rows],
-                   "rounded_rows": [r.__dict__ for r in rounded_rows],
-                   "warnings": dict(total), "elapsed_s": elapsed}
+        payload = {
+            "machine": info,
+            "settings": {
+                **settings.__dict__,
+                "seed": SEED,
+                "sample_seed": SAMPLE_SEED,
+                "test_size": TEST_SIZE,
+                "n_latent": N_LATENT,
+                "reg_covar": REG_COVAR,
+                "covariance_type": COVARIANCE,
+            },
+            "fidelity_reference": reference,
+            "energy_floor": floor,
+            "rows": [r.__dict__ for r in rows],
+            "rounded_rows": [r.__dict__ for r in rounded_rows],
+            "warnings": dict(total),
+            "elapsed_s": elapsed,
+        }
         Path(args.json).write_text(json.dumps(payload, indent=2, default=str))
         print(f"results written to {args.json}")
     return 0

@@ -72,19 +72,33 @@ from pathlib import Path
 
 os.environ.setdefault("PYTHONWARNINGS", "ignore")
 
-import _common
 import numpy as np
-from _common import load_average
 from sklearn.datasets import load_digits, load_iris, make_blobs
 from sklearn.decomposition import PCA
 
+import _common
 import gmmkit
+from _common import load_average
 
 REPO = Path(__file__).resolve().parent.parent
 FAITHFUL = REPO / "tests" / "fixtures" / "mclust" / "faithful_em.json"
 
-MCLUST_MODELS = ("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE", "EEV",
-                 "VEV", "EVV", "VVV")
+MCLUST_MODELS = (
+    "EII",
+    "VII",
+    "EEI",
+    "VEI",
+    "EVI",
+    "VVI",
+    "EEE",
+    "VEE",
+    "EVE",
+    "VVE",
+    "EEV",
+    "VEV",
+    "EVV",
+    "VVV",
+)
 #: The mclust models scikit-learn's four covariance types are.
 SKLEARN_NAMES = {"VII": "spherical", "VVI": "diag", "EEE": "tied", "VVV": "full"}
 N_COMPONENTS = range(1, 10)
@@ -175,8 +189,13 @@ class RSide:
         path = self.workdir / "snippet.R"
         path.write_text(code)
         try:
-            out = subprocess.run([self.rscript, str(path), *args], capture_output=True,
-                                 text=True, timeout=timeout, check=False)
+            out = subprocess.run(
+                [self.rscript, str(path), *args],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
         except (OSError, subprocess.SubprocessError):
             return None
         return out.stdout
@@ -195,10 +214,14 @@ class RSide:
 
     def sweep(self, csv: Path, models: list[str], max_g: int) -> dict:
         """One ``Mclust`` run: elapsed seconds (inside R), the best model and the BIC table."""
-        cmd = [self.rscript, str(self.workdir / "mclust_sweep.R"), str(csv), ",".join(models),
-               str(max_g)]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=R_TIMEOUT_S,
-                             check=False)
+        cmd = [
+            self.rscript,
+            str(self.workdir / "mclust_sweep.R"),
+            str(csv),
+            ",".join(models),
+            str(max_g),
+        ]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=R_TIMEOUT_S, check=False)
         result: dict = {"table": {}}
         for line in out.stdout.splitlines():
             key, _, value = line.partition("=")
@@ -227,18 +250,21 @@ class Problem:
 
 def build_problems(args, r_side: RSide, workdir: Path) -> list[Problem]:
     fixture = json.loads(FAITHFUL.read_text())
-    sets = {"faithful": np.asarray(fixture["data"], dtype=np.float64),
-            "iris": load_iris().data.astype(np.float64)}
+    sets = {
+        "faithful": np.asarray(fixture["data"], dtype=np.float64),
+        "iris": load_iris().data.astype(np.float64),
+    }
     if not args.quick:
         exported = r_side.export_datasets()
         absent = [name for name in ("diabetes", "banknote") if name not in exported]
         if absent:
-            print(f"data     : {', '.join(absent)} left out (R could not export them"
-                  f"{': ' + r_side.why if r_side.why else ''})")
+            print(
+                f"data     : {', '.join(absent)} left out (R could not export them"
+                f"{': ' + r_side.why if r_side.why else ''})"
+            )
         sets.update(exported)
         sets["digits"] = PCA(0.99, svd_solver="full").fit_transform(load_digits().data)
-        sets["blobs"], _ = make_blobs(n_samples=20_000, n_features=8, centers=5,
-                                      random_state=0)
+        sets["blobs"], _ = make_blobs(n_samples=20_000, n_features=8, centers=5, random_state=0)
     if args.only:
         sets = {name: X for name, X in sets.items() if name == args.only}
     problems = []
@@ -251,8 +277,9 @@ def build_problems(args, r_side: RSide, workdir: Path) -> list[Problem]:
 
 # ---------------------------------------------------------------------------- gmmkit
 def gmmkit_sweep(X: np.ndarray, gmmkit_models: list[str]):
-    return gmmkit.select(X, n_components=N_COMPONENTS, covariance_type=gmmkit_models,
-                         n_jobs=-1, random_state=0)
+    return gmmkit.select(
+        X, n_components=N_COMPONENTS, covariance_type=gmmkit_models, n_jobs=-1, random_state=0
+    )
 
 
 def gmmkit_table(selection, to_mclust_name: dict[str, str]) -> dict:
@@ -340,14 +367,23 @@ class Report:
             return None if b is None else {"model": b.model, "G": b.G, "bic": b.bic}
 
         n, d = self.problem.X.shape
-        return {"data_set": self.problem.name, "n": n, "d": d,
-                "mclust_seconds": self.r_seconds, "mclust_times": self.r_times,
-                "gmmkit_seconds": self.g_seconds, "gmmkit_times": self.g_times,
-                "ratio_mclust_over_gmmkit": self.ratio,
-                "mclust_best": best(self.r_best), "gmmkit_best": best(self.g_best),
-                "bic_gmmkit_minus_mclust": self.bic_difference,
-                "mclust_error": self.r_error, "gmmkit_error": self.g_error,
-                "mclust_bic_table": table(self.r_table), "gmmkit_bic_table": table(self.g_table)}
+        return {
+            "data_set": self.problem.name,
+            "n": n,
+            "d": d,
+            "mclust_seconds": self.r_seconds,
+            "mclust_times": self.r_times,
+            "gmmkit_seconds": self.g_seconds,
+            "gmmkit_times": self.g_times,
+            "ratio_mclust_over_gmmkit": self.ratio,
+            "mclust_best": best(self.r_best),
+            "gmmkit_best": best(self.g_best),
+            "bic_gmmkit_minus_mclust": self.bic_difference,
+            "mclust_error": self.r_error,
+            "gmmkit_error": self.g_error,
+            "mclust_bic_table": table(self.r_table),
+            "gmmkit_bic_table": table(self.g_table),
+        }
 
 
 def first_line(exc: BaseException) -> str:
@@ -380,7 +416,7 @@ def run_problem(problem: Problem, r_side: RSide, pairs, args) -> Report:
                     selection = gmmkit_sweep(problem.X, g_models)
                     report.g_times.append(time.perf_counter() - start)
                 report.g_table = gmmkit_table(selection, to_mclust_name)
-            except Exception as exc:  # noqa: BLE001 - reported, the R side still runs
+            except Exception as exc:
                 report.g_error = first_line(exc)
     report.r_best = best_of(report.r_table)
     report.g_best = best_of(report.g_table)
@@ -393,8 +429,9 @@ def warm_up(r_side: RSide, problems: list[Problem], pairs) -> None:
     # a failure here is reported by the timed runs
     with warnings.catch_warnings(), contextlib.suppress(Exception):
         warnings.simplefilter("ignore")
-        gmmkit.select(X, n_components=[1, 2], covariance_type=[g for _, g in pairs],
-                      n_jobs=-1, random_state=0)
+        gmmkit.select(
+            X, n_components=[1, 2], covariance_type=[g for _, g in pairs], n_jobs=-1, random_state=0
+        )
     if r_side.available and problems:
         with contextlib.suppress(RuntimeError, subprocess.SubprocessError, OSError):
             r_side.sweep(problems[0].csv, [m for m, _ in pairs], 2)
@@ -415,12 +452,18 @@ def print_report(report: Report, pairs) -> None:
     n, d = report.problem.X.shape
     ratio = "-" if report.ratio is None else f"{report.ratio:.2f}x"
     diff = report.bic_difference
-    print(f"\n[{report.problem.name}] n={n} d={d}  mclust {fmt_s(report.r_seconds)}  "
-          f"gmmkit {fmt_s(report.g_seconds)}  ratio {ratio}")
-    print(f"  best: mclust {fmt_best(report.r_best)} | gmmkit {fmt_best(report.g_best)} | "
-          f"BIC gmmkit - mclust {'-' if diff is None else f'{diff:+.3f}'}")
-    print(f"  times: mclust {', '.join(fmt_s(t) for t in report.r_times) or '-'}; gmmkit "
-          f"{', '.join(fmt_s(t) for t in report.g_times) or '-'} (minimum used)")
+    print(
+        f"\n[{report.problem.name}] n={n} d={d}  mclust {fmt_s(report.r_seconds)}  "
+        f"gmmkit {fmt_s(report.g_seconds)}  ratio {ratio}"
+    )
+    print(
+        f"  best: mclust {fmt_best(report.r_best)} | gmmkit {fmt_best(report.g_best)} | "
+        f"BIC gmmkit - mclust {'-' if diff is None else f'{diff:+.3f}'}"
+    )
+    print(
+        f"  times: mclust {', '.join(fmt_s(t) for t in report.r_times) or '-'}; gmmkit "
+        f"{', '.join(fmt_s(t) for t in report.g_times) or '-'} (minimum used)"
+    )
     for side, error in (("mclust", report.r_error), ("gmmkit", report.g_error)):
         if error:
             print(f"  ! {side}: {error}")
@@ -428,11 +471,13 @@ def print_report(report: Report, pairs) -> None:
     for model, _ in pairs:
         r = best_of({k: v for k, v in report.r_table.items() if k[1] == model})
         g = best_of({k: v for k, v in report.g_table.items() if k[1] == model})
-        cells.append(f"{model} {'NA' if r is None else f'{r.bic:.1f}(G={r.G})'}"
-                     f" / {'NA' if g is None else f'{g.bic:.1f}(G={g.G})'}")
+        cells.append(
+            f"{model} {'NA' if r is None else f'{r.bic:.1f}(G={r.G})'}"
+            f" / {'NA' if g is None else f'{g.bic:.1f}(G={g.G})'}"
+        )
     print("  per model, best BIC over G, mclust / gmmkit:")
     for i in range(0, len(cells), 3):
-        print("    " + ";  ".join(cells[i:i + 3]))
+        print("    " + ";  ".join(cells[i : i + 3]))
     sys.stdout.flush()
 
 
@@ -444,23 +489,39 @@ def goal_outcomes(reports: list[Report]) -> list[dict]:
         status = "PASS" if fast and good else "MISS"
         if report.r_seconds is None:
             status = "NOT RUN"
-        outcomes.append({"data_set": report.problem.name, "status": status,
-                         "ratio": report.ratio, "bic_gmmkit_minus_mclust": report.bic_difference,
-                         "fast_enough": fast, "bic_at_least_mclust": good})
+        outcomes.append(
+            {
+                "data_set": report.problem.name,
+                "status": status,
+                "ratio": report.ratio,
+                "bic_gmmkit_minus_mclust": report.bic_difference,
+                "fast_enough": fast,
+                "bic_at_least_mclust": good,
+            }
+        )
     return outcomes
 
 
 def print_goal(outcomes: list[dict]) -> None:
-    print(f"\ngoal: >= {SPEEDUP_GOAL:g}x faster than mclust with a best BIC at least mclust's "
-          "on every data set: " + ", ".join(f"{o['data_set']} {o['status']}" for o in outcomes))
+    print(
+        f"\ngoal: >= {SPEEDUP_GOAL:g}x faster than mclust with a best BIC at least mclust's "
+        "on every data set: " + ", ".join(f"{o['data_set']} {o['status']}" for o in outcomes)
+    )
     for o in outcomes:
         ratio = "-" if o["ratio"] is None else f"{o['ratio']:.2f}x"
         diff = o["bic_gmmkit_minus_mclust"]
-        why = [text for text, failed in (("slower than the goal", not o["fast_enough"]),
-                                         ("lower best BIC", o["bic_at_least_mclust"] is False))
-               if failed and o["status"] == "MISS"]
-        print(f"  [{o['status']:^7}] {o['data_set']:<9} ratio {ratio:>8}, BIC gmmkit - mclust "
-              f"{'-' if diff is None else f'{diff:+.3f}'}{': ' + ', '.join(why) if why else ''}")
+        why = [
+            text
+            for text, failed in (
+                ("slower than the goal", not o["fast_enough"]),
+                ("lower best BIC", o["bic_at_least_mclust"] is False),
+            )
+            if failed and o["status"] == "MISS"
+        ]
+        print(
+            f"  [{o['status']:^7}] {o['data_set']:<9} ratio {ratio:>8}, BIC gmmkit - mclust "
+            f"{'-' if diff is None else f'{diff:+.3f}'}{': ' + ', '.join(why) if why else ''}"
+        )
 
 
 def print_header(info: dict, r_side: RSide, pairs, missing, args) -> None:
@@ -468,9 +529,11 @@ def print_header(info: dict, r_side: RSide, pairs, missing, args) -> None:
     print("=" * 60)
     print(f"CPU      : {info['cpu']}  (nproc={info['nproc']})")
     print(f"platform : {info['platform']}, Python {info['python']}")
-    print(f"versions : {r_side.r_version or 'R absent'}, mclust {r_side.mclust_version or '-'}, "
-          f"gmmkit {info['gmmkit']} (git {info['git_describe'] or 'unknown'}), numpy "
-          f"{info['numpy']}, scikit-learn {info['sklearn']}")
+    print(
+        f"versions : {r_side.r_version or 'R absent'}, mclust {r_side.mclust_version or '-'}, "
+        f"gmmkit {info['gmmkit']} (git {info['git_describe'] or 'unknown'}), numpy "
+        f"{info['numpy']}, scikit-learn {info['sklearn']}"
+    )
     print(f"load avg : {info['load_average_before']} (1, 5, 15 min) before the run")
     if not r_side.available:
         print(f"R side   : SKIPPED: {r_side.why}; only gmmkit is timed")
@@ -478,29 +541,45 @@ def print_header(info: dict, r_side: RSide, pairs, missing, args) -> None:
     print(f"models   : {len(pairs)} of mclust's 14 compared: {shown}")
     if missing:
         print(f"           not in gmmkit.covariance_types(), left out: {', '.join(missing)}")
-    print(f"G = k    : {N_COMPONENTS[0]}..{N_COMPONENTS[-1]}; mode "
-          f"{'quick' if args.quick else 'full'}{', only ' + args.only if args.only else ''}; "
-          f"{args.repeats} interleaved rounds, minimum kept (an mclust run over "
-          f"{args.r_repeat_limit:g} s is not repeated)")
-    print("mclust   : Mclust(X, G=1:9, modelNames=...) timed inside R with system.time "
-          "(no R start-up), data from a %.17g CSV")
-    print("gmmkit   : select(X, n_components=range(1, 10), covariance_type=..., n_jobs=-1, "
-          "random_state=0), defaults otherwise; BIC via to_mclust() (2 log L - p log n, higher "
-          "is better)")
+    print(
+        f"G = k    : {N_COMPONENTS[0]}..{N_COMPONENTS[-1]}; mode "
+        f"{'quick' if args.quick else 'full'}{', only ' + args.only if args.only else ''}; "
+        f"{args.repeats} interleaved rounds, minimum kept (an mclust run over "
+        f"{args.r_repeat_limit:g} s is not repeated)"
+    )
+    print(
+        "mclust   : Mclust(X, G=1:9, modelNames=...) timed inside R with system.time "
+        "(no R start-up), data from a %.17g CSV"
+    )
+    print(
+        "gmmkit   : select(X, n_components=range(1, 10), covariance_type=..., n_jobs=-1, "
+        "random_state=0), defaults otherwise; BIC via to_mclust() (2 log L - p log n, higher "
+        "is better)"
+    )
     sys.stdout.flush()
 
 
 # ---------------------------------------------------------------------------- main
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="faithful and iris only")
-    parser.add_argument("--only", choices=("faithful", "iris", "diabetes", "banknote", "digits",
-                                           "blobs"), help="run one data set")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="interleaved timing rounds, minimum kept (default 3)")
-    parser.add_argument("--r-repeat-limit", type=float, default=20.0, metavar="S",
-                        help="do not repeat an mclust run longer than S seconds (default 20)")
+    parser.add_argument(
+        "--only",
+        choices=("faithful", "iris", "diabetes", "banknote", "digits", "blobs"),
+        help="run one data set",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="interleaved timing rounds, minimum kept (default 3)"
+    )
+    parser.add_argument(
+        "--r-repeat-limit",
+        type=float,
+        default=20.0,
+        metavar="S",
+        help="do not repeat an mclust run longer than S seconds (default 20)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
     args = parser.parse_args(argv)
     if args.repeats < 1:
@@ -530,18 +609,31 @@ def main(argv=None) -> int:
     print_goal(outcomes)
     elapsed = time.perf_counter() - started
     info["load_average_after"] = load_average()
-    print(f"\nload avg : {info['load_average_after']} after the run; total benchmark time "
-          f"{elapsed:.0f} s")
+    print(
+        f"\nload avg : {info['load_average_after']} after the run; total benchmark time "
+        f"{elapsed:.0f} s"
+    )
     if args.json:
-        payload = {"machine": {**info, "R": r_side.r_version, "mclust": r_side.mclust_version,
-                               "r_skipped": r_side.why},
-                   "settings": {"quick": args.quick, "only": args.only, "repeats": args.repeats,
-                                "r_repeat_limit_s": args.r_repeat_limit,
-                                "n_components": list(N_COMPONENTS),
-                                "models": [{"mclust": m, "gmmkit": g} for m, g in pairs],
-                                "models_left_out": missing},
-                   "data_sets": [report.to_json() for report in reports],
-                   "goal": outcomes, "elapsed_s": elapsed}
+        payload = {
+            "machine": {
+                **info,
+                "R": r_side.r_version,
+                "mclust": r_side.mclust_version,
+                "r_skipped": r_side.why,
+            },
+            "settings": {
+                "quick": args.quick,
+                "only": args.only,
+                "repeats": args.repeats,
+                "r_repeat_limit_s": args.r_repeat_limit,
+                "n_components": list(N_COMPONENTS),
+                "models": [{"mclust": m, "gmmkit": g} for m, g in pairs],
+                "models_left_out": missing,
+            },
+            "data_sets": [report.to_json() for report in reports],
+            "goal": outcomes,
+            "elapsed_s": elapsed,
+        }
         Path(args.json).write_text(json.dumps(payload, indent=2, default=str))
         print(f"results written to {args.json}")
     return 0

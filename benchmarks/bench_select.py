@@ -60,31 +60,33 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 # Workers started by joblib (gmmkit n_jobs=-1 and GridSearchCV alike) inherit this: fits that
 # warn (non-convergence, degenerate components, failed CV folds) would otherwise flood stderr.
 os.environ.setdefault("PYTHONWARNINGS", "ignore")
 
-import _common  # noqa: E402
-import joblib  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from _common import load_average  # noqa: E402
-from sklearn.datasets import load_digits, make_moons  # noqa: E402
-from sklearn.decomposition import PCA  # noqa: E402
-from sklearn.mixture import GaussianMixture as SklearnGaussianMixture  # noqa: E402
-from sklearn.model_selection import GridSearchCV  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.datasets import load_digits, make_moons
+from sklearn.decomposition import PCA
+from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
+from sklearn.model_selection import GridSearchCV
+from threadpoolctl import threadpool_limits
 
-import gmmkit  # noqa: E402
+import _common
+import gmmkit
+from _common import load_average
 
 ALL_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 #: Estimator settings shared by every method.
-SETTINGS = dict(n_init=1, init_params="kmeans", tol=1e-3, max_iter=100, reg_covar=1e-6,
-                random_state=0)
+SETTINGS = dict(
+    n_init=1, init_params="kmeans", tol=1e-3, max_iter=100, reg_covar=1e-6, random_state=0
+)
 SPEEDUP_TARGET = 8.0
 #: gmmkit's best BIC counts as "no worse" up to this relative difference (rounding noise).
 BIC_RTOL = 1e-9
@@ -106,9 +108,11 @@ class Problem:
         ks = self.ks
         step = ks[1] - ks[0] if len(ks) > 1 else 1
         k_text = f"k = {ks[0]}..{ks[-1]}" + (f" step {step}" if step != 1 else "")
-        return (f"{n} x {d}; {k_text} x {', '.join(self.covariance_types)} "
-                f"({len(ks) * len(self.covariance_types)} configurations); "
-                f"reg_covar={SETTINGS['reg_covar']:g}; repeats={self.repeats}")
+        return (
+            f"{n} x {d}; {k_text} x {', '.join(self.covariance_types)} "
+            f"({len(ks) * len(self.covariance_types)} configurations); "
+            f"reg_covar={SETTINGS['reg_covar']:g}; repeats={self.repeats}"
+        )
 
 
 def moons_problem(repeats: int) -> Problem:
@@ -199,7 +203,7 @@ def time_methods(methods: list[Method], repeats: int) -> None:
                 continue
             try:
                 seconds, method.output = timed(method.run)
-            except Exception as exc:  # noqa: BLE001 - reported, the other methods still run
+            except Exception as exc:
                 method.result.error = first_line(exc)
                 continue
             method.result.times.append(seconds)
@@ -212,13 +216,22 @@ def time_methods(methods: list[Method], repeats: int) -> None:
 # -- gmmkit
 def gmmkit_method(problem: Problem, n_jobs: int, warm_start: bool = False) -> Method:
     def sweep():
-        return gmmkit.select(problem.X, n_components=problem.ks,
-                             covariance_type=list(problem.covariance_types), criterion="bic",
-                             n_jobs=n_jobs, warm_start=warm_start, **SETTINGS)
+        return gmmkit.select(
+            problem.X,
+            n_components=problem.ks,
+            covariance_type=list(problem.covariance_types),
+            criterion="bic",
+            n_jobs=n_jobs,
+            warm_start=warm_start,
+            **SETTINGS,
+        )
 
     label = f"gmmkit.select n_jobs={n_jobs}" + (" warm" if warm_start else "")
-    return Method(MethodResult(label), sweep,
-                  lambda result, selection: collect_gmmkit(result, selection, problem.X))
+    return Method(
+        MethodResult(label),
+        sweep,
+        lambda result, selection: collect_gmmkit(result, selection, problem.X),
+    )
 
 
 def is_error(value) -> bool:
@@ -236,8 +249,11 @@ def collect_gmmkit(result: MethodResult, selection, X: np.ndarray) -> None:
             "n_iter": None if error else int(row.n_iter),
             "converged": None if error else bool(row.converged),
             "seconds": float(row.fit_seconds) if np.isfinite(row.fit_seconds) else None,
-            "silhouette": (float(row.silhouette)
-                           if row.silhouette is not None and np.isfinite(row.silhouette) else None),
+            "silhouette": (
+                float(row.silhouette)
+                if row.silhouette is not None and np.isfinite(row.silhouette)
+                else None
+            ),
             "error": error,
         }
         if error:
@@ -247,8 +263,10 @@ def collect_gmmkit(result: MethodResult, selection, X: np.ndarray) -> None:
     chosen = selection.best_params_
     chosen = (int(chosen["n_components"]), str(chosen["covariance_type"]))
     if result.best and chosen != (result.best.n_components, result.best.covariance_type):
-        result.notes.append(f"best_params_ is k={chosen[0]} {chosen[1]}, "
-                            f"not the table's lowest BIC ({result.best.label()})")
+        result.notes.append(
+            f"best_params_ is k={chosen[0]} {chosen[1]}, "
+            f"not the table's lowest BIC ({result.best.label()})"
+        )
     result.notes.extend(rescore_note(selection.best_estimator_, result.best, X))
 
 
@@ -258,12 +276,14 @@ def rescore_note(model, best: Best | None, X: np.ndarray) -> list[str]:
         return []
     try:
         bic = sklearn_bic_of(model, X)
-    except Exception as exc:  # noqa: BLE001 - the check is informative only
+    except Exception as exc:
         return [f"could not rescore best_estimator_ with scikit-learn: {first_line(exc)}"]
     rel = abs(bic - best.bic) / max(1.0, abs(best.bic))
     if rel > 1e-7:
-        return [f"scikit-learn scores gmmkit's best_estimator_ at BIC {bic:.3f} "
-                f"(gmmkit's table: {best.bic:.3f})"]
+        return [
+            f"scikit-learn scores gmmkit's best_estimator_ at BIC {bic:.3f} "
+            f"(gmmkit's table: {best.bic:.3f})"
+        ]
     return []
 
 
@@ -283,8 +303,9 @@ def same_bic(a: float, b: float) -> bool:
 
 def bic_worse(gmmkit_bic: float | None, sklearn_bic: float) -> bool:
     """gmmkit's BIC is higher than scikit-learn's beyond rounding noise (or gmmkit failed)."""
-    return gmmkit_bic is None or (gmmkit_bic > sklearn_bic
-                                  and not same_bic(gmmkit_bic, sklearn_bic))
+    return gmmkit_bic is None or (
+        gmmkit_bic > sklearn_bic and not same_bic(gmmkit_bic, sklearn_bic)
+    )
 
 
 def best_of(configs: dict) -> Best | None:
@@ -306,13 +327,21 @@ def sklearn_loop(problem: Problem) -> dict:
                 model = SklearnGaussianMixture(k, covariance_type=cov, **SETTINGS).fit(problem.X)
                 bic = float(model.bic(problem.X))
             except ValueError as exc:  # "ill-defined empirical covariance"
-                configs[k, cov] = {"bic": None, "n_iter": None, "converged": None,
-                                   "seconds": time.perf_counter() - start,
-                                   "error": first_line(exc)}
+                configs[k, cov] = {
+                    "bic": None,
+                    "n_iter": None,
+                    "converged": None,
+                    "seconds": time.perf_counter() - start,
+                    "error": first_line(exc),
+                }
                 continue
-            configs[k, cov] = {"bic": bic, "n_iter": int(model.n_iter_),
-                               "converged": bool(model.converged_),
-                               "seconds": time.perf_counter() - start, "error": None}
+            configs[k, cov] = {
+                "bic": bic,
+                "n_iter": int(model.n_iter_),
+                "converged": bool(model.converged_),
+                "seconds": time.perf_counter() - start,
+                "error": None,
+            }
     return configs
 
 
@@ -322,6 +351,7 @@ def sklearn_loop_method(problem: Problem, one_thread: bool) -> Method:
     On a small or busy machine, default multi-threaded BLAS/OpenMP on small problems can be many
     times slower than one thread, so both are timed and the faster counts as scikit-learn's time.
     """
+
     def run():
         if not one_thread:
             return sklearn_loop(problem)
@@ -345,10 +375,16 @@ def gmm_bic_score(estimator, X):
 
 
 def grid_search(problem: Problem, n_jobs: int = -1) -> GridSearchCV:
-    param_grid = {"n_components": list(problem.ks),
-                  "covariance_type": list(problem.covariance_types)}
-    search = GridSearchCV(SklearnGaussianMixture(**SETTINGS), param_grid=param_grid,
-                          scoring=gmm_bic_score, n_jobs=n_jobs)
+    param_grid = {
+        "n_components": list(problem.ks),
+        "covariance_type": list(problem.covariance_types),
+    }
+    search = GridSearchCV(
+        SklearnGaussianMixture(**SETTINGS),
+        param_grid=param_grid,
+        scoring=gmm_bic_score,
+        n_jobs=n_jobs,
+    )
     return search.fit(problem.X)
 
 
@@ -357,18 +393,25 @@ def grid_search_method(problem: Problem) -> Method:
         params = search.best_params_
         best = search.best_estimator_
         # best_estimator_ is refitted on all the data: its full-data BIC is comparable.
-        result.best = Best(float(best.bic(problem.X)), int(params["n_components"]),
-                           str(params["covariance_type"]))
-        splits = [key for key in search.cv_results_ if key.startswith("split")
-                  and key.endswith("_test_score")]
+        result.best = Best(
+            float(best.bic(problem.X)), int(params["n_components"]), str(params["covariance_type"])
+        )
+        splits = [
+            key
+            for key in search.cv_results_
+            if key.startswith("split") and key.endswith("_test_score")
+        ]
         scores = np.column_stack([search.cv_results_[key] for key in splits])
         result.n_failed = int(np.sum(~np.isfinite(scores)))
         result.notes.append(
             f"picks by held-out-fold BIC (mean {-search.best_score_:.1f} per fold, "
-            f"{len(splits)} folds); BIC column = its refitted pick scored on all the data")
+            f"{len(splits)} folds); BIC column = its refitted pick scored on all the data"
+        )
         if result.n_failed:
-            result.notes.append(f"{result.n_failed} of {scores.size} fold fits failed "
-                                "(scored NaN by GridSearchCV, error_score=nan)")
+            result.notes.append(
+                f"{result.n_failed} of {scores.size} fold fits failed "
+                "(scored NaN by GridSearchCV, error_score=nan)"
+            )
 
     return Method(MethodResult("GridSearchCV n_jobs=-1"), lambda: grid_search(problem), collect)
 
@@ -379,15 +422,19 @@ def warm_up() -> None:
     tiny = Problem("warm-up", X, [1, 2], ["full", "diag"], 1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for function in (lambda: gmmkit.select(X, n_components=[1, 2], covariance_type=["full"],
-                                               n_jobs=-1, **SETTINGS),
-                         lambda: gmmkit.select(X, n_components=[1, 2], covariance_type=["full"],
-                                               n_jobs=1, **SETTINGS),
-                         lambda: sklearn_loop(tiny),
-                         lambda: grid_search(tiny)):
+        for function in (
+            lambda: gmmkit.select(
+                X, n_components=[1, 2], covariance_type=["full"], n_jobs=-1, **SETTINGS
+            ),
+            lambda: gmmkit.select(
+                X, n_components=[1, 2], covariance_type=["full"], n_jobs=1, **SETTINGS
+            ),
+            lambda: sklearn_loop(tiny),
+            lambda: grid_search(tiny),
+        ):
             try:
                 function()
-            except Exception:  # noqa: BLE001 - the timed run reports it
+            except Exception:
                 pass
 
 
@@ -404,8 +451,14 @@ class ProblemReport:
 
     @property
     def methods(self) -> list[MethodResult]:
-        return [self.gmmkit, self.gmmkit_serial, self.gmmkit_warm, self.sklearn_default,
-                self.sklearn_single, self.grid]
+        return [
+            self.gmmkit,
+            self.gmmkit_serial,
+            self.gmmkit_warm,
+            self.sklearn_default,
+            self.sklearn_single,
+            self.grid,
+        ]
 
     @property
     def sklearn(self) -> MethodResult:
@@ -439,18 +492,25 @@ class ProblemReport:
         def method(result):
             out = asdict(result)
             out["seconds"] = result.seconds
-            out["configs"] = [{"n_components": k, "covariance_type": cov, **v}
-                              for (k, cov), v in result.configs.items()]
+            out["configs"] = [
+                {"n_components": k, "covariance_type": cov, **v}
+                for (k, cov), v in result.configs.items()
+            ]
             return out
 
         return {
-            "problem": self.problem.name, "n_samples": self.problem.X.shape[0],
-            "n_features": self.problem.X.shape[1], "ks": self.problem.ks,
-            "covariance_types": self.problem.covariance_types, "repeats": self.problem.repeats,
-            "gmmkit": method(self.gmmkit), "gmmkit_n_jobs_1": method(self.gmmkit_serial),
+            "problem": self.problem.name,
+            "n_samples": self.problem.X.shape[0],
+            "n_features": self.problem.X.shape[1],
+            "ks": self.problem.ks,
+            "covariance_types": self.problem.covariance_types,
+            "repeats": self.problem.repeats,
+            "gmmkit": method(self.gmmkit),
+            "gmmkit_n_jobs_1": method(self.gmmkit_serial),
             "sklearn_loop_default_threads": method(self.sklearn_default),
             "sklearn_loop_one_thread": method(self.sklearn_single),
-            "sklearn_loop_used": self.sklearn.method, "grid_search": method(self.grid),
+            "sklearn_loop_used": self.sklearn.method,
+            "grid_search": method(self.grid),
             "gmmkit_warm_start": method(self.gmmkit_warm),
             "ratio_sklearn_over_gmmkit_warm_start": self.ratio(self.sklearn, self.gmmkit_warm),
             "ratio_sklearn_over_gmmkit": self.ratio(self.sklearn, self.gmmkit),
@@ -459,16 +519,21 @@ class ProblemReport:
             "best_bic_gmmkit_minus_sklearn": self.bic_difference(),
             "configs_where_gmmkit_bic_worse": [
                 {"n_components": k, "covariance_type": cov, "sklearn_bic": s, "gmmkit_bic": g}
-                for k, cov, s, g in self.worse_configs()],
+                for k, cov, s, g in self.worse_configs()
+            ],
         }
 
 
 def run_problem(problem: Problem) -> ProblemReport:
     """Time every method on one data set, ``problem.repeats`` interleaved rounds."""
-    methods = [gmmkit_method(problem, n_jobs=-1), gmmkit_method(problem, n_jobs=1),
-               sklearn_loop_method(problem, one_thread=False),
-               sklearn_loop_method(problem, one_thread=True), grid_search_method(problem),
-               gmmkit_method(problem, n_jobs=-1, warm_start=True)]
+    methods = [
+        gmmkit_method(problem, n_jobs=-1),
+        gmmkit_method(problem, n_jobs=1),
+        sklearn_loop_method(problem, one_thread=False),
+        sklearn_loop_method(problem, one_thread=True),
+        grid_search_method(problem),
+        gmmkit_method(problem, n_jobs=-1, warm_start=True),
+    ]
     time_methods(methods, problem.repeats)
     return ProblemReport(problem, *(method.result for method in methods))
 
@@ -490,24 +555,31 @@ def format_ratio(value: float | None) -> str:
 
 def print_config_table(report: ProblemReport) -> None:
     """One line per configuration: both libraries' BIC (all data), n_iter and fit time."""
-    header = (f"{'k':>4} {'cov':<9}|{'sklearn BIC':>14} {'iter':>5} {'fit+bic':>9} |"
-              f"{'gmmkit BIC':>14} {'iter':>5} {'fit':>9} |{'gmmkit-sklearn':>15}")
+    header = (
+        f"{'k':>4} {'cov':<9}|{'sklearn BIC':>14} {'iter':>5} {'fit+bic':>9} |"
+        f"{'gmmkit BIC':>14} {'iter':>5} {'fit':>9} |{'gmmkit-sklearn':>15}"
+    )
     print(header)
     print("-" * len(header))
     for (k, cov), sk in report.sklearn.configs.items():
         gm = report.gmmkit.configs.get((k, cov), {})
-        diff = (gm["bic"] - sk["bic"]) if gm.get("bic") is not None and sk["bic"] is not None \
-            else None
+        diff = (
+            (gm["bic"] - sk["bic"]) if gm.get("bic") is not None and sk["bic"] is not None else None
+        )
         flag = ""
         if diff is not None and bic_worse(gm["bic"], sk["bic"]):
             flag = "  gmmkit worse"
-        print(f"{k:>4} {cov:<9}|{format_bic(sk['bic']):>14} {sk['n_iter'] or '-':>5} "
-              f"{format_seconds(sk['seconds']):>9} |"
-              f"{format_bic(gm.get('bic')):>14} {gm.get('n_iter') or '-':>5} "
-              f"{format_seconds(gm.get('seconds')):>9} |"
-              f"{'-' if diff is None else f'{diff:+.2f}':>15}{flag}")
-    print("(sklearn fit+bic = that configuration's share of the sequential loop; gmmkit fit = its "
-          "table's fit_seconds in the n_jobs=-1 run, in parallel, silhouette etc. not included)")
+        print(
+            f"{k:>4} {cov:<9}|{format_bic(sk['bic']):>14} {sk['n_iter'] or '-':>5} "
+            f"{format_seconds(sk['seconds']):>9} |"
+            f"{format_bic(gm.get('bic')):>14} {gm.get('n_iter') or '-':>5} "
+            f"{format_seconds(gm.get('seconds')):>9} |"
+            f"{'-' if diff is None else f'{diff:+.2f}':>15}{flag}"
+        )
+    print(
+        "(sklearn fit+bic = that configuration's share of the sequential loop; gmmkit fit = its "
+        "table's fit_seconds in the n_jobs=-1 run, in parallel, silhouette etc. not included)"
+    )
 
 
 def print_summary(report: ProblemReport) -> None:
@@ -516,15 +588,18 @@ def print_summary(report: ProblemReport) -> None:
     print("-" * len(header))
     for result in report.methods:
         best = result.best
-        line = (f"{result.method:<28}{format_seconds(result.seconds):>11}  "
-                f"{format_bic(best.bic if best else None):>14}  "
-                f"{best.label() if best else '-':<14}{result.n_failed:>7}")
+        line = (
+            f"{result.method:<28}{format_seconds(result.seconds):>11}  "
+            f"{format_bic(best.bic if best else None):>14}  "
+            f"{best.label() if best else '-':<14}{result.n_failed:>7}"
+        )
         print(line)
         if result.error:
             print(f"{'':4}! raised {result.error}")
         if len(result.times) > 1:
-            print(f"{'':4}times: {', '.join(format_seconds(t) for t in result.times)} "
-                  "(minimum shown)")
+            print(
+                f"{'':4}times: {', '.join(format_seconds(t) for t in result.times)} (minimum shown)"
+            )
         if result.failed and result.method.startswith("sklearn"):
             print(f"{'':4}failed (ill-defined covariance): {', '.join(result.failed)}")
         elif result.failed:
@@ -533,17 +608,24 @@ def print_summary(report: ProblemReport) -> None:
             print(f"{'':4}note: {note}")
     print(f"sklearn loop = the faster of its two thread settings: {report.sklearn.method}")
     default, single = report.sklearn_default.best, report.sklearn_single.best
-    if default and single and (default.label() != single.label() or not same_bic(default.bic,
-                                                                                 single.bic)):
-        print(f"note: the two sklearn thread settings found different best BICs: default "
-              f"{default.bic:.3f} ({default.label()}), 1 thread {single.bic:.3f} "
-              f"({single.label()}); the faster one's is used")
+    if (
+        default
+        and single
+        and (default.label() != single.label() or not same_bic(default.bic, single.bic))
+    ):
+        print(
+            f"note: the two sklearn thread settings found different best BICs: default "
+            f"{default.bic:.3f} ({default.label()}), 1 thread {single.bic:.3f} "
+            f"({single.label()}); the faster one's is used"
+        )
     sk = report.sklearn
     lines = [
         (f"{sk.method} / gmmkit n_jobs=-1", report.ratio(sk, report.gmmkit)),
         (f"{sk.method} / gmmkit n_jobs=1", report.ratio(sk, report.gmmkit_serial)),
-        ("sklearn loop, default thr / gmmkit n_jobs=-1",
-         report.ratio(report.sklearn_default, report.gmmkit)),
+        (
+            "sklearn loop, default thr / gmmkit n_jobs=-1",
+            report.ratio(report.sklearn_default, report.gmmkit),
+        ),
         ("GridSearchCV n_jobs=-1 / gmmkit n_jobs=-1", report.ratio(report.grid, report.gmmkit)),
         (f"{sk.method} / gmmkit n_jobs=-1 warm", report.ratio(sk, report.gmmkit_warm)),
     ]
@@ -556,12 +638,16 @@ def print_summary(report: ProblemReport) -> None:
         verdict = "worse" if bic_worse(report.gmmkit.best.bic, sk.best.bic) else "no worse"
         print(f"best BIC, gmmkit minus sklearn loop: {diff:+.3f} (gmmkit {verdict})")
     worse = report.worse_configs()
-    print(f"configurations where gmmkit's BIC is worse than sklearn's: {len(worse)} "
-          f"of {len(report.sklearn.configs)}")
+    print(
+        f"configurations where gmmkit's BIC is worse than sklearn's: {len(worse)} "
+        f"of {len(report.sklearn.configs)}"
+    )
     warm = report.gmmkit_warm.best
     if warm is not None and sk.best is not None:
-        print(f"best BIC, gmmkit warm_start=True minus sklearn loop: {warm.bic - sk.best.bic:+.3f} "
-              f"({warm.label()})")
+        print(
+            f"best BIC, gmmkit warm_start=True minus sklearn loop: {warm.bic - sk.best.bic:+.3f} "
+            f"({warm.label()})"
+        )
 
 
 def print_report(report: ProblemReport) -> None:
@@ -577,8 +663,9 @@ def evaluate_targets(reports: list[ProblemReport], quick: bool) -> list[dict]:
     """The issue's target on digits: >= 8x faster, best BIC no worse than scikit-learn's."""
     digits = next((r for r in reports if r.problem.name == "digits"), None)
     scope = " (quick: k=10..50 only)" if quick else ""
-    speed = {"target": f"digits{scope}: sklearn loop / gmmkit.select(n_jobs=-1) >= "
-                       f"{SPEEDUP_TARGET:g}x"}
+    speed = {
+        "target": f"digits{scope}: sklearn loop / gmmkit.select(n_jobs=-1) >= {SPEEDUP_TARGET:g}x"
+    }
     quality = {"target": f"digits{scope}: gmmkit's best BIC no worse than the sklearn loop's"}
     if digits is None:
         for outcome in (speed, quality):
@@ -586,9 +673,11 @@ def evaluate_targets(reports: list[ProblemReport], quick: bool) -> list[dict]:
         return [speed, quality]
     value = digits.ratio(digits.sklearn, digits.gmmkit)
     speed["status"] = "MISS" if value is None or value < SPEEDUP_TARGET else "PASS"
-    speed["detail"] = (f"{format_ratio(value)} ({digits.sklearn.method} "
-                       f"{format_seconds(digits.sklearn.seconds)} / gmmkit "
-                       f"{format_seconds(digits.gmmkit.seconds)})")
+    speed["detail"] = (
+        f"{format_ratio(value)} ({digits.sklearn.method} "
+        f"{format_seconds(digits.sklearn.seconds)} / gmmkit "
+        f"{format_seconds(digits.gmmkit.seconds)})"
+    )
     diff = digits.bic_difference()
     if diff is None:
         quality.update(status="MISS", detail="no best BIC from one of the two")
@@ -596,8 +685,10 @@ def evaluate_targets(reports: list[ProblemReport], quick: bool) -> list[dict]:
         sk, gm = digits.sklearn.best, digits.gmmkit.best
         worse = bic_worse(gm.bic, sk.bic)
         quality["status"] = "MISS" if worse else "PASS"
-        quality["detail"] = (f"gmmkit {gm.bic:.3f} ({gm.label()}) vs sklearn {sk.bic:.3f} "
-                             f"({sk.label()}): {diff:+.3f}")
+        quality["detail"] = (
+            f"gmmkit {gm.bic:.3f} ({gm.label()}) vs sklearn {sk.bic:.3f} "
+            f"({sk.label()}): {diff:+.3f}"
+        )
     return [speed, quality]
 
 
@@ -619,38 +710,57 @@ def print_header(info: dict, args) -> None:
     print("=" * 60)
     print(f"CPU      : {info['cpu']}  (nproc={info['nproc']})")
     print(f"platform : {info['platform']}, Python {info['python']}")
-    print(f"versions : numpy {info['numpy']}, scipy {info['scipy']}, scikit-learn "
-          f"{info['sklearn']}, pandas {info['pandas']}, joblib {info['joblib']}, "
-          f"gmmkit {info['gmmkit']} (git {info['git_describe'] or 'unknown'})")
+    print(
+        f"versions : numpy {info['numpy']}, scipy {info['scipy']}, scikit-learn "
+        f"{info['sklearn']}, pandas {info['pandas']}, joblib {info['joblib']}, "
+        f"gmmkit {info['gmmkit']} (git {info['git_describe'] or 'unknown'})"
+    )
     print(f"load avg : {info['load_average_before']} (1, 5, 15 min) before the run")
-    print(f"mode     : {'quick' if args.quick else 'full'}"
-          f"{', only ' + args.only if args.only else ''}; wall time = minimum over the repeats")
+    print(
+        f"mode     : {'quick' if args.quick else 'full'}"
+        f"{', only ' + args.only if args.only else ''}; wall time = minimum over the repeats"
+    )
     settings = ", ".join(f"{k}={v}" for k, v in SETTINGS.items())
     print(f"settings : every estimator: {settings}; criterion BIC on all the data")
-    print("gmmkit   : select(..., n_jobs=-1) and n_jobs=1; its time includes what it computes "
-          "by default for every configuration: BIC, AIC, ICL and the silhouette score "
-          "(silhouette_samples=2000)")
-    print("           'warm' = select(..., n_jobs=-1, warm_start=True): also each k from the "
-          "previous k's fit, split; better of the two per row")
-    print("sklearn  : loop = fit GaussianMixture + bic(X) per configuration, sequential; "
-          "'failed' = scikit-learn raised (ill-defined covariance), counted, loop goes on;")
-    print("           timed at default BLAS/OpenMP threads and at 1 thread, the faster is "
-          "'the sklearn loop' in the ratios")
-    print("           GridSearchCV = the gallery recipe (scoring=-bic, 5-fold CV, n_jobs=-1), "
-          "for scale: it scores BIC on the HELD-OUT folds")
-    print("warm-up  : one tiny untimed run of each method first (imports, GridSearchCV's worker pool)")
+    print(
+        "gmmkit   : select(..., n_jobs=-1) and n_jobs=1; its time includes what it computes "
+        "by default for every configuration: BIC, AIC, ICL and the silhouette score "
+        "(silhouette_samples=2000)"
+    )
+    print(
+        "           'warm' = select(..., n_jobs=-1, warm_start=True): also each k from the "
+        "previous k's fit, split; better of the two per row"
+    )
+    print(
+        "sklearn  : loop = fit GaussianMixture + bic(X) per configuration, sequential; "
+        "'failed' = scikit-learn raised (ill-defined covariance), counted, loop goes on;"
+    )
+    print(
+        "           timed at default BLAS/OpenMP threads and at 1 thread, the faster is "
+        "'the sklearn loop' in the ratios"
+    )
+    print(
+        "           GridSearchCV = the gallery recipe (scoring=-bic, 5-fold CV, n_jobs=-1), "
+        "for scale: it scores BIC on the HELD-OUT folds"
+    )
+    print(
+        "warm-up  : one tiny untimed run of each method first (imports, GridSearchCV's worker pool)"
+    )
     sys.stdout.flush()
 
 
 # ---------------------------------------------------------------------------- main
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="moons, and digits with k = 10..50 only")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="moons, and digits with k = 10..50 only"
+    )
     parser.add_argument("--only", choices=("moons", "digits"), help="run a single data set")
-    parser.add_argument("--repeats", type=int, default=None,
-                        help="timing repeats, minimum kept (default 3)")
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="timing repeats, minimum kept (default 3)"
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
@@ -673,17 +783,26 @@ def main(argv=None) -> int:
     print_targets(outcomes)
     elapsed = time.perf_counter() - started
     info["load_average_after"] = load_average()
-    print(f"\nload avg : {info['load_average_after']} after the run; "
-          f"total benchmark time {elapsed:.0f} s")
+    print(
+        f"\nload avg : {info['load_average_after']} after the run; "
+        f"total benchmark time {elapsed:.0f} s"
+    )
     if args.json:
-        payload = {"machine": info, "settings": {**SETTINGS, "quick": args.quick,
-                                                 "only": args.only, "repeats": args.repeats},
-                   "problems": [report.to_json() for report in reports],
-                   "targets": outcomes, "elapsed_s": elapsed}
+        payload = {
+            "machine": info,
+            "settings": {
+                **SETTINGS,
+                "quick": args.quick,
+                "only": args.only,
+                "repeats": args.repeats,
+            },
+            "problems": [report.to_json() for report in reports],
+            "targets": outcomes,
+            "elapsed_s": elapsed,
+        }
         Path(args.json).write_text(json.dumps(payload, indent=2, default=str))
         print(f"results written to {args.json}")
-    crashed = [f"{r.problem.name}: {m.method}" for r in reports
-               for m in r.methods if m.error]
+    crashed = [f"{r.problem.name}: {m.method}" for r in reports for m in r.methods if m.error]
     return 1 if crashed else 0
 
 

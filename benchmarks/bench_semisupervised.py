@@ -50,12 +50,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import WarningTally, load_average, machine_info
 from sklearn.datasets import load_digits, make_moons
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
+from _common import WarningTally, load_average, machine_info
 from gmmkit import ComponentClassifier, MixtureClassifier
 
 DIGITS_PCA = 40
@@ -77,17 +77,34 @@ def _methods(dataset):
         mixtures = [(f"MixtureClassifier k={k}", {"n_components": k}) for k in (1, 4)]
         component = {"n_components": 10}
     else:
-        mixtures = [("MixtureClassifier k=1 reg=1e-3", {"n_components": 1, "reg_covar": 1e-3}),
-                    ("MixtureClassifier k=2 reg=1e-3", {"n_components": 2, "reg_covar": 1e-3})]
+        mixtures = [
+            ("MixtureClassifier k=1 reg=1e-3", {"n_components": 1, "reg_covar": 1e-3}),
+            ("MixtureClassifier k=2 reg=1e-3", {"n_components": 2, "reg_covar": 1e-3}),
+        ]
         component = {"n_components": 50, "covariance_type": "diag", "reg_covar": 1e-3}
     methods = []
     for name, options in mixtures:
-        methods.append((f"{name} semi-supervised",
-                        lambda s, o=options: MixtureClassifier(random_state=s, **o), True))
-        methods.append((f"{name} supervised",
-                        lambda s, o=options: MixtureClassifier(random_state=s, **o), False))
-    methods.append((f"ComponentClassifier k={component['n_components']}",
-                    lambda s: ComponentClassifier(random_state=s, **component), True))
+        methods.append(
+            (
+                f"{name} semi-supervised",
+                lambda s, o=options: MixtureClassifier(random_state=s, **o),
+                True,
+            )
+        )
+        methods.append(
+            (
+                f"{name} supervised",
+                lambda s, o=options: MixtureClassifier(random_state=s, **o),
+                False,
+            )
+        )
+    methods.append(
+        (
+            f"ComponentClassifier k={component['n_components']}",
+            lambda s: ComponentClassifier(random_state=s, **component),
+            True,
+        )
+    )
     return methods
 
 
@@ -108,7 +125,8 @@ def run_setting(dataset, X, y, fraction, per_class, seeds, tally):
     n_labels = []
     for seed in seeds:
         X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=0.3, stratify=y, random_state=seed)
+            X, y, test_size=0.3, stratify=y, random_state=seed
+        )
         if dataset == "digits":
             pca = PCA(DIGITS_PCA, random_state=0).fit(X_train)
             X_train, X_test = pca.transform(X_train), pca.transform(X_test)
@@ -123,18 +141,26 @@ def run_setting(dataset, X, y, fraction, per_class, seeds, tally):
                         model = make(seed).fit(X_train, y_partial)
                     else:
                         model = make(seed).fit(X_train[labelled], y_partial[labelled])
-            except Exception as exc:  # noqa: BLE001 - printed, the run goes on
+            except Exception as exc:
                 results[name].setdefault("errors", []).append(f"{type(exc).__name__}: {exc}")
                 continue
             results[name]["seconds"].append(time.perf_counter() - started)
             results[name]["unlabelled"].append(
-                float(model.score(X_train[~labelled], y_train[~labelled])))
+                float(model.score(X_train[~labelled], y_train[~labelled]))
+            )
             results[name]["held_out"].append(float(model.score(X_test, y_test)))
     for name, _, _ in methods:
         record = results[name]
-        rows.append({"dataset": dataset, "labels": fraction if per_class is None else per_class,
-                     "n_labels": float(np.mean(n_labels)), "method": name, **record,
-                     "warnings": tally.text(f"{dataset} {fraction} {name}")})
+        rows.append(
+            {
+                "dataset": dataset,
+                "labels": fraction if per_class is None else per_class,
+                "n_labels": float(np.mean(n_labels)),
+                "method": name,
+                **record,
+                "warnings": tally.text(f"{dataset} {fraction} {name}"),
+            }
+        )
     return rows
 
 
@@ -145,22 +171,28 @@ def _cell(values):
 
 
 def print_table(rows):
-    header = (f"{'data':<7} {'labels':>10} {'method':<48} {'unlabelled train':>17} "
-              f"{'held out':>17} {'s/fit':>6}")
+    header = (
+        f"{'data':<7} {'labels':>10} {'method':<48} {'unlabelled train':>17} "
+        f"{'held out':>17} {'s/fit':>6}"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
         labels = f"{row['n_labels']:.0f}"
-        print(f"{row['dataset']:<7} {labels:>10} {row['method']:<48} "
-              f"{_cell(row['unlabelled']):>17} {_cell(row['held_out']):>17} "
-              f"{np.mean(row['seconds']) if row['seconds'] else float('nan'):>6.2f}")
+        print(
+            f"{row['dataset']:<7} {labels:>10} {row['method']:<48} "
+            f"{_cell(row['unlabelled']):>17} {_cell(row['held_out']):>17} "
+            f"{np.mean(row['seconds']) if row['seconds'] else float('nan'):>6.2f}"
+        )
         for error in row.get("errors", [])[:1]:
             print(f"{'':<19}error: {error[:100]}")
     print()
     for row in rows:
         if row["warnings"]:
-            print(f"  warnings, {row['dataset']} {row['n_labels']:.0f} labels, {row['method']}: "
-                  f"{row['warnings']}")
+            print(
+                f"  warnings, {row['dataset']} {row['n_labels']:.0f} labels, {row['method']}: "
+                f"{row['warnings']}"
+            )
 
 
 def run_all(seeds, tally):
@@ -172,8 +204,10 @@ def run_all(seeds, tally):
     X, y = _digits()
     for fraction in (0.01, 0.10):
         rows += run_setting("digits", X, y, fraction, None, seeds, tally)
-    print(f"\nseeds {seeds}; accuracy mean +- std over the seeds; labels: labelled training "
-          f"rows (mean over seeds)\n")
+    print(
+        f"\nseeds {seeds}; accuracy mean +- std over the seeds; labels: labelled training "
+        f"rows (mean over seeds)\n"
+    )
     return rows
 
 

@@ -49,7 +49,9 @@ def moons4d():
 def blobs():
     """Three well-separated isotropic blobs, shape (300, 2), with their true labels."""
     X, y = make_blobs(
-        n_samples=300, centers=[[-6.0, 0.0], [0.0, 6.0], [6.0, 0.0]], cluster_std=0.7,
+        n_samples=300,
+        centers=[[-6.0, 0.0], [0.0, 6.0], [6.0, 0.0]],
+        cluster_std=0.7,
         random_state=0,
     )
     return _read_only(X), _read_only(y)
@@ -100,6 +102,11 @@ def quick_tour(tmp_path_factory):
         The finished command and its output directory.
     """
     out = tmp_path_factory.mktemp("quick_tour") / "out"
-    result = subprocess.run([sys.executable, "-m", "gmmkit", "tour", "-o", str(out), "--quick"],
-                            capture_output=True, text=True, timeout=300, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "gmmkit", "tour", "-o", str(out), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     return result, out

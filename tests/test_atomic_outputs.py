@@ -36,7 +36,9 @@ def blobs(tmp_path_factory):
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["x", "y", "species"])
-        writer.writerows([repr(float(a)), repr(float(b)), label] for (a, b), label in zip(X, labels))
+        writer.writerows(
+            [repr(float(a)), repr(float(b)), label] for (a, b), label in zip(X, labels)
+        )
     return path
 
 
@@ -59,14 +61,18 @@ def previous_report(blobs, tmp_path_factory):
 
 def snapshot(directory):
     """Every file under ``directory``: relative path -> bytes."""
-    return {path.relative_to(directory).as_posix(): path.read_bytes()
-            for path in sorted(directory.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(directory).as_posix(): path.read_bytes()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
 
 
 def leftovers(parent):
     """Staging directories (or temporaries) left in ``parent``."""
-    return sorted(path.name for path in parent.iterdir()
-                  if path.name.endswith((".staging", ".tmp")))
+    return sorted(
+        path.name for path in parent.iterdir() if path.name.endswith((".staging", ".tmp"))
+    )
 
 
 def copy_of(directory, tmp_path):
@@ -75,6 +81,7 @@ def copy_of(directory, tmp_path):
 
 def interrupt_save(monkeypatch):
     """Make saving the best model raise KeyboardInterrupt (after table.csv is written)."""
+
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
@@ -114,26 +121,31 @@ def make_staging(parent, name, pid):
 def test_interrupted_select_leaves_no_output_directory(blobs, tmp_path, monkeypatch, capsys):
     interrupt_save(monkeypatch)
     out = tmp_path / "sweep"
-    assert main(["select", str(blobs), *SELECT_ARGS, "-k", "1:2", "-o", str(out)]) \
-        == EXIT_INTERRUPTED
+    assert (
+        main(["select", str(blobs), *SELECT_ARGS, "-k", "1:2", "-o", str(out)]) == EXIT_INTERRUPTED
+    )
     assert "gmmkit: interrupted" in capsys.readouterr().err
     assert not out.exists()
     assert leftovers(tmp_path) == []
 
 
 def test_interrupted_force_rerun_leaves_the_previous_run_byte_identical(
-        blobs, previous_sweep, tmp_path, monkeypatch):
+    blobs, previous_sweep, tmp_path, monkeypatch
+):
     out = copy_of(previous_sweep, tmp_path)
     before = snapshot(out)
     interrupt_save(monkeypatch)
-    assert main(["select", str(blobs), *SELECT_ARGS, "-k", "3", "--force", "-o", str(out)]) \
+    assert (
+        main(["select", str(blobs), *SELECT_ARGS, "-k", "3", "--force", "-o", str(out)])
         == EXIT_INTERRUPTED
+    )
     assert snapshot(out) == before
     assert leftovers(tmp_path) == []
 
 
-def test_force_rerun_replaces_every_file_and_keeps_the_users(blobs, previous_sweep, tmp_path,
-                                                            capsys):
+def test_force_rerun_replaces_every_file_and_keeps_the_users(
+    blobs, previous_sweep, tmp_path, capsys
+):
     out = copy_of(previous_sweep, tmp_path)
     (out / "notes.txt").write_text("mine")
     before = snapshot(out)
@@ -144,13 +156,15 @@ def test_force_rerun_replaces_every_file_and_keeps_the_users(blobs, previous_swe
     assert all(after[name] != before[name] for name in SELECT_FILES)
     assert gmmkit.load(out / "best.gmm").n_components == 3
     wrote = capsys.readouterr().out.splitlines()[-1]
-    assert wrote == "wrote " + ", ".join(str(out / name)
-                                         for name in ("table.csv", "best.gmm", "selection.png"))
+    assert wrote == "wrote " + ", ".join(
+        str(out / name) for name in ("table.csv", "best.gmm", "selection.png")
+    )
     assert leftovers(tmp_path) == []
 
 
 def test_force_rerun_without_a_plot_removes_the_previous_plot_and_keeps_the_users(
-        blobs, previous_sweep, tmp_path, monkeypatch):
+    blobs, previous_sweep, tmp_path, monkeypatch
+):
     out = copy_of(previous_sweep, tmp_path)
     (out / "notes.txt").write_text("mine")
     before = snapshot(out)
@@ -182,7 +196,8 @@ def test_select_removes_a_dead_runs_staging_directory(blobs, tmp_path):
 
 # ---------------------------------------------------------------------- report
 def test_report_interrupted_while_writing_figures_leaves_no_output_directory(
-        blobs, tmp_path, monkeypatch):
+    blobs, tmp_path, monkeypatch
+):
     written = interrupt_second_figure(monkeypatch)
     out = tmp_path / "report"
     assert main(["report", str(blobs), *REPORT_ARGS, "-o", str(out)]) == EXIT_INTERRUPTED
@@ -192,25 +207,27 @@ def test_report_interrupted_while_writing_figures_leaves_no_output_directory(
 
 
 def test_report_interrupted_force_rerun_leaves_the_previous_report_byte_identical(
-        blobs, previous_report, tmp_path, monkeypatch):
+    blobs, previous_report, tmp_path, monkeypatch
+):
     out = copy_of(previous_report, tmp_path)
     before = snapshot(out)
     interrupt_second_figure(monkeypatch)
-    assert main(["report", str(blobs), *REPORT_ARGS, "--force", "-o", str(out)]) \
-        == EXIT_INTERRUPTED
+    assert main(["report", str(blobs), *REPORT_ARGS, "--force", "-o", str(out)]) == EXIT_INTERRUPTED
     assert snapshot(out) == before
     assert leftovers(tmp_path) == []
 
 
 def test_report_force_rerun_replaces_its_files_drops_its_old_figures_and_keeps_the_users(
-        blobs, previous_report, tmp_path):
+    blobs, previous_report, tmp_path
+):
     out = copy_of(previous_report, tmp_path)
     (out / "notes.txt").write_text("mine")
     (out / "figures" / "my_plot.png").write_bytes(b"mine")
     before = snapshot(out)
     assert "figures/classification_posterior.png" in before
-    assert main(["report", str(blobs), *REPORT_ARGS, "--seed", "1", "--force",
-                 "-o", str(out)]) == 0  # no --target: no classification figures this time
+    assert (
+        main(["report", str(blobs), *REPORT_ARGS, "--seed", "1", "--force", "-o", str(out)]) == 0
+    )  # no --target: no classification figures this time
     after = snapshot(out)
     assert after["notes.txt"] == b"mine" and after["figures/my_plot.png"] == b"mine"
     assert not any(name.startswith("figures/classification") for name in after)
@@ -235,8 +252,14 @@ def test_commit_into_a_missing_target_renames_the_staging_directory(tmp_path):
 def test_commit_into_an_existing_target_replaces_owned_files_and_keeps_others(tmp_path):
     target = tmp_path / "out"
     (target / "sub").mkdir(parents=True)
-    for name, text in [("a.txt", "old a"), ("stale.txt", "old stale"), ("mine.txt", "mine"),
-                       ("sub/b.txt", "old b"), ("sub/stale.txt", "old"), ("sub/mine.txt", "m")]:
+    for name, text in [
+        ("a.txt", "old a"),
+        ("stale.txt", "old stale"),
+        ("mine.txt", "mine"),
+        ("sub/b.txt", "old b"),
+        ("sub/stale.txt", "old"),
+        ("sub/mine.txt", "m"),
+    ]:
         (target / name).write_text(text)
     owned = ["a.txt", "stale.txt", "sub/b.txt", "sub/stale.txt"]
     with staged_output(target, owned=owned) as staging:
@@ -244,8 +267,13 @@ def test_commit_into_an_existing_target_replaces_owned_files_and_keeps_others(tm
         (staging.path / "sub").mkdir()
         (staging.path / "sub" / "b.txt").write_text("new b")
         (staging.path / "sub" / "c.txt").write_text("new c")
-    assert snapshot(target) == {"a.txt": b"new a", "mine.txt": b"mine", "sub/b.txt": b"new b",
-                                "sub/c.txt": b"new c", "sub/mine.txt": b"m"}
+    assert snapshot(target) == {
+        "a.txt": b"new a",
+        "mine.txt": b"mine",
+        "sub/b.txt": b"new b",
+        "sub/c.txt": b"new c",
+        "sub/mine.txt": b"m",
+    }
     assert leftovers(tmp_path) == []
 
 
@@ -280,8 +308,10 @@ def test_ctrl_c_during_the_commit_is_raised_once_every_file_is_in_place(tmp_path
 
 
 def test_owned_paths_must_stay_inside_the_target(tmp_path):
-    with pytest.raises(ValueError, match="inside the output directory"), \
-            staged_output(tmp_path / "out", owned=["../elsewhere.txt"]):
+    with (
+        pytest.raises(ValueError, match="inside the output directory"),
+        staged_output(tmp_path / "out", owned=["../elsewhere.txt"]),
+    ):
         pass
 
 

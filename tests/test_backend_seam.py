@@ -40,7 +40,8 @@ class ChunkListSource:
         for phi_t, w in self._chunks():
             log_prob = estep.weighted_log_prob(phi_t, theta, shared_prec_chol)
             log_norm, chunk_stats, _ = estep.chunk_statistics(
-                log_prob, phi_t, w, lambda phi_t=phi_t: np.ascontiguousarray(phi_t.T))
+                log_prob, phi_t, w, lambda phi_t=phi_t: np.ascontiguousarray(phi_t.T)
+            )
             stats += chunk_stats
             total += log_norm.sum() if w is None else log_norm @ w
         return total, stats
@@ -51,8 +52,12 @@ class ChunkListSource:
             rows = slice(start, start + phi_t.shape[1])
             start = rows.stop
             stats += estep.chunk_responsibility_statistics(
-                resp[rows], phi_t, w, n_components,
-                lambda phi_t=phi_t: np.ascontiguousarray(phi_t.T))
+                resp[rows],
+                phi_t,
+                w,
+                n_components,
+                lambda phi_t=phi_t: np.ascontiguousarray(phi_t.T),
+            )
         return stats
 
     def scatter(self):
@@ -86,9 +91,12 @@ def _chunk_list_source(X, weight, covariance_type):
     """The chunk-list source of the data, shifted to its weighted mean as a fit's source is."""
     shift = (weight @ X) / weight.sum()
     starts = range(0, len(X), CHUNK)
-    return ChunkListSource([X[s : s + CHUNK] for s in starts],
-                           [weight[s : s + CHUNK] for s in starts],
-                           covariance_model(covariance_type, X.shape[1]), shift)
+    return ChunkListSource(
+        [X[s : s + CHUNK] for s in starts],
+        [weight[s : s + CHUNK] for s in starts],
+        covariance_model(covariance_type, X.shape[1]),
+        shift,
+    )
 
 
 def test_both_sources_implement_the_protocol(data):
@@ -99,8 +107,7 @@ def test_both_sources_implement_the_protocol(data):
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
-def test_a_chunk_list_source_fits_scores_and_predicts_as_the_in_memory_path(data,
-                                                                            covariance_type):
+def test_a_chunk_list_source_fits_scores_and_predicts_as_the_in_memory_path(data, covariance_type):
     X, weight = data
     k, seed = 4, 0
     with gmmkit.config_context(working_memory=1 / 1024):  # 64-row chunks in memory too
@@ -112,11 +119,19 @@ def test_a_chunk_list_source_fits_scores_and_predicts_as_the_in_memory_path(data
     model = source.model
     labels = initial_responsibilities(X, k, "kmeans", np.random.RandomState(seed), weight)
     data_terms = model.prepare(source)
-    context = MStepContext(1e-6, source.total_weight, normalize_weights=False,
-                           data_terms=data_terms)
+    context = MStepContext(
+        1e-6, source.total_weight, normalize_weights=False, data_terms=data_terms
+    )
     start, _, _ = m_step(model, source.responsibility_statistics(labels, k), context)
-    result = run_em(source, start, reg_covar=1e-6, tol=1e-3, max_iter=100,
-                    total_weight=source.total_weight, data_terms=data_terms)
+    result = run_em(
+        source,
+        start,
+        reg_covar=1e-6,
+        tol=1e-3,
+        max_iter=100,
+        total_weight=source.total_weight,
+        data_terms=data_terms,
+    )
 
     fitted = result.params
     np.testing.assert_array_equal(fitted.weights, expected.weights_)
@@ -130,13 +145,16 @@ def test_a_chunk_list_source_fits_scores_and_predicts_as_the_in_memory_path(data
     # about the source's own shift, give the estimator's per-row outputs (its score pass uses
     # another shift, so those agree to rounding)
     theta, shared = model.theta(fitted.weights, fitted.means, fitted.precisions_cholesky)
-    in_memory = NumpySource(X, source.shift, model, k, sample_weight=weight,
-                            options=Options(working_memory=1 / 1024))
+    in_memory = NumpySource(
+        X, source.shift, model, k, sample_weight=weight, options=Options(working_memory=1 / 1024)
+    )
     for want in ("log_prob_norm", "resp", "argmax", "summary"):
-        np.testing.assert_array_equal(source.per_row(theta, shared, want),
-                                      in_memory.per_row(theta, shared, want))
-    np.testing.assert_allclose(source.per_row(theta, shared, "summary"), expected_rows,
-                               rtol=1e-10, atol=1e-10)
+        np.testing.assert_array_equal(
+            source.per_row(theta, shared, want), in_memory.per_row(theta, shared, want)
+        )
+    np.testing.assert_allclose(
+        source.per_row(theta, shared, "summary"), expected_rows, rtol=1e-10, atol=1e-10
+    )
     total, stats = source.statistics(theta, shared)
     expected_total, expected_stats = in_memory.statistics(theta, shared)
     assert total == expected_total

@@ -111,26 +111,38 @@ def test_negative_sample_weights_are_rejected_when_scoring(fitted, X, method):
 
 # ---------------------------------------------------------------------- hyperparameters
 def test_unknown_covariance_type_is_rejected(X):
-    with pytest.raises(ValueError, match="'covariance_type' parameter of GaussianMixture must "
-                                         "be a str among .*Got 'fulll' instead"):
+    with pytest.raises(
+        ValueError,
+        match="'covariance_type' parameter of GaussianMixture must "
+        "be a str among .*Got 'fulll' instead",
+    ):
         GaussianMixture(2, covariance_type="fulll").fit(X)
 
 
 def test_unknown_init_params_is_rejected(X):
-    with pytest.raises(ValueError, match="'init_params' parameter of GaussianMixture must be a "
-                                         "str among .*Got 'kmeans\\+' instead"):
+    with pytest.raises(
+        ValueError,
+        match="'init_params' parameter of GaussianMixture must be a "
+        "str among .*Got 'kmeans\\+' instead",
+    ):
         GaussianMixture(2, init_params="kmeans+").fit(X)
 
 
 def test_zero_components_is_rejected(X):
-    with pytest.raises(ValueError, match=r"'n_components' parameter of GaussianMixture must be "
-                                         r"an int in the range \[1, inf\)\. Got 0 instead"):
+    with pytest.raises(
+        ValueError,
+        match=r"'n_components' parameter of GaussianMixture must be "
+        r"an int in the range \[1, inf\)\. Got 0 instead",
+    ):
         GaussianMixture(0).fit(X)
 
 
 def test_non_integer_components_is_rejected(X):
-    with pytest.raises(TypeError, match=r"'n_components' parameter of GaussianMixture must be "
-                                        r"an int in the range \[1, inf\)\. Got 2\.5 instead"):
+    with pytest.raises(
+        TypeError,
+        match=r"'n_components' parameter of GaussianMixture must be "
+        r"an int in the range \[1, inf\)\. Got 2\.5 instead",
+    ):
         GaussianMixture(2.5).fit(X)
 
 
@@ -170,26 +182,36 @@ def test_sample_of_zero_rows_is_rejected(fitted):
 
 # ---------------------------------------------------------------------- initial parameters
 def test_weights_init_of_wrong_shape_is_rejected(X):
-    with pytest.raises(ValueError, match=r"The parameter 'weights' should have the shape of "
-                                         r"\(2,\), but got \(3,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"The parameter 'weights' should have the shape of "
+        r"\(2,\), but got \(3,\)",
+    ):
         GaussianMixture(2, weights_init=[0.2, 0.3, 0.5]).fit(X)
 
 
 def test_weights_init_not_summing_to_one_is_rejected(X):
-    with pytest.raises(ValueError, match=r"The parameter 'weights' should be normalized, but "
-                                         r"got sum\(weights\) = 0\.6"):
+    with pytest.raises(
+        ValueError,
+        match=r"The parameter 'weights' should be normalized, but "
+        r"got sum\(weights\) = 0\.6",
+    ):
         GaussianMixture(2, weights_init=[0.3, 0.3]).fit(X)
 
 
 def test_weights_init_outside_unit_interval_is_rejected(X):
-    with pytest.raises(ValueError,
-                       match=r"The parameter 'weights' should be in the range \[0, 1\]"):
+    with pytest.raises(
+        ValueError, match=r"The parameter 'weights' should be in the range \[0, 1\]"
+    ):
         GaussianMixture(2, weights_init=[1.5, -0.5]).fit(X)
 
 
 def test_means_init_of_wrong_shape_is_rejected(X):
-    with pytest.raises(ValueError, match=r"The parameter 'means' should have the shape of "
-                                         r"\(2, 2\), but got \(2, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"The parameter 'means' should have the shape of "
+        r"\(2, 2\), but got \(2, 3\)",
+    ):
         GaussianMixture(2, means_init=np.zeros((2, 3))).fit(X)
 
 

@@ -41,8 +41,13 @@ def simulate(rng, n):
 
 def fit_true_order(X, **params):
     """A two-component fit started at the truth, so its components are in the truth's order."""
-    return GaussianMixture(2, weights_init=TRUE_WEIGHTS, means_init=TRUE_MEANS,
-                           precisions_init=np.linalg.inv(TRUE_COVARIANCES), **params).fit(X)
+    return GaussianMixture(
+        2,
+        weights_init=TRUE_WEIGHTS,
+        means_init=TRUE_MEANS,
+        precisions_init=np.linalg.inv(TRUE_COVARIANCES),
+        **params,
+    ).fit(X)
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +91,10 @@ def test_intervals_cover_the_true_parameters_at_the_nominal_rate():
 def test_standard_errors_shrink_like_one_over_root_n():
     rng = np.random.default_rng(3)
     small, large = simulate(rng, 300), simulate(rng, 2700)
-    errors = [bootstrap(fit_true_order(X), X, 99, random_state=0).standard_errors()
-              for X in (small, large)]
+    errors = [
+        bootstrap(fit_true_order(X), X, 99, random_state=0).standard_errors()
+        for X in (small, large)
+    ]
     for name in ("weights", "means", "covariances"):
         ratio = np.median(errors[0][name] / errors[1][name])
         assert 2.4 < ratio < 3.75, (name, ratio)  # sqrt(2700 / 300) = 3
@@ -96,8 +103,9 @@ def test_standard_errors_shrink_like_one_over_root_n():
 def test_mean_standard_errors_match_their_large_sample_value(fitted, data):
     # a well-separated component's mean has standard error sqrt(diag(Sigma_k) / n_k)
     result = bootstrap(fitted, data, 199, random_state=0)
-    expected = np.sqrt(np.diagonal(fitted.covariances_, axis1=1, axis2=2)
-                       / (fitted.weights_[:, None] * len(data)))
+    expected = np.sqrt(
+        np.diagonal(fitted.covariances_, axis1=1, axis2=2) / (fitted.weights_[:, None] * len(data))
+    )
     np.testing.assert_allclose(result.standard_errors()["means"], expected, rtol=0.25)
 
 
@@ -108,8 +116,7 @@ class PermutingMixture(GaussianMixture):
     def fit(self, X, y=None, sample_weight=None):
         super().fit(X, y, sample_weight=sample_weight)
         order = np.arange(self.n_components)[::-1]
-        for name in ("weights_", "means_", "covariances_", "precisions_",
-                     "precisions_cholesky_"):
+        for name in ("weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_"):
             setattr(self, name, np.ascontiguousarray(getattr(self, name)[order]))
         return self
 
@@ -118,8 +125,7 @@ def test_replicates_are_aligned_when_a_refit_permutes_the_components(data):
     model = PermutingMixture(2, weights_init=TRUE_WEIGHTS, means_init=TRUE_MEANS).fit(data)
     assert model.means_[0, 0] > 2  # the permutation is real: component 0 is the far one
     result = bootstrap(model, data, 30, random_state=0)
-    assert (np.abs(result.means_ - model.means_).max(axis=(0, 2))
-            < 0.5).all()
+    assert (np.abs(result.means_ - model.means_).max(axis=(0, 2)) < 0.5).all()
     assert (result.standard_errors()["means"] < 0.2).all()
 
 
@@ -136,8 +142,9 @@ def test_align_components_with_shared_centres_goes_by_spread():
     # two components with one mean, told apart only by their variances
     rng = np.random.default_rng(1)
     X = np.r_[rng.normal(0, 1, (300, 1)), rng.normal(0, 6, (300, 1))]
-    model = GaussianMixture(2, means_init=[[0.0], [0.0]], precisions_init=[[[1.0]], [[1 / 36]]],
-                            weights_init=[0.5, 0.5]).fit(X)
+    model = GaussianMixture(
+        2, means_init=[[0.0], [0.0]], precisions_init=[[[1.0]], [[1 / 36]]], weights_init=[0.5, 0.5]
+    ).fit(X)
     result = bootstrap(model, X, 40, random_state=0)
     variances = result.covariances_[:, :, 0, 0]
     assert (variances[:, 0] < variances[:, 1]).all()
@@ -154,8 +161,9 @@ def test_every_kind_gives_finite_positive_standard_errors(kind, fitted, data):
         assert np.isfinite(error).all() and (error > 0).all(), name
 
 
-@pytest.mark.parametrize("covariance_type", [name for name in covariance_types()
-                                             if name not in ("E", "V")])
+@pytest.mark.parametrize(
+    "covariance_type", [name for name in covariance_types() if name not in ("E", "V")]
+)
 def test_every_covariance_structure_is_bootstrapped_as_full_matrices(covariance_type, data):
     model = GaussianMixture(2, covariance_type=covariance_type, random_state=0).fit(data)
     result = bootstrap(model, data, 6, random_state=0)
@@ -170,8 +178,10 @@ def test_every_covariance_structure_is_bootstrapped_as_full_matrices(covariance_
 
 
 def test_one_feature_models_are_bootstrapped():
-    X = np.r_[np.random.default_rng(0).normal(0, 1, (150, 1)),
-              np.random.default_rng(1).normal(6, 2, (150, 1))]
+    X = np.r_[
+        np.random.default_rng(0).normal(0, 1, (150, 1)),
+        np.random.default_rng(1).normal(6, 2, (150, 1)),
+    ]
     model = GaussianMixture(2, covariance_type="V", random_state=0).fit(X)
     result = bootstrap(model, X, 10, random_state=0)
     assert result.covariances_.shape == (10, 2, 1, 1)
@@ -198,8 +208,13 @@ class RecordingMixture(GaussianMixture):
     calls: ClassVar[list] = []
 
     def fit(self, X, y=None, sample_weight=None):
-        RecordingMixture.calls.append((np.array(X), None if sample_weight is None
-                                       else np.array(sample_weight), self.get_params()))
+        RecordingMixture.calls.append(
+            (
+                np.array(X),
+                None if sample_weight is None else np.array(sample_weight),
+                self.get_params(),
+            )
+        )
         return super().fit(X, y, sample_weight=sample_weight)
 
 
@@ -226,14 +241,26 @@ def test_each_kind_resamples_as_documented(kind, data):
 
 
 def test_refits_keep_the_model_settings_and_start_from_the_fit(data):
-    model = RecordingMixture(2, covariance_type="VEV", reg_covar=1e-4, tol=1e-5, max_iter=50,
-                             n_init=3, prior="default", random_state=0).fit(data)
+    model = RecordingMixture(
+        2,
+        covariance_type="VEV",
+        reg_covar=1e-4,
+        tol=1e-5,
+        max_iter=50,
+        n_init=3,
+        prior="default",
+        random_state=0,
+    ).fit(data)
     RecordingMixture.calls = []
     bootstrap(model, data, 3, random_state=0, n_jobs=1)
     assert len(RecordingMixture.calls) == 3
     for _, _, params in RecordingMixture.calls:
-        assert (params["n_components"], params["covariance_type"], params["reg_covar"],
-                params["max_iter"]) == (2, "VEV", 1e-4, 50)
+        assert (
+            params["n_components"],
+            params["covariance_type"],
+            params["reg_covar"],
+            params["max_iter"],
+        ) == (2, "VEV", 1e-4, 50)
         assert params["tol"] == REFIT_TOL  # tighter than the model's
         assert params["prior"] == "default"
         assert params["n_init"] == 1  # the start is given: nothing to draw, nothing to repeat
@@ -304,20 +331,25 @@ def test_failed_and_ill_posed_replicates_are_dropped_with_a_warning(data):
         result = bootstrap(model, data, 12, random_state=0, n_jobs=1)
     # calls 1..12: even ones raise (6), odd multiples of 3 (3, 9) are ill-posed (2)
     assert result.n_replicates == 4 and result.n_failed == 8
-    assert result.failures == {"ValueError: flaky refit": 6,
-                               "ill-posed: a component holds too few rows": 2}
+    assert result.failures == {
+        "ValueError: flaky refit": 6,
+        "ill-posed: a component holds too few rows": 2,
+    }
     assert "8 dropped" in result.summary()
 
 
 def test_replicates_that_leave_a_tiny_component_too_few_rows_are_dropped():
     # four rows make the third component; resampling often leaves it fewer than d + 1 = 3
     rng = np.random.default_rng(0)
-    X = np.r_[rng.normal(0, 1, (150, 2)), rng.normal(8, 1, (150, 2)),
-              rng.normal([0, 20], 0.5, (4, 2))]
+    X = np.r_[
+        rng.normal(0, 1, (150, 2)), rng.normal(8, 1, (150, 2)), rng.normal([0, 20], 0.5, (4, 2))
+    ]
     model = GaussianMixture(3, random_state=0).fit(X)
     assert model.ill_posed_ is None
-    with pytest.warns(BootstrapWarning, match="of 30 bootstrap replicates failed or were "
-                                              "ill-posed and were dropped"):
+    with pytest.warns(
+        BootstrapWarning,
+        match="of 30 bootstrap replicates failed or were ill-posed and were dropped",
+    ):
         result = bootstrap(model, X, 30, random_state=0)
     assert 0 < result.n_failed < 30 and result.n_failed + result.n_replicates == 30
     assert all(reason.startswith("ill-posed: ") for reason in result.failures)
@@ -411,8 +443,11 @@ def test_plot_draws_one_panel_per_parameter(what, panels, fitted, data, tmp_path
     assert (tmp_path / "plot.png").read_bytes().startswith(PNG_SIGNATURE)
     # the fitted value is the dashed line of each panel
     first = figure.axes[0]
-    fitted_value = {"weights": fitted.weights_[0], "means": fitted.means_[0, 0],
-                    "variances": fitted.covariances_[0, 0, 0]}[what]
+    fitted_value = {
+        "weights": fitted.weights_[0],
+        "means": fitted.means_[0, 0],
+        "variances": fitted.covariances_[0, 0, 0],
+    }[what]
     assert first.lines[0].get_xdata()[0] == pytest.approx(fitted_value)
 
 
@@ -431,35 +466,80 @@ def test_plot_on_given_axes(fitted, data):
 
 
 # ---------------------------------------------------------------------- validation
-@pytest.mark.parametrize("call, error, fragment", [
-    pytest.param(lambda m, X: bootstrap(GaussianMixture(2), X, 5), NotFittedError,
-                 "must be fitted", id="unfitted"),
-    pytest.param(lambda m, X: bootstrap("model", X, 5), TypeError, "GaussianMixture, got str",
-                 id="not-a-mixture"),
-    pytest.param(lambda m, X: bootstrap(m, X[:, :1], 5), ValueError, "features",
-                 id="wrong-n-features"),
-    pytest.param(lambda m, X: bootstrap(m, X, 0), ValueError, "positive integer, got 0",
-                 id="zero-replicates"),
-    pytest.param(lambda m, X: bootstrap(m, X, 2.5), TypeError, "got 2.5 of type float",
-                 id="float-replicates"),
-    pytest.param(lambda m, X: bootstrap(m, X, True), TypeError, "n_bootstrap",
-                 id="bool-replicates"),
-    pytest.param(lambda m, X: bootstrap(m, X, 5, kind="jackknife"), ValueError,
-                 "kind must be one of ['nonparametric', 'weighted', 'parametric'], got "
-                 "'jackknife'", id="unknown-kind"),
-    pytest.param(lambda m, X: bootstrap(m, X, 5, n_jobs=0), ValueError, "n_jobs",
-                 id="zero-jobs"),
-    pytest.param(lambda m, X: bootstrap(m, X, 5, random_state="seed"), TypeError,
-                 "random_state", id="bad-seed"),
-    pytest.param(lambda m, X: bootstrap(m, X, 5, random_state=-1), ValueError,
-                 "non-negative", id="negative-seed"),
-    pytest.param(lambda m, X: bootstrap(m, X, 5, tol=-1.0), ValueError,
-                 "tol must be None or a finite number >= 0, got -1.0", id="negative-tol"),
-    pytest.param(lambda m, X: bootstrap(m, np.where(X > 3, np.nan, X), 5), ValueError,
-                 "NaN", id="nan-data"),
-    pytest.param(lambda m, X: bootstrap(m, X, 2).intervals(1.5), ValueError,
-                 "level must be a number strictly between 0 and 1, got 1.5", id="bad-level"),
-])
+@pytest.mark.parametrize(
+    "call, error, fragment",
+    [
+        pytest.param(
+            lambda m, X: bootstrap(GaussianMixture(2), X, 5),
+            NotFittedError,
+            "must be fitted",
+            id="unfitted",
+        ),
+        pytest.param(
+            lambda m, X: bootstrap("model", X, 5),
+            TypeError,
+            "GaussianMixture, got str",
+            id="not-a-mixture",
+        ),
+        pytest.param(
+            lambda m, X: bootstrap(m, X[:, :1], 5), ValueError, "features", id="wrong-n-features"
+        ),
+        pytest.param(
+            lambda m, X: bootstrap(m, X, 0),
+            ValueError,
+            "positive integer, got 0",
+            id="zero-replicates",
+        ),
+        pytest.param(
+            lambda m, X: bootstrap(m, X, 2.5),
+            TypeError,
+            "got 2.5 of type float",
+            id="float-replicates",
+        ),
+        pytest.param(
+            lambda m, X: bootstrap(m, X, True), TypeError, "n_bootstrap", id="bool-replicates"
+        ),
+        pytest.param(
+            lambda m, X: bootstrap(m, X, 5, kind="jackknife"),
+            ValueError,
+            "kind must be one of ['nonparametric', 'weighted', 'parametric'], got 'jackknife'",
+            id="unknown-kind",
+        ),
+        pytest.param(
+            lambda m, X: bootstrap(m, X, 5, n_jobs=0), ValueError, "n_jobs", id="zero-jobs"
+        ),
+        pytest.param(
+            lambda m, X: bootstrap(m, X, 5, random_state="seed"),
+            TypeError,
+            "random_state",
+            id="bad-seed",
+        ),
+        pytest.param(
+            lambda m, X: bootstrap(m, X, 5, random_state=-1),
+            ValueError,
+            "non-negative",
+            id="negative-seed",
+        ),
+        pytest.param(
+            lambda m, X: bootstrap(m, X, 5, tol=-1.0),
+            ValueError,
+            "tol must be None or a finite number >= 0, got -1.0",
+            id="negative-tol",
+        ),
+        pytest.param(
+            lambda m, X: bootstrap(m, np.where(X > 3, np.nan, X), 5),
+            ValueError,
+            "NaN",
+            id="nan-data",
+        ),
+        pytest.param(
+            lambda m, X: bootstrap(m, X, 2).intervals(1.5),
+            ValueError,
+            "level must be a number strictly between 0 and 1, got 1.5",
+            id="bad-level",
+        ),
+    ],
+)
 def test_bad_inputs_raise_clear_errors(call, error, fragment, fitted, data):
     with pytest.raises(error) as info:
         call(fitted, data)
@@ -480,18 +560,27 @@ def faithful_bootstrap():
 def test_standard_errors_agree_loosely_with_mclust(kind, faithful_bootstrap):
     fixture = faithful_bootstrap
     X = np.asarray(fixture["data"], dtype=np.float64)
-    model = GaussianMixture(2, covariance_type="VVV", reg_covar=0.0, tol=1e-8, max_iter=1000,
-                            weights_init=fixture["pro"], means_init=fixture["mean"],
-                            precisions_init=np.linalg.inv(fixture["variance"])).fit(X)
+    model = GaussianMixture(
+        2,
+        covariance_type="VVV",
+        reg_covar=0.0,
+        tol=1e-8,
+        max_iter=1000,
+        weights_init=fixture["pro"],
+        means_init=fixture["mean"],
+        precisions_init=np.linalg.inv(fixture["variance"]),
+    ).fit(X)
     np.testing.assert_allclose(model.means_, fixture["mean"], rtol=1e-4)
     result = bootstrap(model, X, 199, kind=kind, random_state=0)
     ours, theirs = result.standard_errors(), fixture["se"][kind]
     # random on both sides (199 and 999 replicates, a relative spread of about 5%): loosely
     np.testing.assert_allclose(ours["weights"], theirs["pro"], rtol=0.2)
     np.testing.assert_allclose(ours["means"], theirs["mean"], rtol=0.2)
-    np.testing.assert_allclose(np.diagonal(ours["covariances"], axis1=1, axis2=2),
-                               np.diagonal(np.asarray(theirs["variance"]), axis1=1, axis2=2),
-                               rtol=0.2)
+    np.testing.assert_allclose(
+        np.diagonal(ours["covariances"], axis1=1, axis2=2),
+        np.diagonal(np.asarray(theirs["variance"]), axis1=1, axis2=2),
+        rtol=0.2,
+    )
 
 
 # ---------------------------------------------------------------------- command line
@@ -510,8 +599,23 @@ def model_files(tmp_path_factory, data):
 def test_cli_prints_standard_errors_and_intervals(model_files, capsys):
     folder = model_files
     plot = folder / "means.png"
-    status = main(["bootstrap", str(folder / "m.gmm"), str(folder / "data.csv"), "-B", "20",
-                   "--kind", "weighted", "--seed", "3", "--level", "0.9", "--plot", str(plot)])
+    status = main(
+        [
+            "bootstrap",
+            str(folder / "m.gmm"),
+            str(folder / "data.csv"),
+            "-B",
+            "20",
+            "--kind",
+            "weighted",
+            "--seed",
+            "3",
+            "--level",
+            "0.9",
+            "--plot",
+            str(plot),
+        ]
+    )
     out = capsys.readouterr().out
     assert status == 0
     assert "weighted bootstrap of a 2-component full mixture" in out
@@ -520,9 +624,13 @@ def test_cli_prints_standard_errors_and_intervals(model_files, capsys):
     # the numbers are those of the library from the same seed
     from gmmkit import load
 
-    result = bootstrap(load(folder / "m.gmm"), np.loadtxt(folder / "data.csv", delimiter=",",
-                                                          skiprows=1),
-                       20, kind="weighted", random_state=3)
+    result = bootstrap(
+        load(folder / "m.gmm"),
+        np.loadtxt(folder / "data.csv", delimiter=",", skiprows=1),
+        20,
+        kind="weighted",
+        random_state=3,
+    )
     assert result.summary(level=0.9) in out
 
 
@@ -530,8 +638,15 @@ def test_cli_refuses_an_existing_plot_without_force(model_files, capsys):
     folder = model_files
     plot = folder / "exists.png"
     plot.write_bytes(b"")
-    args = ["bootstrap", str(folder / "m.gmm"), str(folder / "data.csv"), "-B", "3",
-            "--plot", str(plot)]
+    args = [
+        "bootstrap",
+        str(folder / "m.gmm"),
+        str(folder / "data.csv"),
+        "-B",
+        "3",
+        "--plot",
+        str(plot),
+    ]
     assert main(args) == 1
     assert "already exists" in capsys.readouterr().err
     assert main([*args, "--force"]) == 0
@@ -539,17 +654,21 @@ def test_cli_refuses_an_existing_plot_without_force(model_files, capsys):
 
 def test_cli_refuses_a_model_that_is_not_a_mixture(model_files, capsys):
     folder = model_files
-    assert main(["bootstrap", str(folder / "clf.gmm"), str(folder / "data.csv"),
-                 "-B", "3"]) == 1
+    assert main(["bootstrap", str(folder / "clf.gmm"), str(folder / "data.csv"), "-B", "3"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("gmmkit: error: ") and "MixtureClassifier" in err
 
 
-@pytest.mark.parametrize("option, fragment", [
-    (["--kind", "jackknife"], "invalid choice"), (["--level", "1"], "between 0 and 1"),
-    (["-B", "0"], "positive integer"), (["--plot", "out.pdf"], "must end in .png"),
-    (["--jobs", "0"], "non-zero"),
-])
+@pytest.mark.parametrize(
+    "option, fragment",
+    [
+        (["--kind", "jackknife"], "invalid choice"),
+        (["--level", "1"], "between 0 and 1"),
+        (["-B", "0"], "positive integer"),
+        (["--plot", "out.pdf"], "must end in .png"),
+        (["--jobs", "0"], "non-zero"),
+    ],
+)
 def test_cli_usage_errors(option, fragment, model_files, capsys):
     folder = model_files
     assert main(["bootstrap", str(folder / "m.gmm"), str(folder / "data.csv"), *option]) == 2

@@ -21,8 +21,12 @@ CENTRES = np.array([[0.0, 0.0], [7.0, 0.0], [0.0, 7.0]])
 def three_clusters(seed, n_per_cluster=50):
     """Rows from three well-separated 2-D Gaussians (unit and 0.5 scales), in random order."""
     rng = np.random.RandomState(seed)
-    X = np.concatenate([rng.normal(centre, scale, (n_per_cluster, 2))
-                        for centre, scale in zip(CENTRES, (1.0, 0.5, 1.0))])
+    X = np.concatenate(
+        [
+            rng.normal(centre, scale, (n_per_cluster, 2))
+            for centre, scale in zip(CENTRES, (1.0, 0.5, 1.0))
+        ]
+    )
     return X[rng.permutation(len(X))]
 
 
@@ -32,8 +36,7 @@ def one_gaussian(seed=1, n=150):
 
 @pytest.fixture(scope="module")
 def three_result():
-    return bootstrap_lrt(three_clusters(0), "VVV", max_components=5, n_bootstrap=19,
-                         random_state=0)
+    return bootstrap_lrt(three_clusters(0), "VVV", max_components=5, n_bootstrap=19, random_state=0)
 
 
 # ---------------------------------------------------------------------- the p-value
@@ -55,14 +58,19 @@ def test_every_p_value_is_that_of_its_own_replicates(three_result):
     for observed, replicates, p in zip(result.lrts, result.bootstrap_lrts, result.p_values):
         assert p == bootstrap_p_value(observed, replicates)
     np.testing.assert_allclose(
-        result.lrts, [2 * (result.log_likelihoods[g + 1] - result.log_likelihoods[g])
-                      for g in result.g])
+        result.lrts,
+        [2 * (result.log_likelihoods[g + 1] - result.log_likelihoods[g]) for g in result.g],
+    )
 
 
 # ---------------------------------------------------------------------- what it selects
 def test_three_separated_components_stop_the_sequence_at_three_for_most_seeds():
-    selected = [bootstrap_lrt(three_clusters(seed), "VVV", max_components=4, n_bootstrap=19,
-                              random_state=seed).n_components for seed in range(5)]
+    selected = [
+        bootstrap_lrt(
+            three_clusters(seed), "VVV", max_components=4, n_bootstrap=19, random_state=seed
+        ).n_components
+        for seed in range(5)
+    ]
     assert selected.count(3) >= 4, selected
 
 
@@ -77,16 +85,16 @@ def test_the_sequence_stops_at_the_first_test_that_is_not_significant(three_resu
 
 
 def test_one_gaussian_stops_at_one():
-    result = bootstrap_lrt(one_gaussian(), "VVV", max_components=4, n_bootstrap=19,
-                           random_state=2)
+    result = bootstrap_lrt(one_gaussian(), "VVV", max_components=4, n_bootstrap=19, random_state=2)
     assert result.n_components == 1
     np.testing.assert_array_equal(result.g, [1])
     assert result.p_values[0] > 0.05
 
 
 def test_a_sequence_significant_to_the_end_selects_max_components():
-    result = bootstrap_lrt(three_clusters(0), "EII", max_components=3, n_bootstrap=19,
-                           random_state=0)
+    result = bootstrap_lrt(
+        three_clusters(0), "EII", max_components=3, n_bootstrap=19, random_state=0
+    )
     assert result.n_components == 3
     np.testing.assert_array_equal(result.g, [1, 2])
     assert "max_components" in result.stop_reason
@@ -131,8 +139,9 @@ def test_the_seed_sets_the_replicates():
 
 def test_a_random_state_instance_is_accepted_and_drawn_from():
     rng = np.random.RandomState(0)
-    result = bootstrap_lrt(one_gaussian(), "spherical", max_components=2, n_bootstrap=19,
-                           random_state=rng)
+    result = bootstrap_lrt(
+        one_gaussian(), "spherical", max_components=2, n_bootstrap=19, random_state=rng
+    )
     assert result.bootstrap_lrts.shape == (1, 19)
 
 
@@ -155,8 +164,17 @@ def test_observed_statistics_match_mclust_on_old_faithful():
     X = np.array(fixture["data"], dtype=np.float64)
     higher = {"VVV": {3}, "VEV": {4}}
     for model, reference in fixture["tests"].items():
-        result = bootstrap_lrt(X, model, max_components=4, n_bootstrap=1, level=0.99,
-                               random_state=0, tol=1e-10, reg_covar=0.0, max_iter=10_000)
+        result = bootstrap_lrt(
+            X,
+            model,
+            max_components=4,
+            n_bootstrap=1,
+            level=0.99,
+            random_state=0,
+            tol=1e-10,
+            reg_covar=0.0,
+            max_iter=10_000,
+        )
         for k, loglik in result.log_likelihoods.items():
             mclust = reference["loglik"][k - 1]
             if k in higher.get(model, ()):
@@ -169,30 +187,36 @@ def test_observed_statistics_match_mclust_on_old_faithful():
 
 
 # ---------------------------------------------------------------------- bad input
-@pytest.mark.parametrize("kwargs, match", [
-    ({"max_components": 1}, "max_components must be >= 2"),
-    ({"max_components": 200}, "exceeds n_samples=150"),
-    ({"n_bootstrap": 0}, "'n_bootstrap' parameter of bootstrap_lrt"),
-    ({"n_bootstrap": 9.5}, "'n_bootstrap' parameter"),
-    ({"level": 1.5}, "'level' parameter of bootstrap_lrt"),
-    ({"level": 0.0}, "'level' parameter"),
-    ({"covariance_type": "XYZ"}, "'covariance_type' parameter of bootstrap_lrt"),
-    ({"max_components": True}, "'max_components' parameter"),
-    ({"tol": -1.0}, "'tol' parameter"),
-    ({"n_jobs": 0}, "n_jobs must be a number of workers"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"max_components": 1}, "max_components must be >= 2"),
+        ({"max_components": 200}, "exceeds n_samples=150"),
+        ({"n_bootstrap": 0}, "'n_bootstrap' parameter of bootstrap_lrt"),
+        ({"n_bootstrap": 9.5}, "'n_bootstrap' parameter"),
+        ({"level": 1.5}, "'level' parameter of bootstrap_lrt"),
+        ({"level": 0.0}, "'level' parameter"),
+        ({"covariance_type": "XYZ"}, "'covariance_type' parameter of bootstrap_lrt"),
+        ({"max_components": True}, "'max_components' parameter"),
+        ({"tol": -1.0}, "'tol' parameter"),
+        ({"n_jobs": 0}, "n_jobs must be a number of workers"),
+    ],
+)
 def test_bad_arguments_raise_before_any_fit(kwargs, match):
     kwargs = {"covariance_type": "full", "n_bootstrap": 19, **kwargs}
     with pytest.raises(ValueError, match=match):
         bootstrap_lrt(one_gaussian(), **kwargs)
 
 
-@pytest.mark.parametrize("X, match", [
-    (np.array([[0.0, 1.0], [np.nan, 2.0], [3.0, 4.0]]), "NaN"),
-    (np.arange(5.0), "2D array"),
-    (np.zeros((1, 2)), "minimum of 2"),
-    (np.ma.masked_array(np.ones((4, 2)), mask=[[1, 0], [0, 0], [0, 0], [0, 0]]), "masked"),
-])
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.array([[0.0, 1.0], [np.nan, 2.0], [3.0, 4.0]]), "NaN"),
+        (np.arange(5.0), "2D array"),
+        (np.zeros((1, 2)), "minimum of 2"),
+        (np.ma.masked_array(np.ones((4, 2)), mask=[[1, 0], [0, 0], [0, 0], [0, 0]]), "masked"),
+    ],
+)
 def test_bad_data_raise_a_clear_value_error(X, match):
     with pytest.raises(ValueError, match=match):
         bootstrap_lrt(X, max_components=2, n_bootstrap=19)
@@ -207,8 +231,9 @@ def test_a_text_column_is_named():
 
 def test_too_few_replicates_for_the_level_warn_that_nothing_can_be_significant():
     with pytest.warns(UserWarning, match="no test can be significant"):
-        result = bootstrap_lrt(three_clusters(0, 20), max_components=2, n_bootstrap=9,
-                               random_state=0)
+        result = bootstrap_lrt(
+            three_clusters(0, 20), max_components=2, n_bootstrap=9, random_state=0
+        )
     assert result.n_components == 1 and result.p_values[0] == pytest.approx(0.1)
 
 
@@ -263,8 +288,9 @@ def test_plot_draws_on_given_axes_and_refuses_the_wrong_number(agg):
 
 
 def three_result_small() -> BootstrapLRTResult:
-    return bootstrap_lrt(three_clusters(2, 30), "EII", max_components=3, n_bootstrap=19,
-                         random_state=0)
+    return bootstrap_lrt(
+        three_clusters(2, 30), "EII", max_components=3, n_bootstrap=19, random_state=0
+    )
 
 
 # ---------------------------------------------------------------------- the command line
@@ -278,8 +304,22 @@ def data_csv(tmp_path_factory):
 
 def test_cli_prints_the_table_and_draws_the_plot(data_csv, tmp_path, capsys, agg):
     figure = tmp_path / "lrt.png"
-    status = main(["lrt", str(data_csv), "--covariance", "VVV", "--max-components", "4",
-                   "--bootstrap", "19", "--seed", "0", "--plot", str(figure)])
+    status = main(
+        [
+            "lrt",
+            str(data_csv),
+            "--covariance",
+            "VVV",
+            "--max-components",
+            "4",
+            "--bootstrap",
+            "19",
+            "--seed",
+            "0",
+            "--plot",
+            str(figure),
+        ]
+    )
     out = capsys.readouterr().out
     assert status == 0, out
     assert "using 2 feature columns: x, y" in out
@@ -288,18 +328,41 @@ def test_cli_prints_the_table_and_draws_the_plot(data_csv, tmp_path, capsys, agg
 
 
 def test_cli_matches_the_function(data_csv, capsys):
-    assert main(["lrt", str(data_csv), "--covariance", "EII", "--max-components", "2",
-                 "--bootstrap", "19", "--seed", "4", "--level", "0.1"]) == 0
+    assert (
+        main(
+            [
+                "lrt",
+                str(data_csv),
+                "--covariance",
+                "EII",
+                "--max-components",
+                "2",
+                "--bootstrap",
+                "19",
+                "--seed",
+                "4",
+                "--level",
+                "0.1",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     X = np.loadtxt(data_csv, delimiter=",", skiprows=1)
-    expected = bootstrap_lrt(X, "EII", max_components=2, n_bootstrap=19, level=0.1,
-                             random_state=4)
+    expected = bootstrap_lrt(X, "EII", max_components=2, n_bootstrap=19, level=0.1, random_state=4)
     assert str(expected) in out
 
 
-@pytest.mark.parametrize("option, value", [("--level", "1"), ("--max-components", "1"),
-                                           ("--bootstrap", "0"), ("--covariance", "XYZ"),
-                                           ("--plot", "lrt.pdf")])
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("--level", "1"),
+        ("--max-components", "1"),
+        ("--bootstrap", "0"),
+        ("--covariance", "XYZ"),
+        ("--plot", "lrt.pdf"),
+    ],
+)
 def test_cli_usage_errors_exit_2(data_csv, capsys, option, value):
     assert main(["lrt", str(data_csv), option, value]) == 2
     err = capsys.readouterr().err
@@ -316,10 +379,13 @@ def test_cli_refuses_an_existing_plot_without_force(data_csv, tmp_path, capsys):
 
 
 def test_cli_help_imports_neither_scipy_stats_nor_sklearn():
-    code = ("import sys; from gmmkit.cli import main; main(['lrt', '--help']); "
-            "print(sorted(m for m in ('scipy.stats', 'sklearn', 'joblib') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=180, check=False)
+    code = (
+        "import sys; from gmmkit.cli import main; main(['lrt', '--help']); "
+        "print(sorted(m for m in ('scipy.stats', 'sklearn', 'joblib') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=180, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert "gmmkit lrt" in result.stdout and result.stdout.splitlines()[-1] == "[]"
 
@@ -335,8 +401,13 @@ def test_bootstrap_distributions_match_mclusts_on_old_faithful():
     fixture = json.loads((FIXTURES / "faithful_lrt.json").read_text())
     reference = fixture["bootstrap_distribution"]
     X = np.array(fixture["data"], dtype=np.float64)
-    result = bootstrap_lrt(X, reference["model"], max_components=3,
-                           n_bootstrap=reference["n_bootstrap"], random_state=0)
+    result = bootstrap_lrt(
+        X,
+        reference["model"],
+        max_components=3,
+        n_bootstrap=reference["n_bootstrap"],
+        random_state=0,
+    )
     np.testing.assert_array_equal(result.g, reference["g"])
     np.testing.assert_allclose(result.lrts, reference["observed_lrts"], atol=1e-3)
     mclust = np.array(reference["bootstrap_lrts"])
@@ -350,8 +421,12 @@ def test_the_first_test_rejects_a_true_single_gaussian_about_level_of_the_time()
     drawn from one Gaussian, about 1.5 are rejected (7 or more has probability 2e-4). A data
     set whose best 2-component fit is ill-posed (a component on 2 rows) is not tested and
     selects 1 component."""
-    results = [bootstrap_lrt(one_gaussian(seed, n=100), "VVV", max_components=2,
-                             n_bootstrap=19, random_state=seed) for seed in range(30)]
+    results = [
+        bootstrap_lrt(
+            one_gaussian(seed, n=100), "VVV", max_components=2, n_bootstrap=19, random_state=seed
+        )
+        for seed in range(30)
+    ]
     assert sum(result.n_components > 1 for result in results) <= 6
     p_values = [p for result in results for p in result.p_values]
     assert len(p_values) >= 25 and np.median(p_values) > 0.2, p_values
@@ -364,40 +439,67 @@ def two_clusters(n_per_cluster=40):
 
 def test_an_accelerated_fit_that_breaks_is_refitted_with_plain_em():
     # on these data SQUAREM jumps to statistics EVE's M-step cannot decompose
-    result = bootstrap_lrt(two_clusters(), "EVE", max_components=3, n_bootstrap=19,
-                           random_state=0)
+    result = bootstrap_lrt(two_clusters(), "EVE", max_components=3, n_bootstrap=19, random_state=0)
     assert result.n_components == 2 and np.isfinite(result.bootstrap_lrts).all()
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical", "EII", "VII",
-                                             "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "VVE",
-                                             "EEV", "VEV", "EVV", "VVV", "E", "V"])
+@pytest.mark.parametrize(
+    "covariance_type",
+    [
+        "full",
+        "tied",
+        "diag",
+        "spherical",
+        "EII",
+        "VII",
+        "EEI",
+        "VEI",
+        "EVI",
+        "VVI",
+        "EEE",
+        "VEE",
+        "VVE",
+        "EEV",
+        "VEV",
+        "EVV",
+        "VVV",
+        "E",
+        "V",
+    ],
+)
 def test_every_covariance_model_finds_two_separated_clusters(covariance_type):
     X = two_clusters()
     if covariance_type in ("E", "V"):
         X = X[:, :1]
-    result = bootstrap_lrt(X, covariance_type, max_components=3, n_bootstrap=19,
-                           random_state=0)
+    result = bootstrap_lrt(X, covariance_type, max_components=3, n_bootstrap=19, random_state=0)
     assert result.n_components == 2, str(result)
 
 
 def test_cli_without_matplotlib_refuses_plot_before_testing(data_csv, tmp_path):
-    blocking = ("import sys\n"
-                "class Block:\n"
-                "    def find_spec(self, name, path=None, target=None):\n"
-                "        if name.split('.')[0] == 'matplotlib':\n"
-                "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
-                "sys.meta_path.insert(0, Block())\n"
-                "from gmmkit.cli import main\n"
-                "raise SystemExit(main(sys.argv[1:]))\n")
+    blocking = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'matplotlib':\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from gmmkit.cli import main\n"
+        "raise SystemExit(main(sys.argv[1:]))\n"
+    )
     figure = tmp_path / "lrt.png"
-    result = subprocess.run([sys.executable, "-c", blocking, "lrt", str(data_csv), "--plot",
-                             str(figure)], capture_output=True, text=True, timeout=180,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", blocking, "lrt", str(data_csv), "--plot", str(figure)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert result.returncode == 1, result.stderr
-    expected = ("gmmkit: error: matplotlib is needed here and is not installed; install it "
-                "with: pip install 'gmmkit[plot]'")
+    expected = (
+        "gmmkit: error: matplotlib is needed here and is not installed; install it "
+        "with: pip install 'gmmkit[plot]'"
+    )
     assert result.stderr.splitlines() == [expected]
     assert "selected" not in result.stdout and not figure.exists()
 
@@ -406,6 +508,13 @@ def test_cli_help_has_examples_and_exit_codes(capsys):
     assert main(["lrt", "--help"]) == 0
     text = capsys.readouterr().out
     assert "usage: gmmkit lrt" in text and "examples:" in text and "exit status:" in text
-    for option in ("--covariance", "--max-components", "--bootstrap", "--seed", "--jobs",
-                   "--level", "--plot"):
+    for option in (
+        "--covariance",
+        "--max-components",
+        "--bootstrap",
+        "--seed",
+        "--jobs",
+        "--level",
+        "--plot",
+    ):
         assert option in text

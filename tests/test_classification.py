@@ -83,29 +83,35 @@ def test_predict_proba_rows_sum_to_one_and_equal_exp_of_predict_log_proba(fitted
 
 def test_predict_log_proba_is_bayes_rule_over_the_class_mixtures(fitted_moons, moons):
     X, _ = moons
-    joint = np.column_stack([
-        np.log(prior) + mixture.score_samples(X)
-        for prior, mixture in zip(fitted_moons.class_prior_, fitted_moons.mixtures_)
-    ])
+    joint = np.column_stack(
+        [
+            np.log(prior) + mixture.score_samples(X)
+            for prior, mixture in zip(fitted_moons.class_prior_, fitted_moons.mixtures_)
+        ]
+    )
     expected = joint - logsumexp(joint, axis=1, keepdims=True)
     np.testing.assert_allclose(fitted_moons.predict_log_proba(X), expected, rtol=1e-10, atol=1e-10)
-    np.testing.assert_array_equal(fitted_moons.predict(X),
-                                  fitted_moons.classes_[expected.argmax(axis=1)])
+    np.testing.assert_array_equal(
+        fitted_moons.predict(X), fitted_moons.classes_[expected.argmax(axis=1)]
+    )
 
 
 def test_one_full_component_per_class_is_quadratic_discriminant_analysis():
     """Without regularisation, one full Gaussian per class with empirical priors is QDA: both
     use the maximum-likelihood class means and covariances."""
     rng = np.random.RandomState(0)
-    X = np.r_[rng.multivariate_normal([0, 0], [[1.0, 0.6], [0.6, 1.0]], 80),
-              rng.multivariate_normal([2, 1], [[2.0, -0.5], [-0.5, 0.5]], 50),
-              rng.multivariate_normal([0, 3], [[0.5, 0.0], [0.0, 1.5]], 70)]
+    X = np.r_[
+        rng.multivariate_normal([0, 0], [[1.0, 0.6], [0.6, 1.0]], 80),
+        rng.multivariate_normal([2, 1], [[2.0, -0.5], [-0.5, 0.5]], 50),
+        rng.multivariate_normal([0, 3], [[0.5, 0.0], [0.0, 1.5]], 70),
+    ]
     y = np.repeat([0, 1, 2], [80, 50, 70])
     ours = MixtureClassifier(1, covariance_type="full", reg_covar=0.0, random_state=0).fit(X, y)
     qda = QuadraticDiscriminantAnalysis(reg_param=0.0).fit(X, y)
     np.testing.assert_allclose(ours.predict_proba(X), qda.predict_proba(X), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(ours.predict_log_proba(X), qda.predict_log_proba(X), rtol=1e-10,
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        ours.predict_log_proba(X), qda.predict_log_proba(X), rtol=1e-10, atol=1e-10
+    )
     np.testing.assert_array_equal(ours.predict(X), qda.predict(X))
 
 
@@ -162,13 +168,25 @@ def test_a_class_with_prior_zero_is_never_predicted(unbalanced):
         ([1.2, -0.2], ValueError, "non-negative"),
         ([np.nan, 1.0], ValueError, "finite"),
         ([0.3, 0.3], ValueError, "sum to 1, but they sum to 0.6"),
-        ("bayes", ValueError, "'priors' parameter of MixtureClassifier must be a str among "
-         r"\{'empirical', 'uniform'\}.*Got 'bayes' instead"),
+        (
+            "bayes",
+            ValueError,
+            "'priors' parameter of MixtureClassifier must be a str among "
+            r"\{'empirical', 'uniform'\}.*Got 'bayes' instead",
+        ),
         ({0: 1.0}, ValueError, r"no entry for class\(es\) \[1\]"),
         (["a", "b"], TypeError, "priors must be numeric"),
     ],
-    ids=["wrong-length", "two-dimensional", "negative", "nan", "not-summing-to-one",
-         "unknown-string", "dict-missing-a-class", "not-numeric"],
+    ids=[
+        "wrong-length",
+        "two-dimensional",
+        "negative",
+        "nan",
+        "not-summing-to-one",
+        "unknown-string",
+        "dict-missing-a-class",
+        "not-numeric",
+    ],
 )
 def test_invalid_priors_are_rejected_naming_the_problem(unbalanced, priors, error, message):
     X, y = unbalanced
@@ -192,11 +210,13 @@ def test_n_components_dict_missing_a_class_is_rejected(blobs):
 
 @pytest.mark.parametrize(
     ("n_components", "error", "message"),
-    [(0, ValueError, r"must be an int in the range \[1, inf\).*Got 0 instead"),
-     (2.0, TypeError, "'n_components' parameter of MixtureClassifier must be"),
-     (True, TypeError, "'n_components' parameter of MixtureClassifier must be"),
-     ("Auto", TypeError, "'n_components' parameter of MixtureClassifier must be"),
-     ({0: 1, 1: 0, 2: 1}, ValueError, "each value of n_components must be >= 1")],
+    [
+        (0, ValueError, r"must be an int in the range \[1, inf\).*Got 0 instead"),
+        (2.0, TypeError, "'n_components' parameter of MixtureClassifier must be"),
+        (True, TypeError, "'n_components' parameter of MixtureClassifier must be"),
+        ("Auto", TypeError, "'n_components' parameter of MixtureClassifier must be"),
+        ({0: 1, 1: 0, 2: 1}, ValueError, "each value of n_components must be >= 1"),
+    ],
 )
 def test_invalid_n_components_are_rejected(blobs, n_components, error, message):
     X, y = blobs
@@ -217,8 +237,13 @@ def test_auto_picks_two_components_for_a_class_made_of_two_blobs():
 # ---------------------------------------------------------------------- labels and input
 @pytest.mark.parametrize(
     "labels",
-    [np.array([0, 1, 2]), np.array([-7, -1, 3]), np.array(["cat", "dog", "eel"]),
-     np.array(["cat", "dog", "eel"], dtype=object), np.array([0.0, 1.0, 2.0])],
+    [
+        np.array([0, 1, 2]),
+        np.array([-7, -1, 3]),
+        np.array(["cat", "dog", "eel"]),
+        np.array(["cat", "dog", "eel"], dtype=object),
+        np.array([0.0, 1.0, 2.0]),
+    ],
     ids=["ints", "negative-ints", "strings", "object-strings", "integral-floats"],
 )
 def test_predict_returns_the_original_labels(blobs, labels):
@@ -232,9 +257,11 @@ def test_predict_returns_the_original_labels(blobs, labels):
     assert clf.score(X, labels[y]) == reference.score(X, y) > 0.99
 
 
-@pytest.mark.parametrize("estimator", [MixtureClassifier(2, random_state=0),
-                                       ComponentClassifier(3, random_state=0)],
-                         ids=["MixtureClassifier", "ComponentClassifier"])
+@pytest.mark.parametrize(
+    "estimator",
+    [MixtureClassifier(2, random_state=0), ComponentClassifier(3, random_state=0)],
+    ids=["MixtureClassifier", "ComponentClassifier"],
+)
 def test_dataframe_input_records_feature_names_and_checks_the_feature_count(blobs, estimator):
     pd = pytest.importorskip("pandas")
     X, y = blobs
@@ -289,27 +316,36 @@ def test_integer_sample_weights_equal_repeated_rows(unbalanced):
     X, y = unbalanced
     weight = np.random.RandomState(0).randint(0, 4, len(X))
     weighted = MixtureClassifier(1, random_state=0).fit(X, y, sample_weight=weight)
-    repeated = MixtureClassifier(1, random_state=0).fit(np.repeat(X, weight, axis=0),
-                                                        np.repeat(y, weight))
+    repeated = MixtureClassifier(1, random_state=0).fit(
+        np.repeat(X, weight, axis=0), np.repeat(y, weight)
+    )
     np.testing.assert_allclose(weighted.class_prior_, repeated.class_prior_, rtol=1e-14)
     assert not np.allclose(weighted.class_prior_, [0.75, 0.25])
-    np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X),
-                               rtol=1e-8, atol=1e-10)
-    np.testing.assert_allclose(weighted.bic(X, y, sample_weight=weight),
-                               repeated.bic(np.repeat(X, weight, axis=0), np.repeat(y, weight)),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-8, atol=1e-10
+    )
+    np.testing.assert_allclose(
+        weighted.bic(X, y, sample_weight=weight),
+        repeated.bic(np.repeat(X, weight, axis=0), np.repeat(y, weight)),
+        rtol=1e-10,
+    )
 
 
 # ---------------------------------------------------------------------- density and criteria
 def _joint(clf, X):
-    return np.column_stack([np.log(prior) + mixture.score_samples(X)
-                            for prior, mixture in zip(clf.class_prior_, clf.mixtures_)])
+    return np.column_stack(
+        [
+            np.log(prior) + mixture.score_samples(X)
+            for prior, mixture in zip(clf.class_prior_, clf.mixtures_)
+        ]
+    )
 
 
 def test_score_samples_is_the_log_of_the_prior_weighted_class_densities(fitted_moons, moons):
     X, _ = moons
-    np.testing.assert_allclose(fitted_moons.score_samples(X),
-                               logsumexp(_joint(fitted_moons, X), axis=1), rtol=1e-10)
+    np.testing.assert_allclose(
+        fitted_moons.score_samples(X), logsumexp(_joint(fitted_moons, X), axis=1), rtol=1e-10
+    )
 
 
 def test_score_samples_is_a_normalised_density():
@@ -322,10 +358,12 @@ def test_score_samples_is_a_normalised_density():
     np.testing.assert_allclose(np.trapezoid(density, grid), 1.0, rtol=1e-6)
 
 
-@pytest.mark.parametrize(("priors", "prior_parameters"),
-                         [("empirical", 2), ("uniform", 0), ([0.2, 0.3, 0.5], 0)])
-def test_n_parameters_counts_the_priors_only_when_they_are_estimated(blobs, priors,
-                                                                     prior_parameters):
+@pytest.mark.parametrize(
+    ("priors", "prior_parameters"), [("empirical", 2), ("uniform", 0), ([0.2, 0.3, 0.5], 0)]
+)
+def test_n_parameters_counts_the_priors_only_when_they_are_estimated(
+    blobs, priors, prior_parameters
+):
     X, y = blobs
     clf = MixtureClassifier({0: 1, 1: 2, 2: 3}, priors=priors, random_state=0).fit(X, y)
     mixtures = sum(_n_free_parameters_full(k, 2) for k in (1, 2, 3))
@@ -348,14 +386,12 @@ def test_bic_and_aic_with_y_use_the_joint_likelihood_of_X_and_y(moons, priors):
     clf = MixtureClassifier(3, priors=priors, random_state=0).fit(X, y)
     log_likelihood = _joint(clf, X)[np.arange(len(X)), y].sum()
     p = 2 * _n_free_parameters_full(3, 2) + (1 if priors == "empirical" else 0)
-    np.testing.assert_allclose(clf.bic(X, y), -2 * log_likelihood + p * np.log(len(X)),
-                               rtol=1e-10)
+    np.testing.assert_allclose(clf.bic(X, y), -2 * log_likelihood + p * np.log(len(X)), rtol=1e-10)
     np.testing.assert_allclose(clf.aic(X, y), -2 * log_likelihood + 2 * p, rtol=1e-10)
     assert clf.bic(X, y) > clf.bic(X)
 
 
-def test_bic_with_sample_weight_weights_the_log_likelihood_and_the_sample_size(fitted_moons,
-                                                                              moons):
+def test_bic_with_sample_weight_weights_the_log_likelihood_and_the_sample_size(fitted_moons, moons):
     X, y = moons
     weight = np.linspace(0.5, 2.0, len(X))
     joint = _joint(fitted_moons, X)
@@ -375,8 +411,13 @@ def test_bic_rejects_labels_not_seen_in_fit(fitted_moons, moons):
 def fitted_blobs(blobs):
     X, y = blobs
     labels = np.array(["east", "north", "west"])[np.array([2, 1, 0])[y]]
-    return MixtureClassifier(2, priors={"west": 0.2, "north": 0.3, "east": 0.5},
-                             random_state=0).fit(X, labels), X, labels
+    return (
+        MixtureClassifier(2, priors={"west": 0.2, "north": 0.3, "east": 0.5}, random_state=0).fit(
+            X, labels
+        ),
+        X,
+        labels,
+    )
 
 
 def test_sample_returns_rows_and_known_labels(fitted_blobs):
@@ -440,8 +481,11 @@ def test_class_messages_show_plain_labels(blobs):
 def test_dicts_naming_labels_that_are_not_classes_are_refused(blobs, option):
     X, y = blobs
     classes = np.unique(y).tolist()
-    value = ({c: 1.0 / (len(classes) + 1) for c in classes + [99]} if option == "priors"
-             else {c: 1 for c in classes + [99]})
+    value = (
+        {c: 1.0 / (len(classes) + 1) for c in classes + [99]}
+        if option == "priors"
+        else dict.fromkeys(classes + [99], 1)
+    )
     if option == "priors":
         value[99] = 0.0
         value = {c: (1.0 / len(classes) if c != 99 else 0.0) for c in value}
@@ -492,8 +536,9 @@ def labelled_moons(moons):
 def _label_counts(clf, X, y, weight):
     """:math:`n_{kc} = sum_{i: y_i = c} w_i P(k | x_i)` over the rows of X (all labelled)."""
     resp = clf.mixture_.predict_proba(X)
-    return np.column_stack([(resp * weight[:, None])[y == label].sum(axis=0)
-                            for label in clf.classes_])
+    return np.column_stack(
+        [(resp * weight[:, None])[y == label].sum(axis=0) for label in clf.classes_]
+    )
 
 
 def test_soft_map_is_the_smoothed_labelled_responsibility_mass(labelled_moons):
@@ -512,16 +557,16 @@ def test_predict_proba_mixes_the_map_by_the_component_responsibilities(labelled_
     X, y, _ = labelled_moons
     clf = ComponentClassifier(4, random_state=0).fit(X, y)
     proba = clf.predict_proba(X)
-    np.testing.assert_allclose(proba, clf.mixture_.predict_proba(X) @ clf.component_class_proba_,
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        proba, clf.mixture_.predict_proba(X) @ clf.component_class_proba_, rtol=1e-10
+    )
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
 
 
 def test_majority_map_sends_each_component_to_its_most_frequent_class(labelled_moons):
     X, y, weight = labelled_moons
-    clf = ComponentClassifier(4, mapping="majority", random_state=0).fit(X, y,
-                                                                         sample_weight=weight)
+    clf = ComponentClassifier(4, mapping="majority", random_state=0).fit(X, y, sample_weight=weight)
     expected = np.eye(2)[_label_counts(clf, X, y, weight).argmax(axis=1)]
     np.testing.assert_array_equal(clf.component_class_proba_, expected)
 
@@ -547,8 +592,10 @@ def test_hungarian_map_is_the_best_one_to_one_assignment(mislabelled_blobs):
     np.testing.assert_array_equal(M.sum(axis=1), 1.0)
     assert set(np.unique(M)) == {0.0, 1.0}
     counts = _label_counts(clf, X, y, np.ones(len(y)))
-    best = max(itertools.permutations(range(3)),
-               key=lambda perm: sum(counts[k, c] for k, c in enumerate(perm)))
+    best = max(
+        itertools.permutations(range(3)),
+        key=lambda perm: sum(counts[k, c] for k, c in enumerate(perm)),
+    )
     np.testing.assert_array_equal(M, np.eye(3)[list(best)])
 
 
@@ -586,8 +633,9 @@ def test_unlabelled_rows_shape_the_mixture_but_not_the_map(blobs):
     np.testing.assert_allclose(clf.component_class_proba_, expected, rtol=1e-10)
 
 
-@pytest.mark.parametrize(("mapping", "smoothing"),
-                         [("soft", 1.0), ("soft", 0.0), ("majority", 1.0), ("hungarian", 1.0)])
+@pytest.mark.parametrize(
+    ("mapping", "smoothing"), [("soft", 1.0), ("soft", 0.0), ("majority", 1.0), ("hungarian", 1.0)]
+)
 def test_component_without_labelled_rows_maps_to_the_class_prior(blobs, mapping, smoothing):
     """Blob 2 has no labelled row: its component falls back to the labelled class frequencies,
     and so do the class probabilities of its rows."""
@@ -595,14 +643,16 @@ def test_component_without_labelled_rows_maps_to_the_class_prior(blobs, mapping,
     labels = np.full(len(y), -1)
     first, second = np.flatnonzero(y == 0)[:5], np.flatnonzero(y == 1)[:8]
     labels[first], labels[second[:5]], labels[second[5:]] = 0, 1, 2
-    clf = ComponentClassifier(3, mapping=mapping, smoothing=smoothing,
-                              random_state=0).fit(X, labels)
+    clf = ComponentClassifier(3, mapping=mapping, smoothing=smoothing, random_state=0).fit(
+        X, labels
+    )
     np.testing.assert_allclose(clf.class_prior_, [5 / 13, 5 / 13, 3 / 13], rtol=1e-12)
     empty = int(clf.mixture_.predict(X[y == 2][:1])[0])
     assert clf.component_labelled_mass_[empty] < 1e-8
     np.testing.assert_array_equal(clf.component_class_proba_[empty], clf.class_prior_)
-    np.testing.assert_allclose(clf.predict_proba(X[y == 2]),
-                               np.tile(clf.class_prior_, ((y == 2).sum(), 1)), atol=1e-8)
+    np.testing.assert_allclose(
+        clf.predict_proba(X[y == 2]), np.tile(clf.class_prior_, ((y == 2).sum(), 1)), atol=1e-8
+    )
 
 
 def test_all_rows_unlabelled_is_rejected(blobs):
@@ -617,8 +667,11 @@ def test_labelled_rows_of_a_single_class_are_rejected(blobs):
         ComponentClassifier(3).fit(X, np.where(_few_labels(y, 5) == -1, -1, 0))
 
 
-@pytest.mark.parametrize(("marker", "dtype"), [("?", str), (None, object), ("unknown", object)],
-                         ids=["question-mark-in-strings", "None-in-objects", "string-in-objects"])
+@pytest.mark.parametrize(
+    ("marker", "dtype"),
+    [("?", str), (None, object), ("unknown", object)],
+    ids=["question-mark-in-strings", "None-in-objects", "string-in-objects"],
+)
 def test_unlabeled_marker_can_be_any_label_value(blobs, marker, dtype):
     X, y = blobs
     labels = np.array(["cat", "dog", "eel"], dtype=object)[y]
@@ -655,25 +708,35 @@ def _names(y):
 ROUND_TRIP_CASES = {
     "mixture-int-keyed-dicts": (
         MixtureClassifier({0: 1, 1: 2, 2: 3}, priors={0: 0.2, 1: 0.3, 2: 0.5}, random_state=0),
-        lambda y: y),
+        lambda y: y,
+    ),
     "mixture-negative-int-keyed-dicts": (
-        MixtureClassifier({-5: 1, -4: 2, -3: 1}, priors={-5: 0.2, -4: 0.3, -3: 0.5},
-                          random_state=0),
-        lambda y: y - 5),
+        MixtureClassifier(
+            {-5: 1, -4: 2, -3: 1}, priors={-5: 0.2, -4: 0.3, -3: 0.5}, random_state=0
+        ),
+        lambda y: y - 5,
+    ),
     "mixture-string-labels": (
-        MixtureClassifier({"cat": 2, "dog": 1, "eel": 2},
-                          priors={"cat": 0.2, "dog": 0.3, "eel": 0.5}, covariance_type="diag",
-                          random_state=0),
-        _names),
+        MixtureClassifier(
+            {"cat": 2, "dog": 1, "eel": 2},
+            priors={"cat": 0.2, "dog": 0.3, "eel": 0.5},
+            covariance_type="diag",
+            random_state=0,
+        ),
+        _names,
+    ),
     "mixture-auto-object-labels": (
         MixtureClassifier("auto", max_components=3, random_state=0),
-        lambda y: _names(y).astype(object)),
+        lambda y: _names(y).astype(object),
+    ),
     "component-soft-semi-supervised": (
         ComponentClassifier(3, random_state=0),
-        lambda y: _few_labels(y, per_class=5)),
+        lambda y: _few_labels(y, per_class=5),
+    ),
     "component-hungarian-string-labels": (
         ComponentClassifier(3, mapping="hungarian", unlabeled="?", random_state=0),
-        lambda y: np.where(_few_labels(y, per_class=5) == -1, "?", _names(y))),
+        lambda y: np.where(_few_labels(y, per_class=5) == -1, "?", _names(y)),
+    ),
 }
 
 
@@ -694,8 +757,9 @@ def test_save_load_round_trip_gives_identical_predictions(blobs, tmp_path, case)
     np.testing.assert_array_equal(loaded.predict(X), original.predict(X))
     np.testing.assert_array_equal(loaded.score_samples(X), original.score_samples(X))
     if isinstance(original, MixtureClassifier):
-        for got, expected in zip(loaded.sample(5, random_state=0),
-                                 original.sample(5, random_state=0)):
+        for got, expected in zip(
+            loaded.sample(5, random_state=0), original.sample(5, random_state=0)
+        ):
             np.testing.assert_array_equal(got, expected)
         # the loaded dict parameters still address the classes
         loaded.fit(X, labels)
@@ -710,9 +774,13 @@ def labelled_data(draw):
     sizes = draw(st.lists(st.integers(4, 20), min_size=2, max_size=3))
     n_features = draw(st.integers(1, 3))
     n_samples = sum(sizes)
-    base = draw(hnp.arrays(np.float64, (n_samples, n_features),
-                           elements=st.floats(-10.0, 10.0, allow_nan=False,
-                                              allow_infinity=False)))
+    base = draw(
+        hnp.arrays(
+            np.float64,
+            (n_samples, n_features),
+            elements=st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False),
+        )
+    )
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.RandomState(seed)
     X = base + rng.normal(size=base.shape)
@@ -727,14 +795,19 @@ def _assert_probabilities(proba, n_samples, n_classes):
 
 
 @PROPERTY_SETTINGS
-@given(data=labelled_data(), n_components=st.integers(1, 3),
-       covariance_type=st.sampled_from(["full", "tied", "diag", "spherical"]),
-       priors=st.sampled_from(["empirical", "uniform"]))
-def test_mixture_classifier_probabilities_are_distributions(data, n_components, covariance_type,
-                                                            priors):
+@given(
+    data=labelled_data(),
+    n_components=st.integers(1, 3),
+    covariance_type=st.sampled_from(["full", "tied", "diag", "spherical"]),
+    priors=st.sampled_from(["empirical", "uniform"]),
+)
+def test_mixture_classifier_probabilities_are_distributions(
+    data, n_components, covariance_type, priors
+):
     X, y, rng = data
-    clf = MixtureClassifier(n_components, covariance_type=covariance_type, priors=priors,
-                            max_iter=20, random_state=0)
+    clf = MixtureClassifier(
+        n_components, covariance_type=covariance_type, priors=priors, max_iter=20, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)
@@ -743,10 +816,15 @@ def test_mixture_classifier_probabilities_are_distributions(data, n_components, 
 
 
 @PROPERTY_SETTINGS
-@given(data=labelled_data(), n_components=st.integers(1, 4),
-       mapping=st.sampled_from(["soft", "majority"]), labelled_fraction=st.floats(0.2, 1.0))
-def test_component_classifier_probabilities_are_distributions(data, n_components, mapping,
-                                                              labelled_fraction):
+@given(
+    data=labelled_data(),
+    n_components=st.integers(1, 4),
+    mapping=st.sampled_from(["soft", "majority"]),
+    labelled_fraction=st.floats(0.2, 1.0),
+)
+def test_component_classifier_probabilities_are_distributions(
+    data, n_components, mapping, labelled_fraction
+):
     X, y, rng = data
     y = np.where(rng.uniform(size=len(y)) < labelled_fraction, y, -1)
     y[:2], y[-2:] = 0, 1  # at least two labelled classes

@@ -18,8 +18,18 @@ from gmmkit.cli import main
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LABELS = ("setosa", "virginica")
-COMMANDS = ("fit", "select", "predict", "score", "sample", "classify", "lrt", "bootstrap",
-            "report", "tour")
+COMMANDS = (
+    "fit",
+    "select",
+    "predict",
+    "score",
+    "sample",
+    "classify",
+    "lrt",
+    "bootstrap",
+    "report",
+    "tour",
+)
 HAS_PYARROW = importlib.util.find_spec("pyarrow") is not None
 # Runs the command line with some packages made impossible to import, as when an extra is not
 # installed: python -c BLOCKING "pkg1,pkg2" ARGS...
@@ -42,8 +52,9 @@ def gmmkit_cli(*args, blocked=None):
     command = [sys.executable, "-m", "gmmkit"]
     if blocked:
         command = [sys.executable, "-c", BLOCKING, ",".join(blocked)]
-    return subprocess.run([*command, *map(str, args)], capture_output=True, text=True,
-                          timeout=180, check=False)
+    return subprocess.run(
+        [*command, *map(str, args)], capture_output=True, text=True, timeout=180, check=False
+    )
 
 
 def assert_error(result, *fragments):
@@ -104,8 +115,11 @@ def files(tmp_path_factory):
     rows = [[repr(float(a)), repr(float(b)), label] for (a, b), label in zip(X, labels)]
     paths = {"X": X, "labels": np.array(labels)}
     paths["csv"] = write_table(folder / "blobs.csv", ["x", "y", "species"], rows)
-    paths["reordered"] = write_table(folder / "reordered.csv", ["species", "extra", "y", "x"],
-                                     [[c, "1.5", b, a] for a, b, c in rows])
+    paths["reordered"] = write_table(
+        folder / "reordered.csv",
+        ["species", "extra", "y", "x"],
+        [[c, "1.5", b, a] for a, b, c in rows],
+    )
     paths["no_x"] = write_table(folder / "no_x.csv", ["y", "species"], [r[1:] for r in rows])
     with_nan = [list(row) for row in rows]
     with_nan[2][0], with_nan[5][1] = "", "inf"
@@ -136,8 +150,9 @@ def mixture(files, tmp_path_factory):
 def classifier(files, tmp_path_factory):
     """``gmmkit classify`` with the string labels: (completed process, model path)."""
     path = tmp_path_factory.mktemp("classifier") / "clf.gmm"
-    result = gmmkit_cli("classify", files["csv"], "--target", "species", "-k", 2, "--cv", 3,
-                        "-o", path)
+    result = gmmkit_cli(
+        "classify", files["csv"], "--target", "species", "-k", 2, "--cv", 3, "-o", path
+    )
     return result, path
 
 
@@ -210,16 +225,18 @@ def test_fit_reads_npy_columns_by_index(files, tmp_path):
 @pytest.mark.skipif(not HAS_PYARROW, reason="pyarrow (the parquet extra) is not installed")
 def test_fit_reads_parquet(files, tmp_path):
     out = tmp_path / "model.gmm"
-    result = gmmkit_cli("fit", files["parquet"], "-k", 2, "--columns", "x,y", "--covariance",
-                        "diag", "-o", out)
+    result = gmmkit_cli(
+        "fit", files["parquet"], "-k", 2, "--columns", "x,y", "--covariance", "diag", "-o", out
+    )
     assert_ok(result)
     assert list(gmmkit.load(out).feature_names_in_) == ["x", "y"]
 
 
 def test_csv_is_read_without_pandas(files, tmp_path):
     out = tmp_path / "model.gmm"
-    result = gmmkit_cli("fit", files["csv"], "-k", 2, "--columns", "x,y", "-o", out,
-                        blocked=["pandas"])
+    result = gmmkit_cli(
+        "fit", files["csv"], "-k", 2, "--columns", "x,y", "-o", out, blocked=["pandas"]
+    )
     assert_ok(result)
     assert result.stderr == ""
     assert list(gmmkit.load(out).feature_names_in_) == ["x", "y"]
@@ -227,19 +244,31 @@ def test_csv_is_read_without_pandas(files, tmp_path):
 
 def test_drop_na_drops_the_rows_and_says_how_many(files, tmp_path):
     out = tmp_path / "model.gmm"
-    result = gmmkit_cli("fit", files["nan"], "-k", 2, "--columns", "x,y", "--drop-na",
-                        "-o", out)
+    result = gmmkit_cli("fit", files["nan"], "-k", 2, "--columns", "x,y", "--drop-na", "-o", out)
     assert_ok(result)
-    assert result.stderr.strip() == ("gmmkit: note: dropped 2 rows with missing or infinite "
-                                     f"values from {str(files['nan'])!r}")
+    assert result.stderr.strip() == (
+        f"gmmkit: note: dropped 2 rows with missing or infinite values from {str(files['nan'])!r}"
+    )
     assert "58 rows" in result.stdout
 
 
 # ---------------------------------------------------------------------- select
 def test_select_writes_table_best_model_and_plot(files, tmp_path):
     out = tmp_path / "sweep"
-    result = gmmkit_cli("select", files["csv"], "--columns", "x,y", "-k", "1:3",
-                        "--covariance", "full,diag", "--cv", 3, "-o", out)
+    result = gmmkit_cli(
+        "select",
+        files["csv"],
+        "--columns",
+        "x,y",
+        "-k",
+        "1:3",
+        "--covariance",
+        "full,diag",
+        "--cv",
+        3,
+        "-o",
+        out,
+    )
     assert_ok(result)
     assert "best by bic: 2 components" in result.stdout
     header, rows = read_csv(out / "table.csv")
@@ -253,8 +282,19 @@ def test_select_writes_table_best_model_and_plot(files, tmp_path):
 
 def test_select_warm_start_records_where_each_row_started(files, tmp_path):
     out = tmp_path / "sweep"
-    result = gmmkit_cli("select", files["csv"], "--columns", "x,y", "-k", "1:4",
-                        "--covariance", "full", "--warm-start", "-o", out)
+    result = gmmkit_cli(
+        "select",
+        files["csv"],
+        "--columns",
+        "x,y",
+        "-k",
+        "1:4",
+        "--covariance",
+        "full",
+        "--warm-start",
+        "-o",
+        out,
+    )
     assert_ok(result)
     header, rows = read_csv(out / "table.csv")
     starts = [r[header.index("start")] for r in rows]
@@ -264,8 +304,17 @@ def test_select_warm_start_records_where_each_row_started(files, tmp_path):
 
 def test_select_without_matplotlib_skips_the_plot_with_a_note(files, tmp_path):
     out = tmp_path / "sweep"
-    result = gmmkit_cli("select", files["npy"], "-k", "1:2", "--covariance", "spherical",
-                        "-o", out, blocked=["matplotlib"])
+    result = gmmkit_cli(
+        "select",
+        files["npy"],
+        "-k",
+        "1:2",
+        "--covariance",
+        "spherical",
+        "-o",
+        out,
+        blocked=["matplotlib"],
+    )
     assert_ok(result)
     assert "gmmkit: note: matplotlib is not installed" in result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["best.gmm", "table.csv"]
@@ -304,8 +353,20 @@ def test_sample_class_draws_rows_of_that_class(classifier, tmp_path):
 # ---------------------------------------------------------------------- report
 def test_report_writes_report_html(files, tmp_path):
     out = tmp_path / "report"
-    result = gmmkit_cli("report", files["csv"], "--target", "species", "-k", "1:3",
-                        "--covariance", "full,diag", "--cv", 2, "-o", out)
+    result = gmmkit_cli(
+        "report",
+        files["csv"],
+        "--target",
+        "species",
+        "-k",
+        "1:3",
+        "--covariance",
+        "full,diag",
+        "--cv",
+        2,
+        "-o",
+        out,
+    )
     assert_ok(result)
     assert (out / "report.html").is_file()
 
@@ -320,26 +381,54 @@ def test_help_of_every_command_has_examples_and_exit_codes(command, capsys):
 
 
 # ---------------------------------------------------------------------- errors at run time (exit 1)
-@pytest.mark.parametrize("make_args, fragments", [
-    pytest.param(lambda f: ["fit", f["csv"].with_name("missing.csv"), "-k", 2],
-                 ["missing.csv", "does not exist"], id="missing-file"),
-    pytest.param(lambda f: ["fit", f["empty"], "-k", 2], ["empty.csv", "is empty"],
-                 id="empty-file"),
-    pytest.param(lambda f: ["fit", f["header_only"], "-k", 2], ["header but no data rows"],
-                 id="header-only"),
-    pytest.param(lambda f: ["select", f["csv"], "--columns", "x,species"],
-                 ["'species'", "not numeric", "'setosa'"], id="non-numeric-column-chosen"),
-    pytest.param(lambda f: ["fit", f["csv"], "-k", 2, "--columns", "x,petal"],
-                 ["'petal'", "x, y, species"], id="unknown-column"),
-    pytest.param(lambda f: ["fit", f["nan"], "-k", 2, "--columns", "x,y"],
-                 ["2 rows", "missing or infinite", "--drop-na"], id="nan-without-drop-na"),
-    pytest.param(lambda f: ["fit", f["csv"], "-k", 100, "--columns", "x,y"],
-                 ["n_components=100"], id="estimator-refuses"),
-    pytest.param(lambda f: ["predict", f["not_a_model"], f["csv"]],
-                 ["notes.gmm", "not a gmmkit model file"], id="not-a-model"),
-    pytest.param(lambda f: ["classify", f["csv"], "--target", "species", "--cv", 40],
-                 ["30 rows", "--cv"], id="more-folds-than-class-rows"),
-])
+@pytest.mark.parametrize(
+    "make_args, fragments",
+    [
+        pytest.param(
+            lambda f: ["fit", f["csv"].with_name("missing.csv"), "-k", 2],
+            ["missing.csv", "does not exist"],
+            id="missing-file",
+        ),
+        pytest.param(
+            lambda f: ["fit", f["empty"], "-k", 2], ["empty.csv", "is empty"], id="empty-file"
+        ),
+        pytest.param(
+            lambda f: ["fit", f["header_only"], "-k", 2],
+            ["header but no data rows"],
+            id="header-only",
+        ),
+        pytest.param(
+            lambda f: ["select", f["csv"], "--columns", "x,species"],
+            ["'species'", "not numeric", "'setosa'"],
+            id="non-numeric-column-chosen",
+        ),
+        pytest.param(
+            lambda f: ["fit", f["csv"], "-k", 2, "--columns", "x,petal"],
+            ["'petal'", "x, y, species"],
+            id="unknown-column",
+        ),
+        pytest.param(
+            lambda f: ["fit", f["nan"], "-k", 2, "--columns", "x,y"],
+            ["2 rows", "missing or infinite", "--drop-na"],
+            id="nan-without-drop-na",
+        ),
+        pytest.param(
+            lambda f: ["fit", f["csv"], "-k", 100, "--columns", "x,y"],
+            ["n_components=100"],
+            id="estimator-refuses",
+        ),
+        pytest.param(
+            lambda f: ["predict", f["not_a_model"], f["csv"]],
+            ["notes.gmm", "not a gmmkit model file"],
+            id="not-a-model",
+        ),
+        pytest.param(
+            lambda f: ["classify", f["csv"], "--target", "species", "--cv", 40],
+            ["30 rows", "--cv"],
+            id="more-folds-than-class-rows",
+        ),
+    ],
+)
 def test_run_time_problem_is_one_line_and_exit_1(files, tmp_path, make_args, fragments):
     args = make_args(files)
     output = tmp_path / ("out.csv" if args[0] == "predict" else "out")
@@ -390,36 +479,51 @@ def test_non_empty_output_directory_is_kept_without_force(files, tmp_path):
 
 # ---------------------------------------------------------------------- usage errors (exit 2)
 USAGE_ERRORS = {
-    "unknown-option": (["fit", "d.csv", "-k", 2, "-o", "m.gmm", "--bogus"],
-                       ["unrecognized arguments: --bogus"]),
+    "unknown-option": (
+        ["fit", "d.csv", "-k", 2, "-o", "m.gmm", "--bogus"],
+        ["unrecognized arguments: --bogus"],
+    ),
     "unknown-command": (["frobnicate"], ["invalid choice: 'frobnicate'"]),
     "k-empty-range": (["select", "d.csv", "-k", "5:2", "-o", "out"], ["-k", "'5:2'"]),
     "k-not-int": (["select", "d.csv", "-k", "two", "-o", "out"], ["-k", "'two'"]),
     "k-zero": (["select", "d.csv", "-k", "0:3", "-o", "out"], ["-k", "positive"]),
     "k-range-for-fit": (["fit", "d.csv", "-k", "1:4", "-o", "m.gmm"], ["gmmkit select"]),
-    "k-classify-range-not-from-1": (["classify", "d.csv", "--target", "y", "-k", "2:5",
-                                     "-o", "m.gmm"], ["1:B"]),
-    "unknown-covariance": (["fit", "d.csv", "-k", 2, "--covariance", "round", "-o", "m.gmm"],
-                           ["--covariance", "'round'"]),
-    "unknown-covariance-in-list": (["select", "d.csv", "--covariance", "full,round", "-o", "out"],
-                                   ["'round'"]),
-    "unknown-criterion": (["select", "d.csv", "--criterion", "bik", "-o", "out"],
-                          ["--criterion", "'bik'"]),
-    "criterion-cv-without-folds": (["select", "d.csv", "--criterion", "cv", "-o", "out"],
-                                   ["--cv"]),
+    "k-classify-range-not-from-1": (
+        ["classify", "d.csv", "--target", "y", "-k", "2:5", "-o", "m.gmm"],
+        ["1:B"],
+    ),
+    "unknown-covariance": (
+        ["fit", "d.csv", "-k", 2, "--covariance", "round", "-o", "m.gmm"],
+        ["--covariance", "'round'"],
+    ),
+    "unknown-covariance-in-list": (
+        ["select", "d.csv", "--covariance", "full,round", "-o", "out"],
+        ["'round'"],
+    ),
+    "unknown-criterion": (
+        ["select", "d.csv", "--criterion", "bik", "-o", "out"],
+        ["--criterion", "'bik'"],
+    ),
+    "criterion-cv-without-folds": (["select", "d.csv", "--criterion", "cv", "-o", "out"], ["--cv"]),
     "one-fold": (["select", "d.csv", "--cv", 1, "-o", "out"], ["--cv", "folds >= 2"]),
     "unknown-output-type": (["predict", "m.gmm", "d.csv", "-o", "out.txt"], [".csv or .npy"]),
     "missing-output": (["fit", "d.csv", "-k", 2], ["-o/--output"]),
 }
 
 
-@pytest.mark.parametrize("case", ["unknown-option", "k-empty-range", "unknown-covariance",
-                                  "unknown-criterion"])
+@pytest.mark.parametrize(
+    "case", ["unknown-option", "k-empty-range", "unknown-covariance", "unknown-criterion"]
+)
 def test_usage_error_exits_2_through_the_console(case, tmp_path):
     args, fragments = USAGE_ERRORS[case]
-    result = subprocess.run([sys.executable, "-m", "gmmkit", *map(str, args)], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=180,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "gmmkit", *map(str, args)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert_usage_error(result, *fragments)
     assert list(tmp_path.iterdir()) == []
 
@@ -462,14 +566,27 @@ else:  # what the console script gmmkit.cli:main does
 
 
 def imported_by(*args):
-    result = subprocess.run([sys.executable, "-c", IMPORTS, *map(str, args)],
-                            capture_output=True, text=True, timeout=180, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORTS, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert "Traceback" not in result.stderr, result.stderr
     return result.stdout.splitlines()[-1]
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["frobnicate"],
-                                  ["fit", "d.csv", "-k", "2"], ["select", "d.csv", "-k", "5:2"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["--version"],
+        ["frobnicate"],
+        ["fit", "d.csv", "-k", "2"],
+        ["select", "d.csv", "-k", "5:2"],
+    ],
+)
 def test_help_and_usage_errors_import_neither_scipy_nor_sklearn(args):
     assert imported_by(*args) == "[]"
 
@@ -482,13 +599,16 @@ def test_help_of_a_command_lists_covariance_types_without_scipy_stats_or_sklearn
 
 
 def test_importing_gmmkit_imports_no_estimator_until_one_is_used():
-    code = ("import sys, gmmkit; assert 'sklearn' not in sys.modules and 'numpy' not in "
-            "sys.modules; assert set(gmmkit.__all__) <= set(dir(gmmkit)); "
-            "from gmmkit import GaussianMixture, select, evaluation; "
-            "assert gmmkit.GaussianMixture is GaussianMixture and 'sklearn' in sys.modules; "
-            "import gmmkit.mixture as m; assert gmmkit.mixture is m")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=180, check=False)
+    code = (
+        "import sys, gmmkit; assert 'sklearn' not in sys.modules and 'numpy' not in "
+        "sys.modules; assert set(gmmkit.__all__) <= set(dir(gmmkit)); "
+        "from gmmkit import GaussianMixture, select, evaluation; "
+        "assert gmmkit.GaussianMixture is GaussianMixture and 'sklearn' in sys.modules; "
+        "import gmmkit.mixture as m; assert gmmkit.mixture is m"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=180, check=False
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -499,37 +619,75 @@ def test_every_public_name_is_importable_from_the_package():
         gmmkit.nonexistent  # noqa: B018
 
 
-@pytest.mark.parametrize("module, how, args", [
-    pytest.param("gmmkit.cli", "-m", ["--help"], id="python-m-importing-the-cli"),
-    pytest.param("numpy", "-m", ["fit", "d.csv", "-k", 2, "--covariance", "diag", "-o", "m.gmm"],
-                 id="python-m-importing-numpy"),
-    pytest.param("numpy", "entry", ["fit", "d.csv", "-k", 2, "--covariance", "diag", "-o",
-                                    "m.gmm"], id="console-script-importing-numpy"),
-])
+@pytest.mark.parametrize(
+    "module, how, args",
+    [
+        pytest.param("gmmkit.cli", "-m", ["--help"], id="python-m-importing-the-cli"),
+        pytest.param(
+            "numpy",
+            "-m",
+            ["fit", "d.csv", "-k", 2, "--covariance", "diag", "-o", "m.gmm"],
+            id="python-m-importing-numpy",
+        ),
+        pytest.param(
+            "numpy",
+            "entry",
+            ["fit", "d.csv", "-k", 2, "--covariance", "diag", "-o", "m.gmm"],
+            id="console-script-importing-numpy",
+        ),
+    ],
+)
 def test_ctrl_c_while_importing_exits_130_without_a_traceback(module, how, args, tmp_path):
-    result = subprocess.run([sys.executable, "-c", INTERRUPTING, module, how, *map(str, args)],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=180,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", INTERRUPTING, module, how, *map(str, args)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert (result.returncode, result.stderr) == (130, "gmmkit: interrupted\n")
 
 
 # ---------------------------------------------------------------------- issue item 17
-def test_report_takes_the_fit_options_of_the_other_fitting_commands(files, tmp_path,
-                                                                     monkeypatch):
+def test_report_takes_the_fit_options_of_the_other_fitting_commands(files, tmp_path, monkeypatch):
     import gmmkit.report
 
     calls = []
-    monkeypatch.setattr(gmmkit.report, "run_data_report",
-                        lambda X, out_dir, **kwargs: calls.append(kwargs))
-    assert main(["report", str(files["npy"]), "--n-init", "2", "--reg-covar", "1e-3",
-                 "--max-iter", "50", "-o", str(tmp_path / "report")]) == 0
+    monkeypatch.setattr(
+        gmmkit.report, "run_data_report", lambda X, out_dir, **kwargs: calls.append(kwargs)
+    )
+    assert (
+        main(
+            [
+                "report",
+                str(files["npy"]),
+                "--n-init",
+                "2",
+                "--reg-covar",
+                "1e-3",
+                "--max-iter",
+                "50",
+                "-o",
+                str(tmp_path / "report"),
+            ]
+        )
+        == 0
+    )
     assert [(c["n_init"], c["reg_covar"], c["max_iter"]) for c in calls] == [(2, 1e-3, 50)]
 
 
-@pytest.mark.parametrize("args", [
-    ["report", "d.csv", "-o", "out"], ["fit", "d.csv", "-k", 2, "-o", "m.gmm"],
-    ["select", "d.csv", "-o", "out"], ["predict", "m.gmm", "d.csv", "-o", "p.csv"],
-    ["tour", "-o", "out"]], ids=lambda args: args[0])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "d.csv", "-o", "out"],
+        ["fit", "d.csv", "-k", 2, "-o", "m.gmm"],
+        ["select", "d.csv", "-o", "out"],
+        ["predict", "m.gmm", "d.csv", "-o", "p.csv"],
+        ["tour", "-o", "out"],
+    ],
+    ids=lambda args: args[0],
+)
 def test_usage_error_of_a_command_prints_that_commands_usage(args, capsys):
     # An unknown option after a complete command line: argparse's top-level parser reports it.
     command = args[0]
@@ -541,8 +699,7 @@ def test_usage_error_of_a_command_prints_that_commands_usage(args, capsys):
 
 def test_predict_counts_rows_from_1_as_the_error_messages_do(files, mixture, tmp_path):
     _, model_path = mixture
-    refused = gmmkit_cli("fit", files["nan"], "-k", 2, "--columns", "x,y",
-                         "-o", tmp_path / "m.gmm")
+    refused = gmmkit_cli("fit", files["nan"], "-k", 2, "--columns", "x,y", "-o", tmp_path / "m.gmm")
     assert_error(refused, "is data row 3")  # the first row with a missing value
     out = tmp_path / "labels.csv"
     assert_ok(gmmkit_cli("predict", model_path, files["nan"], "--drop-na", "-o", out))
@@ -551,8 +708,9 @@ def test_predict_counts_rows_from_1_as_the_error_messages_do(files, mixture, tmp
 
 
 @pytest.mark.parametrize("command", ["fit", "classify"])
-def test_output_in_a_missing_directory_is_refused_before_reading_or_fitting(command, files,
-                                                                           tmp_path):
+def test_output_in_a_missing_directory_is_refused_before_reading_or_fitting(
+    command, files, tmp_path
+):
     out = tmp_path / "missingdir" / "m.gmm"
     args = ["--target", "species"] if command == "classify" else ["-k", 2]
     result = gmmkit_cli(command, files["csv"].with_name("missing.csv"), *args, "-o", out)
@@ -577,8 +735,13 @@ def test_make_tour_can_be_rerun_and_make_clean_keeps_the_virtual_environment():
     root = Path(__file__).resolve().parents[1]
 
     def commands(target):
-        result = subprocess.run(["make", "-n", "-C", str(root), target], capture_output=True,
-                                text=True, timeout=60, check=True)
+        result = subprocess.run(
+            ["make", "-n", "-C", str(root), target],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
         return [line for line in result.stdout.splitlines() if not line.startswith("make")]
 
     assert "gmmkit tour -o tour-output --force" in commands("tour")[-1]
@@ -593,8 +756,9 @@ def test_counts_of_one_are_singular(files, tmp_path):
     fitted = gmmkit_cli("fit", one_feature, "-k", 1, "-o", tmp_path / "m.gmm")
     assert_ok(fitted)
     assert "1 component, full covariance, 60 rows x 1 feature\n" in fitted.stdout
-    selected = gmmkit_cli("select", one_feature, "-k", 1, "--covariance", "full",
-                          "-o", tmp_path / "sweep")
+    selected = gmmkit_cli(
+        "select", one_feature, "-k", 1, "--covariance", "full", "-o", tmp_path / "sweep"
+    )
     assert_ok(selected)
     assert "best by bic: 1 component, full covariance (60 rows x 1 feature)" in selected.stdout
     sampled = gmmkit_cli("sample", tmp_path / "m.gmm", "-n", 1, "-o", tmp_path / "s.csv")
@@ -616,23 +780,36 @@ def partly_labelled_csv(tmp_path):
     X, y = make_blobs(240, centers=[[0, 0], [6, 0], [0, 6]], random_state=0)
     y[::3] = -1
     path = tmp_path / "partly.csv"
-    np.savetxt(path, np.column_stack([X, y]), delimiter=",", header="a,b,label", comments="",
-               fmt="%.10g")
+    np.savetxt(
+        path, np.column_stack([X, y]), delimiter=",", header="a,b,label", comments="", fmt="%.10g"
+    )
     return path
 
 
 def test_classify_treats_minus_one_as_a_class_without_unlabeled(partly_labelled_csv, tmp_path):
-    result = gmmkit_cli("classify", partly_labelled_csv, "--target", "label", "--cv", 0,
-                        "-o", tmp_path / "clf.gmm")
+    result = gmmkit_cli(
+        "classify", partly_labelled_csv, "--target", "label", "--cv", 0, "-o", tmp_path / "clf.gmm"
+    )
     assert_ok(result)
     assert "4 classes: -1 (80)" in result.stdout
     assert list(gmmkit.load(tmp_path / "clf.gmm").classes_) == [-1, 0, 1, 2]
 
 
 def test_classify_unlabeled_fits_semi_supervised_and_scores_the_labelled_rows(
-        partly_labelled_csv, tmp_path):
-    result = gmmkit_cli("classify", partly_labelled_csv, "--target", "label", "--unlabeled",
-                        "-1", "--cv", 3, "-o", tmp_path / "clf.gmm")
+    partly_labelled_csv, tmp_path
+):
+    result = gmmkit_cli(
+        "classify",
+        partly_labelled_csv,
+        "--target",
+        "label",
+        "--unlabeled",
+        "-1",
+        "--cv",
+        3,
+        "-o",
+        tmp_path / "clf.gmm",
+    )
     assert_ok(result)
     assert "3 classes: 0 (57), 1 (57), 2 (46)" in result.stdout
     assert "80 rows without a label (-1): semi-supervised fit" in result.stdout
@@ -643,12 +820,23 @@ def test_classify_unlabeled_fits_semi_supervised_and_scores_the_labelled_rows(
     assert accuracy > 0.95
 
 
-@pytest.mark.parametrize("marker, message", [
-    ("x", "the target column is numeric, so the marker must be a number"),
-    ("7", "no row of the target column has that value"),
-])
+@pytest.mark.parametrize(
+    "marker, message",
+    [
+        ("x", "the target column is numeric, so the marker must be a number"),
+        ("7", "no row of the target column has that value"),
+    ],
+)
 def test_classify_unlabeled_marker_errors(partly_labelled_csv, tmp_path, marker, message):
-    result = gmmkit_cli("classify", partly_labelled_csv, "--target", "label", "--unlabeled",
-                        marker, "-o", tmp_path / "clf.gmm")
+    result = gmmkit_cli(
+        "classify",
+        partly_labelled_csv,
+        "--target",
+        "label",
+        "--unlabeled",
+        marker,
+        "-o",
+        tmp_path / "clf.gmm",
+    )
     assert_error(result, message)
     assert not (tmp_path / "clf.gmm").exists()

@@ -11,8 +11,13 @@ import gmmkit
 from gmmkit import GaussianMixture, config_context, get_config, select, set_config
 from gmmkit.backends.numpy import NumpySource
 
-DEFAULTS = {"working_memory": 16, "feature_cache_memory": 256, "reuse_fixed_points": True,
-            "parallel_min_work": 5e7, "on_iteration": None}
+DEFAULTS = {
+    "working_memory": 16,
+    "feature_cache_memory": 256,
+    "reuse_fixed_points": True,
+    "parallel_min_work": 5e7,
+    "on_iteration": None,
+}
 
 
 @pytest.fixture
@@ -80,13 +85,16 @@ def test_a_context_in_one_thread_is_not_seen_in_another():
     assert seen["other"] == DEFAULTS["working_memory"]
 
 
-@pytest.mark.parametrize(("changes", "error", "match"), [
-    ({"chunk_bytes": 1}, TypeError, "unknown gmmkit option 'chunk_bytes'"),
-    ({"working_memory": -1}, ValueError, "working_memory must be a finite number >= 0"),
-    ({"working_memory": float("nan")}, ValueError, "working_memory"),
-    ({"feature_cache_memory": "big"}, TypeError, "feature_cache_memory must be a number"),
-    ({"reuse_fixed_points": 1}, TypeError, "reuse_fixed_points must be True or False"),
-])
+@pytest.mark.parametrize(
+    ("changes", "error", "match"),
+    [
+        ({"chunk_bytes": 1}, TypeError, "unknown gmmkit option 'chunk_bytes'"),
+        ({"working_memory": -1}, ValueError, "working_memory must be a finite number >= 0"),
+        ({"working_memory": float("nan")}, ValueError, "working_memory"),
+        ({"feature_cache_memory": "big"}, TypeError, "feature_cache_memory must be a number"),
+        ({"reuse_fixed_points": 1}, TypeError, "reuse_fixed_points must be True or False"),
+    ],
+)
 def test_bad_options_are_refused_and_change_nothing(changes, error, match):
     with pytest.raises(error, match=match), config_context(**changes):
         pass
@@ -106,8 +114,9 @@ def test_a_fit_uses_the_configuration_of_its_call(blobs, source_options):
 def test_sweep_workers_compute_with_the_callers_configuration(blobs, source_options):
     with warnings.catch_warnings(), config_context(parallel_min_work=0, working_memory=2):
         warnings.simplefilter("ignore")
-        select(blobs, range(1, 5), ["full", "diag"], cv=2, random_state=0, n_jobs=2,
-               warm_start=True)
+        select(
+            blobs, range(1, 5), ["full", "diag"], cv=2, random_state=0, n_jobs=2, warm_start=True
+        )
     threads = [thread for _, thread in source_options]
     # the workers build the sweep's sources; only the final polish of the chosen model
     # builds one in the caller's thread
@@ -121,8 +130,11 @@ def test_fixed_point_reuse_off_gives_the_same_fit(monkeypatch):
     X = np.repeat(centres, 15, axis=0) + np.random.default_rng(4).normal(size=(300, 2))
     asked = []
     real = NumpySource.log_prob_after_weight_change
-    monkeypatch.setattr(NumpySource, "log_prob_after_weight_change",
-                        lambda self, theta: asked.append(1) or real(self, theta))
+    monkeypatch.setattr(
+        NumpySource,
+        "log_prob_after_weight_change",
+        lambda self, theta: asked.append(1) or real(self, theta),
+    )
     reused = GaussianMixture(20, random_state=0, tol=0, max_iter=5).fit(X)
     assert asked
     asked.clear()

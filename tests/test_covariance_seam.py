@@ -74,8 +74,12 @@ class TiedDiagCovariance(CovarianceModel):
 
     def theta_constant(self, weights, means, prec_chol):
         log_det = self.log_det_precision_cholesky(prec_chol, len(weights))
-        return (np.log(weights) - 0.5 * self.d * np.log(2 * np.pi) + log_det
-                - 0.5 * (means**2 * prec_chol**2).sum(axis=1))
+        return (
+            np.log(weights)
+            - 0.5 * self.d * np.log(2 * np.pi)
+            + log_det
+            - 0.5 * (means**2 * prec_chol**2).sum(axis=1)
+        )
 
     def theta(self, weights, means, prec_chol):
         d, precision = self.d, prec_chol**2
@@ -139,9 +143,13 @@ def blobs():
 
 def hand_log_density(X, weights, means, variances):
     """:math:`\\log \\sum_k \\pi_k \\prod_a N(x_a \\mid \\mu_{ka}, \\sigma^2_a)`, per row."""
-    per_component = np.stack([
-        np.log(w) + norm.logpdf(X, loc=mu, scale=np.sqrt(variances)).sum(axis=1)
-        for w, mu in zip(weights, means)], axis=1)
+    per_component = np.stack(
+        [
+            np.log(w) + norm.logpdf(X, loc=mu, scale=np.sqrt(variances)).sum(axis=1)
+            for w, mu in zip(weights, means)
+        ],
+        axis=1,
+    )
     return logsumexp(per_component, axis=1), per_component
 
 
@@ -176,19 +184,28 @@ def test_log_densities_equal_a_hand_computed_mixture(tied_diag, blobs):
     expected, per_component = hand_log_density(X, gm.weights_, gm.means_, gm.covariances_)
     np.testing.assert_allclose(gm.score_samples(X), expected, rtol=1e-10)
     assert gm.score(X) == pytest.approx(expected.mean(), rel=1e-10)
-    np.testing.assert_allclose(gm.predict_proba(X),
-                               np.exp(per_component - expected[:, None]), atol=1e-10)
+    np.testing.assert_allclose(
+        gm.predict_proba(X), np.exp(per_component - expected[:, None]), atol=1e-10
+    )
     np.testing.assert_array_equal(gm.predict(X), per_component.argmax(axis=1))
-    assert gm.bic(X) == pytest.approx(-2 * expected.sum() + gm.n_parameters_ * np.log(len(X)),
-                                      rel=1e-10)
+    assert gm.bic(X) == pytest.approx(
+        -2 * expected.sum() + gm.n_parameters_ * np.log(len(X)), rel=1e-10
+    )
 
 
 def test_one_em_step_is_the_hand_computed_m_step(tied_diag, blobs):
     X, _ = blobs
     weights, means = np.array([0.2, 0.3, 0.5]), np.array([[1.0, 2.0], [6.0, 8.0], [-5.0, 15.0]])
     variances = np.array([4.0, 9.0])
-    gm = GaussianMixture(3, covariance_type="tied_diag", weights_init=weights, means_init=means,
-                         precisions_init=1.0 / variances, max_iter=1, reg_covar=1e-6)
+    gm = GaussianMixture(
+        3,
+        covariance_type="tied_diag",
+        weights_init=weights,
+        means_init=means,
+        precisions_init=1.0 / variances,
+        max_iter=1,
+        reg_covar=1e-6,
+    )
     with pytest.warns(ConvergenceWarning):
         gm.fit(X)
     log_norm, per_component = hand_log_density(X, weights, means, variances)
@@ -205,8 +222,14 @@ def test_one_em_step_is_the_hand_computed_m_step(tied_diag, blobs):
 
 def test_em_never_lowers_the_likelihood(tied_diag, blobs):
     X, _ = blobs
-    gm = GaussianMixture(3, covariance_type="tied_diag", init_params="random", tol=1e-10,
-                         max_iter=500, random_state=3).fit(X)
+    gm = GaussianMixture(
+        3,
+        covariance_type="tied_diag",
+        init_params="random",
+        tol=1e-10,
+        max_iter=500,
+        random_state=3,
+    ).fit(X)
     assert len(gm.lower_bounds_) > 3
     assert (np.diff(gm.lower_bounds_) >= -1e-12).all()
 
@@ -220,8 +243,9 @@ def test_with_one_component_it_is_the_diag_fit(tied_diag, blobs):
     np.testing.assert_allclose(ours.score_samples(X), diag.score_samples(X), rtol=1e-12)
 
 
-def test_every_m_step_after_the_first_is_given_the_parameters_of_its_e_step(tied_diag, blobs,
-                                                                            monkeypatch):
+def test_every_m_step_after_the_first_is_given_the_parameters_of_its_e_step(
+    tied_diag, blobs, monkeypatch
+):
     X, _ = blobs
     calls = []
     real = TiedDiagCovariance.m_step
@@ -231,8 +255,9 @@ def test_every_m_step_after_the_first_is_given_the_parameters_of_its_e_step(tied
         return calls[-1][1]
 
     monkeypatch.setattr(TiedDiagCovariance, "m_step", recorded)
-    gm = GaussianMixture(3, covariance_type="tied_diag", init_params="random", max_iter=4,
-                         tol=0.0, random_state=0)
+    gm = GaussianMixture(
+        3, covariance_type="tied_diag", init_params="random", max_iter=4, tol=0.0, random_state=0
+    )
     with pytest.warns(ConvergenceWarning):
         gm.fit(X)
     contexts = [context for context, _ in calls]
@@ -248,21 +273,25 @@ def test_a_collapsed_shared_covariance_is_recovered_and_named_by_the_model(tied_
     X, _ = blobs
     constant = np.c_[X[:, 0], np.full(len(X), 5.0)]
     gm = GaussianMixture(2, covariance_type="tied_diag", reg_covar=0.0, random_state=0)
-    with pytest.warns(gmmkit.DegenerateComponentWarning,
-                      match="the shared diagonal covariance collapsed"):
+    with pytest.warns(
+        gmmkit.DegenerateComponentWarning, match="the shared diagonal covariance collapsed"
+    ):
         gm.fit(constant)
     assert np.isfinite(gm.score_samples(constant)).all() and gm.covariances_[1] > 0
 
 
 def test_precisions_init_is_checked_in_the_models_layout(tied_diag, blobs):
     X, _ = blobs
-    with pytest.raises(ValueError, match=r"'tied_diag precision' should have the shape of "
-                                         r"\(2,\), but got \(3, 2\)"):
-        GaussianMixture(3, covariance_type="tied_diag",
-                        precisions_init=np.ones((3, 2))).fit(X)
+    with pytest.raises(
+        ValueError,
+        match=r"'tied_diag precision' should have the shape of "
+        r"\(2,\), but got \(3, 2\)",
+    ):
+        GaussianMixture(3, covariance_type="tied_diag", precisions_init=np.ones((3, 2))).fit(X)
     with pytest.raises(ValueError, match="'tied_diag precision' should be positive"):
-        GaussianMixture(3, covariance_type="tied_diag",
-                        precisions_init=np.array([1.0, -1.0])).fit(X)
+        GaussianMixture(3, covariance_type="tied_diag", precisions_init=np.array([1.0, -1.0])).fit(
+            X
+        )
 
 
 def test_sampling_draws_what_the_same_diag_mixture_draws(tied_diag, blobs):
@@ -288,11 +317,13 @@ def test_conditioning_matches_the_same_diag_mixture(tied_diag, blobs):
     np.testing.assert_allclose(conditional.means_, expected.means_, rtol=1e-12)
     np.testing.assert_allclose(conditional.covariances_, expected.covariances_[0], rtol=1e-12)
     grid = np.linspace(-10, 40, 7)[:, None]
-    np.testing.assert_allclose(conditional.score_samples(grid), expected.score_samples(grid),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        conditional.score_samples(grid), expected.score_samples(grid), rtol=1e-10
+    )
     values = np.array([[0.0], [8.0], [-8.0]])
-    np.testing.assert_allclose(gm.conditional_mean(values, 0),
-                               diag.conditional_mean(values, 0), rtol=1e-12)
+    np.testing.assert_allclose(
+        gm.conditional_mean(values, 0), diag.conditional_mean(values, 0), rtol=1e-12
+    )
     drawn, labels = gm.sample_conditional(values, 0, random_state=1)
     same, same_labels = diag.sample_conditional(values, 0, random_state=1)
     np.testing.assert_array_equal(labels, same_labels)
@@ -302,8 +333,14 @@ def test_conditioning_matches_the_same_diag_mixture(tied_diag, blobs):
 # ---------------------------------------------------------------------- selection, classifier
 def test_select_sweeps_it_and_warm_starts_split_it(tied_diag, blobs):
     X, _ = blobs
-    result = gmmkit.select(X, n_components=[1, 2, 3, 4], covariance_type=["tied_diag", "diag"],
-                           random_state=0, silhouette_samples=None, warm_start=True)
+    result = gmmkit.select(
+        X,
+        n_components=[1, 2, 3, 4],
+        covariance_type=["tied_diag", "diag"],
+        random_state=0,
+        silhouette_samples=None,
+        warm_start=True,
+    )
     rows = result.records()
     assert [row["covariance_type"] for row in rows] == ["tied_diag"] * 4 + ["diag"] * 4
     assert all(row["error"] is None for row in rows)
@@ -316,8 +353,7 @@ def test_select_sweeps_it_and_warm_starts_split_it(tied_diag, blobs):
 def test_default_sweep_is_the_built_ins_and_all_takes_a_model_that_opts_in(tied_diag, blobs):
     X, _ = blobs
     result = gmmkit.select(X, n_components=[1, 2], random_state=0, silhouette_samples=None)
-    assert list(dict.fromkeys(row["covariance_type"] for row in result.records())) == \
-        list(BUILT_IN)
+    assert list(dict.fromkeys(row["covariance_type"] for row in result.records())) == list(BUILT_IN)
     assert "tied_diag" not in covariance_types(in_all=True)
 
     class Joining(TiedDiagCovariance):
@@ -327,8 +363,9 @@ def test_default_sweep_is_the_built_ins_and_all_takes_a_model_that_opts_in(tied_
     register_covariance_model(Joining)
     try:
         assert covariance_types(in_all=True) == (*SWEPT, "tied_diag_in_all")
-        result = gmmkit.select(X, n_components=[1], covariance_type="all", random_state=0,
-                               silhouette_samples=None)
+        result = gmmkit.select(
+            X, n_components=[1], covariance_type="all", random_state=0, silhouette_samples=None
+        )
         swept = list(dict.fromkeys(row["covariance_type"] for row in result.records()))
         assert swept == list(covariance_types(in_all=True))
     finally:
@@ -340,8 +377,9 @@ def test_mixture_classifier_fits_one_mixture_per_class(tied_diag, blobs):
     clf = MixtureClassifier(n_components=1, covariance_type="tied_diag", random_state=0)
     clf.fit(X, y)
     assert clf.score(X, y) > 0.95
-    auto = MixtureClassifier(n_components="auto", max_components=3,
-                             covariance_type="tied_diag", random_state=0).fit(X, y)
+    auto = MixtureClassifier(
+        n_components="auto", max_components=3, covariance_type="tied_diag", random_state=0
+    ).fit(X, y)
     assert auto.score(X, y) > 0.95
 
 
@@ -354,12 +392,14 @@ def test_save_and_load_keep_every_prediction(tied_diag, blobs, tmp_path):
     assert loaded.covariance_type == "tied_diag"
     np.testing.assert_array_equal(loaded.covariances_, gm.covariances_)
     np.testing.assert_array_equal(loaded.score_samples(X), gm.score_samples(X))
-    np.testing.assert_array_equal(loaded.sample(20, random_state=0)[0],
-                                  gm.sample(20, random_state=0)[0])
+    np.testing.assert_array_equal(
+        loaded.sample(20, random_state=0)[0], gm.sample(20, random_state=0)[0]
+    )
     clf = MixtureClassifier(covariance_type="tied_diag", random_state=0).fit(X, y)
     gmmkit.save(clf, tmp_path / "clf.gmm")
-    np.testing.assert_array_equal(gmmkit.load(tmp_path / "clf.gmm").predict_proba(X),
-                                  clf.predict_proba(X))
+    np.testing.assert_array_equal(
+        gmmkit.load(tmp_path / "clf.gmm").predict_proba(X), clf.predict_proba(X)
+    )
 
 
 def test_a_file_of_an_unregistered_model_asks_for_the_model_when_loaded(blobs, tmp_path):
@@ -398,8 +438,23 @@ def cli(*args):
 
 def test_the_cli_fits_scores_and_samples_it(tied_diag, blobs_csv, tmp_path, capsys):
     model_path = tmp_path / "m.gmm"
-    assert cli("fit", blobs_csv, "--columns", "x,y", "-k", 3, "--covariance", "tied_diag",
-               "--seed", 0, "-o", model_path) == 0
+    assert (
+        cli(
+            "fit",
+            blobs_csv,
+            "--columns",
+            "x,y",
+            "-k",
+            3,
+            "--covariance",
+            "tied_diag",
+            "--seed",
+            0,
+            "-o",
+            model_path,
+        )
+        == 0
+    )
     assert "tied_diag covariance" in capsys.readouterr().out
     model = gmmkit.load(model_path)
     assert model.covariance_type == "tied_diag" and model.covariances_.shape == (2,)
@@ -410,22 +465,52 @@ def test_the_cli_fits_scores_and_samples_it(tied_diag, blobs_csv, tmp_path, caps
 
 def test_the_cli_selects_and_classifies_with_it(tied_diag, blobs_csv, tmp_path, capsys):
     out = tmp_path / "sweep"
-    assert cli("select", blobs_csv, "--columns", "x,y", "-k", "1:3", "--covariance",
-               "tied_diag,diag", "--seed", 0, "-o", out) == 0
+    assert (
+        cli(
+            "select",
+            blobs_csv,
+            "--columns",
+            "x,y",
+            "-k",
+            "1:3",
+            "--covariance",
+            "tied_diag,diag",
+            "--seed",
+            0,
+            "-o",
+            out,
+        )
+        == 0
+    )
     with open(out / "table.csv", newline="") as stream:
         types = [row["covariance_type"] for row in csv.DictReader(stream)]
     assert types == ["tied_diag"] * 3 + ["diag"] * 3
-    assert cli("classify", blobs_csv, "--target", "group", "--covariance", "tied_diag",
-               "--cv", 2, "--seed", 0, "-o", tmp_path / "clf.gmm") == 0
+    assert (
+        cli(
+            "classify",
+            blobs_csv,
+            "--target",
+            "group",
+            "--covariance",
+            "tied_diag",
+            "--cv",
+            2,
+            "--seed",
+            0,
+            "-o",
+            tmp_path / "clf.gmm",
+        )
+        == 0
+    )
     assert gmmkit.load(tmp_path / "clf.gmm").covariance_type == "tied_diag"
 
 
 # ---------------------------------------------------------------------- the registry
 def _covariance_choices(command):
-    subcommands = next(action for action in build_parser()._actions
-                       if action.dest == "command")
-    option = next(action for action in subcommands.choices[command]._actions
-                  if action.dest == "covariance")
+    subcommands = next(action for action in build_parser()._actions if action.dest == "command")
+    option = next(
+        action for action in subcommands.choices[command]._actions if action.dest == "covariance"
+    )
     return option.choices
 
 
@@ -446,15 +531,20 @@ def test_the_cli_reads_its_choices_from_the_registry_when_the_parser_is_built(ca
 def test_unknown_names_are_refused_with_the_registered_ones_listed(tied_diag, blobs, capsys):
     X, _ = blobs
     names = r"\{" + ", ".join(f"'{name}'" for name in (*KNOWN, "tied_diag")) + r"\}"
-    with pytest.raises(ValueError, match=f"'covariance_type' parameter of GaussianMixture must "
-                                         f"be a str among {names}. Got 'nope' instead"):
+    with pytest.raises(
+        ValueError,
+        match=f"'covariance_type' parameter of GaussianMixture must "
+        f"be a str among {names}. Got 'nope' instead",
+    ):
         GaussianMixture(2, covariance_type="nope").fit(X)
-    with pytest.raises(ValueError, match=f"'covariance_type' parameter of select must be a str "
-                                         f"among {names}.*Got \\['nope'\\] instead"):
+    with pytest.raises(
+        ValueError,
+        match=f"'covariance_type' parameter of select must be a str "
+        f"among {names}.*Got \\['nope'\\] instead",
+    ):
         gmmkit.select(X, n_components=[1], covariance_type=["nope"])
     assert main(["select", "d.csv", "--covariance", "diag,nope", "-o", "out"]) == 2
-    assert (f"of {', '.join(KNOWN)}, tied_diag"
-            in capsys.readouterr().err.splitlines()[-1])
+    assert f"of {', '.join(KNOWN)}, tied_diag" in capsys.readouterr().err.splitlines()[-1]
 
 
 def test_registration_is_checked():
@@ -488,4 +578,3 @@ def test_registering_twice_is_harmless_and_unregistering_forgets(tied_diag):
 def test_no_file_of_the_package_knows_the_model_of_this_test():
     package = Path(gmmkit.__file__).parent
     assert not [path for path in package.rglob("*.py") if "tied_diag" in path.read_text()]
-

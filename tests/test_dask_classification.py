@@ -19,13 +19,15 @@ def moons():
     return X, np.where(y == 1, "upper", "lower")
 
 
-@pytest.mark.parametrize("options", [
-    {"n_components": 3},
-    {"n_components": {"lower": 2, "upper": 4}, "covariance_type": "diag",
-     "priors": "uniform"},
-    {"n_components": "auto", "covariance_type": ["full", "diag"], "max_components": 3},
-    {"n_components": 2, "prior": "default", "covariance_type": ["full", "spherical"]},
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"n_components": 3},
+        {"n_components": {"lower": 2, "upper": 4}, "covariance_type": "diag", "priors": "uniform"},
+        {"n_components": "auto", "covariance_type": ["full", "diag"], "max_components": 3},
+        {"n_components": 2, "prior": "default", "covariance_type": ["full", "spherical"]},
+    ],
+)
 def test_the_fit_and_its_predictions_are_those_in_memory(moons, options):
     X, y = moons
     weight = np.random.RandomState(2).uniform(0.5, 2.0, len(X))
@@ -33,8 +35,10 @@ def test_the_fit_and_its_predictions_are_those_in_memory(moons, options):
         warnings.simplefilter("ignore")  # the range warnings of 'auto', alike in both
         expected = MixtureClassifier(random_state=0, **options).fit(X, y, sample_weight=weight)
         got = MixtureClassifier(random_state=0, **options).fit(
-            da.from_array(X, chunks=140), da.from_array(y, chunks=140),
-            sample_weight=da.from_array(weight, chunks=140))
+            da.from_array(X, chunks=140),
+            da.from_array(y, chunks=140),
+            sample_weight=da.from_array(weight, chunks=140),
+        )
     assert got.classes_.tolist() == expected.classes_.tolist()
     np.testing.assert_allclose(got.class_prior_, expected.class_prior_, rtol=1e-12)
     assert got.n_components_.tolist() == expected.n_components_.tolist()
@@ -51,11 +55,13 @@ def test_the_fit_and_its_predictions_are_those_in_memory(moons, options):
     assert proba.chunks[0] == Xd.chunks[0]
     np.testing.assert_allclose(proba.compute(), expected.predict_proba(X), atol=1e-10)
     np.testing.assert_array_equal(labels.compute(), expected.predict(X))
-    np.testing.assert_allclose(got.score_samples(Xd).compute(), expected.score_samples(X),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        got.score_samples(Xd).compute(), expected.score_samples(X), rtol=1e-10
+    )
     assert got.score(Xd, da.from_array(y, chunks=100)) == expected.score(X, y)
     assert got.score(Xd, y, sample_weight=weight) == pytest.approx(
-        expected.score(X, y, sample_weight=weight), rel=1e-12)
+        expected.score(X, y, sample_weight=weight), rel=1e-12
+    )
 
 
 def test_a_dask_dataframe_gives_feature_names_checked_at_predict(moons):
@@ -72,10 +78,13 @@ def test_a_dask_dataframe_gives_feature_names_checked_at_predict(moons):
         model.predict(renamed)
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"mode": "edda"}, "mode='edda'"),
-    ({"standardize": True}, "standardize=True"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"mode": "edda"}, "mode='edda'"),
+        ({"standardize": True}, "standardize=True"),
+    ],
+)
 def test_what_dask_input_cannot_do_is_refused(moons, options, message):
     X, y = moons
     with pytest.raises(ValueError, match=message):

@@ -45,8 +45,9 @@ def data():
 @pytest.fixture(scope="module")
 def client():
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
     client = distributed.Client(cluster, set_as_default=False)
     yield client
     client.close()
@@ -73,10 +74,14 @@ def _start(X, covariance_type):
     """Initial parameters for both paths: those of two in-memory EM iterations."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        early = GaussianMixture(K, covariance_type=covariance_type, max_iter=2,
-                                random_state=0).fit(X)
-    return {"weights_init": early.weights_, "means_init": early.means_,
-            "precisions_init": early.precisions_}
+        early = GaussianMixture(K, covariance_type=covariance_type, max_iter=2, random_state=0).fit(
+            X
+        )
+    return {
+        "weights_init": early.weights_,
+        "means_init": early.means_,
+        "precisions_init": early.precisions_,
+    }
 
 
 def _fit(X, covariance_type, sample_weight=None, **params):
@@ -84,15 +89,21 @@ def _fit(X, covariance_type, sample_weight=None, **params):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return GaussianMixture(K, covariance_type=covariance_type, **settings).fit(
-            X, sample_weight=sample_weight)
+            X, sample_weight=sample_weight
+        )
 
 
 def _assert_same_fit(fitted, expected, rtol=RTOL, parameter_rtol=1e-9):
     assert fitted.n_iter_ == expected.n_iter_
     np.testing.assert_allclose(fitted.lower_bounds_, expected.lower_bounds_, rtol=rtol, atol=0)
     for name in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
-        np.testing.assert_allclose(getattr(fitted, name), getattr(expected, name), rtol=parameter_rtol,
-                                   atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(
+            getattr(fitted, name),
+            getattr(expected, name),
+            rtol=parameter_rtol,
+            atol=1e-12,
+            err_msg=name,
+        )
         assert isinstance(getattr(fitted, name), np.ndarray)
 
 
@@ -111,16 +122,29 @@ def test_every_iteration_matches_the_in_memory_fit_threaded(data, covariance_typ
     _assert_same_fit(fitted, expected)
 
 
-@pytest.mark.parametrize(("covariance_type", "chunking"), [
-    ("full", "uneven"), ("tied", "uneven"), ("diag", "uneven"), ("spherical", "uneven"),
-    ("EEV", "uneven"), ("VEV", "small"), ("full", "one")])
-def test_every_iteration_matches_the_in_memory_fit_on_a_local_cluster(data, client,
-                                                                     covariance_type, chunking):
+@pytest.mark.parametrize(
+    ("covariance_type", "chunking"),
+    [
+        ("full", "uneven"),
+        ("tied", "uneven"),
+        ("diag", "uneven"),
+        ("spherical", "uneven"),
+        ("EEV", "uneven"),
+        ("VEV", "small"),
+        ("full", "one"),
+    ],
+)
+def test_every_iteration_matches_the_in_memory_fit_on_a_local_cluster(
+    data, client, covariance_type, chunking
+):
     X, weight = data
     expected = _fit(X, covariance_type, sample_weight=weight)
     with _scheduler("distributed", client):
-        fitted = _fit(da.from_array(X, chunks=(CHUNKINGS[chunking], 3)), covariance_type,
-                      sample_weight=da.from_array(weight, chunks=50))
+        fitted = _fit(
+            da.from_array(X, chunks=(CHUNKINGS[chunking], 3)),
+            covariance_type,
+            sample_weight=da.from_array(weight, chunks=50),
+        )
         labels = fitted.predict(da.from_array(X, chunks=60)).compute()
     _assert_same_fit(fitted, expected)
     np.testing.assert_array_equal(labels, expected.predict(X))
@@ -129,14 +153,19 @@ def test_every_iteration_matches_the_in_memory_fit_on_a_local_cluster(data, clie
 def test_sample_weights_as_a_dask_array_match_the_in_memory_weighted_fit(data):
     X, weight = data
     expected = _fit(X, "full", sample_weight=weight)
-    fitted = _fit(da.from_array(X, chunks=(CHUNKINGS["uneven"], 3)), "full",
-                  sample_weight=da.from_array(weight, chunks=70))  # other chunks: rechunked
+    fitted = _fit(
+        da.from_array(X, chunks=(CHUNKINGS["uneven"], 3)),
+        "full",
+        sample_weight=da.from_array(weight, chunks=70),
+    )  # other chunks: rechunked
     _assert_same_fit(fitted, expected)
     Xd = da.from_array(X, chunks=100)
     assert fitted.score(Xd, sample_weight=da.from_array(weight, chunks=100)) == pytest.approx(
-        expected.score(X, sample_weight=weight), rel=RTOL)
+        expected.score(X, sample_weight=weight), rel=RTOL
+    )
     assert fitted.bic(Xd, sample_weight=weight) == pytest.approx(
-        expected.bic(X, sample_weight=weight), rel=RTOL)
+        expected.bic(X, sample_weight=weight), rel=RTOL
+    )
 
 
 def test_a_dask_dataframe_fits_as_its_pandas_frame(data):
@@ -158,8 +187,11 @@ def test_sample_weights_as_a_dask_series(data):
     pd = pytest.importorskip("pandas")
     X, weight = data
     expected = _fit(X, "spherical", sample_weight=weight)
-    fitted = _fit(da.from_array(X, chunks=100), "spherical",
-                  sample_weight=dd.from_pandas(pd.Series(weight), npartitions=4))
+    fitted = _fit(
+        da.from_array(X, chunks=100),
+        "spherical",
+        sample_weight=dd.from_pandas(pd.Series(weight), npartitions=4),
+    )
     _assert_same_fit(fitted, expected)
 
 
@@ -167,11 +199,11 @@ def test_a_component_collapsed_on_a_binary_feature_warns_as_in_memory(data):
     from gmmkit import DegenerateComponentWarning
 
     X = np.column_stack([data[0][:, :2], (data[0][:, 2] > np.median(data[0][:, 2]))])
-    with pytest.warns(DegenerateComponentWarning, match="feature 2 takes only two values") \
-            as caught:
+    with pytest.warns(
+        DegenerateComponentWarning, match="feature 2 takes only two values"
+    ) as caught:
         GaussianMixture(K, random_state=0).fit(X)
-    with pytest.warns(DegenerateComponentWarning, match="feature 2 takes only two values") \
-            as seen:
+    with pytest.warns(DegenerateComponentWarning, match="feature 2 takes only two values") as seen:
         GaussianMixture(K, random_state=0).fit(da.from_array(X, chunks=70))
     assert [str(w.message) for w in seen] == [str(w.message) for w in caught]
 
@@ -182,7 +214,8 @@ def test_the_default_kmeans_start_is_the_in_memory_one_on_small_data(data, weigh
     weight = weight if weighted else None
     expected = GaussianMixture(K, random_state=1, n_init=2).fit(X, sample_weight=weight)
     fitted = GaussianMixture(K, random_state=1, n_init=2).fit(
-        da.from_array(X, chunks=50), sample_weight=weight)
+        da.from_array(X, chunks=50), sample_weight=weight
+    )
     _assert_same_fit(fitted, expected)
 
 
@@ -191,7 +224,8 @@ def test_seeded_starts_are_the_in_memory_ones(data, init_params):
     X, _ = data
     expected = GaussianMixture(K, init_params=init_params, random_state=2).fit(X)
     fitted = GaussianMixture(K, init_params=init_params, random_state=2).fit(
-        da.from_array(X, chunks=(CHUNKINGS["uneven"], 3)))
+        da.from_array(X, chunks=(CHUNKINGS["uneven"], 3))
+    )
     # one row per component: the first covariances are reg_covar alone, the first
     # log-densities ~1e7 per row, and their sum in another order differs by ~1e-9 of it;
     # EM then carries that rounding, to ~1e-8 in a component left nearly flat
@@ -203,7 +237,8 @@ def test_hc_on_more_than_2000_rows_starts_as_in_memory():
     X, _ = make_blobs(2100, centers=3, n_features=2, random_state=0)
     expected = GaussianMixture(3, init_params="hc", random_state=0, max_iter=3).fit(X)
     fitted = GaussianMixture(3, init_params="hc", random_state=0, max_iter=3).fit(
-        da.from_array(X, chunks=700))
+        da.from_array(X, chunks=700)
+    )
     _assert_same_fit(fitted, expected)
 
 
@@ -211,8 +246,10 @@ def test_hc_on_more_than_2000_rows_starts_as_in_memory():
 def test_kmeans_on_a_sample_gives_the_same_start_whatever_the_chunking(computes):
     n = dask_backend.KMEANS_SAMPLE_SIZE + 5000
     X, _ = make_blobs(n, centers=3, n_features=2, random_state=0)
-    fits = [GaussianMixture(3, random_state=0, max_iter=2, tol=0).fit(
-        da.from_array(X, chunks=chunks)) for chunks in (n, 6000)]
+    fits = [
+        GaussianMixture(3, random_state=0, max_iter=2, tol=0).fit(da.from_array(X, chunks=chunks))
+        for chunks in (n, 6000)
+    ]
     np.testing.assert_allclose(fits[0].lower_bounds_, fits[1].lower_bounds_, rtol=RTOL)
     largest = max(_nbytes(result) for result in computes)
     assert largest <= dask_backend.KMEANS_SAMPLE_SIZE * 2 * 8 < X.nbytes
@@ -236,9 +273,12 @@ def test_float32_stays_float32(data):
 def test_a_prior_fit_matches_the_in_memory_one(data, covariance_type):
     X, weight = data
     expected = _fit(X, covariance_type, sample_weight=weight, prior="default")
-    fitted = _fit(da.from_array(X, chunks=(CHUNKINGS["uneven"], 3)), covariance_type,
-                  sample_weight=da.from_array(weight, chunks=(CHUNKINGS["uneven"],)),
-                  prior="default")
+    fitted = _fit(
+        da.from_array(X, chunks=(CHUNKINGS["uneven"], 3)),
+        covariance_type,
+        sample_weight=da.from_array(weight, chunks=(CHUNKINGS["uneven"],)),
+        prior="default",
+    )
     _assert_same_fit(fitted, expected)
 
 
@@ -268,7 +308,8 @@ def test_fit_on_source_gives_lazy_labels_and_the_criteria(data):
     inits = _start(X, "full")
     expected = GaussianMixture(K, **inits)
     want_labels, want_criteria = fit_on_source(
-        expected, X, feature_source(X, weight, "full", K, dask_backend_options()), scores=True)
+        expected, X, feature_source(X, weight, "full", K, dask_backend_options()), scores=True
+    )
     estimator = GaussianMixture(K, **inits)
     labels, criteria = fit_on_source(estimator, checked.X, checked.source("full"), scores=True)
     assert isinstance(labels, da.Array) and labels.chunks == Xd.chunks[:1]
@@ -291,8 +332,9 @@ def test_fit_on_source_from_dask_starts_is_the_estimators_fit(data):
     assert all(isinstance(start, da.Array) for start in starts)
     swept = GaussianMixture(K, covariance_type="diag", n_init=2)
     fit_on_source(swept, checked.X, checked.source("diag"), starts=starts)
-    expected = GaussianMixture(K, covariance_type="diag", n_init=2,
-                               init_params="random_from_data", random_state=5).fit(X)
+    expected = GaussianMixture(
+        K, covariance_type="diag", n_init=2, init_params="random_from_data", random_state=5
+    ).fit(X)
     _assert_same_fit(swept, expected, rtol=1e-8, parameter_rtol=1e-7)
 
 
@@ -306,8 +348,10 @@ def test_statistics_of_many_batches_dask_sources_into_one_compute(data, computes
         source = checked.source(covariance_type)
         early = _start(X, covariance_type)
         theta, shared = source.model.theta(
-            early["weights_init"], early["means_init"] - source.shift,
-            source.model.precision_cholesky_from_precisions(early["precisions_init"]))
+            early["weights_init"],
+            early["means_init"] - source.shift,
+            source.model.precision_cholesky_from_precisions(early["precisions_init"]),
+        )
         requests.append((source, theta, shared, False))
     before = len(computes)
     answers = statistics_of_many(requests)
@@ -344,8 +388,11 @@ def test_per_row_outputs_are_lazy_with_the_input_chunks_and_equal_numpy(data, co
     fitted = _fit(da.from_array(X, chunks=100), "tied")
     Xd = da.from_array(X, chunks=(CHUNKINGS["uneven"], 3))
     before = len(computes)
-    outputs = {"predict": fitted.predict(Xd), "predict_proba": fitted.predict_proba(Xd),
-               "score_samples": fitted.score_samples(Xd)}
+    outputs = {
+        "predict": fitted.predict(Xd),
+        "predict_proba": fitted.predict_proba(Xd),
+        "score_samples": fitted.score_samples(Xd),
+    }
     assert len(computes) == before  # nothing computed yet
     for name, output in outputs.items():
         assert isinstance(output, da.Array), name
@@ -390,8 +437,10 @@ def test_batch_statistics_equals_one_by_one_calls_in_one_compute(data, computes)
         means = rng.normal(size=(K, 3))
         early = _start(X, covariance_type)
         theta, shared = source.model.theta(
-            early["weights_init"], means,
-            source.model.precision_cholesky_from_precisions(early["precisions_init"]))
+            early["weights_init"],
+            means,
+            source.model.precision_cholesky_from_precisions(early["precisions_init"]),
+        )
         requests.append((source, theta, shared, False))
     one_by_one = [source.statistics(theta, shared) for source, theta, shared, _ in requests]
     before = len(computes)
@@ -407,12 +456,12 @@ def test_batch_statistics_equals_one_by_one_calls_in_one_compute(data, computes)
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
-def test_responsibility_statistics_and_scatter_equal_the_in_memory_source(data,
-                                                                         covariance_type):
+def test_responsibility_statistics_and_scatter_equal_the_in_memory_source(data, covariance_type):
     X, weight = data
     chunks = (CHUNKINGS["uneven"],)
-    source = check_data(da.from_array(X, chunks=chunks + ((3,),)),
-                        da.from_array(weight, chunks=chunks)).source(covariance_type)
+    source = check_data(
+        da.from_array(X, chunks=chunks + ((3,),)), da.from_array(weight, chunks=chunks)
+    ).source(covariance_type)
     in_memory = feature_source(X, weight, covariance_type, K, dask_backend_options())
     np.testing.assert_allclose(source.shift, in_memory.shift, rtol=1e-13, atol=1e-13)
     rng = np.random.RandomState(0)
@@ -421,8 +470,9 @@ def test_responsibility_statistics_and_scatter_equal_the_in_memory_source(data,
     for resp in (dense, labels):
         want = in_memory.responsibility_statistics(resp, K)
         for given in (resp, da.from_array(resp, chunks=70)):
-            np.testing.assert_allclose(source.responsibility_statistics(given, K), want,
-                                       rtol=1e-12, atol=1e-10)
+            np.testing.assert_allclose(
+                source.responsibility_statistics(given, K), want, rtol=1e-12, atol=1e-10
+            )
     np.testing.assert_allclose(source.scatter(), in_memory.scatter(), rtol=1e-12, atol=1e-10)
 
 
@@ -437,19 +487,26 @@ def dask_backend_options():
 def test_a_block_with_nan_or_inf_fails_the_fit_before_any_em(data, computes, bad):
     X = data[0].copy()
     X[157, 1] = bad
-    with pytest.raises(ValueError, match=r"block 1 of X \(rows 100 to 199\) contains NaN or "
-                                         r"infinity, first in row 157"):
+    with pytest.raises(
+        ValueError,
+        match=r"block 1 of X \(rows 100 to 199\) contains NaN or "
+        r"infinity, first in row 157",
+    ):
         GaussianMixture(K).fit(da.from_array(X, chunks=100))
     assert len(computes) == 1  # the validation pass, nothing after it
 
 
 def test_a_block_of_the_wrong_width_fails_the_fit_naming_it(data, computes):
     X = data[0]
-    blocks = [da.from_delayed(dask.delayed(np.asarray)(X[:100]), (100, 3), X.dtype),
-              da.from_delayed(dask.delayed(np.hstack)([X[100:], X[100:, :1]]), (140, 3),
-                              X.dtype)]
-    with pytest.raises(ValueError, match=r"block 1 of X \(rows 100 to 239\) has shape "
-                                         r"\(140, 4\)"):
+    blocks = [
+        da.from_delayed(dask.delayed(np.asarray)(X[:100]), (100, 3), X.dtype),
+        da.from_delayed(dask.delayed(np.hstack)([X[100:], X[100:, :1]]), (140, 3), X.dtype),
+    ]
+    with pytest.raises(
+        ValueError,
+        match=r"block 1 of X \(rows 100 to 239\) has shape "
+        r"\(140, 4\)",
+    ):
         GaussianMixture(K).fit(da.concatenate(blocks))
     assert len(computes) == 1
 
@@ -469,10 +526,13 @@ def test_a_worker_lost_mid_fit_does_not_change_the_result(data, monkeypatch):
     distributed = pytest.importorskip("distributed")
     X, _ = data
     # a cluster of its own: the killed worker is not replaced
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster, \
-            distributed.Client(cluster, set_as_default=False) as client, \
-            dask.config.set(scheduler=client):
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+        dask.config.set(scheduler=client),
+    ):
         Xd = client.persist(da.from_array(X, chunks=40))  # blocks held by the workers
         expected = _fit(Xd, "full", tol=0, max_iter=6)
         calls = []
@@ -492,7 +552,8 @@ def test_a_worker_lost_mid_fit_does_not_change_the_result(data, monkeypatch):
         runner = concurrent.futures.ThreadPoolExecutor(1)
         try:
             fitted = runner.submit(_fit, Xd, "full", tol=0, max_iter=6).result(
-                timeout=FAULT_TIMEOUT)
+                timeout=FAULT_TIMEOUT
+            )
         finally:
             runner.shutdown(wait=False)
         assert len(client.scheduler_info()["workers"]) == 1
@@ -519,11 +580,17 @@ def _nbytes(value) -> int:
 
 def test_the_client_never_holds_more_than_the_statistics(computes):
     n = 400_000
-    X = da.map_blocks(_generated_block, chunks=((40_000,) * 10, (2,)), dtype=np.float64,
-                      meta=np.empty((0, 0)))
+    X = da.map_blocks(
+        _generated_block, chunks=((40_000,) * 10, (2,)), dtype=np.float64, meta=np.empty((0, 0))
+    )
     model = covariance_model("full", 2)
-    fitted = GaussianMixture(2, weights_init=[0.5, 0.5], means_init=[[-1.0, 0.0], [1.0, 0.0]],
-                             precisions_init=np.stack([np.eye(2)] * 2), max_iter=5).fit(X)
+    fitted = GaussianMixture(
+        2,
+        weights_init=[0.5, 0.5],
+        means_init=[[-1.0, 0.0], [1.0, 0.0]],
+        precisions_init=np.stack([np.eye(2)] * 2),
+        max_iter=5,
+    ).fit(X)
     assert abs(abs(fitted.means_[0, 0]) - 4.0) < 0.05
     statistics_bytes = 8 * (2 * model.n_stats + 1)
     assert len(computes) == 1 + fitted.n_iter_
@@ -533,9 +600,11 @@ def test_the_client_never_holds_more_than_the_statistics(computes):
 
 
 def test_import_gmmkit_does_not_import_dask():
-    code = ("import sys, gmmkit, gmmkit.mixture; import numpy as np; "
-            "gmmkit.GaussianMixture(2).fit(np.arange(20.0).reshape(10, 2)); "
-            "assert not [m for m in sys.modules if m.split('.')[0] == 'dask'], 'dask imported'")
+    code = (
+        "import sys, gmmkit, gmmkit.mixture; import numpy as np; "
+        "gmmkit.GaussianMixture(2).fit(np.arange(20.0).reshape(10, 2)); "
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'dask'], 'dask imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 

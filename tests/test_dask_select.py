@@ -41,8 +41,10 @@ def _assert_same_table(got, expected, polish_iterations=True):
     ``n_iter`` (a SQUAREM jump taken or not on a tie to rounding, near a tight optimum)."""
     assert len(got.rows) == len(expected.rows)
     for index, (row, want) in enumerate(zip(got.rows, expected.rows)):
-        assert (row["n_components"], row["covariance_type"]) == \
-            (want["n_components"], want["covariance_type"])
+        assert (row["n_components"], row["covariance_type"]) == (
+            want["n_components"],
+            want["covariance_type"],
+        )
         for name in ("n_iter", "converged", "ill_posed", "n_parameters", "error", "start"):
             if name == "n_iter" and not polish_iterations and index == expected.best_index_:
                 continue
@@ -53,14 +55,20 @@ def _assert_same_table(got, expected, polish_iterations=True):
     assert got.best_index_ == expected.best_index_
 
 
-@pytest.mark.parametrize("init_params, weighted", [("random_from_data", False),
-                                                   ("random_from_data", True),
-                                                   ("hc+kmeans", False)])
+@pytest.mark.parametrize(
+    "init_params, weighted",
+    [("random_from_data", False), ("random_from_data", True), ("hc+kmeans", False)],
+)
 def test_the_table_is_the_in_memory_table(init_params, weighted):
     X = _data()
     weight = np.random.RandomState(1).uniform(0.5, 2.0, len(X)) if weighted else None
-    options = {"n_components": [1, 2, 3, 4], "covariance_type": "sklearn",
-               "init_params": init_params, "random_state": 0, "sample_weight": weight}
+    options = {
+        "n_components": [1, 2, 3, 4],
+        "covariance_type": "sklearn",
+        "init_params": init_params,
+        "random_state": 0,
+        "sample_weight": weight,
+    }
     expected = gmmkit.select(X, **options)
     got = gmmkit.select(da.from_array(X, chunks=100), **options)
     _assert_same_table(got, expected)
@@ -79,8 +87,12 @@ def test_a_dask_dataframe_gives_the_table_and_the_feature_names():
     dd = pytest.importorskip("dask.dataframe")
     X = _data()
     frame = pandas.DataFrame(X, columns=["a", "b", "c"])
-    options = {"n_components": [2, 3], "covariance_type": ["full", "diag"],
-               "init_params": "random_from_data", "random_state": 0}
+    options = {
+        "n_components": [2, 3],
+        "covariance_type": ["full", "diag"],
+        "init_params": "random_from_data",
+        "random_state": 0,
+    }
     got = gmmkit.select(dd.from_pandas(frame, npartitions=3), **options)
     _assert_same_table(got, gmmkit.select(X, **options))
     assert got.best_estimator_.feature_names_in_.tolist() == ["a", "b", "c"]
@@ -99,6 +111,7 @@ def _counting_rounds(monkeypatch) -> list:
             seen.append(count)
             if on_round is not None:
                 on_round(number, count)
+
         outcome = lockstep(configurations, on_round=each, **options)
         rounds.append(seen)
         return outcome
@@ -107,18 +120,24 @@ def _counting_rounds(monkeypatch) -> list:
     return rounds
 
 
-def test_the_passes_over_the_data_are_the_rounds_not_configurations_times_iterations(
-        monkeypatch):
+def test_the_passes_over_the_data_are_the_rounds_not_configurations_times_iterations(monkeypatch):
     rounds = _counting_rounds(monkeypatch)
     X = da.from_array(_data(), chunks=90)
     with _Computes() as computes:
-        result = gmmkit.select(X, n_components=[1, 2, 3, 4, 5], covariance_type=["full", "diag"],
-                               init_params="random_from_data", n_init=2, random_state=0,
-                               silhouette_samples=None)
+        result = gmmkit.select(
+            X,
+            n_components=[1, 2, 3, 4, 5],
+            covariance_type=["full", "diag"],
+            init_params="random_from_data",
+            n_init=2,
+            random_state=0,
+            silhouette_samples=None,
+        )
     sweep, polish = rounds
     # one round per iteration of the longest run; each round answers every run still going
-    assert len(sweep) == max(row["n_iter"] for row in result.rows
-                             if row is not result.rows[result.best_index_])
+    assert len(sweep) == max(
+        row["n_iter"] for row in result.rows if row is not result.rows[result.best_index_]
+    )
     assert sweep[0] == 5 * 2 * 2
     # validation, the first M-steps, the criteria of the sweep, the polish's criteria
     assert computes.count == len(sweep) + len(polish) + 4
@@ -131,59 +150,94 @@ def test_small_data_are_gathered_once_for_the_starts_of_every_k(monkeypatch, ks)
     rounds = _counting_rounds(monkeypatch)
     X = da.from_array(_data(), chunks=90)
     with _Computes() as computes:
-        gmmkit.select(X, n_components=ks, covariance_type=["full", "diag"], random_state=0,
-                      silhouette_samples=None)  # hc+kmeans: both gather every row
+        gmmkit.select(
+            X,
+            n_components=ks,
+            covariance_type=["full", "diag"],
+            random_state=0,
+            silhouette_samples=None,
+        )  # hc+kmeans: both gather every row
     # validation, the gather, the first M-steps, the sweep's criteria, the polish's
     assert computes.count == sum(len(calls) for calls in rounds) + 5
 
 
 def test_with_a_prior_the_map_table_is_the_in_memory_one():
     X = _data()
-    options = {"n_components": [2, 4], "covariance_type": "sklearn", "prior": "default",
-               "init_params": "random_from_data", "random_state": 0}
-    _assert_same_table(gmmkit.select(da.from_array(X, chunks=100), **options),
-                       gmmkit.select(X, **options))
+    options = {
+        "n_components": [2, 4],
+        "covariance_type": "sklearn",
+        "prior": "default",
+        "init_params": "random_from_data",
+        "random_state": 0,
+    }
+    _assert_same_table(
+        gmmkit.select(da.from_array(X, chunks=100), **options), gmmkit.select(X, **options)
+    )
 
 
 def test_the_selector_estimator_fits_and_predicts_on_dask():
     X = _data()
-    options = {"n_components": [2, 3], "covariance_type": ["full", "diag"],
-               "init_params": "random_from_data", "random_state": 0}
+    options = {
+        "n_components": [2, 3],
+        "covariance_type": ["full", "diag"],
+        "init_params": "random_from_data",
+        "random_state": 0,
+    }
     selector = gmmkit.GaussianMixtureSelector(**options).fit(da.from_array(X, chunks=100))
     expected = gmmkit.GaussianMixtureSelector(**options).fit(X)
     assert selector.best_params_ == expected.best_params_
     assert selector.n_features_in_ == 3
     labels = selector.predict(da.from_array(X, chunks=120))
     assert isinstance(labels, da.Array)
-    np.testing.assert_allclose(selector.score_samples(da.from_array(X, chunks=120)).compute(),
-                               expected.score_samples(X), rtol=1e-9)
-    assert selector.score(da.from_array(X, chunks=50)) == pytest.approx(expected.score(X),
-                                                                         rel=1e-12)
+    np.testing.assert_allclose(
+        selector.score_samples(da.from_array(X, chunks=120)).compute(),
+        expected.score_samples(X),
+        rtol=1e-9,
+    )
+    assert selector.score(da.from_array(X, chunks=50)) == pytest.approx(
+        expected.score(X), rel=1e-12
+    )
 
 
 def test_silhouettes_use_the_in_memory_subsample():
     X = _data()
-    options = {"n_components": [2, 3], "covariance_type": "full",
-               "init_params": "random_from_data", "random_state": 3,
-               "silhouette_samples": 100, "criterion": "silhouette"}
+    options = {
+        "n_components": [2, 3],
+        "covariance_type": "full",
+        "init_params": "random_from_data",
+        "random_state": 3,
+        "silhouette_samples": 100,
+        "criterion": "silhouette",
+    }
     got = gmmkit.select(da.from_array(X, chunks=200), **options)
     _assert_same_table(got, gmmkit.select(X, **options))
 
 
 def test_accelerated_sweeps_agree_too():
     X = _data()
-    options = {"n_components": [2, 3], "covariance_type": ["full", "spherical"],
-               "init_params": "random_from_data", "random_state": 0, "accelerate": True}
-    _assert_same_table(gmmkit.select(da.from_array(X, chunks=100), **options),
-                       gmmkit.select(X, **options), polish_iterations=False)
+    options = {
+        "n_components": [2, 3],
+        "covariance_type": ["full", "spherical"],
+        "init_params": "random_from_data",
+        "random_state": 0,
+        "accelerate": True,
+    }
+    _assert_same_table(
+        gmmkit.select(da.from_array(X, chunks=100), **options),
+        gmmkit.select(X, **options),
+        polish_iterations=False,
+    )
 
 
-@pytest.mark.parametrize("option, value, message", [
-    ("cv", 3, "cv=3"),
-    ("warm_start", True, "warm_start=True"),
-    ("standardize", True, "standardize=True"),
-    ("init_params", "random", "init_params='random'"),
-])
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("cv", 3, "cv=3"),
+        ("warm_start", True, "warm_start=True"),
+        ("standardize", True, "standardize=True"),
+        ("init_params", "random", "init_params='random'"),
+    ],
+)
 def test_what_dask_input_cannot_do_is_refused_before_any_pass(option, value, message):
     X = da.from_array(_data(), chunks=100)
     with _Computes() as computes, pytest.raises(ValueError, match=message.replace("(", r"\(")):

@@ -163,7 +163,10 @@ def test_float32_with_many_components_stays_finite_and_float32(covariance_type):
     X = load_digits().data[:400].astype(np.float32)
     gm = _fit_ignoring_warnings(
         GaussianMixture(
-            40, covariance_type=covariance_type, init_params="k-means++", max_iter=10,
+            40,
+            covariance_type=covariance_type,
+            init_params="k-means++",
+            max_iter=10,
             random_state=0,
         ),
         X,
@@ -184,8 +187,7 @@ def _recorded_degenerate_warnings(estimator, X):
 
 def test_recovery_is_reported_once_per_fit_not_per_iteration(constant_feature):
     caught = _recorded_degenerate_warnings(
-        GaussianMixture(2, covariance_type="diag", reg_covar=0, max_iter=20, tol=0,
-                        random_state=0),
+        GaussianMixture(2, covariance_type="diag", reg_covar=0, max_iter=20, tol=0, random_state=0),
         constant_feature,
     )
     assert len(caught) == 1
@@ -204,8 +206,14 @@ def test_variance_at_rounding_noise_counts_as_collapsed(covariance_type):
     rng = np.random.RandomState(0)
     X = np.r_[rng.normal(size=(60, 2)), np.tile([[8.0, 8.0]], (3, 1))]
     caught = _recorded_degenerate_warnings(
-        GaussianMixture(2, covariance_type=covariance_type, reg_covar=0, max_iter=5,
-                        means_init=[[0.0, 0.0], [8.0, 8.0]], random_state=0),
+        GaussianMixture(
+            2,
+            covariance_type=covariance_type,
+            reg_covar=0,
+            max_iter=5,
+            means_init=[[0.0, 0.0], [8.0, 8.0]],
+            random_state=0,
+        ),
         X,
     )
     assert len(caught) == 1

@@ -58,8 +58,13 @@ def banknote_mclustda(banknote):
     _, X, y = banknote
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return MixtureClassifier(covariance_type="all", n_components="auto", max_components=5,
-                                 init_params="hc+kmeans", random_state=0).fit(X, y)
+        return MixtureClassifier(
+            covariance_type="all",
+            n_components="auto",
+            max_components=5,
+            init_params="hc+kmeans",
+            random_state=0,
+        ).fit(X, y)
 
 
 def _rows(table):
@@ -86,15 +91,17 @@ def test_edda_table_matches_mclust_for_every_model(name):
     mclust's (VVE, whose inner iterations mclust ends at another point): what the M-step
     maximises is never lower than mclust's."""
     fixture, X, y = _load(name)
-    ours = _rows(MixtureClassifier(mode="edda", covariance_type="all", reg_covar=0.0)
-                 .fit(X, y).model_table_)
+    ours = _rows(
+        MixtureClassifier(mode="edda", covariance_type="all", reg_covar=0.0).fit(X, y).model_table_
+    )
     assert list(ours) == [row["model"] for row in fixture["edda"]["models"]]
     for reference in fixture["edda"]["models"]:
         row = ours[reference["model"]]
         assert row["n_parameters"] == reference["df"]
         assert row["ill_posed"] is None
-        one = MixtureClassifier(mode="edda", covariance_type=reference["model"],
-                                reg_covar=0.0).fit(X, y)
+        one = MixtureClassifier(mode="edda", covariance_type=reference["model"], reg_covar=0.0).fit(
+            X, y
+        )
         complete, _ = one._log_likelihood(X, y, None)
         assert complete >= reference["complete_loglik_converged"] - 1e-6, reference["model"]
         if complete < reference["complete_loglik_converged"] + 1e-3:
@@ -110,8 +117,9 @@ def test_edda_parameters_are_mclusts(iris, iris_edda):
         assert mixture.n_components == 1
         assert mixture.covariance_type == "VEV"
         np.testing.assert_allclose(mixture.means_[0], means[j], rtol=1e-10)
-        np.testing.assert_allclose(mixture.covariances_[0], fixture["edda"]["sigma"][j],
-                                   rtol=1e-4, atol=2e-6)
+        np.testing.assert_allclose(
+            mixture.covariances_[0], fixture["edda"]["sigma"][j], rtol=1e-4, atol=2e-6
+        )
 
 
 def test_edda_on_banknote_chooses_eve_with_mclusts_converged_bic(banknote):
@@ -152,10 +160,22 @@ def _dense(covariances, d):
     return covariances[0] * np.eye(d)
 
 
-@pytest.mark.parametrize("model, equal", [
-    ("EII", "VAD"), ("EEI", "VAD"), ("VEI", "AD"), ("EVI", "VD"), ("EEE", "VAD"),
-    ("VEE", "AD"), ("EVE", "VD"), ("VVE", "D"), ("EEV", "VA"), ("VEV", "A"), ("EVV", "V"),
-])
+@pytest.mark.parametrize(
+    "model, equal",
+    [
+        ("EII", "VAD"),
+        ("EEI", "VAD"),
+        ("VEI", "AD"),
+        ("EVI", "VD"),
+        ("EEE", "VAD"),
+        ("VEE", "AD"),
+        ("EVE", "VD"),
+        ("VVE", "D"),
+        ("EEV", "VA"),
+        ("VEV", "A"),
+        ("EVV", "V"),
+    ],
+)
 def test_edda_classes_share_what_the_models_letters_make_equal(iris, model, equal):
     """V: volume det(S)^(1/d), A: shape (eigenvalues over the volume), D: orientation (one
     basis diagonalises every class's covariance); each shared part is equal across classes."""
@@ -206,21 +226,24 @@ def test_edda_chooses_by_the_criterion(iris):
 def test_edda_integer_weights_equal_repeated_rows(iris):
     _, X, y = iris
     weight = np.random.RandomState(1).randint(1, 4, size=len(y))
-    weighted = MixtureClassifier(mode="edda", covariance_type="EVE").fit(
-        X, y, sample_weight=weight)
+    weighted = MixtureClassifier(mode="edda", covariance_type="EVE").fit(X, y, sample_weight=weight)
     repeated = MixtureClassifier(mode="edda", covariance_type="EVE").fit(
-        np.repeat(X, weight, axis=0), np.repeat(y, weight))
-    np.testing.assert_allclose(weighted.predict_log_proba(X), repeated.predict_log_proba(X),
-                               atol=1e-6)
-    assert weighted.model_table_[0]["bic"] == pytest.approx(repeated.model_table_[0]["bic"],
-                                                            rel=1e-8)
+        np.repeat(X, weight, axis=0), np.repeat(y, weight)
+    )
+    np.testing.assert_allclose(
+        weighted.predict_log_proba(X), repeated.predict_log_proba(X), atol=1e-6
+    )
+    assert weighted.model_table_[0]["bic"] == pytest.approx(
+        repeated.model_table_[0]["bic"], rel=1e-8
+    )
 
 
 def test_edda_standardized_affine_invariant_model_is_unchanged(iris):
     _, X, y = iris
     raw = MixtureClassifier(mode="edda", covariance_type=["EEE", "VVV"], reg_covar=0.0).fit(X, y)
-    scaled = MixtureClassifier(mode="edda", covariance_type=["EEE", "VVV"],
-                               standardize=True, reg_covar=0.0).fit(X, y)
+    scaled = MixtureClassifier(
+        mode="edda", covariance_type=["EEE", "VVV"], standardize=True, reg_covar=0.0
+    ).fit(X, y)
     assert scaled.covariance_type_ == raw.covariance_type_
     np.testing.assert_allclose(scaled.predict_proba(X), raw.predict_proba(X), atol=1e-5)
     chosen = _rows(scaled.model_table_)[scaled.covariance_type_]
@@ -251,11 +274,14 @@ def test_edda_survives_save_and_load(iris_edda, iris, tmp_path):
     assert loaded.model_table_ == iris_edda.model_table_
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"n_components": 2}, "n_components must be 1"),
-    ({"n_components": "auto"}, "n_components must be 1"),
-    ({"covariance_type": {"setosa": "EEE"}}, "not a dict"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"n_components": 2}, "n_components must be 1"),
+        ({"n_components": "auto"}, "n_components must be 1"),
+        ({"covariance_type": {"setosa": "EEE"}}, "not a dict"),
+    ],
+)
 def test_edda_refuses_what_it_cannot_fit(iris, settings, message):
     _, X, y = iris
     with pytest.raises(ValueError, match=message):
@@ -279,8 +305,9 @@ def test_fit_edda_reports_iterations_of_iterative_models(banknote):
     assert iterative.n_iter > 10
 
 
-@parametrize_with_checks([MixtureClassifier(mode="edda", covariance_type=["EEE", "VEV"],
-                                            unlabeled=None)])
+@parametrize_with_checks(
+    [MixtureClassifier(mode="edda", covariance_type=["EEE", "VEV"], unlabeled=None)]
+)
 def test_edda_passes_sklearn_estimator_checks(estimator, check):
     """With no unlabelled marker, so that the check's label -1 is a class."""
     check(estimator)
@@ -312,8 +339,13 @@ def test_mclustda_on_iris_matches_mclust(iris):
     fixture, X, y = iris
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clf = MixtureClassifier(covariance_type="all", n_components="auto", max_components=5,
-                                init_params="hc+kmeans", random_state=0).fit(X, y)
+        clf = MixtureClassifier(
+            covariance_type="all",
+            n_components="auto",
+            max_components=5,
+            init_params="hc+kmeans",
+            random_state=0,
+        ).fit(X, y)
     for j, reference in enumerate(fixture["mclustda"]["classes"]):
         assert clf.n_components_[j] == reference["G"]
         if reference["G"] > 1:
@@ -345,18 +377,22 @@ def test_covariance_sweep_with_fixed_components_chooses_per_class(iris):
 def test_covariance_type_dict_gives_each_class_its_own(iris):
     _, X, y = iris
     settings = {"setosa": "EEE", "versicolor": "diag", "virginica": "VII"}
-    clf = MixtureClassifier(n_components={"setosa": 2, "versicolor": 1, "virginica": 1},
-                            covariance_type=settings, random_state=0).fit(X, y)
+    clf = MixtureClassifier(
+        n_components={"setosa": 2, "versicolor": 1, "virginica": 1},
+        covariance_type=settings,
+        random_state=0,
+    ).fit(X, y)
     assert clf.covariance_types_ == ["EEE", "diag", "VII"]
     assert clf.n_components_.tolist() == [2, 1, 1]
 
 
 def test_per_class_settings_survive_save_and_load(iris, tmp_path):
     _, X, y = iris
-    clf = MixtureClassifier(n_components={"setosa": 2, "versicolor": 1, "virginica": 1},
-                            covariance_type={"setosa": "EEE", "versicolor": "all",
-                                             "virginica": ["VII", "EVE"]},
-                            random_state=0).fit(X, y)
+    clf = MixtureClassifier(
+        n_components={"setosa": 2, "versicolor": 1, "virginica": 1},
+        covariance_type={"setosa": "EEE", "versicolor": "all", "virginica": ["VII", "EVE"]},
+        random_state=0,
+    ).fit(X, y)
     path = tmp_path / "per_class.gmmkit"
     gmmkit.save(clf, path)
     loaded = gmmkit.load(path)
@@ -365,13 +401,22 @@ def test_per_class_settings_survive_save_and_load(iris, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
 
 
-@pytest.mark.parametrize("settings, error, message", [
-    ({"setosa": "EEE", "versicolor": "EEE"}, ValueError, "no entry for class 'virginica'"),
-    ({"setosa": "EEE", "versicolor": "EEE", "virginica": "EEE", "rosa": "EEE"},
-     ValueError, r"names label\(s\) \['rosa'\]"),
-    ({"setosa": "XYZ", "versicolor": "EEE", "virginica": "EEE"}, ValueError,
-     "each value of covariance_type must be a registered covariance model"),
-])
+@pytest.mark.parametrize(
+    "settings, error, message",
+    [
+        ({"setosa": "EEE", "versicolor": "EEE"}, ValueError, "no entry for class 'virginica'"),
+        (
+            {"setosa": "EEE", "versicolor": "EEE", "virginica": "EEE", "rosa": "EEE"},
+            ValueError,
+            r"names label\(s\) \['rosa'\]",
+        ),
+        (
+            {"setosa": "XYZ", "versicolor": "EEE", "virginica": "EEE"},
+            ValueError,
+            "each value of covariance_type must be a registered covariance model",
+        ),
+    ],
+)
 def test_covariance_type_dict_is_checked(iris, settings, error, message):
     _, X, y = iris
     with pytest.raises(error, match=message):
@@ -381,8 +426,9 @@ def test_covariance_type_dict_is_checked(iris, settings, error, message):
 # ---------------------------------------------------------------------- cvMclustDA
 def test_cross_validated_edda_error_on_iris_matches_mclust(iris):
     fixture, X, y = iris
-    cv = cross_validate(MixtureClassifier(mode="edda", covariance_type="all"), X, y,
-                        n_folds=10, random_state=0)
+    cv = cross_validate(
+        MixtureClassifier(mode="edda", covariance_type="all"), X, y, n_folds=10, random_state=0
+    )
     reference = fixture["cv_edda"]
     assert reference["ce"] == pytest.approx(0.0267, abs=1e-4)  # mclust 6.1's vignette
     assert abs(cv.error - reference["ce"]) <= max(cv.error_se, reference["se_ce"])
@@ -397,10 +443,19 @@ def test_cross_validated_mclustda_error_on_banknote_matches_mclust(banknote):
     fixture, X, y = banknote
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cv = cross_validate(MixtureClassifier(covariance_type="all", n_components="auto",
-                                              max_components=5, init_params="hc+kmeans",
-                                              random_state=0),
-                            X, y, n_folds=10, random_state=0)
+        cv = cross_validate(
+            MixtureClassifier(
+                covariance_type="all",
+                n_components="auto",
+                max_components=5,
+                init_params="hc+kmeans",
+                random_state=0,
+            ),
+            X,
+            y,
+            n_folds=10,
+            random_state=0,
+        )
     reference = fixture["cv_mclustda"]
     assert reference["ce"] == pytest.approx(0.005, abs=1e-4)
     assert abs(cv.error - reference["ce"]) <= max(cv.error_se, reference["se_ce"])
@@ -408,8 +463,9 @@ def test_cross_validated_mclustda_error_on_banknote_matches_mclust(banknote):
 
 def test_cross_validation_standard_error_with_equal_folds_is_that_of_the_mean(iris):
     _, X, y = iris
-    cv = cross_validate(MixtureClassifier(mode="edda", covariance_type="VVI"), X, y,
-                        n_folds=10, random_state=3)
+    cv = cross_validate(
+        MixtureClassifier(mode="edda", covariance_type="VVI"), X, y, n_folds=10, random_state=3
+    )
     assert cv.error_se == pytest.approx(np.std(cv.fold_errors, ddof=1) / np.sqrt(10))
     assert cv.brier_se == pytest.approx(np.std(cv.fold_briers, ddof=1) / np.sqrt(10))
     assert cv.error == pytest.approx(cv.fold_errors.mean())
@@ -434,8 +490,9 @@ def test_cross_validation_of_any_scikit_learn_classifier(iris):
 
 def test_leave_one_out_has_one_fold_per_row(iris):
     _, X, y = iris
-    cv = cross_validate(MixtureClassifier(mode="edda", covariance_type="EEE"), X[::5], y[::5],
-                        n_folds=30)
+    cv = cross_validate(
+        MixtureClassifier(mode="edda", covariance_type="EEE"), X[::5], y[::5], n_folds=30
+    )
     assert len(cv.folds) == 30 and cv.fold_sizes.tolist() == [1] * 30
 
 
@@ -454,8 +511,9 @@ def test_balanced_folds_partition_the_rows_with_every_class_spread_evenly():
     for label in "abc":
         counts = [np.count_nonzero(y[fold] == label) for fold in folds]
         assert max(counts) - min(counts) <= 1
-    assert [f.tolist() for f in balanced_folds(y, 10, random_state=0)] == \
-        [f.tolist() for f in folds]
+    assert [f.tolist() for f in balanced_folds(y, 10, random_state=0)] == [
+        f.tolist() for f in folds
+    ]
     assert len(balanced_folds(np.repeat([0, 1], [3, 4]), 10, random_state=0)) == 4
 
 
@@ -467,8 +525,14 @@ def test_brier_score_is_mclusts():
 
 # ---------------------------------------------------------------------- command line
 def _cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "gmmkit", *map(str, args)],
-                          capture_output=True, text=True, timeout=180, check=False, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "gmmkit", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        cwd=cwd,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -484,8 +548,20 @@ def iris_csv(iris, tmp_path_factory):
 
 def test_cli_classify_mode_edda_chooses_and_saves_the_model(iris_csv, tmp_path):
     out = tmp_path / "edda.gmm"
-    result = _cli("classify", iris_csv, "--target", "species", "--mode", "edda",
-                  "--covariance", "all", "--cv", 0, "-o", out)
+    result = _cli(
+        "classify",
+        iris_csv,
+        "--target",
+        "species",
+        "--mode",
+        "edda",
+        "--covariance",
+        "all",
+        "--cv",
+        0,
+        "-o",
+        out,
+    )
     assert result.returncode == 0, result.stderr
     assert "EDDA model: VEV (BIC 565.82" in result.stdout
     assert "EII 904.56" in result.stdout
@@ -495,20 +571,45 @@ def test_cli_classify_mode_edda_chooses_and_saves_the_model(iris_csv, tmp_path):
 
 def test_cli_classify_covariance_all_chooses_each_classs_model(iris_csv, tmp_path):
     out = tmp_path / "mclustda.gmm"
-    result = _cli("classify", iris_csv, "--target", "species", "-k", "1:3", "--covariance",
-                  "all", "--cv", 0, "-o", out)
+    result = _cli(
+        "classify",
+        iris_csv,
+        "--target",
+        "species",
+        "-k",
+        "1:3",
+        "--covariance",
+        "all",
+        "--cv",
+        0,
+        "-o",
+        out,
+    )
     assert result.returncode == 0, result.stderr
     model = gmmkit.load(out)
     assert model.covariance_type == "all"
-    shown = ", ".join(f"{label}: {k} ({name})" for label, k, name in
-                      zip(model.classes_, model.n_components_, model.covariance_types_))
+    shown = ", ".join(
+        f"{label}: {k} ({name})"
+        for label, k, name in zip(model.classes_, model.n_components_, model.covariance_types_)
+    )
     assert f"components per class: {shown}" in result.stdout
 
 
 def test_cli_classify_mode_edda_with_several_components_is_a_usage_error(iris_csv, tmp_path):
-    result = _cli("classify", iris_csv, "--target", "species", "--mode", "edda", "-k", 2,
-                  "-o", tmp_path / "m.gmm")
+    result = _cli(
+        "classify",
+        iris_csv,
+        "--target",
+        "species",
+        "--mode",
+        "edda",
+        "-k",
+        2,
+        "-o",
+        tmp_path / "m.gmm",
+    )
     assert result.returncode == 2, result.stderr
-    assert result.stderr.splitlines()[-1].endswith("--mode edda fits one Gaussian per class: "
-                                                    "-k must be 1, got 2")
+    assert result.stderr.splitlines()[-1].endswith(
+        "--mode edda fits one Gaussian per class: -k must be 1, got 2"
+    )
     assert not result.stdout

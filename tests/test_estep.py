@@ -44,8 +44,9 @@ def test_chunk_statistics_match_exact_responsibilities(weighted, spread):
     sparse = estep._live_entries(log_prob, log_prob.max(axis=0)) is not None
     assert sparse == (spread > 100)
     original = log_prob.copy()
-    log_norm, stats, intact = estep.chunk_statistics(log_prob, phi_t, w,
-                                                      lambda: np.ascontiguousarray(phi_t.T))
+    log_norm, stats, intact = estep.chunk_statistics(
+        log_prob, phi_t, w, lambda: np.ascontiguousarray(phi_t.T)
+    )
     assert intact == sparse == np.array_equal(log_prob, original)
     np.testing.assert_allclose(log_norm, expected_norm, rtol=1e-14)
     np.testing.assert_allclose(stats, expected_stats, rtol=1e-12, atol=1e-12)
@@ -68,8 +69,9 @@ def test_sparse_path_keeps_every_entry_that_changes_a_count_or_a_normaliser():
     assert np.count_nonzero(components == weak) == n_rows  # 45 < cutoff: all kept
     assert cutoff > 45.0
     phi_t = np.ones((1, n_rows))
-    _, stats, _ = estep.chunk_statistics(log_prob.copy(), phi_t, None,
-                                          lambda: np.ascontiguousarray(phi_t.T))
+    _, stats, _ = estep.chunk_statistics(
+        log_prob.copy(), phi_t, None, lambda: np.ascontiguousarray(phi_t.T)
+    )
     _, expected = _exact(log_prob, phi_t, None)
     np.testing.assert_allclose(stats[weak], expected[weak], rtol=1e-13)
     # what the sparse path leaves out weighs at most exp(-40) / K per component, under the
@@ -106,9 +108,12 @@ def test_one_source_serves_several_threads_at_once():
     model = covariance_model("full", 4)
     source = NumpySource(X, X.mean(axis=0), model, n_components=12)
     weights = np.full(12, 1 / 12)
-    thetas = [model.theta(weights, rng.normal(size=(12, 4)), np.broadcast_to(np.eye(4) * s,
-                                                                          (12, 4, 4)).copy())[0]
-              for s in (0.5, 1.0, 2.0, 4.0)]
+    thetas = [
+        model.theta(
+            weights, rng.normal(size=(12, 4)), np.broadcast_to(np.eye(4) * s, (12, 4, 4)).copy()
+        )[0]
+        for s in (0.5, 1.0, 2.0, 4.0)
+    ]
     expected = [source.statistics(theta, None) for theta in thetas]
     results = {}
 
@@ -148,9 +153,12 @@ def test_kept_rows_are_the_last_sparse_e_steps_and_are_read_once():
     model = covariance_model("spherical", 2)
     source = NumpySource(X, X.mean(axis=0), model, n_components=30)
     theta, _ = model.theta(np.full(30, 1 / 30), centres - X.mean(axis=0), np.full(30, 10.0))
-    source.statistics(theta, None)  # one live component per row of 30: the sparse path, log_prob kept
+    source.statistics(
+        theta, None
+    )  # one live component per row of 30: the sparse path, log_prob kept
     expected = estep.per_sample_from_log_prob(
-        estep.weighted_log_prob(next(iter(source))[1], theta, None), "summary")
+        estep.weighted_log_prob(next(iter(source))[1], theta, None), "summary"
+    )
     np.testing.assert_array_equal(source.kept_rows(theta, "summary"), expected)
     assert source.kept_rows(theta, "summary") is None  # once
     source.statistics(theta, None)
@@ -203,8 +211,9 @@ def test_an_m_step_on_unchanged_statistics_reuses_the_earlier_one_exactly():
     X = rng.normal(size=(200, 3))
     source = NumpySource(X, X.mean(axis=0), model, n_components=4)
     stats = source.responsibility_statistics(rng.integers(4, size=200), 4)
-    first, recovered, added = m_step(model, stats,
-                                     MStepContext(1e-6, 200.0, normalize_weights=False))
+    first, recovered, added = m_step(
+        model, stats, MStepContext(1e-6, 200.0, normalize_weights=False)
+    )
     earlier = MStep(stats, first, recovered, added)
     again, _, _ = m_step(model, stats.copy(), MStepContext(1e-6, 200.0), earlier=earlier)
     fresh, _, _ = m_step(model, stats.copy(), MStepContext(1e-6, 200.0))
@@ -215,8 +224,9 @@ def test_an_m_step_on_unchanged_statistics_reuses_the_earlier_one_exactly():
     changed[0, 1] += 1.0
     moved, _, _ = m_step(model, changed, MStepContext(1e-6, 200.0), earlier=earlier)
     assert moved.means is not first.means
-    np.testing.assert_array_equal(moved.means,
-                                  m_step(model, changed, MStepContext(1e-6, 200.0))[0].means)
+    np.testing.assert_array_equal(
+        moved.means, m_step(model, changed, MStepContext(1e-6, 200.0))[0].means
+    )
 
 
 def test_em_with_reused_steps_ends_where_plain_em_does():
@@ -232,12 +242,21 @@ def test_em_with_reused_steps_ends_where_plain_em_does():
     for reuse in (True, False):
         source = NumpySource(X, X.mean(axis=0), model, n_components=30)
         stats = source.responsibility_statistics(labels, 30)
-        params, recovered, added = m_step(model, stats,
-                                          MStepContext(1e-6, 300.0, normalize_weights=False))
+        params, recovered, added = m_step(
+            model, stats, MStepContext(1e-6, 300.0, normalize_weights=False)
+        )
         initial = MStep(stats, params, recovered, added) if reuse else None
-        results.append(run_em(source, params, reg_covar=1e-6, tol=1e-3, max_iter=10,
-                              total_weight=300.0,
-                              initial_m_step=initial))
+        results.append(
+            run_em(
+                source,
+                params,
+                reg_covar=1e-6,
+                tol=1e-3,
+                max_iter=10,
+                total_weight=300.0,
+                initial_m_step=initial,
+            )
+        )
     reused, plain = results
     assert reused.n_iter == plain.n_iter == 2 and reused.converged and reused.final_evaluated
     for name in ("weights", "means", "covariances", "precisions_cholesky"):
@@ -255,18 +274,30 @@ def test_with_fixed_point_reuse_off_every_step_is_computed_and_ends_alike(monkey
     model = covariance_model("full", 2)
     updates = []
     real = NumpySource.log_prob_after_weight_change
-    monkeypatch.setattr(NumpySource, "log_prob_after_weight_change",
-                        lambda self, theta: updates.append(1) or real(self, theta))
+    monkeypatch.setattr(
+        NumpySource,
+        "log_prob_after_weight_change",
+        lambda self, theta: updates.append(1) or real(self, theta),
+    )
     results = []
     for reuse in (True, False):
         source = NumpySource(X, X.mean(axis=0), model, n_components=30)
         stats = source.responsibility_statistics(np.repeat(np.arange(30), 10), 30)
-        params, recovered, added = m_step(model, stats,
-                                          MStepContext(1e-6, 300.0, normalize_weights=False))
-        results.append(run_em(source, params, reg_covar=1e-6, tol=0.0, max_iter=4,
-                              total_weight=300.0,
-                              initial_m_step=MStep(stats, params, recovered, added),
-                              reuse_fixed_points=reuse))
+        params, recovered, added = m_step(
+            model, stats, MStepContext(1e-6, 300.0, normalize_weights=False)
+        )
+        results.append(
+            run_em(
+                source,
+                params,
+                reg_covar=1e-6,
+                tol=0.0,
+                max_iter=4,
+                total_weight=300.0,
+                initial_m_step=MStep(stats, params, recovered, added),
+                reuse_fixed_points=reuse,
+            )
+        )
         if reuse:
             assert updates  # reuse on: each E-step asks whether only the weights changed
             updates.clear()
@@ -274,6 +305,5 @@ def test_with_fixed_point_reuse_off_every_step_is_computed_and_ends_alike(monkey
     reused, computed = results
     assert reused.params.means is not computed.params.means
     for name in ("weights", "means", "covariances", "precisions_cholesky"):
-        np.testing.assert_array_equal(getattr(reused.params, name),
-                                      getattr(computed.params, name))
+        np.testing.assert_array_equal(getattr(reused.params, name), getattr(computed.params, name))
     np.testing.assert_allclose(reused.lower_bounds, computed.lower_bounds, rtol=1e-14)

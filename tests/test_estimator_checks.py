@@ -2,15 +2,20 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from gmmkit import (ComponentClassifier, GaussianMixture, GaussianMixtureRegressor, LatentMixture,
-                    MixtureClassifier)
+from gmmkit import (
+    ComponentClassifier,
+    GaussianMixture,
+    GaussianMixtureRegressor,
+    LatentMixture,
+    MixtureClassifier,
+)
 
 #: Checks that cannot apply, and why (the reason is shown when they are reported as xfail).
 #: ``check_classifiers_classes`` trains on the labels [-1, 1]: -1 marks unlabelled rows in the
 #: semi-supervised convention (see `unlabeled`), leaving one class.
 _MINUS_ONE_UNLABELLED = {
     "check_classifiers_classes": "trains on the labels [-1, 1]; -1 marks unlabelled rows "
-                                 "in the semi-supervised convention (see `unlabeled`)",
+    "in the semi-supervised convention (see `unlabeled`)",
 }
 EXPECTED_FAILURES = {
     "ComponentClassifier": _MINUS_ONE_UNLABELLED,
@@ -23,8 +28,9 @@ EXPECTED_FAILURES = {
 #: differs by more than the check's tolerance. (One component, the default, passes.)
 #: LatentMixture's PCA is unweighted as well.
 RANDOM_START = {
-    "check_sample_weight_equivalence_on_dense_data":
-        "k-means initialisation of several components is not invariant to repeating rows",
+    "check_sample_weight_equivalence_on_dense_data": (
+        "k-means initialisation of several components is not invariant to repeating rows"
+    ),
 }
 
 

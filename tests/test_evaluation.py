@@ -6,7 +6,6 @@ statistic, not the luck of the seed.
 """
 
 import dataclasses
-
 import warnings
 
 import numpy as np
@@ -111,8 +110,12 @@ def test_mmd_without_permutations_has_no_p_value(same):
 
 
 def test_mmd_test_rejects_one_distribution_at_most_at_its_level():
-    p_values = [mmd(normal(2 * s, 15, 2), normal(2 * s + 1, 15, 2), n_permutations=99,
-                    random_state=s).p_value for s in range(100)]
+    p_values = [
+        mmd(
+            normal(2 * s, 15, 2), normal(2 * s + 1, 15, 2), n_permutations=99, random_state=s
+        ).p_value
+        for s in range(100)
+    ]
     # Valid at level 0.1: about 10 of 100 rejections; more than 20 has probability < 0.001.
     assert np.sum(np.array(p_values) <= 0.1) <= 20
 
@@ -141,8 +144,7 @@ def test_energy_distance_equals_the_direct_v_statistic(tiny):
 def test_energy_distance_in_one_dimension_is_scipys_squared():
     x, y = normal(0, 40, 1), normal(1, 30, 1, shift=0.3)
     expected = scipy.stats.energy_distance(x[:, 0], y[:, 0]) ** 2
-    assert energy_distance(x, y, n_permutations=0).statistic == pytest.approx(expected,
-                                                                            rel=1e-10)
+    assert energy_distance(x, y, n_permutations=0).statistic == pytest.approx(expected, rel=1e-10)
 
 
 def test_energy_distance_of_a_sample_with_itself_is_zero_with_p_value_one(same):
@@ -159,8 +161,12 @@ def test_energy_distance_p_value_is_reproducible_with_a_seed(same):
 
 
 def test_energy_test_rejects_one_distribution_at_most_at_its_level():
-    p_values = [energy_distance(normal(2 * s, 15, 2), normal(2 * s + 1, 15, 2),
-                                n_permutations=99, random_state=s).p_value for s in range(100)]
+    p_values = [
+        energy_distance(
+            normal(2 * s, 15, 2), normal(2 * s + 1, 15, 2), n_permutations=99, random_state=s
+        ).p_value
+        for s in range(100)
+    ]
     assert np.sum(np.array(p_values) <= 0.1) <= 20
 
 
@@ -179,8 +185,9 @@ def test_c2st_accuracy_is_near_chance_for_one_distribution(c2st_same):
 
 
 def test_c2st_accuracy_is_near_one_for_well_separated_samples():
-    result = classifier_two_sample_test(normal(0, 300, 4), normal(1, 300, 4, shift=3.0),
-                                        random_state=0)
+    result = classifier_two_sample_test(
+        normal(0, 300, 4), normal(1, 300, 4, shift=3.0), random_state=0
+    )
     assert result.accuracy > 0.95
     assert result.p_value <= 0.01
 
@@ -191,28 +198,31 @@ def test_c2st_interval_is_the_wilson_interval(c2st_same):
     z = scipy.stats.norm.ppf(0.975)
     centre = (k + z**2 / 2) / (n + z**2)
     half = z / (n + z**2) * np.sqrt(k * (n - k) / n + z**2 / 4)
-    assert (c2st_same.ci_low, c2st_same.ci_high) == pytest.approx((centre - half,
-                                                                   centre + half))
+    assert (c2st_same.ci_low, c2st_same.ci_high) == pytest.approx((centre - half, centre + half))
 
 
 def test_c2st_balances_unequal_samples_to_the_smaller_size():
-    result = classifier_two_sample_test(normal(0, 120, 2), normal(1, 50, 2),
-                                        classifier=LogisticRegression(), random_state=0)
+    result = classifier_two_sample_test(
+        normal(0, 120, 2), normal(1, 50, 2), classifier=LogisticRegression(), random_state=0
+    )
     assert result.n_per_sample == 50
     assert result.n_folds == 5
 
 
 def test_c2st_fits_clones_and_leaves_the_given_classifier_unfitted():
     classifier = LogisticRegression()
-    classifier_two_sample_test(normal(0, 60, 2), normal(1, 60, 2), classifier=classifier,
-                               random_state=0)
+    classifier_two_sample_test(
+        normal(0, 60, 2), normal(1, 60, 2), classifier=classifier, random_state=0
+    )
     with pytest.raises(NotFittedError):
         check_is_fitted(classifier)
 
 
 def test_c2st_is_reproducible_with_a_seed(c2st_same):
-    assert classifier_two_sample_test(normal(0, 300, 4), normal(1, 300, 4),
-                                      random_state=0) == c2st_same
+    assert (
+        classifier_two_sample_test(normal(0, 300, 4), normal(1, 300, 4), random_state=0)
+        == c2st_same
+    )
 
 
 # ---------------------------------------------------------------------- label fidelity
@@ -221,8 +231,12 @@ def fresh_blobs():
     """New rows from the three blobs of the ``blobs`` fixture."""
     from sklearn.datasets import make_blobs
 
-    return make_blobs(n_samples=150, centers=[[-6.0, 0.0], [0.0, 6.0], [6.0, 0.0]],
-                      cluster_std=0.7, random_state=1)
+    return make_blobs(
+        n_samples=150,
+        centers=[[-6.0, 0.0], [0.0, 6.0], [6.0, 0.0]],
+        cluster_std=0.7,
+        random_state=1,
+    )
 
 
 def test_label_fidelity_is_high_for_fresh_samples_of_each_class(blobs, fresh_blobs):
@@ -240,12 +254,14 @@ def test_label_fidelity_is_low_when_the_generated_labels_are_wrong(blobs, fresh_
 
 
 def test_label_fidelity_confusion_matrix_rows_are_intended_classes_in_sorted_order(
-        blobs, fresh_blobs):
+    blobs, fresh_blobs
+):
     names = np.array(["setosa", "alpha", "zeta"])
     X_generated, y_generated = fresh_blobs
     keep = np.r_[np.flatnonzero(y_generated == 0), np.flatnonzero(y_generated == 1)[:10]]
-    result = label_fidelity(blobs[0], names[blobs[1]], X_generated[keep],
-                            names[y_generated[keep]], random_state=0)
+    result = label_fidelity(
+        blobs[0], names[blobs[1]], X_generated[keep], names[y_generated[keep]], random_state=0
+    )
     assert result.classes.tolist() == ["alpha", "setosa", "zeta"]
     assert result.confusion_matrix.shape == (3, 3)
     assert result.confusion_matrix.sum(axis=1).tolist() == [10, 50, 0]
@@ -373,9 +389,11 @@ TWO_SAMPLE_CALLS = {
     "mmd": (lambda X, Y: mmd(X, Y, n_permutations=0), "Y"),
     "energy_distance": (lambda X, Y: energy_distance(X, Y, n_permutations=0), "Y"),
     "classifier_two_sample_test": (
-        lambda X, Y: classifier_two_sample_test(X, Y, classifier=LogisticRegression(),
-                                                random_state=0),
-        "X_generated"),
+        lambda X, Y: classifier_two_sample_test(
+            X, Y, classifier=LogisticRegression(), random_state=0
+        ),
+        "X_generated",
+    ),
     # (a holdout equal to the training rows is refused: its distances are all 0)
     "memorisation": (lambda X, Y: memorisation(X, Y, Y), "X_generated"),
     "ks_per_feature": (ks_per_feature, "Y"),
@@ -427,17 +445,23 @@ def test_a_sample_of_one_row_is_rejected(function):
         function(normal(0, 1, 2), normal(1, 20, 2))
 
 
-@pytest.mark.parametrize("value, error", [(-1, ValueError), (2.5, TypeError),
-                                          (True, TypeError)])
+@pytest.mark.parametrize("value, error", [(-1, ValueError), (2.5, TypeError), (True, TypeError)])
 @pytest.mark.parametrize("function", [mmd, energy_distance])
 def test_bad_n_permutations_is_rejected(function, value, error, same):
     with pytest.raises(error, match="n_permutations must be"):
         function(*same, n_permutations=value)
 
 
-@pytest.mark.parametrize("value, error", [(0.0, ValueError), (-1.0, ValueError),
-                                          (np.nan, ValueError), ("mean", ValueError),
-                                          ([1.0], TypeError)])
+@pytest.mark.parametrize(
+    "value, error",
+    [
+        (0.0, ValueError),
+        (-1.0, ValueError),
+        (np.nan, ValueError),
+        ("mean", ValueError),
+        ([1.0], TypeError),
+    ],
+)
 def test_bad_bandwidth_is_rejected(value, error, same):
     with pytest.raises(error, match="bandwidth must be"):
         mmd(*same, bandwidth=value)

@@ -16,8 +16,8 @@ COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 @pytest.fixture(scope="module")
 def three_d():
     rng = np.random.default_rng(0)
-    a = rng.multivariate_normal([0, 0, 0], [[1, .8, .3], [.8, 2, .5], [.3, .5, 1]], 400)
-    b = rng.multivariate_normal([5, 5, 1], [[1, -.5, 0], [-.5, 1, 0], [0, 0, .5]], 400)
+    a = rng.multivariate_normal([0, 0, 0], [[1, 0.8, 0.3], [0.8, 2, 0.5], [0.3, 0.5, 1]], 400)
+    b = rng.multivariate_normal([5, 5, 1], [[1, -0.5, 0], [-0.5, 1, 0], [0, 0, 0.5]], 400)
     return np.r_[a, b]
 
 
@@ -40,17 +40,23 @@ def _full_covariances(gm):
 
 def _known_mixture(covariance_type):
     """A GaussianMixture with hand-set parameters, as if fitted."""
-    gm = GaussianMixture(2, covariance_type=covariance_type).fit(np.random.RandomState(0)
-                                                                 .normal(size=(50, 2)))
+    gm = GaussianMixture(2, covariance_type=covariance_type).fit(
+        np.random.RandomState(0).normal(size=(50, 2))
+    )
     gm.weights_ = np.array([0.3, 0.7])
     gm.means_ = np.array([[-4.0, 1.0], [3.0, -2.0]])
     full = np.array([[[1.0, 0.6], [0.6, 2.0]], [[0.5, -0.2], [-0.2, 0.8]]])
-    covariances = {"full": full, "tied": full[0], "diag": np.array([[1.0, 2.0], [0.5, 0.8]]),
-                   "spherical": np.array([1.5, 0.6])}[covariance_type]
+    covariances = {
+        "full": full,
+        "tied": full[0],
+        "diag": np.array([[1.0, 2.0], [0.5, 0.8]]),
+        "spherical": np.array([1.5, 0.6]),
+    }[covariance_type]
     gm.covariances_ = covariances
     model_gm = GaussianMixture(2, covariance_type=covariance_type)
     # precisions from the covariances, through the same code path as a fit
     from gmmkit._core.covariances import covariance_model
+
     model = covariance_model(covariance_type, 2)
     gm.precisions_cholesky_ = model.precision_cholesky(covariances)
     gm.precisions_ = model.precisions(gm.precisions_cholesky_)
@@ -82,12 +88,15 @@ def test_conditioning_matches_the_analytic_bivariate_gaussian():
     a = 2.5
     conditional = gm.condition([a], given=0)
     assert conditional.n_features_in_ == 1
-    np.testing.assert_allclose(conditional.means_[0, 0], mu[1] + rho * s_b / s_a * (a - mu[0]),
-                               rtol=1e-12)
-    np.testing.assert_allclose(conditional.covariances_[0, 0, 0], s_b**2 * (1 - rho**2),
-                               rtol=1e-12)
-    np.testing.assert_allclose(gm.conditional_mean([[a], [0.0]], 0)[:, 0],
-                               mu[1] + rho * s_b / s_a * (np.array([a, 0.0]) - mu[0]), rtol=1e-12)
+    np.testing.assert_allclose(
+        conditional.means_[0, 0], mu[1] + rho * s_b / s_a * (a - mu[0]), rtol=1e-12
+    )
+    np.testing.assert_allclose(conditional.covariances_[0, 0, 0], s_b**2 * (1 - rho**2), rtol=1e-12)
+    np.testing.assert_allclose(
+        gm.conditional_mean([[a], [0.0]], 0)[:, 0],
+        mu[1] + rho * s_b / s_a * (np.array([a, 0.0]) - mu[0]),
+        rtol=1e-12,
+    )
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
@@ -99,8 +108,13 @@ def test_conditional_density_is_joint_over_marginal(three_d, covariance_type):
     b = np.random.default_rng(2).normal(size=(7, 1)) * 2
     joint = gm.score_samples(np.c_[np.full(7, a[0]), b, np.full(7, a[1])])
     full = _full_covariances(gm)
-    marginal = logsumexp([np.log(gm.weights_[k]) + multivariate_normal(
-        gm.means_[k, given], full[k][np.ix_(given, given)]).logpdf(a) for k in range(2)])
+    marginal = logsumexp(
+        [
+            np.log(gm.weights_[k])
+            + multivariate_normal(gm.means_[k, given], full[k][np.ix_(given, given)]).logpdf(a)
+            for k in range(2)
+        ]
+    )
     np.testing.assert_allclose(conditional.score_samples(b), joint - marginal, atol=1e-10)
     assert conditional.covariance_type == covariance_type
     np.testing.assert_allclose(conditional.weights_.sum(), 1.0)
@@ -126,9 +140,11 @@ def test_conditional_mean_of_one_gaussian_is_linear_regression():
     y = X @ np.array([1.5, -2.0, 0.5]) + 3.0 + 0.1 * rng.normal(size=2000)
     gm = GaussianMixture(1, reg_covar=0.0).fit(np.c_[X, y])
     from sklearn.linear_model import LinearRegression
+
     expected = LinearRegression().fit(X, y).predict(X[:50])
-    np.testing.assert_allclose(gm.conditional_mean(X[:50], given=[0, 1, 2])[:, 0], expected,
-                               rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(
+        gm.conditional_mean(X[:50], given=[0, 1, 2])[:, 0], expected, rtol=1e-8, atol=1e-8
+    )
 
 
 def test_conditional_mean_is_chunked_without_changing_the_result(three_d):
@@ -137,8 +153,7 @@ def test_conditional_mean_is_chunked_without_changing_the_result(three_d):
     rows_of_7 = 7 * 8 * 3 * 3 / 2**20  # MiB: 7 rows of (K=3, d=3) float64 temporaries
     with gmmkit.config_context(working_memory=rows_of_7):
         assert gm._conditioning_rows() == 7
-        np.testing.assert_allclose(gm.conditional_mean(three_d[:, :1], given=0), whole,
-                                   rtol=1e-13)
+        np.testing.assert_allclose(gm.conditional_mean(three_d[:, :1], given=0), whole, rtol=1e-13)
 
 
 def test_condition_by_feature_name_on_a_dataframe_model(three_d):
@@ -159,19 +174,31 @@ def test_conditioned_mixture_round_trips_through_save_and_load(three_d, tmp_path
     np.testing.assert_array_equal(again.score_samples(points), conditional.score_samples(points))
 
 
-@pytest.mark.parametrize("given, message", [
-    ([], "at least one"), ([0, 0], "twice"), ([0, 1, 2], "nothing is left"),
-    ([5], "out of range"), (["weight"], "no feature names"), ([1.5], "indices or names"),
-])
+@pytest.mark.parametrize(
+    "given, message",
+    [
+        ([], "at least one"),
+        ([0, 0], "twice"),
+        ([0, 1, 2], "nothing is left"),
+        ([5], "out of range"),
+        (["weight"], "no feature names"),
+        ([1.5], "indices or names"),
+    ],
+)
 def test_bad_given_features_are_refused(three_d, given, message):
     gm = GaussianMixture(2, random_state=0).fit(three_d)
     with pytest.raises((ValueError, TypeError), match=message):
         gm.condition([0.0] * max(len(given), 1), given=given)
 
 
-@pytest.mark.parametrize("values, message", [
-    ([1.0, 2.0], "shape"), ([np.nan], "NaN"), (["a"], "numeric"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ([1.0, 2.0], "shape"),
+        ([np.nan], "NaN"),
+        (["a"], "numeric"),
+    ],
+)
 def test_bad_conditioning_values_are_refused(three_d, values, message):
     gm = GaussianMixture(2, random_state=0).fit(three_d)
     with pytest.raises((ValueError, TypeError), match=message):
@@ -198,11 +225,13 @@ def test_latent_samples_have_the_data_shape_and_stay_in_the_training_range(digit
 
 def test_class_conditional_generation_draws_the_requested_classes(digits):
     X, y = digits
-    gen = LatentMixture(n_components=2, n_latent=0.9, class_conditional=True,
-                        random_state=0).fit(X, y)
+    gen = LatentMixture(n_components=2, n_latent=0.9, class_conditional=True, random_state=0).fit(
+        X, y
+    )
     images, labels = gen.sample(30, y=3, random_state=0)
     assert (labels == 3).all()
     from sklearn.linear_model import LogisticRegression
+
     judge = LogisticRegression(max_iter=2000).fit(X, y)
     assert (judge.predict(images) == 3).mean() > 0.8
     np.testing.assert_array_equal(gen.classes_, np.arange(10))
@@ -229,23 +258,34 @@ def test_one_component_latent_density_is_probabilistic_pca(digits, whiten):
     Z = pca.transform(X)
     unbiased = multivariate_normal(np.zeros(12), np.diag(pca.explained_variance_)).logpdf(Z)
     ml = multivariate_normal(Z.mean(axis=0), np.cov(Z.T, bias=True)).logpdf(Z)
-    np.testing.assert_allclose(gen.score_samples(X), pca.score_samples(X) - unbiased + ml,
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        gen.score_samples(X), pca.score_samples(X) - unbiased + ml, rtol=1e-9
+    )
 
 
 def test_auto_chooses_the_number_of_components_by_the_criterion(digits):
     X, _ = digits
-    gen = LatentMixture(n_components="auto", n_latent=5, max_components=6, criterion="bic",
-                        random_state=0).fit(X)
-    result = gmmkit.select(gen.transform(X), n_components=range(1, 7), covariance_type="full",
-                           random_state=None)
+    gen = LatentMixture(
+        n_components="auto", n_latent=5, max_components=6, criterion="bic", random_state=0
+    ).fit(X)
+    result = gmmkit.select(
+        gen.transform(X), n_components=range(1, 7), covariance_type="full", random_state=None
+    )
     assert 1 <= gen.mixture_.n_components <= 6
     # the chosen mixture is the BIC minimiser among the candidates it was chosen from
     assert gen.mixture_.bic(gen.transform(X)) <= result.table["bic"].max()
 
 
-@pytest.mark.parametrize("n_latent, error", [(0, ValueError), (1.0, ValueError), (-0.5, ValueError),
-                                             ("half", TypeError), (100, ValueError)])
+@pytest.mark.parametrize(
+    "n_latent, error",
+    [
+        (0, ValueError),
+        (1.0, ValueError),
+        (-0.5, ValueError),
+        ("half", TypeError),
+        (100, ValueError),
+    ],
+)
 def test_bad_latent_sizes_are_refused(digits, n_latent, error):
     X, _ = digits
     with pytest.raises(error, match="n_latent"):
@@ -254,13 +294,15 @@ def test_bad_latent_sizes_are_refused(digits, n_latent, error):
 
 def test_latent_mixture_round_trips_through_save_and_load(digits, tmp_path):
     X, y = digits
-    gen = LatentMixture(n_components=2, n_latent=8, whiten=True, class_conditional=True,
-                        random_state=0).fit(X, y)
+    gen = LatentMixture(
+        n_components=2, n_latent=8, whiten=True, class_conditional=True, random_state=0
+    ).fit(X, y)
     gmmkit.save(gen, tmp_path / "gen.gmm")
     again = gmmkit.load(tmp_path / "gen.gmm")
     np.testing.assert_array_equal(again.score_samples(X[:50]), gen.score_samples(X[:50]))
-    np.testing.assert_array_equal(again.sample(20, y=4, random_state=1)[0],
-                                  gen.sample(20, y=4, random_state=1)[0])
+    np.testing.assert_array_equal(
+        again.sample(20, y=4, random_state=1)[0], gen.sample(20, y=4, random_state=1)[0]
+    )
 
 
 def test_latent_transform_and_sample_agree_with_scikit_learn_pca(digits):
@@ -268,22 +310,26 @@ def test_latent_transform_and_sample_agree_with_scikit_learn_pca(digits):
     for whiten in (False, True):
         gen = LatentMixture(n_components=1, n_latent=6, whiten=whiten, clip=False).fit(X)
         pca = PCA(6, whiten=whiten).fit(X)
-        np.testing.assert_allclose(np.abs(gen.transform(X)), np.abs(pca.transform(X)),
-                                   rtol=1e-7, atol=1e-8)
+        np.testing.assert_allclose(
+            np.abs(gen.transform(X)), np.abs(pca.transform(X)), rtol=1e-7, atol=1e-8
+        )
         Z = gen.transform(X[:5])
-        np.testing.assert_allclose(gen._from_latent(Z), pca.inverse_transform(pca.transform(X[:5])),
-                                   rtol=1e-7, atol=1e-8)
+        np.testing.assert_allclose(
+            gen._from_latent(Z), pca.inverse_transform(pca.transform(X[:5])), rtol=1e-7, atol=1e-8
+        )
 
 
 # ---------------------------------------------------------------------- regression
 def test_one_component_regressor_is_ordinary_least_squares():
     from sklearn.linear_model import LinearRegression
+
     rng = np.random.default_rng(6)
     X = rng.normal(size=(500, 3))
     Y = X @ rng.normal(size=(3, 2)) + rng.normal(size=(500, 2)) * 0.3
     reg = gmmkit.GaussianMixtureRegressor(reg_covar=0.0).fit(X, Y)
-    np.testing.assert_allclose(reg.predict(X), LinearRegression().fit(X, Y).predict(X),
-                               rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(
+        reg.predict(X), LinearRegression().fit(X, Y).predict(X), rtol=1e-8, atol=1e-8
+    )
     assert reg.predict(X).shape == (500, 2)
     assert gmmkit.GaussianMixtureRegressor().fit(X, Y[:, 0]).predict(X).shape == (500,)
 
@@ -307,8 +353,9 @@ def test_conditional_variance_matches_the_conditional_mixture(three_d, covarianc
     gm = GaussianMixture(2, covariance_type=covariance_type, random_state=0).fit(three_d)
     conditional = gm.condition([1.0], given=[0])
     draws, _ = conditional.sample(200_000, random_state=0)
-    np.testing.assert_allclose(gm._conditional_variance([[1.0]], [0])[0], draws.var(axis=0),
-                               rtol=0.02)
+    np.testing.assert_allclose(
+        gm._conditional_variance([[1.0]], [0])[0], draws.var(axis=0), rtol=0.02
+    )
 
 
 def test_regressor_round_trips_through_save_and_load(tmp_path):
@@ -323,17 +370,21 @@ def test_regressor_round_trips_through_save_and_load(tmp_path):
 
 def test_component_classifier_samples_rows_with_classes_from_its_map():
     from sklearn.datasets import make_blobs
+
     X, y = make_blobs(600, centers=[[-6, 0], [0, 0], [6, 0]], random_state=0)
     clf = gmmkit.ComponentClassifier(n_components=3, random_state=0).fit(X, y)
     drawn, labels = clf.sample(3000, random_state=0)
     assert drawn.shape == (3000, 2)
     # the map is nearly one-hot on separated blobs: drawn labels agree with the classifier
     assert (clf.predict(drawn) == labels).mean() > 0.95
-    np.testing.assert_array_equal(clf.sample(5, random_state=1)[0], clf.sample(5, random_state=1)[0])
+    np.testing.assert_array_equal(
+        clf.sample(5, random_state=1)[0], clf.sample(5, random_state=1)[0]
+    )
 
 
 def test_component_classifier_generates_a_chosen_class_from_its_components():
     from sklearn.datasets import make_blobs
+
     X, y = make_blobs(900, centers=[[-6, 0], [0, 0], [6, 0]], random_state=0)
     clf = gmmkit.ComponentClassifier(n_components=6, random_state=0).fit(X, y)
     drawn, labels = clf.sample(500, y=2, random_state=0)
@@ -345,12 +396,18 @@ def test_component_classifier_generates_a_chosen_class_from_its_components():
 
 def test_latent_component_map_generates_chosen_digits_with_few_labels(digits):
     X, y = digits
-    y_few = np.where(np.arange(len(y)) % 5 == 0, y, -1)      # 20% of the labels
-    gen = LatentMixture(n_components=30, n_latent=20, class_conditional="component_map",
-                        reg_covar=1e-2, random_state=0).fit(X, y_few)
+    y_few = np.where(np.arange(len(y)) % 5 == 0, y, -1)  # 20% of the labels
+    gen = LatentMixture(
+        n_components=30,
+        n_latent=20,
+        class_conditional="component_map",
+        reg_covar=1e-2,
+        random_state=0,
+    ).fit(X, y_few)
     images, labels = gen.sample(200, y=0, random_state=0)
     assert (labels == 0).all()
     from sklearn.linear_model import LogisticRegression
+
     judge = LogisticRegression(max_iter=3000).fit(X, y)
     assert (judge.predict(images) == 0).mean() > 0.8
     with pytest.raises(ValueError, match="'class_conditional' parameter of LatentMixture must be"):
@@ -359,8 +416,14 @@ def test_latent_component_map_generates_chosen_digits_with_few_labels(digits):
 
 def test_latent_component_map_passes_its_mapping_on(digits):
     X, y = digits
-    gen = LatentMixture(n_components=20, n_latent=10, class_conditional="component_map",
-                        mapping="majority", reg_covar=1e-2, random_state=0).fit(X, y)
+    gen = LatentMixture(
+        n_components=20,
+        n_latent=10,
+        class_conditional="component_map",
+        mapping="majority",
+        reg_covar=1e-2,
+        random_state=0,
+    ).fit(X, y)
     assert gen.mixture_.mapping == "majority"
     proba = gen.mixture_.component_class_proba_
     assert set(np.unique(proba[gen.mixture_.component_labelled_mass_ > 0])) <= {0.0, 1.0}
@@ -374,8 +437,7 @@ def test_latent_mixture_on_data_offset_by_1e8_equals_the_unshifted_fit():
     plain = LatentMixture(3, n_latent=3, random_state=0).fit(X)
     offset = LatentMixture(3, n_latent=3, random_state=0).fit(X + 1e8)
     assert offset.noise_variance_ == pytest.approx(plain.noise_variance_, rel=1e-8)
-    np.testing.assert_allclose(offset.score_samples(X + 1e8), plain.score_samples(X),
-                               atol=1e-6)
+    np.testing.assert_allclose(offset.score_samples(X + 1e8), plain.score_samples(X), atol=1e-6)
 
 
 def test_latent_mixture_scores_a_row_off_an_exact_plane_far_below_rows_on_it():

@@ -12,8 +12,13 @@ import gmmkit
 from gmmkit import GaussianMixture
 from gmmkit._core import hierarchical
 from gmmkit._core.hierarchical import (
-    SUBSET_SIZE, HierarchicalStart, cut_tree, hierarchical_partitions, svd_transform,
-    vvv_merges)
+    SUBSET_SIZE,
+    HierarchicalStart,
+    cut_tree,
+    hierarchical_partitions,
+    svd_transform,
+    vvv_merges,
+)
 from gmmkit._core.init import initial_responsibilities
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mclust"
@@ -43,8 +48,9 @@ def test_cuts_are_mclusts_hclass_partitions_for_1_to_9_clusters(name, use):
     cuts = cut_tree(vvv_merges(X), len(X), range(1, 10))
     for k in range(1, 10):
         # both number clusters in order of first appearance, so the labels agree exactly
-        np.testing.assert_array_equal(cuts[k] + 1, fixture[f"hclass_{use}"][str(k)],
-                                      err_msg=f"k={k}")
+        np.testing.assert_array_equal(
+            cuts[k] + 1, fixture[f"hclass_{use}"][str(k)], err_msg=f"k={k}"
+        )
 
 
 @pytest.mark.parametrize("name", ["faithful", "iris"])
@@ -71,8 +77,12 @@ def _naive_tree(Z):
 
     clusters, merges = [[i] for i in range(n)], []
     while len(clusters) > 1:
-        _, i, j = min((term(a + b) - term(a) - term(b), i, j)
-                      for i, a in enumerate(clusters) for j, b in enumerate(clusters) if i < j)
+        _, i, j = min(
+            (term(a + b) - term(a) - term(b), i, j)
+            for i, a in enumerate(clusters)
+            for j, b in enumerate(clusters)
+            if i < j
+        )
         merges.append(sorted((min(clusters[i]), min(clusters[j]))))
         clusters[i] = clusters[i] + clusters.pop(j)
     return np.array(merges)
@@ -92,8 +102,7 @@ def test_exact_criterion_departs_from_mclust_only_late_in_faithfuls_raw_tree():
     merges = vvv_merges(X, like_mclust=False)
     differs = np.flatnonzero((merges + 1 != fixture["hc_default"]["merge"]).any(axis=1))
     assert differs[0] == 207
-    assert adjusted_rand_score(cut_tree(merges, len(X), [5])[5],
-                               fixture["hclass_default"]["5"]) < 1
+    assert adjusted_rand_score(cut_tree(merges, len(X), [5])[5], fixture["hclass_default"]["5"]) < 1
 
 
 def test_hc_start_is_mclusts_svd_partition_and_ignores_random_state():
@@ -114,8 +123,9 @@ def test_gaussian_mixture_hc_is_deterministic():
 def test_hc_start_reaches_mclusts_eee_optimum_on_faithful():
     """faithful_em.json: EEE, G = 3 converges to log-likelihood -1126.3159 from hc."""
     X = np.array(_fixture("faithful")["data"])
-    model = GaussianMixture(3, covariance_type="tied", init_params="hc", tol=1e-12,
-                            max_iter=5000, reg_covar=0).fit(X)
+    model = GaussianMixture(
+        3, covariance_type="tied", init_params="hc", tol=1e-12, max_iter=5000, reg_covar=0
+    ).fit(X)
     assert model.lower_bound_ * len(X) == pytest.approx(-1126.3159, abs=1e-4)
 
 
@@ -134,8 +144,14 @@ def _count_trees(monkeypatch):
 def test_select_builds_one_tree_per_sweep(monkeypatch, n_jobs):
     X = np.array(_fixture("faithful")["data"])
     calls = _count_trees(monkeypatch)
-    result = gmmkit.select(X, n_components=range(1, 7), covariance_type=["full", "tied"],
-                           init_params="hc", random_state=0, n_jobs=n_jobs)
+    result = gmmkit.select(
+        X,
+        n_components=range(1, 7),
+        covariance_type=["full", "tied"],
+        init_params="hc",
+        random_state=0,
+        n_jobs=n_jobs,
+    )
     assert calls == [len(X)]
     assert result.table["error"].isna().all()
 
@@ -143,15 +159,17 @@ def test_select_builds_one_tree_per_sweep(monkeypatch, n_jobs):
 def test_select_with_cv_builds_one_tree_per_training_fold(monkeypatch):
     X = np.array(_fixture("faithful")["data"])
     calls = _count_trees(monkeypatch)
-    gmmkit.select(X, n_components=range(1, 5), covariance_type="full", cv=3,
-                  init_params="hc", random_state=0)
+    gmmkit.select(
+        X, n_components=range(1, 5), covariance_type="full", cv=3, init_params="hc", random_state=0
+    )
     assert len(calls) == 4
 
 
 def test_select_hc_rows_are_the_gaussian_mixtures_fits():
     X = np.array(_fixture("iris")["data"])
-    result = gmmkit.select(X, n_components=[1, 2, 3], covariance_type="full",
-                           init_params="hc", random_state=0)
+    result = gmmkit.select(
+        X, n_components=[1, 2, 3], covariance_type="full", init_params="hc", random_state=0
+    )
     table = result.table
     for k in (2, 3):
         if k == result.best_params_["n_components"]:
@@ -179,8 +197,9 @@ def test_more_rows_than_the_subset_build_the_tree_on_a_seeded_subset(wide_blobs)
     assert not np.array_equal(start.rows, other.rows)
     labels = start.labels(3)
     subset = svd_transform(X[start.rows])
-    np.testing.assert_array_equal(labels[start.rows],
-                                  cut_tree(vvv_merges(subset), SUBSET_SIZE, [3])[3])
+    np.testing.assert_array_equal(
+        labels[start.rows], cut_tree(vvv_merges(subset), SUBSET_SIZE, [3])[3]
+    )
     # the other rows join the cluster of their neighbours
     outside = np.setdiff1d(np.arange(len(X)), start.rows)
     assert adjusted_rand_score(truth[outside], labels[outside]) > 0.95

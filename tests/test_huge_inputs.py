@@ -34,9 +34,13 @@ def test_far_rows_that_do_not_overflow_are_scored_right(fitted):
         warnings.simplefilter("error")
         scores = model.score_samples(far)
     # each row's density is dominated by its nearest component, as closed form says
-    expected = np.max([np.log(w) + multivariate_normal(m, c).logpdf(far)
-                       for w, m, c in zip(model.weights_, model.means_, model.covariances_)],
-                      axis=0)
+    expected = np.max(
+        [
+            np.log(w) + multivariate_normal(m, c).logpdf(far)
+            for w, m, c in zip(model.weights_, model.means_, model.covariances_)
+        ],
+        axis=0,
+    )
     assert np.isfinite(scores).all()
     np.testing.assert_allclose(scores, expected, rtol=1e-9)
 
@@ -48,5 +52,6 @@ def test_rows_every_density_underflows_for_have_log_density_minus_infinity():
     assert out[1] == -np.inf and np.isfinite(out[0])
     for want in ("resp", "argmax", "summary"):
         with pytest.raises(ValueError, match=r"X\[1\] is so far from every component"):
-            estep.fill_per_sample(log_prob.copy(), want,
-                                  estep.per_sample_output(want, 2, 2), slice(0, 2))
+            estep.fill_per_sample(
+                log_prob.copy(), want, estep.per_sample_output(want, 2, 2), slice(0, 2)
+            )

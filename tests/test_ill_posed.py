@@ -27,15 +27,15 @@ def test_a_full_component_of_fewer_than_d_plus_one_rows_is_ill_posed(digits_pca)
     well = gmmkit.GaussianMixture(1, random_state=0).fit(threes)
     ill = gmmkit.GaussianMixture(4, random_state=0).fit(threes)
     assert well.ill_posed_ is None
-    assert ill.ill_posed_ == ("component 3 holds 26 rows of responsibility, fewer than the 42 "
-                              "its covariance needs")
+    assert ill.ill_posed_ == (
+        "component 3 holds 26 rows of responsibility, fewer than the 42 its covariance needs"
+    )
 
 
 def test_select_shows_ill_posed_fits_and_never_chooses_them(digits_pca):
     Z, y = digits_pca
     threes = Z[y == 3]
-    result = gmmkit.select(threes, n_components=range(1, 8), covariance_type="full",
-                           random_state=0)
+    result = gmmkit.select(threes, n_components=range(1, 8), covariance_type="full", random_state=0)
     rows = result.records()
     ill = [row for row in rows if row["ill_posed"]]
     assert {row["n_components"] for row in ill} == {4, 5, 6, 7}
@@ -53,8 +53,13 @@ def test_select_shows_ill_posed_fits_and_never_chooses_them(digits_pca):
 @pytest.mark.parametrize("criterion", ["bic", "aic", "icl", "silhouette"])
 def test_no_criterion_chooses_an_ill_posed_fit(digits_pca, criterion):
     Z, y = digits_pca
-    result = gmmkit.select(Z[y == 3], n_components=[1, 2, 5, 7], covariance_type="full",
-                           criterion=criterion, random_state=0)
+    result = gmmkit.select(
+        Z[y == 3],
+        n_components=[1, 2, 5, 7],
+        covariance_type="full",
+        criterion=criterion,
+        random_state=0,
+    )
     assert not result.rows[result.best_index_]["ill_posed"]
 
 
@@ -62,8 +67,9 @@ def test_no_criterion_chooses_an_ill_posed_fit(digits_pca, criterion):
 def test_auto_classifier_on_the_digits_is_as_accurate_as_one_component_per_class(seed):
     """Before, 'auto' chose 7-8 singular components per class: 0.69 against 0.98 held out."""
     X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, stratify=y,
-                                                        random_state=seed)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=seed
+    )
     pca = PCA(0.99, random_state=0).fit(X_train)
     Z_train, Z_test = pca.transform(X_train), pca.transform(X_test)
     auto = gmmkit.MixtureClassifier(n_components="auto", random_state=0).fit(Z_train, y_train)
@@ -118,8 +124,9 @@ def test_auto_classifier_whose_every_candidate_is_ill_posed_fits_one_component_a
     rng = np.random.RandomState(0)
     X = rng.normal(size=(40, 5))
     y = np.r_[np.zeros(35, int), np.ones(5, int)]
-    with pytest.warns(gmmkit.IllPosedWarning, match="every configuration scored by 'bic' is "
-                                                    "ill-posed"):
+    with pytest.warns(
+        gmmkit.IllPosedWarning, match="every configuration scored by 'bic' is ill-posed"
+    ):
         model = gmmkit.MixtureClassifier(n_components="auto", random_state=0).fit(X, y)
     assert list(model.n_components_) == [1, 1]
 
@@ -134,8 +141,12 @@ def test_cli_select_table_shows_ill_posed_fits(digits_pca, tmp_path, capsys):
     Z, y = digits_pca
     path = tmp_path / "threes.npy"
     np.save(path, Z[y == 3])
-    assert main(["select", str(path), "-k", "1:5", "--covariance", "full",
-                 "-o", str(tmp_path / "out")]) == 0
+    assert (
+        main(
+            ["select", str(path), "-k", "1:5", "--covariance", "full", "-o", str(tmp_path / "out")]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "ill-posed" in out.splitlines()[0] or "ill-posed" in out
     assert "2 configurations ill-posed, never chosen (e.g. full k=4: component 3 holds" in out

@@ -16,20 +16,22 @@ def digits_20d():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_shared_seedings_give_scikit_learns_kmeans_labels_for_every_k(digits_20d, dtype,
-                                                                      weighted):
+def test_shared_seedings_give_scikit_learns_kmeans_labels_for_every_k(digits_20d, dtype, weighted):
     X = digits_20d.astype(dtype)
-    weight = (np.random.RandomState(1).randint(1, 4, size=len(X)).astype(float)
-              if weighted else None)
+    weight = np.random.RandomState(1).randint(1, 4, size=len(X)).astype(float) if weighted else None
     # k = 5..60 spans four groups of k that draw the same number of k-means++ candidates
     ks = [5, 7, 8, 12, 20, 21, 30, 54, 55, 60]
     seeds = shared_kmeans_seeds(X, ks, lambda: np.random.RandomState(7), weight)
     assert sorted(seeds) == ks
     for k in ks:
-        expected = KMeans(n_clusters=k, n_init=1, random_state=np.random.RandomState(7)).fit(
-            X, sample_weight=weight).labels_
-        labels = initial_responsibilities(X, k, "kmeans", np.random.RandomState(99), weight,
-                                          kmeans_seeds=seeds[k])
+        expected = (
+            KMeans(n_clusters=k, n_init=1, random_state=np.random.RandomState(7))
+            .fit(X, sample_weight=weight)
+            .labels_
+        )
+        labels = initial_responsibilities(
+            X, k, "kmeans", np.random.RandomState(99), weight, kmeans_seeds=seeds[k]
+        )
         np.testing.assert_array_equal(labels, expected, err_msg=f"k={k}")
 
 

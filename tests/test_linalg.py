@@ -6,8 +6,9 @@ import pytest
 from gmmkit._core.covariances import _lower_inverse
 
 
-@pytest.mark.parametrize("shape", [(5, 1, 1), (3, 2, 2), (4, 16, 16), (4, 17, 17), (7, 41, 41),
-                                   (2, 64, 64), (33, 33)])
+@pytest.mark.parametrize(
+    "shape", [(5, 1, 1), (3, 2, 2), (4, 16, 16), (4, 17, 17), (7, 41, 41), (2, 64, 64), (33, 33)]
+)
 def test_lower_inverse_is_exact_lower_triangular_inverse(shape):
     rng = np.random.default_rng(0)
     d = shape[-1]
@@ -27,5 +28,6 @@ def test_lower_inverse_of_ill_conditioned_factor_matches_lapack():
     cov = (Q * np.logspace(-8, 4, d)) @ Q.T
     chol = np.linalg.cholesky(cov)
     expected = np.linalg.inv(chol)
-    np.testing.assert_allclose(_lower_inverse(chol[None])[0], expected,
-                               rtol=1e-6, atol=1e-9 * np.abs(expected).max())
+    np.testing.assert_allclose(
+        _lower_inverse(chol[None])[0], expected, rtol=1e-6, atol=1e-9 * np.abs(expected).max()
+    )

@@ -27,10 +27,16 @@ def _ill_posed(source, X, weight):
     variances = feature_variances(X, weight)
 
     def reason(run):
-        return ill_posed_reason(source.model, run.params.weights, run.params.covariances,
-                                n_samples=X.shape[0], data_variances=variances,
-                                reg_covar=1e-6,
-                                recovered=run.final_recovered if run.n_iter else run.recovered)
+        return ill_posed_reason(
+            source.model,
+            run.params.weights,
+            run.params.covariances,
+            n_samples=X.shape[0],
+            data_variances=variances,
+            reg_covar=1e-6,
+            recovered=run.final_recovered if run.n_iter else run.recovered,
+        )
+
     return reason
 
 
@@ -41,28 +47,48 @@ def _configurations(X, weight, *, shared_sources, accelerate=False, prior=None, 
     for covariance_type in TYPES:
         for k in ks:
             if shared_sources:
-                source = sources.setdefault(covariance_type, feature_source(
-                    X, weight, covariance_type, max(ks), current_options()))
+                source = sources.setdefault(
+                    covariance_type,
+                    feature_source(X, weight, covariance_type, max(ks), current_options()),
+                )
             else:
                 source = feature_source(X, weight, covariance_type, k, current_options())
             alone = feature_source(X, weight, covariance_type, k, current_options())
             rng = np.random.RandomState(k)
-            starts = [Start(initial_responsibilities(X, k, method, rng, weight))
-                      for method in ("random_from_data", "kmeans")]
+            starts = [
+                Start(initial_responsibilities(X, k, method, rng, weight))
+                for method in ("random_from_data", "kmeans")
+            ]
             resolved = None
             if prior is not None:
-                resolved = resolve_prior(prior, X, weight, k,
-                                         covariance_model(covariance_type, X.shape[1]))
-            settings = EMSettings(k, tol=1e-6, max_iter=200, accelerate=accelerate,
-                                  prior=None if resolved is None
-                                  else resolved.shifted(source.shift))
-            alone_settings = EMSettings(k, tol=1e-6, max_iter=200, accelerate=accelerate,
-                                        prior=None if resolved is None
-                                        else resolved.shifted(alone.shift))
-            expected = fit_mixture(alone, starts, alone_settings,
-                                   ill_posed=_ill_posed(alone, X, weight))
-            pairs.append((Configuration(source, starts, settings,
-                                        ill_posed=_ill_posed(source, X, weight)), expected))
+                resolved = resolve_prior(
+                    prior, X, weight, k, covariance_model(covariance_type, X.shape[1])
+                )
+            settings = EMSettings(
+                k,
+                tol=1e-6,
+                max_iter=200,
+                accelerate=accelerate,
+                prior=None if resolved is None else resolved.shifted(source.shift),
+            )
+            alone_settings = EMSettings(
+                k,
+                tol=1e-6,
+                max_iter=200,
+                accelerate=accelerate,
+                prior=None if resolved is None else resolved.shifted(alone.shift),
+            )
+            expected = fit_mixture(
+                alone, starts, alone_settings, ill_posed=_ill_posed(alone, X, weight)
+            )
+            pairs.append(
+                (
+                    Configuration(
+                        source, starts, settings, ill_posed=_ill_posed(source, X, weight)
+                    ),
+                    expected,
+                )
+            )
     return pairs
 
 
@@ -112,8 +138,9 @@ def test_a_round_answers_only_the_runs_still_going():
     X, weight = _data()
     pairs = _configurations(X, weight, shared_sources=False, ks=(1, 3))
     rounds = []
-    outcomes = fit_in_lockstep([config for config, _ in pairs],
-                               on_round=lambda number, count: rounds.append(count))
+    outcomes = fit_in_lockstep(
+        [config for config, _ in pairs], on_round=lambda number, count: rounds.append(count)
+    )
     runs = [run for config, _ in pairs for run in config.runs]
     longest = max(run.n_iter for run in runs)
     assert len(rounds) == longest
@@ -150,22 +177,23 @@ class _Breaking:
     def statistics(self, theta, shared, weights_only=False):
         self.calls += 1
         log_likelihood, stats = self.inner.statistics(theta, shared, weights_only)
-        return (log_likelihood, stats * np.nan) if self.calls > self.after else (
-            log_likelihood, stats)
+        return (
+            (log_likelihood, stats * np.nan) if self.calls > self.after else (log_likelihood, stats)
+        )
 
 
 def test_a_failing_configuration_is_reported_and_the_others_go_on():
     X, weight = _data()
     source = feature_source(X, weight, "full", 2, current_options())
-    starts = [Start(initial_responsibilities(X, 2, "kmeans", np.random.RandomState(0),
-                                             weight))]
+    starts = [Start(initial_responsibilities(X, 2, "kmeans", np.random.RandomState(0), weight))]
     settings = EMSettings(2, tol=1e-9)
     unstartable = Configuration(source, [Start(np.zeros((len(X), 7)))], settings)
     breaking = Configuration(_Breaking(source, after=1), starts, settings)
     fine = Configuration(source, starts, settings)
     rounds = []
-    failed, broke, outcome = fit_in_lockstep([unstartable, breaking, fine],
-                                             on_round=lambda n, count: rounds.append(count))
+    failed, broke, outcome = fit_in_lockstep(
+        [unstartable, breaking, fine], on_round=lambda n, count: rounds.append(count)
+    )
     assert isinstance(failed, Exception) and isinstance(broke, Exception)
     _assert_same_fit(outcome, fit_mixture(source, starts, settings), exact=False)
     # the broken run leaves after its second E-step, the fine one goes on alone
@@ -174,10 +202,11 @@ def test_a_failing_configuration_is_reported_and_the_others_go_on():
 
 def test_on_iteration_reports_each_start_of_a_configuration():
     X, weight = _data()
-    (config, _), = _configurations(X, weight, shared_sources=False, ks=(2,))[:1]
+    ((config, _),) = _configurations(X, weight, shared_sources=False, ks=(2,))[:1]
     seen = {}
-    config.on_iteration = lambda start, n_iter, bound, change: seen.setdefault(
-        start, []).append(bound)
+    config.on_iteration = lambda start, n_iter, bound, change: seen.setdefault(start, []).append(
+        bound
+    )
     fit_in_lockstep([config])
     assert sorted(seen) == [0, 1]
     assert [seen[i] for i in (0, 1)] == [run.lower_bounds for run in config.runs]

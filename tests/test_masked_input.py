@@ -23,8 +23,13 @@ def masked_outlier():
     return np.ma.masked_array(X, mask=mask)
 
 
-@pytest.mark.parametrize("make", [lambda: GaussianMixture(2, random_state=0),
-                                  lambda: LatentMixture(2, n_latent=1, random_state=0)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: GaussianMixture(2, random_state=0),
+        lambda: LatentMixture(2, n_latent=1, random_state=0),
+    ],
+)
 def test_masked_input_is_refused_by_fit(masked_outlier, make):
     with pytest.raises(ValueError, match="X is a masked array with 1 masked entries"):
         make().fit(masked_outlier)
@@ -53,5 +58,7 @@ def test_masked_input_is_refused_by_the_classifiers_and_the_regressor(masked_out
 def test_a_masked_array_without_masked_entries_is_used_as_its_data(masked_outlier):
     data = masked_outlier.filled(0.0)
     unmasked = np.ma.masked_array(data, mask=False)
-    np.testing.assert_array_equal(GaussianMixture(2, random_state=0).fit(unmasked).means_,
-                                  GaussianMixture(2, random_state=0).fit(data).means_)
+    np.testing.assert_array_equal(
+        GaussianMixture(2, random_state=0).fit(unmasked).means_,
+        GaussianMixture(2, random_state=0).fit(data).means_,
+    )

@@ -33,8 +33,12 @@ DATA_SETS = ("faithful", "iris", "synthetic3d")
 FIXTURES = Path(__file__).parent / "fixtures" / "mclust"
 # derandomized: CI sees the same examples every run (random draws at 60 examples found rare
 # data where EVE's warm-started orientation lowers the likelihood; see the issue notes)
-PROPERTY_SETTINGS = settings(deadline=None, database=None, derandomize=True,
-                             max_examples=int(__import__("os").environ.get("MCLUST_EXAMPLES", 10)))
+PROPERTY_SETTINGS = settings(
+    deadline=None,
+    database=None,
+    derandomize=True,
+    max_examples=int(__import__("os").environ.get("MCLUST_EXAMPLES", 10)),
+)
 
 
 def _fixture(name):
@@ -45,8 +49,11 @@ _LOADED = {name: _fixture(name) for name in DATA_SETS}
 
 
 def _mclust_fit(data_set, model, n_components):
-    (fit,) = [fit for fit in _LOADED[data_set]["fits"]
-              if fit["model"] == model and fit["G"] == n_components]
+    (fit,) = [
+        fit
+        for fit in _LOADED[data_set]["fits"]
+        if fit["model"] == model and fit["G"] == n_components
+    ]
     return fit
 
 
@@ -109,10 +116,12 @@ def test_log_likelihood_matches_mclust_from_the_same_partition(model, data_set, 
 
 @pytest.mark.parametrize("n_components", [1, 2, 3])
 @pytest.mark.parametrize("data_set", DATA_SETS)
-def test_vve_matches_mclust_when_weighted_as_mclust_weights(data_set, n_components,
-                                                            mclust_weighted_vve):
-    _, log_likelihood = _gmmkit_from_fixture(data_set, "VVE", n_components,
-                                              covariance_type=mclust_weighted_vve)
+def test_vve_matches_mclust_when_weighted_as_mclust_weights(
+    data_set, n_components, mclust_weighted_vve
+):
+    _, log_likelihood = _gmmkit_from_fixture(
+        data_set, "VVE", n_components, covariance_type=mclust_weighted_vve
+    )
     expected = _mclust_fit(data_set, "VVE", n_components)["loglik"]
     assert log_likelihood == pytest.approx(expected, rel=1e-8)
 
@@ -130,8 +139,7 @@ def test_vve_likelihood_is_at_least_mclusts(data_set, n_components):
         assert log_likelihood == pytest.approx(expected, rel=1e-8)
 
 
-@pytest.mark.parametrize("data_set, n_components",
-                         [("iris", 2), ("iris", 3), ("synthetic3d", 3)])
+@pytest.mark.parametrize("data_set, n_components", [("iris", 2), ("iris", 3), ("synthetic3d", 3)])
 @pytest.mark.parametrize("model", ["VEI", "VEV", "VEE", "EVE"])
 def test_covariances_match_mclust(model, data_set, n_components):
     gm, _ = _gmmkit_from_fixture(data_set, model, n_components)
@@ -140,8 +148,9 @@ def test_covariances_match_mclust(model, data_set, n_components):
     means = np.asarray(fit["mean"]).T
     order = [int(np.argmin(((gm.means_ - mean) ** 2).sum(axis=1))) for mean in means]
     assert sorted(order) == list(range(n_components))
-    np.testing.assert_allclose(_matrices(gm)[order], expected, rtol=0,
-                               atol=2e-4 * np.abs(expected).max())
+    np.testing.assert_allclose(
+        _matrices(gm)[order], expected, rtol=0, atol=2e-4 * np.abs(expected).max()
+    )
     np.testing.assert_allclose(gm.weights_[order], fit["pro"], rtol=1e-4)
 
 
@@ -163,7 +172,7 @@ def test_model_is_registered_under_its_mclust_name(model):
     assert model in covariance_types(in_all=True)
 
 
-# --- properties ------------------------------------------------------------------------------------
+# --- properties ---------------------------------------------------------------------------
 @st.composite
 def partitioned_data(draw, min_features=1):
     """30-80 rows of 1-3 (or ``min_features``-3) features, floats in [-10, 10] plus
@@ -171,9 +180,13 @@ def partitioned_data(draw, min_features=1):
     least 10 rows."""
     n_samples = draw(st.integers(30, 80))
     n_features = draw(st.integers(min_features, 3))
-    base = draw(hnp.arrays(np.float64, (n_samples, n_features),
-                           elements=st.floats(-10.0, 10.0, allow_nan=False,
-                                              allow_infinity=False)))
+    base = draw(
+        hnp.arrays(
+            np.float64,
+            (n_samples, n_features),
+            elements=st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False),
+        )
+    )
     n_components = draw(st.integers(1, 3))
     rng = np.random.RandomState(draw(st.integers(0, 2**32 - 1)))
     X = base + rng.normal(size=base.shape)
@@ -208,8 +221,9 @@ def test_lower_bound_never_decreases_between_em_iterations(data, model):
 def _assert_equal_rows(rows, rtol=1e-8):
     """Every row equals the first, to ``rtol`` of the largest entry (entries near zero, such
     as off-diagonal covariances, are held to the same absolute error)."""
-    np.testing.assert_allclose(rows, np.broadcast_to(rows[0], rows.shape), rtol=0,
-                               atol=rtol * np.abs(rows).max())
+    np.testing.assert_allclose(
+        rows, np.broadcast_to(rows[0], rows.shape), rtol=0, atol=rtol * np.abs(rows).max()
+    )
 
 
 @PROPERTY_SETTINGS
@@ -258,8 +272,9 @@ def test_eve_components_have_equal_determinants(data):
     # the smallest eigenvalue, hence the log-determinant, is only known to about eps times the
     # condition number (a component collapsing onto a plane reaches 1e8)
     condition = np.linalg.cond(covariances).max()
-    np.testing.assert_allclose(log_det, log_det[0], rtol=0,
-                               atol=1e-9 + 1e3 * np.finfo(np.float64).eps * condition)
+    np.testing.assert_allclose(
+        log_det, log_det[0], rtol=0, atol=1e-9 + 1e3 * np.finfo(np.float64).eps * condition
+    )
 
 
 def _log_likelihood(X, labels, model):
@@ -270,8 +285,9 @@ def _log_likelihood(X, labels, model):
 @pytest.mark.parametrize("model", MODELS)
 @PROPERTY_SETTINGS
 @given(data=partitioned_data(), shift=st.floats(-100, 100), log_scale=st.floats(-3, 3))
-def test_translation_and_scale_change_the_likelihood_by_the_jacobian_only(data, model, shift,
-                                                                         log_scale):
+def test_translation_and_scale_change_the_likelihood_by_the_jacobian_only(
+    data, model, shift, log_scale
+):
     X, labels = data
     scale = np.exp(log_scale)
     expected = _log_likelihood(X, labels, model) - X.size * log_scale
@@ -290,8 +306,10 @@ def test_rotation_leaves_the_likelihood_unchanged(data, model, seed):
 
 
 # --- units ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("model, kept", [("VEI", "VEI"), ("VEV", "full"), ("VEE", "VEE"),
-                                         ("EVE", "full"), ("VVE", "full")])
+@pytest.mark.parametrize(
+    "model, kept",
+    [("VEI", "VEI"), ("VEV", "full"), ("VEE", "VEE"), ("EVE", "full"), ("VVE", "full")],
+)
 def test_rescaled_covariances_are_exact(model, kept):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(120, 3)) * [1.0, 3.0, 0.5]
@@ -299,8 +317,9 @@ def test_rescaled_covariances_are_exact(model, kept):
     scale = np.array([2.0, 0.5, 10.0])
     name, covariances = covariance_model(model, 3).rescaled(gm.covariances_, scale)
     assert name == kept
-    expected = (scale**2 * gm.covariances_ if model == "VEI"
-                else scale[:, None] * gm.covariances_ * scale)
+    expected = (
+        scale**2 * gm.covariances_ if model == "VEI" else scale[:, None] * gm.covariances_ * scale
+    )
     np.testing.assert_allclose(covariances, expected)
 
 
@@ -314,6 +333,7 @@ def test_constant_feature_without_regularisation_is_recovered(model):
     with pytest.warns(DegenerateComponentWarning):
         gm = GaussianMixture(3, covariance_type=model, reg_covar=0.0, random_state=0).fit(X)
     assert np.isfinite(gm.score(X))
-    variances = gm.covariances_ if model == "VEI" else np.diagonal(gm.covariances_, axis1=1,
-                                                                    axis2=2)
+    variances = (
+        gm.covariances_ if model == "VEI" else np.diagonal(gm.covariances_, axis1=1, axis2=2)
+    )
     assert (variances[:, 2] > 0).all()

@@ -65,8 +65,11 @@ def _full_matrices(model, covariances, n_components):
     shape = model.parameter_shape(n_components)
     if len(shape) == 3:
         return covariances
-    if len(shape) == 2 and shape[0] == shape[1] == model.d and not isinstance(
-            model, type(covariance_model("diag", model.d))):
+    if (
+        len(shape) == 2
+        and shape[0] == shape[1] == model.d
+        and not isinstance(model, type(covariance_model("diag", model.d)))
+    ):
         return np.broadcast_to(covariances, (n_components, model.d, model.d))
     variances = model.component_variances(covariances, n_components)
     return np.stack([np.diag(row) for row in variances])
@@ -100,8 +103,9 @@ def test_one_feature_models_match_mclust(model_name):
         run = _fit_from_labels(X, model_name, labels, tol=_mclust_tol(fit, len(X)))
         assert run.lower_bound * len(X) == pytest.approx(fit["loglik"], rel=1e-6)
         variances = np.broadcast_to(fit["variance"]["sigmasq"], (fit["G"],))
-        np.testing.assert_allclose(run.params.covariances, variances, rtol=0,
-                                   atol=3e-5 * variances.max())
+        np.testing.assert_allclose(
+            run.params.covariances, variances, rtol=0, atol=3e-5 * variances.max()
+        )
 
 
 @pytest.mark.parametrize("dataset", ("faithful", "iris"))
@@ -113,8 +117,9 @@ def test_covariances_and_weights_match_mclust(dataset):
         model = covariance_model(fit["model"], X.shape[1])
         ours = _full_matrices(model, run.params.covariances, 3)
         sigma = np.asarray(fit["variance"]["sigma"])
-        np.testing.assert_allclose(ours, sigma, rtol=0, atol=3e-5 * np.abs(sigma).max(),
-                                   err_msg=fit["model"])
+        np.testing.assert_allclose(
+            ours, sigma, rtol=0, atol=3e-5 * np.abs(sigma).max(), err_msg=fit["model"]
+        )
         np.testing.assert_allclose(run.params.weights, fit["pro"], rtol=0, atol=1e-5)
 
 
@@ -138,8 +143,7 @@ def test_an_mclust_alias_fits_exactly_as_its_built_in(alias, blobs):
     aliased = GaussianMixture(3, covariance_type=alias, random_state=0).fit(X)
     built_in = GaussianMixture(3, covariance_type=ALIASES[alias], random_state=0).fit(X)
     assert aliased.covariance_type == alias
-    for name in ("weights_", "means_", "covariances_", "precisions_cholesky_",
-                 "lower_bounds_"):
+    for name in ("weights_", "means_", "covariances_", "precisions_cholesky_", "lower_bounds_"):
         np.testing.assert_array_equal(getattr(aliased, name), getattr(built_in, name))
     assert aliased.bic(X) == built_in.bic(X)
     assert covariance_model_class(alias).mclust_name == alias
@@ -158,7 +162,8 @@ def test_an_unknown_name_is_refused_with_the_names_listed():
 
 @pytest.mark.parametrize(("name", "three_letter"), [("E", "EII"), ("V", "VII")])
 def test_one_feature_models_refuse_several_features_and_equal_their_multivariate_twin(
-        name, three_letter):
+    name, three_letter
+):
     X = np.random.RandomState(0).normal(size=(80, 1)) * [[3.0]]
     X[40:] += 10.0
     with pytest.raises(ValueError, match=f"covariance_type='{name}' is mclust's model for one"):
@@ -172,39 +177,53 @@ def test_select_all_sweeps_every_mclust_model_registered_and_sklearn_the_four(bl
     X, _ = blobs
     swept = covariance_types(in_all=True)
     assert set(swept) >= set(CLOSED_FORM)
-    assert [name for name in swept if name in MCLUST_MODELS] == \
-        [name for name in MCLUST_MODELS if name in swept]
-    result = gmmkit.select(X, n_components=[1, 2], covariance_type="all", random_state=0,
-                           silhouette_samples=None)
-    assert list(dict.fromkeys(row["covariance_type"] for row in result.records())) == \
-        list(swept)
-    result = gmmkit.select(X, n_components=[1], covariance_type="sklearn", random_state=0,
-                           silhouette_samples=None)
-    assert [row["covariance_type"] for row in result.records()] == \
-        ["full", "tied", "diag", "spherical"]
+    assert [name for name in swept if name in MCLUST_MODELS] == [
+        name for name in MCLUST_MODELS if name in swept
+    ]
+    result = gmmkit.select(
+        X, n_components=[1, 2], covariance_type="all", random_state=0, silhouette_samples=None
+    )
+    assert list(dict.fromkeys(row["covariance_type"] for row in result.records())) == list(swept)
+    result = gmmkit.select(
+        X, n_components=[1], covariance_type="sklearn", random_state=0, silhouette_samples=None
+    )
+    assert [row["covariance_type"] for row in result.records()] == [
+        "full",
+        "tied",
+        "diag",
+        "spherical",
+    ]
 
 
 @pytest.mark.parametrize("model_name", ("EII", "EEI", "EVI", "EEV", "EVV"))
 def test_a_component_collapsed_onto_one_point_is_recovered(model_name):
     rng = np.random.RandomState(0)
-    X = np.vstack([rng.normal(size=(100, 2)), rng.normal(size=(40, 2)) * [0.1, 2.0] + 8.0,
-                   np.tile([[-8.0, 5.0]], (15, 1))])
+    X = np.vstack(
+        [
+            rng.normal(size=(100, 2)),
+            rng.normal(size=(40, 2)) * [0.1, 2.0] + 8.0,
+            np.tile([[-8.0, 5.0]], (15, 1)),
+        ]
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", gmmkit.DegenerateComponentWarning)
-        mixture = GaussianMixture(3, covariance_type=model_name, means_init=[
-            [0.0, 0.0], [8.0, 8.0], [-8.0, 5.0]]).fit(X)
+        mixture = GaussianMixture(
+            3, covariance_type=model_name, means_init=[[0.0, 0.0], [8.0, 8.0], [-8.0, 5.0]]
+        ).fit(X)
     assert np.isfinite(mixture.covariances_).all() and np.isfinite(mixture.score(X))
 
 
-@pytest.mark.parametrize(("model_name", "precisions", "what"), [
-    ("EII", [1.0, 2.0], "same precision"),
-    ("EEI", [[1.0, 1.0], [1.0, 2.0]], "same precision of each feature"),
-    ("EVI", [[1.0, 1.0], [2.0, 2.0]], "same volume"),
-    ("EEV", [np.eye(2), 2 * np.eye(2)], "same eigenvalues"),
-    ("EVV", [np.eye(2), 2 * np.eye(2)], "same volume"),
-])
-def test_precisions_init_without_the_models_structure_are_refused(model_name, precisions,
-                                                                   what):
+@pytest.mark.parametrize(
+    ("model_name", "precisions", "what"),
+    [
+        ("EII", [1.0, 2.0], "same precision"),
+        ("EEI", [[1.0, 1.0], [1.0, 2.0]], "same precision of each feature"),
+        ("EVI", [[1.0, 1.0], [2.0, 2.0]], "same volume"),
+        ("EEV", [np.eye(2), 2 * np.eye(2)], "same eigenvalues"),
+        ("EVV", [np.eye(2), 2 * np.eye(2)], "same volume"),
+    ],
+)
+def test_precisions_init_without_the_models_structure_are_refused(model_name, precisions, what):
     X = np.random.RandomState(0).normal(size=(50, 2))
     with pytest.raises(ValueError, match=f"precisions_init must give every component the {what}"):
         GaussianMixture(2, covariance_type=model_name, precisions_init=precisions).fit(X)
@@ -224,7 +243,7 @@ def clustered_data(draw):
     mixing = rng.normal(size=(n_components, d, d)) + 2 * np.eye(d)
     X = centres[labels] + np.einsum("nd,nde->ne", rng.normal(size=(n, d)), mixing[labels])
     start = rng.permutation(labels)
-    start[: n_components] = np.arange(n_components)
+    start[:n_components] = np.arange(n_components)
     return X, start
 
 
@@ -246,8 +265,9 @@ def _structure_holds(name, matrices):
     if orientation_letter == "I":
         np.testing.assert_allclose(off_diagonal, 0.0, atol=1e-12 * scale)
     if volume_letter == shape_letter == "E" and orientation_letter in "EI":
-        np.testing.assert_allclose(matrices, np.broadcast_to(matrices[0], matrices.shape),
-                                   rtol=1e-7, atol=1e-9 * scale)
+        np.testing.assert_allclose(
+            matrices, np.broadcast_to(matrices[0], matrices.shape), rtol=1e-7, atol=1e-9 * scale
+        )
 
 
 @pytest.mark.parametrize("model_name", CLOSED_FORM)

@@ -43,8 +43,12 @@ def test_bic_table_has_na_for_ill_posed_fits():
 
 
 def test_the_four_scikit_learn_structures_have_mclusts_names():
-    assert [model_name(name) for name in ("full", "tied", "diag", "spherical")] == \
-        ["VVV", "EEE", "VVI", "VII"]
+    assert [model_name(name) for name in ("full", "tied", "diag", "spherical")] == [
+        "VVV",
+        "EEE",
+        "VVI",
+        "VII",
+    ]
     assert all(name in BIC_STYLE for name in ("VVV", "EEE", "VVI", "VII"))
 
 
@@ -85,8 +89,9 @@ def test_ellipses_are_the_marginal_covariances(blobs, covariance_type):
     outline = ax.get_lines()[0].get_xydata()
     mean = model.means_[0, [2, 0]]
     structure = gmmkit._core.covariances.covariance_model(covariance_type, 3)
-    covariance = structure.marginal_covariances(np.asarray(model.covariances_), 2,
-                                                np.array([2, 0]))[0]
+    covariance = structure.marginal_covariances(
+        np.asarray(model.covariances_), 2, np.array([2, 0])
+    )[0]
     # every point of the outline is one standard deviation away (Mahalanobis distance 1)
     offsets = outline - mean
     distances = np.einsum("ni,ij,nj->n", offsets, np.linalg.inv(covariance), offsets)

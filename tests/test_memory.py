@@ -14,12 +14,17 @@ from gmmkit import GaussianMixture
 def test_fit_peak_memory_stays_chunk_bounded(covariance_type):
     n_samples, n_features, n_components = 30_000, 8, 40
     X = np.random.RandomState(0).standard_normal((n_samples, n_features))
-    model = GaussianMixture(n_components, covariance_type=covariance_type, max_iter=3, tol=0,
-                            init_params="random_from_data", random_state=0)
+    model = GaussianMixture(
+        n_components,
+        covariance_type=covariance_type,
+        max_iter=3,
+        tol=0,
+        init_params="random_from_data",
+        random_state=0,
+    )
     tracemalloc.start()
     # Small chunks and no feature cache make the bound visible at a test-sized n.
-    with warnings.catch_warnings(), gmmkit.config_context(working_memory=1,
-                                                          feature_cache_memory=0):
+    with warnings.catch_warnings(), gmmkit.config_context(working_memory=1, feature_cache_memory=0):
         warnings.simplefilter("ignore")
         model.fit(X)
     _, peak = tracemalloc.get_traced_memory()

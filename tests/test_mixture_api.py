@@ -130,9 +130,9 @@ def test_convergence_warning_when_max_iter_is_reached(moons4d):
 def test_max_iter_zero_keeps_initial_parameters_without_warning(moons4d, covariance_type):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        gm = GaussianMixture(
-            K, covariance_type=covariance_type, max_iter=0, random_state=0
-        ).fit(moons4d)
+        gm = GaussianMixture(K, covariance_type=covariance_type, max_iter=0, random_state=0).fit(
+            moons4d
+        )
     reference = SklearnGaussianMixture(
         K, covariance_type=covariance_type, max_iter=0, random_state=0
     ).fit(moons4d)
@@ -267,9 +267,7 @@ def test_integer_sample_weights_equal_repeated_rows(
     np.testing.assert_allclose(weighted.lower_bound_, repeated.lower_bound_, rtol=1e-10)
     np.testing.assert_allclose(weighted.weights_, repeated.weights_, rtol=1e-10)
     np.testing.assert_allclose(weighted.means_, repeated.means_, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(
-        weighted.covariances_, repeated.covariances_, rtol=1e-10, atol=1e-12
-    )
+    np.testing.assert_allclose(weighted.covariances_, repeated.covariances_, rtol=1e-10, atol=1e-12)
 
 
 def test_zero_sample_weights_equal_dropping_rows(
@@ -321,12 +319,17 @@ def test_weighted_criteria_equal_repeated_rows(weighted_data, criterion):
 # ---------------------------------------------------------------------- criteria
 def _sklearn_copy(fitted):
     """A scikit-learn estimator carrying ``fitted``'s parameters, for scoring comparisons."""
-    reference = SklearnGaussianMixture(
-        fitted.n_components, covariance_type=fitted.covariance_type
-    )
+    reference = SklearnGaussianMixture(fitted.n_components, covariance_type=fitted.covariance_type)
     for name in (
-        "weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_",
-        "converged_", "n_iter_", "lower_bound_", "n_features_in_",
+        "weights_",
+        "means_",
+        "covariances_",
+        "precisions_",
+        "precisions_cholesky_",
+        "converged_",
+        "n_iter_",
+        "lower_bound_",
+        "n_features_in_",
     ):
         setattr(reference, name, getattr(fitted, name))
     return reference
@@ -458,8 +461,14 @@ def test_verbose_prints_initialisations_and_iterations(blobs, capsys):
 def test_scores_and_entropy_of_many_separated_components_match_direct_computation():
     # 60 far-apart clusters: almost every responsibility underflows, so the scoring pass takes
     # its sparse path; it must give scikit-learn's log-densities and the entropy of predict_proba
-    X, _ = make_blobs(n_samples=1200, centers=60, n_features=3, cluster_std=0.3,
-                      center_box=(-200, 200), random_state=0)
+    X, _ = make_blobs(
+        n_samples=1200,
+        centers=60,
+        n_features=3,
+        cluster_std=0.3,
+        center_box=(-200, 200),
+        random_state=0,
+    )
     gm = _fit_quietly(GaussianMixture(60, random_state=0, max_iter=20), X)
     reference = _sklearn_copy(gm)
     np.testing.assert_allclose(gm.score_samples(X), reference.score_samples(X), rtol=1e-10)

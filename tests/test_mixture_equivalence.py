@@ -54,8 +54,11 @@ def test_em_iterates_match_sklearn_from_same_initial_parameters(
             N_COMPONENTS, covariance_type=covariance_type, max_iter=0, random_state=0
         ).fit(Xref)
     common = dict(
-        covariance_type=covariance_type, max_iter=N_ITER, tol=0.0,
-        weights_init=init.weights_, precisions_init=init.precisions_,
+        covariance_type=covariance_type,
+        max_iter=N_ITER,
+        tol=0.0,
+        weights_init=init.weights_,
+        precisions_init=init.precisions_,
     )
     reference = _fit_quietly(
         SklearnGaussianMixture(N_COMPONENTS, means_init=init.means_, **common), Xref
@@ -72,8 +75,10 @@ def test_em_iterates_match_sklearn_from_same_initial_parameters(
     # Means are stored in the input dtype: allow the rounding of a value of size `offset`.
     means_atol = param_rtol + 4 * float(np.spacing(dtype(1.0 + offset)))
     np.testing.assert_allclose(
-        fitted.means_.astype(np.float64) - offset, reference.means_,
-        rtol=param_rtol, atol=means_atol,
+        fitted.means_.astype(np.float64) - offset,
+        reference.means_,
+        rtol=param_rtol,
+        atol=means_atol,
     )
     covariance_atol = param_rtol * float(np.abs(reference.covariances_).max())
     np.testing.assert_allclose(
@@ -145,8 +150,8 @@ def test_score_samples_and_predict_proba_match_sklearn(moons4d, covariance_type)
 
 
 @pytest.mark.parametrize(
-    "given", [("weights_init",), ("means_init",), ("precisions_init",),
-              ("weights_init", "means_init")],
+    "given",
+    [("weights_init",), ("means_init",), ("precisions_init",), ("weights_init", "means_init")],
     ids=lambda names: "+".join(name.removesuffix("_init") for name in names),
 )
 def test_partial_initial_parameters_match_sklearn(moons4d, covariance_type, given):
@@ -158,11 +163,13 @@ def test_partial_initial_parameters_match_sklearn(moons4d, covariance_type, give
         moons4d,
     )
     values = {
-        "weights_init": start.weights_, "means_init": start.means_,
+        "weights_init": start.weights_,
+        "means_init": start.means_,
         "precisions_init": start.precisions_,
     }
-    options = dict(covariance_type=covariance_type, random_state=0,
-                   **{name: values[name] for name in given})
+    options = dict(
+        covariance_type=covariance_type, random_state=0, **{name: values[name] for name in given}
+    )
     reference = _fit_quietly(SklearnGaussianMixture(N_COMPONENTS, **options), moons4d)
     fitted = _fit_quietly(GaussianMixture(N_COMPONENTS, **options), moons4d)
 
@@ -174,7 +181,11 @@ def test_partial_initial_parameters_match_sklearn(moons4d, covariance_type, give
 def separated_blobs():
     """30 tight blobs spread over a wide box: almost every responsibility underflows to 0."""
     X, _ = make_blobs(
-        n_samples=600, centers=30, n_features=3, center_box=(-200.0, 200.0), cluster_std=1.0,
+        n_samples=600,
+        centers=30,
+        n_features=3,
+        center_box=(-200.0, 200.0),
+        cluster_std=1.0,
         random_state=0,
     )
     return X
@@ -193,8 +204,12 @@ def test_em_iterates_match_sklearn_when_responsibilities_underflow(
         X,
     )
     options = dict(
-        covariance_type=covariance_type, max_iter=20, tol=0.0, weights_init=start.weights_,
-        means_init=start.means_, precisions_init=start.precisions_,
+        covariance_type=covariance_type,
+        max_iter=20,
+        tol=0.0,
+        weights_init=start.weights_,
+        means_init=start.means_,
+        precisions_init=start.precisions_,
     )
     reference = _fit_quietly(SklearnGaussianMixture(n_components, **options), X)
     fitted = _fit_quietly(GaussianMixture(n_components, **options), X)
@@ -209,7 +224,10 @@ def test_weighted_fit_equals_repeated_rows_when_responsibilities_underflow(separ
     X = separated_blobs
     start = _fit_quietly(SklearnGaussianMixture(30, max_iter=0, random_state=0), X)
     options = dict(
-        max_iter=20, tol=0.0, weights_init=start.weights_, means_init=start.means_,
+        max_iter=20,
+        tol=0.0,
+        weights_init=start.weights_,
+        means_init=start.means_,
         precisions_init=start.precisions_,
     )
     weights = np.random.RandomState(0).randint(1, 4, size=len(X))

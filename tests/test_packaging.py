@@ -18,19 +18,26 @@ def test_the_version_is_written_once_in_gmmkit_version_and_read_from_there():
     assert "version" not in PYPROJECT["project"]
     assert "version" in PYPROJECT["project"]["dynamic"]
     assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {
-        "attr": "gmmkit._version.__version__"}
+        "attr": "gmmkit._version.__version__"
+    }
     assert gmmkit.__version__ is _version.__version__
 
 
 def test_the_version_module_is_read_without_importing_gmmkit():
     # setuptools reads a literal assignment with ast; anything else would import gmmkit (numpy).
     tree = ast.parse(Path(_version.__file__).read_text("utf-8"))
-    assigned = {target.id: ast.literal_eval(node.value) for node in tree.body
-                if isinstance(node, ast.Assign) for target in node.targets}
+    assigned = {
+        target.id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+    }
     assert assigned == {"__version__": gmmkit.__version__}
 
 
 def test_joblib_is_a_declared_dependency():
-    names = {requirement.split(">")[0].split("=")[0].strip()
-             for requirement in PYPROJECT["project"]["dependencies"]}
+    names = {
+        requirement.split(">")[0].split("=")[0].strip()
+        for requirement in PYPROJECT["project"]["dependencies"]
+    }
     assert "joblib" in names

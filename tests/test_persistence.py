@@ -89,8 +89,9 @@ def _rewrite_meta(path, edit, rehash):
 
 # ---------------------------------------------------------------------- round trips
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_round_trip_gives_identical_predictions_samples_and_params(covariance_type, dtype,
-                                                                   tmp_path):
+def test_round_trip_gives_identical_predictions_samples_and_params(
+    covariance_type, dtype, tmp_path
+):
     X = _blobs(dtype)
     original = GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
     path = tmp_path / "model.gmm"
@@ -211,8 +212,9 @@ def test_save_leaves_no_temporary_file(model, saved):
     assert os.listdir(saved.parent) == [saved.name]
 
 
-def test_failed_save_keeps_the_existing_file_and_removes_the_temporary_one(model, saved,
-                                                                           monkeypatch):
+def test_failed_save_keeps_the_existing_file_and_removes_the_temporary_one(
+    model, saved, monkeypatch
+):
     before = saved.read_bytes()
 
     def crash(src, dst):
@@ -320,29 +322,42 @@ def test_archive_contains_no_pickle(saved):
             if name.endswith(".npy"):
                 np.load(io.BytesIO(archive.read(name)), allow_pickle=False)
     assert set(names) - {"meta.json", "meta.json.sha256"} == {
-        name for name in names if name.endswith(".npy")}
+        name for name in names if name.endswith(".npy")
+    }
 
 
 # ---------------------------------------------------------------------- property
-@settings(max_examples=20, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=20,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(
-    data=st.integers(20, 60).flatmap(lambda n: st.integers(1, 3).flatmap(
-        lambda d: arrays(np.float64, (n, d),
-                         elements=st.floats(-100, 100, allow_nan=False, allow_infinity=False)))),
+    data=st.integers(20, 60).flatmap(
+        lambda n: st.integers(1, 3).flatmap(
+            lambda d: arrays(
+                np.float64,
+                (n, d),
+                elements=st.floats(-100, 100, allow_nan=False, allow_infinity=False),
+            )
+        )
+    ),
     n_components=st.integers(1, 3),
     covariance_type=st.sampled_from(COVARIANCE_TYPES),
     dtype=st.sampled_from([np.float32, np.float64]),
 )
-def test_round_trip_preserves_predictions_for_any_data(data, n_components, covariance_type,
-                                                       dtype, tmp_path):
+def test_round_trip_preserves_predictions_for_any_data(
+    data, n_components, covariance_type, dtype, tmp_path
+):
     # Jitter keeps rows distinct when hypothesis proposes constant columns.
     X = (data + np.random.RandomState(0).normal(0.0, 0.1, data.shape)).astype(dtype)
     assume(np.isfinite(X).all())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        original = GaussianMixture(n_components, covariance_type=covariance_type,
-                                   max_iter=20, random_state=0).fit(X)
+        original = GaussianMixture(
+            n_components, covariance_type=covariance_type, max_iter=20, random_state=0
+        ).fit(X)
         path = tmp_path / "model.gmm"
         gmmkit.save(original, path, overwrite=True)
         _assert_same_predictions(original, gmmkit.load(path), X)

@@ -48,8 +48,11 @@ def _write(path, entries, compressed=()):
 
 
 def _rehashed(entries, meta_bytes):
-    return {**entries, "meta.json": meta_bytes,
-            "meta.json.sha256": hashlib.sha256(meta_bytes).hexdigest().encode()}
+    return {
+        **entries,
+        "meta.json": meta_bytes,
+        "meta.json.sha256": hashlib.sha256(meta_bytes).hexdigest().encode(),
+    }
 
 
 def _replace_array(path, entry, array, compressed=False, edit_meta=None):
@@ -61,8 +64,12 @@ def _replace_array(path, entry, array, compressed=False, edit_meta=None):
     meta = json.loads(entries["meta.json"])
     for record in meta["arrays"]:
         if record["entry"] == entry:
-            record.update(dtype=array.dtype.str, shape=list(array.shape),
-                          axes=list(range(array.ndim)), sha256=hashlib.sha256(data).hexdigest())
+            record.update(
+                dtype=array.dtype.str,
+                shape=list(array.shape),
+                axes=list(range(array.ndim)),
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
     if edit_meta is not None:
         edit_meta(meta)
     entries = _rehashed({**entries, entry: data}, json.dumps(meta).encode())
@@ -98,7 +105,7 @@ def test_load_refuses_an_entry_declared_larger_than_the_file(saved):
     # The declared (uncompressed) size of the entry, in its central-directory header.
     data = bytearray(saved.read_bytes())
     central = _central_header(data, "attributes/means_.npy")
-    data[central + 24: central + 28] = (len(data) + 1).to_bytes(4, "little")
+    data[central + 24 : central + 28] = (len(data) + 1).to_bytes(4, "little")
     saved.write_bytes(bytes(data))
     with pytest.raises(ValueError, match=r"means_\.npy' declares \d+ bytes .* in a file of"):
         gmmkit.load(saved)
@@ -118,17 +125,19 @@ def _end_of_directory(data) -> int:
 
 
 def _central_directory(data) -> int:
-    return int.from_bytes(data[_end_of_directory(data) + 16: _end_of_directory(data) + 20],
-                          "little")
+    return int.from_bytes(
+        data[_end_of_directory(data) + 16 : _end_of_directory(data) + 20], "little"
+    )
 
 
 def _central_header(data, name) -> int:
     """Offset of ``name``'s header in the central directory."""
     offset = _central_directory(data)
-    while data[offset: offset + 4] == b"PK\x01\x02":
+    while data[offset : offset + 4] == b"PK\x01\x02":
         name_length, extra_length, comment_length = (
-            int.from_bytes(data[offset + i: offset + i + 2], "little") for i in (28, 30, 32))
-        if data[offset + 46: offset + 46 + name_length] == name.encode():
+            int.from_bytes(data[offset + i : offset + i + 2], "little") for i in (28, 30, 32)
+        )
+        if data[offset + 46 : offset + 46 + name_length] == name.encode():
             return offset
         offset += 46 + name_length + extra_length + comment_length
     raise AssertionError(f"{name} is not in the central directory")
@@ -245,14 +254,16 @@ def test_save_names_its_temporary_after_its_process(X, tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", lambda src, dst: (seen.append(src), replace(src, dst)))
     gmmkit.save(GaussianMixture(1).fit(X), tmp_path / "model.gmm", overwrite=True)
     assert [os.path.basename(name).split(".")[:4] for name in seen] == [
-        ["", "model", "gmm", str(os.getpid())]]
+        ["", "model", "gmm", str(os.getpid())]
+    ]
 
 
 # ---------------------------------------------------------------------- item 12: tampered values
 def test_nan_weights_with_hashes_recomputed_are_refused_at_load(saved):
     _replace_array(saved, "attributes/weights_.npy", np.array([np.nan, 0.5]))
-    with pytest.raises(ValueError, match="not a valid fitted gmmkit.GaussianMixture: weights_ "
-                                         "must be finite") as excinfo:
+    with pytest.raises(
+        ValueError, match="not a valid fitted gmmkit.GaussianMixture: weights_ must be finite"
+    ) as excinfo:
         gmmkit.load(saved)
     assert str(saved) in str(excinfo.value)
 
@@ -264,24 +275,35 @@ def test_weights_that_are_not_a_distribution_are_refused_at_load(saved):
 
 
 def test_switched_covariance_type_with_hashes_recomputed_is_refused_at_load(saved):
-    _replace_array(saved, "attributes/weights_.npy", np.array([0.5, 0.5]), edit_meta=lambda meta:
-                   meta["params"]["covariance_type"].update(value="diag"))
-    with pytest.raises(ValueError, match=r"covariances_ must have shape \(2, 3\) for "
-                                         r"covariance_type='diag', got \(2, 3, 3\)"):
+    _replace_array(
+        saved,
+        "attributes/weights_.npy",
+        np.array([0.5, 0.5]),
+        edit_meta=lambda meta: meta["params"]["covariance_type"].update(value="diag"),
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"covariances_ must have shape \(2, 3\) for "
+        r"covariance_type='diag', got \(2, 3, 3\)",
+    ):
         gmmkit.load(saved)
 
 
 def test_means_of_the_wrong_shape_with_hashes_recomputed_are_refused_at_load(saved):
     _replace_array(saved, "attributes/means_.npy", np.zeros((3, 3)))
-    with pytest.raises(ValueError, match=r"means_ must have shape \(n_components=2, n_features\)"
-                                         r", got \(3, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"means_ must have shape \(n_components=2, n_features\)"
+        r", got \(3, 3\)",
+    ):
         gmmkit.load(saved)
 
 
 def test_string_weights_with_hashes_recomputed_are_refused_at_load(saved):
     _replace_array(saved, "attributes/weights_.npy", np.array(["0.5", "0.5"]))
-    with pytest.raises(ValueError, match="weights_ must be a float array, got an array of "
-                                         "dtype <U3"):
+    with pytest.raises(
+        ValueError, match="weights_ must be a float array, got an array of dtype <U3"
+    ):
         gmmkit.load(saved)
 
 
@@ -309,8 +331,9 @@ def test_a_classifier_with_nan_class_priors_is_refused_at_load(saved_classifier)
 
 
 def test_a_classifier_whose_class_mixture_has_nan_weights_is_refused_at_load(saved_classifier):
-    _replace_array(saved_classifier, "attributes/mixtures_/1/attributes/weights_.npy",
-                   np.array([np.nan]))
+    _replace_array(
+        saved_classifier, "attributes/mixtures_/1/attributes/weights_.npy", np.array([np.nan])
+    )
     with pytest.raises(ValueError, match="gmmkit.GaussianMixture: weights_ must be finite"):
         gmmkit.load(saved_classifier)
 
@@ -318,17 +341,22 @@ def test_a_classifier_whose_class_mixture_has_nan_weights_is_refused_at_load(sav
 def test_a_classifier_without_its_class_mixtures_is_refused_at_load(saved_classifier):
     def edit(meta):
         meta["attributes"]["mixtures_"] = {"type": "list", "items": []}
-        meta["arrays"] = [record for record in meta["arrays"]
-                          if not record["entry"].startswith("attributes/mixtures_/")]
+        meta["arrays"] = [
+            record
+            for record in meta["arrays"]
+            if not record["entry"].startswith("attributes/mixtures_/")
+        ]
 
     entries = _entries(saved_classifier)
     meta = json.loads(entries["meta.json"])
     edit(meta)
-    entries = {name: data for name, data in entries.items()
-               if not name.startswith("attributes/mixtures_/")}
+    entries = {
+        name: data for name, data in entries.items() if not name.startswith("attributes/mixtures_/")
+    }
     _write(saved_classifier, _rehashed(entries, json.dumps(meta).encode()))
-    with pytest.raises(ValueError, match="mixtures_ must be a non-empty list of a fitted "
-                                         "gmmkit.GaussianMixture"):
+    with pytest.raises(
+        ValueError, match="mixtures_ must be a non-empty list of a fitted gmmkit.GaussianMixture"
+    ):
         gmmkit.load(saved_classifier)
 
 

@@ -9,11 +9,11 @@ import pytest
 from sklearn.datasets import make_blobs
 
 pytest.importorskip("matplotlib")
-from matplotlib.collections import LineCollection, PathCollection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.figure import Figure
 
-from gmmkit import SelectionResult, select  # noqa: E402
-from gmmkit.plotting import plot_criterion, plot_cv, plot_selection, plot_silhouette  # noqa: E402
+from gmmkit import SelectionResult, select
+from gmmkit.plotting import plot_criterion, plot_cv, plot_selection, plot_silhouette
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -46,7 +46,7 @@ def _star(ax):
     """(x, y) of the one star scatter on ``ax``."""
     stars = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert len(stars) == 1
-    (x, y), = stars[0].get_offsets()
+    ((x, y),) = stars[0].get_offsets()
     return x, y
 
 
@@ -118,12 +118,24 @@ def test_a_new_figure_is_a_bare_figure_not_a_pyplot_one(result):
 
 def test_failed_configurations_are_left_out_and_counted_in_the_legend(result):
     rows = result.records()
-    failed = next(i for i, row in enumerate(rows)
-                  if row["covariance_type"] == "full" and row["n_components"] == 2)
-    rows[failed].update(bic=np.nan, aic=np.nan, icl=np.nan, silhouette=np.nan,
-                        error="LinAlgError: simulated failure")
-    with_failure = SelectionResult(rows=rows, criterion="bic", best_index_=result.best_index_,
-                                   best_estimator_=result.best_estimator_)
+    failed = next(
+        i
+        for i, row in enumerate(rows)
+        if row["covariance_type"] == "full" and row["n_components"] == 2
+    )
+    rows[failed].update(
+        bic=np.nan,
+        aic=np.nan,
+        icl=np.nan,
+        silhouette=np.nan,
+        error="LinAlgError: simulated failure",
+    )
+    with_failure = SelectionResult(
+        rows=rows,
+        criterion="bic",
+        best_index_=result.best_index_,
+        best_estimator_=result.best_estimator_,
+    )
     ax = plot_criterion(with_failure)
     full = ax.get_lines()[0]
     assert full.get_label() == "full (1 failed)"
@@ -176,7 +188,8 @@ def test_plot_silhouette_draws_one_line_per_covariance_type(result):
 def test_plot_silhouette_stars_the_highest_score(result):
     best = _best(result, "silhouette", lower_is_better=False)
     assert _star(plot_silhouette(result)) == pytest.approx(
-        (best["n_components"], best["silhouette"]))
+        (best["n_components"], best["silhouette"])
+    )
 
 
 # ---------------------------------------------------------------------- plot_selection
@@ -196,12 +209,16 @@ def test_plot_selection_with_cv_adds_the_cv_panel(cv_result):
 
 
 # ---------------------------------------------------------------------- output and dependencies
-@pytest.mark.parametrize("draw", [
-    lambda r: plot_criterion(r).figure,
-    lambda r: plot_cv(r).figure,
-    lambda r: plot_silhouette(r).figure,
-    plot_selection,
-], ids=["criterion", "cv", "silhouette", "selection"])
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda r: plot_criterion(r).figure,
+        lambda r: plot_cv(r).figure,
+        lambda r: plot_silhouette(r).figure,
+        plot_selection,
+    ],
+    ids=["criterion", "cv", "silhouette", "selection"],
+)
 def test_figures_save_as_png(cv_result, draw, tmp_path):
     path = tmp_path / "figure.png"
     draw(cv_result).savefig(path)

@@ -20,8 +20,9 @@ from gmmkit import (
 from gmmkit._core.covariances import DiagCovariance, covariance_model, covariance_model_class
 from gmmkit._core.prior import models_with_prior, resolve_prior
 
-FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "mclust" /
-                      "faithful_prior.json").read_text())
+FIXTURE = json.loads(
+    (Path(__file__).parent / "fixtures" / "mclust" / "faithful_prior.json").read_text()
+)
 FAITHFUL = np.array(FIXTURE["data"], dtype=np.float64)
 #: mclust's models with a conjugate prior (``covariance_type`` takes their names)
 PRIOR_MODELS = ("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "EEV", "VEV", "VVV")
@@ -33,16 +34,22 @@ NO_PRIOR_FITS = [fit for fit in FIXTURE["map_fits"] if fit["loglik"] is None and
 def _map_fit(covariance_type, n_components, prior="default"):
     """Our MAP fit started, as mclust's ``me`` was, from the M-step of hc's partition."""
     labels = np.array(FIXTURE["partitions"][str(n_components)]) - 1
-    mixture = GaussianMixture(n_components, covariance_type=covariance_type, reg_covar=0.0,
-                              tol=1e-13, max_iter=5000, prior=prior)
-    mixture._fit(FAITHFUL, None, responsibilities=[np.eye(n_components)[labels]],
-                 predict=False)
+    mixture = GaussianMixture(
+        n_components,
+        covariance_type=covariance_type,
+        reg_covar=0.0,
+        tol=1e-13,
+        max_iter=5000,
+        prior=prior,
+    )
+    mixture._fit(FAITHFUL, None, responsibilities=[np.eye(n_components)[labels]], predict=False)
     return mixture
 
 
 def _dense(mixture):
     return covariance_model(mixture.covariance_type, mixture.n_features_in_).marginal_covariances(
-        mixture.covariances_, mixture.n_components, np.arange(mixture.n_features_in_))
+        mixture.covariances_, mixture.n_components, np.arange(mixture.n_features_in_)
+    )
 
 
 # ------------------------------------------------------------------ the prior itself
@@ -72,11 +79,14 @@ def test_given_fields_replace_the_defaults():
     np.testing.assert_array_equal(prior.scale, np.diag([2.0, 3.0]))
 
 
-@pytest.mark.parametrize("given, match", [
-    (ConjugatePrior(mean=[1.0]), "mean must have shape"),
-    (ConjugatePrior(dof=0.5), "dof must exceed"),
-    (ConjugatePrior(scale=[[1.0, 2.0], [2.0, 1.0]]), "positive definite"),
-])
+@pytest.mark.parametrize(
+    "given, match",
+    [
+        (ConjugatePrior(mean=[1.0]), "mean must have shape"),
+        (ConjugatePrior(dof=0.5), "dof must exceed"),
+        (ConjugatePrior(scale=[[1.0, 2.0], [2.0, 1.0]]), "positive definite"),
+    ],
+)
 def test_a_bad_prior_field_is_a_value_error_naming_it(given, match):
     with pytest.raises(ValueError, match=match):
         GaussianMixture(2, prior=given).fit(FAITHFUL)
@@ -101,8 +111,7 @@ def test_a_model_without_a_conjugate_prior_raises_naming_it():
     register_covariance_model(NoPrior)
     try:
         with pytest.raises(ValueError, match="'diag_without_prior' has no conjugate prior"):
-            GaussianMixture(2, covariance_type="diag_without_prior", prior="default").fit(
-                FAITHFUL)
+            GaussianMixture(2, covariance_type="diag_without_prior", prior="default").fit(FAITHFUL)
         assert "diag_without_prior" not in models_with_prior()
         with pytest.raises(ValueError, match="diag_without_prior"):
             select(FAITHFUL, [1, 2], ["diag", "diag_without_prior"], prior="default")
@@ -168,14 +177,23 @@ def test_bic_is_mclusts_with_the_log_likelihood_at_the_map_estimate(fit):
 
 def test_select_with_the_default_prior_picks_mclusts_model():
     expected = FIXTURE["mclust_prior"]
-    result = select(FAITHFUL, range(1, 5), list(PRIOR_MODELS), prior="default",
-                    reg_covar=0.0, tol=1e-10, max_iter=2000, random_state=0,
-                    silhouette_samples=None)
+    result = select(
+        FAITHFUL,
+        range(1, 5),
+        list(PRIOR_MODELS),
+        prior="default",
+        reg_covar=0.0,
+        tol=1e-10,
+        max_iter=2000,
+        random_state=0,
+        silhouette_samples=None,
+    )
     best = result.best_params_
-    assert (best["covariance_type"], best["n_components"]) == (expected["best_model"],
-                                                              expected["best_G"])
-    assert -result.best_estimator_.bic(FAITHFUL) == pytest.approx(expected["best_bic"],
-                                                                  rel=1e-4)
+    assert (best["covariance_type"], best["n_components"]) == (
+        expected["best_model"],
+        expected["best_G"],
+    )
+    assert -result.best_estimator_.bic(FAITHFUL) == pytest.approx(expected["best_bic"], rel=1e-4)
     # one component: no start to differ on; but mclust's table fits one component with
     # mvnXII, mvnXXI or mvnXXX whatever the model (EII's entry is VII's, EEI's is VVI's), so
     # only the entries equal to me()'s fit of the model itself can be ours
@@ -192,8 +210,9 @@ def test_select_with_the_default_prior_picks_mclusts_model():
 
 
 def test_select_all_with_a_prior_sweeps_mclusts_models_with_a_prior():
-    result = select(FAITHFUL, [1, 2, 3], "all", prior="default", silhouette_samples=None,
-                    random_state=0)
+    result = select(
+        FAITHFUL, [1, 2, 3], "all", prior="default", silhouette_samples=None, random_state=0
+    )
     swept = [row["covariance_type"] for row in result.records() if row["n_components"] == 1]
     assert swept == FIXTURE["mclust_prior"]["bic_table"]["models"]
 
@@ -205,12 +224,14 @@ def test_lower_bounds_track_the_log_likelihood_not_the_posterior():
 
 
 def test_zero_shrinkage_leaves_the_means_at_their_weighted_averages():
-    mixture = GaussianMixture(3, reg_covar=0.0, random_state=0,
-                              prior=ConjugatePrior(shrinkage=0)).fit(FAITHFUL)
+    mixture = GaussianMixture(
+        3, reg_covar=0.0, random_state=0, prior=ConjugatePrior(shrinkage=0)
+    ).fit(FAITHFUL)
     resp = mixture.predict_proba(FAITHFUL)
     # the means of the last M-step are the responsibilities' averages to EM's tolerance
-    np.testing.assert_allclose(mixture.means_, resp.T @ FAITHFUL / resp.sum(axis=0)[:, None],
-                               rtol=1e-3)
+    np.testing.assert_allclose(
+        mixture.means_, resp.T @ FAITHFUL / resp.sum(axis=0)[:, None], rtol=1e-3
+    )
 
 
 def _log_prior_full(mixture, prior):
@@ -220,9 +241,11 @@ def _log_prior_full(mixture, prior):
     for mean, cov in zip(mixture.means_, mixture.covariances_):
         precision = np.linalg.inv(cov)
         diff = mean - prior.mean
-        total += (-(prior.dof + d + 2) / 2 * np.linalg.slogdet(cov)[1]
-                  - prior.shrinkage / 2 * diff @ precision @ diff
-                  - np.trace(prior.scale @ precision) / 2)
+        total += (
+            -(prior.dof + d + 2) / 2 * np.linalg.slogdet(cov)[1]
+            - prior.shrinkage / 2 * diff @ precision @ diff
+            - np.trace(prior.scale @ precision) / 2
+        )
     return total
 
 
@@ -235,8 +258,7 @@ def test_em_with_a_prior_never_lowers_the_log_posterior():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             mixture._fit(FAITHFUL, None, responsibilities=[np.eye(3)[labels]], predict=False)
-        posteriors.append(mixture.score(FAITHFUL) * len(FAITHFUL)
-                          + _log_prior_full(mixture, prior))
+        posteriors.append(mixture.score(FAITHFUL) * len(FAITHFUL) + _log_prior_full(mixture, prior))
     assert np.all(np.diff(posteriors) >= -1e-9 * np.abs(posteriors[:-1]))
 
 
@@ -248,8 +270,9 @@ def digits_pca():
     from sklearn.model_selection import train_test_split
 
     X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0,
-                                                        stratify=y)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, random_state=0, stratify=y
+    )
     pca = PCA(0.99, random_state=0).fit(X_train)
     assert pca.n_components_ == 41
     return pca.transform(X_train), pca.transform(X_test), y_train, y_test
@@ -259,8 +282,9 @@ def test_digits_with_eight_components_per_class_do_not_collapse_with_a_prior(dig
     X_train, _, y_train, _ = digits_pca
     with warnings.catch_warnings():
         warnings.simplefilter("error", DegenerateComponentWarning)
-        classifier = MixtureClassifier(n_components=8, covariance_type="full", prior="default",
-                                       random_state=0).fit(X_train, y_train)
+        classifier = MixtureClassifier(
+            n_components=8, covariance_type="full", prior="default", random_state=0
+        ).fit(X_train, y_train)
     for label, mixture in zip(classifier.classes_, classifier.mixtures_):
         assert mixture.ill_posed_ is None
         rows = X_train[y_train == label]
@@ -273,16 +297,19 @@ def test_digits_with_eight_components_per_class_do_not_collapse_with_a_prior(dig
         assert np.all(smallest > 10 * mixture.reg_covar)
 
 
-def test_digits_with_a_prior_classify_far_better_than_without_and_near_one_per_class(
-        digits_pca):
+def test_digits_with_a_prior_classify_far_better_than_without_and_near_one_per_class(digits_pca):
     X_train, X_test, y_train, y_test = digits_pca
 
     def accuracy(n_components, prior):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return MixtureClassifier(n_components=n_components, covariance_type="full",
-                                     prior=prior, random_state=0).fit(
-                X_train, y_train).score(X_test, y_test)
+            return (
+                MixtureClassifier(
+                    n_components=n_components, covariance_type="full", prior=prior, random_state=0
+                )
+                .fit(X_train, y_train)
+                .score(X_test, y_test)
+            )
 
     with_prior, without = accuracy(8, "default"), accuracy(8, None)
     one_per_class = accuracy(1, None)
@@ -317,8 +344,9 @@ def test_accelerated_em_reaches_the_same_map_estimate():
     labels = np.array(FIXTURE["partitions"]["3"]) - 1
     fits = []
     for accelerate in (False, True):
-        mixture = GaussianMixture(3, reg_covar=0.0, tol=1e-12, max_iter=5000, prior="default",
-                                  accelerate=accelerate)
+        mixture = GaussianMixture(
+            3, reg_covar=0.0, tol=1e-12, max_iter=5000, prior="default", accelerate=accelerate
+        )
         mixture._fit(FAITHFUL, None, responsibilities=[np.eye(3)[labels]], predict=False)
         fits.append(mixture)
     assert fits[1].score(FAITHFUL) == pytest.approx(fits[0].score(FAITHFUL), rel=1e-9)
@@ -326,6 +354,13 @@ def test_accelerated_em_reaches_the_same_map_estimate():
 
 
 def test_every_fit_of_a_sweep_with_a_prior_keeps_it():
-    result = select(FAITHFUL, [2, 3], ["VVV", "EEE"], prior="default", warm_start=True,
-                    random_state=0, silhouette_samples=None)
+    result = select(
+        FAITHFUL,
+        [2, 3],
+        ["VVV", "EEE"],
+        prior="default",
+        warm_start=True,
+        random_state=0,
+        silhouette_samples=None,
+    )
     assert result.best_estimator_.prior == "default"

@@ -31,7 +31,8 @@ def well_posed_data(draw):
     n_features = draw(st.integers(1, 3))
     base = draw(
         hnp.arrays(
-            np.float64, (n_samples, n_features),
+            np.float64,
+            (n_samples, n_features),
             elements=st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False),
         )
     )
@@ -62,8 +63,14 @@ def test_lower_bound_never_decreases_between_em_iterations(X, n_components, cova
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        gm = GaussianMixture(n_components, covariance_type=covariance_type, random_state=0,
-                             tol=0.0, max_iter=20, reg_covar=0.0).fit(X)
+        gm = GaussianMixture(
+            n_components,
+            covariance_type=covariance_type,
+            random_state=0,
+            tol=0.0,
+            max_iter=20,
+            reg_covar=0.0,
+        ).fit(X)
     assume(not any(issubclass(w.category, DegenerateComponentWarning) for w in caught))
     bounds = gm.lower_bounds_
     assert len(bounds) == 20
@@ -89,10 +96,12 @@ def test_score_samples_is_log_of_summed_component_densities(X, n_components):
     """For full covariance, ``score_samples`` is ``log sum_k pi_k N(x | mu_k, Sigma_k)`` as
     computed independently with ``scipy.stats.multivariate_normal``."""
     gm = _fit(X, n_components, "full", max_iter=20, reg_covar=1e-3)
-    log_terms = np.column_stack([
-        np.log(weight) + multivariate_normal(mean, covariance).logpdf(X).reshape(len(X))
-        for weight, mean, covariance in zip(gm.weights_, gm.means_, gm.covariances_)
-    ])
+    log_terms = np.column_stack(
+        [
+            np.log(weight) + multivariate_normal(mean, covariance).logpdf(X).reshape(len(X))
+            for weight, mean, covariance in zip(gm.weights_, gm.means_, gm.covariances_)
+        ]
+    )
     np.testing.assert_allclose(
         gm.score_samples(X), logsumexp(log_terms, axis=1), rtol=1e-8, atol=1e-8
     )
@@ -108,7 +117,10 @@ def test_fit_is_translation_equivariant(X, offset, covariance_type):
     """Shifting the data (and the initial means) shifts the means and changes nothing else."""
     start = _fit(X, 2, covariance_type, max_iter=0)
     init = dict(
-        weights_init=start.weights_, precisions_init=start.precisions_, tol=0.0, max_iter=10,
+        weights_init=start.weights_,
+        precisions_init=start.precisions_,
+        tol=0.0,
+        max_iter=10,
         reg_covar=1e-3,
     )
     base = _fit(X, 2, covariance_type, means_init=start.means_, **init)

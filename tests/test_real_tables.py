@@ -39,6 +39,7 @@ def _without_pandas(read_columns):
                 del sys.modules["pandas"]
             else:
                 sys.modules["pandas"] = saved
+
     return read
 
 
@@ -46,8 +47,10 @@ def two_blobs():
     """``N_ROWS`` rows of two well-separated blobs in 2-D, as a list of Python float pairs."""
     rng = np.random.RandomState(0)
     half = N_ROWS // 2
-    return np.r_[rng.normal((2.0, 55.0), (0.3, 5.0), (half, 2)),
-                 rng.normal((4.3, 80.0), (0.4, 5.0), (half, 2))].tolist()
+    return np.r_[
+        rng.normal((2.0, 55.0), (0.3, 5.0), (half, 2)),
+        rng.normal((4.3, 80.0), (0.4, 5.0), (half, 2)),
+    ].tolist()
 
 
 def write_lines(path, lines):
@@ -89,8 +92,7 @@ def test_pandas_to_csv_index_is_left_out(reader, tmp_path):
 
 @pytest.mark.parametrize("name", ["rownames", "Index", "Unnamed: 0"])
 def test_a_column_named_as_a_row_index_is_left_out(reader, tmp_path, name):
-    lines = [f"{name},x,y"] + [f"{10 * i + 3},{a!r},{b!r}" for i, (a, b) in
-                                enumerate(two_blobs())]
+    lines = [f"{name},x,y"] + [f"{10 * i + 3},{a!r},{b!r}" for i, (a, b) in enumerate(two_blobs())]
     data = read_data(write_lines(tmp_path / "f.csv", lines))
     assert data.feature_names == ["x", "y"]
 
@@ -108,10 +110,10 @@ def test_an_increasing_feature_that_is_not_a_counter_is_kept(tmp_path):
 
 def test_keep_index_columns_keeps_them(reader, tmp_path, capsys):
     path = faithful(tmp_path / "faithful.csv", "", quote=True)
-    assert read_data(path, keep_index=True).feature_names == ["Unnamed: 0", "eruptions",
-                                                              "waiting"]
-    code, out, _ = run(capsys, "fit", path, "--keep-index-columns", "-k", 1,
-                       "-o", tmp_path / "m.gmm")
+    assert read_data(path, keep_index=True).feature_names == ["Unnamed: 0", "eruptions", "waiting"]
+    code, out, _ = run(
+        capsys, "fit", path, "--keep-index-columns", "-k", 1, "-o", tmp_path / "m.gmm"
+    )
     assert code == 0
     assert "using 3 feature columns: Unnamed: 0, eruptions, waiting" in out
 
@@ -128,18 +130,21 @@ def test_every_command_names_the_columns_it_uses(tmp_path, capsys):
     assert run(capsys, "fit", path, "-k", 2, "-o", model)[0] == 0
     code, out, _ = run(capsys, "score", model, path)
     assert code == 0 and "using 2 feature columns: eruptions, waiting" in out
-    code, out, _ = run(capsys, "select", path, "-k", "1:2", "--covariance", "diag",
-                       "-o", tmp_path / "sweep")
+    code, out, _ = run(
+        capsys, "select", path, "-k", "1:2", "--covariance", "diag", "-o", tmp_path / "sweep"
+    )
     assert code == 0 and "using 2 feature columns: eruptions, waiting" in out
 
 
 def test_a_row_number_does_not_leak_the_class_into_classify(tmp_path, capsys):
     labels = ["short"] * (N_ROWS // 2) + ["long"] * (N_ROWS // 2)
-    lines = ['"","eruptions","kind"'] + [f'"{i + 1}",{x!r},"{label}"' for i, ((x, _), label) in
-                                         enumerate(zip(two_blobs(), labels))]
+    lines = ['"","eruptions","kind"'] + [
+        f'"{i + 1}",{x!r},"{label}"' for i, ((x, _), label) in enumerate(zip(two_blobs(), labels))
+    ]
     path = write_lines(tmp_path / "faithful.csv", lines)
-    code, out, _ = run(capsys, "classify", path, "--target", "kind", "-k", 1, "--cv", 0,
-                       "-o", tmp_path / "c.gmm")
+    code, out, _ = run(
+        capsys, "classify", path, "--target", "kind", "-k", 1, "--cv", 0, "-o", tmp_path / "c.gmm"
+    )
     assert code == 0
     assert "using 1 feature column: eruptions" in out
     assert gmmkit.load(tmp_path / "c.gmm").n_features_in_ == 1
@@ -166,14 +171,16 @@ def test_rows_with_fewer_fields_than_the_header_are_an_error(reader, tmp_path):
 
 
 def european(path):
-    lines = ["eruptions;waiting"] + [f"{a:.3f};{b:.1f}".replace(".", ",") for a, b in
-                                     two_blobs()]
+    lines = ["eruptions;waiting"] + [f"{a:.3f};{b:.1f}".replace(".", ",") for a, b in two_blobs()]
     return write_lines(path, lines)
 
 
 def test_a_semicolon_header_read_as_one_column_suggests_sep(reader, tmp_path):
-    with pytest.raises(DataError, match=r"one column named 'eruptions;waiting'.*--sep ';'"
-                                        r".*--decimal ,"):
+    with pytest.raises(
+        DataError,
+        match=r"one column named 'eruptions;waiting'.*--sep ';'"
+        r".*--decimal ,",
+    ):
         read_data(european(tmp_path / "f.csv"))
 
 
@@ -187,8 +194,9 @@ def test_sep_and_decimal_read_european_exports(reader, tmp_path, capsys):
     path = european(tmp_path / "f.csv")
     data = read_data(path, sep=";", decimal=",")
     np.testing.assert_allclose(data.X, two_blobs(), atol=0.051)
-    code, out, err = run(capsys, "fit", path, "--sep", ";", "--decimal", ",", "-k", 2,
-                         "-o", tmp_path / "m.gmm")
+    code, out, err = run(
+        capsys, "fit", path, "--sep", ";", "--decimal", ",", "-k", 2, "-o", tmp_path / "m.gmm"
+    )
     assert code == 0, err
     assert "using 2 feature columns: eruptions, waiting" in out
 
@@ -208,14 +216,26 @@ def penguins(path):
     X = two_blobs()
     species = ["Adelie"] * (N_ROWS // 2) + ["Gentoo"] * (N_ROWS // 2)
     islands = ["Biscoe", "Dream"] * (N_ROWS // 2)
-    lines = ["species,island,bill,flipper"] + [f"{s},{i},{a!r},{b!r}" for s, i, (a, b) in
-                                              zip(species, islands, X)]
+    lines = ["species,island,bill,flipper"] + [
+        f"{s},{i},{a!r},{b!r}" for s, i, (a, b) in zip(species, islands, X)
+    ]
     return write_lines(path, lines)
 
 
 def test_text_columns_are_left_out_by_default_with_a_note(reader, tmp_path, capsys):
-    code, out, err = run(capsys, "classify", penguins(tmp_path / "p.csv"), "--target",
-                         "species", "-k", 1, "--cv", 2, "-o", tmp_path / "c.gmm")
+    code, out, err = run(
+        capsys,
+        "classify",
+        penguins(tmp_path / "p.csv"),
+        "--target",
+        "species",
+        "-k",
+        1,
+        "--cv",
+        2,
+        "-o",
+        tmp_path / "c.gmm",
+    )
     assert code == 0, err
     assert "using 2 feature columns: bill, flipper" in out
     assert "non-numeric column 'island'" in err
@@ -228,21 +248,29 @@ def test_a_chosen_text_column_stays_an_error(reader, tmp_path):
 
 def test_no_numeric_column_left_is_an_error_naming_what_was_left_out(tmp_path):
     path = write_lines(tmp_path / "f.csv", ["name,kind", "a,x", "b,y", "c,x"])
-    with pytest.raises(DataError, match="no numeric feature columns besides the target 'kind'"
-                                        ".*'name'"):
+    with pytest.raises(
+        DataError, match="no numeric feature columns besides the target 'kind'.*'name'"
+    ):
         read_data(path, target="kind")
 
 
-@pytest.mark.parametrize("column", [
-    pytest.param(lambda pd: pd.Categorical([1.0, 2.0] * (N_ROWS // 2)), id="category"),
-    pytest.param(lambda pd: np.array(["Biscoe", "Dream"] * (N_ROWS // 2), dtype=object),
-                 id="object"),
-    pytest.param(lambda pd: pd.array(["1.5", "2.5"] * (N_ROWS // 2), dtype="string"),
-                 id="string"),
-])
-@pytest.mark.parametrize("estimator", [gmmkit.GaussianMixture(2, random_state=0),
-                                       gmmkit.MixtureClassifier(1, random_state=0)],
-                         ids=["GaussianMixture", "MixtureClassifier"])
+@pytest.mark.parametrize(
+    "column",
+    [
+        pytest.param(lambda pd: pd.Categorical([1.0, 2.0] * (N_ROWS // 2)), id="category"),
+        pytest.param(
+            lambda pd: np.array(["Biscoe", "Dream"] * (N_ROWS // 2), dtype=object), id="object"
+        ),
+        pytest.param(
+            lambda pd: pd.array(["1.5", "2.5"] * (N_ROWS // 2), dtype="string"), id="string"
+        ),
+    ],
+)
+@pytest.mark.parametrize(
+    "estimator",
+    [gmmkit.GaussianMixture(2, random_state=0), gmmkit.MixtureClassifier(1, random_state=0)],
+    ids=["GaussianMixture", "MixtureClassifier"],
+)
 def test_a_dataframe_with_a_non_numeric_column_is_refused_naming_it(column, estimator):
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame(two_blobs(), columns=["bill", "flipper"]).assign(island=column(pd))
@@ -262,9 +290,11 @@ def with_binary_feature():
 @pytest.mark.parametrize("covariance_type", ["full", "diag"])
 def test_a_binary_feature_warns_that_components_collapse_onto_its_values(covariance_type):
     gm = gmmkit.GaussianMixture(3, covariance_type=covariance_type, random_state=0)
-    with pytest.warns(gmmkit.DegenerateComponentWarning,
-                      match=r"feature 2 takes only two values \(0 and 1\): component\(s\) "
-                            r"\[0, 1, 2\] collapsed"):
+    with pytest.warns(
+        gmmkit.DegenerateComponentWarning,
+        match=r"feature 2 takes only two values \(0 and 1\): component\(s\) "
+        r"\[0, 1, 2\] collapsed",
+    ):
         gm.fit(with_binary_feature())
 
 
@@ -272,8 +302,11 @@ def test_a_bool_column_is_named_in_the_warning():
     pd = pytest.importorskip("pandas")
     X = with_binary_feature()
     frame = pd.DataFrame(X[:, :2], columns=["bill", "flipper"]).assign(male=X[:, 2] == 1)
-    with pytest.warns(gmmkit.DegenerateComponentWarning, match=r"feature 2 \('male'\) takes "
-                                                               r"only two values"):
+    with pytest.warns(
+        gmmkit.DegenerateComponentWarning,
+        match=r"feature 2 \('male'\) takes "
+        r"only two values",
+    ):
         gmmkit.GaussianMixture(3, random_state=0).fit(frame)
 
 

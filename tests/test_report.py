@@ -32,6 +32,7 @@ def labelled_figure(title="A title"):
 
 def strict_json(text):
     """Parse JSON, refusing the NaN/Infinity extensions Python's json module accepts."""
+
     def refuse(constant):
         raise ValueError(f"non-standard JSON constant {constant}")
 
@@ -46,8 +47,11 @@ def test_every_piece_of_text_is_escaped():
     section.summary = hostile
     section.add_text(hostile)
     section.add_figure("fig", labelled_figure(), hostile)
-    section.add_table([{"name": hostile, "value": 1.5}], caption=hostile,
-                      columns={"name": hostile, "value": "value"})
+    section.add_table(
+        [{"name": hostile, "value": 1.5}],
+        caption=hostile,
+        columns={"name": hostile, "value": "value"},
+    )
     page = report.to_html()
     assert "<script" not in page
     assert "<b>" not in page
@@ -62,8 +66,9 @@ def test_backticks_show_as_code_after_escaping():
 
 def test_figure_is_embedded_inline_and_written_as_the_same_png(tmp_path):
     report = Report("title")
-    report.add_section("one", "One", "intro").add_figure("curve", labelled_figure(),
-                                                         "The curve falls.")
+    report.add_section("one", "One", "intro").add_figure(
+        "curve", labelled_figure(), "The curve falls."
+    )
     report.write(tmp_path)
     page = (tmp_path / "report.html").read_text()
     (encoded,) = IMG_SRC.findall(page)
@@ -98,16 +103,25 @@ def test_header_names_version_settings_machine_and_run_time(tmp_path):
     report.add_section("one", "One", "intro")
     report.write(tmp_path)
     page = (tmp_path / "report.html").read_text()
-    for fact in ("gmmkit version", "seed</dt><dd>7", "mode</dt><dd>quick", "machine",
-                 "CPU", "run time"):
+    for fact in (
+        "gmmkit version",
+        "seed</dt><dd>7",
+        "mode</dt><dd>quick",
+        "machine",
+        "CPU",
+        "run time",
+    ):
         assert fact in page
 
 
-@pytest.mark.parametrize("problem, message", [
-    (lambda ax: ax.set_xlabel(""), "no x-axis label"),
-    (lambda ax: ax.set_ylabel(""), "no y-axis label"),
-    (lambda ax: ax.set_title(""), "no title"),
-])
+@pytest.mark.parametrize(
+    "problem, message",
+    [
+        (lambda ax: ax.set_xlabel(""), "no x-axis label"),
+        (lambda ax: ax.set_ylabel(""), "no y-axis label"),
+        (lambda ax: ax.set_title(""), "no title"),
+    ],
+)
 def test_a_figure_missing_a_title_or_an_axis_label_is_refused(problem, message):
     figure = labelled_figure()
     problem(figure.axes[0])
@@ -153,13 +167,24 @@ def test_empty_caption_malformed_or_repeated_names_are_refused():
 def test_metrics_json_is_strict_json_with_nan_and_infinity_as_null(tmp_path):
     report = Report("title")
     report.add_section("one", "One", "intro").add_metrics(
-        nan=math.nan, inf=np.inf, f32=np.float32(1.5), i64=np.int64(3), flag=np.bool_(True),
-        array=np.array([[1.0, np.nan]]), nested={"k": (1, 2)})
+        nan=math.nan,
+        inf=np.inf,
+        f32=np.float32(1.5),
+        i64=np.int64(3),
+        flag=np.bool_(True),
+        array=np.array([[1.0, np.nan]]),
+        nested={"k": (1, 2)},
+    )
     report.write(tmp_path)
     metrics = strict_json((tmp_path / "metrics.json").read_text())
     assert metrics["sections"]["one"]["metrics"] == {
-        "nan": None, "inf": None, "f32": 1.5, "i64": 3, "flag": True,
-        "array": [[1.0, None]], "nested": {"k": [1, 2]},
+        "nan": None,
+        "inf": None,
+        "f32": 1.5,
+        "i64": 3,
+        "flag": True,
+        "array": [[1.0, None]],
+        "nested": {"k": [1, 2]},
     }
     assert metrics["run_seconds"] >= 0
     assert metrics["machine"]["cpu_count"] >= 1
@@ -172,7 +197,10 @@ def test_metrics_refuse_values_json_cannot_hold():
 
 def test_flatten_names_every_leaf_by_its_path():
     assert flatten({"a": {"b": 1, "c": [2, {"d": None}]}}) == [
-        ("a.b", 1), ("a.c.0", 2), ("a.c.1.d", None)]
+        ("a.b", 1),
+        ("a.c.0", 2),
+        ("a.c.1.d", None),
+    ]
 
 
 def test_summary_csv_has_one_row_per_scalar_metric(tmp_path):
@@ -183,11 +211,23 @@ def test_summary_csv_has_one_row_per_scalar_metric(tmp_path):
     assert lines == ["section,metric,value", "one,best.k,3", "one,best.bic,2413.5"]
 
 
-@pytest.mark.parametrize("value, text", [
-    (294478.4, "294,478"), (0.973333, "0.9733"), (-1.11234, "-1.112"), (0.0, "0"),
-    (1e-5, "1.00e-05"), (1234567, "1,234,567"), (np.int64(8), "8"), (math.nan, "–"),
-    (None, "–"), (True, "yes"), (np.bool_(False), "no"), ("full", "full"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (294478.4, "294,478"),
+        (0.973333, "0.9733"),
+        (-1.11234, "-1.112"),
+        (0.0, "0"),
+        (1e-5, "1.00e-05"),
+        (1234567, "1,234,567"),
+        (np.int64(8), "8"),
+        (math.nan, "–"),
+        (None, "–"),
+        (True, "yes"),
+        (np.bool_(False), "no"),
+        ("full", "full"),
+    ],
+)
 def test_table_cells_format_numbers_for_reading(value, text):
     assert format_value(value) == text
 
@@ -195,7 +235,8 @@ def test_table_cells_format_numbers_for_reading(value, text):
 def test_numbers_are_right_aligned_in_tables():
     report = Report("title")
     report.add_section("one", "One", "intro").add_table(
-        [{"model": "full", "bic": 2413.85}], caption="BIC.")
+        [{"model": "full", "bic": 2413.85}], caption="BIC."
+    )
     page = report.to_html()
     assert '<td>full</td><td class="number">2414</td>' in page
 
@@ -238,7 +279,7 @@ def test_progress_lines_mark_the_start_and_end_of_each_section():
 # ---------------------------------------------------------------------- output directory
 def test_output_dir_rules(tmp_path):
     check_output_dir(tmp_path / "new", force=False)
-    check_output_dir(tmp_path, force=False)                      # empty
+    check_output_dir(tmp_path, force=False)  # empty
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(ReportError, match="not empty.*--force"):
         check_output_dir(tmp_path, force=False)
@@ -258,20 +299,33 @@ def test_report_error_is_the_tours_error():
 @pytest.fixture(scope="module")
 def labelled_2d_report(tmp_path_factory):
     """A report on three labelled 2-D blobs with string labels: (metrics, directory, text)."""
-    X, y = make_blobs(n_samples=240, centers=[[-5, 0], [0, 5], [5, 0]], cluster_std=1.0,
-                      random_state=0)
+    X, y = make_blobs(
+        n_samples=240, centers=[[-5, 0], [0, 5], [5, 0]], cluster_std=1.0, random_state=0
+    )
     out = tmp_path_factory.mktemp("data_report") / "out"
     stream = io.StringIO()
-    metrics = run_data_report(X, out, y=np.array(["ant", "bee", "cow"])[y],
-                              feature_names=["width", "height"], n_components=range(1, 7),
-                              cv=3, seed=0, stream=stream)
+    metrics = run_data_report(
+        X,
+        out,
+        y=np.array(["ant", "bee", "cow"])[y],
+        feature_names=["width", "height"],
+        n_components=range(1, 7),
+        cv=3,
+        seed=0,
+        stream=stream,
+    )
     return metrics, out, stream.getvalue()
 
 
 def test_data_report_with_labels_has_every_section(labelled_2d_report):
     metrics, _, _ = labelled_2d_report
-    assert list(metrics["sections"]) == ["selection", "clustering", "classification",
-                                         "discriminant", "generation"]
+    assert list(metrics["sections"]) == [
+        "selection",
+        "clustering",
+        "classification",
+        "discriminant",
+        "generation",
+    ]
 
 
 def test_data_report_discriminant_analysis_scores_edda_and_mclustda(labelled_2d_report):
@@ -302,8 +356,13 @@ def test_data_report_chooses_and_tests_the_mixture_on_held_out_rows(labelled_2d_
 def test_data_report_classifies_well_separated_blobs(labelled_2d_report):
     metrics, _, _ = labelled_2d_report
     methods = metrics["sections"]["classification"]["metrics"]["methods"]
-    assert set(methods) == {"MixtureClassifier", "ComponentClassifier", "GaussianNB",
-                            "LogisticRegression", "HistGradientBoosting"}
+    assert set(methods) == {
+        "MixtureClassifier",
+        "ComponentClassifier",
+        "GaussianNB",
+        "LogisticRegression",
+        "HistGradientBoosting",
+    }
     for name in ("MixtureClassifier", "ComponentClassifier"):
         assert methods[name]["test_accuracy"] > 0.95
         assert 0.9 < methods[name]["cv_mean"] <= 1.0
@@ -336,12 +395,12 @@ def test_data_report_prints_the_summary_and_the_report_path(labelled_2d_report):
     assert str((out / "report.html").resolve()) in text
 
 
-def test_data_report_without_labels_skips_classification_and_projects_many_features(
-        tmp_path):
+def test_data_report_without_labels_skips_classification_and_projects_many_features(tmp_path):
     rng = np.random.RandomState(0)
     X = np.r_[rng.normal(0, 1, (100, 4)), rng.normal(4, 1, (100, 4))]
-    metrics = run_data_report(X, tmp_path, n_components=[1, 2, 3], cv=None,
-                              stream=io.StringIO(), lrt_bootstrap=19)
+    metrics = run_data_report(
+        X, tmp_path, n_components=[1, 2, 3], cv=None, stream=io.StringIO(), lrt_bootstrap=19
+    )
     assert list(metrics["sections"]) == ["selection", "clustering", "lrt", "generation"]
     lrt = metrics["sections"]["lrt"]["metrics"]
     assert lrt["n_components"] == lrt["bic_n_components"] == 2
@@ -356,25 +415,28 @@ def test_data_report_without_labels_skips_classification_and_projects_many_featu
 def test_data_report_on_one_feature_draws_the_density(tmp_path):
     rng = np.random.RandomState(1)
     X = np.r_[rng.normal(0, 1, (60, 1)), rng.normal(8, 1, (60, 1))]
-    metrics = run_data_report(X, tmp_path, n_components=[1, 2, 3], cv=3, stream=io.StringIO(),
-                              lrt_bootstrap=0)
+    metrics = run_data_report(
+        X, tmp_path, n_components=[1, 2, 3], cv=3, stream=io.StringIO(), lrt_bootstrap=0
+    )
     assert "lrt" not in metrics["sections"]
     assert metrics["sections"]["clustering"]["metrics"]["n_components"] == 2
     assert (tmp_path / "figures" / "generation_samples.png").is_file()
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"X": np.zeros((10, 2))}, "at least 20 rows"),
-    ({"n_components": [200]}, "n_components up to 200"),
-    ({"cv": 1}, "cv must be an integer >= 2"),
-    ({"feature_names": ["a"]}, "1 names for 2 features"),
-    ({"y": np.r_[np.zeros(38), np.ones(2)]}, "class 1.0 has 2 training rows.*5-fold"),
-    ({"y": np.zeros(40)}, "single class"),
-    ({"X": np.full((40, 2), np.nan)}, "missing or infinite"),
-    ({"lrt_bootstrap": -1}, "lrt_bootstrap must be an integer >= 0"),
-])
-def test_data_report_refuses_data_it_cannot_report_on_before_writing(tmp_path, kwargs,
-                                                                     message):
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"X": np.zeros((10, 2))}, "at least 20 rows"),
+        ({"n_components": [200]}, "n_components up to 200"),
+        ({"cv": 1}, "cv must be an integer >= 2"),
+        ({"feature_names": ["a"]}, "1 names for 2 features"),
+        ({"y": np.r_[np.zeros(38), np.ones(2)]}, "class 1.0 has 2 training rows.*5-fold"),
+        ({"y": np.zeros(40)}, "single class"),
+        ({"X": np.full((40, 2), np.nan)}, "missing or infinite"),
+        ({"lrt_bootstrap": -1}, "lrt_bootstrap must be an integer >= 0"),
+    ],
+)
+def test_data_report_refuses_data_it_cannot_report_on_before_writing(tmp_path, kwargs, message):
     arguments = {"X": np.random.RandomState(0).normal(size=(40, 2)), **kwargs}
     out = tmp_path / "out"
     with pytest.raises(ReportError, match=message):
@@ -401,8 +463,16 @@ def test_data_report_passes_the_em_settings_to_the_sweep(tmp_path, monkeypatch):
     monkeypatch.setattr(selection_study, "select", select)
     rng = np.random.RandomState(0)
     X = np.r_[rng.normal(0, 1, (40, 2)), rng.normal(5, 1, (40, 2))]
-    metrics = run_data_report(X, tmp_path, n_components=[1, 2], cv=None, n_init=2,
-                              reg_covar=1e-3, max_iter=50, stream=io.StringIO())
+    metrics = run_data_report(
+        X,
+        tmp_path,
+        n_components=[1, 2],
+        cv=None,
+        n_init=2,
+        reg_covar=1e-3,
+        max_iter=50,
+        stream=io.StringIO(),
+    )
     assert calls == [{"n_init": 2, "reg_covar": 1e-3, "max_iter": 50}]
     assert metrics["settings"]["EM"] == "n_init=2, reg_covar=0.001, max_iter=50"
 
@@ -439,10 +509,12 @@ def _selection_section_text(X, **kwargs):
     from gmmkit.studies import datasets, selection
 
     report = Report("caveats")
-    report.run_section(selection.add_section, datasets.split("blobs", X, seed=0),
-                       cv=None, seed=0, **kwargs)
-    return " ".join(block.text for block in report.sections[0].blocks
-                    if isinstance(block, TextBlock))
+    report.run_section(
+        selection.add_section, datasets.split("blobs", X, seed=0), cv=None, seed=0, **kwargs
+    )
+    return " ".join(
+        block.text for block in report.sections[0].blocks if isinstance(block, TextBlock)
+    )
 
 
 def test_the_report_says_when_the_chosen_model_is_at_the_edge_of_the_range():
@@ -454,10 +526,12 @@ def test_the_report_says_when_the_chosen_model_is_at_the_edge_of_the_range():
 
 def test_the_report_names_the_fits_that_did_not_converge():
     X, _ = make_blobs(n_samples=160, centers=[[-6, 0], [0, 6], [6, 0]], random_state=0)
-    text = _selection_section_text(X, n_components=[2, 3, 4], covariance_type="full",
-                                   max_iter=1)
-    assert re.search(r"Caution: \d configurations? of 3 did not converge within max_iter "
-                     r"\(full k=\d", text)
+    text = _selection_section_text(X, n_components=[2, 3, 4], covariance_type="full", max_iter=1)
+    assert re.search(
+        r"Caution: \d configurations? of 3 did not converge within max_iter "
+        r"\(full k=\d",
+        text,
+    )
 
 
 def test_the_report_classifiers_take_every_target_value_as_a_class():

@@ -17,9 +17,15 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 WINDOW = (1280, 1600)
 CHROMIUM_FLAGS = (
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--no-first-run",
-    "--disable-sync", f"--window-size={WINDOW[0]},{WINDOW[1]}",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    f"--window-size={WINDOW[0]},{WINDOW[1]}",
 )
 IMAGES_SCRIPT = """
 return Array.from(document.images, image => ({
@@ -76,11 +82,18 @@ def severe(console):
 def save_screenshots(driver, directories):
     """The first screen and the whole page as PNG files in every directory; their paths."""
     height = driver.execute_script("return document.documentElement.scrollHeight")
-    full_page = driver.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": WINDOW[0], "height": height, "scale": 1}})
-    shots = {"report_screenshot.png": driver.get_screenshot_as_png(),
-             "report_full_page.png": base64.b64decode(full_page["data"])}
+    full_page = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": WINDOW[0], "height": height, "scale": 1},
+        },
+    )
+    shots = {
+        "report_screenshot.png": driver.get_screenshot_as_png(),
+        "report_full_page.png": base64.b64decode(full_page["data"]),
+    }
     paths = []
     for directory in directories:
         directory.mkdir(parents=True, exist_ok=True)
@@ -99,8 +112,12 @@ def opened_report(browser, quick_tour, tmp_path_factory):
     directories = [out, tmp_path_factory.mktemp("browser_artifacts")]
     if os.environ.get("GMMKIT_SCREENSHOT_DIR"):
         directories.append(Path(os.environ["GMMKIT_SCREENSHOT_DIR"]))
-    return {"images": images, "console": console, "out": out,
-            "screenshots": save_screenshots(browser, directories)}
+    return {
+        "images": images,
+        "console": console,
+        "out": out,
+        "screenshots": save_screenshots(browser, directories),
+    }
 
 
 def test_every_image_of_the_report_loads(opened_report):
@@ -127,9 +144,11 @@ def test_a_screenshot_of_the_report_is_saved(opened_report):
 def test_the_checks_catch_a_broken_image(browser, tmp_path):
     """The two checks above are not vacuous: a missing image fails both."""
     page = tmp_path / "broken.html"
-    page.write_text('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-                    '<link rel="icon" href="data:,"><title>broken</title></head>'
-                    '<body><img src="missing.png" alt="missing"></body></html>')
+    page.write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<link rel="icon" href="data:,"><title>broken</title></head>'
+        '<body><img src="missing.png" alt="missing"></body></html>'
+    )
     images, console = visit(browser, page)
     assert images[0]["naturalWidth"] == 0
     assert any("missing.png" in entry["message"] for entry in severe(console))
@@ -137,5 +156,6 @@ def test_the_checks_catch_a_broken_image(browser, tmp_path):
 
 def test_absence_of_the_browser_is_explained(monkeypatch):
     monkeypatch.setattr(f"{__name__}.CHROMIUM", Path("/nonexistent/chromium"))
-    assert missing_browser() == ("/nonexistent/chromium is missing "
-                                 "(apt-get install chromium chromium-driver)")
+    assert missing_browser() == (
+        "/nonexistent/chromium is missing (apt-get install chromium chromium-driver)"
+    )

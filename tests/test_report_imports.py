@@ -28,8 +28,11 @@ def report_imports(path, modules=MODULES):
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gmmkit.report."):
             imported.add(node.module.split(".")[2])
         elif isinstance(node, ast.Import):
-            imported.update(alias.name.split(".")[2] for alias in node.names
-                            if alias.name.startswith("gmmkit.report."))
+            imported.update(
+                alias.name.split(".")[2]
+                for alias in node.names
+                if alias.name.startswith("gmmkit.report.")
+            )
     return imported & set(modules)
 
 
@@ -39,7 +42,7 @@ def find_cycle(graph):
 
     def visit(module):
         if module in path:
-            return path[path.index(module):] + [module]
+            return path[path.index(module) :] + [module]
         if module in done:
             return None
         path.append(module)
@@ -73,6 +76,10 @@ def test_the_cycle_check_finds_a_deferred_import(tmp_path):
 
 @pytest.mark.parametrize("module", MODULES)
 def test_each_report_module_imports_alone_in_a_fresh_interpreter(module):
-    result = subprocess.run([sys.executable, "-c", f"import gmmkit.report.{module}"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", f"import gmmkit.report.{module}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr

@@ -72,11 +72,10 @@ def _quiet_fit(estimator, X, y, **kwargs):
 def _observed_log_likelihood(clf, X, y_partial):
     r""":math:`\sum_{L} \log \pi_{y_i} p(x_i | y_i) + \sum_{U} \log \sum_c \pi_c p(x_i | c)`,
     from the classifier's public predictions."""
-    joint = np.column_stack([m.score_samples(X) for m in clf.mixtures_]) + np.log(
-        clf.class_prior_)
+    joint = np.column_stack([m.score_samples(X) for m in clf.mixtures_]) + np.log(clf.class_prior_)
     labelled = y_partial != -1
     index = np.searchsorted(clf.classes_, y_partial[labelled])
-    return (joint[labelled, index].sum() + logsumexp(joint[~labelled], axis=1).sum())
+    return joint[labelled, index].sum() + logsumexp(joint[~labelled], axis=1).sum()
 
 
 # ---------------------------------------------------------------------- the EM
@@ -84,15 +83,17 @@ def _observed_log_likelihood(clf, X, y_partial):
 #: component on one or two rows, which EVV and EVE regularise beyond reg_covar (the M-step's
 #: output is then no maximiser) and whose zero scatter VVE's orientation step does not ascend
 #: from; EM promises an ascent only for M-steps that maximise.
-@pytest.mark.parametrize("covariance_type",
-                         ["full", "tied", "diag", "spherical", "EII", "EEI", "EVI", "EEV",
-                          "VEI", "VEV", "VEE"])
+@pytest.mark.parametrize(
+    "covariance_type",
+    ["full", "tied", "diag", "spherical", "EII", "EEI", "EVI", "EEV", "VEI", "VEV", "VEE"],
+)
 def test_em_never_decreases_the_observed_log_likelihood(blobs3, covariance_type):
     X, _, y_partial = blobs3
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        clf = MixtureClassifier(2, covariance_type=covariance_type, tol=1e-8, max_iter=60,
-                                random_state=0).fit(X, y_partial)
+        clf = MixtureClassifier(
+            2, covariance_type=covariance_type, tol=1e-8, max_iter=60, random_state=0
+        ).fit(X, y_partial)
     assert not [w for w in caught if "collapsed to a singular covariance" in str(w.message)]
     bounds = clf.lower_bounds_
     assert bounds.size > 3
@@ -103,8 +104,9 @@ def test_lower_bounds_are_the_observed_data_log_likelihood_per_row(blobs3):
     X, _, y_partial = blobs3
     # the supervised start runs with the classifier's settings, max_iter included
     labelled = y_partial != -1
-    start = _quiet_fit(MixtureClassifier(2, random_state=0, max_iter=1), X[labelled],
-                       y_partial[labelled])
+    start = _quiet_fit(
+        MixtureClassifier(2, random_state=0, max_iter=1), X[labelled], y_partial[labelled]
+    )
     clf = _quiet_fit(MixtureClassifier(2, random_state=0, max_iter=1), X, y_partial)
     # the first bound is that of the parameters entering the first iteration: the start's
     expected = _observed_log_likelihood(start, X, y_partial) / len(X)
@@ -123,8 +125,9 @@ def test_the_fitted_parameters_score_at_least_the_last_bound(blobs3):
 def test_all_rows_labelled_leaves_the_supervised_fit_unchanged(blobs3):
     X, y, _ = blobs3
     supervised = MixtureClassifier(1, random_state=0).fit(X, y)
-    result = semisupervised_em(X, y, supervised.mixtures_, supervised.class_prior_,
-                               tol=1e-12, max_iter=5)
+    result = semisupervised_em(
+        X, y, supervised.mixtures_, supervised.class_prior_, tol=1e-12, max_iter=5
+    )
     assert result.converged and result.n_iter <= 2
     np.testing.assert_allclose(result.class_prior, supervised.class_prior_, rtol=1e-12)
     for ours, theirs in zip(result.mixtures, supervised.mixtures_):
@@ -136,8 +139,9 @@ def test_all_rows_labelled_continues_each_class_fit_with_several_components(blob
     X, y, _ = blobs3
     settings = {"tol": 1e-10, "max_iter": 2000, "random_state": 0}
     supervised = MixtureClassifier(2, **settings).fit(X, y)
-    result = semisupervised_em(X, y, supervised.mixtures_, supervised.class_prior_,
-                               tol=1e-10, max_iter=2000)
+    result = semisupervised_em(
+        X, y, supervised.mixtures_, supervised.class_prior_, tol=1e-10, max_iter=2000
+    )
     for ours, theirs in zip(result.mixtures, supervised.mixtures_):
         np.testing.assert_allclose(ours.means_, theirs.means_, atol=1e-3)
         np.testing.assert_allclose(ours.weights_, theirs.weights_, atol=1e-3)
@@ -146,8 +150,7 @@ def test_all_rows_labelled_continues_each_class_fit_with_several_components(blob
 @pytest.mark.filterwarnings("ignore:Semi-supervised EM did not converge")
 def test_labelled_rows_belong_to_their_class_alone(blobs3):
     X, _, y_partial = blobs3
-    start = MixtureClassifier(2, random_state=0).fit(X[y_partial != -1],
-                                                     y_partial[y_partial != -1])
+    start = MixtureClassifier(2, random_state=0).fit(X[y_partial != -1], y_partial[y_partial != -1])
     result = semisupervised_em(X, y_partial, start.mixtures_, start.class_prior_, max_iter=3)
     resp = result.resp.reshape(len(X), 3, 2)  # rows, classes, components per class
     labelled = np.flatnonzero(y_partial != -1)
@@ -177,8 +180,9 @@ def test_unlabelled_rows_beat_the_labelled_rows_alone(crossing):
     for seed in range(4):
         y_partial = _hide_labels(y, 3, random_state=seed)
         labelled = y_partial != -1
-        supervised.append(MixtureClassifier(1).fit(X[labelled], y_partial[labelled])
-                          .score(X_test, y_test))
+        supervised.append(
+            MixtureClassifier(1).fit(X[labelled], y_partial[labelled]).score(X_test, y_test)
+        )
         semi.append(MixtureClassifier(1).fit(X, y_partial).score(X_test, y_test))
     # with 3 labels per class the supervised fit is often far off; the unlabelled rows
     # bring every semi-supervised fit to the fit with every label
@@ -190,10 +194,8 @@ def test_a_tied_structure_is_shared_within_a_class_not_across_classes(blobs3):
     X, _, y_partial = blobs3
     # one tied component is a full covariance of its own: the tied M-step's scatter must be
     # that of the rows weighted by their membership of the class, which moves with EM
-    tied = MixtureClassifier(1, covariance_type="tied", tol=1e-10, max_iter=500).fit(
-        X, y_partial)
-    full = MixtureClassifier(1, covariance_type="full", tol=1e-10, max_iter=500).fit(
-        X, y_partial)
+    tied = MixtureClassifier(1, covariance_type="tied", tol=1e-10, max_iter=500).fit(X, y_partial)
+    full = MixtureClassifier(1, covariance_type="full", tol=1e-10, max_iter=500).fit(X, y_partial)
     for a, b in zip(tied.mixtures_, full.mixtures_):
         np.testing.assert_allclose(a.covariances_, b.covariances_[0], rtol=1e-8)
     assert not np.allclose(tied.mixtures_[0].covariances_, tied.mixtures_[1].covariances_)
@@ -229,10 +231,10 @@ def test_integer_sample_weights_equal_repeated_rows(blobs3):
     X, _, y_partial = blobs3
     weight = np.random.RandomState(0).randint(1, 4, len(X))
     weight[y_partial != -1] = 1  # the supervised start then sees the same labelled rows
-    weighted = MixtureClassifier(1, tol=1e-10, max_iter=500).fit(X, y_partial,
-                                                                 sample_weight=weight)
+    weighted = MixtureClassifier(1, tol=1e-10, max_iter=500).fit(X, y_partial, sample_weight=weight)
     repeated = MixtureClassifier(1, tol=1e-10, max_iter=500).fit(
-        np.repeat(X, weight, axis=0), np.repeat(y_partial, weight))
+        np.repeat(X, weight, axis=0), np.repeat(y_partial, weight)
+    )
     np.testing.assert_allclose(weighted.class_prior_, repeated.class_prior_, rtol=1e-8)
     for a, b in zip(weighted.mixtures_, repeated.mixtures_):
         np.testing.assert_allclose(a.means_, b.means_, rtol=1e-7, atol=1e-9)
@@ -245,8 +247,7 @@ def test_unlabelled_rows_of_weight_zero_are_left_out(crossing):
     dropped = np.flatnonzero(y_partial == -1)[::3]
     weight[dropped] = 0.0
     kept = np.setdiff1d(np.arange(len(X)), dropped)
-    weighted = MixtureClassifier(1, tol=1e-10, max_iter=500).fit(X, y_partial,
-                                                                 sample_weight=weight)
+    weighted = MixtureClassifier(1, tol=1e-10, max_iter=500).fit(X, y_partial, sample_weight=weight)
     subset = MixtureClassifier(1, tol=1e-10, max_iter=500).fit(X[kept], y_partial[kept])
     np.testing.assert_allclose(weighted.class_prior_, subset.class_prior_, rtol=1e-9)
     for a, b in zip(weighted.mixtures_, subset.mixtures_):
@@ -257,12 +258,15 @@ def test_standardize_answers_in_the_original_units(crossing):
     X, _, y_partial, X_test, _ = crossing
     scale = np.array([1000.0, 0.01])
     raw = MixtureClassifier(1, reg_covar=0.0, tol=1e-10, max_iter=500).fit(X, y_partial)
-    scaled = MixtureClassifier(1, reg_covar=0.0, tol=1e-10, max_iter=500,
-                               standardize=True).fit(X * scale, y_partial)
-    np.testing.assert_allclose(scaled.predict_proba(X_test * scale), raw.predict_proba(X_test),
-                               atol=1e-6)
-    np.testing.assert_allclose(scaled.mixtures_[0].means_, raw.mixtures_[0].means_ * scale,
-                               rtol=1e-6)
+    scaled = MixtureClassifier(1, reg_covar=0.0, tol=1e-10, max_iter=500, standardize=True).fit(
+        X * scale, y_partial
+    )
+    np.testing.assert_allclose(
+        scaled.predict_proba(X_test * scale), raw.predict_proba(X_test), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        scaled.mixtures_[0].means_, raw.mixtures_[0].means_ * scale, rtol=1e-6
+    )
 
 
 def test_conjugate_prior_fits_every_class(blobs3):
@@ -304,8 +308,9 @@ def test_object_labels_use_minus_one_and_string_labels_are_all_labelled(crossing
     clf = MixtureClassifier(1).fit(X, y_object)
     assert clf.classes_.tolist() == ["left", "right"]
     assert clf.lower_bounds_.size > 1
-    np.testing.assert_array_equal(clf.predict(X), names[MixtureClassifier(1).fit(
-        X, y_partial).predict(X)])
+    np.testing.assert_array_equal(
+        clf.predict(X), names[MixtureClassifier(1).fit(X, y_partial).predict(X)]
+    )
     # in a string array "-1" is a label like any other
     strings = np.where(y_partial == -1, "-1", "x").astype(str)
     supervised = MixtureClassifier(1).fit(X, strings)
@@ -327,8 +332,7 @@ def test_unlabeled_marker_can_be_changed(crossing):
     ours = MixtureClassifier(1, unlabeled=99).fit(X, marked)
     default = MixtureClassifier(1).fit(X, y_partial)
     np.testing.assert_array_equal(ours.classes_, [0, 1])
-    np.testing.assert_allclose(ours.mixtures_[1].means_, default.mixtures_[1].means_,
-                               rtol=1e-12)
+    np.testing.assert_allclose(ours.mixtures_[1].means_, default.mixtures_[1].means_, rtol=1e-12)
 
 
 # ---------------------------------------------------------------------- errors
@@ -355,8 +359,9 @@ def test_a_class_with_one_labelled_row_is_an_error(blobs3):
 
 def test_auto_components_with_unlabelled_rows_is_an_error(blobs3):
     X, _, y_partial = blobs3
-    with pytest.raises(ValueError, match="n_components='auto' is not supported with "
-                                         "unlabelled rows"):
+    with pytest.raises(
+        ValueError, match="n_components='auto' is not supported with unlabelled rows"
+    ):
         MixtureClassifier("auto").fit(X, y_partial)
 
 
@@ -372,16 +377,28 @@ def _mclust_start(X, y_index, n_classes, covariance_type):
         w = z[:, c]
         mean = w @ X / w.sum()
         cov = ((X - mean).T * w) @ (X - mean) / w.sum()
-        precision = {"full": np.linalg.inv(cov)[None], "diag": 1.0 / np.diag(cov)[None],
-                     "spherical": np.array([X.shape[1] / np.trace(cov)])}[covariance_type]
-        mixtures.append(GaussianMixture(1, covariance_type=covariance_type, reg_covar=0.0,
-                                        max_iter=0, weights_init=[1.0], means_init=mean[None],
-                                        precisions_init=precision).fit(X))
+        precision = {
+            "full": np.linalg.inv(cov)[None],
+            "diag": 1.0 / np.diag(cov)[None],
+            "spherical": np.array([X.shape[1] / np.trace(cov)]),
+        }[covariance_type]
+        mixtures.append(
+            GaussianMixture(
+                1,
+                covariance_type=covariance_type,
+                reg_covar=0.0,
+                max_iter=0,
+                weights_init=[1.0],
+                means_init=mean[None],
+                precisions_init=precision,
+            ).fit(X)
+        )
     return mixtures, z.mean(axis=0)
 
 
-@pytest.mark.parametrize("model, covariance_type",
-                         [("VVV", "full"), ("VVI", "diag"), ("VII", "spherical")])
+@pytest.mark.parametrize(
+    "model, covariance_type", [("VVV", "full"), ("VVI", "diag"), ("VII", "spherical")]
+)
 def test_matches_mclust_from_mclusts_start(model, covariance_type):
     with open(os.path.join(FIXTURES, "iris_ssc.json")) as f:
         fixture = json.load(f)
@@ -389,19 +406,24 @@ def test_matches_mclust_from_mclusts_start(model, covariance_type):
     y_index = np.array([-1 if c is None else c - 1 for c in fixture["class"]])
     expected = fixture["fits"][model]
     mixtures, pro = _mclust_start(X, y_index, 3, covariance_type)
-    result = semisupervised_em(X, y_index, mixtures, pro, tol=1e-14, max_iter=10000,
-                               reg_covar=0.0)
+    result = semisupervised_em(X, y_index, mixtures, pro, tol=1e-14, max_iter=10000, reg_covar=0.0)
     assert result.converged
     np.testing.assert_allclose(result.class_prior, expected["pro"], atol=1e-7)
     means = np.array([m.means_[0] for m in result.mixtures])
     np.testing.assert_allclose(means, np.array(expected["mean"]).T, atol=1e-7)
-    covariances = np.array([np.diag(m.covariances_[0]) if covariance_type == "diag" else
-                            m.covariances_[0] * np.eye(4) if covariance_type == "spherical"
-                            else m.covariances_[0] for m in result.mixtures])
+    covariances = np.array(
+        [
+            np.diag(m.covariances_[0])
+            if covariance_type == "diag"
+            else m.covariances_[0] * np.eye(4)
+            if covariance_type == "spherical"
+            else m.covariances_[0]
+            for m in result.mixtures
+        ]
+    )
     np.testing.assert_allclose(covariances, np.array(expected["sigma"]), atol=1e-7)
     # both stop EM at a change of about 1e-13: parameters agree to its square root
-    np.testing.assert_allclose(result.lower_bounds[-1] * len(X), expected["loglik"],
-                               rtol=1e-12)
+    np.testing.assert_allclose(result.lower_bounds[-1] * len(X), expected["loglik"], rtol=1e-12)
 
 
 def test_the_supervised_start_climbs_at_least_as_high_as_mclusts_on_iris():
@@ -427,7 +449,8 @@ def test_an_ill_posed_semi_supervised_fit_warns_and_a_prior_repairs_it():
     assert clf.mixtures_[2].ill_posed_ is not None
     with warnings.catch_warnings():
         warnings.simplefilter("error", IllPosedWarning)
-        repaired = MixtureClassifier(1, covariance_type="full", prior="default",
-                                     random_state=0).fit(X, y_few)
+        repaired = MixtureClassifier(
+            1, covariance_type="full", prior="default", random_state=0
+        ).fit(X, y_few)
     assert all(m.ill_posed_ is None for m in repaired.mixtures_)
     assert repaired.score(X, y) > 0.95 > 0.7 > clf.score(X, y)

@@ -18,8 +18,10 @@ class _Batching:
     @classmethod
     def batch_statistics(cls, requests):
         cls.batches.append(len(requests))
-        return [source.inner.statistics(theta, shared, weights_only)
-                for source, theta, shared, weights_only in requests]
+        return [
+            source.inner.statistics(theta, shared, weights_only)
+            for source, theta, shared, weights_only in requests
+        ]
 
 
 def _requests(rng, X, count):
@@ -41,8 +43,10 @@ def test_results_come_back_in_order_and_equal_one_by_one_calls():
     plain = _requests(rng, X, 4)
     expected = [source.statistics(theta, shared, w) for source, theta, shared, w in plain]
     _Batching.batches = []
-    mixed = [(_Batching(source), theta, shared, w) if i % 2 else (source, theta, shared, w)
-             for i, (source, theta, shared, w) in enumerate(plain)]
+    mixed = [
+        (_Batching(source), theta, shared, w) if i % 2 else (source, theta, shared, w)
+        for i, (source, theta, shared, w) in enumerate(plain)
+    ]
     answers = statistics_of_many(mixed)
     assert _Batching.batches == [2]
     for (log_likelihood, stats), (want_ll, want_stats) in zip(answers, expected):

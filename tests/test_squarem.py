@@ -27,9 +27,11 @@ def _fit(X, **options):
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
 @pytest.mark.parametrize("n_components", [3, 8])
 def test_accelerated_em_reaches_at_least_the_plain_em_likelihood(
-        overlapping_blobs, covariance_type, n_components):
-    options = dict(n_components=n_components, covariance_type=covariance_type, tol=1e-7,
-                   max_iter=3000)
+    overlapping_blobs, covariance_type, n_components
+):
+    options = dict(
+        n_components=n_components, covariance_type=covariance_type, tol=1e-7, max_iter=3000
+    )
     plain = _fit(overlapping_blobs, **options)
     accelerated = _fit(overlapping_blobs, accelerate=True, **options)
     assert accelerated.converged_
@@ -38,8 +40,15 @@ def test_accelerated_em_reaches_at_least_the_plain_em_likelihood(
 
 @pytest.mark.parametrize("covariance_type", ["full", "diag"])
 def test_accelerated_lower_bounds_never_decrease(overlapping_blobs, covariance_type):
-    model = _fit(overlapping_blobs, n_components=5, covariance_type=covariance_type,
-                 reg_covar=0.0, tol=1e-8, max_iter=600, accelerate=True)
+    model = _fit(
+        overlapping_blobs,
+        n_components=5,
+        covariance_type=covariance_type,
+        reg_covar=0.0,
+        tol=1e-8,
+        max_iter=600,
+        accelerate=True,
+    )
     steps = np.diff(model.lower_bounds_)
     assert (steps >= -1e-10 * np.abs(model.lower_bounds_[1:])).all()
 
@@ -60,15 +69,17 @@ def test_one_step_budget_is_one_plain_em_step(overlapping_blobs):
 
 
 def test_accelerate_must_be_a_bool(overlapping_blobs):
-    with pytest.raises(TypeError, match="'accelerate' parameter of GaussianMixture must be an "
-                                        "instance of 'bool'"):
+    with pytest.raises(
+        TypeError, match="'accelerate' parameter of GaussianMixture must be an instance of 'bool'"
+    ):
         GaussianMixture(2, accelerate="yes").fit(overlapping_blobs)
 
 
 def test_select_passes_accelerate_through(overlapping_blobs):
     plain = select(overlapping_blobs, [3, 6], "diag", random_state=0, tol=1e-6).table
-    fast = select(overlapping_blobs, [3, 6], "diag", random_state=0, tol=1e-6,
-                  accelerate=True).table
+    fast = select(
+        overlapping_blobs, [3, 6], "diag", random_state=0, tol=1e-6, accelerate=True
+    ).table
     assert (fast.log_likelihood >= plain.log_likelihood - 1e-6).all()
 
 
@@ -86,8 +97,8 @@ def test_a_jump_whose_m_step_fails_is_no_jump():
 
 def test_accelerated_eve_fits_where_plain_em_does(overlapping_blobs):
     X = overlapping_blobs
-    plain = GaussianMixture(3, covariance_type="EVE", random_state=0, tol=1e-8,
-                            max_iter=300).fit(X)
-    fast = GaussianMixture(3, covariance_type="EVE", random_state=0, tol=1e-8, max_iter=300,
-                           accelerate=True).fit(X)
+    plain = GaussianMixture(3, covariance_type="EVE", random_state=0, tol=1e-8, max_iter=300).fit(X)
+    fast = GaussianMixture(
+        3, covariance_type="EVE", random_state=0, tol=1e-8, max_iter=300, accelerate=True
+    ).fit(X)
     assert fast.lower_bound_ >= plain.lower_bound_ - 1e-6

@@ -51,7 +51,7 @@ def _in_threads(n_threads, work):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 work(index)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(n_threads)]
@@ -74,8 +74,9 @@ def test_concurrent_small_fits_leave_blas_threads_unchanged(two_blas_threads, sm
     assert _process_state() == before
 
 
-def test_concurrent_predictions_on_one_model_leave_blas_threads_unchanged(two_blas_threads,
-                                                                          small_blobs):
+def test_concurrent_predictions_on_one_model_leave_blas_threads_unchanged(
+    two_blas_threads, small_blobs
+):
     model = GaussianMixture(3, random_state=0).fit(small_blobs)
     before = _process_state()
     expected = model.predict_proba(small_blobs)
@@ -94,8 +95,14 @@ def test_concurrent_parallel_sweeps_leave_the_process_unchanged(two_blas_threads
 
     def sweep(index):
         with gmmkit.config_context(parallel_min_work=0):  # workers even for a tiny sweep
-            result = select(small_blobs, range(1, 5), ["full", "diag"], random_state=0,
-                            n_jobs=2, silhouette_samples=None)
+            result = select(
+                small_blobs,
+                range(1, 5),
+                ["full", "diag"],
+                random_state=0,
+                n_jobs=2,
+                silhouette_samples=None,
+            )
         tables[index] = result.table.drop(columns="fit_seconds")
 
     _in_threads(2, sweep)
@@ -103,8 +110,9 @@ def test_concurrent_parallel_sweeps_leave_the_process_unchanged(two_blas_threads
     assert tables[0].equals(tables[1])
 
 
-def test_a_mix_of_fits_predictions_and_sweeps_leaves_the_process_unchanged(two_blas_threads,
-                                                                          small_blobs):
+def test_a_mix_of_fits_predictions_and_sweeps_leaves_the_process_unchanged(
+    two_blas_threads, small_blobs
+):
     model = GaussianMixture(2, covariance_type="diag", random_state=0).fit(small_blobs)
     before = _process_state()
 
@@ -117,8 +125,15 @@ def test_a_mix_of_fits_predictions_and_sweeps_leaves_the_process_unchanged(two_b
                 model.predict(small_blobs)
             else:
                 with gmmkit.config_context(parallel_min_work=0):
-                    select(small_blobs, [1, 2], "spherical", random_state=seed, n_jobs=2,
-                           silhouette_samples=None, warm_start=True)
+                    select(
+                        small_blobs,
+                        [1, 2],
+                        "spherical",
+                        random_state=seed,
+                        n_jobs=2,
+                        silhouette_samples=None,
+                        warm_start=True,
+                    )
 
     _in_threads(3, mixed)
     assert _process_state() == before

@@ -22,17 +22,23 @@ from gmmkit.tour import TourError, run_tour
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SECTIONS = ("clustering", "selection", "classification", "generation", "digits")
 DATA_URI = "data:image/png;base64,"
+
+
 def run_cli(*args, code=None):
     """Run ``python -m gmmkit ARGS`` (or ``python -c CODE ARGS``) and return the result."""
     command = [sys.executable, "-c", code] if code else [sys.executable, "-m", "gmmkit"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=300,
-                          check=False)
+    return subprocess.run(
+        [*command, *args], capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def snapshot(directory):
     """Every file under ``directory`` with its bytes."""
-    return {str(path.relative_to(directory)): path.read_bytes()
-            for path in sorted(directory.rglob("*")) if path.is_file()}
+    return {
+        str(path.relative_to(directory)): path.read_bytes()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
 
 
 class PageParser(HTMLParser):
@@ -89,9 +95,13 @@ def section(metrics, key):
 def test_quick_tour_prints_each_sections_key_result_and_the_report_path(quick_tour, tour_out):
     result, _ = quick_tour
     assert result.stdout.startswith("gmmkit tour (quick mode, seed 0): 5 sections in ")
-    for title in ("Two moons: clustering", "Two moons: model selection",
-                  "Two moons: posterior classification", "Two moons: generation",
-                  "Handwritten digits"):
+    for title in (
+        "Two moons: clustering",
+        "Two moons: model selection",
+        "Two moons: posterior classification",
+        "Two moons: generation",
+        "Handwritten digits",
+    ):
         assert title in result.stdout
     assert f"report:  {(tour_out / 'report.html').resolve()}" in result.stdout
 
@@ -105,8 +115,11 @@ def test_quick_tour_prints_no_warnings_and_no_progress_by_default(quick_tour):
 def test_report_embeds_every_figure_as_an_inline_png(page, tour_out):
     figure_files = sorted((tour_out / "figures").glob("*.png"))
     assert len(page.images) == len(figure_files) >= 12
-    inline = {base64.b64decode(image["src"][len(DATA_URI):]) for image in page.images
-              if image["src"].startswith(DATA_URI)}
+    inline = {
+        base64.b64decode(image["src"][len(DATA_URI) :])
+        for image in page.images
+        if image["src"].startswith(DATA_URI)
+    }
     assert inline == {path.read_bytes() for path in figure_files}
 
 
@@ -128,8 +141,14 @@ def test_report_opens_without_a_network(tour_out, page):
 
 def test_report_header_names_version_seed_mode_machine_and_run_time(tour_out):
     html = (tour_out / "report.html").read_text()
-    for fact in ("gmmkit version", "mode</dt><dd>quick", "seed</dt><dd>0", "machine",
-                 "run time", "Contents"):
+    for fact in (
+        "gmmkit version",
+        "mode</dt><dd>quick",
+        "seed</dt><dd>0",
+        "machine",
+        "run time",
+        "Contents",
+    ):
         assert fact in html
 
 
@@ -144,8 +163,9 @@ def test_report_has_the_five_sections_in_order_with_contents_links(tour_out):
 # ---------------------------------------------------------------------- files beside it
 def test_figures_are_valid_png_images_of_a_readable_size(tour_out, metrics):
     listed = [name for entry in metrics["sections"].values() for name in entry["figures"]]
-    assert sorted(listed) == sorted(f"figures/{path.name}"
-                                    for path in (tour_out / "figures").glob("*.png"))
+    assert sorted(listed) == sorted(
+        f"figures/{path.name}" for path in (tour_out / "figures").glob("*.png")
+    )
     for name in listed:
         path = tour_out / name
         assert path.read_bytes().startswith(PNG_SIGNATURE), name
@@ -168,8 +188,7 @@ def test_metrics_json_is_strict_and_has_the_five_sections(tour_out, metrics):
 def test_clustering_measures_every_covariance_type_and_k(metrics):
     clustering = section(metrics, "clustering")
     settings = clustering["settings"]
-    assert {row["covariance_type"] for row in settings} == {"full", "tied", "diag",
-                                                           "spherical"}
+    assert {row["covariance_type"] for row in settings} == {"full", "tied", "diag", "spherical"}
     for row in settings:
         assert math.isfinite(row["log_likelihood"])
         assert row["silhouette"] is None or -1 <= row["silhouette"] <= 1
@@ -188,8 +207,13 @@ def test_selection_reports_the_choice_and_its_held_out_likelihood(metrics):
 
 def test_classification_compares_both_mixture_classifiers_with_baselines(metrics):
     methods = section(metrics, "classification")["methods"]
-    assert set(methods) == {"MixtureClassifier", "ComponentClassifier", "GaussianNB",
-                            "LogisticRegression", "HistGradientBoosting"}
+    assert set(methods) == {
+        "MixtureClassifier",
+        "ComponentClassifier",
+        "GaussianNB",
+        "LogisticRegression",
+        "HistGradientBoosting",
+    }
     for name in ("MixtureClassifier", "ComponentClassifier"):
         assert methods[name]["test_accuracy"] > 0.95
     assert methods["MixtureClassifier"]["test_accuracy"] > methods["GaussianNB"]["test_accuracy"]
@@ -220,10 +244,18 @@ def test_summary_csv_holds_every_scalar_metric(tour_out, metrics):
     with open(tour_out / "summary.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert {row["section"] for row in rows} == set(SECTIONS)
-    chosen_k = [row for row in rows
-                if row["section"] == "selection" and row["metric"] == "chosen.n_components"]
-    assert chosen_k == [{"section": "selection", "metric": "chosen.n_components",
-                         "value": str(section(metrics, "selection")["chosen"]["n_components"])}]
+    chosen_k = [
+        row
+        for row in rows
+        if row["section"] == "selection" and row["metric"] == "chosen.n_components"
+    ]
+    assert chosen_k == [
+        {
+            "section": "selection",
+            "metric": "chosen.n_components",
+            "value": str(section(metrics, "selection")["chosen"]["n_components"]),
+        }
+    ]
 
 
 # ---------------------------------------------------------------------- output directory safety

@@ -23,28 +23,50 @@ from gmmkit import (
     GaussianMixtureSelector,
     LatentMixture,
     MixtureClassifier,
+    _validation,
     select,
+    selection,
 )
-from gmmkit import _validation, selection
 from gmmkit._core import covariances
 
-ESTIMATORS = [GaussianMixture, MixtureClassifier, ComponentClassifier, LatentMixture,
-              GaussianMixtureRegressor, GaussianMixtureSelector]
+ESTIMATORS = [
+    GaussianMixture,
+    MixtureClassifier,
+    ComponentClassifier,
+    LatentMixture,
+    GaussianMixtureRegressor,
+    GaussianMixtureSelector,
+]
 
 #: (parameter, bad value): every estimator with the parameter, and select, refuse the value.
 BAD_VALUES = [
-    ("n_components", 0), ("n_components", 1.5), ("n_components", True), ("n_components", "two"),
-    ("covariance_type", "banded"), ("covariance_type", None),
-    ("tol", -1), ("tol", np.nan), ("tol", np.inf), ("tol", "small"),
-    ("reg_covar", -1e-6), ("reg_covar", False),
-    ("max_iter", -1), ("max_iter", 2.5),
-    ("n_init", 0), ("n_init", 1.5),
+    ("n_components", 0),
+    ("n_components", 1.5),
+    ("n_components", True),
+    ("n_components", "two"),
+    ("covariance_type", "banded"),
+    ("covariance_type", None),
+    ("tol", -1),
+    ("tol", np.nan),
+    ("tol", np.inf),
+    ("tol", "small"),
+    ("reg_covar", -1e-6),
+    ("reg_covar", False),
+    ("max_iter", -1),
+    ("max_iter", 2.5),
+    ("n_init", 0),
+    ("n_init", 1.5),
     ("init_params", "magic"),
-    ("random_state", -1), ("random_state", "seed"),
-    ("warm_start", "yes"), ("accelerate", "yes"),
-    ("verbose", -1), ("verbose_interval", 0),
-    ("criterion", "likelihood"), ("max_components", 0),
-    ("mapping", "best"), ("smoothing", -1.0),
+    ("random_state", -1),
+    ("random_state", "seed"),
+    ("warm_start", "yes"),
+    ("accelerate", "yes"),
+    ("verbose", -1),
+    ("verbose_interval", 0),
+    ("criterion", "likelihood"),
+    ("max_components", 0),
+    ("mapping", "best"),
+    ("smoothing", -1.0),
 ]
 
 
@@ -73,6 +95,7 @@ def _callers_of(name):
 
 def _error(caller, name, value, data, monkeypatch):
     """The error ``caller`` raises for ``name=value``; no fit may start before it."""
+
     def never_fit(*args, **kwargs):
         raise AssertionError(f"a fit started before {name}={value!r} was checked")
 
@@ -94,15 +117,18 @@ def test_a_bad_value_gets_the_same_error_from_every_caller(data, monkeypatch, na
     assert callers, name
     for caller in callers:
         message = _error(caller, name, value, data, monkeypatch)
-        assert message.startswith(f"The {name!r} parameter of {caller.__name__} must be "
-                                  f"{shared}"), message
+        assert message.startswith(
+            f"The {name!r} parameter of {caller.__name__} must be {shared}"
+        ), message
         assert message.endswith(f"Got {value!r} instead."), message
 
 
-@pytest.mark.parametrize("name, value", [("n_init", 1.5), ("tol", -1), ("reg_covar", -1.0),
-                                         ("max_iter", 2.5)])
+@pytest.mark.parametrize(
+    "name, value", [("n_init", 1.5), ("tol", -1), ("reg_covar", -1.0), ("max_iter", 2.5)]
+)
 def test_gaussian_mixture_and_select_raise_the_same_error_for_the_same_value(
-        data, monkeypatch, name, value):
+    data, monkeypatch, name, value
+):
     from_estimator = _error(GaussianMixture, name, value, data, monkeypatch)
     from_select = _error(select, name, value, data, monkeypatch)
     assert from_select == from_estimator.replace("of GaussianMixture", "of select")
@@ -112,14 +138,17 @@ def test_select_takes_the_estimators_starts_and_both_hc_and_kmeans(data, monkeyp
     from_estimator = _error(GaussianMixture, "init_params", "magic", data, monkeypatch)
     from_select = _error(select, "init_params", "magic", data, monkeypatch)
     assert "'hc+kmeans'" in from_select and "'hc+kmeans'" not in from_estimator
-    assert from_select.startswith(from_estimator.split(" or ")[0].split("{")[0]
-                                  .replace("of GaussianMixture", "of select"))
+    assert from_select.startswith(
+        from_estimator.split(" or ")[0].split("{")[0].replace("of GaussianMixture", "of select")
+    )
 
 
 def test_n_init_of_one_and_a_half_is_the_same_error_type_for_estimator_and_select(data):
     errors = []
-    for run in (lambda: GaussianMixture(n_init=1.5).fit(data[0]),
-                lambda: select(data[0], n_init=1.5)):
+    for run in (
+        lambda: GaussianMixture(n_init=1.5).fit(data[0]),
+        lambda: select(data[0], n_init=1.5),
+    ):
         with pytest.raises(Exception) as excinfo:
             run()
         errors.append(excinfo.value)
@@ -152,12 +181,26 @@ def test_select_criteria_are_those_the_sweep_can_rank_by():
 
 # ---------------------------------------------------------------------- select checks first
 SELECT_BAD_ARGUMENTS = [
-    {"tol": -1}, {"reg_covar": -1.0}, {"max_iter": -1}, {"n_init": 1.5}, {"n_init": 0},
-    {"init_params": "magic"}, {"covariance_type": "banded"}, {"covariance_type": []},
-    {"covariance_type": ["full", "toeplitz"]}, {"criterion": "likelihood"}, {"cv": 1},
-    {"n_jobs": "all"}, {"silhouette_samples": 1}, {"progress": "yes"}, {"accelerate": "yes"},
-    {"warm_start": "yes"}, {"random_state": -1}, {"n_components": 2.5},
-    {"n_components": [2, 0]}, {"n_components": []},
+    {"tol": -1},
+    {"reg_covar": -1.0},
+    {"max_iter": -1},
+    {"n_init": 1.5},
+    {"n_init": 0},
+    {"init_params": "magic"},
+    {"covariance_type": "banded"},
+    {"covariance_type": []},
+    {"covariance_type": ["full", "toeplitz"]},
+    {"criterion": "likelihood"},
+    {"cv": 1},
+    {"n_jobs": "all"},
+    {"silhouette_samples": 1},
+    {"progress": "yes"},
+    {"accelerate": "yes"},
+    {"warm_start": "yes"},
+    {"random_state": -1},
+    {"n_components": 2.5},
+    {"n_components": [2, 0]},
+    {"n_components": []},
 ]
 
 
@@ -174,9 +217,12 @@ def test_select_refuses_a_bad_argument_before_any_fit(data, monkeypatch, kwargs)
 def test_select_with_a_negative_tol_names_it_before_fitting(data, monkeypatch):
     fits = []
     monkeypatch.setattr(GaussianMixture, "_fit", lambda *args: fits.append(args))
-    with pytest.raises(InvalidParameterError, match=re.escape(
-            "The 'tol' parameter of select must be a float in the range [0.0, inf). "
-            "Got -1 instead.")):
+    with pytest.raises(
+        InvalidParameterError,
+        match=re.escape(
+            "The 'tol' parameter of select must be a float in the range [0.0, inf). Got -1 instead."
+        ),
+    ):
         select(data[0], [1, 2], tol=-1)
     assert fits == []
 
@@ -215,15 +261,26 @@ def _message(make, X):
 
 def _sorted_options(message):
     """The message with each ``{'a', 'b'}`` set sorted (scikit-learn lists sets in hash order)."""
-    return re.sub(r"\{[^}]*\}",
-                  lambda m: str(sorted(re.findall(r"'[^']*'", m.group()))), message)
+    return re.sub(r"\{[^}]*\}", lambda m: str(sorted(re.findall(r"'[^']*'", m.group()))), message)
 
 
-@pytest.mark.parametrize("name, value", [
-    ("n_components", 0), ("n_components", 1.5), ("tol", -1), ("tol", np.nan), ("reg_covar", -1.0),
-    ("max_iter", -1), ("n_init", 0), ("n_init", 1.5), ("verbose_interval", 0),
-    ("random_state", "seed"), ("warm_start", "yes"), ("verbose", -1),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("n_components", 0),
+        ("n_components", 1.5),
+        ("tol", -1),
+        ("tol", np.nan),
+        ("reg_covar", -1.0),
+        ("max_iter", -1),
+        ("n_init", 0),
+        ("n_init", 1.5),
+        ("verbose_interval", 0),
+        ("random_state", "seed"),
+        ("warm_start", "yes"),
+        ("verbose", -1),
+    ],
+)
 def test_parameter_messages_are_scikit_learns(data, name, value):
     ours = _message(lambda: GaussianMixture(**{name: value}), data[0])
     theirs = _message(lambda: SklearnGaussianMixture(**{name: value}), data[0])
@@ -243,14 +300,20 @@ def test_init_params_message_is_scikit_learns_with_hc_among_the_choices(data):
     ours = _message(lambda: GaussianMixture(init_params="magic"), data[0])
     theirs = _message(lambda: SklearnGaussianMixture(init_params="magic"), data[0])
     assert "'hc'" in ours
-    assert _sorted_options(ours.replace("'hc', ", "").replace(", 'hc'", "")) == \
-        _sorted_options(theirs)
+    assert _sorted_options(ours.replace("'hc', ", "").replace(", 'hc'", "")) == _sorted_options(
+        theirs
+    )
 
 
-@pytest.mark.parametrize("name, value", [
-    ("weights_init", [0.2, 0.3, 0.5]), ("weights_init", [0.3, 0.3]),
-    ("means_init", np.zeros((2, 3))), ("means_init", np.zeros(2)),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("weights_init", [0.2, 0.3, 0.5]),
+        ("weights_init", [0.3, 0.3]),
+        ("means_init", np.zeros((2, 3))),
+        ("means_init", np.zeros(2)),
+    ],
+)
 def test_initial_parameter_messages_are_scikit_learns(data, name, value):
     ours = _message(lambda: GaussianMixture(2, **{name: value}), data[0])
     theirs = _message(lambda: SklearnGaussianMixture(2, **{name: value}), data[0])
@@ -260,8 +323,10 @@ def test_initial_parameter_messages_are_scikit_learns(data, name, value):
 def test_weights_outside_the_unit_interval_have_scikit_learns_wording_and_true_extremes(data):
     ours = _message(lambda: GaussianMixture(2, weights_init=[1.5, -0.5]), data[0])
     theirs = _message(lambda: SklearnGaussianMixture(2, weights_init=[1.5, -0.5]), data[0])
-    assert ours == ("The parameter 'weights' should be in the range [0, 1], but got max value "
-                    "1.50000, min value -0.50000")
+    assert ours == (
+        "The parameter 'weights' should be in the range [0, 1], but got max value "
+        "1.50000, min value -0.50000"
+    )
     # scikit-learn prints the minimum as "max value" and the maximum as "min value"
     numbers = r"-?\d+\.\d+"
     assert re.sub(numbers, "#", ours) == re.sub(numbers, "#", theirs)
@@ -280,8 +345,13 @@ def _fitted(estimator_class, data):
         return estimator_class(2, random_state=0).fit(X)
 
 
-SAMPLERS = [GaussianMixture, MixtureClassifier, ComponentClassifier, LatentMixture,
-            GaussianMixtureSelector]
+SAMPLERS = [
+    GaussianMixture,
+    MixtureClassifier,
+    ComponentClassifier,
+    LatentMixture,
+    GaussianMixtureSelector,
+]
 
 
 @pytest.mark.parametrize("estimator_class", SAMPLERS)
@@ -289,7 +359,8 @@ def test_sampling_zero_rows_has_scikit_learns_message(data, estimator_class):
     with pytest.raises(ValueError) as excinfo:
         _fitted(estimator_class, data).sample(0)
     assert str(excinfo.value) == (
-        "Invalid value for 'n_samples': 0 . The sampling requires at least one sample.")
+        "Invalid value for 'n_samples': 0 . The sampling requires at least one sample."
+    )
 
 
 def test_sampling_zero_rows_is_worded_as_by_scikit_learn(data):
@@ -306,7 +377,11 @@ def test_sampling_zero_rows_is_worded_as_by_scikit_learn(data):
 @pytest.mark.parametrize("estimator_class", SAMPLERS)
 @pytest.mark.parametrize("n_samples", [1.5, True, "3"])
 def test_sampling_a_number_of_rows_that_is_not_an_int_is_an_invalid_parameter(
-        data, estimator_class, n_samples):
-    with pytest.raises(InvalidParameterError, match=r"The 'n_samples' parameter of \w+\.sample "
-                       r"must be an int in the range \[1, inf\)\. Got .* instead\."):
+    data, estimator_class, n_samples
+):
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"The 'n_samples' parameter of \w+\.sample "
+        r"must be an int in the range \[1, inf\)\. Got .* instead\.",
+    ):
         _fitted(estimator_class, data).sample(n_samples)

@@ -7,7 +7,7 @@ light paths through the command line never import scipy or scikit-learn: the con
 
 import importlib
 
-from ._version import __version__
+from ._version import __version__ as __version__
 
 #: Public name -> the module that defines it (a name that is itself a module maps to None).
 _EXPORTS = {
@@ -53,8 +53,11 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name):
     if name in _EXPORTS:
         module = _EXPORTS[name]
-        value = (importlib.import_module(f".{name}", __name__) if module is None
-                 else getattr(importlib.import_module(module, __name__), name))
+        value = (
+            importlib.import_module(f".{name}", __name__)
+            if module is None
+            else getattr(importlib.import_module(module, __name__), name)
+        )
         globals()[name] = value  # later lookups skip this function
         return value
     # A submodule not yet imported (``gmmkit.mixture`` after a bare ``import gmmkit``), as when

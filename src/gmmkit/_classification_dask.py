@@ -60,29 +60,37 @@ def fit_on_dask(classifier, X, y, sample_weight=None):
         raise ValueError("y has no labels")
     marked = _marks(classes, classifier.unlabeled)
     if marked.any():
-        raise ValueError(f"y has rows marked unlabeled ({classifier.unlabeled!r}): the "
-                         "semi-supervised fit is not available on Dask input; drop those rows, "
-                         "or set unlabeled to a value outside your labels to use "
-                         f"{_label(classes[marked][0])!r} as a class")
+        raise ValueError(
+            f"y has rows marked unlabeled ({classifier.unlabeled!r}): the "
+            "semi-supervised fit is not available on Dask input; drop those rows, "
+            "or set unlabeled to a value outside your labels to use "
+            f"{_label(classes[marked][0])!r} as a class"
+        )
     if len(classes) < 2:
-        raise ValueError(f"MixtureClassifier needs at least 2 classes in y, got 1 class "
-                         f"({_label(classes[0])!r})")
+        raise ValueError(
+            f"MixtureClassifier needs at least 2 classes in y, got 1 class ({_label(classes[0])!r})"
+        )
     masks = [y == label for label in classes]
     counts, class_weight = dask.compute(
         [mask.sum() for mask in masks],
-        [mask.sum() if weight is None else weight[mask].sum() for mask in masks])
+        [mask.sum() if weight is None else weight[mask].sum() for mask in masks],
+    )
     class_weight = np.asarray(class_weight, dtype=np.float64)
     empty = np.flatnonzero(class_weight <= 0)
     if empty.size:
-        raise ValueError(f"class {_label(classes[empty[0]])!r} has zero total sample_weight: "
-                         "drop its rows or give them a positive weight")
+        raise ValueError(
+            f"class {_label(classes[empty[0]])!r} has zero total sample_weight: "
+            "drop its rows or give them a positive weight"
+        )
     classifier.classes_ = classes
     classifier.class_prior_ = classifier._class_priors(class_weight)
     if isinstance(classifier.n_components, dict):
         extra = [c for c in classifier.n_components if c not in set(classes.tolist())]
         if extra:
-            raise ValueError(f"n_components names label(s) {extra} that are not classes in y "
-                             f"({classes.tolist()}; a class needs labelled rows)")
+            raise ValueError(
+                f"n_components names label(s) {extra} that are not classes in y "
+                f"({classes.tolist()}; a class needs labelled rows)"
+            )
     params = {name: getattr(classifier, name) for name in (*_MIXTURE_PARAMS, "prior")}
     seeds = _seeds(classifier.random_state, len(classes))
     for name in ("covariance_type_", "model_table_", "lower_bounds_"):  # other modes' fits
@@ -92,17 +100,27 @@ def fit_on_dask(classifier, X, y, sample_weight=None):
         k = classifier._class_components(label, int(counts[j]))
         rows = X[masks[j]].compute_chunk_sizes()
         w = None if weight is None else weight[masks[j]].compute_chunk_sizes()
-        class_params = {**params, "covariance_type": class_setting(
-            classifier.covariance_type, _label(label), "covariance_type", classes)}
-        classifier.mixtures_.append(_fit_mixture(rows, w, k, classifier.max_components,
-                                                 class_params, seeds[j], classifier.criterion))
+        class_params = {
+            **params,
+            "covariance_type": class_setting(
+                classifier.covariance_type, _label(label), "covariance_type", classes
+            ),
+        }
+        classifier.mixtures_.append(
+            _fit_mixture(
+                rows, w, k, classifier.max_components, class_params, seeds[j], classifier.criterion
+            )
+        )
     mixtures = classifier.mixtures_
     classifier.covariance_types_ = [m.covariance_type for m in mixtures]
     classifier.n_components_ = np.array([m.n_components for m in mixtures])
     classifier.n_iter_ = np.array([m.n_iter_ for m in mixtures])
     classifier.converged_ = bool(all(m.converged_ for m in mixtures))
-    estimated = len(classes) - 1 if isinstance(classifier.priors, str) and \
-        classifier.priors == "empirical" else 0
+    estimated = (
+        len(classes) - 1
+        if isinstance(classifier.priors, str) and classifier.priors == "empirical"
+        else 0
+    )
     classifier.n_parameters_ = int(sum(m.n_parameters_ for m in mixtures) + estimated)
     classifier.n_features_in_ = int(X.shape[1])
     if names is not None:
@@ -114,15 +132,18 @@ def fit_on_dask(classifier, X, y, sample_weight=None):
 
 def _refuse_unsupported(classifier) -> None:
     refused = {
-        "mode": (classifier.mode == "edda",
-                 "EDDA's shared covariance models are fitted in memory"),
-        "standardize": (bool(classifier.standardize),
-                        "standardize the Dask array first ((X - mean) / std, lazily)"),
+        "mode": (classifier.mode == "edda", "EDDA's shared covariance models are fitted in memory"),
+        "standardize": (
+            bool(classifier.standardize),
+            "standardize the Dask array first ((X - mean) / std, lazily)",
+        ),
     }
     for name, (refuse, why) in refused.items():
         if refuse:
-            raise ValueError(f"MixtureClassifier on Dask input does not support "
-                             f"{name}={getattr(classifier, name)!r}: {why}")
+            raise ValueError(
+                f"MixtureClassifier on Dask input does not support "
+                f"{name}={getattr(classifier, name)!r}: {why}"
+            )
 
 
 def _as_lazy(X):
@@ -165,15 +186,20 @@ def joint_log_likelihood(classifier, X):
 def log_normalizer(joint):
     r""":math:`\operatorname{logsumexp}_c` of each row of a lazy joint log-likelihood,
     shape ``(n_samples, 1)``, block by block."""
-    return joint.map_blocks(logsumexp, axis=1, keepdims=True, dtype=np.float64,
-                            chunks=(joint.chunks[0], (1,)))
+    return joint.map_blocks(
+        logsumexp, axis=1, keepdims=True, dtype=np.float64, chunks=(joint.chunks[0], (1,))
+    )
 
 
 def predicted_classes(classifier, joint):
     """The most probable class of each row of a lazy joint log-likelihood (lazy)."""
     classes = classifier.classes_
-    return joint.map_blocks(lambda block: classes[block.argmax(axis=1)], drop_axis=1,
-                            dtype=classes.dtype, meta=np.empty((0,), classes.dtype))
+    return joint.map_blocks(
+        lambda block: classes[block.argmax(axis=1)],
+        drop_axis=1,
+        dtype=classes.dtype,
+        meta=np.empty((0,), classes.dtype),
+    )
 
 
 def accuracy(classifier, X, y, sample_weight=None) -> float:

@@ -45,12 +45,12 @@ from ._data import (
     _check_distinct,
     _column_index,
     _columns_phrase,
-    choose_columns,
     _is_index_name,
     _listing,
     _replace,
     _show,
     _write_rows,
+    choose_columns,
 )
 
 LOCAL_SCHEDULERS = ("threads", "processes", "synchronous")
@@ -70,8 +70,9 @@ def check_dask_installed() -> None:
         except ModuleNotFoundError:
             found = False
         if not found:
-            raise DataError(f"--engine dask needs dask, which is not installed; install it "
-                            f"with: {DASK_INSTALL}")
+            raise DataError(
+                f"--engine dask needs dask, which is not installed; install it with: {DASK_INSTALL}"
+            )
 
 
 @contextlib.contextmanager
@@ -89,21 +90,29 @@ def scheduler(address: str | None):
 
         from distributed import Client, LocalCluster
     except ModuleNotFoundError:
-        raise DataError(f"--engine dask needs distributed for a cluster, which is not "
-                        f"installed; install it with: {DASK_INSTALL}, or pass --scheduler "
-                        f"threads") from None
+        raise DataError(
+            f"--engine dask needs distributed for a cluster, which is not "
+            f"installed; install it with: {DASK_INSTALL}, or pass --scheduler "
+            f"threads"
+        ) from None
     logging.getLogger("distributed").setLevel(logging.ERROR)
     if address is not None:
         try:
             client = Client(address, timeout="10s")
         except (OSError, TimeoutError, ValueError) as exc:
-            raise DataError(f"--scheduler {address!r}: cannot connect ({_one_line(exc)})") \
-                from None
+            raise DataError(f"--scheduler {address!r}: cannot connect ({_one_line(exc)})") from None
         with client:
             yield
         return
-    with LocalCluster(n_workers=1, threads_per_worker=os.cpu_count() or 1, processes=False,
-                      dashboard_address=":0") as cluster, Client(cluster):
+    with (
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=os.cpu_count() or 1,
+            processes=False,
+            dashboard_address=":0",
+        ) as cluster,
+        Client(cluster),
+    ):
         yield
 
 
@@ -147,8 +156,17 @@ class LazyData:
         return dd.from_dask_array(self.X, columns=self.feature_names)
 
 
-def read_lazy(path, *, columns=None, target=None, drop_na=False, needed_by=None,
-              keep_index=False, sep=None, decimal=".") -> LazyData:
+def read_lazy(
+    path,
+    *,
+    columns=None,
+    target=None,
+    drop_na=False,
+    needed_by=None,
+    keep_index=False,
+    sep=None,
+    decimal=".",
+) -> LazyData:
     """Open ``path`` lazily and select its feature and target columns (see the module
     docstring); raises :class:`DataError` for what the user can fix."""
     check_dask_installed()
@@ -162,15 +180,24 @@ def read_lazy(path, *, columns=None, target=None, drop_na=False, needed_by=None,
         raise DataError(f"data {_show(path)} has no columns")
     kinds = [frame.dtypes.iloc[j].kind for j in range(len(names))]
     features, target_index, notes = choose_columns(
-        names, len(names), path, columns=columns, target=target, needed_by=needed_by,
-        default=lambda target_index, notes: _default_features(names, kinds, target_index,
-                                                              keep_index, path, notes))
+        names,
+        len(names),
+        path,
+        columns=columns,
+        target=target,
+        needed_by=needed_by,
+        default=lambda target_index, notes: _default_features(
+            names, kinds, target_index, keep_index, path, notes
+        ),
+    )
     if columns is not None:
         for j in features:
             if kinds[j] not in "biuf":
-                raise DataError(f"column {names[j]!r} of {_show(path)} is not numeric (its "
-                                f"type is {frame.dtypes.iloc[j]}); choose numeric columns with "
-                                f"--columns, or leave --columns out to skip text columns")
+                raise DataError(
+                    f"column {names[j]!r} of {_show(path)} is not numeric (its "
+                    f"type is {frame.dtypes.iloc[j]}); choose numeric columns with "
+                    f"--columns, or leave --columns out to skip text columns"
+                )
     # the block sizes are learnt from the arrays themselves: dask may merge the partitions of
     # a column selection when it counts them (to_dask_array(lengths=True)), and then refuses
     X = frame[[names[j] for j in features]].to_dask_array().compute_chunk_sizes()
@@ -203,8 +230,9 @@ def _locate(path: Path) -> tuple[str, object]:
     if path.is_dir():
         if is_zarr_store(path):
             return "zarr", path
-        files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(
-            (".", "_")))
+        files = sorted(
+            p for p in path.iterdir() if p.is_file() and not p.name.startswith((".", "_"))
+        )
         if not files:
             raise DataError(f"directory {_show(path)} holds no data files")
         return _kind_of_files(files, path), [str(f) for f in files]
@@ -217,9 +245,11 @@ def _kind_of_files(files, path) -> str:
         return "parquet"
     if suffixes <= set(CSV_SUFFIXES):
         return "csv"
-    raise DataError(f"--engine dask reads Parquet ({', '.join(PARQUET_SUFFIXES)}) or CSV "
-                    f"({', '.join(CSV_SUFFIXES)}) files, all of one kind, or a zarr store; "
-                    f"{_show(path)} holds {', '.join(sorted(s or '(no suffix)' for s in suffixes))}")
+    raise DataError(
+        f"--engine dask reads Parquet ({', '.join(PARQUET_SUFFIXES)}) or CSV "
+        f"({', '.join(CSV_SUFFIXES)}) files, all of one kind, or a zarr store; "
+        f"{_show(path)} holds {', '.join(sorted(s or '(no suffix)' for s in suffixes))}"
+    )
 
 
 def _open_frame(kind, files, path, sep, decimal):
@@ -241,20 +271,26 @@ def _default_features(names, kinds, target_index, keep_index, path, notes):
     that the columns' names and types decide)."""
     candidates = [j for j in range(len(names)) if j != target_index]
     text = [j for j in candidates if kinds[j] not in "biuf"]
-    index = [] if keep_index else [j for j in candidates
-                                   if j not in text and _is_index_name(names[j])]
+    index = (
+        [] if keep_index else [j for j in candidates if j not in text and _is_index_name(names[j])]
+    )
     if index:
-        notes.append(f"left out {_columns_phrase(index, names)} of {_show(path)}: named as a "
-                     f"row index; pass --keep-index-columns to use "
-                     f"{'it' if len(index) == 1 else 'them'} as features, or choose the "
-                     f"features with --columns")
+        notes.append(
+            f"left out {_columns_phrase(index, names)} of {_show(path)}: named as a "
+            f"row index; pass --keep-index-columns to use "
+            f"{'it' if len(index) == 1 else 'them'} as features, or choose the "
+            f"features with --columns"
+        )
     if text:
-        notes.append(f"left out non-numeric {_columns_phrase(text, names)} of {_show(path)}; "
-                     f"only numbers can be features (choose the features with --columns)")
+        notes.append(
+            f"left out non-numeric {_columns_phrase(text, names)} of {_show(path)}; "
+            f"only numbers can be features (choose the features with --columns)"
+        )
     features = [j for j in candidates if j not in text and j not in index]
     if not features:
-        raise DataError(f"data {_show(path)} has no numeric feature columns "
-                        f"(its columns: {_listing(names)})")
+        raise DataError(
+            f"data {_show(path)} has no numeric feature columns (its columns: {_listing(names)})"
+        )
     return features
 
 
@@ -262,15 +298,19 @@ def _zarr_data(path, store, columns, target, drop_na) -> LazyData:
     import dask.array as da
 
     if target is not None:
-        raise DataError(f"--target: the zarr store {_show(path)} is one numeric array with no "
-                        "label column; read labels from a Parquet or CSV table")
+        raise DataError(
+            f"--target: the zarr store {_show(path)} is one numeric array with no "
+            "label column; read labels from a Parquet or CSV table"
+        )
     try:
         X = da.from_zarr(str(store))
     except Exception as exc:  # zarr's own errors for a damaged store
         raise DataError(f"cannot read the zarr store {_show(path)}: {_one_line(exc)}") from None
     if X.ndim != 2 or X.dtype.kind not in "biuf":
-        raise DataError(f"the zarr store {_show(path)} must hold a 2-D numeric array (rows x "
-                        f"features), got shape {X.shape} of {X.dtype}")
+        raise DataError(
+            f"the zarr store {_show(path)} must hold a 2-D numeric array (rows x "
+            f"features), got shape {X.shape} of {X.dtype}"
+        )
     n_columns = X.shape[1]
     if columns is None:
         chosen = list(range(n_columns))
@@ -301,8 +341,10 @@ def _finish(X, y, drop_na, path) -> LazyData:
         y = None if y is None else y[keep].compute_chunk_sizes()
         n_dropped = n_before - X.shape[0]
         if X.shape[0] == 0:
-            raise DataError(f"every row of {_show(path)} has missing or infinite values; no "
-                            "rows are left after --drop-na")
+            raise DataError(
+                f"every row of {_show(path)} has missing or infinite values; no "
+                "rows are left after --drop-na"
+            )
     return LazyData(X, y, rows, None, [], n_dropped=n_dropped)
 
 
@@ -333,8 +375,13 @@ def iteration_progress(model, enabled: bool):
     start)."""
     from ._progress import progress_bar
 
-    bar = progress_bar(model.max_iter * model.n_init, "gmmkit.fit", "iteration",
-                       enabled=enabled, text_unit="EM iterations")
+    bar = progress_bar(
+        model.max_iter * model.n_init,
+        "gmmkit.fit",
+        "iteration",
+        enabled=enabled,
+        text_unit="EM iterations",
+    )
     from ._config import config_context
 
     with bar, config_context(on_iteration=lambda n_iter, lower_bound, change: bar.update(1)):
@@ -359,7 +406,7 @@ def stream_table(path: Path, header, rows, values, dtype=None) -> int:
 
     def batches():
         for start in range(0, len(blocks), BLOCKS_PER_WRITE):
-            yield from dask.compute(*blocks[start:start + BLOCKS_PER_WRITE])
+            yield from dask.compute(*blocks[start : start + BLOCKS_PER_WRITE])
 
     if path.suffix.lower() == ".npy":
         kind = np.dtype(values.dtype if dtype is None else dtype)
@@ -391,5 +438,4 @@ def _write_rows_only(handle, rows):
 def _header(dtype, shape) -> dict:
     import numpy as np
 
-    return {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
-            "shape": shape}
+    return {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}

@@ -29,15 +29,16 @@ def as_dask_array(X, name: str = "X"):
     if isinstance(X, da.Array):
         return X, None
     if not hasattr(X, "to_dask_array"):
-        raise TypeError(f"{name} must be a dask array, DataFrame or Series, got "
-                        f"{type(X).__name__}")
+        raise TypeError(f"{name} must be a dask array, DataFrame or Series, got {type(X).__name__}")
     names = None
     columns = getattr(X, "columns", None)
     if columns is not None:
         non_numeric = [str(c) for c, dtype in X.dtypes.items() if dtype.kind not in "biuf"]
         if non_numeric:
-            raise ValueError(f"{name} has non-numeric columns {non_numeric}; gmmkit fits "
-                             "numeric features only: drop or encode them")
+            raise ValueError(
+                f"{name} has non-numeric columns {non_numeric}; gmmkit fits "
+                "numeric features only: drop or encode them"
+            )
         if len(columns) and all(isinstance(c, str) for c in columns):
             names = list(columns)
     return X.to_dask_array(lengths=True), names
@@ -52,10 +53,14 @@ def rows_to_predict(estimator, X):
     X, names = as_dask_array(X)
     X = as_rows(X)
     if X.shape[1] != estimator.n_features_in_:
-        raise ValueError(f"X has {X.shape[1]} features, but {type(estimator).__name__} is "
-                         f"expecting {estimator.n_features_in_} features as input.")
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(estimator).__name__} is "
+            f"expecting {estimator.n_features_in_} features as input."
+        )
     fitted_names = getattr(estimator, "feature_names_in_", None)
     if names is not None and fitted_names is not None and list(names) != list(fitted_names):
-        raise ValueError(f"The feature names should match those that were passed during "
-                         f"fit: got {names}, expected {list(fitted_names)}")
+        raise ValueError(
+            f"The feature names should match those that were passed during "
+            f"fit: got {names}, expected {list(fitted_names)}"
+        )
     return X

@@ -104,8 +104,17 @@ class Data:
 
 
 # ---------------------------------------------------------------------- reading
-def read_data(path, *, columns=None, target=None, drop_na=False, needed_by=None,
-              keep_index=False, sep=None, decimal="."):
+def read_data(
+    path,
+    *,
+    columns=None,
+    target=None,
+    drop_na=False,
+    needed_by=None,
+    keep_index=False,
+    sep=None,
+    decimal=".",
+):
     """Read a data file and select its feature and target columns.
 
     Parameters
@@ -153,9 +162,16 @@ def read_data(path, *, columns=None, target=None, drop_na=False, needed_by=None,
         raise DataError(f"data file {_show(path)} has {what}")
 
     feature_index, target_index, notes = choose_columns(
-        names, len(values), path, columns=columns, target=target, needed_by=needed_by,
-        default=lambda target_index, notes: _default_features(names, values, target_index,
-                                                              keep_index, path, notes))
+        names,
+        len(values),
+        path,
+        columns=columns,
+        target=target,
+        needed_by=needed_by,
+        default=lambda target_index, notes: _default_features(
+            names, values, target_index, keep_index, path, notes
+        ),
+    )
 
     X = np.empty((n_rows, len(feature_index)), dtype=np.float64)
     for out, j in enumerate(feature_index):
@@ -168,17 +184,27 @@ def read_data(path, *, columns=None, target=None, drop_na=False, needed_by=None,
     n_bad = int(bad.sum())
     if n_bad and not drop_na:
         first = int(np.flatnonzero(bad)[0]) + 1
-        raise DataError(f"{plural(n_bad, 'row')} of {n_rows} in {_show(path)} "
-                        f"{'has' if n_bad == 1 else 'have'} missing or infinite values (the first "
-                        f"is data row {first}); pass --drop-na to drop them")
+        raise DataError(
+            f"{plural(n_bad, 'row')} of {n_rows} in {_show(path)} "
+            f"{'has' if n_bad == 1 else 'have'} missing or infinite values (the first "
+            f"is data row {first}); pass --drop-na to drop them"
+        )
     rows = np.flatnonzero(~bad)
     if rows.size == 0:
-        raise DataError(f"every row of {_show(path)} has missing or infinite values; "
-                        f"no rows are left after --drop-na")
+        raise DataError(
+            f"every row of {_show(path)} has missing or infinite values; "
+            f"no rows are left after --drop-na"
+        )
     feature_names = None if names is None else [names[j] for j in feature_index]
-    return Data(X=X[rows], feature_names=feature_names,
-                y=None if y is None else _labels(y[rows]), rows=rows, n_dropped=n_bad,
-                notes=notes, columns=[_column_name(j, names) for j in feature_index])
+    return Data(
+        X=X[rows],
+        feature_names=feature_names,
+        y=None if y is None else _labels(y[rows]),
+        rows=rows,
+        n_dropped=n_bad,
+        notes=notes,
+        columns=[_column_name(j, names) for j in feature_index],
+    )
 
 
 def choose_columns(names, n_columns, path, *, columns, target, needed_by, default):
@@ -203,22 +229,30 @@ def _default_features(names, values, target_index, keep_index, path, notes):
     text = [j for j in candidates if not _is_numeric_column(values[j])]
     index = [] if keep_index else [j for j in index_columns(names, values) if j in candidates]
     if index:
-        notes.append(f"left out {_columns_phrase(index, names)} of {_show(path)}: "
-                     f"{'it numbers' if len(index) == 1 else 'they number'} the rows "
-                     f"(a row index); pass --keep-index-columns to use "
-                     f"{'it as a feature' if len(index) == 1 else 'them as features'}, or "
-                     f"choose the "
-                     f"features with --columns")
+        notes.append(
+            f"left out {_columns_phrase(index, names)} of {_show(path)}: "
+            f"{'it numbers' if len(index) == 1 else 'they number'} the rows "
+            f"(a row index); pass --keep-index-columns to use "
+            f"{'it as a feature' if len(index) == 1 else 'them as features'}, or "
+            f"choose the "
+            f"features with --columns"
+        )
     if text:
-        notes.append(f"left out non-numeric {_columns_phrase(text, names)} of {_show(path)}; "
-                     f"only numbers can be features (choose the features with --columns)")
+        notes.append(
+            f"left out non-numeric {_columns_phrase(text, names)} of {_show(path)}; "
+            f"only numbers can be features (choose the features with --columns)"
+        )
     features = [j for j in candidates if j not in text and j not in index]
     if not features:
-        besides = ("" if target_index is None
-                   else f" besides the target {_column_name(target_index, names)!r}")
+        besides = (
+            ""
+            if target_index is None
+            else f" besides the target {_column_name(target_index, names)!r}"
+        )
         left_out = f" ({'; '.join(notes)})" if notes else ""
-        raise DataError(f"data file {_show(path)} has no numeric feature columns"
-                        f"{besides}{left_out}")
+        raise DataError(
+            f"data file {_show(path)} has no numeric feature columns{besides}{left_out}"
+        )
     return features
 
 
@@ -243,8 +277,11 @@ def index_columns(names, values):
     for j, column in enumerate(values):
         if column.dtype.kind != "f" or not _increasing_integers(column):
             continue
-        counts_rows = (len(column) >= _MIN_COUNTED_ROWS and column[0] in (0.0, 1.0)
-                       and column[-1] - column[0] == len(column) - 1)
+        counts_rows = (
+            len(column) >= _MIN_COUNTED_ROWS
+            and column[0] in (0.0, 1.0)
+            and column[-1] - column[0] == len(column) - 1
+        )
         if counts_rows or (names is not None and _is_index_name(names[j])):
             found.append(j)
     return found
@@ -269,8 +306,10 @@ def _read_columns(path, sep=None, decimal="."):
     missing value, others as object arrays with None for a missing value."""
     suffix = path.suffix.lower()
     if suffix not in DATA_SUFFIXES:
-        raise DataError(f"cannot read {_show(path)}: unknown file type {suffix or '(none)'!r}; "
-                        f"expected one of {', '.join(DATA_SUFFIXES)}")
+        raise DataError(
+            f"cannot read {_show(path)}: unknown file type {suffix or '(none)'!r}; "
+            f"expected one of {', '.join(DATA_SUFFIXES)}"
+        )
     if not path.exists():
         raise DataError(f"data file {_show(path)} does not exist")
     if path.is_dir():
@@ -284,8 +323,10 @@ def _read_columns(path, sep=None, decimal="."):
     given = sep is not None
     sep = CSV_SUFFIXES[suffix] if sep is None else sep
     if sep == decimal:
-        raise DataError(f"--sep and --decimal are both {sep!r}; a CSV with decimal commas "
-                        f"separates its fields by another character, e.g. --sep ';'")
+        raise DataError(
+            f"--sep and --decimal are both {sep!r}; a CSV with decimal commas "
+            f"separates its fields by another character, e.g. --sep ';'"
+        )
     _check_field_counts(path, sep, guessed_sep=not given)
     try:
         import pandas  # noqa: F401
@@ -311,10 +352,12 @@ def _check_field_counts(path, sep, *, guessed_sep):
                 _check_separator(header, path, sep)
             for record in reader:
                 if record and len(record) != len(header):
-                    raise DataError(f"cannot parse {_show(path)} as CSV: line "
-                                    f"{reader.line_num} has {len(record)} fields, the header "
-                                    f"has {len(header)}; every row needs one field per column "
-                                    f"(is --sep {_shown_separator(sep)} right?)")
+                    raise DataError(
+                        f"cannot parse {_show(path)} as CSV: line "
+                        f"{reader.line_num} has {len(record)} fields, the header "
+                        f"has {len(header)}; every row needs one field per column "
+                        f"(is --sep {_shown_separator(sep)} right?)"
+                    )
     except UnicodeDecodeError:
         raise DataError(f"{_show(path)} is not a UTF-8 text file") from None
     except csv.Error as exc:
@@ -329,8 +372,10 @@ def _check_separator(names, path, sep):
     for char, shown in _OTHER_SEPARATORS.items():
         if char != sep and char in names[0]:
             decimal = " (and --decimal , for decimal commas)" if char == ";" else ""
-            raise DataError(f"{_show(path)} was read as one column named {_clip(names[0])!r}, "
-                            f"which looks separated by {shown}; pass --sep {shown}{decimal}")
+            raise DataError(
+                f"{_show(path)} was read as one column named {_clip(names[0])!r}, "
+                f"which looks separated by {shown}; pass --sep {shown}{decimal}"
+            )
 
 
 def _shown_separator(sep):
@@ -342,8 +387,10 @@ def _read_npy(path):
         array = np.load(path, allow_pickle=False)
     except ValueError as exc:
         if "pickle" in str(exc):
-            raise DataError(f"{_show(path)} holds Python objects, not numbers; only numeric "
-                            f".npy arrays are read (nothing is unpickled)") from None
+            raise DataError(
+                f"{_show(path)} holds Python objects, not numbers; only numeric "
+                f".npy arrays are read (nothing is unpickled)"
+            ) from None
         raise DataError(f"cannot read {_show(path)} as a .npy array: {_one_line(exc)}") from None
     except (OSError, EOFError) as exc:
         raise DataError(f"cannot read {_show(path)} as a .npy array: {_one_line(exc)}") from None
@@ -352,8 +399,10 @@ def _read_npy(path):
     if array.dtype.kind not in "biuf":
         raise DataError(f"{_show(path)} holds {array.dtype} values; expected a numeric array")
     if array.ndim != 2:
-        raise DataError(f"{_show(path)} holds an array of shape {array.shape}; expected a 2-D "
-                        f"array (rows x features), e.g. X.reshape(-1, 1) for one feature")
+        raise DataError(
+            f"{_show(path)} holds an array of shape {array.shape}; expected a 2-D "
+            f"array (rows x features), e.g. X.reshape(-1, 1) for one feature"
+        )
     return [array[:, j].astype(np.float64) for j in range(array.shape[1])]
 
 
@@ -375,8 +424,10 @@ def _read_parquet(path):
         import pandas as pd
         import pyarrow  # noqa: F401
     except ImportError:
-        raise DataError(f"reading Parquet ({_show(path)}) needs pandas and pyarrow; install "
-                        f"them with: {PARQUET_INSTALL}") from None
+        raise DataError(
+            f"reading Parquet ({_show(path)}) needs pandas and pyarrow; install "
+            f"them with: {PARQUET_INSTALL}"
+        ) from None
     try:
         return pd.read_parquet(path, engine="pyarrow")
     except (OSError, ValueError) as exc:
@@ -422,8 +473,9 @@ def _read_csv_plain(path, sep, decimal):
         cells = [record[j].strip() for record in body]
         numbers = _parse_floats(cells, decimal)
         if numbers is None:
-            values.append(np.array([None if c.lower() in NA_TOKENS else c for c in cells],
-                                   dtype=object))
+            values.append(
+                np.array([None if c.lower() in NA_TOKENS else c for c in cells], dtype=object)
+            )
         else:
             values.append(numbers)
     return names, values
@@ -450,8 +502,10 @@ def _parse_floats(cells, decimal="."):
 def _check_header(names, path):
     """Refuse a CSV whose first line is data: its 'names' would silently become features."""
     if names and all(_is_number(name) for name in names):
-        raise DataError(f"the first line of {_show(path)} holds numbers, not column names; add "
-                        f"a header row naming the columns")
+        raise DataError(
+            f"the first line of {_show(path)} holds numbers, not column names; add "
+            f"a header row naming the columns"
+        )
 
 
 def _is_number(text):
@@ -473,19 +527,24 @@ def _column_index(selector, names, n_columns, path, *, option="--columns", neede
     if index is not None and -n_columns <= index < n_columns:
         return index % n_columns
     if names is None:
-        raise DataError(f"{option}: {_show(path)} has no column names and {n_columns} columns; "
-                        f"give 0-based indices 0..{n_columns - 1}, got {selector!r}")
+        raise DataError(
+            f"{option}: {_show(path)} has no column names and {n_columns} columns; "
+            f"give 0-based indices 0..{n_columns - 1}, got {selector!r}"
+        )
     who = f" (needed by {needed_by})" if needed_by else ""
-    raise DataError(f"column {selector!r}{who} is not in {_show(path)}; its columns are "
-                    f"{_listing(names)}")
+    raise DataError(
+        f"column {selector!r}{who} is not in {_show(path)}; its columns are {_listing(names)}"
+    )
 
 
 def _check_distinct(feature_index, target_index, names):
     seen = set()
     for j in feature_index:
         if j == target_index:
-            raise DataError(f"column {_column_name(j, names)!r} is the --target; it cannot also "
-                            f"be a feature in --columns")
+            raise DataError(
+                f"column {_column_name(j, names)!r} is the --target; it cannot also "
+                f"be a feature in --columns"
+            )
         if j in seen:
             raise DataError(f"column {_column_name(j, names)!r} is selected twice in --columns")
         seen.add(j)
@@ -512,11 +571,14 @@ def _numeric(column, name, path):
         try:
             float(value)
         except (TypeError, ValueError):
-            raise DataError(f"column {name!r} of {_show(path)} is not numeric (data row {row} "
-                            f"is {_clip(value)!r}); choose numeric columns with --columns, or "
-                            f"leave --columns out to skip text columns") from None
-    return np.array([np.nan if value is None else float(value) for value in column],
-                    dtype=np.float64)
+            raise DataError(
+                f"column {name!r} of {_show(path)} is not numeric (data row {row} "
+                f"is {_clip(value)!r}); choose numeric columns with --columns, or "
+                f"leave --columns out to skip text columns"
+            ) from None
+    return np.array(
+        [np.nan if value is None else float(value) for value in column], dtype=np.float64
+    )
 
 
 def _missing(column):
@@ -560,13 +622,16 @@ def check_new_file(path, force):
     if path.is_dir():
         raise DataError(f"output {_show(path)} is a directory; give a file name")
     if os.path.lexists(path) and not force:
-        raise DataError(f"output file {_show(path)} already exists; choose another name or pass "
-                        f"--force to overwrite it")
+        raise DataError(
+            f"output file {_show(path)} already exists; choose another name or pass "
+            f"--force to overwrite it"
+        )
     folder = path.parent
     if not folder.is_dir():
         problem = "is not a directory" if folder.exists() else "does not exist"
-        raise DataError(f"cannot write output file {_show(path)}: its directory {_show(folder)} "
-                        f"{problem}")
+        raise DataError(
+            f"cannot write output file {_show(path)}: its directory {_show(folder)} {problem}"
+        )
 
 
 def write_csv(path, header, columns):
@@ -607,8 +672,11 @@ def _replace(path, write, *, text):
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(temporary, "w" if text else "wb", **({"newline": "", "encoding": "utf-8"}
-                                                     if text else {})) as handle:
+        with open(
+            temporary,
+            "w" if text else "wb",
+            **({"newline": "", "encoding": "utf-8"} if text else {}),
+        ) as handle:
             write(handle)
         os.replace(temporary, path)
     finally:

@@ -10,8 +10,9 @@ import sys
 import threading
 
 
-def progress_bar(total: int, description: str, unit: str, *, enabled: bool = True,
-                 text_unit: str | None = None) -> ProgressBar:
+def progress_bar(
+    total: int, description: str, unit: str, *, enabled: bool = True, text_unit: str | None = None
+) -> ProgressBar:
     """A bar over ``total`` steps named ``description`` (``unit``: tqdm's name of one step).
 
     Without tqdm, ``text_unit`` given, each step prints ``"{description}: {done}/{total}
@@ -22,8 +23,9 @@ def progress_bar(total: int, description: str, unit: str, *, enabled: bool = Tru
     try:
         from tqdm.auto import tqdm
     except ImportError:
-        return ProgressBar(None if text_unit is None
-                           else _TextProgress(total, description, text_unit))
+        return ProgressBar(
+            None if text_unit is None else _TextProgress(total, description, text_unit)
+        )
     # A space between the rate and the unit, and no unit scaling: "1.31 k-value/s", never
     # "1.31k/s", which reads as thousands.
     return ProgressBar(tqdm(total=total, desc=description, unit=f" {unit}", unit_scale=False))
@@ -62,8 +64,9 @@ class _TextProgress:
 
     def update(self, count):
         self.done += count
-        print(f"{self.description}: {self.done}/{self.total} {self.unit}", file=sys.stderr,
-              flush=True)
+        print(
+            f"{self.description}: {self.done}/{self.total} {self.unit}", file=sys.stderr, flush=True
+        )
 
     def close(self):
         pass

@@ -4,7 +4,7 @@ commit it.
 A command that writes several files into ``DIR`` writes them into
 ``.<DIR name>.<pid>.<16 hex>.staging`` beside ``DIR`` (same file system, so renames are atomic)::
 
-    prepare_output_dir(out)                # before the long computation: fails at once if unwritable
+    prepare_output_dir(out)   # before the long computation: fails at once if unwritable
     ...
     with staged_output(out, owned=("table.csv", "best.gmm", "selection.png")) as staging:
         write_csv(staging.path / "table.csv", ...)
@@ -135,8 +135,9 @@ def remove_stale_staging(target):
     target : str or Path
     """
     target = _location(target)
-    pattern = re.compile(re.escape(f".{target.name}.") + r"(\d+)\.[0-9a-f]{16}"
-                         + re.escape(_SUFFIX))
+    pattern = re.compile(
+        re.escape(f".{target.name}.") + r"(\d+)\.[0-9a-f]{16}" + re.escape(_SUFFIX)
+    )
     now = time.time()
     try:
         entries = list(os.scandir(target.parent))
@@ -176,8 +177,9 @@ def _commit(staged, target, owned):
     if not os.path.lexists(target):
         os.rename(staged, target)
         return
-    written = {path.relative_to(staged).as_posix() for path in staged.rglob("*")
-               if not path.is_dir()}
+    written = {
+        path.relative_to(staged).as_posix() for path in staged.rglob("*") if not path.is_dir()
+    }
     _move_into(staged, target)
     for name in owned:
         path = target / name
@@ -218,8 +220,7 @@ def _sigint_deferred():
 def _relative(name):
     path = Path(name)
     if path.is_absolute() or ".." in path.parts or not path.parts:
-        raise ValueError(f"an owned output must be a path inside the output directory, "
-                         f"got {name!r}")
+        raise ValueError(
+            f"an owned output must be a path inside the output directory, got {name!r}"
+        )
     return path.as_posix()
-
-

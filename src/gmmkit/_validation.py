@@ -35,9 +35,17 @@ from sklearn.utils.validation import validate_data as _sklearn_validate_data
 from ._core import covariances, init
 from ._core.prior import ConjugatePrior
 
-__all__ = ["InvalidParameterError", "check_means", "check_n_samples", "check_weights",
-           "parameter_constraints", "reject_masked", "reject_text_columns",
-           "validate_data", "validate_params"]
+__all__ = [
+    "InvalidParameterError",
+    "check_means",
+    "check_n_samples",
+    "check_weights",
+    "parameter_constraints",
+    "reject_masked",
+    "reject_text_columns",
+    "validate_data",
+    "validate_params",
+]
 
 
 # ---------------------------------------------------------------------- constraint types
@@ -151,11 +159,34 @@ PARAMETERS: dict[str, list] = {
 }
 
 #: The parameters passed on to every mixture a classifier, generator or regressor fits.
-_MIXTURE = ("covariance_type", "tol", "reg_covar", "max_iter", "n_init", "init_params",
-            "random_state")
-_SELECTION = ("n_components", "covariance_type", "criterion", "cv", "n_init", "init_params",
-              "random_state", "n_jobs", "tol", "reg_covar", "max_iter", "silhouette_samples",
-              "progress", "accelerate", "warm_start", "standardize", "prior")
+_MIXTURE = (
+    "covariance_type",
+    "tol",
+    "reg_covar",
+    "max_iter",
+    "n_init",
+    "init_params",
+    "random_state",
+)
+_SELECTION = (
+    "n_components",
+    "covariance_type",
+    "criterion",
+    "cv",
+    "n_init",
+    "init_params",
+    "random_state",
+    "n_jobs",
+    "tol",
+    "reg_covar",
+    "max_iter",
+    "silhouette_samples",
+    "progress",
+    "accelerate",
+    "warm_start",
+    "standardize",
+    "prior",
+)
 _AUTO = StrOptions({"auto"})
 _SELECTION_EXTRA = {
     "n_components": [ListsOf(PARAMETERS["n_components"][0])],
@@ -168,25 +199,83 @@ _SELECTION_EXTRA = {
 #: constraint.
 ESTIMATORS: dict[str, tuple[tuple, dict]] = {
     "GaussianMixture": (
-        ("n_components", *_MIXTURE, "weights_init", "means_init", "precisions_init",
-         "warm_start", "verbose", "verbose_interval", "accelerate", "prior"), {}),
+        (
+            "n_components",
+            *_MIXTURE,
+            "weights_init",
+            "means_init",
+            "precisions_init",
+            "warm_start",
+            "verbose",
+            "verbose_interval",
+            "accelerate",
+            "prior",
+        ),
+        {},
+    ),
     "MixtureClassifier": (
-        ("n_components", "mode", "priors", "criterion", "max_components", *_MIXTURE,
-         "standardize", "prior", "unlabeled"),
-        {"n_components": [_AUTO, dict],
-         "covariance_type": [*_SELECTION_EXTRA["covariance_type"], dict],
-         "init_params": _SELECTION_EXTRA["init_params"]}),
+        (
+            "n_components",
+            "mode",
+            "priors",
+            "criterion",
+            "max_components",
+            *_MIXTURE,
+            "standardize",
+            "prior",
+            "unlabeled",
+        ),
+        {
+            "n_components": [_AUTO, dict],
+            "covariance_type": [*_SELECTION_EXTRA["covariance_type"], dict],
+            "init_params": _SELECTION_EXTRA["init_params"],
+        },
+    ),
     "ComponentClassifier": (
-        ("n_components", "mapping", "smoothing", "unlabeled", "criterion", "max_components",
-         *_MIXTURE), {"n_components": [_AUTO]}),
+        (
+            "n_components",
+            "mapping",
+            "smoothing",
+            "unlabeled",
+            "criterion",
+            "max_components",
+            *_MIXTURE,
+        ),
+        {"n_components": [_AUTO]},
+    ),
     "LatentMixture": (
-        ("n_components", "n_latent", "whiten", "clip", "class_conditional", "mapping",
-         "smoothing", "criterion", "max_components", *_MIXTURE), {"n_components": [_AUTO]}),
+        (
+            "n_components",
+            "n_latent",
+            "whiten",
+            "clip",
+            "class_conditional",
+            "mapping",
+            "smoothing",
+            "criterion",
+            "max_components",
+            *_MIXTURE,
+        ),
+        {"n_components": [_AUTO]},
+    ),
     "GaussianMixtureRegressor": (("n_components", *_MIXTURE), {}),
     "GaussianMixtureSelector": (_SELECTION, _SELECTION_EXTRA),
     "select": (_SELECTION, _SELECTION_EXTRA),
-    "bootstrap_lrt": (("covariance_type", "max_components", "n_bootstrap", "level",
-                       "random_state", "n_jobs", "n_init", "tol", "reg_covar", "max_iter"), {}),
+    "bootstrap_lrt": (
+        (
+            "covariance_type",
+            "max_components",
+            "n_bootstrap",
+            "level",
+            "random_state",
+            "n_jobs",
+            "n_init",
+            "tol",
+            "reg_covar",
+            "max_iter",
+        ),
+        {},
+    ),
 }
 
 
@@ -194,9 +283,14 @@ def parameter_constraints(estimator: str) -> dict:
     """The ``_parameter_constraints`` of ``estimator`` (a class name, or ``"select"``): for
     each of its parameters the shared constraint, then what this estimator adds."""
     names, extra = ESTIMATORS[estimator]
-    return {name: (PARAMETERS[name] if PARAMETERS[name] == "no_validation"
-                   else [*PARAMETERS[name], *extra.get(name, ())])
-            for name in names}
+    return {
+        name: (
+            PARAMETERS[name]
+            if PARAMETERS[name] == "no_validation"
+            else [*PARAMETERS[name], *extra.get(name, ())]
+        )
+        for name in names
+    }
 
 
 def validate_params(caller_name: str, params: dict) -> None:
@@ -204,22 +298,27 @@ def validate_params(caller_name: str, params: dict) -> None:
     constraints, as ``BaseEstimator._validate_params`` does for an estimator: an
     :class:`InvalidParameterError` names the first bad parameter, its value and what it must
     be."""
-    validate_parameter_constraints(parameter_constraints(caller_name), params,
-                                   caller_name=caller_name)
+    validate_parameter_constraints(
+        parameter_constraints(caller_name), params, caller_name=caller_name
+    )
 
 
 # ---------------------------------------------------------------------- scikit-learn's wording
 def check_n_samples(n_samples, caller_name: str) -> None:
     """``sample``'s number of rows: an int >= 1. One below 1 gets scikit-learn's message (with
     the value of ``n_samples``, where scikit-learn's shows ``n_components`` by mistake)."""
-    if isinstance(n_samples, Integral) and not isinstance(n_samples, (bool, np.bool_)) \
-            and n_samples < 1:
+    if (
+        isinstance(n_samples, Integral)
+        and not isinstance(n_samples, (bool, np.bool_))
+        and n_samples < 1
+    ):
         raise InvalidParameterError(
-            "Invalid value for 'n_samples': %d . The sampling requires at least one sample."
-            % n_samples
+            f"Invalid value for 'n_samples': {int(n_samples)} . The sampling requires at least "
+            "one sample."
         )
-    validate_parameter_constraints({"n_samples": [_ints(1)]}, {"n_samples": n_samples},
-                                   caller_name=caller_name)
+    validate_parameter_constraints(
+        {"n_samples": [_ints(1)]}, {"n_samples": n_samples}, caller_name=caller_name
+    )
 
 
 def _check_shape(array, shape, name):
@@ -237,12 +336,12 @@ def check_weights(weights, n_components) -> np.ndarray:
     if (weights < 0.0).any() or (weights > 1.0).any():
         raise ValueError(
             "The parameter 'weights' should be in the range [0, 1], but got max value "
-            "%.5f, min value %.5f" % (weights.max(), weights.min())
+            f"{weights.max():.5f}, min value {weights.min():.5f}"
         )
     if not np.isclose(weights.sum(), 1.0):
         raise ValueError(
-            "The parameter 'weights' should be normalized, but got sum(weights) = %.5f"
-            % weights.sum()
+            "The parameter 'weights' should be normalized, but got sum(weights) = "
+            f"{weights.sum():.5f}"
         )
     return weights
 
@@ -265,7 +364,8 @@ def reject_masked(array, name: str = "X") -> None:
             raise ValueError(
                 f"{name} is a masked array with {masked} masked entries; gmmkit does not handle "
                 "missing values: drop or fill them first (for example with "
-                f"{name}.filled(value), or by keeping only the rows without masked entries)")
+                f"{name}.filled(value), or by keeping only the rows without masked entries)"
+            )
 
 
 def reject_text_columns(frame, name: str = "X") -> None:
@@ -275,8 +375,11 @@ def reject_text_columns(frame, name: str = "X") -> None:
     dtypes = getattr(frame, "dtypes", None)
     if dtypes is None or not hasattr(frame, "columns") or not hasattr(dtypes, "items"):
         return
-    bad = [f"{column!r} ({dtype})" for column, dtype in dtypes.items()
-           if getattr(dtype, "kind", "O") not in "biuf"]
+    bad = [
+        f"{column!r} ({dtype})"
+        for column, dtype in dtypes.items()
+        if getattr(dtype, "kind", "O") not in "biuf"
+    ]
     if bad:
         shown = ", ".join(bad[:12]) + (f", ... ({len(bad)} in all)" if len(bad) > 12 else "")
         raise ValueError(
@@ -284,7 +387,8 @@ def reject_text_columns(frame, name: str = "X") -> None:
             f"{'does' if len(bad) == 1 else 'do'} not hold numbers: {shown}; gmmkit fits "
             f"numeric features only: drop {'it' if len(bad) == 1 else 'them'} (for example "
             f"{name}.select_dtypes('number')) or encode {'it' if len(bad) == 1 else 'them'} "
-            "as numbers first")
+            "as numbers first"
+        )
 
 
 def validate_data(estimator, X="no_validation", y="no_validation", **check_params):

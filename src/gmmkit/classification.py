@@ -83,30 +83,48 @@ def _fit_mixture(X, weight, n_components, max_components, params, seed, criterio
         from .selection import select
         from .selection.result import AllIllPosedError
 
-        candidates = (range(1, min(max_components, X.shape[0]) + 1)
-                      if n_components == "auto" else [n_components])
+        candidates = (
+            range(1, min(max_components, X.shape[0]) + 1)
+            if n_components == "auto"
+            else [n_components]
+        )
         try:
-            result = select(X, n_components=candidates,
-                            covariance_type=params["covariance_type"], criterion=criterion,
-                            random_state=seed, sample_weight=weight, silhouette_samples=None,
-                            **{name: value for name, value in params.items()
-                               if name != "covariance_type"})
+            result = select(
+                X,
+                n_components=candidates,
+                covariance_type=params["covariance_type"],
+                criterion=criterion,
+                random_state=seed,
+                sample_weight=weight,
+                silhouette_samples=None,
+                **{name: value for name, value in params.items() if name != "covariance_type"},
+            )
         except AllIllPosedError as exc:
             fallback = 1 if n_components == "auto" else n_components
-            warnings.warn(f"n_components={n_components!r}, covariance_type="
-                          f"{params['covariance_type']!r}: {exc}; "
-                          f"{plural(fallback, 'component')} of {swept[0]} fitted instead, "
-                          f"held only by reg_covar", IllPosedWarning, stacklevel=3)
-            single = {**params, "covariance_type": swept[0],
-                      "init_params": start_methods(params["init_params"])[-1]}
+            warnings.warn(
+                f"n_components={n_components!r}, covariance_type="
+                f"{params['covariance_type']!r}: {exc}; "
+                f"{plural(fallback, 'component')} of {swept[0]} fitted instead, "
+                f"held only by reg_covar",
+                IllPosedWarning,
+                stacklevel=3,
+            )
+            single = {
+                **params,
+                "covariance_type": swept[0],
+                "init_params": start_methods(params["init_params"])[-1],
+            }
             return GaussianMixture(fallback, random_state=seed, **single).fit(
-                X, sample_weight=weight)
+                X, sample_weight=weight
+            )
         if result.best_estimator_ is None:
-            raise ValueError(f"n_components={n_components!r}: every candidate mixture failed "
-                             "to fit")
+            raise ValueError(
+                f"n_components={n_components!r}: every candidate mixture failed to fit"
+            )
         return result.best_estimator_
-    mixture = GaussianMixture(n_components, random_state=seed,
-                              **{**params, "covariance_type": swept[0]})
+    mixture = GaussianMixture(
+        n_components, random_state=seed, **{**params, "covariance_type": swept[0]}
+    )
     return mixture.fit(X, sample_weight=weight)
 
 
@@ -115,11 +133,13 @@ def _check_components_dict(n_components):
     the estimator's parameter constraints)."""
     for label, value in n_components.items():
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-            raise InvalidParameterError(f"each value of n_components must be an int, got "
-                                        f"{value!r} for class {label!r}")
+            raise InvalidParameterError(
+                f"each value of n_components must be an int, got {value!r} for class {label!r}"
+            )
         if value < 1:
-            raise InvalidParameterError(f"each value of n_components must be >= 1, got "
-                                        f"{value!r} for class {label!r}")
+            raise InvalidParameterError(
+                f"each value of n_components must be >= 1, got {value!r} for class {label!r}"
+            )
 
 
 def _seeds(random_state, count):
@@ -243,10 +263,25 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
 
     _parameter_constraints: dict = parameter_constraints("MixtureClassifier")
 
-    def __init__(self, n_components=1, *, covariance_type="full", mode="mixture",
-                 priors="empirical", criterion="bic", max_components=10, tol=1e-3,
-                 reg_covar=1e-6, max_iter=100, n_init=1, init_params="kmeans",
-                 random_state=None, standardize=False, prior=None, unlabeled=-1):
+    def __init__(
+        self,
+        n_components=1,
+        *,
+        covariance_type="full",
+        mode="mixture",
+        priors="empirical",
+        criterion="bic",
+        max_components=10,
+        tol=1e-3,
+        reg_covar=1e-6,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans",
+        random_state=None,
+        standardize=False,
+        prior=None,
+        unlabeled=-1,
+    ):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.mode = mode
@@ -309,19 +344,25 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         self.classes_, y_index = np.unique(y, return_inverse=True)
         n_classes = len(self.classes_)
         if n_classes < 2:
-            raise ValueError(f"MixtureClassifier needs at least 2 classes in y, got 1 class "
-                             f"({_label(self.classes_[0])!r})")
+            raise ValueError(
+                f"MixtureClassifier needs at least 2 classes in y, got 1 class "
+                f"({_label(self.classes_[0])!r})"
+            )
         class_weight = np.bincount(y_index, weights=weight, minlength=n_classes)
         empty = np.flatnonzero(class_weight <= 0)
         if empty.size:
-            raise ValueError(f"class {_label(self.classes_[empty[0]])!r} has zero total "
-                             "sample_weight: drop its rows or give them a positive weight")
+            raise ValueError(
+                f"class {_label(self.classes_[empty[0]])!r} has zero total "
+                "sample_weight: drop its rows or give them a positive weight"
+            )
         self.class_prior_ = self._class_priors(class_weight)
         if isinstance(self.n_components, dict):
             extra = [c for c in self.n_components if c not in set(self.classes_.tolist())]
             if extra:
-                raise ValueError(f"n_components names label(s) {extra} that are not classes in y "
-                                 f"({self.classes_.tolist()}; a class needs labelled rows)")
+                raise ValueError(
+                    f"n_components names label(s) {extra} that are not classes in y "
+                    f"({self.classes_.tolist()}; a class needs labelled rows)"
+                )
         params = {name: getattr(self, name) for name in (*_MIXTURE_PARAMS, "prior")}
         seeds = _seeds(self.random_state, n_classes)
         standardized = standardization(X_all, weight_all) if self.standardize else None
@@ -332,9 +373,11 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         vars(self).pop("lower_bounds_", None)  # a supervised refit has no joint EM
         if self.mode == "edda":
             if not labelled.all():
-                raise ValueError(f"mode='edda' is supervised: y has {int((~labelled).sum())} "
-                                 f"rows marked unlabeled ({self.unlabeled!r}); drop them or "
-                                 "use mode='mixture'")
+                raise ValueError(
+                    f"mode='edda' is supervised: y has {int((~labelled).sum())} "
+                    f"rows marked unlabeled ({self.unlabeled!r}); drop them or "
+                    "use mode='mixture'"
+                )
             return self._fit_edda(X, y_index, weight, standardized, estimated_priors)
         for name in ("covariance_type_", "model_table_"):  # EDDA's, from an earlier fit
             vars(self).pop(name, None)
@@ -343,19 +386,24 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
             rows = np.flatnonzero(y_index == j)
             k = self._class_components(label, rows.size)
             w = None if weight is None else weight[rows]
-            class_params = {**params, "covariance_type": class_setting(
-                self.covariance_type, _label(label), "covariance_type", self.classes_)}
+            class_params = {
+                **params,
+                "covariance_type": class_setting(
+                    self.covariance_type, _label(label), "covariance_type", self.classes_
+                ),
+            }
             self.mixtures_.append(
-                _fit_mixture(X[rows], w, k, self.max_components, class_params, seeds[j],
-                             self.criterion))
+                _fit_mixture(
+                    X[rows], w, k, self.max_components, class_params, seeds[j], self.criterion
+                )
+            )
         self.covariance_types_ = [m.covariance_type for m in self.mixtures_]
         if not labelled.all():
             self._fit_unlabelled(X_all, weight_all, labelled, y_index)
         self.n_components_ = np.array([m.n_components for m in self.mixtures_])
         self.n_iter_ = np.array([m.n_iter_ for m in self.mixtures_])
         self.converged_ = bool(all(m.converged_ for m in self.mixtures_))
-        self.n_parameters_ = int(sum(m.n_parameters_ for m in self.mixtures_)
-                                 + estimated_priors)
+        self.n_parameters_ = int(sum(m.n_parameters_ for m in self.mixtures_) + estimated_priors)
         if standardized is not None:
             self.mixtures_ = [to_original_units(m, standardized) for m in self.mixtures_]
         return self
@@ -366,23 +414,41 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(self.covariance_type, dict):
             raise InvalidParameterError(
                 "mode='edda' fits one covariance model for all classes: covariance_type must "
-                f"be a name or a list of names, not a dict ({self.covariance_type!r})")
+                f"be a name or a list of names, not a dict ({self.covariance_type!r})"
+            )
         if not (isinstance(self.n_components, numbers.Integral) and self.n_components == 1):
-            raise ValueError("mode='edda' fits one component per class: n_components must be "
-                             f"1, got {self.n_components!r}")
+            raise ValueError(
+                "mode='edda' fits one component per class: n_components must be "
+                f"1, got {self.n_components!r}"
+            )
         for j, label in enumerate(self.classes_):
             if np.count_nonzero(y_index == j) < 2:
-                raise ValueError(f"class {_label(label)!r} has 1 sample: mode='edda' needs at "
-                                 "least 2 samples per class")
-        edda = fit_edda(X, y_index, len(self.classes_), self.covariance_type,
-                        class_prior=self.class_prior_, sample_weight=weight,
-                        estimated_priors=estimated_priors, criterion=self.criterion,
-                        reg_covar=self.reg_covar, prior=self.prior,
-                        standardized=standardized, mixture_params=self._edda_mixture_params())
+                raise ValueError(
+                    f"class {_label(label)!r} has 1 sample: mode='edda' needs at "
+                    "least 2 samples per class"
+                )
+        edda = fit_edda(
+            X,
+            y_index,
+            len(self.classes_),
+            self.covariance_type,
+            class_prior=self.class_prior_,
+            sample_weight=weight,
+            estimated_priors=estimated_priors,
+            criterion=self.criterion,
+            reg_covar=self.reg_covar,
+            prior=self.prior,
+            standardized=standardized,
+            mixture_params=self._edda_mixture_params(),
+        )
         if edda.ill_posed is not None:
-            warnings.warn(f"mode='edda': every candidate model is ill-posed; "
-                          f"{edda.covariance_type} has the lowest {self.criterion} and is kept, "
-                          f"held by reg_covar ({edda.ill_posed})", IllPosedWarning, stacklevel=3)
+            warnings.warn(
+                f"mode='edda': every candidate model is ill-posed; "
+                f"{edda.covariance_type} has the lowest {self.criterion} and is kept, "
+                f"held by reg_covar ({edda.ill_posed})",
+                IllPosedWarning,
+                stacklevel=3,
+            )
         self.mixtures_ = edda.mixtures
         self.covariance_type_ = edda.covariance_type
         self.covariance_types_ = [edda.covariance_type] * len(self.classes_)
@@ -397,23 +463,31 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         """The hyperparameters of the per-class mixtures ``mode='edda'`` builds."""
         from .selection.fitting import start_methods
 
-        return {"tol": self.tol, "reg_covar": self.reg_covar, "max_iter": self.max_iter,
-                "n_init": self.n_init, "init_params": start_methods(self.init_params)[-1],
-                "prior": self.prior}
+        return {
+            "tol": self.tol,
+            "reg_covar": self.reg_covar,
+            "max_iter": self.max_iter,
+            "n_init": self.n_init,
+            "init_params": start_methods(self.init_params)[-1],
+            "prior": self.prior,
+        }
 
     def _labelled_rows(self, y) -> np.ndarray:
         """The rows whose label is not the ``unlabeled`` marker; an error if there are none,
         or if unlabelled rows meet ``n_components='auto'``."""
         labelled = ~_marks(y, self.unlabeled)
         if not labelled.any():
-            raise ValueError(f"y has no labelled rows: every label is the unlabeled marker "
-                             f"{self.unlabeled!r}; label at least two rows of each class")
+            raise ValueError(
+                f"y has no labelled rows: every label is the unlabeled marker "
+                f"{self.unlabeled!r}; label at least two rows of each class"
+            )
         if not labelled.all() and _is_str(self.n_components, "auto"):
             raise ValueError(
                 f"n_components='auto' is not supported with unlabelled rows (y has "
                 f"{int((~labelled).sum())} marked {self.unlabeled!r}): it would choose each "
                 "class's number of components from its labelled rows alone; give an int or a "
-                "dict {class: int}")
+                "dict {class: int}"
+            )
         return labelled
 
     def _fit_unlabelled(self, X, weight, labelled, y_index) -> None:
@@ -424,23 +498,37 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         row_class = np.full(X.shape[0], -1, dtype=np.intp)
         row_class[labelled] = y_index
         result = semisupervised_em(
-            X, row_class, self.mixtures_, self.class_prior_, sample_weight=weight,
-            fit_priors=_is_str(self.priors, "empirical"), tol=self.tol,
-            max_iter=self.max_iter, reg_covar=self.reg_covar, prior=self.prior)
+            X,
+            row_class,
+            self.mixtures_,
+            self.class_prior_,
+            sample_weight=weight,
+            fit_priors=_is_str(self.priors, "empirical"),
+            tol=self.tol,
+            max_iter=self.max_iter,
+            reg_covar=self.reg_covar,
+            prior=self.prior,
+        )
         self.mixtures_ = result.mixtures
         self.class_prior_ = result.class_prior
         self.lower_bounds_ = np.asarray(result.lower_bounds)
-        ill_posed = [(label, m.ill_posed_) for label, m in zip(self.classes_, self.mixtures_)
-                     if m.ill_posed_ is not None]
+        ill_posed = [
+            (label, m.ill_posed_)
+            for label, m in zip(self.classes_, self.mixtures_)
+            if m.ill_posed_ is not None
+        ]
         if ill_posed:
-            described = "; ".join(f"class {_label(label)!r}: {reason}"
-                                  for label, reason in ill_posed)
+            described = "; ".join(
+                f"class {_label(label)!r}: {reason}" for label, reason in ill_posed
+            )
             warnings.warn(
                 f"the semi-supervised fit is ill-posed ({described}): EM drove a class onto "
                 "too few rows, so its likelihood measures reg_covar, not the data, and its "
                 "predictions are unreliable. Label more rows of that class, use a simpler "
                 "covariance_type (e.g. 'diag' or 'spherical') or prior='default'",
-                IllPosedWarning, stacklevel=3)
+                IllPosedWarning,
+                stacklevel=3,
+            )
 
     def _class_priors(self, class_weight):
         n_classes = len(self.classes_)
@@ -454,8 +542,10 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"priors has no entry for class(es) {missing}")
             extra = [c for c in self.priors if c not in set(self.classes_.tolist())]
             if extra:
-                raise ValueError(f"priors names label(s) {extra} that are not classes in y "
-                                 f"({self.classes_.tolist()}; a class needs labelled rows)")
+                raise ValueError(
+                    f"priors names label(s) {extra} that are not classes in y "
+                    f"({self.classes_.tolist()}; a class needs labelled rows)"
+                )
             given = [self.priors[c] for c in self.classes_.tolist()]
         else:
             given = self.priors
@@ -464,8 +554,10 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         except (TypeError, ValueError):
             raise TypeError(f"priors must be numeric, got {self.priors!r}") from None
         if priors.shape != (n_classes,):
-            raise ValueError(f"priors must have one entry per class ({n_classes}: "
-                             f"{self.classes_.tolist()}), got shape {priors.shape}")
+            raise ValueError(
+                f"priors must have one entry per class ({n_classes}: "
+                f"{self.classes_.tolist()}), got shape {priors.shape}"
+            )
         if not np.isfinite(priors).all() or (priors < 0).any():
             raise ValueError(f"priors must be finite and non-negative, got {priors.tolist()}")
         if not np.isclose(priors.sum(), 1.0):
@@ -475,20 +567,27 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
     def _class_components(self, label, n_rows):
         label = _label(label)
         if n_rows < 2:
-            raise ValueError(f"class {label!r} has {n_rows} sample: a mixture needs at least 2 "
-                             "samples per class")
+            raise ValueError(
+                f"class {label!r} has {n_rows} sample: a mixture needs at least 2 samples per class"
+            )
         if self.n_components == "auto":
             return "auto"
         if isinstance(self.n_components, dict):
             if label not in self.n_components:
-                raise ValueError(f"n_components has no entry for class {label!r}; it must name "
-                                 f"every class: {self.classes_.tolist()}")
+                raise ValueError(
+                    f"n_components has no entry for class {label!r}; it must name "
+                    f"every class: {self.classes_.tolist()}"
+                )
             k = self.n_components[label]
         else:
             k = self.n_components
         if k > n_rows:
-            warnings.warn(f"class {label!r} has {n_rows} samples, fewer than n_components={k}: "
-                          f"fitting it with {plural(n_rows, 'component')}", SmallClassWarning, stacklevel=3)
+            warnings.warn(
+                f"class {label!r} has {n_rows} samples, fewer than n_components={k}: "
+                f"fitting it with {plural(n_rows, 'component')}",
+                SmallClassWarning,
+                stacklevel=3,
+            )
             return n_rows
         return k
 
@@ -547,8 +646,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         else:
             y = np.asarray(y)
             if y.shape != (joint.shape[0],):
-                raise ValueError(f"y must have shape ({joint.shape[0]},) to match X, got "
-                                 f"{y.shape}")
+                raise ValueError(f"y must have shape ({joint.shape[0]},) to match X, got {y.shape}")
             index = _class_index(self.classes_, y)
             per_row = joint[np.arange(joint.shape[0]), index]
         total = float(joint.shape[0] if weight is None else weight.sum())
@@ -600,8 +698,9 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
                 # repeated in its own dtype: casting to classes_.dtype could truncate a string
                 labels = np.repeat(labels, n_samples)
             if labels.shape != (n_samples,):
-                raise ValueError(f"y must be one label or have shape ({n_samples},), got "
-                                 f"shape {labels.shape}")
+                raise ValueError(
+                    f"y must be one label or have shape ({n_samples},), got shape {labels.shape}"
+                )
             index = _class_index(self.classes_, labels)
         X = np.empty((n_samples, self.n_features_in_), dtype=self.mixtures_[0].means_.dtype)
         for j in np.unique(index):
@@ -689,10 +788,23 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
 
     _parameter_constraints: dict = parameter_constraints("ComponentClassifier")
 
-    def __init__(self, n_components=10, *, covariance_type="full", mapping="soft",
-                 smoothing=1.0, unlabeled=-1, criterion="bic", max_components=10, tol=1e-3,
-                 reg_covar=1e-6, max_iter=100, n_init=1, init_params="kmeans",
-                 random_state=None):
+    def __init__(
+        self,
+        n_components=10,
+        *,
+        covariance_type="full",
+        mapping="soft",
+        smoothing=1.0,
+        unlabeled=-1,
+        criterion="bic",
+        max_components=10,
+        tol=1e-3,
+        reg_covar=1e-6,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans",
+        random_state=None,
+    ):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.mapping = mapping
@@ -726,22 +838,29 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
         weight = _check_sample_weight(sample_weight, X.shape[0])
         labelled = ~_marks(y, self.unlabeled)
         if not labelled.any():
-            raise ValueError(f"y has no labelled rows: every label is the unlabeled marker "
-                             f"{self.unlabeled!r}; label at least one row of each class")
+            raise ValueError(
+                f"y has no labelled rows: every label is the unlabeled marker "
+                f"{self.unlabeled!r}; label at least one row of each class"
+            )
         y_labelled = y[labelled]
         check_classification_targets(y_labelled)
         self.classes_, y_index = np.unique(y_labelled, return_inverse=True)
         n_classes = len(self.classes_)
         if n_classes < 2:
-            raise ValueError(f"ComponentClassifier needs labelled rows of at least 2 classes, "
-                             f"got 1 class ({_label(self.classes_[0])!r})")
+            raise ValueError(
+                f"ComponentClassifier needs labelled rows of at least 2 classes, "
+                f"got 1 class ({_label(self.classes_[0])!r})"
+            )
         if self.mapping == "hungarian" and self.n_components != n_classes:
-            raise ValueError(f"mapping='hungarian' is one-to-one: n_components must equal the "
-                             f"number of classes ({n_classes}), got {self.n_components!r}")
+            raise ValueError(
+                f"mapping='hungarian' is one-to-one: n_components must equal the "
+                f"number of classes ({n_classes}), got {self.n_components!r}"
+            )
         params = {name: getattr(self, name) for name in _MIXTURE_PARAMS}
         seed = _seeds(self.random_state, 1)[0]
-        self.mixture_ = _fit_mixture(X, weight, self.n_components, self.max_components, params,
-                                     seed, self.criterion)
+        self.mixture_ = _fit_mixture(
+            X, weight, self.n_components, self.max_components, params, seed, self.criterion
+        )
         resp = mixture_rows(self.mixture_, X[labelled], "resp")
         w = np.ones(y_index.size) if weight is None else weight[labelled]
         one_hot = np.zeros((y_index.size, n_classes))
@@ -750,9 +869,11 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
         class_weight = one_hot.sum(axis=0)
         empty = np.flatnonzero(class_weight <= 0)
         if empty.size:
-            raise ValueError(f"class {_label(self.classes_[empty[0]])!r} has zero total "
-                             "sample_weight among the labelled rows: drop its rows or give "
-                             "them a positive weight")
+            raise ValueError(
+                f"class {_label(self.classes_[empty[0]])!r} has zero total "
+                "sample_weight among the labelled rows: drop its rows or give "
+                "them a positive weight"
+            )
         self.class_prior_ = class_weight / class_weight.sum()
         self.component_labelled_mass_ = counts.sum(axis=1)
         self.n_iter_ = self.mixture_.n_iter_
@@ -839,8 +960,9 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
         if labels.ndim == 0:
             labels = np.repeat(labels, n_samples)
         if labels.shape != (n_samples,):
-            raise ValueError(f"y must be one label or have shape ({n_samples},), got shape "
-                             f"{labels.shape}")
+            raise ValueError(
+                f"y must be one label or have shape ({n_samples},), got shape {labels.shape}"
+            )
         index = _class_index(self.classes_, labels)
         # P(k | c) for every class, one column per class
         joint = self.mixture_.weights_[:, None] * self.component_class_proba_
@@ -864,8 +986,10 @@ def _class_index(classes, labels) -> np.ndarray:
         index = None
     if np.any(unknown):
         bad = list(dict.fromkeys(np.asarray(labels)[unknown].tolist()))[:5]
-        raise ValueError(f"y contains labels the classifier does not know: {bad}; known "
-                         f"classes: {classes.tolist()}")
+        raise ValueError(
+            f"y contains labels the classifier does not know: {bad}; known "
+            f"classes: {classes.tolist()}"
+        )
     return index
 
 

@@ -54,8 +54,15 @@ MAX_SEED = 2**32 - 1
 # What ``select -o DIR`` writes; with --force, those a new run does not write are removed.
 SELECT_OUTPUTS = ("table.csv", "best.gmm", "selection.png")
 # A missing optional package -> the extra that installs it.
-EXTRAS = {"matplotlib": "plot", "pandas": "pandas", "pyarrow": "parquet", "tqdm": "progress",
-          "dask": "dask", "distributed": "dask", "zarr": "dask"}
+EXTRAS = {
+    "matplotlib": "plot",
+    "pandas": "pandas",
+    "pyarrow": "parquet",
+    "tqdm": "progress",
+    "dask": "dask",
+    "distributed": "dask",
+    "zarr": "dask",
+}
 ENGINES = ("numpy", "dask")
 
 EXIT_STATUS_HELP = """\
@@ -172,9 +179,13 @@ def _subparser(subcommands, name, *, help, description, examples, handler, data=
     if data:
         epilog += "\n\n" + DATA_HELP
     epilog += "\n\n" + EXIT_STATUS_HELP
-    parser = subcommands.add_parser(name, help=help, description=textwrap.fill(description, 79),
-                                    epilog=epilog,
-                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = subcommands.add_parser(
+        name,
+        help=help,
+        description=textwrap.fill(description, 79),
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.set_defaults(handler=handler, parser=parser)
     return parser
 
@@ -183,57 +194,117 @@ def _add_data_arguments(parser, *, target=None):
     """DATA, --columns, --keep-index-columns, --sep, --decimal, --drop-na and (``target`` =
     'required' or 'optional') --target."""
     parser.add_argument("data", type=Path, metavar="DATA", help="data file: .csv, .parquet or .npy")
-    parser.add_argument("--columns", type=_column_list, metavar="A,B,...",
-                        help="feature columns, by name or 0-based index, each numeric "
-                             "(default: every numeric column but the target and row indices)")
-    parser.add_argument("--keep-index-columns", action="store_true",
-                        help="keep row-index columns (rownames, index, 'Unnamed: 0', a 0..n-1 "
-                             "or 1..n counter) among the default features")
-    parser.add_argument("--sep", type=_separator, default=None, metavar="CHAR",
-                        help="field separator of a CSV: one character, or 'tab' (default: ',' "
-                             "for .csv, tab for .tsv)")
-    parser.add_argument("--decimal", type=_decimal_mark, default=".", metavar="CHAR",
-                        help="decimal mark of a CSV's numbers, '.' or ',' (default: '.')")
+    parser.add_argument(
+        "--columns",
+        type=_column_list,
+        metavar="A,B,...",
+        help="feature columns, by name or 0-based index, each numeric "
+        "(default: every numeric column but the target and row indices)",
+    )
+    parser.add_argument(
+        "--keep-index-columns",
+        action="store_true",
+        help="keep row-index columns (rownames, index, 'Unnamed: 0', a 0..n-1 "
+        "or 1..n counter) among the default features",
+    )
+    parser.add_argument(
+        "--sep",
+        type=_separator,
+        default=None,
+        metavar="CHAR",
+        help="field separator of a CSV: one character, or 'tab' (default: ',' "
+        "for .csv, tab for .tsv)",
+    )
+    parser.add_argument(
+        "--decimal",
+        type=_decimal_mark,
+        default=".",
+        metavar="CHAR",
+        help="decimal mark of a CSV's numbers, '.' or ',' (default: '.')",
+    )
     if target is not None:
-        parser.add_argument("--target", required=target == "required", metavar="COLUMN",
-                            help="the label column, by name or index; labels may be text")
-    parser.add_argument("--drop-na", action="store_true",
-                        help="drop rows with missing or infinite values instead of failing")
+        parser.add_argument(
+            "--target",
+            required=target == "required",
+            metavar="COLUMN",
+            help="the label column, by name or index; labels may be text",
+        )
+    parser.add_argument(
+        "--drop-na",
+        action="store_true",
+        help="drop rows with missing or infinite values instead of failing",
+    )
 
 
 def _add_engine(parser):
     """--engine and --scheduler (see :mod:`gmmkit._cli_dask`, imported only to run)."""
-    parser.add_argument("--engine", choices=ENGINES, default="numpy",
-                        help="numpy: read DATA into memory (default); dask: read a directory "
-                             "or glob of Parquet or CSV files, or a zarr store, lazily and "
-                             "work block by block (needs pip install 'gmmkit[dask]')")
-    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                        help="with --engine dask: a distributed scheduler's address, or "
-                             "threads, processes or synchronous (default: a LocalCluster of "
-                             "this machine's cores, closed at the end)")
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="numpy",
+        help="numpy: read DATA into memory (default); dask: read a directory "
+        "or glob of Parquet or CSV files, or a zarr store, lazily and "
+        "work block by block (needs pip install 'gmmkit[dask]')",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="with --engine dask: a distributed scheduler's address, or "
+        "threads, processes or synchronous (default: a LocalCluster of "
+        "this machine's cores, closed at the end)",
+    )
 
 
 def _add_fit_options(parser, *, seed_help="seed of the initialisations"):
-    parser.add_argument("--seed", type=_seed, default=0, metavar="N",
-                        help=f"{seed_help}, 0..{MAX_SEED} (default: 0)")
-    parser.add_argument("--n-init", type=_positive_int, default=1, metavar="N",
-                        help="EM runs per model, the best kept (default: 1)")
-    parser.add_argument("--reg-covar", type=_non_negative_float, default=1e-6, metavar="X",
-                        help="added to covariance diagonals (default: 1e-6)")
-    parser.add_argument("--max-iter", type=_positive_int, default=100, metavar="N",
-                        help="EM iterations at most (default: 100)")
+    parser.add_argument(
+        "--seed",
+        type=_seed,
+        default=0,
+        metavar="N",
+        help=f"{seed_help}, 0..{MAX_SEED} (default: 0)",
+    )
+    parser.add_argument(
+        "--n-init",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="EM runs per model, the best kept (default: 1)",
+    )
+    parser.add_argument(
+        "--reg-covar",
+        type=_non_negative_float,
+        default=1e-6,
+        metavar="X",
+        help="added to covariance diagonals (default: 1e-6)",
+    )
+    parser.add_argument(
+        "--max-iter",
+        type=_positive_int,
+        default=100,
+        metavar="N",
+        help="EM iterations at most (default: 100)",
+    )
 
 
 def _add_standardize(parser, what="fit on"):
-    parser.add_argument("--standardize", action="store_true",
-                        help=f"{what} every feature centred and divided by its standard "
-                             "deviation; the saved model still answers in the data's units")
+    parser.add_argument(
+        "--standardize",
+        action="store_true",
+        help=f"{what} every feature centred and divided by its standard "
+        "deviation; the saved model still answers in the data's units",
+    )
 
 
 def _add_prior(parser):
-    parser.add_argument("--prior", action="store_const", const="default", default=None,
-                        help="mclust's default conjugate prior (priorControl()): maximum a "
-                             "posteriori fits whose covariances never collapse")
+    parser.add_argument(
+        "--prior",
+        action="store_const",
+        const="default",
+        default=None,
+        help="mclust's default conjugate prior (priorControl()): maximum a "
+        "posteriori fits whose covariances never collapse",
+    )
 
 
 def _add_force(parser, what="the output file"):
@@ -241,116 +312,200 @@ def _add_force(parser, what="the output file"):
 
 
 def _add_progress(parser):
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                        help="show a progress bar on stderr (default: when stderr is a terminal)")
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar on stderr (default: when stderr is a terminal)",
+    )
 
 
 def _add_fit_parser(subcommands):
     fit = _subparser(
-        subcommands, "fit", handler=_with_engine(_run_fit, "standardize"),
+        subcommands,
+        "fit",
+        handler=_with_engine(_run_fit, "standardize"),
         help="fit one Gaussian mixture and save it",
         description="Fit a Gaussian mixture with K components to the numeric columns of DATA "
-                    "and save it in gmmkit's safe model format (gmmkit.load reads it back).",
-        examples=["gmmkit fit data.csv -k 3 -o model.gmm",
-                  "gmmkit fit data.csv -k 4 --covariance diag --columns x,y --drop-na -o m.gmm",
-                  "gmmkit fit X.npy -k 2 --columns 0,2 --seed 1 -o m.gmm",
-                  "gmmkit fit parts/ -k 5 --engine dask --progress -o m.gmm   (Parquet files)"],
+        "and save it in gmmkit's safe model format (gmmkit.load reads it back).",
+        examples=[
+            "gmmkit fit data.csv -k 3 -o model.gmm",
+            "gmmkit fit data.csv -k 4 --covariance diag --columns x,y --drop-na -o m.gmm",
+            "gmmkit fit X.npy -k 2 --columns 0,2 --seed 1 -o m.gmm",
+            "gmmkit fit parts/ -k 5 --engine dask --progress -o m.gmm   (Parquet files)",
+        ],
     )
     _add_data_arguments(fit)
-    fit.add_argument("-k", "--components", dest="k", type=_one_k, required=True, metavar="K",
-                     help="number of components (gmmkit select sweeps a range)")
-    fit.add_argument("--covariance", choices=_CovarianceTypes(), default="full", metavar="TYPE",
-                     help="covariance type: %(choices)s (default: full)")
+    fit.add_argument(
+        "-k",
+        "--components",
+        dest="k",
+        type=_one_k,
+        required=True,
+        metavar="K",
+        help="number of components (gmmkit select sweeps a range)",
+    )
+    fit.add_argument(
+        "--covariance",
+        choices=_CovarianceTypes(),
+        default="full",
+        metavar="TYPE",
+        help="covariance type: %(choices)s (default: full)",
+    )
     _add_fit_options(fit)
     _add_prior(fit)
     _add_standardize(fit)
     _add_engine(fit)
-    fit.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                     help="with --engine dask, a progress bar over the EM iterations on "
-                          "stderr (default: when stderr is a terminal)")
-    fit.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL",
-                     help="model file to write, e.g. model.gmm")
+    fit.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --engine dask, a progress bar over the EM iterations on "
+        "stderr (default: when stderr is a terminal)",
+    )
+    fit.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="MODEL",
+        help="model file to write, e.g. model.gmm",
+    )
     _add_force(fit)
 
 
 def _add_select_parser(subcommands):
     select = _subparser(
-        subcommands, "select", handler=_with_engine(_run_select, "cv", "warm_start",
-                                                    "standardize"),
+        subcommands,
+        "select",
+        handler=_with_engine(_run_select, "cv", "warm_start", "standardize"),
         help="sweep components x covariance types; save the table, best model and a plot",
         description="Fit a mixture for every number of components and covariance type, score "
-                    "each by BIC, AIC, ICL, silhouette (and held-out likelihood with --cv), "
-                    "print the table and write DIR/table.csv, DIR/best.gmm (the model chosen by "
-                    "--criterion) and DIR/selection.png (needs matplotlib).",
-        examples=["gmmkit select data.csv -k 1:20 -o sweep/",
-                  "gmmkit select data.csv -k 2:12:2 --covariance full,diag --criterion cv "
-                  "--cv 5 -o sweep/",
-                  "gmmkit select X.npy -k 1:8 --criterion icl --jobs 2 --force -o sweep/",
-                  "gmmkit select 'parts/*.parquet' -k 1:8 --engine dask --scheduler "
-                  "tcp://host:8786 -o sweep/"],
+        "each by BIC, AIC, ICL, silhouette (and held-out likelihood with --cv), "
+        "print the table and write DIR/table.csv, DIR/best.gmm (the model chosen by "
+        "--criterion) and DIR/selection.png (needs matplotlib).",
+        examples=[
+            "gmmkit select data.csv -k 1:20 -o sweep/",
+            "gmmkit select data.csv -k 2:12:2 --covariance full,diag --criterion cv "
+            "--cv 5 -o sweep/",
+            "gmmkit select X.npy -k 1:8 --criterion icl --jobs 2 --force -o sweep/",
+            "gmmkit select 'parts/*.parquet' -k 1:8 --engine dask --scheduler "
+            "tcp://host:8786 -o sweep/",
+        ],
     )
     _add_data_arguments(select)
-    select.add_argument("-k", "--components", dest="k", type=_k_range, default=range(1, 10),
-                        metavar="K|A:B[:STEP]",
-                        help="numbers of components: K, or A to B inclusive (default: 1:9, as mclust)")
-    select.add_argument("--covariance", type=_covariance_list, default="sklearn", metavar="TYPES",
-                        choices=_CovarianceTypes(lists=True),
-                        help="'sklearn' (full, tied, diag, spherical), 'all' (mclust's models) or "
-                             "a comma-separated list of %(choices)s (default: sklearn)")
-    select.add_argument("--criterion", choices=tuple(CRITERIA), default="bic",
-                        help="what chooses the best model (default: bic); cv needs --cv")
-    select.add_argument("--cv", type=_folds, default=None, metavar="N",
-                        help="also score held-out log-likelihood over N folds")
-    select.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
-                        help="parallel workers (-1: all cores; default: one)")
-    select.add_argument("--warm-start", action="store_true",
-                        help="also fit each k from the previous k's fit with its widest "
-                             "components split, keeping whichever fits better (about twice "
-                             "the time; often much better mixtures)")
+    select.add_argument(
+        "-k",
+        "--components",
+        dest="k",
+        type=_k_range,
+        default=range(1, 10),
+        metavar="K|A:B[:STEP]",
+        help="numbers of components: K, or A to B inclusive (default: 1:9, as mclust)",
+    )
+    select.add_argument(
+        "--covariance",
+        type=_covariance_list,
+        default="sklearn",
+        metavar="TYPES",
+        choices=_CovarianceTypes(lists=True),
+        help="'sklearn' (full, tied, diag, spherical), 'all' (mclust's models) or "
+        "a comma-separated list of %(choices)s (default: sklearn)",
+    )
+    select.add_argument(
+        "--criterion",
+        choices=tuple(CRITERIA),
+        default="bic",
+        help="what chooses the best model (default: bic); cv needs --cv",
+    )
+    select.add_argument(
+        "--cv",
+        type=_folds,
+        default=None,
+        metavar="N",
+        help="also score held-out log-likelihood over N folds",
+    )
+    select.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="parallel workers (-1: all cores; default: one)",
+    )
+    select.add_argument(
+        "--warm-start",
+        action="store_true",
+        help="also fit each k from the previous k's fit with its widest "
+        "components split, keeping whichever fits better (about twice "
+        "the time; often much better mixtures)",
+    )
     _add_fit_options(select, seed_help="seed of initialisations, folds and subsamples")
     _add_prior(select)
     _add_standardize(select, "sweep (and score silhouettes) with")
     _add_progress(select)
     _add_engine(select)
-    select.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
-                        help="output directory; created if missing, must be empty unless --force")
+    select.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="output directory; created if missing, must be empty unless --force",
+    )
     _add_force(select, "table.csv, best.gmm and selection.png in a non-empty DIR")
 
 
 def _add_predict_parser(subcommands):
     predict = _subparser(
-        subcommands, "predict", handler=_with_engine(_run_predict),
+        subcommands,
+        "predict",
+        handler=_with_engine(_run_predict),
         help="components or classes of the rows of DATA, or their probabilities",
         description="Predict with a saved model: the most probable component (a mixture) or "
-                    "class (a classifier) of every row of DATA, or with --proba the probability "
-                    "of each. A model fitted on named columns reads the same columns by name. "
-                    "A .csv output has a 'row' column (the data row of DATA, counted from 1 as "
-                    "in error messages, so rows dropped by --drop-na stay traceable) and one "
-                    "column per output; a .npy output holds the values alone.",
-        examples=["gmmkit predict model.gmm new.csv -o labels.csv",
-                  "gmmkit predict model.gmm new.csv --proba -o proba.npy",
-                  "gmmkit predict model.gmm store.zarr --engine dask -o labels.csv"],
+        "class (a classifier) of every row of DATA, or with --proba the probability "
+        "of each. A model fitted on named columns reads the same columns by name. "
+        "A .csv output has a 'row' column (the data row of DATA, counted from 1 as "
+        "in error messages, so rows dropped by --drop-na stay traceable) and one "
+        "column per output; a .npy output holds the values alone.",
+        examples=[
+            "gmmkit predict model.gmm new.csv -o labels.csv",
+            "gmmkit predict model.gmm new.csv --proba -o proba.npy",
+            "gmmkit predict model.gmm store.zarr --engine dask -o labels.csv",
+        ],
     )
     predict.add_argument("model", type=Path, metavar="MODEL", help="a model saved by gmmkit")
     _add_data_arguments(predict)
-    predict.add_argument("--proba", action="store_true",
-                         help="write probabilities, one column per component or class")
-    predict.add_argument("-o", "--output", type=_table_output, required=True, metavar="FILE",
-                         help="output file, .csv or .npy (--engine dask writes it block by "
-                              "block)")
+    predict.add_argument(
+        "--proba",
+        action="store_true",
+        help="write probabilities, one column per component or class",
+    )
+    predict.add_argument(
+        "-o",
+        "--output",
+        type=_table_output,
+        required=True,
+        metavar="FILE",
+        help="output file, .csv or .npy (--engine dask writes it block by block)",
+    )
     _add_force(predict)
     _add_engine(predict)
 
 
 def _add_score_parser(subcommands):
     score = _subparser(
-        subcommands, "score", handler=_with_engine(_run_score),
+        subcommands,
+        "score",
+        handler=_with_engine(_run_score),
         help="log-likelihood, BIC, AIC, ICL (and accuracy) of a model on DATA",
         description="Print the mean log-likelihood per row of DATA under a saved model, with the "
-                    "model's BIC, AIC and ICL on DATA where it defines them; with --target, a "
-                    "classifier's accuracy too. One 'name: value' line each.",
-        examples=["gmmkit score model.gmm test.csv",
-                  "gmmkit score classifier.gmm test.csv --target species"],
+        "model's BIC, AIC and ICL on DATA where it defines them; with --target, a "
+        "classifier's accuracy too. One 'name: value' line each.",
+        examples=[
+            "gmmkit score model.gmm test.csv",
+            "gmmkit score classifier.gmm test.csv --target species",
+        ],
     )
     score.add_argument("model", type=Path, metavar="MODEL", help="a model saved by gmmkit")
     _add_data_arguments(score, target="optional")
@@ -359,113 +514,208 @@ def _add_score_parser(subcommands):
 
 def _add_sample_parser(subcommands):
     sample = _subparser(
-        subcommands, "sample", handler=_run_sample, data=False,
+        subcommands,
+        "sample",
+        handler=_run_sample,
+        data=False,
         help="draw rows from a saved model",
         description="Draw N rows from a saved model. A .csv output has the model's feature "
-                    "names as header plus a 'component' column (a 'class' column for a "
-                    "classifier); a .npy output holds the rows alone.",
-        examples=["gmmkit sample model.gmm -n 1000 -o draws.csv",
-                  "gmmkit sample classifier.gmm -n 50 --class setosa --seed 0 -o setosa.csv"],
+        "names as header plus a 'component' column (a 'class' column for a "
+        "classifier); a .npy output holds the rows alone.",
+        examples=[
+            "gmmkit sample model.gmm -n 1000 -o draws.csv",
+            "gmmkit sample classifier.gmm -n 50 --class setosa --seed 0 -o setosa.csv",
+        ],
     )
     sample.add_argument("model", type=Path, metavar="MODEL", help="a model saved by gmmkit")
-    sample.add_argument("-n", "--n-samples", dest="n", type=_positive_int, required=True,
-                        metavar="N", help="number of rows to draw")
-    sample.add_argument("--class", dest="class_", metavar="Y",
-                        help="draw every row from this class (a classifier model)")
-    sample.add_argument("--seed", type=_seed, default=None, metavar="N",
-                        help="seed of the draws (default: fresh draws every run)")
-    sample.add_argument("-o", "--output", type=_table_output, required=True, metavar="FILE",
-                        help="output file, .csv or .npy")
+    sample.add_argument(
+        "-n",
+        "--n-samples",
+        dest="n",
+        type=_positive_int,
+        required=True,
+        metavar="N",
+        help="number of rows to draw",
+    )
+    sample.add_argument(
+        "--class",
+        dest="class_",
+        metavar="Y",
+        help="draw every row from this class (a classifier model)",
+    )
+    sample.add_argument(
+        "--seed",
+        type=_seed,
+        default=None,
+        metavar="N",
+        help="seed of the draws (default: fresh draws every run)",
+    )
+    sample.add_argument(
+        "-o",
+        "--output",
+        type=_table_output,
+        required=True,
+        metavar="FILE",
+        help="output file, .csv or .npy",
+    )
     _add_force(sample)
 
 
 def _add_classify_parser(subcommands):
     classify = _subparser(
-        subcommands, "classify", handler=_run_classify,
+        subcommands,
+        "classify",
+        handler=_run_classify,
         help="fit a mixture classifier; cross-validated accuracy; save it",
         description="Fit gmmkit.MixtureClassifier (one Gaussian mixture per class, Bayes' rule) "
-                    "to the feature columns of DATA and the labels in --target, print its "
-                    "stratified cross-validated accuracy next to a GaussianNB baseline, refit "
-                    "on every row and save the model.",
-        examples=["gmmkit classify iris.csv --target species -o classifier.gmm",
-                  "gmmkit classify data.csv --target label -k auto --covariance diag "
-                  "--cv 10 -o clf.gmm",
-                  "gmmkit classify data.npy --target -1 -k 1:6 -o clf.gmm",
-                  ("gmmkit classify iris.csv --target species -k 1:5 --covariance all "
-                   "-o mclustda.gmm"),
-                  ("gmmkit classify iris.csv --target species --mode edda --covariance all "
-                   "-o edda.gmm")],
+        "to the feature columns of DATA and the labels in --target, print its "
+        "stratified cross-validated accuracy next to a GaussianNB baseline, refit "
+        "on every row and save the model.",
+        examples=[
+            "gmmkit classify iris.csv --target species -o classifier.gmm",
+            "gmmkit classify data.csv --target label -k auto --covariance diag --cv 10 -o clf.gmm",
+            "gmmkit classify data.npy --target -1 -k 1:6 -o clf.gmm",
+            ("gmmkit classify iris.csv --target species -k 1:5 --covariance all -o mclustda.gmm"),
+            ("gmmkit classify iris.csv --target species --mode edda --covariance all -o edda.gmm"),
+        ],
     )
     _add_data_arguments(classify, target="required")
-    classify.add_argument("-k", "--components", dest="k", type=_k_classify, default="1",
-                          metavar="K|auto|1:B",
-                          help="components per class; 'auto' (or 1:B) chooses each class's "
-                               "number by BIC up to 10 (or B) (default: 1)")
-    classify.add_argument("--covariance", type=_covariance_list, default="full",
-                          metavar="TYPES", choices=_CovarianceTypes(lists=True),
-                          help="a covariance type, or 'all' (mclust's 14 models), 'sklearn' or "
-                               "a comma-separated list of %(choices)s to choose from by BIC, "
-                               "class by class (with --mode edda, one for all classes) "
-                               "(default: full)")
-    classify.add_argument("--mode", choices=("mixture", "edda"), default="mixture",
-                          help="mixture: one mixture per class (mclust's MclustDA); edda: one "
-                               "Gaussian per class, the covariance model's shared parts "
-                               "shared by all classes (mclust's EDDA; -k must be 1) "
-                               "(default: mixture)")
-    classify.add_argument("--unlabeled", metavar="LABEL", default=None,
-                          help="the target value that marks a row without a label (e.g. -1): "
-                               "those rows join a semi-supervised fit (mclust's MclustSSC) "
-                               "and the accuracy is measured on the labelled rows (default: "
-                               "every value is a class)")
-    classify.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
-                          help="stratified folds for the accuracy; 0 skips it (default: 5)")
+    classify.add_argument(
+        "-k",
+        "--components",
+        dest="k",
+        type=_k_classify,
+        default="1",
+        metavar="K|auto|1:B",
+        help="components per class; 'auto' (or 1:B) chooses each class's "
+        "number by BIC up to 10 (or B) (default: 1)",
+    )
+    classify.add_argument(
+        "--covariance",
+        type=_covariance_list,
+        default="full",
+        metavar="TYPES",
+        choices=_CovarianceTypes(lists=True),
+        help="a covariance type, or 'all' (mclust's 14 models), 'sklearn' or "
+        "a comma-separated list of %(choices)s to choose from by BIC, "
+        "class by class (with --mode edda, one for all classes) "
+        "(default: full)",
+    )
+    classify.add_argument(
+        "--mode",
+        choices=("mixture", "edda"),
+        default="mixture",
+        help="mixture: one mixture per class (mclust's MclustDA); edda: one "
+        "Gaussian per class, the covariance model's shared parts "
+        "shared by all classes (mclust's EDDA; -k must be 1) "
+        "(default: mixture)",
+    )
+    classify.add_argument(
+        "--unlabeled",
+        metavar="LABEL",
+        default=None,
+        help="the target value that marks a row without a label (e.g. -1): "
+        "those rows join a semi-supervised fit (mclust's MclustSSC) "
+        "and the accuracy is measured on the labelled rows (default: "
+        "every value is a class)",
+    )
+    classify.add_argument(
+        "--cv",
+        type=_folds_or_zero,
+        default=5,
+        metavar="N",
+        help="stratified folds for the accuracy; 0 skips it (default: 5)",
+    )
     _add_fit_options(classify, seed_help="seed of the fits and the folds")
     _add_prior(classify)
     _add_standardize(classify, "fit every class's mixture with")
     _add_progress(classify)
-    classify.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL",
-                          help="model file to write, e.g. classifier.gmm")
+    classify.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="MODEL",
+        help="model file to write, e.g. classifier.gmm",
+    )
     _add_force(classify)
 
 
 def _add_report_parser(subcommands):
     report = _subparser(
-        subcommands, "report", handler=_run_report,
+        subcommands,
+        "report",
+        handler=_run_report,
         help="an HTML report on your data (selection, fits; classification with --target)",
         description="Write DIR/report.html with the sections that apply to DATA: the "
-                    "model-selection sweep and the chosen mixture, and with --target the "
-                    "classifiers' accuracy. Needs matplotlib.",
-        examples=["gmmkit report data.csv -o report/",
-                  "gmmkit report iris.csv --target species -k 1:6 --cv 5 -o report/"],
+        "model-selection sweep and the chosen mixture, and with --target the "
+        "classifiers' accuracy. Needs matplotlib.",
+        examples=[
+            "gmmkit report data.csv -o report/",
+            "gmmkit report iris.csv --target species -k 1:6 --cv 5 -o report/",
+        ],
     )
     _add_data_arguments(report, target="optional")
-    report.add_argument("-k", "--components", dest="k", type=_k_range, default=range(1, 10),
-                        metavar="K|A:B[:STEP]",
-                        help="numbers of components to sweep (default: 1:9)")
-    report.add_argument("--covariance", type=_covariance_list, default="sklearn", metavar="TYPES",
-                        choices=_CovarianceTypes(lists=True),
-                        help="'sklearn' (full, tied, diag, spherical), 'all' (mclust's models) or "
-                             "a comma-separated list of %(choices)s (default: sklearn)")
-    report.add_argument("--cv", type=_folds_or_zero, default=5, metavar="N",
-                        help="cross-validation folds; 0 skips cross-validation (default: 5)")
-    report.add_argument("--lrt-bootstrap", type=_non_negative_int, default=99, metavar="N",
-                        help="without --target: replicates per test of the bootstrap "
-                             "likelihood-ratio test for the number of components; 0 skips it "
-                             "(default: 99)")
+    report.add_argument(
+        "-k",
+        "--components",
+        dest="k",
+        type=_k_range,
+        default=range(1, 10),
+        metavar="K|A:B[:STEP]",
+        help="numbers of components to sweep (default: 1:9)",
+    )
+    report.add_argument(
+        "--covariance",
+        type=_covariance_list,
+        default="sklearn",
+        metavar="TYPES",
+        choices=_CovarianceTypes(lists=True),
+        help="'sklearn' (full, tied, diag, spherical), 'all' (mclust's models) or "
+        "a comma-separated list of %(choices)s (default: sklearn)",
+    )
+    report.add_argument(
+        "--cv",
+        type=_folds_or_zero,
+        default=5,
+        metavar="N",
+        help="cross-validation folds; 0 skips cross-validation (default: 5)",
+    )
+    report.add_argument(
+        "--lrt-bootstrap",
+        type=_non_negative_int,
+        default=99,
+        metavar="N",
+        help="without --target: replicates per test of the bootstrap "
+        "likelihood-ratio test for the number of components; 0 skips it "
+        "(default: 99)",
+    )
     _add_fit_options(report, seed_help="seed of every fit, fold and sample")
-    report.add_argument("--standardize", action="store_true",
-                        help="sweep with every feature centred and divided by its standard "
-                             "deviation; the chosen mixture answers in the data's units (the "
-                             "report suggests it when feature scales differ over 100x)")
+    report.add_argument(
+        "--standardize",
+        action="store_true",
+        help="sweep with every feature centred and divided by its standard "
+        "deviation; the chosen mixture answers in the data's units (the "
+        "report suggests it when feature scales differ over 100x)",
+    )
     _add_progress(report)
-    report.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
-                        help="output directory; created if missing, must be empty unless --force")
+    report.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="output directory; created if missing, must be empty unless --force",
+    )
     _add_force(report, "the report's files in a non-empty DIR")
 
 
 def _add_tour_parser(subcommands):
     tour = _subparser(
-        subcommands, "tour", handler=_run_tour, data=False,
+        subcommands,
+        "tour",
+        handler=_run_tour,
+        data=False,
         help="the whole story on two moons and the digits, as one HTML report",
         description=(
             "Run the five studies on bundled data (two-moons clustering, model selection, "
@@ -475,14 +725,31 @@ def _add_tour_parser(subcommands):
         ),
         examples=["gmmkit tour -o tour-output", "gmmkit tour -o tour-output --quick"],
     )
-    tour.add_argument("-o", "--output", required=True, type=Path, metavar="DIR",
-                      help="output directory; created if missing, must be empty unless --force")
-    tour.add_argument("--quick", action="store_true",
-                      help="smaller data and sweeps: about ten seconds instead of a minute")
-    tour.add_argument("--force", action="store_true",
-                      help="write into a non-empty DIR, replacing files with the tour's names")
-    tour.add_argument("--seed", type=_seed, default=0, metavar="N",
-                      help=f"seed of data, fits and samples, 0..{MAX_SEED} (default: 0)")
+    tour.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="output directory; created if missing, must be empty unless --force",
+    )
+    tour.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller data and sweeps: about ten seconds instead of a minute",
+    )
+    tour.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty DIR, replacing files with the tour's names",
+    )
+    tour.add_argument(
+        "--seed",
+        type=_seed,
+        default=0,
+        metavar="N",
+        help=f"seed of data, fits and samples, 0..{MAX_SEED} (default: 0)",
+    )
     _add_progress(tour)
 
 
@@ -491,14 +758,20 @@ def _with_engine(command, *in_memory_only):
     """``command`` run under ``--engine``: with dask, first refusing the options it cannot
     honour (``in_memory_only``, by their ``args`` names) and inside the chosen scheduler
     (:func:`gmmkit._cli_dask.scheduler`), which is closed when the command ends."""
+
     def run(args) -> int:
         if args.engine != "dask":
             return command(args)
-        given = [f"--{name.replace('_', '-')}" for name in in_memory_only
-                 if getattr(args, name) not in (None, False)]
+        given = [
+            f"--{name.replace('_', '-')}"
+            for name in in_memory_only
+            if getattr(args, name) not in (None, False)
+        ]
         if given:
-            raise _UsageError(f"{', '.join(given)} cannot be used with --engine dask "
-                              "(only with the in-memory engine)")
+            raise _UsageError(
+                f"{', '.join(given)} cannot be used with --engine dask "
+                "(only with the in-memory engine)"
+            )
         from ._cli_dask import scheduler
         from ._data import DataError
 
@@ -508,8 +781,9 @@ def _with_engine(command, *in_memory_only):
             except ValueError as exc:  # the engine finds missing values in the pass that reads them
                 if "NaN or infinity" not in str(exc) or args.drop_na:
                     raise
-                raise DataError(f"{_describe(exc)}; pass --drop-na to drop rows with missing "
-                                "or infinite values") from None
+                raise DataError(
+                    f"{_describe(exc)}; pass --drop-na to drop rows with missing or infinite values"
+                ) from None
 
     return run
 
@@ -522,9 +796,15 @@ def _run_fit(args) -> int:
 
     check_new_file(args.output, args.force)
     data = _read(args)
-    model = GaussianMixture(n_components=args.k, covariance_type=args.covariance,
-                            n_init=args.n_init, reg_covar=args.reg_covar, max_iter=args.max_iter,
-                            random_state=args.seed, prior=args.prior)
+    model = GaussianMixture(
+        n_components=args.k,
+        covariance_type=args.covariance,
+        n_init=args.n_init,
+        reg_covar=args.reg_covar,
+        max_iter=args.max_iter,
+        random_state=args.seed,
+        prior=args.prior,
+    )
     if args.standardize:
         model = fit_standardized(model, data.frame())
     elif args.engine == "dask":
@@ -539,18 +819,27 @@ def _run_fit(args) -> int:
     n, d = data.X.shape
     criteria = _quiet_names(model.criteria, data.frame())
     state = "converged" if model.converged_ else "did NOT converge"
-    fitted_as = (f"{args.covariance} covariance on standardized features, saved as "
-                 f"{model.covariance_type} in the data's units" if args.standardize
-                 else f"{args.covariance} covariance")
-    print(f"fitted GaussianMixture: {plural(args.k, 'component')}, {fitted_as}, "
-          f"{plural(n, 'row')} x {plural(d, 'feature')}{_names_suffix(data.feature_names)}")
-    print(f"EM {state} after {model.n_iter_} iterations; log-likelihood per row "
-          f"{criteria['log_likelihood']:.4f}, BIC {criteria['bic']:.2f}, "
-          f"AIC {criteria['aic']:.2f}, ICL {criteria['icl']:.2f}")
+    fitted_as = (
+        f"{args.covariance} covariance on standardized features, saved as "
+        f"{model.covariance_type} in the data's units"
+        if args.standardize
+        else f"{args.covariance} covariance"
+    )
+    print(
+        f"fitted GaussianMixture: {plural(args.k, 'component')}, {fitted_as}, "
+        f"{plural(n, 'row')} x {plural(d, 'feature')}{_names_suffix(data.feature_names)}"
+    )
+    print(
+        f"EM {state} after {model.n_iter_} iterations; log-likelihood per row "
+        f"{criteria['log_likelihood']:.4f}, BIC {criteria['bic']:.2f}, "
+        f"AIC {criteria['aic']:.2f}, ICL {criteria['icl']:.2f}"
+    )
     if model.ill_posed_ is not None:
-        print(f"warning: the fit is ill-posed ({model.ill_posed_}): its likelihood and "
-              f"criteria reflect reg_covar more than the data; use fewer components or a "
-              f"more constrained --covariance")
+        print(
+            f"warning: the fit is ill-posed ({model.ill_posed_}): its likelihood and "
+            f"criteria reflect reg_covar more than the data; use fewer components or a "
+            f"more constrained --covariance"
+        )
     print(f"saved {args.output}")
     return EXIT_OK
 
@@ -568,19 +857,30 @@ def _run_select(args) -> int:
     data = _read(args)
     # Before the sweep, so an unwritable path fails at once.
     prepare_output_dir(args.output)
-    result = select(data.X, n_components=args.k, covariance_type=args.covariance,
-                    criterion=args.criterion, cv=args.cv, n_init=args.n_init,
-                    reg_covar=args.reg_covar, max_iter=args.max_iter, random_state=args.seed,
-                    n_jobs=args.jobs, progress=_progress_wanted(args),
-                    warm_start=args.warm_start, standardize=args.standardize,
-                    prior=args.prior)
+    result = select(
+        data.X,
+        n_components=args.k,
+        covariance_type=args.covariance,
+        criterion=args.criterion,
+        cv=args.cv,
+        n_init=args.n_init,
+        reg_covar=args.reg_covar,
+        max_iter=args.max_iter,
+        random_state=args.seed,
+        n_jobs=args.jobs,
+        progress=_progress_wanted(args),
+        warm_start=args.warm_start,
+        standardize=args.standardize,
+        prior=args.prior,
+    )
     best = result.best_estimator_
     _keep_feature_names(best, data)
     rows = result.records()
     with staged_output(args.output, owned=SELECT_OUTPUTS) as staging:
         table_path, model_path = staging.path / "table.csv", staging.path / "best.gmm"
-        write_csv(table_path, TABLE_COLUMNS,
-                  [[row[name] for row in rows] for name in TABLE_COLUMNS])
+        write_csv(
+            table_path, TABLE_COLUMNS, [[row[name] for row in rows] for name in TABLE_COLUMNS]
+        )
         save(best, model_path, overwrite=True)
         written = [table_path, model_path]
         figure_path = _save_selection_figure(result, staging.path / "selection.png")
@@ -590,9 +890,11 @@ def _run_select(args) -> int:
     print(_format_selection(rows, result.best_index_, with_cv=args.cv is not None))
     params = result.best_params_
     n, d = data.X.shape
-    print(f"\nbest by {args.criterion}: {plural(params['n_components'], 'component')}, "
-          f"{params['covariance_type']} covariance ({plural(n, 'row')} x "
-          f"{plural(d, 'feature')})")
+    print(
+        f"\nbest by {args.criterion}: {plural(params['n_components'], 'component')}, "
+        f"{params['covariance_type']} covariance ({plural(n, 'row')} x "
+        f"{plural(d, 'feature')})"
+    )
     print("wrote " + ", ".join(str(path) for path in written))
     return EXIT_OK
 
@@ -623,9 +925,11 @@ def _run_predict(args) -> int:
         from ._cli_dask import stream_table
 
         classes = getattr(model, "classes_", None)
-        labels_dtype = (None if args.proba or classes is None
-                        or np.asarray(classes).dtype.kind != "O"
-                        else np.asarray(classes).astype(str).dtype)
+        labels_dtype = (
+            None
+            if args.proba or classes is None or np.asarray(classes).dtype.kind != "O"
+            else np.asarray(classes).astype(str).dtype
+        )
         n_rows = stream_table(args.output, ["row", *header], data.rows, values, labels_dtype)
     else:
         columns = list(values.T) if args.proba else [values]
@@ -657,8 +961,10 @@ def _run_score(args) -> int:
                 lines.append((criterion, f"{value:.6g}"))
     if data.y is not None:
         if not is_classifier(model):
-            raise ValueError(f"--target needs a classifier model; {str(args.model)!r} holds a "
-                             f"{type(model).__name__}")
+            raise ValueError(
+                f"--target needs a classifier model; {str(args.model)!r} holds a "
+                f"{type(model).__name__}"
+            )
         accuracy = float(_quiet_names(model.score, X, data.y))
         lines.append(("accuracy", f"{accuracy:.6g}"))
     for name, value in lines:
@@ -678,17 +984,20 @@ def _run_sample(args) -> int:
     classes = getattr(model, "classes_", None)
     if args.class_ is not None:
         if classes is None or "y" not in inspect.signature(model.sample).parameters:
-            raise ValueError(f"--class needs a model with classes (gmmkit classify makes one); "
-                             f"{str(args.model)!r} holds a {name}")
+            raise ValueError(
+                f"--class needs a model with classes (gmmkit classify makes one); "
+                f"{str(args.model)!r} holds a {name}"
+            )
         matches = [label for label in classes if str(label) == args.class_]
         if not matches:
-            raise ValueError(f"class {args.class_!r} is not one of the model's classes: "
-                             f"{', '.join(str(label) for label in classes)}")
+            raise ValueError(
+                f"class {args.class_!r} is not one of the model's classes: "
+                f"{', '.join(str(label) for label in classes)}"
+            )
         options["y"] = matches[0]
     X, labels = model.sample(args.n, random_state=args.seed, **options)
     names = getattr(model, "feature_names_in_", None)
-    header = ([str(n) for n in names] if names is not None
-              else [f"x{j}" for j in range(X.shape[1])])
+    header = [str(n) for n in names] if names is not None else [f"x{j}" for j in range(X.shape[1])]
     label_name = "class" if classes is not None else "component"
     _write_table(args.output, [*header, label_name], [*X.T, labels], X)
     print(f"wrote {plural(args.n, 'row')} drawn from the {name} to {args.output}")
@@ -704,61 +1013,85 @@ def _run_classify(args) -> int:
 
     k, max_components = args.k
     if args.mode == "edda" and k != 1:
-        raise _UsageError(f"--mode edda fits one Gaussian per class: -k must be 1, got "
-                          f"{'auto' if k == 'auto' else k}")
+        raise _UsageError(
+            f"--mode edda fits one Gaussian per class: -k must be 1, got "
+            f"{'auto' if k == 'auto' else k}"
+        )
     check_new_file(args.output, args.force)
     data = _read(args)
     marker, unlabelled = _unlabelled_rows(data.y, args.unlabeled)
     classes, counts = np.unique(data.y[~unlabelled], return_counts=True)
     if len(classes) < 2:
-        raise DataError(f"--target column {args.target!r} has a single class "
-                        f"({str(classes[0])!r}); classify needs at least two")
+        raise DataError(
+            f"--target column {args.target!r} has a single class "
+            f"({str(classes[0])!r}); classify needs at least two"
+        )
     covariance = args.covariance
     if isinstance(covariance, list) and len(covariance) == 1:
         covariance = covariance[0]
-    model = MixtureClassifier(n_components=k, max_components=max_components,
-                              covariance_type=covariance, mode=args.mode, n_init=args.n_init,
-                              reg_covar=args.reg_covar, max_iter=args.max_iter,
-                              random_state=args.seed, standardize=args.standardize,
-                              prior=args.prior, unlabeled=marker)
+    model = MixtureClassifier(
+        n_components=k,
+        max_components=max_components,
+        covariance_type=covariance,
+        mode=args.mode,
+        n_init=args.n_init,
+        reg_covar=args.reg_covar,
+        max_iter=args.max_iter,
+        random_state=args.seed,
+        standardize=args.standardize,
+        prior=args.prior,
+        unlabeled=marker,
+    )
     n, d = data.X.shape
-    print(f"{plural(n, 'row')} x {plural(d, 'feature')}{_names_suffix(data.feature_names)}; "
-          f"{len(classes)} classes: "
-          + ", ".join(f"{label} ({count})" for label, count in zip(classes, counts)))
+    print(
+        f"{plural(n, 'row')} x {plural(d, 'feature')}{_names_suffix(data.feature_names)}; "
+        f"{len(classes)} classes: "
+        + ", ".join(f"{label} ({count})" for label, count in zip(classes, counts))
+    )
     if unlabelled.any():
-        print(f"{plural(int(unlabelled.sum()), 'row')} without a label ({args.unlabeled}): "
-              "semi-supervised fit; accuracies are on the labelled rows")
+        print(
+            f"{plural(int(unlabelled.sum()), 'row')} without a label ({args.unlabeled}): "
+            "semi-supervised fit; accuracies are on the labelled rows"
+        )
     if args.cv:
         smallest = int(np.argmin(counts))
         if counts[smallest] < args.cv:
-            raise DataError(f"class {str(classes[smallest])!r} has "
-                            f"{plural(counts[smallest], 'row')}, fewer "
-                            f"than the {args.cv} cross-validation folds; pass a smaller --cv "
-                            f"(or --cv 0 to skip it)")
-        scores, baseline = _cross_validate(model, data.X, data.y, args.cv, args.seed,
-                                           _progress_wanted(args), unlabelled)
-        print(f"cross-validated accuracy ({args.cv}-fold): {scores.mean():.4f} "
-              f"± {scores.std():.4f}")
-        print(f"GaussianNB baseline ({args.cv}-fold):      {baseline.mean():.4f} "
-              f"± {baseline.std():.4f}")
+            raise DataError(
+                f"class {str(classes[smallest])!r} has "
+                f"{plural(counts[smallest], 'row')}, fewer "
+                f"than the {args.cv} cross-validation folds; pass a smaller --cv "
+                f"(or --cv 0 to skip it)"
+            )
+        scores, baseline = _cross_validate(
+            model, data.X, data.y, args.cv, args.seed, _progress_wanted(args), unlabelled
+        )
+        print(
+            f"cross-validated accuracy ({args.cv}-fold): {scores.mean():.4f} ± {scores.std():.4f}"
+        )
+        print(
+            f"GaussianNB baseline ({args.cv}-fold):      {baseline.mean():.4f} "
+            f"± {baseline.std():.4f}"
+        )
     model.fit(data.frame(), data.y)
     _keep_feature_names(model, data)
     save(model, args.output, overwrite=args.force)
     labelled = ~unlabelled
     accuracy = _quiet_names(model.score, data.frame()[labelled], data.y[labelled])
     if args.mode == "edda":
-        print(f"EDDA model: {model.covariance_type_} (BIC "
-              f"{_quiet_names(model.bic, data.frame()):.4f}; candidates: "
-              + ", ".join(f"{row['covariance_type']} {row['bic']:.2f}"
-                          for row in model.model_table_) + ")")
+        print(
+            f"EDDA model: {model.covariance_type_} (BIC "
+            f"{_quiet_names(model.bic, data.frame()):.4f}; candidates: "
+            + ", ".join(f"{row['covariance_type']} {row['bic']:.2f}" for row in model.model_table_)
+            + ")"
+        )
         print(f"training accuracy: {accuracy:.4f}")
     else:
         swept = not isinstance(covariance, str) or covariance in ("all", "sklearn")
         components = ", ".join(
             f"{label}: {int(c)}" + (f" ({name})" if swept else "")
-            for label, c, name in zip(classes, model.n_components_, model.covariance_types_))
-        print(f"training accuracy: {accuracy:.4f}; components per "
-              f"class: {components}")
+            for label, c, name in zip(classes, model.n_components_, model.covariance_types_)
+        )
+        print(f"training accuracy: {accuracy:.4f}; components per class: {components}")
     print(f"saved {args.output}")
     return EXIT_OK
 
@@ -770,20 +1103,37 @@ def _run_report(args) -> int:
     data = _read(args)
     from .report import run_data_report
 
-    run_data_report(data.X, args.output, y=data.y, feature_names=data.feature_names,
-                    n_components=args.k, covariance_type=args.covariance,
-                    cv=args.cv or None, seed=args.seed, n_init=args.n_init,
-                    reg_covar=args.reg_covar, max_iter=args.max_iter, force=args.force,
-                    stream=sys.stdout, progress=_progress_wanted(args),
-                    standardize=args.standardize, lrt_bootstrap=args.lrt_bootstrap)
+    run_data_report(
+        data.X,
+        args.output,
+        y=data.y,
+        feature_names=data.feature_names,
+        n_components=args.k,
+        covariance_type=args.covariance,
+        cv=args.cv or None,
+        seed=args.seed,
+        n_init=args.n_init,
+        reg_covar=args.reg_covar,
+        max_iter=args.max_iter,
+        force=args.force,
+        stream=sys.stdout,
+        progress=_progress_wanted(args),
+        standardize=args.standardize,
+        lrt_bootstrap=args.lrt_bootstrap,
+    )
     return EXIT_OK
 
 
 def _run_tour(args) -> int:
     from .tour import run_tour
 
-    run_tour(args.output, quick=args.quick, force=args.force, seed=args.seed,
-             progress=_progress_wanted(args))
+    run_tour(
+        args.output,
+        quick=args.quick,
+        force=args.force,
+        seed=args.seed,
+        progress=_progress_wanted(args),
+    )
     return EXIT_OK
 
 
@@ -795,16 +1145,25 @@ def _read(args, columns=None, needed_by=None):
 
     if getattr(args, "engine", "numpy") == "dask":
         from ._cli_dask import read_lazy as read_data
-    data = read_data(args.data, columns=args.columns if columns is None else columns,
-                     target=getattr(args, "target", None), drop_na=args.drop_na,
-                     needed_by=needed_by, keep_index=args.keep_index_columns, sep=args.sep,
-                     decimal=args.decimal)
+    data = read_data(
+        args.data,
+        columns=args.columns if columns is None else columns,
+        target=getattr(args, "target", None),
+        drop_na=args.drop_na,
+        needed_by=needed_by,
+        keep_index=args.keep_index_columns,
+        sep=args.sep,
+        decimal=args.decimal,
+    )
     for note in data.notes:
         print(f"gmmkit: note: {note}", file=sys.stderr)
     print(f"using {plural(len(data.columns), 'feature column')}: {', '.join(data.columns)}")
     if data.n_dropped:
-        print(f"gmmkit: note: dropped {plural(data.n_dropped, 'row')} with missing or infinite "
-              f"values from {str(args.data)!r}", file=sys.stderr)
+        print(
+            f"gmmkit: note: dropped {plural(data.n_dropped, 'row')} with missing or infinite "
+            f"values from {str(args.data)!r}",
+            file=sys.stderr,
+        )
     return data
 
 
@@ -889,9 +1248,12 @@ def _cross_validate(model, X, y, n_folds, seed, progress, unlabelled):
     from ._progress import progress_bar
 
     labelled, extra = np.flatnonzero(~unlabelled), np.flatnonzero(unlabelled)
-    folds = [(labelled[train], labelled[test]) for train, test in
-             StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(
-                 X[labelled], y[labelled])]
+    folds = [
+        (labelled[train], labelled[test])
+        for train, test in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(
+            X[labelled], y[labelled]
+        )
+    ]
     bar = progress_bar(len(folds), "gmmkit.classify", "fold", enabled=progress)
     scores, baseline = [], []
     try:
@@ -920,8 +1282,10 @@ def _unlabelled_rows(y, text):
         try:
             marker = float(text)
         except ValueError:
-            raise DataError(f"--unlabeled {text!r}: the target column is numeric, so the "
-                            "marker must be a number") from None
+            raise DataError(
+                f"--unlabeled {text!r}: the target column is numeric, so the "
+                "marker must be a number"
+            ) from None
         marker = int(marker) if marker.is_integer() else marker
     mask = np.asarray(y == marker, dtype=bool)
     if not mask.any():
@@ -938,8 +1302,11 @@ def _save_selection_figure(result, path):
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        print(f"gmmkit: note: matplotlib is not installed, so {path.name} was not drawn; "
-              f"install it with: pip install 'gmmkit[plot]'", file=sys.stderr)
+        print(
+            f"gmmkit: note: matplotlib is not installed, so {path.name} was not drawn; "
+            f"install it with: pip install 'gmmkit[plot]'",
+            file=sys.stderr,
+        )
         return None
     from .plotting import plot_selection
     from .report.figures import FIGURE_DPI
@@ -953,21 +1320,33 @@ def _format_selection(rows, best_index, *, with_cv):
     from ._data import plural
     from ._mclust_plots import model_name
 
-    columns = [("covariance", 10, "covariance_type", "{}"), ("model", 5, "model", "{}"),
-               ("k", 3, "n_components", "{:d}"),
-               ("BIC", 12, "bic", "{:.2f}"), ("AIC", 12, "aic", "{:.2f}"),
-               ("ICL", 12, "icl", "{:.2f}"), ("loglik/n", 10, "log_likelihood", "{:.4f}"),
-               ("silhouette", 10, "silhouette", "{:.3f}")]
+    columns = [
+        ("covariance", 10, "covariance_type", "{}"),
+        ("model", 5, "model", "{}"),
+        ("k", 3, "n_components", "{:d}"),
+        ("BIC", 12, "bic", "{:.2f}"),
+        ("AIC", 12, "aic", "{:.2f}"),
+        ("ICL", 12, "icl", "{:.2f}"),
+        ("loglik/n", 10, "log_likelihood", "{:.4f}"),
+        ("silhouette", 10, "silhouette", "{:.3f}"),
+    ]
     if with_cv:
         columns += [("cv_mean", 10, "cv_mean", "{:.4f}"), ("cv_std", 8, "cv_std", "{:.4f}")]
-    columns += [("iter", 5, "n_iter", "{:d}"), ("converged", 9, "converged", "{}"),
-                ("ill-posed", 9, "ill_posed", "{}"), ("seconds", 8, "fit_seconds", "{:.3f}")]
+    columns += [
+        ("iter", 5, "n_iter", "{:d}"),
+        ("converged", 9, "converged", "{}"),
+        ("ill-posed", 9, "ill_posed", "{}"),
+        ("seconds", 8, "fit_seconds", "{:.3f}"),
+    ]
     lines = ["  " + " ".join(f"{title:>{width}}" for title, width, _, _ in columns)]
     for index, row in enumerate(rows):
         fitted = row.get("error") is None
-        shown = dict(row, model=model_name(row["covariance_type"]),
-                     converged=("yes" if row["converged"] else "no") if fitted else None,
-                     ill_posed=("yes" if row.get("ill_posed") else "no") if fitted else None)
+        shown = dict(
+            row,
+            model=model_name(row["covariance_type"]),
+            converged=("yes" if row["converged"] else "no") if fitted else None,
+            ill_posed=("yes" if row.get("ill_posed") else "no") if fitted else None,
+        )
         cells = [f"{_cell(shown[key], form):>{width}}" for _, width, key, form in columns]
         mark = "*" if index == best_index else " "
         note = f"  failed: {row['error']}" if row.get("error") else ""
@@ -975,9 +1354,11 @@ def _format_selection(rows, best_index, *, with_cv):
     n_ill = sum(bool(row.get("ill_posed")) for row in rows)
     if n_ill:
         example = next(row for row in rows if row.get("ill_posed"))
-        lines.append(f"\n{plural(n_ill, 'configuration')} ill-posed, never chosen (e.g. "
-                     f"{example['covariance_type']} k={example['n_components']}: "
-                     f"{example['ill_posed_reason']}); every reason is in table.csv")
+        lines.append(
+            f"\n{plural(n_ill, 'configuration')} ill-posed, never chosen (e.g. "
+            f"{example['covariance_type']} k={example['n_components']}: "
+            f"{example['ill_posed_reason']}); every reason is in table.csv"
+        )
     return "\n".join(lines)
 
 
@@ -1033,8 +1414,9 @@ def _fraction(text):
     except ValueError:
         value = float("nan")
     if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number strictly between 0 and 1, got "
-                                         f"{text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a number strictly between 0 and 1, got {text!r}"
+        )
     return value
 
 
@@ -1042,8 +1424,9 @@ def _png_path(text):
     """A ``--plot`` file, which must end in ``.png``."""
     path = Path(text)
     if path.suffix.lower() != ".png":
-        raise argparse.ArgumentTypeError(f"--plot writes a PNG: the file must end in .png, got "
-                                         f"{text!r}")
+        raise argparse.ArgumentTypeError(
+            f"--plot writes a PNG: the file must end in .png, got {text!r}"
+        )
     return path
 
 
@@ -1080,10 +1463,12 @@ def _k_range(text):
         numbers = []
     if not 1 <= len(parts) <= 3 or len(numbers) != len(parts):
         raise argparse.ArgumentTypeError(
-            f"expected K, A:B or A:B:STEP (positive integers, A:B inclusive), got {text!r}")
+            f"expected K, A:B or A:B:STEP (positive integers, A:B inclusive), got {text!r}"
+        )
     if min(numbers) < 1:
         raise argparse.ArgumentTypeError(
-            f"numbers of components must be positive integers, got {text!r}")
+            f"numbers of components must be positive integers, got {text!r}"
+        )
     start, stop = numbers[0], numbers[1] if len(numbers) > 1 else numbers[0]
     if stop < start:
         raise argparse.ArgumentTypeError(f"empty range {text!r}: {start} is above {stop}")
@@ -1096,7 +1481,8 @@ def _one_k(text):
     if len(components) != 1:
         raise argparse.ArgumentTypeError(
             f"fit fits one mixture: expected one number of components, got {text!r}; "
-            f"gmmkit select sweeps a range")
+            f"gmmkit select sweeps a range"
+        )
     return components[0]
 
 
@@ -1110,7 +1496,8 @@ def _k_classify(text):
         return components[0], 10
     if components.start != 1 or components.step != 1:
         raise argparse.ArgumentTypeError(
-            f"a range for classify is 1:B (each class's number chosen up to B), got {text!r}")
+            f"a range for classify is 1:B (each class's number chosen up to B), got {text!r}"
+        )
     return "auto", components[-1]
 
 
@@ -1124,7 +1511,8 @@ def _covariance_list(text):
         if name not in registered:
             raise argparse.ArgumentTypeError(
                 f"unknown covariance type {name!r}; expected 'all', 'sklearn' or a "
-                f"comma-separated list of {', '.join(registered)}")
+                f"comma-separated list of {', '.join(registered)}"
+            )
     return list(dict.fromkeys(names))
 
 
@@ -1161,9 +1549,10 @@ def _separator(text):
     """Parse --sep: one character, or 'tab' (or a typed '\\t') for a tab."""
     if text.lower() in ("tab", "\\t"):
         return "\t"
-    if len(text) != 1 or text in "\r\n\"":
-        raise argparse.ArgumentTypeError(f"expected one separator character such as ';' or "
-                                         f"'tab', got {text!r}")
+    if len(text) != 1 or text in '\r\n"':
+        raise argparse.ArgumentTypeError(
+            f"expected one separator character such as ';' or 'tab', got {text!r}"
+        )
     return text
 
 
@@ -1177,7 +1566,8 @@ def _column_list(text):
     names = [name.strip() for name in text.split(",")]
     if not all(names):
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated column names or indices, got {text!r}")
+            f"expected comma-separated column names or indices, got {text!r}"
+        )
     return names
 
 
@@ -1187,7 +1577,8 @@ def _table_output(text):
     path = Path(text)
     if path.suffix.lower() not in OUTPUT_SUFFIXES:
         raise argparse.ArgumentTypeError(
-            f"output file must end in {' or '.join(OUTPUT_SUFFIXES)}, got {text!r}")
+            f"output file must end in {' or '.join(OUTPUT_SUFFIXES)}, got {text!r}"
+        )
     return path
 
 
@@ -1196,8 +1587,10 @@ def _describe(exc):
     """One line for an exception: its message, prefixed by its type unless expected."""
     message = " ".join(str(exc).split()) or "(no message)"
     if isinstance(exc, ModuleNotFoundError) and exc.name in EXTRAS:
-        return (f"{exc.name} is needed here and is not installed; install it with: "
-                f"pip install 'gmmkit[{EXTRAS[exc.name]}]'")
+        return (
+            f"{exc.name} is needed here and is not installed; install it with: "
+            f"pip install 'gmmkit[{EXTRAS[exc.name]}]'"
+        )
     if isinstance(exc, (OSError, ValueError, TypeError)) or _is_gmmkit_error(exc):
         return message
     return f"{type(exc).__name__}: {message}"

@@ -36,13 +36,16 @@ class Criterion:
 
 
 #: Criterion name -> :class:`Criterion`, in the order they are listed to users.
-CRITERIA = {criterion.name: criterion for criterion in (
-    Criterion("bic", "bic", higher_is_better=False, label="BIC", information=True),
-    Criterion("aic", "aic", higher_is_better=False, label="AIC", information=True),
-    Criterion("icl", "icl", higher_is_better=False, label="ICL", information=True),
-    Criterion("cv", "cv_mean", higher_is_better=True, label="CV log-likelihood"),
-    Criterion("silhouette", "silhouette", higher_is_better=True, label="silhouette"),
-)}
+CRITERIA = {
+    criterion.name: criterion
+    for criterion in (
+        Criterion("bic", "bic", higher_is_better=False, label="BIC", information=True),
+        Criterion("aic", "aic", higher_is_better=False, label="AIC", information=True),
+        Criterion("icl", "icl", higher_is_better=False, label="ICL", information=True),
+        Criterion("cv", "cv_mean", higher_is_better=True, label="CV log-likelihood"),
+        Criterion("silhouette", "silhouette", higher_is_better=True, label="silhouette"),
+    )
+}
 
 #: Names of the penalised-likelihood criteria (``'bic'``, ``'aic'``, ``'icl'``).
 INFORMATION_CRITERIA = tuple(name for name, criterion in CRITERIA.items() if criterion.information)

@@ -54,8 +54,14 @@ from ._validation import COVARIANCE_TYPE, Choices, InvalidParameterError, ListsO
 from .mixture import GaussianMixture, feature_source, mixture_rows
 from .standardizing import to_original_units
 
-__all__ = ["CrossValidation", "EDDAFit", "balanced_folds", "brier_score", "cross_validate",
-           "fit_edda"]
+__all__ = [
+    "CrossValidation",
+    "EDDAFit",
+    "balanced_folds",
+    "brier_score",
+    "cross_validate",
+    "fit_edda",
+]
 
 #: Inner iterations an iterative model's M-step may take per call. EM gives it few
 #: (:data:`gmmkit._core.covariances.M_STEP_MAX_ITER`) because the next E-step moves the
@@ -78,7 +84,8 @@ def check_class_settings(settings: dict, name: str) -> None:
             raise InvalidParameterError(
                 f"each value of {name} must be a registered covariance model "
                 f"({list(covariances.covariance_types())}), 'all', 'sklearn' or a list of "
-                f"names, got {value!r} for class {label!r}")
+                f"names, got {value!r} for class {label!r}"
+            )
 
 
 def class_setting(setting, label, name: str, classes):
@@ -91,8 +98,9 @@ def class_setting(setting, label, name: str, classes):
     if extra:
         raise ValueError(f"{name} names label(s) {extra} that are not classes in y ({known})")
     if label not in setting:
-        raise ValueError(f"{name} has no entry for class {label!r}; it must name every class: "
-                         f"{known}")
+        raise ValueError(
+            f"{name} has no entry for class {label!r}; it must name every class: {known}"
+        )
     return setting[label]
 
 
@@ -140,10 +148,21 @@ class _Candidate:
     converged: bool = False
 
 
-def fit_edda(X, class_index, n_classes: int, covariance_type="all", *, class_prior,
-             sample_weight=None, estimated_priors: int | None = None, criterion: str = "bic",
-             reg_covar: float = 1e-6, prior=None, standardized=None,
-             mixture_params: dict | None = None) -> EDDAFit:
+def fit_edda(
+    X,
+    class_index,
+    n_classes: int,
+    covariance_type="all",
+    *,
+    class_prior,
+    sample_weight=None,
+    estimated_priors: int | None = None,
+    criterion: str = "bic",
+    reg_covar: float = 1e-6,
+    prior=None,
+    standardized=None,
+    mixture_params: dict | None = None,
+) -> EDDAFit:
     r"""EDDA: every candidate model's maximum-likelihood fit given the labels, and the best.
 
     Parameters
@@ -188,8 +207,11 @@ def fit_edda(X, class_index, n_classes: int, covariance_type="all", *, class_pri
     if estimated_priors is None:
         estimated_priors = n_classes - 1
     names = swept_covariance_types(covariance_type)
-    if prior is not None and isinstance(covariance_type, str) \
-            and covariance_type in covariances.SWEEPS:
+    if (
+        prior is not None
+        and isinstance(covariance_type, str)
+        and covariance_type in covariances.SWEEPS
+    ):
         names = [name for name in names if name in set(models_with_prior())]
     options = current_options()
     variances = feature_variances(X, sample_weight)
@@ -197,32 +219,60 @@ def fit_edda(X, class_index, n_classes: int, covariance_type="all", *, class_pri
     candidates = []
     for name in names:
         try:
-            candidate = _fit_candidate(X, class_index, n_classes, name, sample_weight,
-                                       class_prior, reg_covar, prior, variances, options)
+            candidate = _fit_candidate(
+                X,
+                class_index,
+                n_classes,
+                name,
+                sample_weight,
+                class_prior,
+                reg_covar,
+                prior,
+                variances,
+                options,
+            )
         except (ValueError, np.linalg.LinAlgError) as exc:
-            candidate = _Candidate({"covariance_type": name, "log_likelihood": np.nan,
-                                    "n_parameters": np.nan, "bic": np.nan, "aic": np.nan,
-                                    "icl": np.nan, "ill_posed": f"fit failed: {exc}"})
+            candidate = _Candidate(
+                {
+                    "covariance_type": name,
+                    "log_likelihood": np.nan,
+                    "n_parameters": np.nan,
+                    "bic": np.nan,
+                    "aic": np.nan,
+                    "icl": np.nan,
+                    "ill_posed": f"fit failed: {exc}",
+                }
+            )
         else:
             row = candidate.row
             row["n_parameters"] -= (n_classes - 1) - estimated_priors
             total = row.pop("total_weight")
             row["log_likelihood"] -= total * log_scale
             bic = -2.0 * row["log_likelihood"] + row["n_parameters"] * np.log(total)
-            row.update(bic=float(bic),
-                       aic=float(-2.0 * row["log_likelihood"] + 2.0 * row["n_parameters"]),
-                       icl=float(bic + 2.0 * row.pop("entropy")))
+            row.update(
+                bic=float(bic),
+                aic=float(-2.0 * row["log_likelihood"] + 2.0 * row["n_parameters"]),
+                icl=float(bic + 2.0 * row.pop("entropy")),
+            )
         candidates.append(candidate)
     best = _best(candidates, criterion)
-    mixtures = _class_mixtures(best, X, class_index, n_classes, sample_weight,
-                               mixture_params or {}, standardized)
-    return EDDAFit(best.row["covariance_type"], mixtures, [c.row for c in candidates],
-                   int(best.row["n_parameters"]), best.n_iter, best.converged,
-                   best.row["ill_posed"])
+    mixtures = _class_mixtures(
+        best, X, class_index, n_classes, sample_weight, mixture_params or {}, standardized
+    )
+    return EDDAFit(
+        best.row["covariance_type"],
+        mixtures,
+        [c.row for c in candidates],
+        int(best.row["n_parameters"]),
+        best.n_iter,
+        best.converged,
+        best.row["ill_posed"],
+    )
 
 
-def _fit_candidate(X, class_index, n_classes, name, weight, class_prior, reg_covar, prior,
-                   variances, options) -> _Candidate:
+def _fit_candidate(
+    X, class_index, n_classes, name, weight, class_prior, reg_covar, prior, variances, options
+) -> _Candidate:
     """The maximum-likelihood (or MAP) parameters of model ``name`` given the labels, and
     its row of the table (likelihood of ``X``, entropy, parameters, posedness)."""
     model = covariance_model(name, X.shape[1])
@@ -230,9 +280,13 @@ def _fit_candidate(X, class_index, n_classes, name, weight, class_prior, reg_cov
     source = feature_source(X, weight, name, n_classes, options)
     stats = source.responsibility_statistics(class_index, n_classes)
     context = MStepContext(
-        reg_covar, source.total_weight, max_iter=INNER_ITER, data_terms=model.prepare(source),
+        reg_covar,
+        source.total_weight,
+        max_iter=INNER_ITER,
+        data_terms=model.prepare(source),
         prior=None if resolved is None else resolved.shifted(source.shift),
-        count_padding=count_padding(source.total_weight, source.n_samples))
+        count_padding=count_padding(source.total_weight, source.n_samples),
+    )
     params, recovered, added = m_step(model, stats, context)
     recoveries = {int(k): added for k in recovered}
     converged = False
@@ -248,17 +302,32 @@ def _fit_candidate(X, class_index, n_classes, name, weight, class_prior, reg_cov
         if change <= M_STEP_TOL:
             converged = True
             break
-    reason = ill_posed_reason(model, params.weights, params.covariances,
-                              n_samples=X.shape[0], data_variances=variances,
-                              reg_covar=reg_covar, recovered=recoveries,
-                              prior=resolved is not None)
-    scored = MixtureParams(np.asarray(class_prior, dtype=np.float64), params.means,
-                           params.covariances, params.precisions_cholesky)
+    reason = ill_posed_reason(
+        model,
+        params.weights,
+        params.covariances,
+        n_samples=X.shape[0],
+        data_variances=variances,
+        reg_covar=reg_covar,
+        recovered=recoveries,
+        prior=resolved is not None,
+    )
+    scored = MixtureParams(
+        np.asarray(class_prior, dtype=np.float64),
+        params.means,
+        params.covariances,
+        params.precisions_cholesky,
+    )
     rows = score_rows(source, scored, "summary")[:, :2]
     log_likelihood, entropy = rows.sum(axis=0) if weight is None else weight @ rows
-    row = {"covariance_type": name, "log_likelihood": float(log_likelihood),
-           "n_parameters": int(model.n_parameters(n_classes)), "entropy": float(entropy),
-           "total_weight": source.total_weight, "ill_posed": reason}
+    row = {
+        "covariance_type": name,
+        "log_likelihood": float(log_likelihood),
+        "n_parameters": int(model.n_parameters(n_classes)),
+        "entropy": float(entropy),
+        "total_weight": source.total_weight,
+        "ill_posed": reason,
+    }
     return _Candidate(row, params, source.shift, n_iter, converged)
 
 
@@ -273,16 +342,15 @@ def _best(candidates: list[_Candidate], criterion: str) -> _Candidate:
     """The candidate with the lowest criterion, a well-posed one before any ill-posed one."""
     fitted = [c for c in candidates if c.params is not None and np.isfinite(c.row[criterion])]
     if not fitted:
-        reasons = "; ".join(f"{c.row['covariance_type']}: {c.row['ill_posed']}"
-                            for c in candidates)
-        raise ValueError(f"mode='edda': no candidate covariance model could be fitted "
-                         f"({reasons})")
+        reasons = "; ".join(f"{c.row['covariance_type']}: {c.row['ill_posed']}" for c in candidates)
+        raise ValueError(f"mode='edda': no candidate covariance model could be fitted ({reasons})")
     well_posed = [c for c in fitted if c.row["ill_posed"] is None]
     return min(well_posed or fitted, key=lambda c: c.row[criterion])
 
 
-def _class_mixtures(best: _Candidate, X, class_index, n_classes, weight, mixture_params,
-                    standardized) -> list[GaussianMixture]:
+def _class_mixtures(
+    best: _Candidate, X, class_index, n_classes, weight, mixture_params, standardized
+) -> list[GaussianMixture]:
     """One fitted one-component :class:`~gmmkit.GaussianMixture` per class from the chosen
     parameters (covariances shared by all classes, such as ``tied``'s, copied into each)."""
     name = best.row["covariance_type"]
@@ -294,14 +362,23 @@ def _class_mixtures(best: _Candidate, X, class_index, n_classes, weight, mixture
         part = slice(None) if shared else slice(c, c + 1)
         mixture = GaussianMixture(1, covariance_type=name, **mixture_params)
         mixture._set_fitted(
-            np.ones(1), params.means[c : c + 1] + best.shift,
-            np.array(params.covariances[part]), np.array(params.precisions_cholesky[part]),
-            model=model, dtype=X.dtype, converged=best.converged, n_iter=best.n_iter,
-            ill_posed=best.row["ill_posed"])
+            np.ones(1),
+            params.means[c : c + 1] + best.shift,
+            np.array(params.covariances[part]),
+            np.array(params.precisions_cholesky[part]),
+            model=model,
+            dtype=X.dtype,
+            converged=best.converged,
+            n_iter=best.n_iter,
+            ill_posed=best.row["ill_posed"],
+        )
         rows = np.flatnonzero(class_index == c)
         log_density = mixture_rows(mixture, X[rows], "log_prob_norm")
-        mean = (log_density.mean() if weight is None
-                else weight[rows] @ log_density / weight[rows].sum())
+        mean = (
+            log_density.mean()
+            if weight is None
+            else weight[rows] @ log_density / weight[rows].sum()
+        )
         mixture.lower_bounds_ = np.array([mean])
         mixture.lower_bound_ = float(mean)
         if standardized is not None:
@@ -396,8 +473,9 @@ def brier_score(proba, y_index) -> float:
     return float(((truth - proba) ** 2).sum() / (2 * len(y_index)))
 
 
-def cross_validate(classifier, X, y, n_folds: int = 10, *, refit: str = "chosen",
-                   random_state=None) -> CrossValidation:
+def cross_validate(
+    classifier, X, y, n_folds: int = 10, *, refit: str = "chosen", random_state=None
+) -> CrossValidation:
     r"""Cross-validated error and Brier score of a classifier, as mclust's ``cvMclustDA``.
 
     The rows are split into :func:`balanced_folds`; for each fold the classifier is fitted
@@ -428,8 +506,11 @@ def cross_validate(classifier, X, y, n_folds: int = 10, *, refit: str = "chosen"
     """
     if refit not in ("chosen", "settings"):
         raise ValueError(f"refit must be 'chosen' or 'settings', got {refit!r}")
-    if isinstance(n_folds, (bool, np.bool_)) or not isinstance(n_folds, numbers.Integral) \
-            or n_folds < 2:
+    if (
+        isinstance(n_folds, (bool, np.bool_))
+        or not isinstance(n_folds, numbers.Integral)
+        or n_folds < 2
+    ):
         raise ValueError(f"n_folds must be an int >= 2, got {n_folds!r}")
     X_rows = X.iloc if hasattr(X, "iloc") else None
     X_array = X if X_rows is not None else np.asarray(X)
@@ -470,8 +551,9 @@ def cross_validate(classifier, X, y, n_folds: int = 10, *, refit: str = "chosen"
     errors, briers = np.array(errors), np.array(briers)
     error, error_se = _weighted_mean_and_se(errors, sizes)
     brier, brier_se = _weighted_mean_and_se(briers, sizes)
-    return CrossValidation(error, error_se, brier, brier_se, errors, briers, sizes, folds,
-                           predictions, proba, classes)
+    return CrossValidation(
+        error, error_se, brier, brier_se, errors, briers, sizes, folds, predictions, proba, classes
+    )
 
 
 #: The parameters by which :func:`cross_validate` recognises a MixtureClassifier, whose chosen
@@ -493,13 +575,13 @@ def _chosen_configuration(fitted):
     """An unfitted copy of a fitted :class:`~gmmkit.MixtureClassifier` that fits exactly
     the configuration it chose: EDDA's model, or every class's components and model."""
     template = clone(fitted)
-    labels = [label.item() if isinstance(label, np.generic) else label
-              for label in fitted.classes_]
+    labels = [label.item() if isinstance(label, np.generic) else label for label in fitted.classes_]
     if fitted.mode == "edda":
         return template.set_params(covariance_type=fitted.covariance_type_)
     return template.set_params(
         n_components=dict(zip(labels, (int(k) for k in fitted.n_components_))),
-        covariance_type=dict(zip(labels, fitted.covariance_types_)))
+        covariance_type=dict(zip(labels, fitted.covariance_types_)),
+    )
 
 
 def _restricted(template, present):

@@ -87,8 +87,9 @@ class _Result:
 
 def _format(value) -> str:
     if isinstance(value, np.ndarray):
-        text = np.array2string(value, precision=4, threshold=12, separator=", ",
-                               max_line_width=10**6)
+        text = np.array2string(
+            value, precision=4, threshold=12, separator=", ", max_line_width=10**6
+        )
         return " ".join(text.split())
     if isinstance(value, float):
         return f"{value:.4g}"
@@ -256,16 +257,22 @@ class KSResult(_Result):
 def _check_sample(name, X, min_rows=2) -> np.ndarray:
     """``X`` as a finite float64 array of shape (n_samples, n_features), n_samples >= min_rows."""
     if np.iscomplexobj(X):
-        raise TypeError(f"{name} is complex; the tests compare real-valued samples (pass the "
-                        "real and imaginary parts as separate features)")
+        raise TypeError(
+            f"{name} is complex; the tests compare real-valued samples (pass the "
+            "real and imaginary parts as separate features)"
+        )
     try:
         array = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a numeric array of shape (n_samples, n_features), got "
-                        f"{type(X).__name__}") from None
+        raise TypeError(
+            f"{name} must be a numeric array of shape (n_samples, n_features), got "
+            f"{type(X).__name__}"
+        ) from None
     if array.ndim != 2:
-        raise ValueError(f"{name} must be 2-D, of shape (n_samples, n_features), got shape "
-                         f"{array.shape}; reshape one feature with .reshape(-1, 1)")
+        raise ValueError(
+            f"{name} must be 2-D, of shape (n_samples, n_features), got shape "
+            f"{array.shape}; reshape one feature with .reshape(-1, 1)"
+        )
     if array.shape[1] == 0:
         raise ValueError(f"{name} must have at least one feature, got shape {array.shape}")
     if array.shape[0] < min_rows:
@@ -290,8 +297,10 @@ def _common_scale(*samples) -> float:
 
 def _check_statistic(name: str, value) -> None:
     if not np.isfinite(value):
-        raise ValueError(f"{name}: the statistic is {value}, not a finite number; the samples' "
-                         "scale is beyond what float64 can hold after standardizing")
+        raise ValueError(
+            f"{name}: the statistic is {value}, not a finite number; the samples' "
+            "scale is beyond what float64 can hold after standardizing"
+        )
 
 
 def _check_pair(names, *samples, min_rows=2) -> list[np.ndarray]:
@@ -300,8 +309,10 @@ def _check_pair(names, *samples, min_rows=2) -> list[np.ndarray]:
     width = arrays[0].shape[1]
     for name, array in zip(names[1:], arrays[1:]):
         if array.shape[1] != width:
-            raise ValueError(f"{name} has {array.shape[1]} features but {names[0]} has {width}; "
-                             "the samples must have the same features")
+            raise ValueError(
+                f"{name} has {array.shape[1]} features but {names[0]} has {width}; "
+                "the samples must have the same features"
+            )
     return arrays
 
 
@@ -321,8 +332,9 @@ def _check_fraction(name, value):
 
 def _check_classifier(classifier):
     if not (hasattr(classifier, "fit") and hasattr(classifier, "predict")):
-        raise TypeError(f"classifier must be a scikit-learn classifier with fit and predict, got "
-                        f"{classifier!r}")
+        raise TypeError(
+            f"classifier must be a scikit-learn classifier with fit and predict, got {classifier!r}"
+        )
 
 
 def _default_classifier(rng):
@@ -340,9 +352,11 @@ def _pooled_squared_distances(X, Y) -> np.ndarray:
     """
     n_pooled = X.shape[0] + Y.shape[0]
     if n_pooled > MAX_POOLED_SAMPLES:
-        raise ValueError(f"X and Y have {n_pooled} rows together, more than "
-                         f"MAX_POOLED_SAMPLES={MAX_POOLED_SAMPLES}: the test holds the full "
-                         "(N, N) matrix; pass random subsamples of X and Y")
+        raise ValueError(
+            f"X and Y have {n_pooled} rows together, more than "
+            f"MAX_POOLED_SAMPLES={MAX_POOLED_SAMPLES}: the test holds the full "
+            "(N, N) matrix; pass random subsamples of X and Y"
+        )
     pooled = np.vstack([X, Y])
     pooled -= pooled.mean(axis=0)
     norms = np.einsum("ij,ij->i", pooled, pooled)
@@ -363,12 +377,12 @@ def _recompute_close_pairs(squared, pooled, norms):
     pairs, but duplicated rows would get distances of about ``1e-8`` instead of 0.
     """
     for start in range(0, squared.shape[0], _CHUNK_ROWS):
-        block = squared[start:start + _CHUNK_ROWS]
-        limit = norms[start:start + _CHUNK_ROWS, None] + norms[None, :]
+        block = squared[start : start + _CHUNK_ROWS]
+        limit = norms[start : start + _CHUNK_ROWS, None] + norms[None, :]
         limit *= _EXPANSION_RESOLUTION
         rows, cols = np.nonzero(block < limit)
         for first in range(0, rows.size, _CHUNK_PAIRS):
-            r, c = rows[first:first + _CHUNK_PAIRS], cols[first:first + _CHUNK_PAIRS]
+            r, c = rows[first : first + _CHUNK_PAIRS], cols[first : first + _CHUNK_PAIRS]
             difference = pooled[start + r] - pooled[c]
             block[r, c] = np.einsum("ij,ij->i", difference, difference)
 
@@ -397,8 +411,10 @@ def _block_sums(gram, n_first, n_permutations, rng):
     total = row_sums.sum()
     observed = np.zeros((n_pooled, 1))
     observed[:n_first] = 1.0
-    sizes = [min(_PERMUTATION_BATCH, n_permutations - start)
-             for start in range(0, n_permutations, _PERMUTATION_BATCH)]
+    sizes = [
+        min(_PERMUTATION_BATCH, n_permutations - start)
+        for start in range(0, n_permutations, _PERMUTATION_BATCH)
+    ]
     within_x, x_sums = [], []
     for size in [0, *sizes]:
         marks = observed if size == 0 else _assignments(n_pooled, n_first, size, rng)
@@ -439,8 +455,10 @@ def _check_bandwidth(bandwidth):
             raise ValueError(f"bandwidth must be 'median' or a positive number, got {bandwidth!r}")
         return
     if isinstance(bandwidth, bool) or not isinstance(bandwidth, numbers.Real):
-        raise TypeError(f"bandwidth must be 'median' or a positive number, got {bandwidth!r} of "
-                        f"type {type(bandwidth).__name__}")
+        raise TypeError(
+            f"bandwidth must be 'median' or a positive number, got {bandwidth!r} of "
+            f"type {type(bandwidth).__name__}"
+        )
     if not np.isfinite(bandwidth) or bandwidth <= 0:
         raise ValueError(f"bandwidth must be a finite number > 0, got {bandwidth}")
 
@@ -499,8 +517,9 @@ def mmd(X, Y, *, bandwidth="median", n_permutations=200, random_state=None) -> M
     rng = check_random_state(random_state)
     scale = _common_scale(X, Y)
     kernel = _pooled_squared_distances(X / scale, Y / scale)
-    sigma = (_median_bandwidth(kernel, rng) if isinstance(bandwidth, str)
-             else float(bandwidth) / scale)
+    sigma = (
+        _median_bandwidth(kernel, rng) if isinstance(bandwidth, str) else float(bandwidth) / scale
+    )
     kernel *= -0.5 / sigma**2
     np.exp(kernel, out=kernel)
     np.fill_diagonal(kernel, 0.0)
@@ -509,8 +528,12 @@ def mmd(X, Y, *, bandwidth="median", n_permutations=200, random_state=None) -> M
     statistics = within_x / (m * (m - 1)) + within_y / (n * (n - 1)) - 2.0 * cross / (m * n)
     _check_statistic("mmd", statistics[0])
     tie_scale = (within_x[0] + within_y[0] + 2.0 * cross[0]) / (m + n) ** 2
-    return MMDResult(float(statistics[0]), _permutation_p_value(statistics, tie_scale),
-                     n_permutations, sigma * scale)
+    return MMDResult(
+        float(statistics[0]),
+        _permutation_p_value(statistics, tie_scale),
+        n_permutations,
+        sigma * scale,
+    )
 
 
 def energy_distance(X, Y, *, n_permutations=200, random_state=None) -> TwoSampleResult:
@@ -552,13 +575,15 @@ def energy_distance(X, Y, *, n_permutations=200, random_state=None) -> TwoSample
     _check_statistic("energy_distance", statistics[0] * scale)
     tie_scale = (within_x[0] + within_y[0] + 2.0 * cross[0]) / (m + n) ** 2
     # the distance is homogeneous of degree 1: back to the data's units
-    return TwoSampleResult(float(statistics[0] * scale),
-                           _permutation_p_value(statistics, tie_scale), n_permutations)
+    return TwoSampleResult(
+        float(statistics[0] * scale), _permutation_p_value(statistics, tie_scale), n_permutations
+    )
 
 
 # ---------------------------------------------------------------------- classifiers
-def classifier_two_sample_test(X_real, X_generated, *, classifier=None, cv=5,
-                               confidence_level=0.95, random_state=None) -> C2STResult:
+def classifier_two_sample_test(
+    X_real, X_generated, *, classifier=None, cv=5, confidence_level=0.95, random_state=None
+) -> C2STResult:
     r"""Classifier two-sample test (Lopez-Paz & Oquab, 2017): can a classifier tell them apart?
 
     The larger sample is subsampled (seeded) to the size :math:`n` of the smaller, so chance
@@ -599,8 +624,7 @@ def classifier_two_sample_test(X_real, X_generated, *, classifier=None, cv=5,
     _check_fraction("confidence_level", confidence_level)
     if classifier is not None:
         _check_classifier(classifier)
-    X_real, X_generated = _check_pair(("X_real", "X_generated"), X_real, X_generated,
-                                      min_rows=cv)
+    X_real, X_generated = _check_pair(("X_real", "X_generated"), X_real, X_generated, min_rows=cv)
     rng = check_random_state(random_state)
     n = min(X_real.shape[0], X_generated.shape[0])
     real = X_real[np.sort(rng.choice(X_real.shape[0], n, replace=False))]
@@ -614,12 +638,20 @@ def classifier_two_sample_test(X_real, X_generated, *, classifier=None, cv=5,
     correct = int(np.count_nonzero(predicted == labels))
     interval = binomtest(correct, 2 * n).proportion_ci(confidence_level, method="wilson")
     p_value = binomtest(correct, 2 * n, 0.5, alternative="greater").pvalue
-    return C2STResult(correct / (2 * n), float(interval.low), float(interval.high),
-                      float(p_value), cv, n, float(confidence_level))
+    return C2STResult(
+        correct / (2 * n),
+        float(interval.low),
+        float(interval.high),
+        float(p_value),
+        cv,
+        n,
+        float(confidence_level),
+    )
 
 
-def label_fidelity(X_real, y_real, X_generated, y_generated, *, classifier=None,
-                   test_size=0.25, random_state=None) -> LabelFidelityResult:
+def label_fidelity(
+    X_real, y_real, X_generated, y_generated, *, classifier=None, test_size=0.25, random_state=None
+) -> LabelFidelityResult:
     r"""Do generated rows look like the class they were generated for?
 
     A classifier is fitted on a stratified ``1 - test_size`` share of the real labelled rows;
@@ -651,24 +683,29 @@ def label_fidelity(X_real, y_real, X_generated, y_generated, *, classifier=None,
     _check_fraction("test_size", test_size)
     if classifier is not None:
         _check_classifier(classifier)
-    X_real, X_generated = _check_pair(("X_real", "X_generated"), X_real, X_generated,
-                                      min_rows=1)
+    X_real, X_generated = _check_pair(("X_real", "X_generated"), X_real, X_generated, min_rows=1)
     y_real = _check_labels("y_real", y_real, X_real.shape[0])
     y_generated = _check_labels("y_generated", y_generated, X_generated.shape[0])
     classes, counts = np.unique(y_real, return_counts=True)
     if classes.size < 2:
         raise ValueError(f"y_real must have at least 2 classes, got {classes.tolist()}")
     if counts.min() < 2:
-        raise ValueError(f"every class of y_real needs at least 2 rows for a stratified split; "
-                         f"class {classes.tolist()[counts.argmin()]!r} has 1")
+        raise ValueError(
+            f"every class of y_real needs at least 2 rows for a stratified split; "
+            f"class {classes.tolist()[counts.argmin()]!r} has 1"
+        )
     unknown = np.setdiff1d(y_generated, classes)
     if unknown.size:
         raise ValueError(f"y_generated has classes not in y_real: {unknown.tolist()[:5]}")
     rng = check_random_state(random_state)
     try:
         X_train, X_test, y_train, y_test = train_test_split(
-            X_real, y_real, test_size=test_size, stratify=y_real,
-            random_state=rng.randint(np.iinfo(np.int32).max))
+            X_real,
+            y_real,
+            test_size=test_size,
+            stratify=y_real,
+            random_state=rng.randint(np.iinfo(np.int32).max),
+        )
     except ValueError as exc:
         raise ValueError(f"test_size={test_size} cannot split y_real by class: {exc}") from None
     estimator = _default_classifier(rng) if classifier is None else clone(classifier)
@@ -685,8 +722,9 @@ def label_fidelity(X_real, y_real, X_generated, y_generated, *, classifier=None,
 
 
 # ---------------------------------------------------------------------- memorisation
-def memorisation(X_train, X_generated, X_holdout, *, quantile=0.05, copy_tolerance=1e-6,
-                 max_ratio=2.0) -> MemorisationResult:
+def memorisation(
+    X_train, X_generated, X_holdout, *, quantile=0.05, copy_tolerance=1e-6, max_ratio=2.0
+) -> MemorisationResult:
     r"""Does the generator copy its training rows?
 
     For every generated row and every held-out real row (real data the generator never saw),
@@ -727,7 +765,8 @@ def memorisation(X_train, X_generated, X_holdout, *, quantile=0.05, copy_toleran
     _check_real("copy_tolerance", copy_tolerance, 0.0)
     _check_real("max_ratio", max_ratio, 1.0)
     X_train, X_generated, X_holdout = _check_pair(
-        ("X_train", "X_generated", "X_holdout"), X_train, X_generated, X_holdout, min_rows=1)
+        ("X_train", "X_generated", "X_holdout"), X_train, X_generated, X_holdout, min_rows=1
+    )
     nearest = NearestNeighbors(n_neighbors=1).fit(X_train)
     generated = nearest.kneighbors(X_generated)[0][:, 0]
     holdout = nearest.kneighbors(X_holdout)[0][:, 0]
@@ -736,7 +775,8 @@ def memorisation(X_train, X_generated, X_holdout, *, quantile=0.05, copy_toleran
         raise ValueError(
             "memorisation: most holdout rows duplicate a training row (median distance 0), so "
             "copies cannot be told from fresh samples: the data are too discrete (or constant) "
-            "for this test")
+            "for this test"
+        )
     threshold = float(np.quantile(holdout, quantile))
     copy_distance = copy_tolerance * median_holdout
     close = float(np.mean(generated <= threshold))
@@ -746,8 +786,17 @@ def memorisation(X_train, X_generated, X_holdout, *, quantile=0.05, copy_toleran
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = float(np.divide(median_generated, median_holdout))
     flagged = close > max_ratio * holdout_close or copies > max_ratio * holdout_copies
-    return MemorisationResult(median_generated, median_holdout, ratio, threshold, close,
-                              holdout_close, copies, holdout_copies, bool(flagged))
+    return MemorisationResult(
+        median_generated,
+        median_holdout,
+        ratio,
+        threshold,
+        close,
+        holdout_close,
+        copies,
+        holdout_copies,
+        bool(flagged),
+    )
 
 
 # ---------------------------------------------------------------------- marginals

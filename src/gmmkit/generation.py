@@ -32,9 +32,9 @@ from .classification import (
 __all__ = ["LatentMixture"]
 
 
-class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMixin,
-                    BaseEstimator):
-    r"""PCA followed by a Gaussian mixture in the reduced space: a generator for data such as images.
+class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMixin, BaseEstimator):
+    r"""PCA followed by a Gaussian mixture in the reduced space: a generator for data such as
+    images.
 
     With PCA loadings :math:`W` (``d x q``, orthonormal columns), mean :math:`\bar x` and latent
     coordinates :math:`z = W^T (x - \bar x)` (divided by the component standard deviations when
@@ -130,10 +130,26 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
 
     _parameter_constraints: dict = parameter_constraints("LatentMixture")
 
-    def __init__(self, n_components=10, *, covariance_type="full", n_latent=0.99, whiten=False,
-                 clip=True, class_conditional=False, mapping="soft", smoothing=1.0,
-                 criterion="bic", max_components=20, tol=1e-3, reg_covar=1e-6, max_iter=100,
-                 n_init=1, init_params="kmeans", random_state=None):
+    def __init__(
+        self,
+        n_components=10,
+        *,
+        covariance_type="full",
+        n_latent=0.99,
+        whiten=False,
+        clip=True,
+        class_conditional=False,
+        mapping="soft",
+        smoothing=1.0,
+        criterion="bic",
+        max_components=20,
+        tol=1e-3,
+        reg_covar=1e-6,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans",
+        random_state=None,
+    ):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.n_latent = n_latent
@@ -172,15 +188,18 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
         n_samples, n_features = X.shape
         latent = self.n_latent
         if isinstance(latent, numbers.Integral) and latent > min(n_samples, n_features):
-            raise ValueError(f"n_latent={latent} is more than min(n_samples, n_features) = "
-                             f"{min(n_samples, n_features)}")
+            raise ValueError(
+                f"n_latent={latent} is more than min(n_samples, n_features) = "
+                f"{min(n_samples, n_features)}"
+            )
         rng = check_random_state(self.random_state)
         pca_seed, mixture_seed = rng.randint(np.iinfo(np.int32).max, size=2)
         # centred first, in float64: scikit-learn's covariance solver forms X^T X - n m m^T,
         # which on data offset by 1e8 cancels away every digit of the variances
         centre = X.mean(axis=0, dtype=np.float64)
         pca = PCA(n_components=latent, random_state=pca_seed).fit(
-            (X - centre).astype(X.dtype, copy=False))
+            (X - centre).astype(X.dtype, copy=False)
+        )
         # kept as plain arrays (not the PCA object) so that gmmkit.save can store the model
         self.components_ = pca.components_
         self.mean_ = (centre + pca.mean_).astype(X.dtype, copy=False)
@@ -193,20 +212,33 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
         params = {name: getattr(self, name) for name in _MIXTURE_PARAMS}
         mode = _class_mode(self.class_conditional)
         if mode is not None and y is None:
-            raise ValueError(f"class_conditional={self.class_conditional!r} needs the class "
-                             "labels: call fit(X, y)")
-        options = {"max_components": self.max_components, "criterion": self.criterion,
-                   "random_state": mixture_seed, **params}
+            raise ValueError(
+                f"class_conditional={self.class_conditional!r} needs the class "
+                "labels: call fit(X, y)"
+            )
+        options = {
+            "max_components": self.max_components,
+            "criterion": self.criterion,
+            "random_state": mixture_seed,
+            **params,
+        }
         if mode is None:
-            self.mixture_ = _fit_mixture(Z, sample_weight, self.n_components,
-                                         self.max_components, params, mixture_seed,
-                                         criterion=self.criterion)
+            self.mixture_ = _fit_mixture(
+                Z,
+                sample_weight,
+                self.n_components,
+                self.max_components,
+                params,
+                mixture_seed,
+                criterion=self.criterion,
+            )
         else:
             if mode == "per_class":
                 model = MixtureClassifier(self.n_components, **options)
             else:
-                model = ComponentClassifier(self.n_components, mapping=self.mapping,
-                                            smoothing=self.smoothing, **options)
+                model = ComponentClassifier(
+                    self.n_components, mapping=self.mapping, smoothing=self.smoothing, **options
+                )
             self.mixture_ = model.fit(Z, y, sample_weight=sample_weight)
             self.classes_ = self.mixture_.classes_
         self.n_iter_ = self.mixture_.n_iter_
@@ -236,9 +268,11 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
             Z, labels = self.mixture_.sample(n_samples, y=y, random_state=random_state)
         else:
             if y is not None:
-                raise ValueError("y was given to sample, but the model is not class-conditional: "
-                                 "fit LatentMixture(class_conditional=True) with y to choose "
-                                 "classes")
+                raise ValueError(
+                    "y was given to sample, but the model is not class-conditional: "
+                    "fit LatentMixture(class_conditional=True) with y to choose "
+                    "classes"
+                )
             Z, labels = self.mixture_.sample(n_samples, random_state=random_state)
         X = self._from_latent(Z)
         if self.clip:
@@ -281,8 +315,9 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
         if n_discarded > 0 and noise > 0:
             centred = X - self.mean_
             residual = centred - (centred @ self.components_.T) @ self.components_
-            log_density += (-0.5 * (residual**2).sum(axis=1) / noise
-                            - 0.5 * n_discarded * (LOG_2PI + np.log(noise)))
+            log_density += -0.5 * (residual**2).sum(axis=1) / noise - 0.5 * n_discarded * (
+                LOG_2PI + np.log(noise)
+            )
         return log_density
 
     def score(self, X, y=None):
@@ -296,5 +331,7 @@ def _class_mode(class_conditional):
         return "per_class" if class_conditional else None
     if class_conditional in ("per_class", "component_map"):
         return class_conditional
-    raise ValueError(f"class_conditional must be False, True, 'per_class' or 'component_map', "
-                     f"got {class_conditional!r}")
+    raise ValueError(
+        f"class_conditional must be False, True, 'per_class' or 'component_map', "
+        f"got {class_conditional!r}"
+    )

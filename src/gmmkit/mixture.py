@@ -233,8 +233,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """Fit the model and return the most probable component of every row of ``X``."""
         return self._fit(X, sample_weight)
 
-    def _fit(self, X, sample_weight, responsibilities=None, predict=True, source=None,
-             options: Options | None = None, rows: str | None = None):
+    def _fit(
+        self,
+        X,
+        sample_weight,
+        responsibilities=None,
+        predict=True,
+        source=None,
+        options: Options | None = None,
+        rows: str | None = None,
+    ):
         """Validate, run EM and return the labels of ``X`` (``predict``), the per-row outputs
         ``rows`` of the fitted model on ``X`` (see :func:`fit_on_source`), or None.
 
@@ -249,8 +257,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self._validate_params()
         options = current_options() if options is None else options
         if is_dask_collection(X):
-            return self._fit_dask(X, sample_weight, responsibilities, predict, source, options,
-                                  rows)
+            return self._fit_dask(
+                X, sample_weight, responsibilities, predict, source, options, rows
+            )
         if source is None:
             X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         else:
@@ -268,23 +277,35 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         work = n_samples * model.n_stats * self.n_components * 2
         with threads_for(work):
             if source is None:
-                source = feature_source(X, weight, self.covariance_type, self.n_components,
-                                        options)
-            settings = EMSettings(self.n_components, self.reg_covar, self.tol, self.max_iter,
-                                  bool(self.accelerate), options.reuse_fixed_points,
-                                  prior=None if prior is None else prior.shifted(source.shift))
+                source = feature_source(X, weight, self.covariance_type, self.n_components, options)
+            settings = EMSettings(
+                self.n_components,
+                self.reg_covar,
+                self.tol,
+                self.max_iter,
+                bool(self.accelerate),
+                options.reuse_fixed_points,
+                prior=None if prior is None else prior.shifted(source.shift),
+            )
             variances = feature_variances(X, weight)
-            fitted = fit_mixture(source, self._starts(X, weight, source, inits, responsibilities),
-                                 settings, rows=rows if X.dtype == np.float64 else None,
-                                 on_run_start=functools.partial(self._verbose_start, options=options), on_run_end=self._verbose_end,
-                                 ill_posed=lambda run: self._ill_posed(
-                                     run, model, X.shape[0], variances, prior is not None))
+            fitted = fit_mixture(
+                source,
+                self._starts(X, weight, source, inits, responsibilities),
+                settings,
+                rows=rows if X.dtype == np.float64 else None,
+                on_run_start=functools.partial(self._verbose_start, options=options),
+                on_run_end=self._verbose_end,
+                ill_posed=lambda run: self._ill_posed(
+                    run, model, X.shape[0], variances, prior is not None
+                ),
+            )
             self._keep_run(fitted.run, model, source, X)
             if rows is not None:
                 # the last E-step's rows are those of the unrounded parameters: only float64
                 # fits store those exactly, so float32 ones are scored from what they store
-                return (fitted.rows if fitted.rows is not None
-                        else self._predict_rows(X, rows, source))
+                return (
+                    fitted.rows if fitted.rows is not None else self._predict_rows(X, rows, source)
+                )
             return self._predict_rows(X, "argmax") if predict else None
 
     def _fit_dask(self, X, sample_weight, responsibilities, predict, source, options, rows):
@@ -310,8 +331,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.n_features_in_ = int(X.shape[1])
         n_samples, n_features = X.shape
         if n_samples < 2:
-            raise ValueError(f"Found array with {n_samples} sample(s) (shape={X.shape}) while "
-                             f"a minimum of 2 is required by {type(self).__name__}.")
+            raise ValueError(
+                f"Found array with {n_samples} sample(s) (shape={X.shape}) while "
+                f"a minimum of 2 is required by {type(self).__name__}."
+            )
         if n_samples < self.n_components:
             raise ValueError(
                 f"Expected n_samples >= n_components, got n_samples={n_samples} and "
@@ -321,23 +344,45 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         prior = None
         if self.prior is not None:
             if data is None:
-                raise ValueError("a prior on Dask input needs the source's DaskData (make the "
-                                 "source with gmmkit.backends.dask.DaskData.source)")
+                raise ValueError(
+                    "a prior on Dask input needs the source's DaskData (make the "
+                    "source with gmmkit.backends.dask.DaskData.source)"
+                )
             # the scatter about the data's mean, the shift of the source: one pass
             prior = resolve_prior_from_moments(
-                self.prior, data.mean, source.scatter() / source.total_weight,
-                data.positive_rows, self.n_components, model)
+                self.prior,
+                data.mean,
+                source.scatter() / source.total_weight,
+                data.positive_rows,
+                self.n_components,
+                model,
+            )
         inits = self._check_initial_parameters(model)
-        settings = EMSettings(self.n_components, self.reg_covar, self.tol, self.max_iter,
-                              bool(self.accelerate), options.reuse_fixed_points,
-                              prior=None if prior is None else prior.shifted(source.shift))
-        variances = (data.variances if data is not None
-                     else np.diagonal(source.scatter()) / source.total_weight)
+        settings = EMSettings(
+            self.n_components,
+            self.reg_covar,
+            self.tol,
+            self.max_iter,
+            bool(self.accelerate),
+            options.reuse_fixed_points,
+            prior=None if prior is None else prior.shifted(source.shift),
+        )
+        variances = (
+            data.variances
+            if data is not None
+            else np.diagonal(source.scatter()) / source.total_weight
+        )
         starts = self._starts(X, None, source, inits, responsibilities, data=data)
-        fitted = fit_mixture(source, starts, settings, on_run_start=functools.partial(self._verbose_start, options=options),
-                             on_run_end=self._verbose_end,
-                             ill_posed=lambda run: self._ill_posed(
-                                 run, model, n_samples, variances, prior is not None))
+        fitted = fit_mixture(
+            source,
+            starts,
+            settings,
+            on_run_start=functools.partial(self._verbose_start, options=options),
+            on_run_end=self._verbose_end,
+            ill_posed=lambda run: self._ill_posed(
+                run, model, n_samples, variances, prior is not None
+            ),
+        )
         self._keep_run(fitted.run, model, source, X)
         if rows is not None:
             return self._predict_rows(X, rows, source)
@@ -348,11 +393,18 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         and set the fitted attributes from it, in ``X``'s dtype and coordinates."""
         self._warn_about(run, model)
         self._warn_about_collapsed_features(run.params, model, X)
-        self._set_fitted(run.params.weights, run.params.means + source.shift,
-                         run.params.covariances, run.params.precisions_cholesky,
-                         model=model, dtype=X.dtype, converged=run.converged,
-                         n_iter=run.n_iter, lower_bounds=run.lower_bounds,
-                         ill_posed=run.ill_posed)
+        self._set_fitted(
+            run.params.weights,
+            run.params.means + source.shift,
+            run.params.covariances,
+            run.params.precisions_cholesky,
+            model=model,
+            dtype=X.dtype,
+            converged=run.converged,
+            n_iter=run.n_iter,
+            lower_bounds=run.lower_bounds,
+            ill_posed=run.ill_posed,
+        )
 
     def _record_feature_names(self, names) -> None:
         """Set ``feature_names_in_`` from a fit's column names (None: forget any)."""
@@ -369,8 +421,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         weights_init, means_init, precisions_init = inits
         means_init = None if means_init is None else means_init - source.shift
         if self.warm_start and hasattr(self, "converged_") and responsibilities is None:
-            yield Start(params=self._current_params(source.shift),
-                        lower_bound=self.lower_bound_)
+            yield Start(params=self._current_params(source.shift), lower_bound=self.lower_bound_)
             return
         if responsibilities is not None:
             given = responsibilities
@@ -379,19 +430,37 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         elif data is not None:
             from .backends.dask import dask_starts
 
-            given = dask_starts(data, self.n_components, self.init_params,
-                                check_random_state(self.random_state), self.n_init)
+            given = dask_starts(
+                data,
+                self.n_components,
+                self.init_params,
+                check_random_state(self.random_state),
+                self.n_init,
+            )
         elif is_dask_collection(X):
-            raise ValueError("drawing initial responsibilities on Dask input needs the "
-                             "source's DaskData (gmmkit.backends.dask.DaskData.source)")
+            raise ValueError(
+                "drawing initial responsibilities on Dask input needs the "
+                "source's DaskData (gmmkit.backends.dask.DaskData.source)"
+            )
         else:
             random_state = check_random_state(self.random_state)
             # hc draws nothing up to SUBSET_SIZE rows: every initialisation cuts one tree
-            hierarchy = (HierarchicalStart(X) if self.init_params == "hc"
-                         and X.shape[0] <= SUBSET_SIZE else None)
-            given = (initial_responsibilities(X, self.n_components, self.init_params,
-                                              random_state, weight, hierarchy=hierarchy)
-                     for _ in range(self.n_init))
+            hierarchy = (
+                HierarchicalStart(X)
+                if self.init_params == "hc" and X.shape[0] <= SUBSET_SIZE
+                else None
+            )
+            given = (
+                initial_responsibilities(
+                    X,
+                    self.n_components,
+                    self.init_params,
+                    random_state,
+                    weight,
+                    hierarchy=hierarchy,
+                )
+                for _ in range(self.n_init)
+            )
         for resp in given:
             yield Start(resp, weights_init, means_init, precisions_init)
 
@@ -417,22 +486,32 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             state = "converged" if result.converged else "did not converge"
             print(f"Initialization {state}. lower bound {result.lower_bound:.5f}")
 
-    def _ill_posed(self, run: EMResult, model, n_samples: int, variances: np.ndarray,
-                   prior: bool) -> str | None:
+    def _ill_posed(
+        self, run: EMResult, model, n_samples: int, variances: np.ndarray, prior: bool
+    ) -> str | None:
         """Why a run's parameters are ill-posed (see :attr:`ill_posed_`), or None;
         ``variances``: the data's feature variances."""
         covariances = run.params.covariances
         if covariances is None:
             covariances = model.invert(model.precisions(run.params.precisions_cholesky))
         return ill_posed_reason(
-            model, run.params.weights, covariances, n_samples=n_samples,
-            data_variances=variances, reg_covar=self.reg_covar,
-            recovered=run.final_recovered if run.n_iter else run.recovered, prior=prior)
+            model,
+            run.params.weights,
+            covariances,
+            n_samples=n_samples,
+            data_variances=variances,
+            reg_covar=self.reg_covar,
+            recovered=run.final_recovered if run.n_iter else run.recovered,
+            prior=prior,
+        )
 
     def _warn_about(self, result: EMResult, model) -> None:
         if result.recovered:
-            warnings.warn(degenerate_warning_text(model, result.recovered, self.reg_covar),
-                          DegenerateComponentWarning, stacklevel=_user_stacklevel())
+            warnings.warn(
+                degenerate_warning_text(model, result.recovered, self.reg_covar),
+                DegenerateComponentWarning,
+                stacklevel=_user_stacklevel(),
+            )
         if not result.converged and self.max_iter > 0:
             warnings.warn(
                 "Best performing initialization did not converge. Try different init parameters, "
@@ -448,8 +527,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         for j, components in collapsed_features(model, params, self.reg_covar).items():
             feature = f"{j}" if names is None else f"{j} ({str(names[j])!r})"
             values = _distinct_values(X, j)
-            warnings.warn(collapsed_feature_text(feature, components, values, self.reg_covar),
-                          DegenerateComponentWarning, stacklevel=_user_stacklevel())
+            warnings.warn(
+                collapsed_feature_text(feature, components, values, self.reg_covar),
+                DegenerateComponentWarning,
+                stacklevel=_user_stacklevel(),
+            )
 
     def _verbose_callback(self, started):
         last = [started]
@@ -458,8 +540,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             if n_iter % self.verbose_interval == 0:
                 now = time.perf_counter()
                 if self.verbose > 1:
-                    print(f"  Iteration {n_iter}\t time lapse {now - last[0]:.5f}s\t "
-                          f"ll change {change:.5f}")
+                    print(
+                        f"  Iteration {n_iter}\t time lapse {now - last[0]:.5f}s\t "
+                        f"ll change {change:.5f}"
+                    )
                 else:
                     print(f"  Iteration {n_iter}")
                 last[0] = now
@@ -474,9 +558,23 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             np.asarray(self.precisions_cholesky_, dtype=np.float64),
         )
 
-    def _set_fitted(self, weights, means, covariances, precisions_cholesky, *, model, dtype,
-                    precisions=None, converged=True, n_iter=0, lower_bounds=(),
-                    lower_bound=None, feature_names=None, ill_posed=None):
+    def _set_fitted(
+        self,
+        weights,
+        means,
+        covariances,
+        precisions_cholesky,
+        *,
+        model,
+        dtype,
+        precisions=None,
+        converged=True,
+        n_iter=0,
+        lower_bounds=(),
+        lower_bound=None,
+        feature_names=None,
+        ill_posed=None,
+    ):
         """Set every fitted attribute from the parameters: the one way a fitted mixture is
         made (fitting, model selection, conditioning and loading all come here).
 
@@ -485,8 +583,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         The arrays are stored C-contiguous in ``dtype``, or as they are when it is None (a
         loaded model keeps the arrays it was saved with).
         """
-        cast = ((lambda a: a) if dtype is None
-                else (lambda a: np.ascontiguousarray(a, dtype=dtype)))
+        cast = (lambda a: a) if dtype is None else (lambda a: np.ascontiguousarray(a, dtype=dtype))
         if covariances is None:
             covariances = model.invert(model.precisions(precisions_cholesky))
         if precisions is None:
@@ -521,13 +618,20 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         model = _check_fitted_attributes(estimator, attributes)
         estimator._validate_params()
         return estimator._set_fitted(
-            attributes["weights_"], attributes["means_"], attributes["covariances_"],
-            attributes["precisions_cholesky_"], model=model, dtype=None,
+            attributes["weights_"],
+            attributes["means_"],
+            attributes["covariances_"],
+            attributes["precisions_cholesky_"],
+            model=model,
+            dtype=None,
             precisions=attributes["precisions_"],
-            converged=attributes["converged_"], n_iter=attributes["n_iter_"],
-            lower_bounds=attributes["lower_bounds_"], lower_bound=attributes["lower_bound_"],
+            converged=attributes["converged_"],
+            n_iter=attributes["n_iter_"],
+            lower_bounds=attributes["lower_bounds_"],
+            lower_bound=attributes["lower_bound_"],
             feature_names=attributes.get("feature_names_in_"),
-            ill_posed=attributes.get("ill_posed_"))
+            ill_posed=attributes.get("ill_posed_"),
+        )
 
     # ------------------------------------------------------------------ inference
     def _predict_rows(self, X, want: str, source: FeatureSource | None = None) -> np.ndarray:
@@ -538,8 +642,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         weights = np.asarray(self.weights_, dtype=np.float64)
         means = np.asarray(self.means_, dtype=np.float64)
         shift = weights @ means / weights.sum() if source is None else source.shift
-        theta, shared = model.theta(weights, means - shift,
-                                    np.asarray(self.precisions_cholesky_, dtype=np.float64))
+        theta, shared = model.theta(
+            weights, means - shift, np.asarray(self.precisions_cholesky_, dtype=np.float64)
+        )
         # no thread limit: a pass this small is below BLAS's own threading threshold, and
         # taking the shared process-wide limit costs more than the pass
         if source is None and is_dask_collection(X):
@@ -547,8 +652,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
             source = DaskSource(X, shift, model, total_weight=float(X.shape[0]))
         elif source is None:
-            source = NumpySource(X, shift, model, len(weights), cache=False,
-                                 options=current_options())
+            source = NumpySource(
+                X, shift, model, len(weights), cache=False, options=current_options()
+            )
         return source.per_row(theta, shared, want)
 
     def _validate_predict(self, X):
@@ -665,14 +771,24 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         conditional = self._condition(values, given)
         rest = np.setdiff1d(np.arange(self.n_features_in_), given)
         model = covariance_model(self.covariance_type, rest.size)
-        out = GaussianMixture(self.n_components, covariance_type=self.covariance_type,
-                              tol=self.tol, reg_covar=self.reg_covar)
+        out = GaussianMixture(
+            self.n_components,
+            covariance_type=self.covariance_type,
+            tol=self.tol,
+            reg_covar=self.reg_covar,
+        )
         covariances = conditional.covariances
         names = getattr(self, "feature_names_in_", None)
         return out._set_fitted(
-            np.exp(conditional.log_weights[0]), conditional.means[0], covariances,
-            model.precision_cholesky(covariances), model=model, dtype=self.means_.dtype,
-            lower_bound=float("nan"), feature_names=None if names is None else names[rest])
+            np.exp(conditional.log_weights[0]),
+            conditional.means[0],
+            covariances,
+            model.precision_cholesky(covariances),
+            model=model,
+            dtype=self.means_.dtype,
+            lower_bound=float("nan"),
+            feature_names=None if names is None else names[rest],
+        )
 
     def conditional_mean(self, X_given, given):
         r"""Gaussian mixture regression: :math:`E[x_b \mid x_a]` for every row of ``X_given``.
@@ -749,10 +865,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return out
 
     def _condition(self, values, given):
-        return condition(covariance_model(self.covariance_type, self.n_features_in_),
-                         np.asarray(self.weights_, dtype=np.float64),
-                         np.asarray(self.means_, dtype=np.float64),
-                         np.asarray(self.covariances_, dtype=np.float64), given, values)
+        return condition(
+            covariance_model(self.covariance_type, self.n_features_in_),
+            np.asarray(self.weights_, dtype=np.float64),
+            np.asarray(self.means_, dtype=np.float64),
+            np.asarray(self.covariances_, dtype=np.float64),
+            given,
+            values,
+        )
 
     def _conditioning_rows(self) -> int:
         # keeps the (rows, K, d) float64 temporaries of one chunk near the working memory
@@ -767,14 +887,19 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         for item in items:
             if isinstance(item, str):
                 if names is None or item not in names.tolist():
-                    known = "the model has no feature names" if names is None else \
-                        f"known names: {names.tolist()}"
+                    known = (
+                        "the model has no feature names"
+                        if names is None
+                        else f"known names: {names.tolist()}"
+                    )
                     raise ValueError(f"given names an unknown feature {item!r}; {known}")
                 indices.append(names.tolist().index(item))
             elif isinstance(item, numbers.Integral) and not isinstance(item, bool):
                 if not -self.n_features_in_ <= item < self.n_features_in_:
-                    raise ValueError(f"given feature index {item} is out of range for "
-                                     f"{self.n_features_in_} features")
+                    raise ValueError(
+                        f"given feature index {item} is out of range for "
+                        f"{self.n_features_in_} features"
+                    )
                 indices.append(int(item) % self.n_features_in_)
             else:
                 raise TypeError(f"given must hold feature indices or names, got {item!r}")
@@ -784,8 +909,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if np.unique(indices).size != indices.size:
             raise ValueError(f"given names a feature twice: {items}")
         if indices.size >= self.n_features_in_:
-            raise ValueError(f"given names all {self.n_features_in_} features: nothing is left "
-                             "to condition")
+            raise ValueError(
+                f"given names all {self.n_features_in_} features: nothing is left to condition"
+            )
         return indices
 
     # ------------------------------------------------------------------ criteria
@@ -794,8 +920,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return self._count_parameters()
 
     def _count_parameters(self) -> int:
-        return int(covariance_model(self.covariance_type, self.means_.shape[1])
-                   .n_parameters(len(self.weights_)))
+        return int(
+            covariance_model(self.covariance_type, self.means_.shape[1]).n_parameters(
+                len(self.weights_)
+            )
+        )
 
     def _weighted_total(self, X, sample_weight):
         X = self._validate_predict(X)
@@ -814,8 +943,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         if is_dask_collection(X):
             X = self._validate_predict(X)
-            sums, total = self._dask_weighted_sums(self._predict_rows(X, "summary")[:, :2], X,
-                                                   sample_weight)
+            sums, total = self._dask_weighted_sums(
+                self._predict_rows(X, "summary")[:, :2], X, sample_weight
+            )
             return self._criteria_from_sums(sums, total)
         X, weight, total = self._weighted_total(X, sample_weight)
         return self._criteria_from_rows(self._predict_rows(X, "summary")[:, :2], weight, total)
@@ -823,9 +953,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def _criteria_from_rows(self, per_row, weight, total) -> dict:
         if is_dask_collection(per_row):
             return self._criteria_from_sums(
-                self._dask_weighted_sums(per_row, per_row, weight)[0], total)
+                self._dask_weighted_sums(per_row, per_row, weight)[0], total
+            )
         return self._criteria_from_sums(
-            per_row.sum(axis=0) if weight is None else weight @ per_row, total)
+            per_row.sum(axis=0) if weight is None else weight @ per_row, total
+        )
 
     def _criteria_from_sums(self, sums, total) -> dict:
         """The criteria from :math:`(\\log L, E)`, the weighted sums of the per-row
@@ -885,8 +1017,9 @@ def _check_fitted_attributes(estimator: GaussianMixture, attributes: dict):
     K = estimator.n_components
     means = _fitted_float_array(attributes, "means_", None)
     if means.ndim != 2 or means.shape[0] != K or means.shape[1] < 1:
-        raise ValueError(f"means_ must have shape (n_components={K}, n_features), got "
-                         f"{means.shape}")
+        raise ValueError(
+            f"means_ must have shape (n_components={K}, n_features), got {means.shape}"
+        )
     d = means.shape[1]
     model = covariance_model(estimator.covariance_type, d)
     weights = _fitted_float_array(attributes, "weights_", (K,))
@@ -894,21 +1027,31 @@ def _check_fitted_attributes(estimator: GaussianMixture, attributes: dict):
     tolerance = np.sqrt(np.finfo(weights.dtype).eps)
     total = weights.sum(dtype=np.float64)
     if (weights < 0).any() or abs(total - 1.0) > tolerance:
-        raise ValueError(f"weights_ must be non-negative and sum to 1, got a sum of {total!r} "
-                         f"and a smallest weight of {weights.min()!r}")
+        raise ValueError(
+            f"weights_ must be non-negative and sum to 1, got a sum of {total!r} "
+            f"and a smallest weight of {weights.min()!r}"
+        )
     shape = model.parameter_shape(K)
     for name in ("covariances_", "precisions_", "precisions_cholesky_"):
-        _fitted_float_array(attributes, name, shape,
-                            f" for covariance_type={estimator.covariance_type!r}")
+        _fitted_float_array(
+            attributes, name, shape, f" for covariance_type={estimator.covariance_type!r}"
+        )
     _check_definite(model, attributes, K)
     n_features = attributes.get("n_features_in_", d)
-    if isinstance(n_features, bool) or not isinstance(n_features, numbers.Integral) \
-            or n_features != d:
-        raise ValueError(f"n_features_in_ must be {d}, the number of columns of means_, got "
-                         f"{n_features!r}")
+    if (
+        isinstance(n_features, bool)
+        or not isinstance(n_features, numbers.Integral)
+        or n_features != d
+    ):
+        raise ValueError(
+            f"n_features_in_ must be {d}, the number of columns of means_, got {n_features!r}"
+        )
     names = attributes.get("feature_names_in_")
-    if names is not None and not (isinstance(names, np.ndarray) and names.shape == (d,)
-                                  and all(isinstance(name, str) for name in names.flat)):
+    if names is not None and not (
+        isinstance(names, np.ndarray)
+        and names.shape == (d,)
+        and all(isinstance(name, str) for name in names.flat)
+    ):
         raise ValueError(f"feature_names_in_ must be an array of {d} str, got {names!r}")
     ill_posed = attributes.get("ill_posed_")
     if ill_posed is not None and not isinstance(ill_posed, str):
@@ -916,12 +1059,18 @@ def _check_fitted_attributes(estimator: GaussianMixture, attributes: dict):
     if not isinstance(attributes["converged_"], (bool, np.bool_)):
         raise ValueError(f"converged_ must be a bool, got {attributes['converged_']!r}")
     n_iter = attributes["n_iter_"]
-    if isinstance(n_iter, (bool, np.bool_)) or not isinstance(n_iter, numbers.Integral) \
-            or n_iter < 0:
+    if (
+        isinstance(n_iter, (bool, np.bool_))
+        or not isinstance(n_iter, numbers.Integral)
+        or n_iter < 0
+    ):
         raise ValueError(f"n_iter_ must be an integer >= 0, got {n_iter!r}")
     lower_bounds = attributes["lower_bounds_"]
-    if not (isinstance(lower_bounds, np.ndarray) and lower_bounds.ndim == 1
-            and lower_bounds.dtype.kind == "f"):
+    if not (
+        isinstance(lower_bounds, np.ndarray)
+        and lower_bounds.ndim == 1
+        and lower_bounds.dtype.kind == "f"
+    ):
         raise ValueError(f"lower_bounds_ must be a 1-d float array, got {lower_bounds!r}")
     lower_bound = attributes["lower_bound_"]
     if isinstance(lower_bound, (bool, np.bool_)) or not isinstance(lower_bound, numbers.Real):
@@ -939,24 +1088,28 @@ def _check_definite(model, attributes: dict, n_components: int) -> None:
     tolerance = 100 * np.finfo(attributes["precisions_"].dtype).eps
     dense = {}
     for name in ("covariances_", "precisions_"):
-        matrices = model.marginal_covariances(np.asarray(attributes[name], dtype=np.float64),
-                                              n_components, every)
+        matrices = model.marginal_covariances(
+            np.asarray(attributes[name], dtype=np.float64), n_components, every
+        )
         scale = np.abs(matrices).max(axis=(1, 2))
-        if (np.abs(matrices - np.swapaxes(matrices, 1, 2)) > tolerance * scale[:, None, None]
-                ).any():
+        if (
+            np.abs(matrices - np.swapaxes(matrices, 1, 2)) > tolerance * scale[:, None, None]
+        ).any():
             raise ValueError(f"{name} must be symmetric")
         eigenvalues = np.linalg.eigvalsh(matrices)
-        if (eigenvalues[:, -1] <= 0).any() or \
-                (eigenvalues[:, 0] < -tolerance * eigenvalues[:, -1]).any():
-            raise ValueError(f"{name} must be positive definite; got a smallest eigenvalue "
-                             f"of {eigenvalues[:, 0].min():g}")
+        if (eigenvalues[:, -1] <= 0).any() or (
+            eigenvalues[:, 0] < -tolerance * eigenvalues[:, -1]
+        ).any():
+            raise ValueError(
+                f"{name} must be positive definite; got a smallest eigenvalue "
+                f"of {eigenvalues[:, 0].min():g}"
+            )
         dense[name] = matrices
     factor = np.asarray(attributes["precisions_cholesky_"], dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         log_det = model.log_det_precision_cholesky(factor, n_components)
     if not np.isfinite(log_det).all():
-        raise ValueError("precisions_cholesky_ must be a Cholesky factor with a positive "
-                         "diagonal")
+        raise ValueError("precisions_cholesky_ must be a Cholesky factor with a positive diagonal")
     rebuilt = model.marginal_covariances(model.precisions(factor), n_components, every)
     precisions = dense["precisions_"]
     scale = np.abs(precisions).max(axis=(1, 2))[:, None, None]
@@ -968,8 +1121,11 @@ def _fitted_float_array(attributes, name, shape, context=""):
     """``attributes[name]``, checked to be a finite float array of ``shape`` (any if None)."""
     array = attributes[name]
     if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
-        kind = (f"an array of dtype {array.dtype}" if isinstance(array, np.ndarray)
-                else f"{type(array).__name__} {array!r}")
+        kind = (
+            f"an array of dtype {array.dtype}"
+            if isinstance(array, np.ndarray)
+            else f"{type(array).__name__} {array!r}"
+        )
         raise ValueError(f"{name} must be a float array, got {kind}")
     if shape is not None and array.shape != shape:
         raise ValueError(f"{name} must have shape {shape}{context}, got {array.shape}")
@@ -1031,8 +1187,10 @@ def _check_given_values(values, n_given, one_row):
         array = array.reshape(-1, 1)
     expected = f"({n_given},)" if one_row else f"(n_samples, {n_given})"
     if array.ndim != 2 or array.shape[1] != n_given or (one_row and array.shape[0] != 1):
-        raise ValueError(f"{name} must have shape {expected}, one value per given feature; "
-                         f"got shape {np.shape(values)}")
+        raise ValueError(
+            f"{name} must have shape {expected}, one value per given feature; "
+            f"got shape {np.shape(values)}"
+        )
     if array.shape[0] == 0:
         raise ValueError(f"{name} has no rows")
     if not np.isfinite(array).all():
@@ -1063,8 +1221,15 @@ def _check_sample_weight(sample_weight, n_samples):
     return weight
 
 
-def fit_on_source(estimator: GaussianMixture, X, source: FeatureSource, *, starts=None,
-                  options: Options | None = None, scores: bool = False):
+def fit_on_source(
+    estimator: GaussianMixture,
+    X,
+    source: FeatureSource,
+    *,
+    starts=None,
+    options: Options | None = None,
+    scores: bool = False,
+):
     """Fit ``estimator`` on validated ``X`` through ``source``, a feature source of that same
     ``X`` and its sample weights (:func:`feature_source`): how model selection fits, one
     source serving every ``n_components`` and one list of ``starts`` every covariance type.
@@ -1085,12 +1250,20 @@ def fit_on_source(estimator: GaussianMixture, X, source: FeatureSource, *, start
         :meth:`GaussianMixture.criteria`), read from the fit's last E-step where that pass
         evaluated exactly the fitted parameters, else from one more pass.
     """
-    rows = estimator._fit(X, source.sample_weight, starts, predict=False, source=source,
-                          options=options, rows="summary" if scores else None)
+    rows = estimator._fit(
+        X,
+        source.sample_weight,
+        starts,
+        predict=False,
+        source=source,
+        options=options,
+        rows="summary" if scores else None,
+    )
     if not scores:
         return None
     return rows[:, 2].astype(np.intp), estimator._criteria_from_rows(
-        rows[:, :2], source.sample_weight, source.total_weight)
+        rows[:, :2], source.sample_weight, source.total_weight
+    )
 
 
 def mixture_rows(mixture: GaussianMixture, X, want: str) -> np.ndarray:
@@ -1114,8 +1287,14 @@ def feature_source(X, weight, covariance_type, n_components, options: Options) -
     """
     total_weight = float(X.shape[0] if weight is None else weight.sum())
     shift = _weighted_mean(X, weight, total_weight)
-    return NumpySource(X, shift, covariance_model(covariance_type, X.shape[1]), n_components,
-                       sample_weight=weight, options=options)
+    return NumpySource(
+        X,
+        shift,
+        covariance_model(covariance_type, X.shape[1]),
+        n_components,
+        sample_weight=weight,
+        options=options,
+    )
 
 
 def _weighted_mean(X, weight, total_weight):

@@ -103,8 +103,18 @@ _MAX_NPY_HEADER_BYTES = 2**16 + 16
 # What zipfile raises on a damaged archive: a flipped byte in the central directory gives a
 # NotImplementedError ("zip file version 23.5"), a wrong directory size a negative seek
 # (OSError), a set encryption flag a RuntimeError.
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError,
-               NotImplementedError, RuntimeError, struct.error, zlib.error, OverflowError)
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    ValueError,
+    OSError,
+    NotImplementedError,
+    RuntimeError,
+    struct.error,
+    zlib.error,
+    OverflowError,
+)
 
 _REGISTRY: dict[str, type] = {}
 
@@ -152,8 +162,14 @@ def _registry() -> dict[str, type]:
     from .regression import GaussianMixtureRegressor
     from .selection import GaussianMixtureSelector
 
-    for cls in (GaussianMixture, GaussianMixtureSelector, MixtureClassifier,
-                ComponentClassifier, LatentMixture, GaussianMixtureRegressor):
+    for cls in (
+        GaussianMixture,
+        GaussianMixtureSelector,
+        MixtureClassifier,
+        ComponentClassifier,
+        LatentMixture,
+        GaussianMixtureRegressor,
+    ):
         if cls not in _REGISTRY.values():
             register(cls)
     return _REGISTRY
@@ -229,8 +245,10 @@ def _serialise(model, key) -> bytes:
     arrays: dict[str, np.ndarray] = {}
     params, encoded_attributes = _encode_estimator(model, attributes, "", arrays)
     axes = {entry: _memory_order(array) for entry, array in arrays.items()}
-    entries = {entry: _npy_bytes(np.asarray(np.transpose(array, axes[entry]), order="C"))
-               for entry, array in arrays.items()}
+    entries = {
+        entry: _npy_bytes(np.asarray(np.transpose(array, axes[entry]), order="C"))
+        for entry, array in arrays.items()
+    }
     meta = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -239,8 +257,13 @@ def _serialise(model, key) -> bytes:
         "params": params,
         "attributes": encoded_attributes,
         "arrays": [
-            {"entry": entry, "dtype": arrays[entry].dtype.str, "shape": list(arrays[entry].shape),
-             "axes": axes[entry], "sha256": hashlib.sha256(data).hexdigest()}
+            {
+                "entry": entry,
+                "dtype": arrays[entry].dtype.str,
+                "shape": list(arrays[entry].shape),
+                "axes": axes[entry],
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
             for entry, data in entries.items()
         ],
     }
@@ -257,7 +280,8 @@ def _serialise(model, key) -> bytes:
 def _fitted_attributes(model) -> dict:
     """Every entry of ``vars(model)`` that ends in one ``_`` and does not start with ``_``."""
     return {
-        name: value for name, value in vars(model).items()
+        name: value
+        for name, value in vars(model).items()
         if name.endswith("_") and not name.endswith("__") and not name.startswith("_")
     }
 
@@ -288,28 +312,39 @@ def _encode(value, what, entry, arrays):
     # NumPy first: np.float64 and np.str_ are also instances of float and str.
     if isinstance(value, np.ndarray) and value.dtype == object:
         if all(isinstance(item, str) for item in value.flat):
-            return {"type": "str_array", "shape": list(value.shape),
-                    "value": value.ravel().tolist()}
+            return {
+                "type": "str_array",
+                "shape": list(value.shape),
+                "value": value.ravel().tolist(),
+            }
     elif isinstance(value, (np.ndarray, np.generic)):
         if value.dtype.kind in _ARRAY_KINDS:
             if arrays is None:
-                raise TypeError(f"cannot save {what}: arrays nested in a list, tuple or dict are "
-                                "not supported")
+                raise TypeError(
+                    f"cannot save {what}: arrays nested in a list, tuple or dict are not supported"
+                )
             arrays[entry] = np.asarray(value)
-            return {"type": "array" if isinstance(value, np.ndarray) else "numpy_scalar",
-                    "entry": entry}
+            return {
+                "type": "array" if isinstance(value, np.ndarray) else "numpy_scalar",
+                "entry": entry,
+            }
     elif value is None:
         return {"type": "none"}
     elif isinstance(value, ConjugatePrior):
-        return {"type": "conjugate_prior",
-                "items": {name: _encode(_plain(getattr(value, name)), what, None, None)
-                          for name in _PRIOR_FIELDS}}
+        return {
+            "type": "conjugate_prior",
+            "items": {
+                name: _encode(_plain(getattr(value, name)), what, None, None)
+                for name in _PRIOR_FIELDS
+            },
+        }
     elif arrays is not None and type(value) in _registry().values():
         # A fitted estimator held by another one (a selector's best mixture), stored inline
         # with its arrays under this attribute's name.
         key = _registry_key(type(value))
         params, attributes = _encode_estimator(
-            value, _fitted_attributes(value), entry[: -len(".npy")] + "/", arrays)
+            value, _fitted_attributes(value), entry[: -len(".npy")] + "/", arrays
+        )
         return {"type": "model", "estimator": key, "params": params, "attributes": attributes}
     elif isinstance(value, bool):
         return {"type": "bool", "value": value}
@@ -324,19 +359,29 @@ def _encode(value, what, entry, arrays):
         # Items may be arrays or models (a classifier's per-class mixtures), stored under
         # this entry's name and the item's index.
         base = None if entry is None else entry[: -len(".npy")]
-        return {"type": "tuple" if isinstance(value, tuple) else "list",
-                "items": [_encode(item, what, None if base is None else f"{base}/{i}.npy", arrays)
-                          for i, item in enumerate(value)]}
+        return {
+            "type": "tuple" if isinstance(value, tuple) else "list",
+            "items": [
+                _encode(item, what, None if base is None else f"{base}/{i}.npy", arrays)
+                for i, item in enumerate(value)
+            ],
+        }
     elif isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"type": "dict",
-                "items": {k: _encode(v, what, None, None) for k, v in value.items()}}
+        return {
+            "type": "dict",
+            "items": {k: _encode(v, what, None, None) for k, v in value.items()},
+        }
     elif isinstance(value, dict) and all(
-            isinstance(k, (bool, int, float, str, np.integer, np.floating, np.bool_))
-            for k in value):
+        isinstance(k, (bool, int, float, str, np.integer, np.floating, np.bool_)) for k in value
+    ):
         # Keys such as a classifier's int class labels; JSON objects only have string keys.
-        return {"type": "mapping",
-                "items": [[_encode(_python_scalar(k), what, None, None),
-                           _encode(v, what, None, None)] for k, v in value.items()]}
+        return {
+            "type": "mapping",
+            "items": [
+                [_encode(_python_scalar(k), what, None, None), _encode(v, what, None, None)]
+                for k, v in value.items()
+            ],
+        }
     raise TypeError(
         f"cannot save {what}: got {value!r} of type {type(value).__name__}; expected None, bool, "
         "int, float, str, a list, tuple or str-keyed dict of those, a NumPy array or scalar of "
@@ -416,12 +461,15 @@ def _remove_stale_temporaries(directory, name):
     prefix, suffix = f".{name}.", ".tmp"
     now = time.time()
     try:
-        candidates = [entry for entry in os.scandir(directory)
-                      if entry.name.startswith(prefix) and entry.name.endswith(suffix)]
+        candidates = [
+            entry
+            for entry in os.scandir(directory)
+            if entry.name.startswith(prefix) and entry.name.endswith(suffix)
+        ]
     except OSError:
         return
     for entry in candidates:
-        match = pattern.fullmatch(entry.name[len(prefix): -len(suffix)])
+        match = pattern.fullmatch(entry.name[len(prefix) : -len(suffix)])
         if match is None:
             continue
         try:
@@ -431,8 +479,6 @@ def _remove_stale_temporaries(directory, name):
                 os.unlink(entry.path)
         except OSError:
             continue
-
-
 
 
 def _move_without_replacing(temp, path):
@@ -494,8 +540,9 @@ def load(path):
             archive = zipfile.ZipFile(file)
         except _ZIP_ERRORS as exc:
             if magic == _ZIP_MAGIC:
-                raise ValueError(f"{path} is truncated or corrupted: cannot read it as a zip "
-                                 f"archive ({exc})") from None
+                raise ValueError(
+                    f"{path} is truncated or corrupted: cannot read it as a zip archive ({exc})"
+                ) from None
             raise ValueError(f"{path} is not a gmmkit model file (not a zip archive)") from None
         with archive:
             return _read(archive, size, path)
@@ -517,12 +564,15 @@ def _read(archive: zipfile.ZipFile, size, path):
     try:
         meta = json.loads(meta_bytes.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, depth
-        raise _corrupted(path, f"{_META} is not valid JSON ({type(exc).__name__}: "
-                               f"{str(exc)[:200]})") from None
+        raise _corrupted(
+            path, f"{_META} is not valid JSON ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         found = meta.get("format") if isinstance(meta, dict) else None
-        raise ValueError(f"{path} is not a gmmkit model file ({_META} has format {found!r}, "
-                         f"expected {FORMAT_NAME!r})")
+        raise ValueError(
+            f"{path} is not a gmmkit model file ({_META} has format {found!r}, "
+            f"expected {FORMAT_NAME!r})"
+        )
     # Checked before the hashes, so that a newer layout is reported as such.
     version = meta.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
@@ -540,8 +590,13 @@ def _read(archive: zipfile.ZipFile, size, path):
     _registered_class(key, path)
     arrays = _read_arrays(archive, meta, names, path)
     try:
-        return _build(key, _field(meta, "params", dict, path),
-                      _field(meta, "attributes", dict, path), arrays, path)
+        return _build(
+            key,
+            _field(meta, "params", dict, path),
+            _field(meta, "attributes", dict, path),
+            arrays,
+            path,
+        )
     except RecursionError:  # lists nested as deep as the parser allows
         raise _malformed(path, "values are nested too deeply") from None
 
@@ -561,19 +616,27 @@ def _check_entry_sizes(archive, size, path):
     """
     for info in archive.infolist():
         if info.compress_type != zipfile.ZIP_STORED:
-            raise _corrupted(path, f"the entry {info.filename!r} is compressed (zip method "
-                                   f"{info.compress_type}); model files hold stored entries only")
+            raise _corrupted(
+                path,
+                f"the entry {info.filename!r} is compressed (zip method "
+                f"{info.compress_type}); model files hold stored entries only",
+            )
         if info.file_size > size or info.compress_size != info.file_size:
-            raise _corrupted(path, f"the entry {info.filename!r} declares {info.file_size} "
-                                   f"bytes ({info.compress_size} stored) in a file of {size} "
-                                   "bytes")
+            raise _corrupted(
+                path,
+                f"the entry {info.filename!r} declares {info.file_size} "
+                f"bytes ({info.compress_size} stored) in a file of {size} "
+                "bytes",
+            )
 
 
 def _registered_class(key, path):
     cls = _registry().get(key)
     if cls is None:
-        raise ValueError(f"{path}: refusing to load estimator class {key!r}, which is not "
-                         f"registered; registered classes: {sorted(_registry())}")
+        raise ValueError(
+            f"{path}: refusing to load estimator class {key!r}, which is not "
+            f"registered; registered classes: {sorted(_registry())}"
+        )
     return cls
 
 
@@ -581,11 +644,14 @@ def _build(key, encoded_params, encoded_attributes, arrays, path):
     """An estimator of the registered class ``key`` from its tagged params and attributes."""
     cls = _registered_class(key, path)
     params = {name: _decode(value, arrays, path) for name, value in encoded_params.items()}
-    attributes = {name: _decode(value, arrays, path)
-                  for name, value in encoded_attributes.items()}
+    attributes = {name: _decode(value, arrays, path) for name, value in encoded_attributes.items()}
     for name in attributes:
-        if not (name.isidentifier() and name.endswith("_") and not name.endswith("__")
-                and not name.startswith("_")):
+        if not (
+            name.isidentifier()
+            and name.endswith("_")
+            and not name.endswith("__")
+            and not name.startswith("_")
+        ):
             raise _malformed(path, f"{name!r} is not a fitted attribute name")
     # a class that knows how its fitted state is made (GaussianMixture) rebuilds it that way
     rebuild = getattr(cls, "_from_fitted_attributes", None)
@@ -594,8 +660,9 @@ def _build(key, encoded_params, encoded_attributes, arrays, path):
     except TypeError as exc:
         raise _malformed(path, f"its params do not fit {key} ({exc})") from None
     except KeyError as exc:
-        raise _malformed(path, f"the fitted attribute {exc.args[0]!r} of {key} is missing") \
-            from None
+        raise _malformed(
+            path, f"the fitted attribute {exc.args[0]!r} of {key} is missing"
+        ) from None
     except ValueError as exc:  # an attribute that fit would not give
         raise _invalid(path, key, str(exc)) from None
     if rebuild is None:
@@ -614,16 +681,25 @@ _FITTED_MODELS = {
     "gmmkit.GaussianMixtureSelector": {"best_estimator_": (_MIXTURE,)},
     "gmmkit.MixtureClassifier": {"mixtures_": (_MIXTURE,)},
     "gmmkit.ComponentClassifier": {"mixture_": (_MIXTURE,)},
-    "gmmkit.LatentMixture": {"mixture_": (_MIXTURE, "gmmkit.MixtureClassifier",
-                                          "gmmkit.ComponentClassifier")},
+    "gmmkit.LatentMixture": {
+        "mixture_": (_MIXTURE, "gmmkit.MixtureClassifier", "gmmkit.ComponentClassifier")
+    },
     "gmmkit.GaussianMixtureRegressor": {"mixture_": (_MIXTURE,)},
 }
 _FINITE_ARRAYS = {
     "gmmkit.MixtureClassifier": ("class_prior_",),
-    "gmmkit.ComponentClassifier": ("class_prior_", "component_labelled_mass_",
-                                   "component_class_proba_"),
-    "gmmkit.LatentMixture": ("components_", "mean_", "explained_variance_", "data_min_",
-                             "data_max_"),
+    "gmmkit.ComponentClassifier": (
+        "class_prior_",
+        "component_labelled_mass_",
+        "component_class_proba_",
+    ),
+    "gmmkit.LatentMixture": (
+        "components_",
+        "mean_",
+        "explained_variance_",
+        "data_min_",
+        "data_max_",
+    ),
 }
 
 
@@ -639,8 +715,9 @@ def _check_fitted(key, attributes, path):
         classes = tuple(_registry()[known] for known in keys)
         if not all(type(item) in classes for item in items):
             expected = "a non-empty list of " if name == "mixtures_" else ""
-            raise _invalid(path, key, f"{name} must be {expected}a fitted "
-                                      f"{' or '.join(keys)}, got {value!r}")
+            raise _invalid(
+                path, key, f"{name} must be {expected}a fitted {' or '.join(keys)}, got {value!r}"
+            )
     for name in _FINITE_ARRAYS.get(key, ()):
         if name not in attributes:
             continue
@@ -665,11 +742,15 @@ def _read_arrays(archive, meta, names, path) -> dict[str, np.ndarray]:
         except (TypeError, ValueError):
             raise _malformed(path, f"entry {entry!r} has dtype {record['dtype']!r}") from None
         if dtype.kind not in _ARRAY_KINDS or not all(
-                isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
+        ):
             raise _malformed(path, f"entry {entry!r} has dtype {dtype.str!r} and shape {shape!r}")
         if sorted(axes) != list(range(len(shape))):
-            raise _malformed(path, f"entry {entry!r} has axes {axes!r}, which is not a "
-                                   f"permutation of range({len(shape)})")
+            raise _malformed(
+                path,
+                f"entry {entry!r} has axes {axes!r}, which is not a "
+                f"permutation of range({len(shape)})",
+            )
         if entry not in names:
             raise _corrupted(path, f"the array entry {entry!r} is missing")
         limit = math.prod(shape) * dtype.itemsize + _MAX_NPY_HEADER_BYTES
@@ -679,12 +760,16 @@ def _read_arrays(archive, meta, names, path) -> dict[str, np.ndarray]:
         try:
             array = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
         except ValueError as exc:
-            raise _corrupted(path, f"the array entry {entry!r} is not a valid .npy ({exc})") \
-                from None
+            raise _corrupted(
+                path, f"the array entry {entry!r} is not a valid .npy ({exc})"
+            ) from None
         stored_shape = tuple(shape[axis] for axis in axes)
         if array.dtype != dtype or array.shape != stored_shape:
-            raise _corrupted(path, f"the array entry {entry!r} holds {array.dtype.str} "
-                                   f"{array.shape}, but {_META} says {dtype.str} {stored_shape}")
+            raise _corrupted(
+                path,
+                f"the array entry {entry!r} holds {array.dtype.str} "
+                f"{array.shape}, but {_META} says {dtype.str} {stored_shape}",
+            )
         arrays[entry] = np.transpose(array, np.argsort(axes))
     unexpected = set(names) - set(arrays) - {_META, _META_HASH}
     if unexpected:
@@ -695,8 +780,9 @@ def _read_arrays(archive, meta, names, path) -> dict[str, np.ndarray]:
 def _read_entry(archive, name, limit, path) -> bytes:
     info = archive.getinfo(name)
     if info.file_size > limit:
-        raise _corrupted(path, f"the entry {name!r} is {info.file_size} bytes, more than the "
-                               f"{limit} expected")
+        raise _corrupted(
+            path, f"the entry {name!r} is {info.file_size} bytes, more than the {limit} expected"
+        )
     try:
         with archive.open(info) as entry:
             return entry.read(limit + 1)
@@ -736,10 +822,13 @@ def _decode(value, arrays, path):
                 return {key: _decode(v, {}, path) for key, (_, v) in zip(keys, items)}
     elif kind == "str_array":
         shape, items = value.get("shape"), value.get("value")
-        if (isinstance(shape, list) and isinstance(items, list)
-                and all(isinstance(item, str) for item in items)
-                and all(isinstance(n, int) and n >= 0 for n in shape)
-                and math.prod(shape) == len(items)):
+        if (
+            isinstance(shape, list)
+            and isinstance(items, list)
+            and all(isinstance(item, str) for item in items)
+            and all(isinstance(n, int) and n >= 0 for n in shape)
+            and math.prod(shape) == len(items)
+        ):
             result = np.empty(len(items), dtype=object)
             result[:] = items
             return result.reshape(shape)
@@ -752,8 +841,9 @@ def _decode(value, arrays, path):
             except (TypeError, ValueError) as exc:
                 raise _malformed(path, f"invalid prior {fields!r}: {exc}") from None
     elif kind == "model":
-        key, params, attributes = (value.get(name) for name in ("estimator", "params",
-                                                                  "attributes"))
+        key, params, attributes = (
+            value.get(name) for name in ("estimator", "params", "attributes")
+        )
         if isinstance(key, str) and isinstance(params, dict) and isinstance(attributes, dict):
             return _build(key, params, attributes, arrays, path)
     elif kind in ("array", "numpy_scalar"):

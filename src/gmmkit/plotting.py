@@ -16,8 +16,15 @@ from ._core.covariances import covariance_marker
 from ._data import plural
 from .criteria import CRITERIA, INFORMATION_CRITERIA
 
-__all__ = ["plot_classification", "plot_criterion", "plot_cv", "plot_mclust_bic",
-           "plot_selection", "plot_silhouette", "plot_uncertainty"]
+__all__ = [
+    "plot_classification",
+    "plot_criterion",
+    "plot_cv",
+    "plot_mclust_bic",
+    "plot_selection",
+    "plot_silhouette",
+    "plot_uncertainty",
+]
 
 
 def _require_matplotlib():
@@ -81,8 +88,9 @@ def _best_row(result, rows, column, lower_is_better):
     if ranked_by is not None and ranked_by.column == column:
         chosen = getattr(result, "best_params_", None) or {}
         for row in finite:
-            if (row["n_components"] == chosen.get("n_components")
-                    and row["covariance_type"] == chosen.get("covariance_type")):
+            if row["n_components"] == chosen.get("n_components") and row[
+                "covariance_type"
+            ] == chosen.get("covariance_type"):
                 return row
     pick = min if lower_is_better else max
     return pick(finite, key=lambda row: _value(row, column))
@@ -103,21 +111,35 @@ def _draw(ax, result, rows, column, *, name, lower_is_better, ylabel, title, err
         )
         label = covariance_type if not n_failed else f"{covariance_type} ({n_failed} failed)"
         (line,) = ax.plot(
-            n_components, values, marker=covariance_marker(covariance_type), label=label,
+            n_components,
+            values,
+            marker=covariance_marker(covariance_type),
+            label=label,
         )
         if error_column is not None:
             # fmt="none" and no caps: the bars are one LineCollection, so the series stays the
             # only Line2D of its covariance type.
             ax.errorbar(
-                n_components, values, yerr=[_value(row, error_column) for row in own],
-                fmt="none", ecolor=line.get_color(), capsize=0, alpha=0.6,
+                n_components,
+                values,
+                yerr=[_value(row, error_column) for row in own],
+                fmt="none",
+                ecolor=line.get_color(),
+                capsize=0,
+                alpha=0.6,
             )
 
     best = _best_row(result, rows, column, lower_is_better)
     if best is not None:
         x, y = best["n_components"], _value(best, column)
         ax.scatter(
-            [x], [y], marker="*", s=320, color="gold", edgecolors="black", zorder=3,
+            [x],
+            [y],
+            marker="*",
+            s=320,
+            color="gold",
+            edgecolors="black",
+            zorder=3,
             label=f"best ({'lowest' if lower_is_better else 'highest'} {name})",
         )
         # The best point sits at the bottom of a lower-is-better curve and at the top of a
@@ -125,11 +147,18 @@ def _draw(ax, result, rows, column, *, name, lower_is_better, ylabel, title, err
         right_half = x > (k_min + k_max) / 2
         ax.annotate(
             f"{best['covariance_type']}, k={x}\n{name} = {y:.4g}",
-            xy=(x, y), xytext=(-14 if right_half else 14, 22 if lower_is_better else -22),
-            textcoords="offset points", ha="right" if right_half else "left",
-            va="bottom" if lower_is_better else "top", fontsize="small",
-            bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "0.7",
-                  "alpha": 0.9},
+            xy=(x, y),
+            xytext=(-14 if right_half else 14, 22 if lower_is_better else -22),
+            textcoords="offset points",
+            ha="right" if right_half else "left",
+            va="bottom" if lower_is_better else "top",
+            fontsize="small",
+            bbox={
+                "boxstyle": "round,pad=0.25",
+                "facecolor": "white",
+                "edgecolor": "0.7",
+                "alpha": 0.9,
+            },
             arrowprops={"arrowstyle": "-", "color": "0.4"},
         )
 
@@ -186,8 +215,14 @@ def plot_criterion(result, criterion=None, ax=None):
     ax = _axes(ax)
     name = CRITERIA[criterion].label
     return _draw(
-        ax, result, list(result.records()), criterion, name=name, lower_is_better=True,
-        ylabel=f"{name} (lower is better)", title=f"{name} by number of components",
+        ax,
+        result,
+        list(result.records()),
+        criterion,
+        name=name,
+        lower_is_better=True,
+        ylabel=f"{name} (lower is better)",
+        title=f"{name} by number of components",
     )
 
 
@@ -225,9 +260,15 @@ def plot_cv(result, ax=None):
         )
     ax = _axes(ax)
     return _draw(
-        ax, result, rows, "cv_mean", name="CV log-likelihood", lower_is_better=False,
+        ax,
+        result,
+        rows,
+        "cv_mean",
+        name="CV log-likelihood",
+        lower_is_better=False,
         ylabel="held-out log-likelihood per sample\n(mean ± std over folds, higher is better)",
-        title="Cross-validated log-likelihood", error_column="cv_std",
+        title="Cross-validated log-likelihood",
+        error_column="cv_std",
     )
 
 
@@ -264,8 +305,14 @@ def plot_silhouette(result, ax=None):
         )
     ax = _axes(ax)
     return _draw(
-        ax, result, rows, "silhouette", name="silhouette", lower_is_better=False,
-        ylabel="silhouette score (higher is better)", title="Silhouette score",
+        ax,
+        result,
+        rows,
+        "silhouette",
+        name="silhouette",
+        lower_is_better=False,
+        ylabel="silhouette score (higher is better)",
+        title="Silhouette score",
     )
 
 

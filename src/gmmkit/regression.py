@@ -1,4 +1,5 @@
-r"""Gaussian mixture regression: a joint mixture over :math:`(x, y)`, predicting :math:`E[y \mid x]`.
+r"""Gaussian mixture regression: a joint mixture over :math:`(x, y)`, predicting
+:math:`E[y \mid x]`.
 
 Fit one :class:`GaussianMixture` to the stacked columns :math:`[x, y]`; conditioning it on
 :math:`x` (in closed form, :mod:`gmmkit._core.conditioning`) gives the whole predictive
@@ -63,8 +64,18 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
 
     _parameter_constraints: dict = parameter_constraints("GaussianMixtureRegressor")
 
-    def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
-                 max_iter=100, n_init=1, init_params="kmeans", random_state=None):
+    def __init__(
+        self,
+        n_components=1,
+        *,
+        covariance_type="full",
+        tol=1e-3,
+        reg_covar=1e-6,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans",
+        random_state=None,
+    ):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -88,15 +99,27 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
         self : GaussianMixtureRegressor
         """
         self._validate_params()
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], multi_output=True,
-                             y_numeric=True, ensure_min_samples=2)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=[np.float64, np.float32],
+            multi_output=True,
+            y_numeric=True,
+            ensure_min_samples=2,
+        )
         self.target_is_1d_ = y.ndim == 1
         targets = y.reshape(len(y), -1).astype(X.dtype, copy=False)
         self.n_targets_ = targets.shape[1]
         self.mixture_ = GaussianMixture(
-            self.n_components, covariance_type=self.covariance_type, tol=self.tol,
-            reg_covar=self.reg_covar, max_iter=self.max_iter, n_init=self.n_init,
-            init_params=self.init_params, random_state=self.random_state,
+            self.n_components,
+            covariance_type=self.covariance_type,
+            tol=self.tol,
+            reg_covar=self.reg_covar,
+            max_iter=self.max_iter,
+            n_init=self.n_init,
+            init_params=self.init_params,
+            random_state=self.random_state,
         ).fit(np.hstack([X, targets]), sample_weight=sample_weight)
         self.n_iter_ = self.mixture_.n_iter_
         self.converged_ = self.mixture_.converged_

@@ -95,8 +95,19 @@ class SemiSupervisedResult:
     resp: np.ndarray | None = None
 
 
-def semisupervised_em(X, y_index, mixtures, class_prior, *, sample_weight=None,
-                      fit_priors=True, tol=1e-3, max_iter=100, reg_covar=1e-6, prior=None):
+def semisupervised_em(
+    X,
+    y_index,
+    mixtures,
+    class_prior,
+    *,
+    sample_weight=None,
+    fit_priors=True,
+    tol=1e-3,
+    max_iter=100,
+    reg_covar=1e-6,
+    prior=None,
+):
     r"""Semi-supervised EM over every row of ``X`` (see the module docstring).
 
     Parameters
@@ -146,12 +157,21 @@ def semisupervised_em(X, y_index, mixtures, class_prior, *, sample_weight=None,
     # P(c | x_i, y_i) of the labelled rows never changes
     fixed = np.zeros((int(labelled.sum()), n_classes))
     fixed[np.arange(fixed.shape[0]), y_index[labelled]] = 1.0
-    priors = [None if prior is None else
-              resolve_prior(prior, X, sample_weight, int(k), model).shifted(shift) for k in sizes]
-    params = [MixtureParams(np.asarray(m.weights_, np.float64),
-                            np.asarray(m.means_, np.float64) - shift,
-                            np.asarray(m.covariances_, np.float64),
-                            np.asarray(m.precisions_cholesky_, np.float64)) for m in mixtures]
+    priors = [
+        None
+        if prior is None
+        else resolve_prior(prior, X, sample_weight, int(k), model).shifted(shift)
+        for k in sizes
+    ]
+    params = [
+        MixtureParams(
+            np.asarray(m.weights_, np.float64),
+            np.asarray(m.means_, np.float64) - shift,
+            np.asarray(m.covariances_, np.float64),
+            np.asarray(m.precisions_cholesky_, np.float64),
+        )
+        for m in mixtures
+    ]
     with np.errstate(divide="ignore"):  # a class given prior 0 never takes a row
         log_prior = np.log(np.asarray(class_prior, dtype=np.float64))
     result = SemiSupervisedResult(mixtures, np.exp(log_prior))
@@ -180,13 +200,17 @@ def semisupervised_em(X, y_index, mixtures, class_prior, *, sample_weight=None,
         class_weight = weight @ class_resp
         for c in range(n_classes):
             context = MStepContext(
-                reg_covar, float(class_weight[c]), previous=params[c], count_padding=padding,
+                reg_covar,
+                float(class_weight[c]),
+                previous=params[c],
+                count_padding=padding,
                 prior=priors[c],
-                data_terms=model.prepare(_class_view(source, model, weight * class_resp[:, c],
-                                                     int(sizes[c]), options)))
-            params[c], components, added = m_step(model, stats[bounds[c]:bounds[c + 1]],
-                                                  context)
-            final_recovered[c] = {k: added for k in components.tolist()}
+                data_terms=model.prepare(
+                    _class_view(source, model, weight * class_resp[:, c], int(sizes[c]), options)
+                ),
+            )
+            params[c], components, added = m_step(model, stats[bounds[c] : bounds[c + 1]], context)
+            final_recovered[c] = dict.fromkeys(components.tolist(), added)
             for k in components.tolist():
                 recovered[c][k] = max(recovered[c].get(k, 0.0), added)
         if fit_priors:
@@ -201,16 +225,30 @@ def semisupervised_em(X, y_index, mixtures, class_prior, *, sample_weight=None,
         return result
     result.class_prior = np.exp(log_prior)
     if not result.converged:
-        warnings.warn("Semi-supervised EM did not converge. Try increasing max_iter or tol, "
-                      "or check for degenerate data.", ConvergenceWarning,
-                      stacklevel=_user_stacklevel())
+        warnings.warn(
+            "Semi-supervised EM did not converge. Try increasing max_iter or tol, "
+            "or check for degenerate data.",
+            ConvergenceWarning,
+            stacklevel=_user_stacklevel(),
+        )
     class_rows = class_resp.sum(axis=0)
     result.mixtures = [
-        _fitted_mixture(mixtures[c], model, params[c], shift, X, result,
-                        recovered=recovered[c], final_recovered=final_recovered[c],
-                        n_rows=float(class_rows[c]), row_weight=weight * class_resp[:, c],
-                        reg_covar=reg_covar, prior=prior is not None)
-        for c in range(n_classes)]
+        _fitted_mixture(
+            mixtures[c],
+            model,
+            params[c],
+            shift,
+            X,
+            result,
+            recovered=recovered[c],
+            final_recovered=final_recovered[c],
+            n_rows=float(class_rows[c]),
+            row_weight=weight * class_resp[:, c],
+            reg_covar=reg_covar,
+            prior=prior is not None,
+        )
+        for c in range(n_classes)
+    ]
     return result
 
 
@@ -231,28 +269,59 @@ def _class_view(source, model, class_weight, n_components, options):
     """The rows of ``source`` weighted by their membership of one class, for the terms a
     covariance model computes from its data (:meth:`CovarianceModel.prepare`: the tied
     models' scatter), which change with the unlabelled rows' class responsibilities."""
-    return NumpySource(source.X, source.shift, model, n_components, cache=False,
-                       sample_weight=class_weight, options=options)
+    return NumpySource(
+        source.X,
+        source.shift,
+        model,
+        n_components,
+        cache=False,
+        sample_weight=class_weight,
+        options=options,
+    )
 
 
-def _fitted_mixture(start: GaussianMixture, model, params, shift, X, result, *, recovered,
-                    final_recovered, n_rows, row_weight, reg_covar, prior):
+def _fitted_mixture(
+    start: GaussianMixture,
+    model,
+    params,
+    shift,
+    X,
+    result,
+    *,
+    recovered,
+    final_recovered,
+    n_rows,
+    row_weight,
+    reg_covar,
+    prior,
+):
     """A new fitted mixture with the hyperparameters of ``start`` and ``params`` (in shifted
     coordinates), carrying the joint EM's iterations, convergence and lower bounds."""
     if recovered:
-        warnings.warn(degenerate_warning_text(model, recovered, reg_covar),
-                      DegenerateComponentWarning, stacklevel=_user_stacklevel())
-    ill_posed = ill_posed_reason(model, params.weights, params.covariances, n_samples=n_rows,
-                                 data_variances=feature_variances(X, row_weight),
-                                 reg_covar=reg_covar, recovered=final_recovered, prior=prior)
+        warnings.warn(
+            degenerate_warning_text(model, recovered, reg_covar),
+            DegenerateComponentWarning,
+            stacklevel=_user_stacklevel(),
+        )
+    ill_posed = ill_posed_reason(
+        model,
+        params.weights,
+        params.covariances,
+        n_samples=n_rows,
+        data_variances=feature_variances(X, row_weight),
+        reg_covar=reg_covar,
+        recovered=final_recovered,
+        prior=prior,
+    )
     dtype = X.dtype
     attributes = {
         "weights_": np.ascontiguousarray(params.weights, dtype=dtype),
         "means_": np.ascontiguousarray(params.means + shift, dtype=dtype),
         "covariances_": np.ascontiguousarray(params.covariances, dtype=dtype),
         "precisions_cholesky_": np.ascontiguousarray(params.precisions_cholesky, dtype=dtype),
-        "precisions_": np.ascontiguousarray(model.precisions(params.precisions_cholesky),
-                                            dtype=dtype),
+        "precisions_": np.ascontiguousarray(
+            model.precisions(params.precisions_cholesky), dtype=dtype
+        ),
         "converged_": bool(result.converged),
         "n_iter_": int(result.n_iter),
         "lower_bounds_": np.asarray(result.lower_bounds, dtype=np.float64),

@@ -56,8 +56,11 @@ def standardization(X, sample_weight=None) -> Standardization:
     scale 1, so it stays constant and the fit's handling of degenerate variances applies.
     """
     X = np.asarray(X, dtype=np.float64)
-    weight = (np.ones(X.shape[0]) if sample_weight is None
-              else np.asarray(sample_weight, dtype=np.float64))
+    weight = (
+        np.ones(X.shape[0])
+        if sample_weight is None
+        else np.asarray(sample_weight, dtype=np.float64)
+    )
     total = weight.sum()
     mean = weight @ X / total
     scale = np.sqrt(weight @ (X - mean) ** 2 / total)
@@ -108,8 +111,13 @@ def to_original_units(mixture, standardized: Standardization):
     def cast(array):
         return np.ascontiguousarray(array, dtype=dtype)
 
-    params = dict(mixture.get_params(deep=False), covariance_type=new_type,
-                  weights_init=None, means_init=None, precisions_init=None)
+    params = dict(
+        mixture.get_params(deep=False),
+        covariance_type=new_type,
+        weights_init=None,
+        means_init=None,
+        precisions_init=None,
+    )
     attributes = {
         "weights_": cast(mixture.weights_),
         "means_": cast(mean + scale * np.asarray(mixture.means_, np.float64)),

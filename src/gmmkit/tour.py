@@ -30,8 +30,10 @@ The same class as :class:`gmmkit.report.ReportError`, so ``gmmkit report`` error
 """
 
 TITLE = "gmmkit tour: Gaussian mixtures on two moons and handwritten digits"
-SUBTITLE = ("Clustering, model selection, classification and generation with gmmkit's public "
-            "API. Every number below was computed in this run; metrics.json holds them all.")
+SUBTITLE = (
+    "Clustering, model selection, classification and generation with gmmkit's public "
+    "API. Every number below was computed in this run; metrics.json holds them all."
+)
 
 
 @dataclass(frozen=True)
@@ -75,17 +77,27 @@ class TourSettings:
 
 
 QUICK = TourSettings(
-    moons_samples=600, moons_components=tuple(range(1, 9)), panel_components=(2, 4, 8), cv=3,
-    n_permutations=100, digits_components=(10, 50, 200, 600),
-    digits_covariance_types=("full", "diag"), digits_per_class=(1, 2, 4),
-    digits_max_per_class=3, digits_per_class_checked=40,
+    moons_samples=600,
+    moons_components=tuple(range(1, 9)),
+    panel_components=(2, 4, 8),
+    cv=3,
+    n_permutations=100,
+    digits_components=(10, 50, 200, 600),
+    digits_covariance_types=("full", "diag"),
+    digits_per_class=(1, 2, 4),
+    digits_max_per_class=3,
+    digits_per_class_checked=40,
 )
 FULL = TourSettings(
-    moons_samples=2000, moons_components=tuple(range(1, 13)),
-    panel_components=(2, 4, 6, 8, 12), cv=5, n_permutations=1000,
+    moons_samples=2000,
+    moons_components=tuple(range(1, 13)),
+    panel_components=(2, 4, 6, 8, 12),
+    cv=5,
+    n_permutations=1000,
     digits_components=(10, 20, 30, 50, 75, 100, 150, 200, 300, 400, 500, 600),
     digits_covariance_types=("full", "tied", "diag", "spherical"),
-    digits_per_class=(1, 2, 3, 4, 6, 8, 12), digits_max_per_class=10,
+    digits_per_class=(1, 2, 3, 4, 6, 8, 12),
+    digits_max_per_class=10,
     digits_per_class_checked=200,
 )
 
@@ -129,8 +141,12 @@ def run_tour(out_dir, *, quick=False, force=False, seed=0, stream=None, progress
     prepare_output_dir(out_dir)
     settings = QUICK if quick else FULL
     mode = "quick" if quick else "full"
-    report = Report(TITLE, subtitle=SUBTITLE, settings={"mode": mode, "seed": seed},
-                    log=_stderr_line if progress else None)
+    report = Report(
+        TITLE,
+        subtitle=SUBTITLE,
+        settings={"mode": mode, "seed": seed},
+        log=_stderr_line if progress else None,
+    )
     build_tour(report, settings, seed)
     written = report.write(out_dir)
     stream.write(format_summary(report, written, f"gmmkit tour ({mode} mode, seed {seed})"))
@@ -148,25 +164,50 @@ def build_tour(report, settings, seed):
     """
     moons = datasets.moons(settings.moons_samples, seed)
     report.run_section(
-        clustering.add_sweep_section, moons, component_counts=settings.moons_components,
-        panel_counts=settings.panel_components, seed=seed, title="Two moons: clustering")
+        clustering.add_sweep_section,
+        moons,
+        component_counts=settings.moons_components,
+        panel_counts=settings.panel_components,
+        seed=seed,
+        title="Two moons: clustering",
+    )
     sweep = report.run_section(
-        selection.add_section, moons, n_components=settings.moons_components, cv=settings.cv,
-        seed=seed, silhouette_panel=False, title="Two moons: model selection")
+        selection.add_section,
+        moons,
+        n_components=settings.moons_components,
+        cv=settings.cv,
+        seed=seed,
+        silhouette_panel=False,
+        title="Two moons: model selection",
+    )
     chosen = sweep.best_estimator_
     report.run_section(
-        classification.add_section, moons, mixture=chosen, cv=settings.cv, seed=seed,
+        classification.add_section,
+        moons,
+        mixture=chosen,
+        cv=settings.cv,
+        seed=seed,
         max_components=max(settings.moons_components),
-        title="Two moons: posterior classification")
+        title="Two moons: posterior classification",
+    )
     report.run_section(
-        generation.add_section, chosen, moons, seed=seed,
-        n_permutations=settings.n_permutations, title="Two moons: generation")
+        generation.add_section,
+        chosen,
+        moons,
+        seed=seed,
+        n_permutations=settings.n_permutations,
+        title="Two moons: generation",
+    )
     report.run_section(
-        digits.add_section, seed=seed, component_counts=settings.digits_components,
+        digits.add_section,
+        seed=seed,
+        component_counts=settings.digits_components,
         covariance_types=settings.digits_covariance_types,
         per_class_counts=settings.digits_per_class,
         max_components_per_class=settings.digits_max_per_class,
-        fidelity_per_class=settings.digits_per_class_checked, title="Handwritten digits")
+        fidelity_per_class=settings.digits_per_class_checked,
+        title="Handwritten digits",
+    )
 
 
 def _stderr_line(line):

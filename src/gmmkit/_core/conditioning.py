@@ -78,11 +78,12 @@ def condition(model, weights, means, covariances, given, values) -> Conditional:
     given = np.asarray(given, dtype=np.intp)
     rest = np.setdiff1d(np.arange(d), given)
     values = np.asarray(values, dtype=np.float64)
-    diff = values[None, :, :] - means[:, None, given]          # (K, n, d_a)
+    diff = values[None, :, :] - means[:, None, given]  # (K, n, d_a)
     log_density, cond_means, cond_cov = model.condition_components(
-        covariances, means, given, rest, diff)
+        covariances, means, given, rest, diff
+    )
     with np.errstate(divide="ignore"):
-        log_joint = np.log(weights)[:, None] + log_density      # (K, n)
+        log_joint = np.log(weights)[:, None] + log_density  # (K, n)
     log_marginal = logsumexp(log_joint, axis=0)
     log_weights = (log_joint - log_marginal).T
     return Conditional(log_weights, cond_means, cond_cov, log_marginal)
@@ -96,12 +97,15 @@ def condition_full(covariances, means, given, rest, diff, tied):
     cov_aa = stack[:, given[:, None], given]
     cov_ba = stack[:, rest[:, None], given]
     cov_bb = stack[:, rest[:, None], rest]
-    chol_inv = _lower_inverse(np.linalg.cholesky(cov_aa))        # L^{-1}, Sigma_aa = L L^T
-    whitened = chol_inv @ np.swapaxes(diff, 1, 2)                # (K, d_a, n): L^{-1}(a - mu_a)
+    chol_inv = _lower_inverse(np.linalg.cholesky(cov_aa))  # L^{-1}, Sigma_aa = L L^T
+    whitened = chol_inv @ np.swapaxes(diff, 1, 2)  # (K, d_a, n): L^{-1}(a - mu_a)
     log_det = np.log(np.diagonal(chol_inv, axis1=1, axis2=2)).sum(axis=1)
-    log_density = (log_det[:, None] - 0.5 * len(given) * LOG_2PI
-                   - 0.5 * np.einsum("kan,kan->kn", whitened, whitened))
-    projection = cov_ba @ np.swapaxes(chol_inv, 1, 2)            # Sigma_ba L^{-T}
+    log_density = (
+        log_det[:, None]
+        - 0.5 * len(given) * LOG_2PI
+        - 0.5 * np.einsum("kan,kan->kn", whitened, whitened)
+    )
+    projection = cov_ba @ np.swapaxes(chol_inv, 1, 2)  # Sigma_ba L^{-T}
     cond_means = means[:, None, rest] + np.swapaxes(projection @ whitened, 1, 2)  # (K, n, d_b)
     cond_cov = cov_bb - projection @ np.swapaxes(projection, 1, 2)
     return log_density, np.swapaxes(cond_means, 0, 1), cond_cov[0] if tied else cond_cov
@@ -111,10 +115,12 @@ def condition_scaled(variances, means, given, rest, diff):
     """Components with diagonal covariances (``variances``, ``(K, d)``) conditioned on the
     features ``given``: ``(log_density, means)``; their covariances over ``rest`` are the
     unchanged variances, which the caller keeps in its own layout."""
-    given_var = variances[:, given]                               # (K, d_a)
-    log_density = (-0.5 * np.log(given_var).sum(axis=1)[:, None]
-                   - 0.5 * len(given) * LOG_2PI
-                   - 0.5 * np.einsum("kna,ka->kn", diff**2, 1.0 / given_var))
+    given_var = variances[:, given]  # (K, d_a)
+    log_density = (
+        -0.5 * np.log(given_var).sum(axis=1)[:, None]
+        - 0.5 * len(given) * LOG_2PI
+        - 0.5 * np.einsum("kna,ka->kn", diff**2, 1.0 / given_var)
+    )
     n_rows = diff.shape[1]
     cond_means = np.broadcast_to(means[None, :, rest], (n_rows, means.shape[0], len(rest)))
     return log_density, cond_means

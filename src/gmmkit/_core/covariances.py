@@ -155,7 +155,6 @@ class CovarianceModel:
     """
 
     name: str = ""
-    mclust_name: str = ""
     description: str = ""
     marker: str = "o"
     in_all: bool = False
@@ -240,15 +239,23 @@ class CovarianceModel:
         covariances = self._covariances(stats, counts, padded, means, context)
         if context.prior is not None and self.prior_shrinks_means:
             means = context.prior.shrunk_means(means, padded)
-        weights = self.mixing_weights(stats, context.total_weight, context.normalize_weights,
-                                      context.count_padding)
-        floor = ROUNDING_MARGIN * np.finfo(np.float64).eps * self._second_moments(
-            stats, padded, context)
+        weights = self.mixing_weights(
+            stats, context.total_weight, context.normalize_weights, context.count_padding
+        )
+        floor = (
+            ROUNDING_MARGIN
+            * np.finfo(np.float64).eps
+            * self._second_moments(stats, padded, context)
+        )
         return weights, means, covariances, floor
 
     @staticmethod
-    def mixing_weights(stats, total_weight: float, normalize: bool = True,
-                       padding: float = 10 * np.finfo(np.float64).eps) -> np.ndarray:
+    def mixing_weights(
+        stats,
+        total_weight: float,
+        normalize: bool = True,
+        padding: float = 10 * np.finfo(np.float64).eps,
+    ) -> np.ndarray:
         """The M-step's weights: padded counts over their sum (over ``total_weight`` when not
         ``normalize``, as scikit-learn's initialisation does)."""
         padded = stats[:, 0] + padding
@@ -334,7 +341,8 @@ class CovarianceModel:
             raise ValueError(
                 f"The parameter '{self.name} precision' should have the shape of {shape}, but "
                 f"got {array.shape}: {name} must have shape {shape} for "
-                f"covariance_type={self.name!r}")
+                f"covariance_type={self.name!r}"
+            )
         if not np.isfinite(array).all():
             raise ValueError(f"{name} contains NaN or infinity")
         self._check_precision_values(array, name)
@@ -342,8 +350,10 @@ class CovarianceModel:
 
     def _check_precision_values(self, precisions: np.ndarray, name: str) -> None:
         if (precisions <= 0).any():
-            raise ValueError(f"'{self.name} precision' should be positive: {name} must be "
-                             f"positive; got a smallest value of {precisions.min():g}")
+            raise ValueError(
+                f"'{self.name} precision' should be positive: {name} must be "
+                f"positive; got a smallest value of {precisions.min():g}"
+            )
 
     def invert(self, matrices: np.ndarray, symmetric: bool = False) -> np.ndarray:
         """Covariances from precisions or the reverse, in this model's layout: here the
@@ -365,17 +375,20 @@ class CovarianceModel:
             Here, in the base class: a model that does not say how its covariances rescale
             cannot be moved to other units.
         """
-        raise ValueError(f"covariance_type {self.name!r} ({type(self).__qualname__}) does not "
-                         "define rescaled(covariances, scale), so a mixture fitted on "
-                         "standardized data cannot be returned in the original units")
+        raise ValueError(
+            f"covariance_type {self.name!r} ({type(self).__qualname__}) does not "
+            "define rescaled(covariances, scale), so a mixture fitted on "
+            "standardized data cannot be returned in the original units"
+        )
 
     # --- per-component geometry: splitting, conditioning, sampling ------------------------------
     def component_variances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
         """The diagonal of every component's covariance, ``(n_components, d)``."""
         raise NotImplementedError
 
-    def principal_axes(self, covariances: np.ndarray,
-                       n_components: int) -> tuple[np.ndarray, np.ndarray]:
+    def principal_axes(
+        self, covariances: np.ndarray, n_components: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         r"""Each component's principal axis (unit rows, ``(K, d)``) and its variance ``(K,)``.
 
         Here the covariances are diagonal, so the axis is the coordinate of the largest
@@ -395,8 +408,9 @@ class CovarianceModel:
         ``d`` points or fewer is singular); a shared covariance needs ``d + K`` in all."""
         return np.full(len(masses), 2.0)
 
-    def smallest_scaled_variances(self, covariances: np.ndarray, scale: np.ndarray,
-                                  n_components: int, features: np.ndarray) -> np.ndarray:
+    def smallest_scaled_variances(
+        self, covariances: np.ndarray, scale: np.ndarray, n_components: int, features: np.ndarray
+    ) -> np.ndarray:
         r"""Each component's smallest variance in units of the data's own, ``(K,)``: the
         smallest eigenvalue of :math:`D^{-1/2}\Sigma_k D^{-1/2}` restricted to the
         ``features`` (indices), with :math:`D` the data's variances ``scale`` of those
@@ -405,8 +419,9 @@ class CovarianceModel:
         variances = self.component_variances(covariances, n_components)[:, features]
         return (variances / scale).min(axis=1)
 
-    def marginal_covariances(self, covariances: np.ndarray, n_components: int,
-                             features: np.ndarray) -> np.ndarray:
+    def marginal_covariances(
+        self, covariances: np.ndarray, n_components: int, features: np.ndarray
+    ) -> np.ndarray:
         """Every component's covariance of the ``features`` alone (the marginal Gaussian's),
         as dense matrices ``(K, m, m)``; here diagonal ones."""
         variances = self.component_variances(covariances, n_components)[:, features]
@@ -441,8 +456,7 @@ class CovarianceModel:
         """
         raise NotImplementedError
 
-    def scale_noise(self, factors: np.ndarray, labels: np.ndarray,
-                    noise: np.ndarray) -> np.ndarray:
+    def scale_noise(self, factors: np.ndarray, labels: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """:math:`L_{k_i} z_i` for standard normal rows ``noise`` drawn from components
         ``labels``, with ``factors`` from :meth:`cholesky_covariances` (here scales)."""
         return factors[labels] * noise
@@ -493,8 +507,11 @@ class FullCovariance(CovarianceModel):
         if prior is not None:
             # mclust's mevvvp: (Lambda + W_k + shrinkage term) / (nu + N_k + d + 2)
             diff, factor = prior.mean_deviations(means, padded)
-            cov = (prior.scale + padded[:, None, None] * cov
-                   + factor[:, None, None] * diff[:, :, None] * diff[:, None, :])
+            cov = (
+                prior.scale
+                + padded[:, None, None] * cov
+                + factor[:, None, None] * diff[:, :, None] * diff[:, None, :]
+            )
             cov /= (prior.dof + padded + d + 2)[:, None, None]
         cov.reshape(-1, d * d)[:, :: d + 1] += context.reg_covar
         return cov
@@ -523,8 +540,12 @@ class FullCovariance(CovarianceModel):
 
     def theta_constant(self, weights, means, prec_chol):
         projected = np.einsum("kd,kde->ke", means, prec_chol)
-        return _constant(weights, self.log_det_precision_cholesky(prec_chol, len(weights)),
-                         np.einsum("ke,ke->k", projected, projected), self.d)
+        return _constant(
+            weights,
+            self.log_det_precision_cholesky(prec_chol, len(weights)),
+            np.einsum("ke,ke->k", projected, projected),
+            self.d,
+        )
 
     def theta(self, weights, means, prec_chol):
         d = self.d
@@ -568,8 +589,10 @@ class FullCovariance(CovarianceModel):
             raise ValueError(f"{message} must be symmetric")
         smallest = np.linalg.eigvalsh(stack)[:, 0]
         if (smallest <= 0).any():
-            raise ValueError(f"{message} must be positive definite; got a smallest eigenvalue "
-                             f"of {smallest.min():g}")
+            raise ValueError(
+                f"{message} must be positive definite; got a smallest eigenvalue "
+                f"of {smallest.min():g}"
+            )
 
     def invert(self, matrices, symmetric=False):
         """Matrix inverses; ``symmetric`` averages each with its transpose, which LAPACK's
@@ -577,7 +600,6 @@ class FullCovariance(CovarianceModel):
         check)."""
         inverse = np.linalg.inv(matrices)
         return 0.5 * (inverse + np.swapaxes(inverse, -1, -2)) if symmetric else inverse
-
 
     def rescaled(self, covariances, scale):
         r""":math:`S \Sigma_k S`, still full (for ``tied`` the one shared matrix, still tied):
@@ -643,8 +665,9 @@ class TiedCovariance(FullCovariance):
             # mclust's meeeep: (Lambda + sum_k W_k + shrinkage terms) / (nu + d + 1 [+ K] + n)
             diff, factor = prior.mean_deviations(means, padded)
             count = prior.dof + self.d + 1 + (len(padded) if prior.shrinks else 0)
-            cov = (prior.scale + context.data_terms - between
-                   + (factor[:, None] * diff).T @ diff) / (count + padded.sum())
+            cov = (
+                prior.scale + context.data_terms - between + (factor[:, None] * diff).T @ diff
+            ) / (count + padded.sum())
         cov.flat[:: self.d + 1] += context.reg_covar
         return cov
 
@@ -653,8 +676,12 @@ class TiedCovariance(FullCovariance):
 
     def theta_constant(self, weights, means, prec_chol):
         projected = means @ prec_chol
-        return _constant(weights, self.log_det_precision_cholesky(prec_chol, len(weights)),
-                         np.einsum("ke,ke->k", projected, projected), self.d)
+        return _constant(
+            weights,
+            self.log_det_precision_cholesky(prec_chol, len(weights)),
+            np.einsum("ke,ke->k", projected, projected),
+            self.d,
+        )
 
     def theta(self, weights, means, prec_chol):
         d = self.d
@@ -702,8 +729,10 @@ class TiedCovariance(FullCovariance):
 
     def principal_axes(self, covariances, n_components):
         axes, variances = super().principal_axes(covariances[None], 1)
-        return (np.broadcast_to(axes, (n_components, self.d)),
-                np.broadcast_to(variances, (n_components,)))
+        return (
+            np.broadcast_to(axes, (n_components, self.d)),
+            np.broadcast_to(variances, (n_components,)),
+        )
 
     def repeat_components(self, covariances, chosen):
         return covariances
@@ -737,8 +766,9 @@ class DiagCovariance(CovarianceModel):
             # mclust's mevvip: (lambda + W_kjj + shrinkage term) / (N_k + nu + 2 [+ 1])
             diff, factor = prior.mean_deviations(means, padded)
             count = padded + prior.dof + 2 + (1 if prior.shrinks else 0)
-            variances = (prior.scale + padded[:, None] * variances
-                         + factor[:, None] * diff**2) / count[:, None]
+            variances = (
+                prior.scale + padded[:, None] * variances + factor[:, None] * diff**2
+            ) / count[:, None]
         return variances + context.reg_covar
 
     def _second_moments(self, stats, padded, context):
@@ -757,8 +787,12 @@ class DiagCovariance(CovarianceModel):
         return np.log(prec_chol).sum(axis=1)
 
     def theta_constant(self, weights, means, prec_chol):
-        return _constant(weights, self.log_det_precision_cholesky(prec_chol, len(weights)),
-                         (means**2 * prec_chol**2).sum(axis=1), self.d)
+        return _constant(
+            weights,
+            self.log_det_precision_cholesky(prec_chol, len(weights)),
+            (means**2 * prec_chol**2).sum(axis=1),
+            self.d,
+        )
 
     def theta(self, weights, means, prec_chol):
         d = self.d
@@ -781,7 +815,6 @@ class DiagCovariance(CovarianceModel):
 
     def covariance_scale(self, covariances):
         return covariances.mean(axis=1)
-
 
     def rescaled(self, covariances, scale):
         r"""Variances times :math:`s_j^2`: still diagonal."""
@@ -825,8 +858,9 @@ class SphericalCovariance(CovarianceModel):
             d = self.d
             diff, factor = prior.mean_deviations(means, padded)
             count = prior.dof + padded * d + 2 + (d if prior.shrinks else 0)
-            variances = (prior.scale + padded * d * variances
-                         + factor * (diff**2).sum(axis=1)) / count
+            variances = (
+                prior.scale + padded * d * variances + factor * (diff**2).sum(axis=1)
+            ) / count
         return variances + context.reg_covar
 
     def _second_moments(self, stats, padded, context):
@@ -845,8 +879,12 @@ class SphericalCovariance(CovarianceModel):
         return self.d * np.log(prec_chol)
 
     def theta_constant(self, weights, means, prec_chol):
-        return _constant(weights, self.log_det_precision_cholesky(prec_chol, len(weights)),
-                         (means**2).sum(axis=1) * prec_chol**2, self.d)
+        return _constant(
+            weights,
+            self.log_det_precision_cholesky(prec_chol, len(weights)),
+            (means**2).sum(axis=1) * prec_chol**2,
+            self.d,
+        )
 
     def theta(self, weights, means, prec_chol):
         d = self.d
@@ -868,7 +906,6 @@ class SphericalCovariance(CovarianceModel):
 
     def covariance_scale(self, covariances):
         return covariances
-
 
     def rescaled(self, covariances, scale):
         r""":math:`\sigma_k^2 s_j^2` for every feature ``j``: **diagonal**, no longer spherical
@@ -905,8 +942,22 @@ _BUILT_IN = ("full", "tied", "diag", "spherical")
 #: but the name the estimator keeps.
 ALIASES = {"VVV": "full", "EEE": "tied", "VVI": "diag", "VII": "spherical"}
 #: mclust's multivariate models in its own order (``mclust.options("emModelNames")``)
-MCLUST_MODELS = ("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE", "EEV",
-                 "VEV", "EVV", "VVV")
+MCLUST_MODELS = (
+    "EII",
+    "VII",
+    "EEI",
+    "VEI",
+    "EVI",
+    "VVI",
+    "EEE",
+    "VEE",
+    "EVE",
+    "VVE",
+    "EEV",
+    "VEV",
+    "EVV",
+    "VVV",
+)
 #: mclust's models of one feature
 MCLUST_ONE_FEATURE = ("E", "V")
 _ORDER = (*_BUILT_IN, *MCLUST_MODELS, *MCLUST_ONE_FEATURE)
@@ -939,18 +990,23 @@ def register_covariance_model(cls: type[CovarianceModel]) -> type[CovarianceMode
         If its name is not an identifier, is reserved, or is taken by another class.
     """
     if not (isinstance(cls, type) and issubclass(cls, CovarianceModel)):
-        raise TypeError(f"register_covariance_model expects a subclass of CovarianceModel, "
-                        f"got {cls!r}")
+        raise TypeError(
+            f"register_covariance_model expects a subclass of CovarianceModel, got {cls!r}"
+        )
     name = cls.name
     reserved = (*SWEEPS, *ALIASES)
     if not isinstance(name, str) or not name.isidentifier() or name in reserved:
-        raise ValueError(f"{cls.__qualname__}.name must be a Python identifier other than "
-                         f"{', '.join(map(repr, reserved))} (letters, digits and "
-                         f"underscores), got {name!r}")
+        raise ValueError(
+            f"{cls.__qualname__}.name must be a Python identifier other than "
+            f"{', '.join(map(repr, reserved))} (letters, digits and "
+            f"underscores), got {name!r}"
+        )
     known = _REGISTRY.get(name)
     if known is not None and known is not cls:
-        raise ValueError(f"covariance_type {name!r} is already registered for "
-                         f"{known.__qualname__}; unregister it first")
+        raise ValueError(
+            f"covariance_type {name!r} is already registered for "
+            f"{known.__qualname__}; unregister it first"
+        )
     _REGISTRY[name] = cls
     return cls
 
@@ -963,8 +1019,9 @@ def unregister_covariance_model(name: str) -> type[CovarianceModel]:
     if name in _BUILT_IN or name in ALIASES:
         raise ValueError(f"the built-in covariance_type {name!r} cannot be unregistered")
     if name not in _REGISTRY:
-        raise ValueError(f"no covariance model is registered as {name!r}; registered: "
-                         f"{list(_REGISTRY)}")
+        raise ValueError(
+            f"no covariance model is registered as {name!r}; registered: {list(_REGISTRY)}"
+        )
     return _REGISTRY.pop(name)
 
 
@@ -1008,8 +1065,9 @@ def covariance_model_class(covariance_type: str) -> type[CovarianceModel]:
     else:
         cls = None
     if cls is None:
-        raise ValueError(f"covariance_type must be one of {list(covariance_types())}, got "
-                         f"{covariance_type!r}")
+        raise ValueError(
+            f"covariance_type must be one of {list(covariance_types())}, got {covariance_type!r}"
+        )
     return cls
 
 
@@ -1030,5 +1088,7 @@ for _cls in (FullCovariance, TiedCovariance, DiagCovariance, SphericalCovariance
 del _cls
 
 # mclust's other models register themselves on import, so ``import gmmkit`` knows every name
-from . import mclust_models  # noqa: E402,F401  registers EII, EEI, EVI, EEV, EVV, E, V
-from . import mclust_iterative  # noqa: E402,F401  registers VEI, VEV, VEE, EVE, VVE
+from . import (  # noqa: E402  after the built-in four, so the registry keeps their order
+    mclust_iterative,  # noqa: F401  registers VEI, VEV, VEE, EVE, VVE
+    mclust_models,  # noqa: F401  registers EII, EEI, EVI, EEV, EVV, E, V
+)

@@ -47,7 +47,7 @@ class EMResult:
         """Record the recovery of one M-step; ``latest``: the latest M-step so far (not the
         initialisation's, noted after the run)."""
         if latest:
-            self.final_recovered = {k: added for k in components.tolist()}
+            self.final_recovered = dict.fromkeys(components.tolist(), added)
         for k in components.tolist():
             self.recovered[k] = max(self.recovered.get(k, 0.0), added)
 
@@ -127,13 +127,18 @@ def m_step(model, stats, context: MStepContext, earlier: MStep | None = None):
     """
     if earlier is not None and np.array_equal(stats, earlier.stats):
         same = earlier.params
-        weights = model.mixing_weights(stats, context.total_weight, context.normalize_weights,
-                                       context.count_padding)
-        return (MixtureParams(weights, same.means, same.covariances, same.precisions_cholesky),
-                earlier.recovered, earlier.added)
+        weights = model.mixing_weights(
+            stats, context.total_weight, context.normalize_weights, context.count_padding
+        )
+        return (
+            MixtureParams(weights, same.means, same.covariances, same.precisions_cholesky),
+            earlier.recovered,
+            earlier.added,
+        )
     weights, means, covariances, floor = model.m_step(stats, context)
-    prec_chol, recovered, added = safe_precision_cholesky(model, covariances, context.reg_covar,
-                                                          floor)
+    prec_chol, recovered, added = safe_precision_cholesky(
+        model, covariances, context.reg_covar, floor
+    )
     return MixtureParams(weights, means, covariances, prec_chol), recovered, added
 
 
@@ -143,17 +148,21 @@ def _coefficients(model, params: MixtureParams, last_theta):
     the constant row is new, and ``weights_only`` says so."""
     if last_theta is not None:
         earlier, theta = last_theta
-        if (params.means is earlier.means
-                and params.precisions_cholesky is earlier.precisions_cholesky):
+        if (
+            params.means is earlier.means
+            and params.precisions_cholesky is earlier.precisions_cholesky
+        ):
             theta = theta.copy()
-            theta[0] = model.theta_constant(params.weights, params.means,
-                                            params.precisions_cholesky)
+            theta[0] = model.theta_constant(
+                params.weights, params.means, params.precisions_cholesky
+            )
             return theta, None, True
     return (*model.theta(params.weights, params.means, params.precisions_cholesky), False)
 
 
-def degenerate_warning_text(model: CovarianceModel, recovered: dict[int, float],
-                            reg_covar: float) -> str:
+def degenerate_warning_text(
+    model: CovarianceModel, recovered: dict[int, float], reg_covar: float
+) -> str:
     """One message for all recoveries of a fit: which components, and how much was added."""
     which = model.describe_components(recovered)
     return (
@@ -164,8 +173,9 @@ def degenerate_warning_text(model: CovarianceModel, recovered: dict[int, float],
     )
 
 
-def collapsed_features(model: CovarianceModel, params: MixtureParams,
-                       reg_covar: float) -> dict[int, list[int]]:
+def collapsed_features(
+    model: CovarianceModel, params: MixtureParams, reg_covar: float
+) -> dict[int, list[int]]:
     r"""The features along which fitted components sit on a single value, e.g. a 0/1 feature:
     each component takes one of its values, its variance along it is ``reg_covar`` alone, the
     Cholesky factor is fine, and no recovery (:func:`safe_precision_cholesky`) notices.
@@ -188,18 +198,23 @@ def collapsed_features(model: CovarianceModel, params: MixtureParams,
     centre = weights @ params.means
     total = weights @ own + weights @ (params.means - centre) ** 2
     collapsed = (own <= COLLAPSED_VARIANCE_RATIO * total) & (weights[:, None] > 0)
-    return {int(j): np.flatnonzero(collapsed[:, j]).tolist()
-            for j in np.flatnonzero(collapsed.any(axis=0))}
+    return {
+        int(j): np.flatnonzero(collapsed[:, j]).tolist()
+        for j in np.flatnonzero(collapsed.any(axis=0))
+    }
 
 
-def collapsed_feature_text(feature: str, components: list[int], values: np.ndarray,
-                           reg_covar: float) -> str:
+def collapsed_feature_text(
+    feature: str, components: list[int], values: np.ndarray, reg_covar: float
+) -> str:
     """The warning for one feature of :func:`collapsed_features`; ``values`` are its distinct
     values in the data."""
     if len(values) == 1:
-        return (f"feature {feature} is constant ({values[0]:g}): component(s) {components} have "
-                f"no variance along it but reg_covar={reg_covar:g}, which alone sets their "
-                "densities; drop the feature.")
+        return (
+            f"feature {feature} is constant ({values[0]:g}): component(s) {components} have "
+            f"no variance along it but reg_covar={reg_covar:g}, which alone sets their "
+            "densities; drop the feature."
+        )
     if len(values) == 2:
         what = f"takes only two values ({values[0]:g} and {values[1]:g})"
     else:
@@ -248,11 +263,20 @@ def run_em(
     The iterations are those of :func:`em_iterations`, each E-step answered by
     ``source.statistics``; :mod:`gmmkit._core.lockstep` answers those of many runs together.
     """
-    steps = em_iterations(source, params, reg_covar=reg_covar, tol=tol, max_iter=max_iter,
-                          total_weight=total_weight, data_terms=data_terms,
-                          initial_lower_bound=initial_lower_bound, on_iteration=on_iteration,
-                          initial_m_step=initial_m_step, reuse_fixed_points=reuse_fixed_points,
-                          prior=prior)
+    steps = em_iterations(
+        source,
+        params,
+        reg_covar=reg_covar,
+        tol=tol,
+        max_iter=max_iter,
+        total_weight=total_weight,
+        data_terms=data_terms,
+        initial_lower_bound=initial_lower_bound,
+        on_iteration=on_iteration,
+        initial_m_step=initial_m_step,
+        reuse_fixed_points=reuse_fixed_points,
+        prior=prior,
+    )
     return drive(steps, lambda request: source.statistics(*request[1:]))
 
 
@@ -301,13 +325,21 @@ def em_iterations(
     for n_iter in range(1, max_iter + 1):
         previous = lower_bound
         theta, shared, weights_only = _coefficients(
-            model, params, last_theta if reuse_fixed_points else None)
+            model, params, last_theta if reuse_fixed_points else None
+        )
         log_likelihood, stats = yield (source, theta, shared, weights_only)
         last_theta = (params, theta) if shared is None else None
-        context = MStepContext(reg_covar, total_weight, previous=params, data_terms=data_terms,
-                               count_padding=padding, prior=prior)
-        params, recovered, added = m_step(model, stats, context,
-                                          earlier=last_m_step if reuse_fixed_points else None)
+        context = MStepContext(
+            reg_covar,
+            total_weight,
+            previous=params,
+            data_terms=data_terms,
+            count_padding=padding,
+            prior=prior,
+        )
+        params, recovered, added = m_step(
+            model, stats, context, earlier=last_m_step if reuse_fixed_points else None
+        )
         # an M-step that gave back its predecessor's parameters left the log-densities of the
         # last E-step those of ``params`` (not after the initialisation's, whose weights are
         # normalised differently)

@@ -168,8 +168,9 @@ def chunk_responsibility_statistics(resp, phi_t, w, n_components, sample_major):
     if resp.ndim == 1:
         assigned = np.flatnonzero(resp >= 0)
         values = np.ones(assigned.size) if w is None else w[assigned]
-        one_hot = scipy.sparse.csr_array((values, (resp[assigned], assigned)),
-                                         shape=(n_components, resp.size))
+        one_hot = scipy.sparse.csr_array(
+            (values, (resp[assigned], assigned)), shape=(n_components, resp.size)
+        )
         return one_hot @ sample_major()
     r = np.asarray(resp, dtype=np.float64)
     if w is not None:
@@ -239,16 +240,19 @@ def _far_rows(peak, want: str, rows) -> np.ndarray | None:
         return None
     overflow = ~(np.isfinite(peak) | (peak == -np.inf))
     first = (0 if rows.start is None else rows.start) + int(
-        np.flatnonzero(overflow if overflow.any() else ~np.isfinite(peak))[0])
+        np.flatnonzero(overflow if overflow.any() else ~np.isfinite(peak))[0]
+    )
     if overflow.any():
         raise ValueError(
             f"X[{first}] has values too large for float64: its squared distances to the "
-            "components overflow, so its densities cannot be computed; rescale the data")
+            "components overflow, so its densities cannot be computed; rescale the data"
+        )
     if want != "log_prob_norm":
         raise ValueError(
             f"X[{first}] is so far from every component that each of its densities underflows "
             "to 0 in float64, so its responsibilities and most probable component are "
-            "undefined (its log-density, from score_samples, is -inf)")
+            "undefined (its log-density, from score_samples, is -inf)"
+        )
     return ~np.isfinite(peak)
 
 
@@ -271,8 +275,7 @@ def _log_norm_and_entropy(log_prob, peak, entropy: bool):
         weighted = np.einsum("kr,kr->r", exp, log_prob) if entropy else None
     else:
         _, rows, shifted, exp, sums = _live_terms(log_prob, peak, live)
-        weighted = (np.bincount(rows, weights=exp * shifted, minlength=n_rows) if entropy
-                    else None)
+        weighted = np.bincount(rows, weights=exp * shifted, minlength=n_rows) if entropy else None
     log_sums = np.log(sums)
     if not entropy:
         return log_sums + peak, None

@@ -77,13 +77,18 @@ class FitResult:
 def needs_statistics(start: Start) -> bool:
     """Whether ``start`` begins with an M-step on the statistics of its responsibilities
     (:meth:`FeatureSource.responsibility_statistics`), i.e. is not complete parameters."""
-    return start.params is None and (start.weights is None or start.means is None
-                                     or start.precisions is None)
+    return start.params is None and (
+        start.weights is None or start.means is None or start.precisions is None
+    )
 
 
-def initial_parameters(source: FeatureSource, start: Start, settings: EMSettings,
-                       data_terms=None, stats: np.ndarray | None = None
-                       ) -> tuple[MixtureParams, tuple, MStep | None]:
+def initial_parameters(
+    source: FeatureSource,
+    start: Start,
+    settings: EMSettings,
+    data_terms=None,
+    stats: np.ndarray | None = None,
+) -> tuple[MixtureParams, tuple, MStep | None]:
     """Parameters to start EM from, with the first M-step's recovery ``(components, added)``
     and, when nothing replaced its output, that M-step (which EM may reuse). ``stats``: the
     statistics of the start's responsibilities when the caller computed them already (with
@@ -98,9 +103,14 @@ def initial_parameters(source: FeatureSource, start: Start, settings: EMSettings
         return MixtureParams(start.weights, start.means, covariances, prec_chol), no_recovery, None
     if stats is None:
         stats = source.responsibility_statistics(start.responsibilities, settings.n_components)
-    context = MStepContext(settings.reg_covar, source.total_weight, normalize_weights=False,
-                           data_terms=data_terms, prior=settings.prior,
-                           count_padding=count_padding(source.total_weight, source.n_samples))
+    context = MStepContext(
+        settings.reg_covar,
+        source.total_weight,
+        normalize_weights=False,
+        data_terms=data_terms,
+        prior=settings.prior,
+        count_padding=count_padding(source.total_weight, source.n_samples),
+    )
     params, recovered, added = m_step(model, stats, context)
     replaced = start.weights is not None or start.means is not None or start.precisions is not None
     initial = None if replaced else MStep(stats, params, recovered, added)
@@ -165,21 +175,38 @@ def fit_mixture(
     return FitResult(best, final_rows)
 
 
-def start_run(source: FeatureSource, start: Start, settings: EMSettings, data_terms,
-              on_iteration: Callable | None = None, stats: np.ndarray | None = None) -> tuple:
+def start_run(
+    source: FeatureSource,
+    start: Start,
+    settings: EMSettings,
+    data_terms,
+    on_iteration: Callable | None = None,
+    stats: np.ndarray | None = None,
+) -> tuple:
     """The run of EM (or SQUAREM) from ``start`` as a generator of E-step requests (see
     :func:`gmmkit._core.em.em_iterations`), with the recovery ``(components, added)`` of
     its initial M-step, which :func:`finish_run` records (``stats``: see
     :func:`initial_parameters`)."""
     params, recovery, initial = initial_parameters(source, start, settings, data_terms, stats)
-    options = {"reg_covar": settings.reg_covar, "tol": settings.tol,
-               "max_iter": settings.max_iter, "total_weight": source.total_weight,
-               "data_terms": data_terms, "initial_lower_bound": start.lower_bound,
-               "on_iteration": on_iteration, "prior": settings.prior}
+    options = {
+        "reg_covar": settings.reg_covar,
+        "tol": settings.tol,
+        "max_iter": settings.max_iter,
+        "total_weight": source.total_weight,
+        "data_terms": data_terms,
+        "initial_lower_bound": start.lower_bound,
+        "on_iteration": on_iteration,
+        "prior": settings.prior,
+    }
     if settings.accelerate:
         return squarem_iterations(source, params, **options), recovery
-    return em_iterations(source, params, initial_m_step=initial,
-                         reuse_fixed_points=settings.reuse_fixed_points, **options), recovery
+    return em_iterations(
+        source,
+        params,
+        initial_m_step=initial,
+        reuse_fixed_points=settings.reuse_fixed_points,
+        **options,
+    ), recovery
 
 
 def finish_run(run: EMResult, recovery: tuple, on_run_end=None, ill_posed=None) -> None:

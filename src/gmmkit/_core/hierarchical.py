@@ -91,7 +91,7 @@ def cut_tree(merges, n_samples: int, ks) -> dict[int, np.ndarray]:
     cuts = {}
     done = 0
     for k in wanted:
-        for i, j in merges[done:n_samples - k]:
+        for i, j in merges[done : n_samples - k]:
             names[names == j] = i
         done = n_samples - k
         _, first, inverse = np.unique(names, return_index=True, return_inverse=True)
@@ -129,20 +129,21 @@ class _VVVTree:
         self.alpha = max(float(np.sum(centred * centred)) / (n * p), _EPS)
         self.log_alpha = np.log(self.alpha)
         self.count = np.ones(n)
-        self.root = Z.copy()          # sqrt(count) * mean, as mclust stores it
+        self.root = Z.copy()  # sqrt(count) * mean, as mclust stores it
         self.trace = np.zeros(n)
         self.term = np.full(n, self.log_alpha)
         self.true = np.zeros((n, p, p))
         self.kept = np.zeros((n, p, p)) if like_mclust else self.true
         self.name = np.arange(n)
-        self.uid = np.arange(n)       # unique over the whole agglomeration
-        self.born = np.full(n, -1)    # the stage that made the cluster (-1: a row)
+        self.uid = np.arange(n)  # unique over the whole agglomeration
+        self.born = np.full(n, -1)  # the stage that made the cluster (-1: a row)
         self.stage = 0
         self.evaluated: set[tuple[int, int]] = set()  # pairs (of uids) whose cost is exact
         index = np.arange(p)
         # (U^T U)_ij / (r_0i r_0j) for a stored factor of K rows (see _first_row_scatter)
-        self._times = {rows: np.minimum(np.minimum.outer(index, index) + 1, rows)
-                       for rows in range(1, p + 1)}
+        self._times = {
+            rows: np.minimum(np.minimum.outer(index, index) + 1, rows) for rows in range(1, p + 1)
+        }
         self.cost = self._singleton_costs(Z)
         self.col_min = np.full(n, np.inf)
         self.col_arg = np.zeros(n, dtype=np.intp)
@@ -159,7 +160,7 @@ class _VVVTree:
         v = np.empty((block, n))
         for start in range(0, n, block):
             stop = min(n, start + block)
-            trace, part = cost[start:stop], v[:stop - start]
+            trace, part = cost[start:stop], v[: stop - start]
             trace[...] = 0
             for column in columns:
                 np.subtract(column[start:stop, None], column, out=part)
@@ -221,8 +222,9 @@ class _VVVTree:
         sign, log_det = np.linalg.slogdet(self.true[young] + self.kept[old] + np.outer(v, v))
         if sign <= 0:  # a singular factor (mclust: a zero on its diagonal): the trace term
             return self.cost[i, j]
-        term = nij * np.logaddexp(log_det - self.p * np.log(nij),
-                                  np.log((trace + self.alpha) / nij))
+        term = nij * np.logaddexp(
+            log_det - self.p * np.log(nij), np.log((trace + self.alpha) / nij)
+        )
         return term - (self.term[i] + self.term[j])
 
     def _rescan(self, columns, g):
@@ -241,11 +243,11 @@ class _VVVTree:
 
     def _offer(self, row, g):
         """Let ``cost[row, row+1:g]`` replace the minima of their columns."""
-        new, low = self.cost[row, row + 1:g], self.col_min[row + 1:g]
+        new, low = self.cost[row, row + 1 : g], self.col_min[row + 1 : g]
         better = new < low
-        better |= (new == low) & (self.col_arg[row + 1:g] < row)
+        better |= (new == low) & (self.col_arg[row + 1 : g] < row)
         np.copyto(low, new, where=better)
-        self.col_arg[row + 1:g][better] = row
+        self.col_arg[row + 1 : g][better] = row
 
     def _cheapest(self, g):
         """The pair ``(a < b)`` to merge next, its cost exact."""
@@ -276,8 +278,9 @@ class _VVVTree:
         young, old = (a, b) if self.born[a] > self.born[b] else (b, a)
         newest = self.born[young] == self.stage - 1  # its factor is still in hand
         v, nab, trace = self._pair(a, b)
-        scatter = ((self.true[young] if newest else self.kept[young]) + self.kept[old]
-                   + np.outer(v, v))
+        scatter = (
+            (self.true[young] if newest else self.kept[young]) + self.kept[old] + np.outer(v, v)
+        )
         term = self.cost[a, b] + (self.term[a] + self.term[b])
         na, nb = float(self.count[a]), float(self.count[b])
         root = math.sqrt(na / nab) * self.root[a] + math.sqrt(nb / nab) * self.root[b]
@@ -287,8 +290,17 @@ class _VVVTree:
         arg = self.col_arg[:last]
         stale = np.append(np.flatnonzero((arg == a) | (arg == b)), (a, b))
         if b != last:
-            for array in (self.count, self.root, self.trace, self.term, self.true, self.kept,
-                          self.name, self.uid, self.born):
+            for array in (
+                self.count,
+                self.root,
+                self.trace,
+                self.term,
+                self.true,
+                self.kept,
+                self.name,
+                self.uid,
+                self.born,
+            ):
                 array[b] = array[last]
             self.cost[b, :last] = self.cost[last, :last]
             self.cost[:last, b] = self.cost[:last, last]
@@ -379,8 +391,10 @@ class HierarchicalStart:
         merges = self.merges()
         n_tree = merges.shape[0] + 1
         if not 1 <= k <= n_tree:
-            raise ValueError(f"n_components={k} is more than the {n_tree} rows the "
-                             "hierarchical clustering starts from")
+            raise ValueError(
+                f"n_components={k} is more than the {n_tree} rows the "
+                "hierarchical clustering starts from"
+            )
         tree_labels = cut_tree(merges, n_tree, [k])[k]
         if self.rows is None:
             return tree_labels
@@ -433,8 +447,7 @@ def subset_mixture(sub, subset_labels, k) -> tuple[np.ndarray, np.ndarray, np.nd
         covariance = centred.T @ centred / members.shape[0] + floor * np.eye(d)
         chols[component] = np.linalg.cholesky(covariance)
         means[component] = mean
-        constants[component] = (np.log(members.shape[0])
-                                - np.log(np.diag(chols[component])).sum())
+        constants[component] = np.log(members.shape[0]) - np.log(np.diag(chols[component])).sum()
     return constants, means, chols
 
 
@@ -446,6 +459,5 @@ def most_probable_cluster(X, mixture) -> np.ndarray:
     log_post = np.empty((X.shape[0], len(constants)))
     for component in range(len(constants)):
         solved = np.linalg.solve(chols[component], (X - means[component]).T)
-        log_post[:, component] = (constants[component]
-                                  - 0.5 * np.einsum("ij,ij->j", solved, solved))
+        log_post[:, component] = constants[component] - 0.5 * np.einsum("ij,ij->j", solved, solved)
     return np.argmax(log_post, axis=1).astype(np.intp)

@@ -18,8 +18,9 @@ from .threads import one_blas_thread
 INIT_METHODS = ("kmeans", "k-means++", "random", "random_from_data", "hc")
 
 
-def initial_responsibilities(X, n_components, method, random_state, sample_weight=None,
-                             kmeans_seeds=None, hierarchy=None):
+def initial_responsibilities(
+    X, n_components, method, random_state, sample_weight=None, kmeans_seeds=None, hierarchy=None
+):
     """Responsibilities to start EM from.
 
     Hard assignments are returned as labels (``-1`` for rows assigned to no component), so memory
@@ -54,8 +55,12 @@ def initial_responsibilities(X, n_components, method, random_state, sample_weigh
         return hierarchy.labels(n_components)
     if method == "kmeans":
         init = "k-means++" if kmeans_seeds is None else X[kmeans_seeds]
-        kmeans = KMeans(n_clusters=n_components, init=init, n_init=1,
-                        random_state=random_state if kmeans_seeds is None else None)
+        kmeans = KMeans(
+            n_clusters=n_components,
+            init=init,
+            n_init=1,
+            random_state=random_state if kmeans_seeds is None else None,
+        )
         # k-means sets and restores the process-wide BLAS limit itself, which races with any
         # overlapping call; inside the shared limit it finds and leaves one thread
         with one_blas_thread():
@@ -130,9 +135,13 @@ class SharedKMeansSeeds:
             if trials not in self._seedings:
                 centred, squared_norms = self._centred_data()
                 _, indices = kmeans_plusplus(
-                    centred, self._largest[trials], sample_weight=self._sample_weight,
-                    x_squared_norms=squared_norms, random_state=self._new_random_state(),
-                    n_local_trials=trials)
+                    centred,
+                    self._largest[trials],
+                    sample_weight=self._sample_weight,
+                    x_squared_norms=squared_norms,
+                    random_state=self._new_random_state(),
+                    n_local_trials=trials,
+                )
                 self._seedings[trials] = indices
         return self._seedings[trials][:k]
 

@@ -63,10 +63,11 @@ class _Run:
     request: tuple | None = None
 
 
-def fit_in_lockstep(configurations: Sequence[Configuration],
-                    on_round: Callable[[int, int], None] | None = None,
-                    responsibility_statistics: Callable | None = None
-                    ) -> list[FitResult | Exception]:
+def fit_in_lockstep(
+    configurations: Sequence[Configuration],
+    on_round: Callable[[int, int], None] | None = None,
+    responsibility_statistics: Callable | None = None,
+) -> list[FitResult | Exception]:
     """Fit every configuration from each of its starts, all runs in lockstep.
 
     Before the first round, the statistics of every start given as responsibilities (the
@@ -103,9 +104,14 @@ def fit_in_lockstep(configurations: Sequence[Configuration],
             if key not in prepared:
                 prepared[key] = config.source.model.prepare(config.source)
             for number, start in enumerate(config.starts):
-                steps, recovery = start_run(config.source, start, config.settings,
-                                            prepared[key], _callback(config, number),
-                                            initial.get((index, number)))
+                steps, recovery = start_run(
+                    config.source,
+                    start,
+                    config.settings,
+                    prepared[key],
+                    _callback(config, number),
+                    initial.get((index, number)),
+                )
                 active.append(_Run(index, number, steps, recovery))
         except Exception as exc:  # this configuration alone fails
             outcomes[index] = exc
@@ -122,8 +128,9 @@ def fit_in_lockstep(configurations: Sequence[Configuration],
                 _advance(run, answer, outcomes, results)
         if on_round is not None:
             on_round(rounds, len(active))
-        active = [run for run in active
-                  if run.request is not None and outcomes[run.configuration] is None]
+        active = [
+            run for run in active if run.request is not None and outcomes[run.configuration] is None
+        ]
     for index, config in enumerate(configurations):
         if outcomes[index] is not None:
             continue
@@ -133,8 +140,11 @@ def fit_in_lockstep(configurations: Sequence[Configuration],
             config.runs.append(run)
             if best is None or ranks_above(run, best):
                 best = run
-        outcomes[index] = (ValueError("a lockstep configuration needs at least one start")
-                           if best is None else FitResult(best))
+        outcomes[index] = (
+            ValueError("a lockstep configuration needs at least one start")
+            if best is None
+            else FitResult(best)
+        )
     return outcomes
 
 
@@ -142,12 +152,22 @@ def _initial_statistics(configurations, answer) -> dict:
     """``{(configuration, start): stats}`` of every start given as responsibilities, asked
     for in one call of ``answer``; should it fail, the starts' own M-steps ask one by one
     and report their errors per configuration."""
-    asked = [(index, number) for index, config in enumerate(configurations)
-             for number, start in enumerate(config.starts) if needs_statistics(start)]
+    asked = [
+        (index, number)
+        for index, config in enumerate(configurations)
+        for number, start in enumerate(config.starts)
+        if needs_statistics(start)
+    ]
     if not asked:
         return {}
-    requests = [(configurations[i].source, configurations[i].starts[j].responsibilities,
-                 configurations[i].settings.n_components) for i, j in asked]
+    requests = [
+        (
+            configurations[i].source,
+            configurations[i].starts[j].responsibilities,
+            configurations[i].settings.n_components,
+        )
+        for i, j in asked
+    ]
     try:
         answers = (responsibility_statistics_of_many if answer is None else answer)(requests)
     except Exception:
@@ -170,5 +190,6 @@ def _advance(run: _Run, answer, outcomes, results) -> None:
 def _callback(config: Configuration, number: int):
     if config.on_iteration is None:
         return None
-    return lambda n_iter, lower_bound, change: config.on_iteration(number, n_iter, lower_bound,
-                                                                   change)
+    return lambda n_iter, lower_bound, change: config.on_iteration(
+        number, n_iter, lower_bound, change
+    )

@@ -50,8 +50,7 @@ def _unfloored(floored: np.ndarray) -> np.ndarray:
     given back is then as singular as the scatter, and recovery
     (:func:`gmmkit._core.em.safe_precision_cholesky`) sees it."""
     reference = np.max(floored) if floored.size else 0.0
-    return np.where(floored > RELATIVE_FLOOR * reference + np.finfo(np.float64).tiny,
-                    floored, 0.0)
+    return np.where(floored > RELATIVE_FLOOR * reference + np.finfo(np.float64).tiny, floored, 0.0)
 
 
 def _unit_geometric_mean(values: np.ndarray) -> np.ndarray:
@@ -64,8 +63,9 @@ def _relative_change(new: np.ndarray, old: np.ndarray | None) -> float:
     if old is None:
         return np.inf
     axes = tuple(range(1, new.ndim))
-    return float((np.sqrt(((new - old) ** 2).sum(axis=axes))
-                  / np.sqrt((new**2).sum(axis=axes))).max())
+    return float(
+        (np.sqrt(((new - old) ** 2).sum(axis=axes)) / np.sqrt((new**2).sum(axis=axes))).max()
+    )
 
 
 def _previous_covariances(context, shape) -> np.ndarray | None:
@@ -87,8 +87,9 @@ class _IterativeFull(FullCovariance):
     in_all = True
 
     def _covariances(self, stats, counts, padded, means, context):
-        scatter = super()._covariances(stats, counts, padded, means,
-                                       replace(context, reg_covar=0.0, prior=None))
+        scatter = super()._covariances(
+            stats, counts, padded, means, replace(context, reg_covar=0.0, prior=None)
+        )
         if context.prior is not None:
             scatter, padded = self._prior_scatter(scatter, padded, means, context.prior)
         scatter = 0.5 * (scatter + np.swapaxes(scatter, 1, 2))
@@ -135,9 +136,12 @@ class VEICovariance(DiagCovariance):
     prior_scale = "scalar"
 
     def _covariances(self, stats, counts, padded, means, context):
-        variances = np.maximum(super()._covariances(stats, counts, padded, means,
-                                                    replace(context, reg_covar=0.0,
-                                                            prior=None)), 0.0)
+        variances = np.maximum(
+            super()._covariances(
+                stats, counts, padded, means, replace(context, reg_covar=0.0, prior=None)
+            ),
+            0.0,
+        )
         prior = context.prior
         if prior is not None:
             # mclust's meveip: w_k = lambda + diag W_k + shrinkage term, and the volumes'
@@ -151,8 +155,9 @@ class VEICovariance(DiagCovariance):
             if previous is None:
                 shape = np.ones(self.d)
             else:
-                shape = _unit_geometric_mean(np.exp(np.log(_unit_geometric_mean(
-                    _floored(previous))).mean(axis=0)))
+                shape = _unit_geometric_mean(
+                    np.exp(np.log(_unit_geometric_mean(_floored(previous))).mean(axis=0))
+                )
             cov = old = None
             for _ in range(max(context.max_iter, 1)):
                 volumes = _floored((variances / shape).sum(axis=1) / self.d)
@@ -193,8 +198,11 @@ class VEVCovariance(_IterativeFull):
         # mclust's mevevp: M_k = Lambda + W_k + shrinkage term; its volumes divide by d n_k
         # alone (the degrees of freedom change no count)
         diff, factor = prior.mean_deviations(means, counts)
-        augmented = (prior.scale + counts[:, None, None] * scatter
-                     + factor[:, None, None] * diff[:, :, None] * diff[:, None, :])
+        augmented = (
+            prior.scale
+            + counts[:, None, None] * scatter
+            + factor[:, None, None] * diff[:, :, None] * diff[:, None, :]
+        )
         return augmented / counts[:, None, None], counts
 
     def _structured(self, scatter, counts, previous, context):
@@ -205,7 +213,8 @@ class VEVCovariance(_IterativeFull):
         else:
             old_values = _floored(np.linalg.eigvalsh(previous)[:, ::-1])
             shape = _unit_geometric_mean(
-                np.exp(np.log(_unit_geometric_mean(old_values)).mean(axis=0)))
+                np.exp(np.log(_unit_geometric_mean(old_values)).mean(axis=0))
+            )
         eigen = old = None
         for _ in range(max(context.max_iter, 1)):
             volumes = _floored((values / shape).sum(axis=1) / self.d)
@@ -248,8 +257,9 @@ class VEECovariance(_IterativeFull):
         else:
             # the previous covariances are lambda_k C: their volumes, with C fixed, are the
             # maximiser given that C, the block this iteration starts from
-            values, vectors = np.linalg.eigh(np.mean(
-                previous / np.exp(log_det / self.d)[:, None, None], axis=0))
+            values, vectors = np.linalg.eigh(
+                np.mean(previous / np.exp(log_det / self.d)[:, None, None], axis=0)
+            )
             values = _unit_geometric_mean(_floored(values))
             inverse = _from_eigen(1.0 / values, vectors)
             volumes = _floored(np.einsum("kij,ji->k", scatter, inverse) / self.d)

@@ -52,8 +52,9 @@ STRUCTURE_RTOL = 1e-6
 def _scatter_per_count(model_class, model, stats, counts, padded, means, context):
     """The built-in ``model_class``'s covariances without ``reg_covar`` or prior:
     :math:`W_k / n_k`."""
-    return model_class._covariances(model, stats, counts, padded, means,
-                                    replace(context, reg_covar=0.0, prior=None))
+    return model_class._covariances(
+        model, stats, counts, padded, means, replace(context, reg_covar=0.0, prior=None)
+    )
 
 
 def _prior_count(prior, extra):
@@ -83,8 +84,10 @@ def _spread(values: np.ndarray) -> float:
 
 def _check_equal(model, values, name, what):
     if _spread(values) > STRUCTURE_RTOL:
-        raise ValueError(f"{name} must give every component the same {what} for "
-                         f"covariance_type={model.name!r} ({model.description})")
+        raise ValueError(
+            f"{name} must give every component the same {what} for "
+            f"covariance_type={model.name!r} ({model.description})"
+        )
 
 
 @register_covariance_model
@@ -105,8 +108,9 @@ class EIICovariance(SphericalCovariance):
     _scatter_has_prior_scale = False
 
     def _covariances(self, stats, counts, padded, means, context):
-        per_count = _scatter_per_count(SphericalCovariance, self, stats, counts, padded,
-                                       means, context)
+        per_count = _scatter_per_count(
+            SphericalCovariance, self, stats, counts, padded, means, context
+        )
         prior = context.prior
         if prior is None:
             shared = (padded * per_count).sum() / padded.sum()
@@ -144,16 +148,16 @@ class EEICovariance(DiagCovariance):
     prior_shrinks_means = False
 
     def _covariances(self, stats, counts, padded, means, context):
-        per_count = _scatter_per_count(DiagCovariance, self, stats, counts, padded, means,
-                                       context)
+        per_count = _scatter_per_count(DiagCovariance, self, stats, counts, padded, means, context)
         prior = context.prior
         if prior is None:
             shared = (padded @ per_count) / padded.sum()
         else:
             # mclust's meeeip: (lambda + diag W + shrinkage terms) / (n + nu + 1 [+ 1])
             diff, factor = prior.mean_deviations(means, padded)
-            shared = ((prior.scale + padded @ per_count + factor @ diff**2)
-                      / (padded.sum() + _prior_count(prior, 1)))
+            shared = (prior.scale + padded @ per_count + factor @ diff**2) / (
+                padded.sum() + _prior_count(prior, 1)
+            )
         return np.tile(shared + context.reg_covar, (len(padded), 1))
 
     def _check_precision_values(self, precisions, name):
@@ -177,8 +181,7 @@ class EVICovariance(DiagCovariance):
         return 1 + n_components * (self.d - 1)
 
     def _covariances(self, stats, counts, padded, means, context):
-        per_count = _scatter_per_count(DiagCovariance, self, stats, counts, padded, means,
-                                       context)
+        per_count = _scatter_per_count(DiagCovariance, self, stats, counts, padded, means, context)
         scatter = padded[:, None] * per_count
         total = padded.sum()
         prior = context.prior
@@ -217,14 +220,16 @@ class EEVCovariance(FullCovariance):
 
     def _covariances(self, stats, counts, padded, means, context):
         scatter = padded[:, None, None] * _scatter_per_count(
-            FullCovariance, self, stats, counts, padded, means, context)
+            FullCovariance, self, stats, counts, padded, means, context
+        )
         total = padded.sum()
         prior = context.prior
         if prior is not None:
             # mclust's meeevp: M_k = Lambda + W_k + shrinkage term, n + nu + d + 1 [+ 1]
             diff, factor = prior.mean_deviations(means, padded)
-            scatter = (prior.scale + scatter
-                       + factor[:, None, None] * diff[:, :, None] * diff[:, None, :])
+            scatter = (
+                prior.scale + scatter + factor[:, None, None] * diff[:, :, None] * diff[:, None, :]
+            )
             total = total + _prior_count(prior, self.d + 1)
         values, vectors = np.linalg.eigh(scatter)  # increasing: the same order for every k
         shared = np.maximum(values, 0.0).sum(axis=0) / total
@@ -260,15 +265,13 @@ class EVVCovariance(FullCovariance):
         return 1 + n_components * (d * (d + 1) // 2 - 1)
 
     def _covariances(self, stats, counts, padded, means, context):
-        per_count = _scatter_per_count(FullCovariance, self, stats, counts, padded, means,
-                                       context)
+        per_count = _scatter_per_count(FullCovariance, self, stats, counts, padded, means, context)
         scatter = padded[:, None, None] * per_count
         volumes = _root_det(scatter)
         volume = volumes.sum() / padded.sum()
         # as in EVI: a component with no volume keeps its own scatter, for the recovery
         factor = volume / np.where(volumes > 0, volumes, 1.0)
-        cov = np.where((volumes > 0)[:, None, None], factor[:, None, None] * scatter,
-                       per_count)
+        cov = np.where((volumes > 0)[:, None, None], factor[:, None, None] * scatter, per_count)
         cov.reshape(-1, self.d * self.d)[:, :: self.d + 1] += context.reg_covar
         return cov
 
@@ -285,7 +288,8 @@ class _OneFeature:
             raise ValueError(
                 f"covariance_type={self.name!r} is mclust's model for one feature, got "
                 f"n_features={n_features}; for several features use one of its three-letter "
-                f"names ({'EII' if self.name == 'E' else 'VII'}, ...)")
+                f"names ({'EII' if self.name == 'E' else 'VII'}, ...)"
+            )
         super().__init__(n_features)
 
 

@@ -32,10 +32,17 @@ from .covariances import CovarianceModel
 SINGULAR_VARIANCE_RATIO = 1e-10
 
 
-def ill_posed_reason(model: CovarianceModel, weights: np.ndarray, covariances: np.ndarray,
-                     *, n_samples: float, data_variances: np.ndarray, reg_covar: float,
-                     recovered: dict[int, float] | None = None,
-                     prior: bool = False) -> str | None:
+def ill_posed_reason(
+    model: CovarianceModel,
+    weights: np.ndarray,
+    covariances: np.ndarray,
+    *,
+    n_samples: float,
+    data_variances: np.ndarray,
+    reg_covar: float,
+    recovered: dict[int, float] | None = None,
+    prior: bool = False,
+) -> str | None:
     """Why the fitted mixture is ill-posed, in one sentence, or None when it is well posed.
 
     Parameters
@@ -63,8 +70,10 @@ def ill_posed_reason(model: CovarianceModel, weights: np.ndarray, covariances: n
     K = len(weights)
     if recovered:
         which = model.describe_components(sorted(recovered))
-        return (f"{which} had to be regularised beyond reg_covar (up to "
-                f"{max(recovered.values()):.3g} added) to stay invertible")
+        return (
+            f"{which} had to be regularised beyond reg_covar (up to "
+            f"{max(recovered.values()):.3g} added) to stay invertible"
+        )
     if prior:
         return None
     masses = np.asarray(weights, dtype=np.float64) * n_samples
@@ -72,20 +81,25 @@ def ill_posed_reason(model: CovarianceModel, weights: np.ndarray, covariances: n
     short = np.flatnonzero(masses < needed)
     if short.size:
         k = int(short[np.argmin(masses[short])])
-        return (f"component {k} holds {masses[k]:.3g} rows of responsibility, fewer than the "
-                f"{needed[k]:.3g} its covariance needs")
+        return (
+            f"component {k} holds {masses[k]:.3g} rows of responsibility, fewer than the "
+            f"{needed[k]:.3g} its covariance needs"
+        )
     varying = data_variances > 0
     if not varying.any():
         return None
     unregularised = np.array(covariances, dtype=np.float64)
     model.regularize(unregularised, np.arange(K), -reg_covar)
-    smallest = model.smallest_scaled_variances(unregularised, data_variances[varying], K,
-                                               np.flatnonzero(varying))
+    smallest = model.smallest_scaled_variances(
+        unregularised, data_variances[varying], K, np.flatnonzero(varying)
+    )
     singular = np.flatnonzero(smallest <= SINGULAR_VARIANCE_RATIO)
     if singular.size:
         k = int(singular[np.argmin(smallest[singular])])
-        return (f"{model.describe_components([k])}'s covariance is singular before reg_covar "
-                f"(smallest variance {max(smallest[k], 0.0):.2g} of the data's)")
+        return (
+            f"{model.describe_components([k])}'s covariance is singular before reg_covar "
+            f"(smallest variance {max(smallest[k], 0.0):.2g} of the data's)"
+        )
     return None
 
 

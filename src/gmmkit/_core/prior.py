@@ -67,15 +67,23 @@ class ConjugatePrior:
     scale: object = None
 
     def __post_init__(self):
-        if (isinstance(self.shrinkage, bool) or not isinstance(self.shrinkage, Real)
-                or not np.isfinite(self.shrinkage) or self.shrinkage < 0):
-            raise ValueError(f"ConjugatePrior.shrinkage must be a finite number >= 0, got "
-                             f"{self.shrinkage!r}")
-        if self.dof is not None and (isinstance(self.dof, bool)
-                                     or not isinstance(self.dof, Real)
-                                     or not np.isfinite(self.dof)):
-            raise ValueError(f"ConjugatePrior.dof must be a finite number or None, got "
-                             f"{self.dof!r}")
+        if (
+            isinstance(self.shrinkage, bool)
+            or not isinstance(self.shrinkage, Real)
+            or not np.isfinite(self.shrinkage)
+            or self.shrinkage < 0
+        ):
+            raise ValueError(
+                f"ConjugatePrior.shrinkage must be a finite number >= 0, got {self.shrinkage!r}"
+            )
+        if self.dof is not None and (
+            isinstance(self.dof, bool)
+            or not isinstance(self.dof, Real)
+            or not np.isfinite(self.dof)
+        ):
+            raise ValueError(
+                f"ConjugatePrior.dof must be a finite number or None, got {self.dof!r}"
+            )
         for name in ("mean", "scale"):
             value = getattr(self, name)
             if value is not None:
@@ -128,8 +136,9 @@ class ResolvedPrior:
         return self.shrinkage > 0
 
 
-def resolve_prior(prior, X: np.ndarray, weight: np.ndarray | None, n_components: int,
-                  model) -> ResolvedPrior | None:
+def resolve_prior(
+    prior, X: np.ndarray, weight: np.ndarray | None, n_components: int, model
+) -> ResolvedPrior | None:
     """The prior of one fit of ``model`` with ``n_components`` components to ``X``, in the
     data's coordinates, as mclust's ``defaultPrior(X, G, modelName)`` gives it for the fields
     ``prior`` leaves None.
@@ -160,13 +169,19 @@ def resolve_prior(prior, X: np.ndarray, weight: np.ndarray | None, n_components:
     total = w.sum()
     data_mean = w @ X / total
     centred = X - data_mean
-    return resolve_prior_from_moments(prior, data_mean, (w[:, None] * centred).T @ centred
-                                      / total, int(np.count_nonzero(w > 0)), n_components,
-                                      model)
+    return resolve_prior_from_moments(
+        prior,
+        data_mean,
+        (w[:, None] * centred).T @ centred / total,
+        int(np.count_nonzero(w > 0)),
+        n_components,
+        model,
+    )
 
 
-def resolve_prior_from_moments(prior, data_mean: np.ndarray, covariance: np.ndarray,
-                               rows: int, n_components: int, model) -> ResolvedPrior | None:
+def resolve_prior_from_moments(
+    prior, data_mean: np.ndarray, covariance: np.ndarray, rows: int, n_components: int, model
+) -> ResolvedPrior | None:
     r""":func:`resolve_prior` from the data's moments instead of its rows (data that never
     sit in memory at once): the weighted mean, the weighted covariance
     :math:`\sum_i w_i (x_i - \bar x)(x_i - \bar x)^T / \sum_i w_i` and the number of rows
@@ -186,20 +201,30 @@ def resolve_prior_from_moments(prior, data_mean: np.ndarray, covariance: np.ndar
             scale = factor * (variance if rows > d else np.diag(np.diagonal(variance)))
         else:
             scale = _check_shape(prior.scale, (d, d), "scale")
-            if (not np.allclose(scale, scale.T)
-                    or np.linalg.eigvalsh(0.5 * (scale + scale.T))[0] <= 0):
-                raise ValueError(f"ConjugatePrior.scale must be symmetric positive definite "
-                                 f"for covariance_type {model.name!r}")
+            if (
+                not np.allclose(scale, scale.T)
+                or np.linalg.eigvalsh(0.5 * (scale + scale.T))[0] <= 0
+            ):
+                raise ValueError(
+                    f"ConjugatePrior.scale must be symmetric positive definite "
+                    f"for covariance_type {model.name!r}"
+                )
     else:
         if prior.scale is None:
             scale = np.asarray(factor * np.trace(variance) / d)
         else:
             scale = np.asarray(prior.scale, dtype=np.float64)
             if scale.ndim != 0 or not scale > 0:
-                raise ValueError(f"ConjugatePrior.scale must be one positive number for "
-                                 f"covariance_type {model.name!r}, got {prior.scale!r}")
-    return ResolvedPrior(float(prior.shrinkage), np.array(mean, dtype=np.float64), dof,
-                         np.array(scale, dtype=np.float64))
+                raise ValueError(
+                    f"ConjugatePrior.scale must be one positive number for "
+                    f"covariance_type {model.name!r}, got {prior.scale!r}"
+                )
+    return ResolvedPrior(
+        float(prior.shrinkage),
+        np.array(mean, dtype=np.float64),
+        dof,
+        np.array(scale, dtype=np.float64),
+    )
 
 
 def _checked_prior(prior, model) -> tuple[ConjugatePrior, str]:
@@ -215,7 +240,8 @@ def _checked_prior(prior, model) -> tuple[ConjugatePrior, str]:
         raise ValueError(
             f"covariance_type {model.name!r}{mclust} has no conjugate prior (mclust's "
             f"{model.mclust_name or 'model'} is not available with a prior either); fit it "
-            f"with prior=None, or use a model that has one: {list(models_with_prior())}")
+            f"with prior=None, or use a model that has one: {list(models_with_prior())}"
+        )
     return prior, kind
 
 
@@ -234,5 +260,8 @@ def prior_scale(cls) -> str | None:
 
 def models_with_prior() -> tuple[str, ...]:
     """The registered covariance types that take a conjugate prior."""
-    return tuple(name for name in covariance_types()
-                 if prior_scale(covariance_model_class(name)) in PRIOR_SCALES)
+    return tuple(
+        name
+        for name in covariance_types()
+        if prior_scale(covariance_model_class(name)) in PRIOR_SCALES
+    )

@@ -76,8 +76,9 @@ class FeatureSource(Protocol):
     sample_weight: np.ndarray | None
     total_weight: float
 
-    def statistics(self, theta: np.ndarray, shared_prec_chol: np.ndarray | None,
-                   weights_only: bool = False) -> tuple[float, np.ndarray]:
+    def statistics(
+        self, theta: np.ndarray, shared_prec_chol: np.ndarray | None, weights_only: bool = False
+    ) -> tuple[float, np.ndarray]:
         r"""One E-step: :math:`\sum_i w_i \ell_i` and :math:`\sum_i w_i r_{ik} \phi(x_i)`.
 
         ``weights_only`` says that ``theta`` differs from the previous call's coefficients only
@@ -95,8 +96,9 @@ class FeatureSource(Protocol):
         """:math:`\\sum_i w_i (x_i - s)(x_i - s)^T` about the shift, ``(d, d)``."""
         ...
 
-    def per_row(self, theta: np.ndarray, shared_prec_chol: np.ndarray | None,
-                want: str) -> np.ndarray:
+    def per_row(
+        self, theta: np.ndarray, shared_prec_chol: np.ndarray | None, want: str
+    ) -> np.ndarray:
         r"""Per-row outputs for given coefficients, one of :data:`PER_ROW_OUTPUTS`:
         'log_prob_norm' (:math:`\log p(x_i)`, ``(n,)``), 'resp' (``(n, K)``), 'argmax'
         (``(n,)`` ints) or 'summary' (``(n, 3)``: :math:`\log p(x_i)`, the entropy
@@ -135,8 +137,7 @@ def responsibility_statistics_of_many(requests) -> list[np.ndarray]:
     ``batch_responsibility_statistics(requests)`` are handed to it together (one pass over
     the data for all of them); the others are answered one by one.
     """
-    return _answer_many(requests, "responsibility_statistics",
-                        "batch_responsibility_statistics")
+    return _answer_many(requests, "responsibility_statistics", "batch_responsibility_statistics")
 
 
 def _answer_many(requests, method: str, batch_method: str) -> list:

@@ -49,10 +49,18 @@ def run_squarem(
     point after every cycle; convergence is a change below ``tol`` between cycles. The
     E-steps are those of :func:`squarem_iterations`, answered by ``source.statistics``.
     """
-    steps = squarem_iterations(source, params, reg_covar=reg_covar, tol=tol, max_iter=max_iter,
-                               total_weight=total_weight, data_terms=data_terms,
-                               initial_lower_bound=initial_lower_bound,
-                               on_iteration=on_iteration, prior=prior)
+    steps = squarem_iterations(
+        source,
+        params,
+        reg_covar=reg_covar,
+        tol=tol,
+        max_iter=max_iter,
+        total_weight=total_weight,
+        data_terms=data_terms,
+        initial_lower_bound=initial_lower_bound,
+        on_iteration=on_iteration,
+        prior=prior,
+    )
     return drive(steps, lambda request: source.statistics(*request[1:]))
 
 
@@ -86,8 +94,14 @@ def squarem_iterations(
         return log_likelihood / total_weight, stats
 
     def context(previous):
-        return MStepContext(reg_covar, total_weight, previous=previous, data_terms=data_terms,
-                            count_padding=padding, prior=prior)
+        return MStepContext(
+            reg_covar,
+            total_weight,
+            previous=previous,
+            data_terms=data_terms,
+            count_padding=padding,
+            prior=prior,
+        )
 
     def em_update(stats, previous):
         point, recovered, added = m_step(model, stats, context(previous))

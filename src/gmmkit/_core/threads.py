@@ -86,8 +86,9 @@ class _SharedBlasLimit:
     def _ask(self, request: str) -> None:
         """Have the helper thread carry out ``request`` and wait until it has."""
         if self._helper is None or not self._helper.is_alive():
-            self._helper = threading.Thread(target=self._serve, name="gmmkit-blas-limit",
-                                            daemon=True)
+            self._helper = threading.Thread(
+                target=self._serve, name="gmmkit-blas-limit", daemon=True
+            )
             self._helper.start()
         done = threading.Event()
         self._requests.put((request, done))

@@ -59,8 +59,12 @@ SPLIT_EVERY = 8
 #: many rows the whole data set is gathered and the start is the in-memory one.
 KMEANS_SAMPLE_SIZE = 20_000
 
-_PER_ROW_DTYPES = {"log_prob_norm": np.float64, "resp": np.float64, "argmax": np.intp,
-                   "summary": np.float64}
+_PER_ROW_DTYPES = {
+    "log_prob_norm": np.float64,
+    "resp": np.float64,
+    "argmax": np.intp,
+    "summary": np.float64,
+}
 
 
 def _compute(*collections):
@@ -74,16 +78,20 @@ def _tree_sum(parts, combine):
     a time, level by level."""
     parts = list(parts)
     while len(parts) > 1:
-        parts = [dask.delayed(combine, pure=True)(*parts[i : i + SPLIT_EVERY])
-                 for i in range(0, len(parts), SPLIT_EVERY)]
+        parts = [
+            dask.delayed(combine, pure=True)(*parts[i : i + SPLIT_EVERY])
+            for i in range(0, len(parts), SPLIT_EVERY)
+        ]
     return parts[0]
 
 
 def _add(*parts):
     """The sum of arrays, or of equal-length lists of ``(log-likelihood, stats)`` pairs."""
     if isinstance(parts[0], list):
-        return [(sum(part[j][0] for part in parts), sum(part[j][1] for part in parts))
-                for j in range(len(parts[0]))]
+        return [
+            (sum(part[j][0] for part in parts), sum(part[j][1] for part in parts))
+            for j in range(len(parts[0]))
+        ]
     return sum(parts[1:], parts[0])
 
 
@@ -125,9 +133,14 @@ class DaskData:
         """A :class:`DaskSource` of these data for ``covariance_type``, shifted to their
         mean (``n_components`` is accepted for symmetry with the in-memory source and
         unused: blocks are Dask's)."""
-        return DaskSource(self.X, self.mean, covariance_model(covariance_type, self.X.shape[1]),
-                          sample_weight=self.sample_weight, total_weight=self.total_weight,
-                          data=self)
+        return DaskSource(
+            self.X,
+            self.mean,
+            covariance_model(covariance_type, self.X.shape[1]),
+            sample_weight=self.sample_weight,
+            total_weight=self.total_weight,
+            data=self,
+        )
 
 
 def as_rows(X) -> da.Array:
@@ -136,8 +149,9 @@ def as_rows(X) -> da.Array:
     if not isinstance(X, da.Array):
         raise TypeError(f"X must be a dask array, got {type(X).__name__}")
     if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_samples, n_features), got a dask array of shape "
-                         f"{X.shape}")
+        raise ValueError(
+            f"X must be 2-D (n_samples, n_features), got a dask array of shape {X.shape}"
+        )
     if X.dtype.kind not in "biuf":
         raise TypeError(f"X must be numeric, got a dask array of dtype {X.dtype}")
     if any(np.isnan(size) for size in X.chunks[0]):
@@ -166,14 +180,16 @@ def as_weights(sample_weight, X: da.Array) -> da.Array | None:
         except (TypeError, ValueError) as exc:
             raise TypeError(f"sample_weight must be numeric: {exc}") from None
         if sample_weight.shape != (n,):
-            raise ValueError(f"sample_weight must have shape ({n},) to match X, got "
-                             f"{sample_weight.shape}")
+            raise ValueError(
+                f"sample_weight must have shape ({n},) to match X, got {sample_weight.shape}"
+            )
         return da.from_array(sample_weight, chunks=(X.chunks[0],))
     if any(np.isnan(size) for size in sample_weight.chunks[0]):
         sample_weight = sample_weight.compute_chunk_sizes()
     if sample_weight.shape != (n,):
-        raise ValueError(f"sample_weight must have shape ({n},) to match X, got "
-                         f"{sample_weight.shape}")
+        raise ValueError(
+            f"sample_weight must have shape ({n},) to match X, got {sample_weight.shape}"
+        )
     if sample_weight.dtype.kind not in "biuf":
         raise TypeError(f"sample_weight must be numeric, got dtype {sample_weight.dtype}")
     sample_weight = sample_weight.astype(np.float64)
@@ -185,21 +201,28 @@ def as_weights(sample_weight, X: da.Array) -> da.Array | None:
 def _check_block(block, weight, index, offsets, width):
     rows = offsets[index + 1] - offsets[index]
     if block.shape != (rows, width):
-        raise ValueError(f"{_where(index, offsets)} has shape {block.shape}; the dask array "
-                         f"declares ({rows}, {width}) for it")
+        raise ValueError(
+            f"{_where(index, offsets)} has shape {block.shape}; the dask array "
+            f"declares ({rows}, {width}) for it"
+        )
     bad = ~np.isfinite(block).all(axis=1)
     if bad.any():
-        raise ValueError(f"{_where(index, offsets)} contains NaN or infinity, first in row "
-                         f"{offsets[index] + int(np.flatnonzero(bad)[0])}")
+        raise ValueError(
+            f"{_where(index, offsets)} contains NaN or infinity, first in row "
+            f"{offsets[index] + int(np.flatnonzero(bad)[0])}"
+        )
     if weight is not None:
         if weight.shape != (rows,):
-            raise ValueError(f"block {index} of sample_weight has shape {weight.shape}, "
-                             f"expected ({rows},)")
+            raise ValueError(
+                f"block {index} of sample_weight has shape {weight.shape}, expected ({rows},)"
+            )
         bad = ~np.isfinite(weight) | (weight < 0)
         if bad.any():
-            raise ValueError(f"block {index} of sample_weight (rows {offsets[index]} to "
-                             f"{offsets[index + 1] - 1}) has a negative or non-finite weight, "
-                             f"first in row {offsets[index] + int(np.flatnonzero(bad)[0])}")
+            raise ValueError(
+                f"block {index} of sample_weight (rows {offsets[index]} to "
+                f"{offsets[index + 1] - 1}) has a negative or non-finite weight, "
+                f"first in row {offsets[index] + int(np.flatnonzero(bad)[0])}"
+            )
 
 
 def _block_moments(block, weight, index, offsets, width):
@@ -213,8 +236,12 @@ def _block_moments(block, weight, index, offsets, width):
         return 0.0, np.zeros(width), np.zeros(width), positive
     mean = (x.sum(axis=0) if weight is None else weight @ x) / total
     deviations = (x - mean) ** 2
-    return (total, mean, deviations.sum(axis=0) if weight is None else weight @ deviations,
-            positive)
+    return (
+        total,
+        mean,
+        deviations.sum(axis=0) if weight is None else weight @ deviations,
+        positive,
+    )
 
 
 def _combine_moments(*parts):
@@ -247,15 +274,25 @@ def check_data(X, sample_weight=None) -> DaskData:
     weight = as_weights(sample_weight, X)
     offsets = np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(int).tolist()
     blocks = X.to_delayed(optimize_graph=False).ravel()
-    weights = [None] * len(blocks) if weight is None else weight.to_delayed(
-        optimize_graph=False).ravel()
-    parts = [dask.delayed(_block_moments, pure=True)(block, w, index, offsets, X.shape[1])
-             for index, (block, w) in enumerate(zip(blocks, weights))]
-    (total, mean, m2, positive), = _compute(_tree_sum(parts, _combine_moments))
+    weights = (
+        [None] * len(blocks) if weight is None else weight.to_delayed(optimize_graph=False).ravel()
+    )
+    parts = [
+        dask.delayed(_block_moments, pure=True)(block, w, index, offsets, X.shape[1])
+        for index, (block, w) in enumerate(zip(blocks, weights))
+    ]
+    ((total, mean, m2, positive),) = _compute(_tree_sum(parts, _combine_moments))
     if not total > 0:
         raise ValueError("sample_weight must not be all zero")
-    return DaskData(X, weight, int(X.shape[0]), float(total), np.asarray(mean, dtype=np.float64),
-                    np.asarray(m2, dtype=np.float64) / total, int(positive))
+    return DaskData(
+        X,
+        weight,
+        int(X.shape[0]),
+        float(total),
+        np.asarray(mean, dtype=np.float64),
+        np.asarray(m2, dtype=np.float64) / total,
+        int(positive),
+    )
 
 
 def checked_weights(weight: da.Array) -> da.Array:
@@ -266,8 +303,9 @@ def checked_weights(weight: da.Array) -> da.Array:
 def _checked_weight_block(weight, block_info=None):
     if (~np.isfinite(weight) | (weight < 0)).any():
         start, stop = block_info[0]["array-location"][0]
-        raise ValueError(f"sample_weight has a negative or non-finite weight in rows {start} "
-                         f"to {stop - 1}")
+        raise ValueError(
+            f"sample_weight has a negative or non-finite weight in rows {start} to {stop - 1}"
+        )
     return weight
 
 
@@ -289,8 +327,9 @@ def _block_statistics(block, weight, jobs):
     results = []
     for model, shift, coefficients in jobs:
         if block.shape[0] == 0:
-            results.extend((0.0, np.zeros((theta.shape[1], theta.shape[0])))
-                           for theta, _ in coefficients)
+            results.extend(
+                (0.0, np.zeros((theta.shape[1], theta.shape[0]))) for theta, _ in coefficients
+            )
             continue
         phi_t = chunk_features(model, block, shift)
         rows_major = _sample_major(phi_t)
@@ -315,8 +354,11 @@ def _block_responsibility_statistics(block, weight, models, jobs) -> list[np.nda
             phi_t = chunk_features(model, block, shift)
             features[key] = (phi_t, _sample_major(phi_t))
         phi_t, rows_major = features[key]
-        results.append(chunk_responsibility_statistics(np.asarray(resp), phi_t, weight,
-                                                       n_components, rows_major))
+        results.append(
+            chunk_responsibility_statistics(
+                np.asarray(resp), phi_t, weight, n_components, rows_major
+            )
+        )
     return results
 
 
@@ -335,8 +377,7 @@ def _block_rows(block, model, shift, theta, shared, want, block_info=None):
     start, stop = block_info[0]["array-location"][0]
     where = f"block {block_info[0]['chunk-location'][0]} of X (rows {start} to {stop - 1})"
     if block.shape[1] != model.d:
-        raise ValueError(f"{where} has {block.shape[1]} columns; the model has {model.d} "
-                         "features")
+        raise ValueError(f"{where} has {block.shape[1]} columns; the model has {model.d} features")
     if not np.isfinite(block).all():
         raise ValueError(f"{where} contains NaN or infinity")
     if block.shape[0] == 0:
@@ -370,14 +411,25 @@ class DaskSource:
         The validated data set this source was made from, when it was.
     """
 
-    def __init__(self, X, shift, model: CovarianceModel, sample_weight=None,
-                 total_weight: float | None = None, data: DaskData | None = None):
+    def __init__(
+        self,
+        X,
+        shift,
+        model: CovarianceModel,
+        sample_weight=None,
+        total_weight: float | None = None,
+        data: DaskData | None = None,
+    ):
         if not isinstance(X, da.Array) or X.ndim != 2 or len(X.chunks[1]) != 1:
-            raise ValueError("X must be a 2-D dask array with one block across the columns "
-                             "(see gmmkit.backends.dask.check_data)")
+            raise ValueError(
+                "X must be a 2-D dask array with one block across the columns "
+                "(see gmmkit.backends.dask.check_data)"
+            )
         if sample_weight is not None and sample_weight.chunks[0] != X.chunks[0]:
-            raise ValueError(f"sample_weight must have the row chunks of X, "
-                             f"{X.chunks[0]}, got {sample_weight.chunks[0]}")
+            raise ValueError(
+                f"sample_weight must have the row chunks of X, "
+                f"{X.chunks[0]}, got {sample_weight.chunks[0]}"
+            )
         self.X = X
         self.shift = np.asarray(shift, dtype=np.float64)
         self.model = model
@@ -385,12 +437,16 @@ class DaskSource:
         self.sample_weight = sample_weight
         self.data = data
         if total_weight is None:
-            total_weight = (self.n_samples if sample_weight is None
-                            else float(_compute(sample_weight.sum())[0]))
+            total_weight = (
+                self.n_samples if sample_weight is None else float(_compute(sample_weight.sum())[0])
+            )
         self.total_weight = float(total_weight)
         self._blocks = X.to_delayed(optimize_graph=False).ravel().tolist()
-        self._weights = ([None] * len(self._blocks) if sample_weight is None
-                         else sample_weight.to_delayed(optimize_graph=False).ravel().tolist())
+        self._weights = (
+            [None] * len(self._blocks)
+            if sample_weight is None
+            else sample_weight.to_delayed(optimize_graph=False).ravel().tolist()
+        )
         self._offsets = np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(int)
 
     @property
@@ -400,8 +456,10 @@ class DaskSource:
 
     def _per_block(self, kernel, *args, extra=None):
         extra = [()] * len(self._blocks) if extra is None else extra
-        return [dask.delayed(kernel, pure=True)(block, w, *more, *args)
-                for block, w, more in zip(self._blocks, self._weights, extra)]
+        return [
+            dask.delayed(kernel, pure=True)(block, w, *more, *args)
+            for block, w, more in zip(self._blocks, self._weights, extra)
+        ]
 
     # --- the FeatureSource protocol ---------------------------------------------------------
     def statistics(self, theta, shared_prec_chol, weights_only=False):
@@ -424,8 +482,9 @@ class DaskSource:
         for by_source in groups.values():
             jobs, order = [], []
             for source, asked in by_source.values():
-                jobs.append((source.model, source.shift,
-                             [(theta, shared) for _, theta, shared in asked]))
+                jobs.append(
+                    (source.model, source.shift, [(theta, shared) for _, theta, shared in asked])
+                )
                 order.extend(index for index, _, _ in asked)
             first = next(iter(by_source.values()))[0]
             roots.append(_tree_sum(first._per_block(_block_statistics, jobs), _add))
@@ -459,9 +518,12 @@ class DaskSource:
             for _, source, resp, n_components in asked:
                 models.setdefault(id(source), (source.model, source.shift))
                 jobs.append((id(source), n_components, first._resp_blocks(resp)))
-            parts = [dask.delayed(_block_responsibility_statistics, pure=True)(
-                block, w, models, [(key, k, pieces[b]) for key, k, pieces in jobs])
-                for b, (block, w) in enumerate(zip(first._blocks, first._weights))]
+            parts = [
+                dask.delayed(_block_responsibility_statistics, pure=True)(
+                    block, w, models, [(key, k, pieces[b]) for key, k, pieces in jobs]
+                )
+                for b, (block, w) in enumerate(zip(first._blocks, first._weights))
+            ]
             roots.append(_tree_sum(parts, _add_arrays))
             orders.append([index for index, *_ in asked])
         results: list = [None] * len(requests)
@@ -492,12 +554,29 @@ class DaskSource:
         dtype = _PER_ROW_DTYPES[want]
         width = {"resp": theta.shape[1], "summary": 3}.get(want)
         if width is None:
-            return self.X.map_blocks(_block_rows, self.model, self.shift, theta,
-                                     shared_prec_chol, want, drop_axis=1, dtype=dtype,
-                                     chunks=(self.X.chunks[0],), meta=np.empty((0,), dtype))
-        return self.X.map_blocks(_block_rows, self.model, self.shift, theta, shared_prec_chol,
-                                 want, dtype=dtype, chunks=(self.X.chunks[0], (width,)),
-                                 meta=np.empty((0, 0), dtype))
+            return self.X.map_blocks(
+                _block_rows,
+                self.model,
+                self.shift,
+                theta,
+                shared_prec_chol,
+                want,
+                drop_axis=1,
+                dtype=dtype,
+                chunks=(self.X.chunks[0],),
+                meta=np.empty((0,), dtype),
+            )
+        return self.X.map_blocks(
+            _block_rows,
+            self.model,
+            self.shift,
+            theta,
+            shared_prec_chol,
+            want,
+            dtype=dtype,
+            chunks=(self.X.chunks[0], (width,)),
+            meta=np.empty((0, 0), dtype),
+        )
 
     def kept_rows(self, theta, want: str) -> np.ndarray | None:
         """None: the blocks keep no log-densities between passes."""
@@ -537,8 +616,14 @@ def _block_most_probable(block, mixture, rows, labels, block_info=None):
 
 
 def _lazy_labels(X, kernel, *args):
-    return X.map_blocks(kernel, *args, drop_axis=1, dtype=np.intp, chunks=(X.chunks[0],),
-                        meta=np.empty((0,), np.intp))
+    return X.map_blocks(
+        kernel,
+        *args,
+        drop_axis=1,
+        dtype=np.intp,
+        chunks=(X.chunks[0],),
+        meta=np.empty((0,), np.intp),
+    )
 
 
 def dask_starts(data: DaskData, n_components: int, method: str, random_state, n_init: int):
@@ -568,16 +653,17 @@ def dask_starts(data: DaskData, n_components: int, method: str, random_state, n_
     """
     X, n = data.X, data.n_samples
     if method == "random":
-        raise ValueError("init_params='random' draws n_samples x n_components numbers on the "
-                         "client and is not available for Dask input; use 'kmeans', "
-                         "'k-means++', 'random_from_data', 'hc' or give weights_init, "
-                         "means_init and precisions_init")
+        raise ValueError(
+            "init_params='random' draws n_samples x n_components numbers on the "
+            "client and is not available for Dask input; use 'kmeans', "
+            "'k-means++', 'random_from_data', 'hc' or give weights_init, "
+            "means_init and precisions_init"
+        )
     if method == "random_from_data":
         for _ in range(n_init):
             indices = random_state.choice(n, size=n_components, replace=False)
             order = np.argsort(indices)
-            yield _lazy_labels(X, _block_marked, indices[order],
-                               np.arange(n_components)[order])
+            yield _lazy_labels(X, _block_marked, indices[order], np.arange(n_components)[order])
         return
     if method == "hc":
         # up to SUBSET_SIZE rows nothing is drawn, and every start cuts one tree
@@ -592,8 +678,11 @@ def dask_starts(data: DaskData, n_components: int, method: str, random_state, n_
             mixture = subset_mixture(subset, tree_labels, n_components)
             yield _lazy_labels(X, _block_most_probable, mixture, rows, tree_labels)
         return
-    rows = (None if n <= KMEANS_SAMPLE_SIZE
-            else np.sort(random_state.choice(n, size=KMEANS_SAMPLE_SIZE, replace=False)))
+    rows = (
+        None
+        if n <= KMEANS_SAMPLE_SIZE
+        else np.sort(random_state.choice(n, size=KMEANS_SAMPLE_SIZE, replace=False))
+    )
     taken = slice(None) if rows is None else rows
     wanted = [X[taken]] if data.sample_weight is None else [X[taken], data.sample_weight[taken]]
     sample, *weight = (np.asarray(part) for part in _compute(*wanted))  # one compute
@@ -606,8 +695,12 @@ def dask_starts(data: DaskData, n_components: int, method: str, random_state, n_
             seeds = np.flatnonzero(labels >= 0)
             yield _lazy_labels(X, _block_marked, rows[seeds], labels[seeds])
         else:
-            yield _lazy_labels(X, _block_nearest, _centres(sample, labels, weight, n_components,
-                                                           data.mean), data.mean)
+            yield _lazy_labels(
+                X,
+                _block_nearest,
+                _centres(sample, labels, weight, n_components, data.mean),
+                data.mean,
+            )
 
 
 def _centres(sample, labels, weight, n_components, shift):

@@ -56,8 +56,16 @@ class NumpySource:
         The call's configuration (chunk size, feature cache); gmmkit's defaults when omitted.
     """
 
-    def __init__(self, X, shift, model: CovarianceModel, n_components: int, cache: bool = True,
-                 sample_weight: np.ndarray | None = None, options: Options | None = None):
+    def __init__(
+        self,
+        X,
+        shift,
+        model: CovarianceModel,
+        n_components: int,
+        cache: bool = True,
+        sample_weight: np.ndarray | None = None,
+        options: Options | None = None,
+    ):
         options = Options() if options is None else options
         self.X = X
         self.shift = np.asarray(shift, dtype=np.float64)
@@ -94,9 +102,9 @@ class NumpySource:
 
     def log_prob_after_weight_change(self, theta) -> np.ndarray | None:
         """The log-probabilities of ``theta`` for the whole data set, made in place from those
-        of the last :meth:`statistics` pass of this thread when it left them intact and ``theta`` differs
-        from its coefficients only in the constant row (only the mixing weights changed): one
-        addition per entry instead of the product. None otherwise."""
+        of the last :meth:`statistics` pass of this thread when it left them intact and ``theta``
+        differs from its coefficients only in the constant row (only the mixing weights changed):
+        one addition per entry instead of the product. None otherwise."""
         kept = getattr(self._scratch, "theta", None)
         if kept is None or kept.shape != theta.shape or not np.array_equal(kept[1:], theta[1:]):
             return None
@@ -168,7 +176,8 @@ class NumpySource:
                 log_prob = weighted_log_prob(phi_t, theta, shared_prec_chol, out=buffer)
             w = self._weights(rows)
             log_norm, chunk_stats, intact = chunk_statistics(
-                log_prob, phi_t, w, lambda rows=rows, phi_t=phi_t: self.sample_major(rows, phi_t))
+                log_prob, phi_t, w, lambda rows=rows, phi_t=phi_t: self.sample_major(rows, phi_t)
+            )
             stats += chunk_stats
             total += log_norm.sum() if w is None else log_norm @ w
         if intact and self.rows >= self.n_samples and shared_prec_chol is None:
@@ -181,8 +190,12 @@ class NumpySource:
         stats = np.zeros((n_components, self.model.n_stats))
         for rows, phi_t in self:
             stats += chunk_responsibility_statistics(
-                resp[rows], phi_t, self._weights(rows), n_components,
-                lambda rows=rows, phi_t=phi_t: self.sample_major(rows, phi_t))
+                resp[rows],
+                phi_t,
+                self._weights(rows),
+                n_components,
+                lambda rows=rows, phi_t=phi_t: self.sample_major(rows, phi_t),
+            )
         return stats
 
     def scatter(self) -> np.ndarray:

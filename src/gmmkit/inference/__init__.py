@@ -9,5 +9,11 @@ Both are exported at the top level as ``gmmkit.bootstrap_lrt`` and ``gmmkit.boot
 from .bootstrap import BootstrapResult, BootstrapWarning, bootstrap
 from .lrt import BootstrapLRTResult, bootstrap_lrt, bootstrap_p_value
 
-__all__ = ["BootstrapLRTResult", "BootstrapResult", "BootstrapWarning", "bootstrap",
-           "bootstrap_lrt", "bootstrap_p_value"]
+__all__ = [
+    "BootstrapLRTResult",
+    "BootstrapResult",
+    "BootstrapWarning",
+    "bootstrap",
+    "bootstrap_lrt",
+    "bootstrap_p_value",
+]

@@ -11,8 +11,9 @@ import numpy as np
 def seed_sequence(random_state) -> np.random.SeedSequence:
     """The root of the replicates' seeds: from an int directly, from fresh entropy for None,
     from entropy drawn off a RandomState or Generator."""
-    if random_state is None or (isinstance(random_state, numbers.Integral)
-                                and not isinstance(random_state, bool)):
+    if random_state is None or (
+        isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
+    ):
         if random_state is not None and random_state < 0:
             raise ValueError(f"random_state must be a non-negative integer, got {random_state}")
         return np.random.SeedSequence(random_state)
@@ -20,5 +21,7 @@ def seed_sequence(random_state) -> np.random.SeedSequence:
         return np.random.SeedSequence(random_state.randint(0, 2**32, size=4, dtype=np.uint64))
     if isinstance(random_state, np.random.Generator):
         return np.random.SeedSequence(random_state.integers(0, 2**32, size=4, dtype=np.uint64))
-    raise TypeError(f"random_state must be None, an int, a RandomState or a Generator, got "
-                    f"{random_state!r} of type {type(random_state).__name__}")
+    raise TypeError(
+        f"random_state must be None, an int, a RandomState or a Generator, got "
+        f"{random_state!r} of type {type(random_state).__name__}"
+    )

@@ -60,8 +60,14 @@ from .._validation import validate_data
 from ..mixture import GaussianMixture, mixture_rows
 from ._seeds import seed_sequence
 
-__all__ = ["KINDS", "REFIT_TOL", "BootstrapResult", "BootstrapWarning", "align_components",
-           "bootstrap"]
+__all__ = [
+    "KINDS",
+    "REFIT_TOL",
+    "BootstrapResult",
+    "BootstrapWarning",
+    "align_components",
+    "bootstrap",
+]
 
 #: The resampling schemes, as ``kind`` names them.
 KINDS = ("nonparametric", "weighted", "parametric")
@@ -125,8 +131,7 @@ class BootstrapResult:
         return self.weights_.shape[0]
 
     def _arrays(self) -> dict:
-        return {"weights": self.weights_, "means": self.means_,
-                "covariances": self.covariances_}
+        return {"weights": self.weights_, "means": self.means_, "covariances": self.covariances_}
 
     def standard_errors(self) -> dict:
         r"""Bootstrap standard errors: the standard deviation of every parameter over the
@@ -140,8 +145,9 @@ class BootstrapResult:
             NaN with fewer than two replicates.
         """
         if self.n_replicates < 2:
-            return {name: np.full(array.shape[1:], np.nan)
-                    for name, array in self._arrays().items()}
+            return {
+                name: np.full(array.shape[1:], np.nan) for name, array in self._arrays().items()
+            }
         return {name: array.std(axis=0, ddof=1) for name, array in self._arrays().items()}
 
     def intervals(self, level: float = 0.95) -> dict:
@@ -180,29 +186,42 @@ class BootstrapResult:
         errors, bounds = self.standard_errors(), self.intervals(level)
         K, d = self.means.shape
         percent = [f"{100 * (1 - level) / 2:g}%", f"{100 * (1 + level) / 2:g}%"]
-        header = (f"{'parameter':<28} {'fitted':>11} {'SE':>11} {percent[0]:>11} "
-                  f"{percent[1]:>11}")
+        header = f"{'parameter':<28} {'fitted':>11} {'SE':>11} {percent[0]:>11} {percent[1]:>11}"
         names = self.feature_names
 
         def row(label, name, index):
-            values = (getattr(self, name)[index], errors[name][index],
-                      bounds[name][0][index], bounds[name][1][index])
+            values = (
+                getattr(self, name)[index],
+                errors[name][index],
+                bounds[name][0][index],
+                bounds[name][1][index],
+            )
             return f"{label:<28} " + " ".join(f"{value:>11.5g}" for value in values)
 
         lines = [
-            (f"{self.kind} bootstrap of a {K}-component {self.covariance_type} mixture over "
-             f"{d} feature{'s' if d != 1 else ''}"),
+            (
+                f"{self.kind} bootstrap of a {K}-component {self.covariance_type} mixture over "
+                f"{d} feature{'s' if d != 1 else ''}"
+            ),
             f"replicates: {self.n_replicates} kept of {self.n_bootstrap}"
             + (f"; {self.n_failed} dropped ({_reasons(self.failures)})" if self.n_failed else "")
             + (f"; {self.n_unconverged} did not converge" if self.n_unconverged else ""),
-            "", "weights", header]
+            "",
+            "weights",
+            header,
+        ]
         lines += [row(f"component {k}", "weights", (k,)) for k in range(K)]
         lines += ["", "means", header]
-        lines += [row(f"component {k}: {names[j]}", "means", (k, j))
-                  for k in range(K) for j in range(d)]
+        lines += [
+            row(f"component {k}: {names[j]}", "means", (k, j)) for k in range(K) for j in range(d)
+        ]
         lines += ["", "covariances", header]
-        lines += [row(f"component {k}: {_entry(names, j, i)}", "covariances", (k, j, i))
-                  for k in range(K) for j in range(d) for i in range(j + 1)]
+        lines += [
+            row(f"component {k}: {_entry(names, j, i)}", "covariances", (k, j, i))
+            for k in range(K)
+            for j in range(d)
+            for i in range(j + 1)
+        ]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -240,23 +259,30 @@ class BootstrapResult:
         if ax is None:
             from matplotlib.figure import Figure
 
-            figure = Figure(figsize=(2.6 * n_cols + 0.6, 2.1 * n_rows + 0.4),
-                            layout="constrained")
+            figure = Figure(figsize=(2.6 * n_cols + 0.6, 2.1 * n_rows + 0.4), layout="constrained")
             axes = np.atleast_1d(figure.subplots(n_rows, n_cols, squeeze=False)).ravel()
         else:
             axes = np.asarray(ax, dtype=object).ravel()
             if axes.size != len(labels):
-                raise ValueError(f"ax must hold {len(labels)} Axes for what={what!r}, one per "
-                                 f"parameter, got {axes.size}")
+                raise ValueError(
+                    f"ax must hold {len(labels)} Axes for what={what!r}, one per "
+                    f"parameter, got {axes.size}"
+                )
             figure = axes[0].figure
-        for panel, series, value, low, high, label in zip(axes, values, fitted, lower, upper,
-                                                          labels):
+        for panel, series, value, low, high, label in zip(
+            axes, values, fitted, lower, upper, labels
+        ):
             panel.hist(series, bins="auto", color="0.75", edgecolor="0.9")
-            panel.axvline(value, color="forestgreen", linestyle="--", linewidth=1.5,
-                          label="fitted")
+            panel.axvline(value, color="forestgreen", linestyle="--", linewidth=1.5, label="fitted")
             bottom = -0.04 * panel.get_ylim()[1]
-            panel.plot([low, high], [bottom, bottom], color="forestgreen", linewidth=3,
-                       solid_capstyle="butt", label=f"{100 * level:g}% interval")
+            panel.plot(
+                [low, high],
+                [bottom, bottom],
+                color="forestgreen",
+                linewidth=3,
+                solid_capstyle="butt",
+                label=f"{100 * level:g}% interval",
+            )
             panel.set_xlabel(label)
             panel.set_yticks([])
         axes[0].legend(loc="best", fontsize="small")
@@ -269,8 +295,12 @@ class BootstrapResult:
         bounds = self.intervals(level)
         K, d = self.means.shape
         if what == "weights":
-            return (self.weights_.T, self.weights, bounds["weights"],
-                    [f"weight of component {k}" for k in range(K)])
+            return (
+                self.weights_.T,
+                self.weights,
+                bounds["weights"],
+                [f"weight of component {k}" for k in range(K)],
+            )
         names = self.feature_names
         if what == "means":
             series, fitted = self.means_, self.means
@@ -278,17 +308,21 @@ class BootstrapResult:
         else:
             series = np.diagonal(self.covariances_, axis1=2, axis2=3)
             fitted = np.diagonal(self.covariances, axis1=1, axis2=2)
-            lower, upper = (np.diagonal(bound, axis1=1, axis2=2)
-                            for bound in bounds["covariances"])
+            lower, upper = (np.diagonal(bound, axis1=1, axis2=2) for bound in bounds["covariances"])
         word = "mean" if what == "means" else "variance"
         # (B, K, d) -> one row per panel, ordered by feature, then component
         series = np.transpose(series, (2, 1, 0)).reshape(d * K, -1)
-        return (series, fitted.T.ravel(), (lower.T.ravel(), upper.T.ravel()),
-                [f"{word} of {names[j]}, component {k}" for j in range(d) for k in range(K)])
+        return (
+            series,
+            fitted.T.ravel(),
+            (lower.T.ravel(), upper.T.ravel()),
+            [f"{word} of {names[j]}, component {k}" for j in range(d) for k in range(K)],
+        )
 
 
-def bootstrap(model, X, n_bootstrap=999, *, kind="nonparametric", random_state=None,
-              n_jobs=None, tol=None) -> BootstrapResult:
+def bootstrap(
+    model, X, n_bootstrap=999, *, kind="nonparametric", random_state=None, n_jobs=None, tol=None
+) -> BootstrapResult:
     r"""Bootstrap the weights, means and covariances of a fitted Gaussian mixture.
 
     Each of ``n_bootstrap`` replicates resamples the data by ``kind`` (see
@@ -342,29 +376,33 @@ def bootstrap(model, X, n_bootstrap=999, *, kind="nonparametric", random_state=N
     (2, 2)
     """
     if not isinstance(model, GaussianMixture):
-        raise TypeError(f"model must be a fitted gmmkit.GaussianMixture, got "
-                        f"{type(model).__name__}")
+        raise TypeError(
+            f"model must be a fitted gmmkit.GaussianMixture, got {type(model).__name__}"
+        )
     try:
         check_is_fitted(model)
     except NotFittedError:
-        raise NotFittedError("model must be fitted before it is bootstrapped: call "
-                             "model.fit(X) first") from None
+        raise NotFittedError(
+            "model must be fitted before it is bootstrapped: call model.fit(X) first"
+        ) from None
     if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, numbers.Integral):
-        raise TypeError(f"n_bootstrap must be a positive integer, got {n_bootstrap!r} of type "
-                        f"{type(n_bootstrap).__name__}")
+        raise TypeError(
+            f"n_bootstrap must be a positive integer, got {n_bootstrap!r} of type "
+            f"{type(n_bootstrap).__name__}"
+        )
     if n_bootstrap < 1:
         raise ValueError(f"n_bootstrap must be a positive integer, got {n_bootstrap}")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
-    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral)
-                               or n_jobs == 0):
+    if n_jobs is not None and (
+        isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0
+    ):
         raise ValueError(f"n_jobs must be None or a non-zero integer, got {n_jobs!r}")
     if tol is None:
         tol = min(float(model.tol), REFIT_TOL)
     elif isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 <= tol < math.inf:
         raise ValueError(f"tol must be None or a finite number >= 0, got {tol!r}")
-    X = validate_data(model, X, dtype=[np.float64, np.float32], reset=False,
-                      ensure_min_samples=2)
+    X = validate_data(model, X, dtype=[np.float64, np.float32], reset=False, ensure_min_samples=2)
     seeds = seed_sequence(random_state).spawn(int(n_bootstrap))
     task = _Replicates(model, X, kind, float(tol), current_options())
 
@@ -377,8 +415,7 @@ def bootstrap(model, X, n_bootstrap=999, *, kind="nonparametric", random_state=N
     with one_blas_thread(), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", DegenerateComponentWarning)
-        outcomes = Parallel(n_jobs=workers, prefer="threads")(
-            delayed(task)(seed) for seed in seeds)
+        outcomes = Parallel(n_jobs=workers, prefer="threads")(delayed(task)(seed) for seed in seeds)
     return _collect(model, outcomes, kind, int(n_bootstrap))
 
 
@@ -397,8 +434,9 @@ class _Replicates:
     """Draws, refits and aligns one replicate from its seed; shared by the worker threads,
     and read-only once built."""
 
-    def __init__(self, model: GaussianMixture, X: np.ndarray, kind: str, tol: float,
-                 options: Options):
+    def __init__(
+        self, model: GaussianMixture, X: np.ndarray, kind: str, tol: float, options: Options
+    ):
         self.model, self.X, self.kind, self.options = model, X, kind, options
         # Every refit starts from the fitted parameters, so it draws nothing and one
         # initialisation is all there is.
@@ -406,7 +444,11 @@ class _Replicates:
             weights_init=np.asarray(model.weights_, dtype=np.float64),
             means_init=np.asarray(model.means_, dtype=np.float64),
             precisions_init=np.asarray(model.precisions_, dtype=np.float64),
-            n_init=1, warm_start=False, verbose=0, tol=tol)
+            n_init=1,
+            warm_start=False,
+            verbose=0,
+            tol=tol,
+        )
         self.resp = mixture_rows(model, X, "resp")
         self.covariance = covariance_model(model.covariance_type, X.shape[1])
 
@@ -433,16 +475,23 @@ class _Replicates:
         if refit.ill_posed_ is not None:
             return _Outcome(dropped=f"ill-posed: {refit.ill_posed_}")
         K = refit.n_components
-        covariances = np.array(self.covariance.marginal_covariances(
-            np.asarray(refit.covariances_, dtype=np.float64), K, np.arange(self.covariance.d)))
+        covariances = np.array(
+            self.covariance.marginal_covariances(
+                np.asarray(refit.covariances_, dtype=np.float64), K, np.arange(self.covariance.d)
+            )
+        )
         weights = np.asarray(refit.weights_, dtype=np.float64)
         means = np.asarray(refit.means_, dtype=np.float64)
-        if not (np.isfinite(weights).all() and np.isfinite(means).all()
-                and np.isfinite(covariances).all()):
+        if not (
+            np.isfinite(weights).all()
+            and np.isfinite(means).all()
+            and np.isfinite(covariances).all()
+        ):
             return _Outcome(dropped="non-finite parameters")
         order = align_components(self.resp, mixture_rows(refit, self.X, "resp"))
-        return _Outcome(weights[order], means[order], covariances[order],
-                        converged=bool(refit.converged_))
+        return _Outcome(
+            weights[order], means[order], covariances[order], converged=bool(refit.converged_)
+        )
 
 
 def align_components(reference_resp: np.ndarray, resp: np.ndarray) -> np.ndarray:
@@ -476,12 +525,17 @@ def _collect(model, outcomes, kind, n_bootstrap) -> BootstrapResult:
             failures[outcome.dropped] = failures.get(outcome.dropped, 0) + 1
     n_failed = len(outcomes) - len(kept)
     if not kept:
-        raise ValueError(f"every one of the {n_bootstrap} bootstrap replicates failed or was "
-                         f"ill-posed ({_reasons(failures)}); the fit cannot be bootstrapped")
+        raise ValueError(
+            f"every one of the {n_bootstrap} bootstrap replicates failed or was "
+            f"ill-posed ({_reasons(failures)}); the fit cannot be bootstrapped"
+        )
     if n_failed:
-        warnings.warn(f"{n_failed} of {n_bootstrap} bootstrap replicates failed or were "
-                      f"ill-posed and were dropped ({_reasons(failures)})", BootstrapWarning,
-                      stacklevel=3)
+        warnings.warn(
+            f"{n_failed} of {n_bootstrap} bootstrap replicates failed or were "
+            f"ill-posed and were dropped ({_reasons(failures)})",
+            BootstrapWarning,
+            stacklevel=3,
+        )
     K, d = model.means_.shape
     covariance = covariance_model(model.covariance_type, d)
     names = getattr(model, "feature_names_in_", None)
@@ -491,18 +545,30 @@ def _collect(model, outcomes, kind, n_bootstrap) -> BootstrapResult:
         covariances_=np.stack([outcome.covariances for outcome in kept]),
         weights=np.asarray(model.weights_, dtype=np.float64),
         means=np.asarray(model.means_, dtype=np.float64),
-        covariances=np.array(covariance.marginal_covariances(
-            np.asarray(model.covariances_, dtype=np.float64), K, np.arange(d))),
-        kind=kind, n_bootstrap=n_bootstrap, covariance_type=str(model.covariance_type),
-        feature_names=([str(name) for name in names] if names is not None
-                       else [f"x{j}" for j in range(d)]),
-        n_failed=n_failed, failures=failures,
-        n_unconverged=sum(not outcome.converged for outcome in kept))
+        covariances=np.array(
+            covariance.marginal_covariances(
+                np.asarray(model.covariances_, dtype=np.float64), K, np.arange(d)
+            )
+        ),
+        kind=kind,
+        n_bootstrap=n_bootstrap,
+        covariance_type=str(model.covariance_type),
+        feature_names=(
+            [str(name) for name in names] if names is not None else [f"x{j}" for j in range(d)]
+        ),
+        n_failed=n_failed,
+        failures=failures,
+        n_unconverged=sum(not outcome.converged for outcome in kept),
+    )
 
 
 def _check_level(level) -> float:
-    if isinstance(level, bool) or not isinstance(level, numbers.Real) \
-            or not 0.0 < float(level) < 1.0 or math.isnan(level):
+    if (
+        isinstance(level, bool)
+        or not isinstance(level, numbers.Real)
+        or not 0.0 < float(level) < 1.0
+        or math.isnan(level)
+    ):
         raise ValueError(f"level must be a number strictly between 0 and 1, got {level!r}")
     return float(level)
 

@@ -70,9 +70,20 @@ from ._seeds import seed_sequence
 __all__ = ["BootstrapLRTResult", "bootstrap_lrt", "bootstrap_p_value"]
 
 
-def bootstrap_lrt(X, covariance_type="full", *, max_components=9, n_bootstrap=999, level=0.05,
-                  random_state=None, n_jobs=None, n_init=1, tol=1e-8, reg_covar=1e-6,
-                  max_iter=1000) -> BootstrapLRTResult:
+def bootstrap_lrt(
+    X,
+    covariance_type="full",
+    *,
+    max_components=9,
+    n_bootstrap=999,
+    level=0.05,
+    random_state=None,
+    n_jobs=None,
+    n_init=1,
+    tol=1e-8,
+    reg_covar=1e-6,
+    max_iter=1000,
+) -> BootstrapLRTResult:
     r"""Choose the number of components by sequential parametric-bootstrap likelihood-ratio
     tests of :math:`g` against :math:`g + 1` components (mclust's ``mclustBootstrapLRT``).
 
@@ -148,35 +159,59 @@ def bootstrap_lrt(X, covariance_type="full", *, max_components=9, n_bootstrap=99
     >>> bootstrap_lrt(X, "VVV", max_components=4, n_bootstrap=19, random_state=0).n_components
     2
     """
-    params = {"covariance_type": covariance_type, "max_components": max_components,
-              "n_bootstrap": n_bootstrap, "level": level, "random_state": random_state,
-              "n_jobs": n_jobs, "n_init": n_init, "tol": tol, "reg_covar": reg_covar,
-              "max_iter": max_iter}
+    params = {
+        "covariance_type": covariance_type,
+        "max_components": max_components,
+        "n_bootstrap": n_bootstrap,
+        "level": level,
+        "random_state": random_state,
+        "n_jobs": n_jobs,
+        "n_init": n_init,
+        "tol": tol,
+        "reg_covar": reg_covar,
+        "max_iter": max_iter,
+    }
     validate_params("bootstrap_lrt", params)
     reject_masked(X)
     reject_text_columns(X)
     X = check_array(X, dtype=np.float64, ensure_min_samples=2, order="C")
     n_samples = X.shape[0]
     if max_components < 2:
-        raise ValueError(f"max_components must be >= 2, got {max_components}: the first test "
-                         "compares 1 with 2 components")
+        raise ValueError(
+            f"max_components must be >= 2, got {max_components}: the first test "
+            "compares 1 with 2 components"
+        )
     if n_jobs == 0:
-        raise ValueError("n_jobs must be a number of workers, -1 for all cores or None for "
-                         "one, got 0")
+        raise ValueError(
+            "n_jobs must be a number of workers, -1 for all cores or None for one, got 0"
+        )
     if max_components > n_samples:
-        raise ValueError(f"max_components={max_components} exceeds n_samples={n_samples}: a "
-                         "mixture needs at least one sample per component")
+        raise ValueError(
+            f"max_components={max_components} exceeds n_samples={n_samples}: a "
+            "mixture needs at least one sample per component"
+        )
     if 1.0 / (n_bootstrap + 1) > level:
         warnings.warn(
             f"n_bootstrap={n_bootstrap} replicates give p-values of at least "
             f"{1.0 / (n_bootstrap + 1):.3g}, above level={level}: no test can be significant, "
             f"so the test selects 1 component; use n_bootstrap >= {math.ceil(1 / level) - 1}",
-            UserWarning, stacklevel=2)
+            UserWarning,
+            stacklevel=2,
+        )
     settings = _FitSettings(covariance_type, tol, reg_covar, max_iter, n_init)
     # one child per test and one for the fits to X, spawned before anything is drawn
     observed_seed, *test_seeds = seed_sequence(random_state).spawn(max_components)
-    return _run_sequence(X, settings, max_components, n_bootstrap, level, n_jobs,
-                         observed_seed, test_seeds, current_options())
+    return _run_sequence(
+        X,
+        settings,
+        max_components,
+        n_bootstrap,
+        level,
+        n_jobs,
+        observed_seed,
+        test_seeds,
+        current_options(),
+    )
 
 
 def bootstrap_p_value(observed, replicates) -> float:
@@ -198,8 +233,9 @@ def bootstrap_p_value(observed, replicates) -> float:
     """
     replicates = np.asarray(replicates, dtype=np.float64)
     if replicates.ndim != 1 or replicates.size == 0:
-        raise ValueError(f"replicates must be a non-empty 1-d array of statistics, got shape "
-                         f"{replicates.shape}")
+        raise ValueError(
+            f"replicates must be a non-empty 1-d array of statistics, got shape {replicates.shape}"
+        )
     if np.isnan(observed) or np.isnan(replicates).any():
         raise ValueError("observed and replicates must not be NaN")
     return float((1 + np.count_nonzero(replicates >= observed)) / (replicates.size + 1))
@@ -242,8 +278,20 @@ class BootstrapLRTResult:
         Why the sequence stopped, in words.
     """
 
-    def __init__(self, *, covariance_type, level, n_bootstrap, n_samples, max_components,
-                 tests, models, log_likelihoods, n_components, stop_reason):
+    def __init__(
+        self,
+        *,
+        covariance_type,
+        level,
+        n_bootstrap,
+        n_samples,
+        max_components,
+        tests,
+        models,
+        log_likelihoods,
+        n_components,
+        stop_reason,
+    ):
         self.covariance_type = covariance_type
         self.level = level
         self.n_bootstrap = n_bootstrap
@@ -252,8 +300,9 @@ class BootstrapLRTResult:
         self.g = np.array([test.g for test in tests], dtype=np.intp)
         self.lrts = np.array([test.lrts for test in tests], dtype=np.float64)
         self.p_values = np.array([test.p_value for test in tests], dtype=np.float64)
-        self.bootstrap_lrts = np.array([test.replicates for test in tests],
-                                       dtype=np.float64).reshape(len(tests), n_bootstrap)
+        self.bootstrap_lrts = np.array(
+            [test.replicates for test in tests], dtype=np.float64
+        ).reshape(len(tests), n_bootstrap)
         self.n_clamped = np.array([test.n_clamped for test in tests], dtype=np.intp)
         self.n_ill_posed = np.array([test.n_ill_posed for test in tests], dtype=np.intp)
         self.models = models
@@ -264,36 +313,52 @@ class BootstrapLRTResult:
     def records(self) -> list[dict]:
         """One dict per test: ``g``, ``alternative`` (:math:`g + 1`), ``lrts``, ``p_value``,
         ``significant``, ``n_clamped``, ``n_ill_posed``."""
-        return [{"g": int(g), "alternative": int(g) + 1, "lrts": float(lrts),
-                 "p_value": float(p), "significant": bool(p <= self.level),
-                 "n_clamped": int(clamped), "n_ill_posed": int(ill)}
-                for g, lrts, p, clamped, ill in zip(self.g, self.lrts, self.p_values,
-                                                    self.n_clamped, self.n_ill_posed)]
+        return [
+            {
+                "g": int(g),
+                "alternative": int(g) + 1,
+                "lrts": float(lrts),
+                "p_value": float(p),
+                "significant": bool(p <= self.level),
+                "n_clamped": int(clamped),
+                "n_ill_posed": int(ill),
+            }
+            for g, lrts, p, clamped, ill in zip(
+                self.g, self.lrts, self.p_values, self.n_clamped, self.n_ill_posed
+            )
+        ]
 
     def to_frame(self):
         """The tests as a pandas DataFrame, the columns of :meth:`records` (needs pandas)."""
         import pandas as pd
 
-        columns = ["g", "alternative", "lrts", "p_value", "significant", "n_clamped",
-                   "n_ill_posed"]
+        columns = ["g", "alternative", "lrts", "p_value", "significant", "n_clamped", "n_ill_posed"]
         return pd.DataFrame(self.records(), columns=columns)
 
     def __str__(self) -> str:
-        title = (f"Bootstrap sequential LRT for the number of components "
-                 f"(covariance {self.covariance_type}, {self.n_samples} rows, "
-                 f"{self.n_bootstrap} replicates per test, level {self.level:g})")
+        title = (
+            f"Bootstrap sequential LRT for the number of components "
+            f"(covariance {self.covariance_type}, {self.n_samples} rows, "
+            f"{self.n_bootstrap} replicates per test, level {self.level:g})"
+        )
         lines = [title, f"  {'g vs g+1':>10} {'LRTS':>12} {'p-value':>8}"]
         for row in self.records():
             mark = "*" if row["significant"] else ""
-            lines.append(f"  {row['g']:>4} vs {row['alternative']:<3} {row['lrts']:>12.4f} "
-                         f"{row['p_value']:>8.4f} {mark}".rstrip())
-        lines.append(f"selected: {self.n_components} "
-                     f"component{'s' if self.n_components != 1 else ''} ({self.stop_reason})")
+            lines.append(
+                f"  {row['g']:>4} vs {row['alternative']:<3} {row['lrts']:>12.4f} "
+                f"{row['p_value']:>8.4f} {mark}".rstrip()
+            )
+        lines.append(
+            f"selected: {self.n_components} "
+            f"component{'s' if self.n_components != 1 else ''} ({self.stop_reason})"
+        )
         clamped, ill_posed = int(self.n_clamped.sum()), int(self.n_ill_posed.sum())
         if clamped or ill_posed:
-            lines.append(f"note: {clamped} replicate(s) whose (g+1)-component refit did not "
-                         f"exceed the g-component one (statistic 0, the nested model's; "
-                         f"n_clamped), {ill_posed} with an ill-posed refit (n_ill_posed)")
+            lines.append(
+                f"note: {clamped} replicate(s) whose (g+1)-component refit did not "
+                f"exceed the g-component one (statistic 0, the nested model's; "
+                f"n_clamped), {ill_posed} with an ill-posed refit (n_ill_posed)"
+            )
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -324,8 +389,7 @@ class BootstrapLRTResult:
         _require_matplotlib()
         n_tests = len(self.g)
         if n_tests == 0:
-            raise ValueError(f"no test was run, so there is nothing to plot: "
-                             f"{self.stop_reason}")
+            raise ValueError(f"no test was run, so there is nothing to plot: {self.stop_reason}")
         if ax is None:
             from matplotlib.figure import Figure
 
@@ -336,14 +400,15 @@ class BootstrapLRTResult:
         else:
             axes = list(np.ravel(np.asarray(ax, dtype=object)))
             if len(axes) != n_tests:
-                raise ValueError(f"ax must hold one Axes per test ({n_tests}), got "
-                                 f"{len(axes)}")
+                raise ValueError(f"ax must hold one Axes per test ({n_tests}), got {len(axes)}")
             figure = axes[0].figure
-        for axis, g, observed, replicates, p in zip(axes, self.g, self.lrts,
-                                                    self.bootstrap_lrts, self.p_values):
+        for axis, g, observed, replicates, p in zip(
+            axes, self.g, self.lrts, self.bootstrap_lrts, self.p_values
+        ):
             axis.hist(replicates, bins="auto", color="0.75", edgecolor="0.4")
-            axis.axvline(observed, color="C3", linestyle="--", linewidth=2,
-                         label=f"observed {observed:.2f}")
+            axis.axvline(
+                observed, color="C3", linestyle="--", linewidth=2, label=f"observed {observed:.2f}"
+            )
             axis.set_title(f"{g} vs {g + 1} components (p = {p:.3g})")
             axis.set_xlabel("bootstrap LRTS")
             axis.set_ylabel("replicates")
@@ -375,8 +440,17 @@ class _Test:
     n_ill_posed: int
 
 
-def _run_sequence(X, settings, max_components, n_bootstrap, level, n_jobs, observed_seed,
-                  test_seeds, options: Options) -> BootstrapLRTResult:
+def _run_sequence(
+    X,
+    settings,
+    max_components,
+    n_bootstrap,
+    level,
+    n_jobs,
+    observed_seed,
+    test_seeds,
+    options: Options,
+) -> BootstrapLRTResult:
     from joblib import Parallel, delayed
 
     n_samples = X.shape[0]
@@ -388,36 +462,61 @@ def _run_sequence(X, settings, max_components, n_bootstrap, level, n_jobs, obser
     stop_reason = f"every test up to max_components = {max_components} is significant"
     with Parallel(n_jobs=n_jobs) as parallel:
         for g in range(1, max_components):
-            alternative, log_likelihoods[g + 1] = _fit_observed(X, g + 1, models[g], settings,
-                                                                int(fit_seeds[g]))
+            alternative, log_likelihoods[g + 1] = _fit_observed(
+                X, g + 1, models[g], settings, int(fit_seeds[g])
+            )
             models[g + 1] = alternative
             if alternative.ill_posed_ is not None:
                 n_components = g
-                stop_reason = (f"{g} is not tested against {g + 1}: the {g + 1}-component "
-                               f"fit is ill-posed, {alternative.ill_posed_}")
+                stop_reason = (
+                    f"{g} is not tested against {g + 1}: the {g + 1}-component "
+                    f"fit is ill-posed, {alternative.ill_posed_}"
+                )
                 break
             observed = 2.0 * max(log_likelihoods[g + 1] - log_likelihoods[g], 0.0)
             outcomes = parallel(
                 delayed(_replicate)(models[g], alternative, n_samples, seed, settings, options)
-                for seed in test_seeds[g - 1].spawn(n_bootstrap))
+                for seed in test_seeds[g - 1].spawn(n_bootstrap)
+            )
             replicates = np.array([outcome[0] for outcome in outcomes])
-            test = _Test(g, observed, bootstrap_p_value(observed, replicates), replicates,
-                         sum(outcome[1] for outcome in outcomes),
-                         sum(outcome[2] for outcome in outcomes))
+            test = _Test(
+                g,
+                observed,
+                bootstrap_p_value(observed, replicates),
+                replicates,
+                sum(outcome[1] for outcome in outcomes),
+                sum(outcome[2] for outcome in outcomes),
+            )
             tests.append(test)
             if test.p_value > level:
                 n_components = g
-                stop_reason = (f"the first test that is not significant: {g} vs {g + 1}, "
-                               f"p = {test.p_value:.4g} > {level:g}")
+                stop_reason = (
+                    f"the first test that is not significant: {g} vs {g + 1}, "
+                    f"p = {test.p_value:.4g} > {level:g}"
+                )
                 break
     return BootstrapLRTResult(
-        covariance_type=settings.covariance_type, level=level, n_bootstrap=n_bootstrap,
-        n_samples=n_samples, max_components=max_components, tests=tests, models=models,
-        log_likelihoods=log_likelihoods, n_components=n_components, stop_reason=stop_reason)
+        covariance_type=settings.covariance_type,
+        level=level,
+        n_bootstrap=n_bootstrap,
+        n_samples=n_samples,
+        max_components=max_components,
+        tests=tests,
+        models=models,
+        log_likelihoods=log_likelihoods,
+        n_components=n_components,
+        stop_reason=stop_reason,
+    )
 
 
-def _replicate(null: GaussianMixture, alternative: GaussianMixture, n_samples: int,
-               seed: np.random.SeedSequence, settings: _FitSettings, options: Options):
+def _replicate(
+    null: GaussianMixture,
+    alternative: GaussianMixture,
+    n_samples: int,
+    seed: np.random.SeedSequence,
+    settings: _FitSettings,
+    options: Options,
+):
     """``(statistic, clamped, ill_posed)`` of one replicate: ``n_samples`` rows drawn from
     ``null`` with ``seed``, refitted with ``null``'s and ``alternative``'s numbers of
     components (see the module's notes)."""
@@ -425,9 +524,12 @@ def _replicate(null: GaussianMixture, alternative: GaussianMixture, n_samples: i
         rng = np.random.RandomState(np.random.MT19937(seed))
         X, _ = null.sample(n_samples, random_state=rng)
         refit_null = _fit_from(X, null.weights_, null.means_, null.covariances_, settings)
-        candidates = [_fit_from(X, alternative.weights_, alternative.means_,
-                                alternative.covariances_, settings),
-                      _fit_split(X, refit_null, alternative.n_components, settings)]
+        candidates = [
+            _fit_from(
+                X, alternative.weights_, alternative.means_, alternative.covariances_, settings
+            ),
+            _fit_split(X, refit_null, alternative.n_components, settings),
+        ]
         refit_alternative, alternative_log_likelihood = _best(candidates, X)
         difference = alternative_log_likelihood - _log_likelihood(refit_null, X)
         ill_posed = refit_null.ill_posed_ is not None or refit_alternative.ill_posed_ is not None
@@ -435,16 +537,24 @@ def _replicate(null: GaussianMixture, alternative: GaussianMixture, n_samples: i
 
 
 # ---------------------------------------------------------------------- fits
-def _fit_observed(X, k: int, previous: GaussianMixture | None, settings: _FitSettings,
-                  seed: int) -> tuple[GaussianMixture, float]:
+def _fit_observed(
+    X, k: int, previous: GaussianMixture | None, settings: _FitSettings, seed: int
+) -> tuple[GaussianMixture, float]:
     """The best ``k``-component fit to the data and its log-likelihood: from the hierarchical
     start, the k-means starts and, given the ``previous`` (``k - 1``) fit, that fit with a
     component split."""
-    candidates = [_fit(GaussianMixture(k, init_params="kmeans", n_init=settings.n_init,
-                                       random_state=seed, **_em(settings)), X)]
+    candidates = [
+        _fit(
+            GaussianMixture(
+                k, init_params="kmeans", n_init=settings.n_init, random_state=seed, **_em(settings)
+            ),
+            X,
+        )
+    ]
     if k > 1:
-        candidates.append(_fit(GaussianMixture(k, init_params="hc", random_state=seed,
-                                               **_em(settings)), X))
+        candidates.append(
+            _fit(GaussianMixture(k, init_params="hc", random_state=seed, **_em(settings)), X)
+        )
     if previous is not None:
         candidates.append(_fit_split(X, previous, k, settings))
     return _best(candidates, X)
@@ -453,21 +563,36 @@ def _fit_observed(X, k: int, previous: GaussianMixture | None, settings: _FitSet
 def _fit_split(X, model: GaussianMixture, k: int, settings: _FitSettings) -> GaussianMixture:
     """``model`` grown to ``k`` components by splitting its widest ones, refitted to ``X``."""
     weights, means, covariances = split_components(
-        settings.covariance_type, model.weights_, model.means_, model.covariances_, k)
+        settings.covariance_type, model.weights_, model.means_, model.covariances_, k
+    )
     return _fit_from(X, weights, means, covariances, settings)
 
 
 def _fit_from(X, weights, means, covariances, settings: _FitSettings) -> GaussianMixture:
     """EM on ``X`` from the given parameters."""
     precisions = covariance_model(settings.covariance_type, means.shape[1]).invert(
-        np.asarray(covariances, dtype=np.float64), symmetric=True)
-    return _fit(GaussianMixture(len(weights), weights_init=weights, means_init=means,
-                                precisions_init=precisions, **_em(settings)), X)
+        np.asarray(covariances, dtype=np.float64), symmetric=True
+    )
+    return _fit(
+        GaussianMixture(
+            len(weights),
+            weights_init=weights,
+            means_init=means,
+            precisions_init=precisions,
+            **_em(settings),
+        ),
+        X,
+    )
 
 
 def _em(settings: _FitSettings) -> dict:
-    return {"covariance_type": settings.covariance_type, "tol": settings.tol,
-            "reg_covar": settings.reg_covar, "max_iter": settings.max_iter, "accelerate": True}
+    return {
+        "covariance_type": settings.covariance_type,
+        "tol": settings.tol,
+        "reg_covar": settings.reg_covar,
+        "max_iter": settings.max_iter,
+        "accelerate": True,
+    }
 
 
 def _fit(model: GaussianMixture, X) -> GaussianMixture:
@@ -493,7 +618,6 @@ def _log_likelihood(model: GaussianMixture, X) -> float:
 def _best(candidates: list[GaussianMixture], X) -> tuple[GaussianMixture, float]:
     """The best of several fits to ``X`` (a well-posed one, then the higher likelihood; the
     first of equals) and its log-likelihood, each candidate scored once."""
-    scored = [(model.ill_posed_ is None, _log_likelihood(model, X), model)
-              for model in candidates]
+    scored = [(model.ill_posed_ is None, _log_likelihood(model, X), model) for model in candidates]
     _, log_likelihood, model = max(scored, key=lambda entry: entry[:2])
     return model, log_likelihood

@@ -218,13 +218,19 @@ class Report:
             self._next_section_started = None
         if len(self.sections) == n_sections:
             raise ValueError(f"{getattr(build, '__qualname__', build)!r} added no section")
-        messages = sorted({f"{warning.category.__name__}: {' '.join(str(warning.message).split())}"
-                           for warning in caught})
+        messages = sorted(
+            {
+                f"{warning.category.__name__}: {' '.join(str(warning.message).split())}"
+                for warning in caught
+            }
+        )
         if messages:
             section = self.sections[-1]
             section.add_metrics(warnings=messages)
-            section.add_text(f"Warnings while computing this section ({len(messages)} distinct): "
-                             + "; ".join(messages))
+            section.add_text(
+                f"Warnings while computing this section ({len(messages)} distinct): "
+                + "; ".join(messages)
+            )
         return result
 
     def stop_clock(self):
@@ -244,24 +250,26 @@ class Report:
             ``summary``, ``seconds``, ``figures`` (paths relative to the report) and
             ``metrics``.
         """
-        return jsonable({
-            "title": self.title,
-            "gmmkit_version": __version__,
-            "created": self.created,
-            "settings": self.settings,
-            "machine": self.machine,
-            "run_seconds": self.run_seconds,
-            "sections": {
-                section.key: {
-                    "title": section.title,
-                    "summary": section.summary,
-                    "seconds": section.seconds,
-                    "figures": [f"{FIGURE_DIR}/{block.name}.png" for block in section.figures],
-                    "metrics": section.metrics,
-                }
-                for section in self.sections
-            },
-        })
+        return jsonable(
+            {
+                "title": self.title,
+                "gmmkit_version": __version__,
+                "created": self.created,
+                "settings": self.settings,
+                "machine": self.machine,
+                "run_seconds": self.run_seconds,
+                "sections": {
+                    section.key: {
+                        "title": section.title,
+                        "summary": section.summary,
+                        "seconds": section.seconds,
+                        "figures": [f"{FIGURE_DIR}/{block.name}.png" for block in section.figures],
+                        "metrics": section.metrics,
+                    }
+                    for section in self.sections
+                },
+            }
+        )
 
     def to_html(self):
         """The whole report as one self-contained HTML page (see :mod:`gmmkit.report.html`)."""
@@ -317,8 +325,9 @@ class Report:
             section = self.sections[-1]
             section._stop_clock()
             if self._log is not None:
-                self._log(f"[{len(self.sections)}] {section.title}: done in "
-                          f"{section.seconds:.1f} s")
+                self._log(
+                    f"[{len(self.sections)}] {section.title}: done in {section.seconds:.1f} s"
+                )
 
 
 def write_summary_csv(path, metrics):
@@ -353,5 +362,7 @@ def _listed_figures(metrics_path):
 
 def _check_name(what, name):
     if not isinstance(name, str) or not _NAME_PATTERN.fullmatch(name):
-        raise ValueError(f"{what} must be lower-case letters, digits, '_' or '-' (starting "
-                         f"with a letter or digit), got {name!r}")
+        raise ValueError(
+            f"{what} must be lower-case letters, digits, '_' or '-' (starting "
+            f"with a letter or digit), got {name!r}"
+        )

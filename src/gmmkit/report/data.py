@@ -31,10 +31,25 @@ MIN_ROWS = 20
 C2ST_FOLDS = 5
 
 
-def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=range(1, 10),
-                    covariance_type="sklearn", cv=5, seed=0, n_init=1, reg_covar=1e-6,
-                    max_iter=100, force=False, stream=None, progress=False,
-                    standardize=False, lrt_bootstrap=99) -> dict:
+def run_data_report(
+    X,
+    out_dir,
+    *,
+    y=None,
+    feature_names=None,
+    n_components=range(1, 10),
+    covariance_type="sklearn",
+    cv=5,
+    seed=0,
+    n_init=1,
+    reg_covar=1e-6,
+    max_iter=100,
+    force=False,
+    stream=None,
+    progress=False,
+    standardize=False,
+    lrt_bootstrap=99,
+) -> dict:
     """Write the report on ``X`` (and ``y``) into ``out_dir``; print a summary.
 
     A quarter of the rows (stratified by ``y`` when given, seeded) is held out before any fit.
@@ -103,10 +118,14 @@ def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=rang
     X, y, feature_names = _check_data(X, y, feature_names)
     ks = _check_components(n_components)
     cv = _check_cv(cv)
-    if isinstance(lrt_bootstrap, bool) or not isinstance(lrt_bootstrap, numbers.Integral) \
-            or lrt_bootstrap < 0:
-        raise ReportError(f"lrt_bootstrap must be an integer >= 0 (0 skips the test), got "
-                          f"{lrt_bootstrap!r}")
+    if (
+        isinstance(lrt_bootstrap, bool)
+        or not isinstance(lrt_bootstrap, numbers.Integral)
+        or lrt_bootstrap < 0
+    ):
+        raise ReportError(
+            f"lrt_bootstrap must be an integer >= 0 (0 skips the test), got {lrt_bootstrap!r}"
+        )
     data = datasets.split("your data", X, y, feature_names=feature_names, seed=seed)
     _check_split(data, ks, cv)
     prepare_output_dir(out_dir)
@@ -117,43 +136,79 @@ def run_data_report(X, out_dir, *, y=None, feature_names=None, n_components=rang
         "features": X.shape[1],
         "labels": (f"{len(np.unique(y))} classes" if y is not None else "none"),
         "components swept": _describe_counts(ks),
-        "covariance types": (covariance_type if isinstance(covariance_type, str)
-                             else ", ".join(covariance_type)),
+        "covariance types": (
+            covariance_type if isinstance(covariance_type, str) else ", ".join(covariance_type)
+        ),
         "cv folds": cv if cv else "none",
         "EM": f"n_init={n_init}, reg_covar={reg_covar:g}, max_iter={max_iter}",
         "standardized": "yes" if standardize else "no",
     }
     if y is None:
-        settings["bootstrap LRT"] = (f"{lrt_bootstrap} replicates per test" if lrt_bootstrap
-                                     else "skipped")
+        settings["bootstrap LRT"] = (
+            f"{lrt_bootstrap} replicates per test" if lrt_bootstrap else "skipped"
+        )
     ratio = scale_ratio(data.X_train)
     scale_warning = _scale_warning(ratio, standardize)
     if scale_warning is not None:
         settings["scale warning"] = scale_warning
-    report = Report("gmmkit report: Gaussian mixtures on your data",
-                    subtitle=(f"{len(X):,} rows x {plural(X.shape[1], 'feature')}"
-                              + (", with class labels" if y is not None else "")),
-                    settings=settings, log=_stderr_line if progress else None)
-    sweep = report.run_section(selection.add_section, data, n_components=ks,
-                               covariance_type=covariance_type, cv=cv, seed=seed,
-                               n_init=n_init, reg_covar=reg_covar, max_iter=max_iter,
-                               standardize=standardize)
+    report = Report(
+        "gmmkit report: Gaussian mixtures on your data",
+        subtitle=(
+            f"{len(X):,} rows x {plural(X.shape[1], 'feature')}"
+            + (", with class labels" if y is not None else "")
+        ),
+        settings=settings,
+        log=_stderr_line if progress else None,
+    )
+    sweep = report.run_section(
+        selection.add_section,
+        data,
+        n_components=ks,
+        covariance_type=covariance_type,
+        cv=cv,
+        seed=seed,
+        n_init=n_init,
+        reg_covar=reg_covar,
+        max_iter=max_iter,
+        standardize=standardize,
+    )
     if scale_warning is not None:
         report.sections[-1].add_text(f"Warning: {scale_warning}")
     chosen = sweep.best_estimator_
-    report.run_section(clustering.add_model_section, chosen, data,
-                       standardized_view=standardize or ratio > SCALE_RATIO_WARNING)
+    report.run_section(
+        clustering.add_model_section,
+        chosen,
+        data,
+        standardized_view=standardize or ratio > SCALE_RATIO_WARNING,
+    )
     if y is not None:
-        report.run_section(classification.add_section, data, mixture=chosen, cv=cv, seed=seed,
-                           max_components=max(ks))
-        report.run_section(discriminant.add_section, data, covariance_type=covariance_type,
-                           max_components=min(max(ks), 5), cv=cv, seed=seed,
-                           settings={"n_init": n_init, "reg_covar": reg_covar,
-                                     "max_iter": max_iter})
+        report.run_section(
+            classification.add_section,
+            data,
+            mixture=chosen,
+            cv=cv,
+            seed=seed,
+            max_components=max(ks),
+        )
+        report.run_section(
+            discriminant.add_section,
+            data,
+            covariance_type=covariance_type,
+            max_components=min(max(ks), 5),
+            cv=cv,
+            seed=seed,
+            settings={"n_init": n_init, "reg_covar": reg_covar, "max_iter": max_iter},
+        )
     elif lrt_bootstrap:
-        report.run_section(lrt.add_section, data, mixture=chosen, n_bootstrap=lrt_bootstrap,
-                           max_components=min(chosen.n_components + 1, max(ks + [2])),
-                           seed=seed, settings={"reg_covar": reg_covar})
+        report.run_section(
+            lrt.add_section,
+            data,
+            mixture=chosen,
+            n_bootstrap=lrt_bootstrap,
+            max_components=min(chosen.n_components + 1, max(ks + [2])),
+            seed=seed,
+            settings={"reg_covar": reg_covar},
+        )
     report.run_section(generation.add_section, chosen, data, seed=seed, c2st_folds=C2ST_FOLDS)
     written = report.write(out_dir)
     if scale_warning is not None:
@@ -167,14 +222,20 @@ def _scale_warning(ratio, standardize):
     times; None when they are within :data:`SCALE_RATIO_WARNING` of each other."""
     if ratio <= SCALE_RATIO_WARNING:
         return None
-    what = (f"the features' standard deviations differ by {ratio:,.0f}x (more than "
-            f"{SCALE_RATIO_WARNING:.0f}x)")
+    what = (
+        f"the features' standard deviations differ by {ratio:,.0f}x (more than "
+        f"{SCALE_RATIO_WARNING:.0f}x)"
+    )
     if standardize:
-        return (f"{what}; the sweep ran on standardized features (--standardize) and the "
-                "principal-component view is drawn on them")
-    return (f"{what}, so the widest features dominate the k-means starts, the diag and "
-            "spherical fits and the silhouettes; consider --standardize (standardize=True). "
-            "The principal-component view is drawn on standardized features")
+        return (
+            f"{what}; the sweep ran on standardized features (--standardize) and the "
+            "principal-component view is drawn on them"
+        )
+    return (
+        f"{what}, so the widest features dominate the k-means starts, the diag and "
+        "spherical fits and the silhouettes; consider --standardize (standardize=True). "
+        "The principal-component view is drawn on standardized features"
+    )
 
 
 def _check_data(X, y, feature_names):
@@ -185,29 +246,36 @@ def _check_data(X, y, feature_names):
     if X.ndim != 2 or X.shape[1] == 0:
         raise ReportError(f"X must be a 2-D array of rows x features, got shape {X.shape}")
     if not np.all(np.isfinite(X)):
-        raise ReportError(f"X has {int(np.size(X) - np.isfinite(X).sum())} missing or "
-                          "infinite values; drop or impute them first")
+        raise ReportError(
+            f"X has {int(np.size(X) - np.isfinite(X).sum())} missing or "
+            "infinite values; drop or impute them first"
+        )
     if len(X) < MIN_ROWS:
-        raise ReportError(f"the report needs at least {MIN_ROWS} rows (a quarter is held out "
-                          f"for testing), got {len(X)}")
+        raise ReportError(
+            f"the report needs at least {MIN_ROWS} rows (a quarter is held out "
+            f"for testing), got {len(X)}"
+        )
     if feature_names is not None:
         feature_names = [str(name) for name in feature_names]
         if len(feature_names) != X.shape[1]:
-            raise ReportError(f"feature_names has {len(feature_names)} names for "
-                              f"{plural(X.shape[1], 'feature')}")
+            raise ReportError(
+                f"feature_names has {len(feature_names)} names for {plural(X.shape[1], 'feature')}"
+            )
     if y is not None:
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != len(X):
-            raise ReportError(f"y must be one label per row of X ({len(X)}), got shape "
-                              f"{y.shape}")
+            raise ReportError(f"y must be one label per row of X ({len(X)}), got shape {y.shape}")
         classes, counts = np.unique(y, return_counts=True)
         if len(classes) < 2:
-            raise ReportError(f"y has a single class ({_label(classes[0])}); classification "
-                              "needs at least 2")
+            raise ReportError(
+                f"y has a single class ({_label(classes[0])}); classification needs at least 2"
+            )
         if counts.min() < 2:
-            raise ReportError(f"class {_label(classes[counts.argmin()])} of y has a single row; "
-                              "every class needs at least 2 to be split into training and "
-                              "held-out rows")
+            raise ReportError(
+                f"class {_label(classes[counts.argmin()])} of y has a single row; "
+                "every class needs at least 2 to be split into training and "
+                "held-out rows"
+            )
     return X, y, feature_names
 
 
@@ -226,16 +294,19 @@ def _check_cv(cv):
     if cv is None or cv == 0:
         return None
     if isinstance(cv, bool) or not isinstance(cv, numbers.Integral) or cv < 2:
-        raise ReportError(f"cv must be an integer >= 2, or None to skip cross-validation, "
-                          f"got {cv!r}")
+        raise ReportError(
+            f"cv must be an integer >= 2, or None to skip cross-validation, got {cv!r}"
+        )
     return int(cv)
 
 
 def _check_split(data, ks, cv):
     n_train = len(data.X_train)
     if ks[-1] > n_train:
-        raise ReportError(f"n_components up to {ks[-1]} needs at least that many training rows; "
-                          f"{n_train} of the rows are for training (a quarter is held out)")
+        raise ReportError(
+            f"n_components up to {ks[-1]} needs at least that many training rows; "
+            f"{n_train} of the rows are for training (a quarter is held out)"
+        )
     if cv and cv > n_train:
         raise ReportError(f"cv={cv} folds need at least {cv} training rows, got {n_train}")
     if data.y_train is not None:
@@ -246,7 +317,8 @@ def _check_split(data, ks, cv):
             raise ReportError(
                 f"class {_label(classes[counts.argmin()])} has {counts.min()} training rows (after "
                 f"holding out a quarter); {what} needs at least {needed} per class: "
-                f"{'use fewer folds or ' if cv else ''}drop the class")
+                f"{'use fewer folds or ' if cv else ''}drop the class"
+            )
 
 
 def _label(value):

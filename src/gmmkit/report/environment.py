@@ -15,8 +15,7 @@ def machine_facts():
         ``platform`` (as :func:`platform.platform`), ``python``, ``cpu_count`` (logical CPUs,
         None when unknown) and ``usable_cpus`` (those this process may run on).
     """
-    usable = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-              else os.cpu_count())
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {
         "platform": platform.platform(),
         "python": platform.python_version(),

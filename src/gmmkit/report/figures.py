@@ -60,8 +60,9 @@ def missing_labels(figure):
     problems = []
     has_suptitle = bool(_suptitle(figure))
     for index, ax in enumerate(figure.axes):
-        title = next((ax.get_title(loc) for loc in ("center", "left", "right")
-                      if ax.get_title(loc)), "")
+        title = next(
+            (ax.get_title(loc) for loc in ("center", "left", "right") if ax.get_title(loc)), ""
+        )
         where = f"axes {index}" + (f" ({title!r})" if title else "")
         if getattr(ax, "_colorbar", None) is not None:
             if not (ax.get_xlabel() or ax.get_ylabel()):

@@ -83,25 +83,27 @@ def render(report):
         body.append(_section(number, section, counters))
     body.append("</main>")
     body.append(_footer(counters["figure"]))
-    return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        # An empty icon, so no browser asks for /favicon.ico.
-        '<link rel="icon" href="data:,">',
-        f"<title>{escape(report.title)}</title>",
-        f"<style>{STYLE}</style>",
-        "</head>",
-        "<body>",
-        '<div class="page">',
-        *body,
-        "</div>",
-        "</body>",
-        "</html>",
-        "",
-    ])
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            # An empty icon, so no browser asks for /favicon.ico.
+            '<link rel="icon" href="data:,">',
+            f"<title>{escape(report.title)}</title>",
+            f"<style>{STYLE}</style>",
+            "</head>",
+            "<body>",
+            '<div class="page">',
+            *body,
+            "</div>",
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
 
 
 def format_value(value):
@@ -152,31 +154,43 @@ def _header(report):
     if report.run_seconds is not None:
         facts.append(("run time", _seconds(report.run_seconds)))
     facts.append(("created", report.created.replace("T", " ").replace("+00:00", " UTC")))
-    rows = "\n".join(f"<dt>{escape(name)}</dt><dd>{escape(str(value))}</dd>"
-                     for name, value in facts)
-    subtitle = (f'<p class="subtitle">{inline_text(report.subtitle)}</p>'
-                if report.subtitle else "")
-    return (f"<header>\n<h1>{escape(report.title)}</h1>\n{subtitle}\n"
-            f'<dl class="facts">\n{rows}\n</dl>\n</header>')
+    rows = "\n".join(
+        f"<dt>{escape(name)}</dt><dd>{escape(str(value))}</dd>" for name, value in facts
+    )
+    subtitle = f'<p class="subtitle">{inline_text(report.subtitle)}</p>' if report.subtitle else ""
+    return (
+        f"<header>\n<h1>{escape(report.title)}</h1>\n{subtitle}\n"
+        f'<dl class="facts">\n{rows}\n</dl>\n</header>'
+    )
 
 
 def _contents(report):
     items = []
     for section in report.sections:
-        seconds = (f' <span class="seconds">({_seconds(section.seconds)})</span>'
-                   if section.seconds is not None else "")
-        items.append(f'<li><a href="#{escape(section.key)}">{escape(section.title)}</a>'
-                     f"{seconds}</li>")
-    return ('<nav class="contents" aria-label="Contents">\n<h2>Contents</h2>\n<ol>\n'
-            + "\n".join(items) + "\n</ol>\n</nav>")
+        seconds = (
+            f' <span class="seconds">({_seconds(section.seconds)})</span>'
+            if section.seconds is not None
+            else ""
+        )
+        items.append(
+            f'<li><a href="#{escape(section.key)}">{escape(section.title)}</a>{seconds}</li>'
+        )
+    return (
+        '<nav class="contents" aria-label="Contents">\n<h2>Contents</h2>\n<ol>\n'
+        + "\n".join(items)
+        + "\n</ol>\n</nav>"
+    )
 
 
 def _section(number, section, counters):
-    parts = [f'<section id="{escape(section.key)}">',
-             f'<h2><span class="number">{number}.</span>{escape(section.title)}</h2>']
+    parts = [
+        f'<section id="{escape(section.key)}">',
+        f'<h2><span class="number">{number}.</span>{escape(section.title)}</h2>',
+    ]
     if section.summary:
-        parts.append(f'<p class="key-result"><strong>Key result.</strong> '
-                     f"{inline_text(section.summary)}</p>")
+        parts.append(
+            f'<p class="key-result"><strong>Key result.</strong> {inline_text(section.summary)}</p>'
+        )
     if section.intro:
         parts.append(f"<p>{inline_text(section.intro)}</p>")
     for block in section.blocks:
@@ -196,12 +210,14 @@ def _figure(block, number):
     data = base64.b64encode(block.png).decode("ascii")
     caption = inline_text(block.caption)
     alt = escape(block.caption)
-    return (f'<figure id="figure-{escape(block.name)}">\n'
-            f'<img src="data:image/png;base64,{data}" alt="{alt}" width="{block.width}" '
-            f'height="{block.height}">\n'
-            f"<figcaption><strong>Figure {number}.</strong> {caption} "
-            f'(<a href="{FIGURE_DIR}/{escape(block.name)}.png">PNG</a>)</figcaption>\n'
-            "</figure>")
+    return (
+        f'<figure id="figure-{escape(block.name)}">\n'
+        f'<img src="data:image/png;base64,{data}" alt="{alt}" width="{block.width}" '
+        f'height="{block.height}">\n'
+        f"<figcaption><strong>Figure {number}.</strong> {caption} "
+        f'(<a href="{FIGURE_DIR}/{escape(block.name)}.png">PNG</a>)</figcaption>\n'
+        "</figure>"
+    )
 
 
 def _table(block, number):
@@ -211,21 +227,24 @@ def _table(block, number):
         cells = []
         for key in block.columns:
             value = row.get(key)
-            numeric = isinstance(value, numbers.Number) and not isinstance(value, (bool,
-                                                                                   np.bool_))
+            numeric = isinstance(value, numbers.Number) and not isinstance(value, (bool, np.bool_))
             css = ' class="number"' if numeric else ""
             cells.append(f"<td{css}>{escape(format_value(value))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<div class="table-wrap">\n<table>\n<caption><strong>Table {number}.</strong> '
-            f"{inline_text(block.caption)}</caption>\n<thead><tr>{header}</tr></thead>\n"
-            "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>\n</div>")
+    return (
+        f'<div class="table-wrap">\n<table>\n<caption><strong>Table {number}.</strong> '
+        f"{inline_text(block.caption)}</caption>\n<thead><tr>{header}</tr></thead>\n"
+        "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>\n</div>"
+    )
 
 
 def _footer(n_figures):
-    return (f"<footer>Written beside this page: <code>{FIGURE_DIR}/</code> ({n_figures} PNG "
-            "figures), <code>metrics.json</code> (every number in this report) and "
-            "<code>summary.csv</code> (the same numbers, one per row). Made by gmmkit; this "
-            "page needs no network.</footer>")
+    return (
+        f"<footer>Written beside this page: <code>{FIGURE_DIR}/</code> ({n_figures} PNG "
+        "figures), <code>metrics.json</code> (every number in this report) and "
+        "<code>summary.csv</code> (the same numbers, one per row). Made by gmmkit; this "
+        "page needs no network.</footer>"
+    )
 
 
 def _seconds(seconds):

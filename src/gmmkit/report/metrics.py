@@ -46,8 +46,10 @@ def jsonable(value):
         return [jsonable(item) for item in value]
     if isinstance(value, os.PathLike):
         return os.fspath(value)
-    raise TypeError(f"metrics hold numbers, strings, lists and dicts; got a "
-                    f"{type(value).__name__}: {value!r:.80}")
+    raise TypeError(
+        f"metrics hold numbers, strings, lists and dicts; got a "
+        f"{type(value).__name__}: {value!r:.80}"
+    )
 
 
 def dumps(metrics):

@@ -46,8 +46,10 @@ def check_output_dir(out_dir, force, owned_dirs=()):
     for name in owned_dirs:
         path = out_dir / name
         if path.exists() and not path.is_dir():
-            raise ReportError(f"{str(path)!r} exists and is not a directory; the report writes "
-                              f"its figures there: move it away or choose another directory")
+            raise ReportError(
+                f"{str(path)!r} exists and is not a directory; the report writes "
+                f"its figures there: move it away or choose another directory"
+            )
 
 
 def require_matplotlib(command):

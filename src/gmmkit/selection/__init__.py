@@ -30,16 +30,16 @@ from ..criteria import CRITERIA
 from .api import GaussianMixtureSelector, aic_scorer, bic_scorer, run_selection, select
 from .planning import SweepSettings
 from .result import TABLE_COLUMNS, SelectionRangeWarning, SelectionResult
-from .silhouette import (  # the tests check these against scikit-learn
-    DISTANCE_BLOCK_ROWS,
-    SilhouetteSample,
-    _float32_distances,
-    _silhouette,
-    _silhouettes,
-)
 
 __all__ = [
-    "CRITERIA", "TABLE_COLUMNS", "GaussianMixtureSelector", "SelectionRangeWarning",
-    "SelectionResult", "SweepSettings",
-    "aic_scorer", "bic_scorer", "run_selection", "select",
+    "CRITERIA",
+    "TABLE_COLUMNS",
+    "GaussianMixtureSelector",
+    "SelectionRangeWarning",
+    "SelectionResult",
+    "SweepSettings",
+    "aic_scorer",
+    "bic_scorer",
+    "run_selection",
+    "select",
 ]

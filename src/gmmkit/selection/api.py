@@ -151,11 +151,24 @@ def select(
         ``criterion='cv'`` without ``cv``, or ``cv`` with more folds than samples.
     """
     settings = SweepSettings(
-        n_components=n_components, covariance_type=covariance_type, criterion=criterion, cv=cv,
-        n_init=n_init, init_params=init_params, random_state=random_state, n_jobs=n_jobs,
-        tol=tol, reg_covar=reg_covar, max_iter=max_iter, silhouette_samples=silhouette_samples,
-        progress=progress, accelerate=accelerate, warm_start=warm_start,
-        standardize=standardize, prior=prior)
+        n_components=n_components,
+        covariance_type=covariance_type,
+        criterion=criterion,
+        cv=cv,
+        n_init=n_init,
+        init_params=init_params,
+        random_state=random_state,
+        n_jobs=n_jobs,
+        tol=tol,
+        reg_covar=reg_covar,
+        max_iter=max_iter,
+        silhouette_samples=silhouette_samples,
+        progress=progress,
+        accelerate=accelerate,
+        warm_start=warm_start,
+        standardize=standardize,
+        prior=prior,
+    )
     validate_params("select", settings.as_params())
     return run_selection(X, settings, sample_weight)
 
@@ -172,18 +185,19 @@ def run_selection(X, settings: SweepSettings, sample_weight=None) -> SelectionRe
     if settings.warm_start:
         best_model = run_warm_start(plan, settings, rows, best_model, silhouettes)
     if best_model is not None and CRITERIA[settings.criterion].information:
-        best_model = polish(plan, settings, rows[best_index(rows, settings.criterion)],
-                            best_model)
+        best_model = polish(plan, settings, rows[best_index(rows, settings.criterion)], best_model)
     if plan.standardized is not None:
         best_model = _in_original_units(rows, best_model, plan)
-    rows.sort(key=lambda row: (plan.covariance_types.index(row["covariance_type"]),
-                               row["n_components"]))
+    rows.sort(
+        key=lambda row: (plan.covariance_types.index(row["covariance_type"]), row["n_components"])
+    )
     best = best_index(rows, settings.criterion)
     names = _get_feature_names(X)
     if best_model is not None and names is not None:
         best_model.feature_names_in_ = names
-    result = SelectionResult(rows=rows, criterion=settings.criterion, best_index_=best,
-                             best_estimator_=best_model)
+    result = SelectionResult(
+        rows=rows, criterion=settings.criterion, best_index_=best, best_estimator_=best_model
+    )
     result.warn_about_range_and_convergence()
     return result
 
@@ -212,8 +226,10 @@ def _in_original_units(rows: list[dict], best_model, plan):
             f"select(standardize=True): the best model, {swept} in standardized units, is "
             f"{best_model.covariance_type} in the original units (the features' scales "
             f"differ), so best_estimator_.covariance_type is {best_model.covariance_type!r}; "
-            f"best_params_ names the configuration swept", UserWarning,
-            stacklevel=_user_stacklevel())
+            f"best_params_ names the configuration swept",
+            UserWarning,
+            stacklevel=_user_stacklevel(),
+        )
     return best_model
 
 
@@ -239,11 +255,27 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
 
     _parameter_constraints: dict = parameter_constraints("GaussianMixtureSelector")
 
-    def __init__(self, n_components=tuple(range(1, 10)), covariance_type="sklearn", criterion="bic",
-                 cv=None, *, n_init=1, init_params="hc+kmeans", random_state=None, n_jobs=None,
-                 tol=1e-4, reg_covar=1e-6, max_iter=100, silhouette_samples=2000,
-                 progress=False, accelerate=False, warm_start=False, standardize=False,
-                 prior=None):
+    def __init__(
+        self,
+        n_components=tuple(range(1, 10)),
+        covariance_type="sklearn",
+        criterion="bic",
+        cv=None,
+        *,
+        n_init=1,
+        init_params="hc+kmeans",
+        random_state=None,
+        n_jobs=None,
+        tol=1e-4,
+        reg_covar=1e-6,
+        max_iter=100,
+        silhouette_samples=2000,
+        progress=False,
+        accelerate=False,
+        warm_start=False,
+        standardize=False,
+        prior=None,
+    ):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.criterion = criterion
@@ -286,9 +318,12 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         """The sweep as a :class:`SelectionResult` (rebuilt from the fitted rows, so a saved
         and loaded selector has it too)."""
         check_is_fitted(self)
-        return SelectionResult(rows=self.rows_, criterion=self.criterion,
-                               best_index_=self.best_index_,
-                               best_estimator_=self.best_estimator_)
+        return SelectionResult(
+            rows=self.rows_,
+            criterion=self.criterion,
+            best_index_=self.best_index_,
+            best_estimator_=self.best_estimator_,
+        )
 
     @property
     def table_(self):

@@ -11,31 +11,36 @@ from .planning import Plan, SweepSettings
 
 def fold_random_state(plan: Plan, fold: int) -> np.random.RandomState:
     """The generator the initialisations of training fold ``fold`` draw from, for every ``k``."""
-    return np.random.RandomState(
-        np.random.SeedSequence([plan.seed, fold + 1]).generate_state(1)[0])
+    return np.random.RandomState(np.random.SeedSequence([plan.seed, fold + 1]).generate_state(1)[0])
 
 
-def fold_initialisations(plan: Plan, settings: SweepSettings, k: int,
-                         hierarchies=None) -> list[tuple]:
+def fold_initialisations(
+    plan: Plan, settings: SweepSettings, k: int, hierarchies=None
+) -> list[tuple]:
     """Per fold: ``(train, test, starts, error)``, the starts shared by all covariance types
     (``hierarchies``: the sweep's shared hierarchical trees of each training fold, if any)."""
     folds = []
     for fold, (train, test) in enumerate(plan.folds):
         if len(train) < k:
-            error = (f"cv: training fold {fold} has {len(train)} samples, fewer than "
-                     f"{k} components")
+            error = f"cv: training fold {fold} has {len(train)} samples, fewer than {k} components"
             folds.append((train, test, None, error))
             continue
         starts, error = initialisations(
-            plan.X[train], plan.weights_of(train), k, plan.seed, settings,
+            plan.X[train],
+            plan.weights_of(train),
+            k,
+            plan.seed,
+            settings,
             fold_random_state(plan, fold),
-            hierarchies=None if hierarchies is None else hierarchies[fold])
+            hierarchies=None if hierarchies is None else hierarchies[fold],
+        )
         folds.append((train, test, starts, None if error is None else f"cv fold {fold}: {error}"))
     return folds
 
 
-def cross_validate(plan: Plan, settings: SweepSettings, k: int, covariance_type: str, folds,
-                   fold_source) -> tuple:
+def cross_validate(
+    plan: Plan, settings: SweepSettings, k: int, covariance_type: str, folds, fold_source
+) -> tuple:
     """``(mean, std, error)`` over ``folds`` (from :func:`fold_initialisations`) of the
     held-out log-likelihood per sample; ``fold_source(covariance_type, fold)`` gives the
     shared features of a training fold."""
@@ -45,7 +50,6 @@ def cross_validate(plan: Plan, settings: SweepSettings, k: int, covariance_type:
             return np.nan, np.nan, error
         estimator = new_estimator(k, covariance_type, settings, plan.seed)
         source = fold_source(covariance_type, fold)
-        fit_configuration(estimator, source.X, plan.weights_of(train), starts, source,
-                          plan.options)
+        fit_configuration(estimator, source.X, plan.weights_of(train), starts, source, plan.options)
         scores.append(estimator.score(plan.X[test], sample_weight=plan.weights_of(test)))
     return float(np.mean(scores)), float(np.std(scores)), None

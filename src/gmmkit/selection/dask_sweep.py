@@ -91,8 +91,11 @@ def run_dask_selection(X, settings: SweepSettings, sample_weight=None) -> Select
     rows, models = sweep.fit_all()
     sweep.score_silhouettes(rows, models)
     best_model = None
-    ranked = [(rank(settings.criterion, types, row), i) for i, row in enumerate(rows)
-              if eligible(row, settings.criterion)]
+    ranked = [
+        (rank(settings.criterion, types, row), i)
+        for i, row in enumerate(rows)
+        if eligible(row, settings.criterion)
+    ]
     if ranked:
         _, chosen = min(ranked)
         best_model = models[chosen]
@@ -101,25 +104,36 @@ def run_dask_selection(X, settings: SweepSettings, sample_weight=None) -> Select
     rows.sort(key=lambda row: (types.index(row["covariance_type"]), row["n_components"]))
     if best_model is not None and names is not None:
         best_model.feature_names_in_ = np.asarray(names, dtype=object)
-    result = SelectionResult(rows=rows, criterion=settings.criterion,
-                             best_index_=best_index(rows, settings.criterion),
-                             best_estimator_=best_model)
+    result = SelectionResult(
+        rows=rows,
+        criterion=settings.criterion,
+        best_index_=best_index(rows, settings.criterion),
+        best_estimator_=best_model,
+    )
     result.warn_about_range_and_convergence()
     return result
 
 
 def _refuse_unsupported(settings: SweepSettings) -> None:
     refused = {
-        "cv": (settings.cv is not None or settings.criterion == "cv",
-               "held-out folds of a Dask array are not supported; compare configurations by "
-               "'bic', 'aic' or 'icl', or cross-validate select on an in-memory sample"),
-        "warm_start": (bool(settings.warm_start),
-                       "warm-start chains refit every k one after another; run them in memory"),
-        "standardize": (bool(settings.standardize),
-                        "standardize the Dask array first ((X - mean) / std, lazily)"),
-        "init_params": (settings.init_params == "random",
-                        "'random' draws n_samples x n_components numbers on the client; use "
-                        "'kmeans', 'k-means++', 'random_from_data', 'hc' or 'hc+kmeans'"),
+        "cv": (
+            settings.cv is not None or settings.criterion == "cv",
+            "held-out folds of a Dask array are not supported; compare configurations by "
+            "'bic', 'aic' or 'icl', or cross-validate select on an in-memory sample",
+        ),
+        "warm_start": (
+            bool(settings.warm_start),
+            "warm-start chains refit every k one after another; run them in memory",
+        ),
+        "standardize": (
+            bool(settings.standardize),
+            "standardize the Dask array first ((X - mean) / std, lazily)",
+        ),
+        "init_params": (
+            settings.init_params == "random",
+            "'random' draws n_samples x n_components numbers on the client; use "
+            "'kmeans', 'k-means++', 'random_from_data', 'hc' or 'hc+kmeans'",
+        ),
     }
     for name, (refuse, why) in refused.items():
         if refuse:
@@ -149,16 +163,19 @@ class _DaskSweep:
 
         starts = []
         for method in start_methods(self.settings.init_params):
-            count = (1 if method == "hc" and self.settings.init_params == BOTH_STARTS
-                     else self.settings.n_init)
+            count = (
+                1
+                if method == "hc" and self.settings.init_params == BOTH_STARTS
+                else self.settings.n_init
+            )
             rng = np.random.RandomState(self.seed)
             if method == "hc" and self.data.n_samples <= SUBSET_SIZE:
                 starts += [self._hierarchy().labels(k)] * count  # one tree, no draw
-            elif method in ("kmeans", "k-means++") and \
-                    self.data.n_samples <= KMEANS_SAMPLE_SIZE:
+            elif method in ("kmeans", "k-means++") and self.data.n_samples <= KMEANS_SAMPLE_SIZE:
                 rows, weight = self._gathered()
-                starts += [initial_responsibilities(rows, k, method, rng, weight)
-                           for _ in range(count)]
+                starts += [
+                    initial_responsibilities(rows, k, method, rng, weight) for _ in range(count)
+                ]
             else:
                 starts += list(dask_starts(self.data, k, method, rng, count))
         return starts
@@ -169,8 +186,10 @@ class _DaskSweep:
             from ..backends.dask import gather_rows
 
             weight = self.data.sample_weight
-            self._rows = (gather_rows(self.data.X, np.arange(self.data.n_samples)),
-                          None if weight is None else np.asarray(weight.compute()))
+            self._rows = (
+                gather_rows(self.data.X, np.arange(self.data.n_samples)),
+                None if weight is None else np.asarray(weight.compute()),
+            )
         return self._rows
 
     def _hierarchy(self) -> HierarchicalStart:
@@ -178,14 +197,18 @@ class _DaskSweep:
             self._tree = HierarchicalStart(self._gathered()[0])
         return self._tree
 
-    def settings_of(self, k: int, covariance_type: str, *, tol=None,
-                    max_iter=None) -> EMSettings:
+    def settings_of(self, k: int, covariance_type: str, *, tol=None, max_iter=None) -> EMSettings:
         """The EM settings of one configuration (with its prior, in the sources' shifted
         coordinates)."""
         settings = self.settings
-        return EMSettings(k, settings.reg_covar, settings.tol if tol is None else tol,
-                          settings.max_iter if max_iter is None else max_iter,
-                          bool(settings.accelerate), prior=self.prior_of(k, covariance_type))
+        return EMSettings(
+            k,
+            settings.reg_covar,
+            settings.tol if tol is None else tol,
+            settings.max_iter if max_iter is None else max_iter,
+            bool(settings.accelerate),
+            prior=self.prior_of(k, covariance_type),
+        )
 
     def prior_of(self, k: int, covariance_type: str):
         if self.settings.prior is None:
@@ -195,9 +218,14 @@ class _DaskSweep:
             source = next(iter(self.sources.values()))
             self._covariance = source.scatter() / source.total_weight
         source = self.sources[covariance_type]
-        resolved = resolve_prior_from_moments(self.settings.prior, self.data.mean,
-                                              self._covariance, self.data.positive_rows, k,
-                                              source.model)
+        resolved = resolve_prior_from_moments(
+            self.settings.prior,
+            self.data.mean,
+            self._covariance,
+            self.data.positive_rows,
+            k,
+            source.model,
+        )
         return resolved.shifted(source.shift)
 
     def ill_posed(self, covariance_type: str):
@@ -207,10 +235,16 @@ class _DaskSweep:
 
         def reason(run):
             return ill_posed_reason(
-                model, run.params.weights, run.params.covariances, n_samples=data.n_samples,
-                data_variances=data.variances, reg_covar=reg_covar,
+                model,
+                run.params.weights,
+                run.params.covariances,
+                n_samples=data.n_samples,
+                data_variances=data.variances,
+                reg_covar=reg_covar,
                 recovered=run.final_recovered if run.n_iter else run.recovered,
-                prior=prior)
+                prior=prior,
+            )
+
         return reason
 
     def fit_all(self) -> tuple[list[dict], list]:
@@ -229,9 +263,14 @@ class _DaskSweep:
                 if error is not None:
                     row["error"] = error
                     continue
-                configurations.append(Configuration(
-                    self.sources[covariance_type], starts, self.settings_of(k, covariance_type),
-                    ill_posed=self.ill_posed(covariance_type)))
+                configurations.append(
+                    Configuration(
+                        self.sources[covariance_type],
+                        starts,
+                        self.settings_of(k, covariance_type),
+                        ill_posed=self.ill_posed(covariance_type),
+                    )
+                )
                 placed.append(len(rows) - 1)
         started = time.perf_counter()
         outcomes = self.lockstep(configurations, "gmmkit.select")
@@ -242,8 +281,9 @@ class _DaskSweep:
             if isinstance(outcome, Exception):
                 row["error"] = error_text(outcome)
                 continue
-            models[index] = self.estimator(row["n_components"], row["covariance_type"],
-                                           config, outcome.run)
+            models[index] = self.estimator(
+                row["n_components"], row["covariance_type"], config, outcome.run
+            )
             row["fit_seconds"] = share
             fitted.append(index)
         for index, criteria in zip(fitted, self.criteria([models[i] for i in fitted])):
@@ -253,14 +293,24 @@ class _DaskSweep:
 
     def lockstep(self, configurations, description):
         """:func:`fit_in_lockstep` with a bar over the rounds when ``progress``."""
-        bar = progress_bar(self.settings.max_iter if description == "gmmkit.select"
-                           else POLISH_MAX_ITER, description, "round",
-                           enabled=bool(self.settings.progress), text_unit="EM rounds")
+        bar = progress_bar(
+            self.settings.max_iter if description == "gmmkit.select" else POLISH_MAX_ITER,
+            description,
+            "round",
+            enabled=bool(self.settings.progress),
+            text_unit="EM rounds",
+        )
         with bar:
             return fit_in_lockstep(configurations, on_round=lambda *_: bar.update(1))
 
-    def estimator(self, k: int, covariance_type: str, config: Configuration, run,
-                  estimator: GaussianMixture | None = None) -> GaussianMixture:
+    def estimator(
+        self,
+        k: int,
+        covariance_type: str,
+        config: Configuration,
+        run,
+        estimator: GaussianMixture | None = None,
+    ) -> GaussianMixture:
         """``estimator`` (by default the sweep's unfitted one for the configuration) fitted
         with the parameters of ``run``, in the data's coordinates."""
         if estimator is None:
@@ -268,10 +318,17 @@ class _DaskSweep:
         source = config.source
         params = run.params
         return estimator._set_fitted(
-            params.weights, params.means + source.shift, params.covariances,
-            params.precisions_cholesky, model=source.model, dtype=self.data.X.dtype,
-            converged=run.converged, n_iter=run.n_iter, lower_bounds=run.lower_bounds,
-            ill_posed=run.ill_posed)
+            params.weights,
+            params.means + source.shift,
+            params.covariances,
+            params.precisions_cholesky,
+            model=source.model,
+            dtype=self.data.X.dtype,
+            converged=run.converged,
+            n_iter=run.n_iter,
+            lower_bounds=run.lower_bounds,
+            ill_posed=run.ill_posed,
+        )
 
     # --- scoring -------------------------------------------------------------------------------
     def criteria(self, models: list[GaussianMixture]) -> list[dict]:
@@ -290,13 +347,17 @@ class _DaskSweep:
             theta, shared = source.model.theta(
                 np.asarray(model.weights_, dtype=np.float64),
                 np.asarray(model.means_, dtype=np.float64) - source.shift,
-                np.asarray(model.precisions_cholesky_, dtype=np.float64))
+                np.asarray(model.precisions_cholesky_, dtype=np.float64),
+            )
             summary = source.per_row(theta, shared, "summary")[:, :2]
-            sums.append(summary.sum(axis=0) if weight is None
-                        else (summary * weight[:, None]).sum(axis=0))
+            sums.append(
+                summary.sum(axis=0) if weight is None else (summary * weight[:, None]).sum(axis=0)
+            )
         total = self.data.total_weight
-        return [model._criteria_from_sums(pair, total)
-                for model, pair in zip(models, dask.compute(*sums))]
+        return [
+            model._criteria_from_sums(pair, total)
+            for model, pair in zip(models, dask.compute(*sums))
+        ]
 
     def score_silhouettes(self, rows: list[dict], models: list) -> None:
         """The silhouette of every fitted row, on the sweep's seeded subsample of rows."""
@@ -308,16 +369,18 @@ class _DaskSweep:
         if not fitted:
             return
         try:
-            chosen = silhouette_rows(self.data.n_samples, int(self.settings.silhouette_samples),
-                                     self.seed)
+            chosen = silhouette_rows(
+                self.data.n_samples, int(self.settings.silhouette_samples), self.seed
+            )
             sample = gather_rows(self.data.X, chosen)
             silhouettes = SilhouetteSample.of(sample, np.arange(len(chosen)))
             scores = silhouettes.scores([models[i].predict(sample) for i in fitted])
         except Exception as exc:  # the fits and their other scores stand
             reason = f"silhouette failed: {error_text(exc)}"
             for i in fitted:
-                rows[i]["error"] = reason if rows[i]["error"] is None \
-                    else f"{rows[i]['error']}; {reason}"
+                rows[i]["error"] = (
+                    reason if rows[i]["error"] is None else f"{rows[i]['error']}; {reason}"
+                )
             return
         for i, score in zip(fitted, scores):
             rows[i]["silhouette"] = score
@@ -332,16 +395,29 @@ class _DaskSweep:
         covariance_type, k = model.covariance_type, model.n_components
         source = self.sources[covariance_type]
         polished = GaussianMixture(
-            k, covariance_type=covariance_type, tol=POLISH_TOL, reg_covar=settings.reg_covar,
-            max_iter=POLISH_MAX_ITER, weights_init=model.weights_, means_init=model.means_,
-            precisions_init=model.precisions_, random_state=self.seed,
-            accelerate=bool(settings.accelerate), prior=settings.prior)
-        start = Start(weights=np.asarray(model.weights_, dtype=np.float64),
-                      means=np.asarray(model.means_, dtype=np.float64) - source.shift,
-                      precisions=np.asarray(model.precisions_, dtype=np.float64))
-        config = Configuration(source, [start], self.settings_of(
-            k, covariance_type, tol=POLISH_TOL, max_iter=POLISH_MAX_ITER),
-            ill_posed=self.ill_posed(covariance_type))
+            k,
+            covariance_type=covariance_type,
+            tol=POLISH_TOL,
+            reg_covar=settings.reg_covar,
+            max_iter=POLISH_MAX_ITER,
+            weights_init=model.weights_,
+            means_init=model.means_,
+            precisions_init=model.precisions_,
+            random_state=self.seed,
+            accelerate=bool(settings.accelerate),
+            prior=settings.prior,
+        )
+        start = Start(
+            weights=np.asarray(model.weights_, dtype=np.float64),
+            means=np.asarray(model.means_, dtype=np.float64) - source.shift,
+            precisions=np.asarray(model.precisions_, dtype=np.float64),
+        )
+        config = Configuration(
+            source,
+            [start],
+            self.settings_of(k, covariance_type, tol=POLISH_TOL, max_iter=POLISH_MAX_ITER),
+            ill_posed=self.ill_posed(covariance_type),
+        )
         (outcome,) = self.lockstep([config], "gmmkit.select polish")
         if isinstance(outcome, (ValueError, ArithmeticError)):
             return model
@@ -349,8 +425,10 @@ class _DaskSweep:
             raise outcome
         self.estimator(k, covariance_type, config, outcome.run, polished)
         (criteria,) = self.criteria([polished])
-        if polished.ill_posed_ is not None or \
-                not criteria["log_likelihood"] >= row["log_likelihood"]:
+        if (
+            polished.ill_posed_ is not None
+            or not criteria["log_likelihood"] >= row["log_likelihood"]
+        ):
             return model
         iterations = row["n_iter"] + polished.n_iter_
         row.update(criteria)

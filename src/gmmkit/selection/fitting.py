@@ -17,7 +17,6 @@ from ..mixture import GaussianMixture, feature_source, fit_on_source
 from .planning import SweepSettings
 from .result import error_text
 
-
 #: The sweep's start that fits every configuration from both mclust's hierarchical start and
 #: k-means, keeping the better (see :func:`initialisations`).
 BOTH_STARTS = "hc+kmeans"
@@ -28,20 +27,29 @@ def start_methods(init_params: str) -> tuple[str, ...]:
     return ("hc", "kmeans") if init_params == BOTH_STARTS else (init_params,)
 
 
-def new_estimator(k: int, covariance_type: str, settings: SweepSettings,
-                  seed: int) -> GaussianMixture:
+def new_estimator(
+    k: int, covariance_type: str, settings: SweepSettings, seed: int
+) -> GaussianMixture:
     """The unfitted mixture of one configuration, with the sweep's fitting settings (with
     both starts, the estimator's own ``init_params`` is k-means: what a refit would draw)."""
     init_params = start_methods(settings.init_params)[-1]
     return GaussianMixture(
-        k, covariance_type=covariance_type, tol=settings.tol, reg_covar=settings.reg_covar,
-        max_iter=settings.max_iter, n_init=settings.n_init, init_params=init_params,
-        random_state=seed, accelerate=bool(settings.accelerate), prior=settings.prior,
+        k,
+        covariance_type=covariance_type,
+        tol=settings.tol,
+        reg_covar=settings.reg_covar,
+        max_iter=settings.max_iter,
+        n_init=settings.n_init,
+        init_params=init_params,
+        random_state=seed,
+        accelerate=bool(settings.accelerate),
+        prior=settings.prior,
     )
 
 
-def fit_configuration(estimator: GaussianMixture, X, weight, starts, source,
-                      options: Options, scores: bool = False):
+def fit_configuration(
+    estimator: GaussianMixture, X, weight, starts, source, options: Options, scores: bool = False
+):
     """Fit ``estimator`` to validated ``X`` (and ``weight``) under ``options``; with
     ``scores``, return ``(labels, criteria)`` of the fitted model on ``X`` (its predicted
     components and the dict of BIC, AIC, ICL and mean log-likelihood), read from the fit's
@@ -53,16 +61,17 @@ def fit_configuration(estimator: GaussianMixture, X, weight, starts, source,
     Convergence and recovery warnings are not shown: the table summarises them.
     """
     if source is None:
-        source = feature_source(X, weight, estimator.covariance_type, estimator.n_components,
-                                options)
+        source = feature_source(
+            X, weight, estimator.covariance_type, estimator.n_components, options
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return fit_on_source(estimator, X, source, starts=starts, options=options,
-                             scores=scores)
+        return fit_on_source(estimator, X, source, starts=starts, options=options, scores=scores)
 
 
-def initialisations(X, weight, k, seed, settings: SweepSettings, rng=None, kmeans_seeds=None,
-                    hierarchies=None):
+def initialisations(
+    X, weight, k, seed, settings: SweepSettings, rng=None, kmeans_seeds=None, hierarchies=None
+):
     """``(starts, error)``: the initial responsibilities for every ``n_init``, shared by all
     covariance types, or None and why they could not be computed (``kmeans_seeds``: this
     ``k``'s shared k-means++ seeds, if any; ``hierarchies``: the sweep's
@@ -74,13 +83,19 @@ def initialisations(X, weight, k, seed, settings: SweepSettings, rng=None, kmean
     try:
         starts = []
         for method in start_methods(settings.init_params):
-            count = 1 if method == "hc" and settings.init_params == BOTH_STARTS \
-                else settings.n_init
-            starts += [initial_responsibilities(
-                X, k, method, rng, weight,
-                kmeans_seeds=kmeans_seeds if method == "kmeans" else None,
-                hierarchy=None if hierarchies is None or method != "hc" else hierarchies(index))
-                for index in range(count)]
+            count = 1 if method == "hc" and settings.init_params == BOTH_STARTS else settings.n_init
+            starts += [
+                initial_responsibilities(
+                    X,
+                    k,
+                    method,
+                    rng,
+                    weight,
+                    kmeans_seeds=kmeans_seeds if method == "kmeans" else None,
+                    hierarchy=None if hierarchies is None or method != "hc" else hierarchies(index),
+                )
+                for index in range(count)
+            ]
         return starts, None
     except Exception as exc:
         return None, f"initialisation failed: {error_text(exc)}"

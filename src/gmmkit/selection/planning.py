@@ -104,12 +104,25 @@ def make_plan(X, settings: SweepSettings, sample_weight, options: Options) -> Pl
     if standardized is not None:
         X = standardized.transform(X)
     seed = _base_seed(settings.random_state)
-    rows = (None if settings.silhouette_samples is None
-            else silhouette_rows(n_samples, int(settings.silhouette_samples), seed))
+    rows = (
+        None
+        if settings.silhouette_samples is None
+        else silhouette_rows(n_samples, int(settings.silhouette_samples), seed)
+    )
     # split once: every k and every covariance type use the same folds (and their features)
     folds = None if splitter is None else list(splitter.split(X))
-    return Plan(X, weight, ks, types, folds, seed, rows, options,
-                init_is_labels=settings.init_params != "random", standardized=standardized)
+    return Plan(
+        X,
+        weight,
+        ks,
+        types,
+        folds,
+        seed,
+        rows,
+        options,
+        init_is_labels=settings.init_params != "random",
+        standardized=standardized,
+    )
 
 
 def _check_components(n_components, n_samples) -> list[int]:
@@ -138,9 +151,11 @@ def _check_covariance_types(covariance_type, prior=None) -> list[str]:
         return [name for name in types if name in with_prior]
     missing = [name for name in types if name not in with_prior]
     if missing:
-        raise ValueError(f"prior={prior!r}: covariance_type {missing} has no conjugate prior "
-                         f"(mclust has none for these models either); sweep models that have "
-                         f"one: {list(with_prior)}")
+        raise ValueError(
+            f"prior={prior!r}: covariance_type {missing} has no conjugate prior "
+            f"(mclust has none for these models either); sweep models that have "
+            f"one: {list(with_prior)}"
+        )
     return types
 
 

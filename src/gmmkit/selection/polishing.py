@@ -16,8 +16,9 @@ POLISH_TOL = 1e-9
 POLISH_MAX_ITER = 2000
 
 
-def polish(plan: Plan, settings: SweepSettings, row: dict,
-           model: GaussianMixture) -> GaussianMixture:
+def polish(
+    plan: Plan, settings: SweepSettings, row: dict, model: GaussianMixture
+) -> GaussianMixture:
     """``model`` (the best fit, whose table row is ``row``) refitted from its own parameters
     to :data:`POLISH_TOL`; ``row`` takes the polished likelihood criteria, its iterations are
     added to ``n_iter``. The polished fit is kept only when it is well posed and its
@@ -30,14 +31,22 @@ def polish(plan: Plan, settings: SweepSettings, row: dict,
     if settings.tol <= POLISH_TOL and settings.max_iter >= POLISH_MAX_ITER:
         return model
     polished = GaussianMixture(
-        model.n_components, covariance_type=model.covariance_type, tol=POLISH_TOL,
-        reg_covar=settings.reg_covar, max_iter=POLISH_MAX_ITER,
-        weights_init=model.weights_, means_init=model.means_,
-        precisions_init=model.precisions_, random_state=plan.seed,
-        accelerate=bool(settings.accelerate), prior=settings.prior)
+        model.n_components,
+        covariance_type=model.covariance_type,
+        tol=POLISH_TOL,
+        reg_covar=settings.reg_covar,
+        max_iter=POLISH_MAX_ITER,
+        weights_init=model.weights_,
+        means_init=model.means_,
+        precisions_init=model.precisions_,
+        random_state=plan.seed,
+        accelerate=bool(settings.accelerate),
+        prior=settings.prior,
+    )
     try:
-        _, criteria = fit_configuration(polished, plan.X, plan.weight, None, None,
-                                        plan.options, scores=True)
+        _, criteria = fit_configuration(
+            polished, plan.X, plan.weight, None, None, plan.options, scores=True
+        )
     except (ValueError, ArithmeticError):
         return model
     if polished.ill_posed_ is not None or not criteria["log_likelihood"] >= row["log_likelihood"]:

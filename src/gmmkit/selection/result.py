@@ -10,9 +10,23 @@ from ..criteria import CRITERIA
 from ..mixture import GaussianMixture
 
 TABLE_COLUMNS = (
-    "n_components", "covariance_type", "bic", "aic", "icl", "log_likelihood", "n_parameters",
-    "converged", "ill_posed", "n_iter", "fit_seconds", "silhouette", "cv_mean", "cv_std",
-    "start", "error", "ill_posed_reason",
+    "n_components",
+    "covariance_type",
+    "bic",
+    "aic",
+    "icl",
+    "log_likelihood",
+    "n_parameters",
+    "converged",
+    "ill_posed",
+    "n_iter",
+    "fit_seconds",
+    "silhouette",
+    "cv_mean",
+    "cv_std",
+    "start",
+    "error",
+    "ill_posed_reason",
 )
 
 
@@ -82,8 +96,11 @@ class SelectionResult:
     def unconverged(self) -> list[tuple[int, str]]:
         """``(n_components, covariance_type)`` of the fitted configurations whose EM stopped
         at ``max_iter`` before converging."""
-        return [(row["n_components"], row["covariance_type"]) for row in self.rows
-                if row["error"] is None and np.isfinite(row["bic"]) and not row["converged"]]
+        return [
+            (row["n_components"], row["covariance_type"])
+            for row in self.rows
+            if row["error"] is None and np.isfinite(row["bic"]) and not row["converged"]
+        ]
 
     def range_edge_advice(self) -> tuple[dict, str, str] | None:
         """``(best row, searched range 'A..B', 'larger' or 'smaller')`` when the best
@@ -92,8 +109,11 @@ class SelectionResult:
         if edge is None:
             return None
         ks = sorted({row["n_components"] for row in self.rows})
-        return (self.rows[self.best_index_], f"{ks[0]}..{ks[-1]}",
-                "larger" if edge == "largest" else "smaller")
+        return (
+            self.rows[self.best_index_],
+            f"{ks[0]}..{ks[-1]}",
+            "larger" if edge == "largest" else "smaller",
+        )
 
     def warn_about_range_and_convergence(self) -> None:
         """Warn once when the best model sits at the edge of the searched range
@@ -112,7 +132,9 @@ class SelectionResult:
                 f"the best configuration by {self.criterion} ({best['covariance_type']}, "
                 f"n_components={best['n_components']}) is the {self.range_edge} n_components "
                 f"searched ({searched}): a range with {wider} values may find a better model",
-                SelectionRangeWarning, stacklevel=_user_stacklevel())
+                SelectionRangeWarning,
+                stacklevel=_user_stacklevel(),
+            )
         unconverged = self.unconverged
         if unconverged:
             names = ", ".join(f"{kind} k={k}" for k, kind in unconverged)
@@ -120,7 +142,9 @@ class SelectionResult:
                 f"{len(unconverged)} of {len(self.rows)} configurations did not converge "
                 f"within max_iter ({names}); their scores are those of the last iterate "
                 "(the table's converged column); consider a larger max_iter",
-                ConvergenceWarning, stacklevel=_user_stacklevel())
+                ConvergenceWarning,
+                stacklevel=_user_stacklevel(),
+            )
 
     def records(self) -> list[dict]:
         """The table as a list of dicts (a copy), whether or not pandas is installed."""
@@ -162,17 +186,34 @@ def new_row(k: int, covariance_type: str, start: str) -> dict:
 
 
 def empty_scores() -> dict:
-    return {"bic": np.nan, "aic": np.nan, "icl": np.nan, "log_likelihood": np.nan,
-            "n_parameters": np.nan, "converged": False, "n_iter": 0, "fit_seconds": np.nan,
-            "silhouette": np.nan, "cv_mean": np.nan, "cv_std": np.nan, "start": None,
-            "error": None, "ill_posed": False, "ill_posed_reason": None}
+    return {
+        "bic": np.nan,
+        "aic": np.nan,
+        "icl": np.nan,
+        "log_likelihood": np.nan,
+        "n_parameters": np.nan,
+        "converged": False,
+        "n_iter": 0,
+        "fit_seconds": np.nan,
+        "silhouette": np.nan,
+        "cv_mean": np.nan,
+        "cv_std": np.nan,
+        "start": None,
+        "error": None,
+        "ill_posed": False,
+        "ill_posed_reason": None,
+    }
 
 
 def fit_columns(model: GaussianMixture) -> dict:
     """The columns of a row that describe its fitted ``model`` itself."""
-    return {"n_parameters": int(model.n_parameters_), "converged": bool(model.converged_),
-            "n_iter": int(model.n_iter_), "ill_posed": model.ill_posed_ is not None,
-            "ill_posed_reason": model.ill_posed_}
+    return {
+        "n_parameters": int(model.n_parameters_),
+        "converged": bool(model.converged_),
+        "n_iter": int(model.n_iter_),
+        "ill_posed": model.ill_posed_ is not None,
+        "ill_posed_reason": model.ill_posed_,
+    }
 
 
 def eligible(row: dict, criterion: str) -> bool:
@@ -191,8 +232,11 @@ def rank(criterion: str, covariance_types: list[str], row: dict) -> tuple:
     """Sort key of a row for ``criterion``: best first, ties broken by table order (covariance
     type, then ``k``), the same order :func:`best_index` uses."""
     value = row[CRITERIA[criterion].column]
-    return (-value if CRITERIA[criterion].higher_is_better else value,
-            covariance_types.index(row["covariance_type"]), row["n_components"])
+    return (
+        -value if CRITERIA[criterion].higher_is_better else value,
+        covariance_types.index(row["covariance_type"]),
+        row["n_components"],
+    )
 
 
 def best_index(rows: list[dict], criterion: str) -> int:
@@ -208,9 +252,7 @@ def best_index(rows: list[dict], criterion: str) -> int:
     values = np.array([row[column] for row in rows], dtype=float)
     if not np.isfinite(values).any():
         reasons = sorted({row["error"] for row in rows if row["error"]})
-        raise ValueError(
-            f"no configuration could be scored by {criterion!r}; reasons: {reasons}"
-        )
+        raise ValueError(f"no configuration could be scored by {criterion!r}; reasons: {reasons}")
     ok = np.array([eligible(row, criterion) for row in rows])
     if not ok.any():
         example = next(row for row in rows if row["ill_posed"])
@@ -218,7 +260,8 @@ def best_index(rows: list[dict], criterion: str) -> int:
             f"every configuration scored by {criterion!r} is ill-posed (e.g. "
             f"{example['covariance_type']} k={example['n_components']}: "
             f"{example['ill_posed_reason']}); use fewer components, a more constrained "
-            f"covariance type or more data")
+            f"covariance type or more data"
+        )
     values[~ok] = -np.inf if CRITERIA[criterion].higher_is_better else np.inf
     return int(np.argmax(values) if CRITERIA[criterion].higher_is_better else np.argmin(values))
 

@@ -40,10 +40,18 @@ def run_sweep(plan: Plan, settings: SweepSettings) -> tuple:
     from joblib import effective_n_jobs
 
     work = plan.X.shape[0] * sum(plan.ks) * plan.X.shape[1] ** 2
-    workers = (1 if work < plan.options.parallel_min_work
-               else min(effective_n_jobs(settings.n_jobs), len(plan.ks)))
-    bar = progress_bar(len(plan.ks), "gmmkit.select", "k-value", enabled=settings.progress,
-                       text_unit="values of n_components")
+    workers = (
+        1
+        if work < plan.options.parallel_min_work
+        else min(effective_n_jobs(settings.n_jobs), len(plan.ks))
+    )
+    bar = progress_bar(
+        len(plan.ks),
+        "gmmkit.select",
+        "k-value",
+        enabled=settings.progress,
+        text_unit="values of n_components",
+    )
     best = _BestModel()
     # One BLAS thread per worker, held for the whole sweep (the BLAS limit is process-wide and
     # shared with overlapping calls; OpenMP limits are per thread, so each task also sets its
@@ -128,17 +136,25 @@ class SharedInputs:
             submit(_build_tree, self.hierarchies)
             if plan.folds is not None:
                 self.fold_hierarchies = [
-                    SharedHierarchies(plan.X[train],
-                                      lambda fold=fold: fold_random_state(plan, fold))
-                    for fold, (train, _) in enumerate(plan.folds)]
-        self._sources = {covariance_type: submit(_build_source, plan, covariance_type, None)
-                         for covariance_type in plan.covariance_types}
-        self.silhouettes = (None if plan.silhouette_rows is None
-                            else submit(SilhouetteSample.of, plan.X, plan.silhouette_rows))
+                    SharedHierarchies(
+                        plan.X[train], lambda fold=fold: fold_random_state(plan, fold)
+                    )
+                    for fold, (train, _) in enumerate(plan.folds)
+                ]
+        self._sources = {
+            covariance_type: submit(_build_source, plan, covariance_type, None)
+            for covariance_type in plan.covariance_types
+        }
+        self.silhouettes = (
+            None
+            if plan.silhouette_rows is None
+            else submit(SilhouetteSample.of, plan.X, plan.silhouette_rows)
+        )
         self._fold_sources = {
             (covariance_type, fold): submit(_build_source, plan, covariance_type, train)
             for covariance_type in plan.covariance_types
-            for fold, (train, _) in enumerate(plan.folds or ())}
+            for fold, (train, _) in enumerate(plan.folds or ())
+        }
 
     def source(self, covariance_type: str):
         """The features of all the data for ``covariance_type``."""
@@ -152,8 +168,9 @@ class SharedInputs:
 def _build_source(plan: Plan, covariance_type: str, train):
     """The feature source of the rows ``train`` (None: all rows), sized for the largest ``k``."""
     rows = slice(None) if train is None else train
-    source = feature_source(plan.X[rows], plan.weights_of(rows), covariance_type, max(plan.ks),
-                            plan.options)
+    source = feature_source(
+        plan.X[rows], plan.weights_of(rows), covariance_type, max(plan.ks), plan.options
+    )
     if plan.init_is_labels:
         source.warm_up()  # labels enter the first M-step sparsely
     return source
@@ -165,8 +182,7 @@ def _shared_seeds(plan: Plan, settings: SweepSettings) -> SharedKMeansSeeds | No
     initialisations per ``k`` draw from one stream)."""
     if "kmeans" not in start_methods(settings.init_params) or settings.n_init != 1:
         return None
-    return SharedKMeansSeeds(plan.X, plan.ks, lambda: np.random.RandomState(plan.seed),
-                             plan.weight)
+    return SharedKMeansSeeds(plan.X, plan.ks, lambda: np.random.RandomState(plan.seed), plan.weight)
 
 
 def _build_tree(hierarchies: SharedHierarchies) -> None:
@@ -203,15 +219,25 @@ class _BestModel:
                 self.model, self._rank = model, model_rank
 
 
-def _fit_k(plan: Plan, settings: SweepSettings, k: int, inputs: SharedInputs,
-           best: _BestModel) -> list[dict]:
+def _fit_k(
+    plan: Plan, settings: SweepSettings, k: int, inputs: SharedInputs, best: _BestModel
+) -> list[dict]:
     """Fit every covariance type for ``k``; returns their rows and offers the best of their
     models to ``best``."""
-    starts, start_error = initialisations(plan.X, plan.weight, k, plan.seed, settings,
-                                          kmeans_seeds=_seeds_of(inputs.seeds, k),
-                                          hierarchies=inputs.hierarchies)
-    folds = (fold_initialisations(plan, settings, k, inputs.fold_hierarchies)
-             if plan.folds is not None else None)
+    starts, start_error = initialisations(
+        plan.X,
+        plan.weight,
+        k,
+        plan.seed,
+        settings,
+        kmeans_seeds=_seeds_of(inputs.seeds, k),
+        hierarchies=inputs.hierarchies,
+    )
+    folds = (
+        fold_initialisations(plan, settings, k, inputs.fold_hierarchies)
+        if plan.folds is not None
+        else None
+    )
     rows, fitted = [], []  # fitted: (row, model, labels) of each covariance type
     for covariance_type in plan.covariance_types:
         row = new_row(k, covariance_type, settings.init_params)
@@ -220,37 +246,54 @@ def _fit_k(plan: Plan, settings: SweepSettings, k: int, inputs: SharedInputs,
             row["error"] = start_error
             continue
         try:
-            fitted.append((row, *_fit_and_score(plan, settings, k, covariance_type, starts,
-                                                folds, inputs, row)))
+            fitted.append(
+                (
+                    row,
+                    *_fit_and_score(plan, settings, k, covariance_type, starts, folds, inputs, row),
+                )
+            )
         except Exception as exc:  # one failed configuration never stops the sweep
             row.update(empty_scores(), start=settings.init_params)
             row["error"] = error_text(exc)
     if inputs.silhouettes is not None and fitted:
         _score_silhouettes(inputs.silhouettes, fitted)
-    ranked = [(rank(settings.criterion, plan.covariance_types, row), model)
-              for row, model, _ in fitted if eligible(row, settings.criterion)]
+    ranked = [
+        (rank(settings.criterion, plan.covariance_types, row), model)
+        for row, model, _ in fitted
+        if eligible(row, settings.criterion)
+    ]
     if ranked:
         model_rank, model = min(ranked, key=lambda pair: pair[0])
         best.offer(model, model_rank)
     return rows
 
 
-def _fit_and_score(plan: Plan, settings: SweepSettings, k, covariance_type, starts, folds,
-                   inputs: SharedInputs, row) -> tuple:
+def _fit_and_score(
+    plan: Plan,
+    settings: SweepSettings,
+    k,
+    covariance_type,
+    starts,
+    folds,
+    inputs: SharedInputs,
+    row,
+) -> tuple:
     """Fit one configuration from ``starts`` and fill its row (all but the silhouette, which
     :func:`_score_silhouettes` adds for every covariance type of ``k`` at once); returns the
     fitted estimator and its labels of ``X``."""
     estimator = new_estimator(k, covariance_type, settings, plan.seed)
     source = inputs.source(covariance_type)
     started = time.perf_counter()
-    labels, criteria = fit_configuration(estimator, plan.X, plan.weight, starts, source,
-                                         plan.options, scores=True)
+    labels, criteria = fit_configuration(
+        estimator, plan.X, plan.weight, starts, source, plan.options, scores=True
+    )
     row["fit_seconds"] = time.perf_counter() - started
     row.update(criteria)
     row.update(fit_columns(estimator))
     if folds is not None:
         row["cv_mean"], row["cv_std"], cv_error = cross_validate(
-            plan, settings, k, covariance_type, folds, inputs.fold_source)
+            plan, settings, k, covariance_type, folds, inputs.fold_source
+        )
         if cv_error:
             row["error"] = cv_error
     return estimator, labels

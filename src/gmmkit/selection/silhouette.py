@@ -21,8 +21,7 @@ def silhouette_rows(n_samples: int, max_samples: int, seed: int) -> np.ndarray:
     if max_samples < 2:
         raise ValueError(f"silhouette_samples must be at least 2, got {max_samples}")
     if n_samples > max_samples:
-        return np.sort(np.random.RandomState(seed).choice(n_samples, max_samples,
-                                                          replace=False))
+        return np.sort(np.random.RandomState(seed).choice(n_samples, max_samples, replace=False))
     return np.arange(n_samples)
 
 
@@ -92,8 +91,13 @@ def _silhouettes(label_sets, rows, distances) -> list[float]:
         return scores
     per_column = len(cluster_rows)
     one_hot = scipy.sparse.csc_array(
-        (np.ones(per_column * n, dtype=distances.dtype), np.stack(cluster_rows, axis=1).ravel(),
-         np.arange(0, per_column * n + 1, per_column)), shape=(offset, n))
+        (
+            np.ones(per_column * n, dtype=distances.dtype),
+            np.stack(cluster_rows, axis=1).ravel(),
+            np.arange(0, per_column * n + 1, per_column),
+        ),
+        shape=(offset, n),
+    )
     all_sums = one_hot @ distances
     own_entries_columns = np.arange(n)
     for index, (members, counts, start) in clusterings.items():

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 
-
 from .._core.covariances import covariance_model
 from .._core.split import split_components
 from .._core.threads import one_thread
@@ -29,19 +28,38 @@ def warm_start(plan: Plan, settings: SweepSettings, rows, best_model, silhouette
     types = plan.covariance_types
     workers = min(len(types), effective_n_jobs(settings.n_jobs)) if len(plan.ks) > 1 else 1
     with one_thread(), worker_pool(workers) as pool:
-        tasks = [pool.submit(in_worker, plan.options, _warm_chain, plan, settings,
-                             covariance_type, by_config, silhouettes)
-                 for covariance_type in types]
+        tasks = [
+            pool.submit(
+                in_worker,
+                plan.options,
+                _warm_chain,
+                plan,
+                settings,
+                covariance_type,
+                by_config,
+                silhouettes,
+            )
+            for covariance_type in types
+        ]
         chains = [task.result() for task in tasks]
-    best_row = min((row for row in rows if eligible(row, criterion)),
-                   key=lambda row: rank(criterion, types, row), default=None)
+    best_row = min(
+        (row for row in rows if eligible(row, criterion)),
+        key=lambda row: rank(criterion, types, row),
+        default=None,
+    )
     if best_row is None:
         return best_model
     if best_row["start"].startswith("split"):
-        return next(model for model, model_rank in chains
-                    if model_rank is not None and model_rank == rank(criterion, types, best_row))
-    if best_model is not None and best_model.n_components == best_row["n_components"] and \
-            best_model.covariance_type == best_row["covariance_type"]:
+        return next(
+            model
+            for model, model_rank in chains
+            if model_rank is not None and model_rank == rank(criterion, types, best_row)
+        )
+    if (
+        best_model is not None
+        and best_model.n_components == best_row["n_components"]
+        and best_model.covariance_type == best_row["covariance_type"]
+    ):
         return best_model
     # a warm row lost ground on this criterion (silhouette can) and another k-means row leads
     k, covariance_type = best_row["n_components"], best_row["covariance_type"]
@@ -64,13 +82,13 @@ def _warm_chain(plan: Plan, settings: SweepSettings, covariance_type, by_config,
                 if error is not None:
                     continue
                 chain_model = new_estimator(k, covariance_type, settings, plan.seed)
-                fit_configuration(chain_model, plan.X, plan.weight, starts, source,
-                                  plan.options)
+                fit_configuration(chain_model, plan.X, plan.weight, starts, source, plan.options)
                 continue
             model = _split_estimator(chain_model, k, settings)
             started = time.perf_counter()
-            labels, criteria = fit_configuration(model, plan.X, plan.weight, None, source,
-                                                 plan.options, scores=True)
+            labels, criteria = fit_configuration(
+                model, plan.X, plan.weight, None, source, plan.options, scores=True
+            )
             seconds = time.perf_counter() - started
         except Exception:  # a chain that breaks stops; its rows keep their k-means fits
             chain_model = None
@@ -79,8 +97,7 @@ def _warm_chain(plan: Plan, settings: SweepSettings, covariance_type, by_config,
         if row["error"] is None and not _better(model, criteria, row):
             continue
         row.update(criteria)
-        row.update(fit_columns(model), fit_seconds=seconds, start=f"split k={previous}",
-                   error=None)
+        row.update(fit_columns(model), fit_seconds=seconds, start=f"split k={previous}", error=None)
         if silhouettes is not None:
             row["silhouette"] = silhouettes.result().score(labels)
         if eligible(row, settings.criterion):
@@ -104,10 +121,19 @@ def _split_estimator(model: GaussianMixture, k: int, settings: SweepSettings) ->
     components split (:mod:`gmmkit._core.split`)."""
     covariance_type = model.covariance_type
     weights, means, covariances = split_components(
-        covariance_type, model.weights_, model.means_, model.covariances_, k)
+        covariance_type, model.weights_, model.means_, model.covariances_, k
+    )
     return GaussianMixture(
-        k, covariance_type=covariance_type, tol=settings.tol, reg_covar=settings.reg_covar,
-        max_iter=settings.max_iter, weights_init=weights, means_init=means,
+        k,
+        covariance_type=covariance_type,
+        tol=settings.tol,
+        reg_covar=settings.reg_covar,
+        max_iter=settings.max_iter,
+        weights_init=weights,
+        means_init=means,
         precisions_init=covariance_model(covariance_type, means.shape[1]).invert(
-            covariances, symmetric=True),
-        accelerate=bool(settings.accelerate), prior=settings.prior)
+            covariances, symmetric=True
+        ),
+        accelerate=bool(settings.accelerate),
+        prior=settings.prior,
+    )

@@ -61,8 +61,10 @@ class PlaneGrid:
         """Mesh covering the rows of ``X`` (n, 2) plus ``margin`` of its range on every side."""
         low, high = X.min(axis=0), X.max(axis=0)
         pad = margin * np.where(high > low, high - low, 1.0)
-        x, y = np.meshgrid(np.linspace(low[0] - pad[0], high[0] + pad[0], size),
-                           np.linspace(low[1] - pad[1], high[1] + pad[1], size))
+        x, y = np.meshgrid(
+            np.linspace(low[0] - pad[0], high[0] + pad[0], size),
+            np.linspace(low[1] - pad[1], high[1] + pad[1], size),
+        )
         return cls(x, y, np.column_stack([x.ravel(), y.ravel()]))
 
     def reshape(self, values):
@@ -95,19 +97,35 @@ def draw_mixture(ax, model, X, grid, *, point_size=6):
     k = model.n_components
     palette = colours(k)
     regions = grid.reshape(model.predict(grid.points))
-    ax.contourf(grid.x, grid.y, regions, levels=np.arange(k + 1) - 0.5, colors=palette,
-                alpha=0.16)
+    ax.contourf(grid.x, grid.y, regions, levels=np.arange(k + 1) - 0.5, colors=palette, alpha=0.16)
     if k > 1:
-        ax.contour(grid.x, grid.y, regions, levels=np.arange(k - 1) + 0.5, colors="0.45",
-                   linewidths=0.5)
+        ax.contour(
+            grid.x, grid.y, regions, levels=np.arange(k - 1) + 0.5, colors="0.45", linewidths=0.5
+        )
     log_density = grid.reshape(model.score_samples(grid.points))
     levels = np.unique(np.percentile(model.score_samples(X), DENSITY_PERCENTILES))
-    ax.contour(grid.x, grid.y, log_density, levels=levels, colors="black", linewidths=0.8,
-               linestyles="solid", alpha=0.75)
+    ax.contour(
+        grid.x,
+        grid.y,
+        log_density,
+        levels=levels,
+        colors="black",
+        linewidths=0.8,
+        linestyles="solid",
+        alpha=0.75,
+    )
     labels = model.predict(X)
     ax.scatter(X[:, 0], X[:, 1], c=palette[labels], s=point_size, alpha=0.75, linewidths=0)
-    ax.scatter(model.means_[:, 0], model.means_[:, 1], marker="X", s=60, c="white",
-               edgecolors="black", linewidths=0.8, zorder=3)
+    ax.scatter(
+        model.means_[:, 0],
+        model.means_[:, 1],
+        marker="X",
+        s=60,
+        c="white",
+        edgecolors="black",
+        linewidths=0.8,
+        zorder=3,
+    )
     grid.limit(ax)
 
 
@@ -138,21 +156,41 @@ def draw_probability_map(ax, classifier, X, y, grid):
     mappable = None
     if len(classes) == 2:
         positive = grid.reshape(proba[:, 1])
-        mappable = ax.contourf(grid.x, grid.y, positive, levels=np.linspace(0, 1, 11),
-                               cmap="RdBu_r", alpha=0.45)
+        mappable = ax.contourf(
+            grid.x, grid.y, positive, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.45
+        )
         ax.contour(grid.x, grid.y, positive, levels=[0.5], colors="black", linewidths=1.2)
     else:
         blend = np.clip(proba @ palette[:, :3], 0.0, 1.0).reshape(*grid.x.shape, 3)
-        ax.imshow(blend, extent=(grid.x[0, 0], grid.x[0, -1], grid.y[0, 0], grid.y[-1, 0]),
-                  origin="lower", aspect="auto", alpha=0.4, interpolation="bilinear")
+        ax.imshow(
+            blend,
+            extent=(grid.x[0, 0], grid.x[0, -1], grid.y[0, 0], grid.y[-1, 0]),
+            origin="lower",
+            aspect="auto",
+            alpha=0.4,
+            interpolation="bilinear",
+        )
         predicted = grid.reshape(np.searchsorted(classes, classes[proba.argmax(axis=1)]))
-        ax.contour(grid.x, grid.y, predicted, levels=np.arange(len(classes) - 1) + 0.5,
-                   colors="black", linewidths=0.8)
+        ax.contour(
+            grid.x,
+            grid.y,
+            predicted,
+            levels=np.arange(len(classes) - 1) + 0.5,
+            colors="black",
+            linewidths=0.8,
+        )
     index = np.searchsorted(classes, y)
     for j, label in enumerate(classes):
         rows = index == j
-        ax.scatter(X[rows, 0], X[rows, 1], s=14, color=palette[j], edgecolors="black",
-                   linewidths=0.4, label=f"class {label}")
+        ax.scatter(
+            X[rows, 0],
+            X[rows, 1],
+            s=14,
+            color=palette[j],
+            edgecolors="black",
+            linewidths=0.4,
+            label=f"class {label}",
+        )
     grid.limit(ax)
     return mappable
 
@@ -176,10 +214,18 @@ def label_plane(ax, feature_names, title=None):
 
 def draw_real_and_generated(ax, real, generated, *, real_label, generated_label):
     """Two 2-D samples on one plot: held-out real rows in grey under generated rows in colour."""
-    ax.scatter(real[:, 0], real[:, 1], s=9, color=REAL_COLOUR, alpha=0.7, linewidths=0,
-               label=real_label)
-    ax.scatter(generated[:, 0], generated[:, 1], s=9, color=GENERATED_COLOUR, alpha=0.7,
-               linewidths=0, label=generated_label)
+    ax.scatter(
+        real[:, 0], real[:, 1], s=9, color=REAL_COLOUR, alpha=0.7, linewidths=0, label=real_label
+    )
+    ax.scatter(
+        generated[:, 0],
+        generated[:, 1],
+        s=9,
+        color=GENERATED_COLOUR,
+        alpha=0.7,
+        linewidths=0,
+        label=generated_label,
+    )
 
 
 def mosaic(images, n_rows, n_cols, gap=1):
@@ -200,5 +246,5 @@ def mosaic(images, n_rows, n_cols, gap=1):
     canvas = np.full((n_rows * (h + gap) - gap, n_cols * (w + gap) - gap), np.nan)
     for index, image in enumerate(images[: n_rows * n_cols]):
         row, col = divmod(index, n_cols)
-        canvas[row * (h + gap): row * (h + gap) + h, col * (w + gap): col * (w + gap) + w] = image
+        canvas[row * (h + gap) : row * (h + gap) + h, col * (w + gap) : col * (w + gap) + w] = image
     return canvas

@@ -48,19 +48,27 @@ def methods(mixture, *, max_components, seed):
     fitting["unlabeled"] = None
     return {
         "MixtureClassifier": MixtureClassifier(
-            n_components="auto", covariance_type=mixture.covariance_type,
-            max_components=max_components, random_state=seed, **fitting),
+            n_components="auto",
+            covariance_type=mixture.covariance_type,
+            max_components=max_components,
+            random_state=seed,
+            **fitting,
+        ),
         "ComponentClassifier": ComponentClassifier(
-            n_components=mixture.n_components, covariance_type=mixture.covariance_type,
-            random_state=seed, **fitting),
+            n_components=mixture.n_components,
+            covariance_type=mixture.covariance_type,
+            random_state=seed,
+            **fitting,
+        ),
         "GaussianNB": GaussianNB(),
         "LogisticRegression": make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
         "HistGradientBoosting": HistGradientBoostingClassifier(random_state=seed),
     }
 
 
-def add_section(report, data, *, mixture, cv=5, seed=0, max_components=10,
-                title="Posterior classification"):
+def add_section(
+    report, data, *, mixture, cv=5, seed=0, max_components=10, title="Posterior classification"
+):
     """Add the classification section for labelled ``data``.
 
     Every method is cross-validated on the training rows (stratified, shuffled, seeded folds)
@@ -88,48 +96,78 @@ def add_section(report, data, *, mixture, cv=5, seed=0, max_components=10,
     classes = np.unique(y_train)
     estimators = methods(mixture, max_components=max_components, seed=seed)
     cv_text = f"{cv}-fold stratified cross-validation on the training rows and " if cv else ""
-    section = report.add_section(KEY, title, (
-        f"`MixtureClassifier` fits one mixture per class (its number of components chosen by "
-        f"BIC, 1 to {max_components}, {mixture.covariance_type} covariance) and classifies by "
-        f"Bayes' rule, P(y | x) ∝ P(y) p(x | y). `ComponentClassifier` fits the chosen mixture "
-        f"(k={mixture.n_components}, {mixture.covariance_type}) without the labels and learns "
-        f"P(y | component) from them, so P(y | x) = Σ_k P(k | x) P(y | k). Both are compared "
-        f"with Gaussian naive Bayes, logistic regression (standardised features) and histogram "
-        f"gradient boosting by {cv_text}accuracy on the {len(X_test)} held-out test rows "
-        f"({len(classes)} classes)."))
+    section = report.add_section(
+        KEY,
+        title,
+        (
+            f"`MixtureClassifier` fits one mixture per class (its number of components chosen by "
+            f"BIC, 1 to {max_components}, {mixture.covariance_type} covariance) and classifies by "
+            f"Bayes' rule, P(y | x) ∝ P(y) p(x | y). `ComponentClassifier` fits the chosen mixture "
+            f"(k={mixture.n_components}, {mixture.covariance_type}) without the labels and learns "
+            f"P(y | component) from them, so P(y | x) = Σ_k P(k | x) P(y | k). Both are compared "
+            f"with Gaussian naive Bayes, logistic regression (standardised features) and histogram "
+            f"gradient boosting by {cv_text}accuracy on the {len(X_test)} held-out test rows "
+            f"({len(classes)} classes)."
+        ),
+    )
     if mixture.n_components < len(classes):
         section.add_text(
             f"The chosen mixture has fewer components ({mixture.n_components}) than there are "
             f"classes ({len(classes)}), so ComponentClassifier cannot give every class a "
-            f"component of its own.")
+            f"component of its own."
+        )
     scores = {}
     fitted = {}
     for name, estimator in estimators.items():
         scores[name], fitted[name] = _evaluate(estimator, data, cv, seed)
 
-    best_baseline = max((name for name in estimators if name not in MIXTURE_METHODS),
-                        key=lambda name: scores[name]["test_accuracy"])
+    best_baseline = max(
+        (name for name in estimators if name not in MIXTURE_METHODS),
+        key=lambda name: scores[name]["test_accuracy"],
+    )
     section.summary = (
         "Held-out accuracy: "
         + ", ".join(f"{name} {scores[name]['test_accuracy']:.1%}" for name in MIXTURE_METHODS)
-        + f"; the best baseline, {best_baseline}, {scores[best_baseline]['test_accuracy']:.1%}.")
+        + f"; the best baseline, {best_baseline}, {scores[best_baseline]['test_accuracy']:.1%}."
+    )
     if data.n_features == 2:
         section.add_figure(
-            "classification_posterior", _posterior_figure(fitted, data, classes),
-            _posterior_caption(fitted, scores, classes))
-    section.add_figure("classification_accuracy", _accuracy_figure(scores, cv, len(X_test)),
-                       _accuracy_caption(scores, best_baseline))
+            "classification_posterior",
+            _posterior_figure(fitted, data, classes),
+            _posterior_caption(fitted, scores, classes),
+        )
+    section.add_figure(
+        "classification_accuracy",
+        _accuracy_figure(scores, cv, len(X_test)),
+        _accuracy_caption(scores, best_baseline),
+    )
     section.add_table(
         [{"method": name, **values} for name, values in scores.items()],
-        caption=("Accuracy of every method" + (f" ({cv}-fold CV on the training rows, mean and "
-                                               "standard deviation over folds)" if cv else "")
-                 + " and on the held-out test rows; seconds to fit on all training rows."),
-        columns={"method": "method", **({"cv_mean": "CV accuracy", "cv_std": "± std"}
-                                        if cv else {}),
-                 "test_accuracy": "test accuracy", "fit_seconds": "fit seconds"})
-    metrics = {"n_train": len(X_train), "n_test": len(X_test), "n_classes": len(classes),
-               "cv_folds": cv, "best_baseline": best_baseline, "methods": scores,
-               "mixture_classifier_components": fitted["MixtureClassifier"].n_components_}
+        caption=(
+            "Accuracy of every method"
+            + (
+                f" ({cv}-fold CV on the training rows, mean and standard deviation over folds)"
+                if cv
+                else ""
+            )
+            + " and on the held-out test rows; seconds to fit on all training rows."
+        ),
+        columns={
+            "method": "method",
+            **({"cv_mean": "CV accuracy", "cv_std": "± std"} if cv else {}),
+            "test_accuracy": "test accuracy",
+            "fit_seconds": "fit seconds",
+        },
+    )
+    metrics = {
+        "n_train": len(X_train),
+        "n_test": len(X_test),
+        "n_classes": len(classes),
+        "cv_folds": cv,
+        "best_baseline": best_baseline,
+        "methods": scores,
+        "mixture_classifier_components": fitted["MixtureClassifier"].n_components_,
+    }
     section.add_metrics(**metrics)
     return metrics
 
@@ -144,8 +182,7 @@ def _evaluate(estimator, data, cv, seed):
     with one_thread():
         if cv:
             folds = StratifiedKFold(cv, shuffle=True, random_state=seed)
-            fold_scores = cross_val_score(clone(estimator), data.X_train, data.y_train,
-                                          cv=folds)
+            fold_scores = cross_val_score(clone(estimator), data.X_train, data.y_train, cv=folds)
             values["cv_mean"] = float(fold_scores.mean())
             values["cv_std"] = float(fold_scores.std())
         started = time.perf_counter()
@@ -164,25 +201,33 @@ def _posterior_figure(fitted, data, classes):
         mappable = draw_probability_map(ax, fitted[name], data.X_test, data.y_test, grid)
         label_plane(ax, data.feature_names, f"{name}: P(y | x)")
     handles, labels = axes[0].get_legend_handles_labels()
-    figure.legend(handles, [f"held-out row, {label}" for label in labels],
-                  loc="outside lower center", ncol=min(len(labels), 5), fontsize="small",
-                  frameon=False)
+    figure.legend(
+        handles,
+        [f"held-out row, {label}" for label in labels],
+        loc="outside lower center",
+        ncol=min(len(labels), 5),
+        fontsize="small",
+        frameon=False,
+    )
     if mappable is not None:
-        figure.colorbar(mappable, ax=list(axes), shrink=0.9,
-                        label=f"P(y = {classes[1]} | x)")
-    figure.suptitle("Posterior class probabilities over the plane, with the held-out test rows "
-                    "(black line: decision boundary)")
+        figure.colorbar(mappable, ax=list(axes), shrink=0.9, label=f"P(y = {classes[1]} | x)")
+    figure.suptitle(
+        "Posterior class probabilities over the plane, with the held-out test rows "
+        "(black line: decision boundary)"
+    )
     return figure
 
 
 def _posterior_caption(fitted, scores, classes):
     mc = fitted["MixtureClassifier"]
     per_class = ", ".join(f"{label}: {int(k)}" for label, k in zip(classes, mc.n_components_))
-    return (f"MixtureClassifier uses {int(mc.n_components_.sum())} components in all (per "
-            f"class {per_class}) and "
-            f"reaches {scores['MixtureClassifier']['test_accuracy']:.1%} on the test rows, "
-            f"ComponentClassifier {scores['ComponentClassifier']['test_accuracy']:.1%}; "
-            f"probabilities near 0.5 (white) mark where the classes overlap.")
+    return (
+        f"MixtureClassifier uses {int(mc.n_components_.sum())} components in all (per "
+        f"class {per_class}) and "
+        f"reaches {scores['MixtureClassifier']['test_accuracy']:.1%} on the test rows, "
+        f"ComponentClassifier {scores['ComponentClassifier']['test_accuracy']:.1%}; "
+        f"probabilities near 0.5 (white) mark where the classes overlap."
+    )
 
 
 def _accuracy_figure(scores, cv, n_test):
@@ -192,14 +237,28 @@ def _accuracy_figure(scores, cv, n_test):
     ax = figure.subplots()
     offset = 0.14 if cv else 0.0
     if cv:
-        ax.errorbar([scores[name]["cv_mean"] for name in names], rows + offset,
-                    xerr=[scores[name]["cv_std"] for name in names], fmt="o", color="tab:blue",
-                    capsize=3, label=f"{cv}-fold CV accuracy on the training rows (± std)")
-    ax.scatter([scores[name]["test_accuracy"] for name in names], rows - offset, marker="D",
-               color="tab:orange", edgecolors="black", zorder=3,
-               label=f"accuracy on the {n_test} held-out rows")
-    lowest = min(min(values.get("cv_mean", 1.0) - values.get("cv_std", 0.0),
-                     values["test_accuracy"]) for values in scores.values())
+        ax.errorbar(
+            [scores[name]["cv_mean"] for name in names],
+            rows + offset,
+            xerr=[scores[name]["cv_std"] for name in names],
+            fmt="o",
+            color="tab:blue",
+            capsize=3,
+            label=f"{cv}-fold CV accuracy on the training rows (± std)",
+        )
+    ax.scatter(
+        [scores[name]["test_accuracy"] for name in names],
+        rows - offset,
+        marker="D",
+        color="tab:orange",
+        edgecolors="black",
+        zorder=3,
+        label=f"accuracy on the {n_test} held-out rows",
+    )
+    lowest = min(
+        min(values.get("cv_mean", 1.0) - values.get("cv_std", 0.0), values["test_accuracy"])
+        for values in scores.values()
+    )
     ax.set_xlim(max(0.0, lowest - 0.03), 1.01)
     ax.set_ylim(-0.6, len(names) - 0.4)
     ax.set_yticks(rows, names)
@@ -207,8 +266,9 @@ def _accuracy_figure(scores, cv, n_test):
     ax.set_ylabel("classifier")
     ax.set_title("Accuracy: mixture classifiers against baselines")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize="small",
-              frameon=False)
+    ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize="small", frameon=False
+    )
     return figure
 
 
@@ -221,5 +281,7 @@ def _accuracy_caption(scores, best_baseline):
         verdict = f"beats the best baseline ({best_baseline}) by {gap:.1%}"
     else:
         verdict = f"trails the best baseline ({best_baseline}) by {-gap:.1%}"
-    return (f"On the held-out rows the better mixture classifier ({mixture_best}, "
-            f"{scores[mixture_best]['test_accuracy']:.1%}) {verdict}.")
+    return (
+        f"On the held-out rows the better mixture classifier ({mixture_best}, "
+        f"{scores[mixture_best]['test_accuracy']:.1%}) {verdict}."
+    )

@@ -61,7 +61,8 @@ def split(name, X, y=None, *, feature_names=None, seed=0, test_size=TEST_SIZE):
         X_train, X_test = train_test_split(X, test_size=test_size, random_state=seed)
         return Split(name, X_train, X_test, None, None, list(feature_names))
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, random_state=seed, stratify=y)
+        X, y, test_size=test_size, random_state=seed, stratify=y
+    )
     return Split(name, X_train, X_test, y_train, y_test, list(feature_names))
 
 

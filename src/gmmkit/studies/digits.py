@@ -32,10 +32,18 @@ PIXEL_MAX = 16.0
 SUPERVISED_COVARIANCE_TYPES = ("full", "diag")
 
 
-def add_section(report, *, seed=0, component_counts=(10, 25, 50, 100, 200, 400, 600),
-                covariance_types=("full", "diag"), per_class_counts=(1, 2, 3, 5),
-                max_components_per_class=6, grid_columns=8, fidelity_per_class=100,
-                title="Handwritten digits"):
+def add_section(
+    report,
+    *,
+    seed=0,
+    component_counts=(10, 25, 50, 100, 200, 400, 600),
+    covariance_types=("full", "diag"),
+    per_class_counts=(1, 2, 3, 5),
+    max_components_per_class=6,
+    grid_columns=8,
+    fidelity_per_class=100,
+    title="Handwritten digits",
+):
     """Add the digits study to ``report``.
 
     Parameters
@@ -72,36 +80,56 @@ def add_section(report, *, seed=0, component_counts=(10, 25, 50, 100, 200, 400, 
     smallest_kept = float(pca.explained_variance_[n_kept - 1])
     Z_train = pca.transform(X_train)[:, :n_kept]
     Z_test = pca.transform(X_test)[:, :n_kept]
-    section = report.add_section(KEY, title, (
-        f"The {len(X_train) + len(X_test)} 8x8 digits (pixels 0..16) are split into "
-        f"{len(X_train)} training and {len(X_test)} held-out rows (stratified, seeded). PCA on "
-        f"the training rows keeps {n_kept} of 64 directions ({VARIANCE_KEPT:.0%} of the "
-        f"variance); every mixture below lives in that space. `reg_covar` is absolute, added to "
-        f"every variance: the kept PCA variances run from "
-        f"{pca.explained_variance_[0]:.0f} down to {smallest_kept:.2f}, so `reg_covar` = "
-        f"{REG_COVAR} was chosen a priori ({REG_COVAR / smallest_kept:.0%} of the smallest "
-        f"kept variance) to keep components that own only a few digits positive definite "
-        f"without blurring the others."))
+    section = report.add_section(
+        KEY,
+        title,
+        (
+            f"The {len(X_train) + len(X_test)} 8x8 digits (pixels 0..16) are split into "
+            f"{len(X_train)} training and {len(X_test)} held-out rows (stratified, seeded). PCA on "
+            f"the training rows keeps {n_kept} of 64 directions ({VARIANCE_KEPT:.0%} of the "
+            f"variance); every mixture below lives in that space. `reg_covar` is absolute, added "
+            f"to "
+            f"every variance: the kept PCA variances run from "
+            f"{pca.explained_variance_[0]:.0f} down to {smallest_kept:.2f}, so `reg_covar` = "
+            f"{REG_COVAR} was chosen a priori ({REG_COVAR / smallest_kept:.0%} of the smallest "
+            f"kept variance) to keep components that own only a few digits positive definite "
+            f"without blurring the others."
+        ),
+    )
 
-    sweep = select(Z_train, n_components=component_counts, covariance_type=covariance_types,
-                   random_state=seed, reg_covar=REG_COVAR, silhouette_samples=None, n_jobs=-1)
+    sweep = select(
+        Z_train,
+        n_components=component_counts,
+        covariance_type=covariance_types,
+        random_state=seed,
+        reg_covar=REG_COVAR,
+        silhouette_samples=None,
+        n_jobs=-1,
+    )
     records = sweep.records()
     chosen_row = records[sweep.best_index_]
     chosen_test = float(sweep.best_estimator_.score(Z_test))
     aic_row = min((row for row in records if np.isfinite(row["aic"])), key=lambda r: r["aic"])
-    supervised = _supervised_rows(Z_train, y_train, Z_test, per_class_counts,
-                                  SUPERVISED_COVARIANCE_TYPES, seed)
+    supervised = _supervised_rows(
+        Z_train, y_train, Z_test, per_class_counts, SUPERVISED_COVARIANCE_TYPES, seed
+    )
     generator = LatentMixture(
-        n_components="auto", n_latent=VARIANCE_KEPT, class_conditional="per_class",
-        reg_covar=REG_COVAR, max_components=max_components_per_class,
-        random_state=seed).fit(X_train, y_train)
+        n_components="auto",
+        n_latent=VARIANCE_KEPT,
+        class_conditional="per_class",
+        reg_covar=REG_COVAR,
+        max_components=max_components_per_class,
+        random_state=seed,
+    ).fit(X_train, y_train)
     grid_labels = np.repeat(classes, grid_columns)
     grid_images, _ = generator.sample(len(grid_labels), y=grid_labels, random_state=seed)
     check_labels = np.repeat(classes, fidelity_per_class)
-    generated, generated_labels = generator.sample(len(check_labels), y=check_labels,
-                                                   random_state=seed + 1)
-    fidelity = evaluation.label_fidelity(X_train, y_train, generated, generated_labels,
-                                         random_state=seed)
+    generated, generated_labels = generator.sample(
+        len(check_labels), y=check_labels, random_state=seed + 1
+    )
+    fidelity = evaluation.label_fidelity(
+        X_train, y_train, generated, generated_labels, random_state=seed
+    )
     memorisation = evaluation.memorisation(X_train, generated, X_test)
     per_class_k = generator.mixture_.n_components_
 
@@ -113,72 +141,130 @@ def add_section(report, *, seed=0, component_counts=(10, 25, 50, 100, 200, 400, 
         f"labelled as intended {fidelity.generated_accuracy:.1%} of the time (real held-out "
         f"digits {fidelity.real_accuracy:.1%}) and memorisation is "
         f"{'FLAGGED' if memorisation.flagged else 'not flagged'} (distance ratio "
-        f"{memorisation.distance_ratio:.2f}).")
+        f"{memorisation.distance_ratio:.2f})."
+    )
 
     section.add_figure(
-        "digits_pca_variance", _variance_figure(cumulative, n_kept),
+        "digits_pca_variance",
+        _variance_figure(cumulative, n_kept),
         f"{n_kept} of 64 principal components keep {VARIANCE_KEPT:.0%} of the pixel variance; "
-        f"the first 10 already keep {cumulative[9]:.0%}.")
+        f"the first 10 already keep {cumulative[9]:.0%}.",
+    )
     section.add_figure(
-        "digits_criteria", _criteria_figure(sweep, component_counts),
-        _criteria_caption(chosen_row, aic_row, records, len(X_train)))
+        "digits_criteria",
+        _criteria_figure(sweep, component_counts),
+        _criteria_caption(chosen_row, aic_row, records, len(X_train)),
+    )
     section.add_figure(
-        "digits_supervised_bic", _supervised_figure(records, supervised),
-        _supervised_caption(best_supervised, chosen_row))
+        "digits_supervised_bic",
+        _supervised_figure(records, supervised),
+        _supervised_caption(best_supervised, chosen_row),
+    )
     section.add_figure(
-        "digits_generated", _grid_figure(X_test, y_test, grid_images, classes, grid_columns),
+        "digits_generated",
+        _grid_figure(X_test, y_test, grid_images, classes, grid_columns),
         f"Each row is one class: held-out real digits (left) beside digits the per-class "
         f"mixtures generate (right; {_per_class_text(per_class_k, classes)}, chosen by BIC "
         f"from 1..{max_components_per_class}), mapped back to pixels through the PCA and "
-        f"clipped to 0..16.")
+        f"clipped to 0..16.",
+    )
     section.add_figure(
-        "digits_label_fidelity", _confusion_figure(fidelity),
-        _fidelity_caption(fidelity))
-    section.add_figure("digits_memorisation", _memorisation_figure(X_train, generated, X_test),
-                       _memorisation_caption(memorisation))
+        "digits_label_fidelity", _confusion_figure(fidelity), _fidelity_caption(fidelity)
+    )
+    section.add_figure(
+        "digits_memorisation",
+        _memorisation_figure(X_train, generated, X_test),
+        _memorisation_caption(memorisation),
+    )
     section.add_table(
-        [{"model": "unsupervised, BIC choice",
-          "setting": f"k={chosen_row['n_components']}, {chosen_row['covariance_type']}",
-          "components": chosen_row["n_components"], "bic": chosen_row["bic"],
-          "parameters": chosen_row["n_parameters"],
-          "test": chosen_test}]
-        + [{"model": "supervised (per class)",
-            "setting": f"{row['per_class']} per class, {row['covariance_type']}",
-            "components": row["n_components"], "bic": row["bic"],
-            "parameters": row["n_parameters"], "test": row["test_log_likelihood"]}
-           for row in supervised],
-        caption=(f"BIC of X alone (lower is better) on the {len(X_train)} training rows, and "
-                 f"log-likelihood per row of the {len(X_test)} held-out digits, in PCA space."),
-        columns={"model": "model", "setting": "setting", "components": "components in all",
-                 "bic": "BIC", "parameters": "parameters", "test": "test log-lik/row"})
+        [
+            {
+                "model": "unsupervised, BIC choice",
+                "setting": f"k={chosen_row['n_components']}, {chosen_row['covariance_type']}",
+                "components": chosen_row["n_components"],
+                "bic": chosen_row["bic"],
+                "parameters": chosen_row["n_parameters"],
+                "test": chosen_test,
+            }
+        ]
+        + [
+            {
+                "model": "supervised (per class)",
+                "setting": f"{row['per_class']} per class, {row['covariance_type']}",
+                "components": row["n_components"],
+                "bic": row["bic"],
+                "parameters": row["n_parameters"],
+                "test": row["test_log_likelihood"],
+            }
+            for row in supervised
+        ],
+        caption=(
+            f"BIC of X alone (lower is better) on the {len(X_train)} training rows, and "
+            f"log-likelihood per row of the {len(X_test)} held-out digits, in PCA space."
+        ),
+        columns={
+            "model": "model",
+            "setting": "setting",
+            "components": "components in all",
+            "bic": "BIC",
+            "parameters": "parameters",
+            "test": "test log-lik/row",
+        },
+    )
     metrics = {
-        "n_train": len(X_train), "n_test": len(X_test),
-        "pca": {"n_components": n_kept, "variance_kept": float(cumulative[n_kept - 1]),
-                "smallest_kept_variance": smallest_kept,
-                "cumulative_variance": cumulative},
+        "n_train": len(X_train),
+        "n_test": len(X_test),
+        "pca": {
+            "n_components": n_kept,
+            "variance_kept": float(cumulative[n_kept - 1]),
+            "smallest_kept_variance": smallest_kept,
+            "cumulative_variance": cumulative,
+        },
         "reg_covar": REG_COVAR,
-        "sweep": [{key: row[key] for key in ("covariance_type", "n_components", "bic", "aic",
-                                              "log_likelihood", "n_parameters", "n_iter",
-                                              "converged")}
-                  for row in records],
-        "chosen": {"covariance_type": chosen_row["covariance_type"],
-                   "n_components": chosen_row["n_components"], "bic": chosen_row["bic"],
-                   "test_log_likelihood": chosen_test},
-        "aic_choice": {"covariance_type": aic_row["covariance_type"],
-                       "n_components": aic_row["n_components"], "aic": aic_row["aic"]},
+        "sweep": [
+            {
+                key: row[key]
+                for key in (
+                    "covariance_type",
+                    "n_components",
+                    "bic",
+                    "aic",
+                    "log_likelihood",
+                    "n_parameters",
+                    "n_iter",
+                    "converged",
+                )
+            }
+            for row in records
+        ],
+        "chosen": {
+            "covariance_type": chosen_row["covariance_type"],
+            "n_components": chosen_row["n_components"],
+            "bic": chosen_row["bic"],
+            "test_log_likelihood": chosen_test,
+        },
+        "aic_choice": {
+            "covariance_type": aic_row["covariance_type"],
+            "n_components": aic_row["n_components"],
+            "aic": aic_row["aic"],
+        },
         "supervised": supervised,
         "generator": {"components_per_class": per_class_k, "n_latent": generator.n_latent_},
-        "label_fidelity": {"real_accuracy": fidelity.real_accuracy,
-                           "generated_accuracy": fidelity.generated_accuracy,
-                           "confusion_matrix": fidelity.confusion_matrix,
-                           "n_generated": len(generated)},
-        "memorisation": {"median_generated": memorisation.median_generated,
-                         "median_holdout": memorisation.median_holdout,
-                         "distance_ratio": memorisation.distance_ratio,
-                         "close_fraction": memorisation.close_fraction,
-                         "holdout_close_fraction": memorisation.holdout_close_fraction,
-                         "copy_fraction": memorisation.copy_fraction,
-                         "flagged": memorisation.flagged},
+        "label_fidelity": {
+            "real_accuracy": fidelity.real_accuracy,
+            "generated_accuracy": fidelity.generated_accuracy,
+            "confusion_matrix": fidelity.confusion_matrix,
+            "n_generated": len(generated),
+        },
+        "memorisation": {
+            "median_generated": memorisation.median_generated,
+            "median_holdout": memorisation.median_holdout,
+            "distance_ratio": memorisation.distance_ratio,
+            "close_fraction": memorisation.close_fraction,
+            "holdout_close_fraction": memorisation.holdout_close_fraction,
+            "copy_fraction": memorisation.copy_fraction,
+            "flagged": memorisation.flagged,
+        },
     }
     section.add_metrics(**metrics)
     return metrics
@@ -190,14 +276,19 @@ def _supervised_rows(Z_train, y_train, Z_test, per_class_counts, covariance_type
     rows = []
     for covariance_type in covariance_types:
         for per_class in per_class_counts:
-            model = MixtureClassifier(per_class, covariance_type=covariance_type,
-                                      reg_covar=REG_COVAR, random_state=seed).fit(Z_train,
-                                                                                  y_train)
-            rows.append({"covariance_type": covariance_type, "per_class": int(per_class),
-                         "n_components": int(model.n_components_.sum()),
-                         "bic": float(model.bic(Z_train)),
-                         "n_parameters": int(model.n_parameters_),
-                         "test_log_likelihood": float(model.score_samples(Z_test).mean())})
+            model = MixtureClassifier(
+                per_class, covariance_type=covariance_type, reg_covar=REG_COVAR, random_state=seed
+            ).fit(Z_train, y_train)
+            rows.append(
+                {
+                    "covariance_type": covariance_type,
+                    "per_class": int(per_class),
+                    "n_components": int(model.n_components_.sum()),
+                    "bic": float(model.bic(Z_train)),
+                    "n_parameters": int(model.n_parameters_),
+                    "test_log_likelihood": float(model.score_samples(Z_test).mean()),
+                }
+            )
     return rows
 
 
@@ -206,16 +297,18 @@ def _per_class_text(per_class_k, classes):
     counts = [int(k) for k in per_class_k]
     if len(set(counts)) == 1:
         return f"{counts[0]} component{'s' if counts[0] != 1 else ''} per class"
-    return "components per class: " + ", ".join(f"{label}: {k}"
-                                                for label, k in zip(classes, counts))
+    return "components per class: " + ", ".join(
+        f"{label}: {k}" for label, k in zip(classes, counts)
+    )
 
 
 def _variance_figure(cumulative, n_kept):
     figure = new_figure(7, 4.4)
     ax = figure.subplots()
     ax.plot(np.arange(1, cumulative.size + 1), cumulative, marker=".", color="tab:blue")
-    ax.axhline(VARIANCE_KEPT, color="0.5", linestyle="--",
-               label=f"{VARIANCE_KEPT:.0%} of the variance")
+    ax.axhline(
+        VARIANCE_KEPT, color="0.5", linestyle="--", label=f"{VARIANCE_KEPT:.0%} of the variance"
+    )
     ax.axvline(n_kept, color="tab:red", linestyle=":", label=f"{n_kept} components kept")
     ax.set_xlabel("number of principal components")
     ax.set_ylabel("cumulative share of pixel variance")
@@ -233,8 +326,9 @@ def _criteria_figure(sweep, component_counts):
         ax.set_xlim(min(component_counts) * 0.85, max(component_counts) * 1.15)
         ax.set_xlabel("number of components (log scale)")
         _log_scale_if_positive(ax, [row[criterion] for row in sweep.records()])
-    figure.suptitle("Digits in PCA space: information criteria up to "
-                    f"{max(component_counts)} components")
+    figure.suptitle(
+        f"Digits in PCA space: information criteria up to {max(component_counts)} components"
+    )
     return figure
 
 
@@ -259,27 +353,38 @@ def _log_scale_if_positive(ax, values):
 
 def _criteria_caption(chosen_row, aic_row, records, n_train):
     largest = max(records, key=lambda row: (row["n_components"], row["n_parameters"]))
-    return (f"BIC is lowest at k={chosen_row['n_components']} "
-            f"({chosen_row['covariance_type']}) and AIC at k={aic_row['n_components']} "
-            f"({aic_row['covariance_type']}); at k={largest['n_components']} "
-            f"({largest['covariance_type']}) a mixture has {largest['n_parameters']:,} "
-            f"parameters for {n_train:,} training digits, and both criteria say so.")
+    return (
+        f"BIC is lowest at k={chosen_row['n_components']} "
+        f"({chosen_row['covariance_type']}) and AIC at k={aic_row['n_components']} "
+        f"({aic_row['covariance_type']}); at k={largest['n_components']} "
+        f"({largest['covariance_type']}) a mixture has {largest['n_parameters']:,} "
+        f"parameters for {n_train:,} training digits, and both criteria say so."
+    )
 
 
 def _supervised_figure(records, supervised):
     figure = new_figure(8, 4.8)
     ax = figure.subplots()
     for covariance_type in dict.fromkeys(row["covariance_type"] for row in records):
-        own = sorted((row for row in records if row["covariance_type"] == covariance_type),
-                     key=lambda row: row["n_components"])
-        ax.plot([row["n_components"] for row in own], [row["bic"] for row in own],
-                marker=covariance_marker(covariance_type),
-                label=f"unsupervised, {covariance_type}")
+        own = sorted(
+            (row for row in records if row["covariance_type"] == covariance_type),
+            key=lambda row: row["n_components"],
+        )
+        ax.plot(
+            [row["n_components"] for row in own],
+            [row["bic"] for row in own],
+            marker=covariance_marker(covariance_type),
+            label=f"unsupervised, {covariance_type}",
+        )
     for covariance_type in dict.fromkeys(row["covariance_type"] for row in supervised):
         own = [row for row in supervised if row["covariance_type"] == covariance_type]
-        ax.plot([row["n_components"] for row in own], [row["bic"] for row in own],
-                marker=covariance_marker(covariance_type), linestyle="--",
-                label=f"supervised (per class), {covariance_type}")
+        ax.plot(
+            [row["n_components"] for row in own],
+            [row["bic"] for row in own],
+            marker=covariance_marker(covariance_type),
+            linestyle="--",
+            label=f"supervised (per class), {covariance_type}",
+        )
     _log_components_axis(ax)
     ax.set_xlabel("components in all (log scale)")
     ax.set_ylabel("BIC of the digits alone (lower is better)")
@@ -293,14 +398,16 @@ def _supervised_figure(records, supervised):
 def _supervised_caption(best_supervised, best_unsupervised):
     difference = best_supervised["bic"] - best_unsupervised["bic"]
     better = "supervised" if difference < 0 else "unsupervised"
-    return (f"The best supervised model ({best_supervised['per_class']} "
-            f"{best_supervised['covariance_type']} component"
-            f"{'s' if best_supervised['per_class'] != 1 else ''} per class, BIC "
-            f"{best_supervised['bic']:,.0f}) against the best unsupervised one "
-            f"(k={best_unsupervised['n_components']}, {best_unsupervised['covariance_type']}, "
-            f"BIC {best_unsupervised['bic']:,.0f}): the {better} model describes the digits "
-            f"better by {abs(difference):,.0f} BIC points (both score the digits alone, not the "
-            f"labels).")
+    return (
+        f"The best supervised model ({best_supervised['per_class']} "
+        f"{best_supervised['covariance_type']} component"
+        f"{'s' if best_supervised['per_class'] != 1 else ''} per class, BIC "
+        f"{best_supervised['bic']:,.0f}) against the best unsupervised one "
+        f"(k={best_unsupervised['n_components']}, {best_unsupervised['covariance_type']}, "
+        f"BIC {best_unsupervised['bic']:,.0f}): the {better} model describes the digits "
+        f"better by {abs(difference):,.0f} BIC points (both score the digits alone, not the "
+        f"labels)."
+    )
 
 
 def _grid_figure(X_test, y_test, generated, classes, n_columns):
@@ -311,14 +418,16 @@ def _grid_figure(X_test, y_test, generated, classes, n_columns):
         canvas = mosaic(images.reshape(-1, *datasets.DIGIT_SHAPE), len(classes), n_columns)
         ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=PIXEL_MAX, interpolation="nearest")
         step = datasets.DIGIT_SHAPE[0] + 1
-        ax.set_yticks(np.arange(len(classes)) * step + (step - 2) / 2,
-                      [str(label) for label in classes])
+        ax.set_yticks(
+            np.arange(len(classes)) * step + (step - 2) / 2, [str(label) for label in classes]
+        )
         ax.set_xticks([])
         ax.set_ylabel("class")
         ax.set_xlabel(f"{n_columns} {name} per class")
         ax.set_title(name.capitalize())
-    figure.suptitle("Digits per class: real (held out) and generated by the class-conditional "
-                    "LatentMixture")
+    figure.suptitle(
+        "Digits per class: real (held out) and generated by the class-conditional LatentMixture"
+    )
     return figure
 
 
@@ -332,15 +441,24 @@ def _confusion_figure(fidelity):
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
             if matrix[i, j]:
-                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize="small",
-                        color="white" if shares[i, j] > 0.5 else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(matrix[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize="small",
+                    color="white" if shares[i, j] > 0.5 else "black",
+                )
     ticks = np.arange(len(classes))
     ax.set_xticks(ticks, [str(label) for label in classes])
     ax.set_yticks(ticks, [str(label) for label in classes])
     ax.set_xlabel("class predicted by gradient boosting trained on real digits")
     ax.set_ylabel("class the digit was generated for")
-    ax.set_title(f"Label fidelity of generated digits: {fidelity.generated_accuracy:.1%} "
-                 f"(real held-out {fidelity.real_accuracy:.1%})")
+    ax.set_title(
+        f"Label fidelity of generated digits: {fidelity.generated_accuracy:.1%} "
+        f"(real held-out {fidelity.real_accuracy:.1%})"
+    )
     figure.colorbar(image, ax=ax, label="share of the generated row")
     return figure
 
@@ -349,24 +467,30 @@ def _fidelity_caption(fidelity):
     matrix = np.asarray(fidelity.confusion_matrix).copy()
     np.fill_diagonal(matrix, 0)
     i, j = np.unravel_index(matrix.argmax(), matrix.shape)
-    confusion = (f"; the most frequent confusion is {fidelity.classes[i]} read as "
-                 f"{fidelity.classes[j]} ({matrix[i, j]} digits)" if matrix[i, j] else
-                 "; no generated digit is misread")
-    return (f"A gradient-boosting classifier trained on real digits reads "
-            f"{fidelity.generated_accuracy:.1%} of the generated digits as the class they were "
-            f"generated for, against {fidelity.real_accuracy:.1%} of held-out real digits"
-            f"{confusion}.")
+    confusion = (
+        f"; the most frequent confusion is {fidelity.classes[i]} read as "
+        f"{fidelity.classes[j]} ({matrix[i, j]} digits)"
+        if matrix[i, j]
+        else "; no generated digit is misread"
+    )
+    return (
+        f"A gradient-boosting classifier trained on real digits reads "
+        f"{fidelity.generated_accuracy:.1%} of the generated digits as the class they were "
+        f"generated for, against {fidelity.real_accuracy:.1%} of held-out real digits"
+        f"{confusion}."
+    )
 
 
 def _memorisation_caption(memorisation):
     farness, comparison = _how_far(memorisation.distance_ratio)
-    verdict = ("is flagged for copying" if memorisation.flagged
-               else "is not copying")
-    return (f"Generated digits lie {farness} their nearest training digit (median "
-            f"{memorisation.median_generated:.1f}) {comparison} held-out real digits do (median "
-            f"{memorisation.median_holdout:.1f}); {memorisation.close_fraction:.1%} of them are "
-            f"closer than the 5 % quantile of the held-out distances (expected about 5 %), so "
-            f"the generator {verdict} its training digits.")
+    verdict = "is flagged for copying" if memorisation.flagged else "is not copying"
+    return (
+        f"Generated digits lie {farness} their nearest training digit (median "
+        f"{memorisation.median_generated:.1f}) {comparison} held-out real digits do (median "
+        f"{memorisation.median_holdout:.1f}); {memorisation.close_fraction:.1%} of them are "
+        f"closer than the 5 % quantile of the held-out distances (expected about 5 %), so "
+        f"the generator {verdict} its training digits."
+    )
 
 
 def _how_far(ratio):
@@ -385,10 +509,23 @@ def _memorisation_figure(X_train, generated, X_test):
     bins = np.histogram_bin_edges(np.concatenate([generated_distance, holdout_distance]), 30)
     figure = new_figure(8, 4.4)
     ax = figure.subplots()
-    ax.hist(holdout_distance, bins=bins, density=True, color="0.6", alpha=0.6,
-            label="held-out real digits")
-    ax.hist(generated_distance, bins=bins, density=True, histtype="step", color="tab:orange",
-            linewidth=1.8, label="generated digits")
+    ax.hist(
+        holdout_distance,
+        bins=bins,
+        density=True,
+        color="0.6",
+        alpha=0.6,
+        label="held-out real digits",
+    )
+    ax.hist(
+        generated_distance,
+        bins=bins,
+        density=True,
+        histtype="step",
+        color="tab:orange",
+        linewidth=1.8,
+        label="generated digits",
+    )
     ax.set_xlabel("Euclidean distance to the nearest training digit (pixels)")
     ax.set_ylabel("density")
     ax.set_title("Memorisation check: how close do samples come to training digits?")

@@ -23,8 +23,17 @@ ALPHA = 0.05
 MAX_COMPARED_ROWS = 2000
 
 
-def add_section(report, model, data, *, seed=0, n_permutations=200, c2st_folds=5,
-                max_rows=MAX_COMPARED_ROWS, title="Generation"):
+def add_section(
+    report,
+    model,
+    data,
+    *,
+    seed=0,
+    n_permutations=200,
+    c2st_folds=5,
+    max_rows=MAX_COMPARED_ROWS,
+    title="Generation",
+):
     """Add the generated-versus-real section: samples of ``model`` against held-out rows.
 
     Parameters
@@ -60,74 +69,117 @@ def add_section(report, model, data, *, seed=0, n_permutations=200, c2st_folds=5
     samples = {
         chosen: model.sample(n, random_state=seed)[0],
         "one Gaussian (k=1, full)": one_gaussian.sample(n, random_state=seed)[0],
-        "real training rows": X_train[rng.choice(len(X_train), min(n, len(X_train)),
-                                                 replace=False)],
+        "real training rows": X_train[
+            rng.choice(len(X_train), min(n, len(X_train)), replace=False)
+        ],
     }
-    section = report.add_section(KEY, title, (
-        f"{n} rows are drawn from the chosen mixture and compared with the {n} held-out test "
-        f"rows, which no model has seen. The maximum mean discrepancy (MMD², RBF kernel with "
-        f"the median bandwidth, {n_permutations}-permutation p-value) and a classifier "
-        f"two-sample test (C2ST: histogram gradient boosting, {c2st_folds}-fold accuracy at "
-        f"telling real from generated, 0.5 = cannot tell) test whether the two samples come "
-        f"from one distribution. A single full-covariance Gaussian shows what the tests make of "
-        f"a simpler model; real training rows are the reference that should pass, and that "
-        f"the memorisation check should flag, since they are the training rows themselves."))
-    results = {name: _evaluate(sample, data, seed, n_permutations, c2st_folds)
-               for name, sample in samples.items()}
+    section = report.add_section(
+        KEY,
+        title,
+        (
+            f"{n} rows are drawn from the chosen mixture and compared with the {n} held-out test "
+            f"rows, which no model has seen. The maximum mean discrepancy (MMD², RBF kernel with "
+            f"the median bandwidth, {n_permutations}-permutation p-value) and a classifier "
+            f"two-sample test (C2ST: histogram gradient boosting, {c2st_folds}-fold accuracy at "
+            f"telling real from generated, 0.5 = cannot tell) test whether the two samples come "
+            f"from one distribution. A single full-covariance Gaussian shows what the tests make "
+            f"of "
+            f"a simpler model; real training rows are the reference that should pass, and that "
+            f"the memorisation check should flag, since they are the training rows themselves."
+        ),
+    )
+    results = {
+        name: _evaluate(sample, data, seed, n_permutations, c2st_folds)
+        for name, sample in samples.items()
+    }
 
     section.summary = _summary(chosen, results)
-    section.add_figure("generation_samples", _samples_figure(samples, results, data),
-                       _samples_caption(chosen, results))
+    section.add_figure(
+        "generation_samples",
+        _samples_figure(samples, results, data),
+        _samples_caption(chosen, results),
+    )
     section.add_table(
-        [{"generator": name, **values,
-          "c2st_interval": f"{values['c2st_ci_low']:.3f}–{values['c2st_ci_high']:.3f}",
-          "ks_text": f"{values['ks_features_different']} of {values['n_features']}"}
-         for name, values in results.items()],
-        caption=(f"Generated (or real training) rows against the {n} held-out rows: MMD² and "
-                 f"its p-value, C2ST accuracy with its 95 % Wilson interval and p-value, the "
-                 f"median nearest-training-row distance relative to held-out rows (1 = as far "
-                 f"as new real rows, 0 = copies) and whether memorisation is flagged, and the "
-                 f"features whose marginal differs (Kolmogorov–Smirnov, Holm-adjusted, 5 %)."),
-        columns={"generator": "generator", "mmd2": "MMD²", "mmd_p_value": "MMD p",
-                 "c2st_accuracy": "C2ST accuracy", "c2st_interval": "95 % CI",
-                 "c2st_p_value": "C2ST p", "distance_ratio": "distance ratio",
-                 "memorised": "copies flagged", "ks_text": "KS: features differing"})
-    metrics = {"n_test": n, "n_permutations": n_permutations, "c2st_folds": c2st_folds,
-               "chosen": chosen, "generators": results}
+        [
+            {
+                "generator": name,
+                **values,
+                "c2st_interval": f"{values['c2st_ci_low']:.3f}–{values['c2st_ci_high']:.3f}",
+                "ks_text": f"{values['ks_features_different']} of {values['n_features']}",
+            }
+            for name, values in results.items()
+        ],
+        caption=(
+            f"Generated (or real training) rows against the {n} held-out rows: MMD² and "
+            f"its p-value, C2ST accuracy with its 95 % Wilson interval and p-value, the "
+            f"median nearest-training-row distance relative to held-out rows (1 = as far "
+            f"as new real rows, 0 = copies) and whether memorisation is flagged, and the "
+            f"features whose marginal differs (Kolmogorov–Smirnov, Holm-adjusted, 5 %)."
+        ),
+        columns={
+            "generator": "generator",
+            "mmd2": "MMD²",
+            "mmd_p_value": "MMD p",
+            "c2st_accuracy": "C2ST accuracy",
+            "c2st_interval": "95 % CI",
+            "c2st_p_value": "C2ST p",
+            "distance_ratio": "distance ratio",
+            "memorised": "copies flagged",
+            "ks_text": "KS: features differing",
+        },
+    )
+    metrics = {
+        "n_test": n,
+        "n_permutations": n_permutations,
+        "c2st_folds": c2st_folds,
+        "chosen": chosen,
+        "generators": results,
+    }
     section.add_metrics(**metrics)
     return metrics
 
 
 def _evaluate(sample, data, seed, n_permutations, c2st_folds):
     mmd = evaluation.mmd(sample, data.X_test, n_permutations=n_permutations, random_state=seed)
-    c2st = evaluation.classifier_two_sample_test(data.X_test, sample, cv=c2st_folds,
-                                                 random_state=seed)
+    c2st = evaluation.classifier_two_sample_test(
+        data.X_test, sample, cv=c2st_folds, random_state=seed
+    )
     memorisation = evaluation.memorisation(data.X_train, sample, data.X_test)
     ks = evaluation.ks_per_feature(sample, data.X_test)
     return {
-        "mmd2": mmd.statistic, "mmd_p_value": mmd.p_value, "mmd_bandwidth": mmd.bandwidth,
-        "c2st_accuracy": c2st.accuracy, "c2st_ci_low": c2st.ci_low,
-        "c2st_ci_high": c2st.ci_high, "c2st_p_value": c2st.p_value,
+        "mmd2": mmd.statistic,
+        "mmd_p_value": mmd.p_value,
+        "mmd_bandwidth": mmd.bandwidth,
+        "c2st_accuracy": c2st.accuracy,
+        "c2st_ci_low": c2st.ci_low,
+        "c2st_ci_high": c2st.ci_high,
+        "c2st_p_value": c2st.p_value,
         "distance_ratio": memorisation.distance_ratio,
         "copy_fraction": memorisation.copy_fraction,
         "memorised": memorisation.flagged,
-        "ks_features_different": ks.n_different, "n_features": int(data.X_test.shape[1]),
+        "ks_features_different": ks.n_different,
+        "n_features": int(data.X_test.shape[1]),
     }
 
 
 def _summary(chosen, results):
     mine = results[chosen]
     gaussian = results["one Gaussian (k=1, full)"]
-    return (f"Samples of the {chosen}: MMD² {mine['mmd2']:.2g} (p = {mine['mmd_p_value']:.3g}), "
-            f"C2ST accuracy {mine['c2st_accuracy']:.3f} (95 % CI {mine['c2st_ci_low']:.3f}–"
-            f"{mine['c2st_ci_high']:.3f}), {_verdict(mine)}; a single Gaussian: C2ST "
-            f"{gaussian['c2st_accuracy']:.3f}, {_verdict(gaussian)}.")
+    return (
+        f"Samples of the {chosen}: MMD² {mine['mmd2']:.2g} (p = {mine['mmd_p_value']:.3g}), "
+        f"C2ST accuracy {mine['c2st_accuracy']:.3f} (95 % CI {mine['c2st_ci_low']:.3f}–"
+        f"{mine['c2st_ci_high']:.3f}), {_verdict(mine)}; a single Gaussian: C2ST "
+        f"{gaussian['c2st_accuracy']:.3f}, {_verdict(gaussian)}."
+    )
 
 
 def _verdict(values):
     """Plain words for the two tests at the 5 % level."""
-    detected = [name for name, p in (("MMD", values["mmd_p_value"]),
-                                     ("C2ST", values["c2st_p_value"])) if p < ALPHA]
+    detected = [
+        name
+        for name, p in (("MMD", values["mmd_p_value"]), ("C2ST", values["c2st_p_value"]))
+        if p < ALPHA
+    ]
     if not detected:
         return "not told apart from real rows at the 5 % level"
     return f"told apart from real rows by {' and '.join(detected)} at the 5 % level"
@@ -141,17 +193,23 @@ def _samples_figure(samples, results, data):
     axes = figure.subplots(1, len(samples), sharex=True, sharey=True)
     for ax, (name, sample) in zip(axes, samples.items()):
         values = results[name]
-        panel_title = (f"{name}\nMMD p = {values['mmd_p_value']:.3g}, "
-                       f"C2ST accuracy {values['c2st_accuracy']:.2f}")
+        panel_title = (
+            f"{name}\nMMD p = {values['mmd_p_value']:.3g}, "
+            f"C2ST accuracy {values['c2st_accuracy']:.2f}"
+        )
         if d == 1:
             _draw_histograms(ax, real[:, 0], sample[:, 0], _sample_label(name))
             ax.set_xlabel(data.feature_names[0])
             ax.set_ylabel("rows per bin")
             ax.set_title(panel_title)
         else:
-            draw_real_and_generated(ax, project(real), project(sample),
-                                    real_label="held-out real",
-                                    generated_label=_sample_label(name))
+            draw_real_and_generated(
+                ax,
+                project(real),
+                project(sample),
+                real_label="held-out real",
+                generated_label=_sample_label(name),
+            )
             label_plane(ax, names, panel_title)
         ax.title.set_fontsize("small")
         ax.legend(loc="best", fontsize="small")
@@ -167,15 +225,21 @@ def _plane(data):
         return data.feature_names, np.asarray
     pca = PCA(n_components=2).fit(data.X_train)
     share = pca.explained_variance_ratio_
-    return ([f"first principal component ({share[0]:.0%})",
-             f"second principal component ({share[1]:.0%})"], pca.transform)
+    return (
+        [
+            f"first principal component ({share[0]:.0%})",
+            f"second principal component ({share[1]:.0%})",
+        ],
+        pca.transform,
+    )
 
 
 def _draw_histograms(ax, real, sample, sample_label):
     bins = np.histogram_bin_edges(np.concatenate([real, sample]), "auto")
     ax.hist(real, bins=bins, color="0.6", alpha=0.6, label="held-out real")
-    ax.hist(sample, bins=bins, histtype="step", color="tab:orange", linewidth=1.6,
-            label=sample_label)
+    ax.hist(
+        sample, bins=bins, histtype="step", color="tab:orange", linewidth=1.6, label=sample_label
+    )
 
 
 def _sample_label(name):
@@ -186,13 +250,17 @@ def _samples_caption(chosen, results):
     mine = results[chosen]
     gaussian = results["one Gaussian (k=1, full)"]
     reference = results["real training rows"]
-    return (f"Rows from the {chosen} (orange) over the held-out rows (grey): C2ST accuracy "
-            f"{mine['c2st_accuracy']:.2f}, against {gaussian['c2st_accuracy']:.2f} for a single "
-            f"Gaussian and {reference['c2st_accuracy']:.2f} for real training rows; the "
-            f"memorisation check flags "
-            + ("only the real training rows, as it should."
-               if reference["memorised"] and not mine["memorised"]
-               else _flagged(results) + "."))
+    return (
+        f"Rows from the {chosen} (orange) over the held-out rows (grey): C2ST accuracy "
+        f"{mine['c2st_accuracy']:.2f}, against {gaussian['c2st_accuracy']:.2f} for a single "
+        f"Gaussian and {reference['c2st_accuracy']:.2f} for real training rows; the "
+        f"memorisation check flags "
+        + (
+            "only the real training rows, as it should."
+            if reference["memorised"] and not mine["memorised"]
+            else _flagged(results) + "."
+        )
+    )
 
 
 def _flagged(results):

@@ -17,15 +17,39 @@ from ..standardizing import fit_standardized
 from ._figures import new_figure
 
 KEY = "selection"
-SWEEP_COLUMNS = ("covariance_type", "n_components", "log_likelihood", "bic", "aic", "icl",
-                 "silhouette", "cv_mean", "cv_std", "n_parameters", "converged", "n_iter",
-                 "error")
+SWEEP_COLUMNS = (
+    "covariance_type",
+    "n_components",
+    "log_likelihood",
+    "bic",
+    "aic",
+    "icl",
+    "silhouette",
+    "cv_mean",
+    "cv_std",
+    "n_parameters",
+    "converged",
+    "n_iter",
+    "error",
+)
 N_TABLE_ROWS = 10
 
 
-def add_section(report, data, *, n_components, covariance_type="sklearn", cv=5, seed=0,
-                n_init=1, reg_covar=1e-6, max_iter=100, silhouette_panel=True,
-                title="Model selection", standardize=False):
+def add_section(
+    report,
+    data,
+    *,
+    n_components,
+    covariance_type="sklearn",
+    cv=5,
+    seed=0,
+    n_init=1,
+    reg_covar=1e-6,
+    max_iter=100,
+    silhouette_panel=True,
+    title="Model selection",
+    standardize=False,
+):
     """Add the model-selection section for ``data`` to ``report``.
 
     Parameters
@@ -53,20 +77,36 @@ def add_section(report, data, *, n_components, covariance_type="sklearn", cv=5, 
         The sweep on the training rows; ``best_estimator_`` is the BIC choice.
     """
     n_train, n_test = len(data.X_train), len(data.X_test)
-    result = select(data.X_train, n_components=n_components, covariance_type=covariance_type,
-                    criterion="bic", cv=cv, n_init=n_init, reg_covar=reg_covar,
-                    max_iter=max_iter, random_state=seed, n_jobs=-1, standardize=standardize)
+    result = select(
+        data.X_train,
+        n_components=n_components,
+        covariance_type=covariance_type,
+        criterion="bic",
+        cv=cv,
+        n_init=n_init,
+        reg_covar=reg_covar,
+        max_iter=max_iter,
+        random_state=seed,
+        n_jobs=-1,
+        standardize=standardize,
+    )
     records = result.records()
     n_types = len({row["covariance_type"] for row in records})
-    cv_text = (f", by {cv}-fold cross-validated held-out log-likelihood" if cv else "")
-    section = report.add_section(KEY, title, (
-        f"`gmmkit.select` fits every pair of covariance type and number of components "
-        f"({len(records)} configurations, {plural(n_types, 'covariance type')}) to the {n_train} "
-        f"training "
-        f"rows of {data.name} and scores each by BIC, AIC and ICL (lower is better), by the "
-        f"silhouette of its hard clustering{cv_text}. BIC makes the choice. The {n_test} test "
-        f"rows were split off (seeded) before any fit, so the chosen model's log-likelihood on "
-        f"them is an honest estimate of how it generalises."))
+    cv_text = f", by {cv}-fold cross-validated held-out log-likelihood" if cv else ""
+    section = report.add_section(
+        KEY,
+        title,
+        (
+            f"`gmmkit.select` fits every pair of covariance type and number of components "
+            f"({len(records)} configurations, {plural(n_types, 'covariance type')}) to the "
+            f"{n_train} "
+            f"training "
+            f"rows of {data.name} and scores each by BIC, AIC and ICL (lower is better), by the "
+            f"silhouette of its hard clustering{cv_text}. BIC makes the choice. The {n_test} test "
+            f"rows were split off (seeded) before any fit, so the chosen model's log-likelihood on "
+            f"them is an honest estimate of how it generalises."
+        ),
+    )
 
     picks = criterion_picks(records, result)
     test_scores = _score_picks(picks, result, data, seed, standardize)
@@ -88,45 +128,87 @@ def add_section(report, data, *, n_components, covariance_type="sklearn", cv=5, 
     for caveat in _caveats(result):
         section.add_text(caveat)
 
-    section.add_figure("selection_criteria", _criteria_figure(result, n_train),
-                       _criteria_caption(picks))
-    section.add_figure("selection_mclust_bic", _mclust_bic_figure(result), (
-        "The same sweep as R mclust draws it: BIC as 2 log L - p log n (higher is better), "
-        "one line per model by its mclust name, in mclust's symbols and colours; a gap is an "
-        "ill-posed or failed fit (mclust's NA)."))
-    panels = [name for name in ("cv", "silhouette")
-              if name in picks and (name != "silhouette" or silhouette_panel)]
+    section.add_figure(
+        "selection_criteria", _criteria_figure(result, n_train), _criteria_caption(picks)
+    )
+    section.add_figure(
+        "selection_mclust_bic",
+        _mclust_bic_figure(result),
+        (
+            "The same sweep as R mclust draws it: BIC as 2 log L - p log n (higher is better), "
+            "one line per model by its mclust name, in mclust's symbols and colours; a gap is an "
+            "ill-posed or failed fit (mclust's NA)."
+        ),
+    )
+    panels = [
+        name
+        for name in ("cv", "silhouette")
+        if name in picks and (name != "silhouette" or silhouette_panel)
+    ]
     if panels:
-        section.add_figure("selection_cv_silhouette", _cv_silhouette_figure(result, panels),
-                           _cv_silhouette_caption(picks, panels))
+        section.add_figure(
+            "selection_cv_silhouette",
+            _cv_silhouette_figure(result, panels),
+            _cv_silhouette_caption(picks, panels),
+        )
     if not silhouette_panel and "silhouette" in picks:
-        section.add_text("The silhouette curves of these fits are drawn in the clustering "
-                         "section above; the silhouette's pick is in the next table.")
+        section.add_text(
+            "The silhouette curves of these fits are drawn in the clustering "
+            "section above; the silhouette's pick is in the next table."
+        )
     section.add_table(
-        [{"criterion": CRITERIA[name].label, "model": _model(row),
-          "value": row[CRITERIA[name].column],
-          **test_scores[_config(row)]} for name, row in picks.items()],
-        caption=(f"The model each criterion picks, with its mean log-likelihood per row on the "
-                 f"training rows and on the {n_test} held-out test rows (higher is better)."),
-        columns={"criterion": "criterion", "model": "picks", "value": "its value",
-                 "train_log_likelihood": "train log-lik/row",
-                 "test_log_likelihood": "test log-lik/row"})
+        [
+            {
+                "criterion": CRITERIA[name].label,
+                "model": _model(row),
+                "value": row[CRITERIA[name].column],
+                **test_scores[_config(row)],
+            }
+            for name, row in picks.items()
+        ],
+        caption=(
+            f"The model each criterion picks, with its mean log-likelihood per row on the "
+            f"training rows and on the {n_test} held-out test rows (higher is better)."
+        ),
+        columns={
+            "criterion": "criterion",
+            "model": "picks",
+            "value": "its value",
+            "train_log_likelihood": "train log-lik/row",
+            "test_log_likelihood": "test log-lik/row",
+        },
+    )
     ranked = sorted((row for row in records if _finite(row["bic"])), key=lambda row: row["bic"])
     section.add_table(
         ranked[:N_TABLE_ROWS],
-        caption=(f"The {min(N_TABLE_ROWS, len(ranked))} best configurations by BIC "
-                 f"(all {len(records)} are in metrics.json)."),
-        columns={"covariance_type": "covariance", "n_components": "k",
-                 "log_likelihood": "log-lik/row", "bic": "BIC", "aic": "AIC", "icl": "ICL",
-                 "silhouette": "silhouette", **({"cv_mean": "CV log-lik/row"} if cv else {}),
-                 "n_parameters": "parameters", "n_iter": "EM iterations"})
+        caption=(
+            f"The {min(N_TABLE_ROWS, len(ranked))} best configurations by BIC "
+            f"(all {len(records)} are in metrics.json)."
+        ),
+        columns={
+            "covariance_type": "covariance",
+            "n_components": "k",
+            "log_likelihood": "log-lik/row",
+            "bic": "BIC",
+            "aic": "AIC",
+            "icl": "ICL",
+            "silhouette": "silhouette",
+            **({"cv_mean": "CV log-lik/row"} if cv else {}),
+            "n_parameters": "parameters",
+            "n_iter": "EM iterations",
+        },
+    )
     section.add_metrics(
         chosen=chosen_summary,
-        picks={name: {"covariance_type": row["covariance_type"],
-                      "n_components": row["n_components"],
-                      "value": row[CRITERIA[name].column],
-                      **test_scores[_config(row)]}
-               for name, row in picks.items()},
+        picks={
+            name: {
+                "covariance_type": row["covariance_type"],
+                "n_components": row["n_components"],
+                "value": row[CRITERIA[name].column],
+                **test_scores[_config(row)],
+            }
+            for name, row in picks.items()
+        },
         cv_folds=cv,
         sweep=[{column: row.get(column) for column in SWEEP_COLUMNS} for row in records],
     )
@@ -170,9 +252,12 @@ def criterion_picks(records, result):
         if row is not None:
             picks[name] = row
     chosen = result.best_params_
-    picks["bic"] = next(row for row in records
-                        if row["n_components"] == chosen["n_components"]
-                        and row["covariance_type"] == chosen["covariance_type"])
+    picks["bic"] = next(
+        row
+        for row in records
+        if row["n_components"] == chosen["n_components"]
+        and row["covariance_type"] == chosen["covariance_type"]
+    )
     return picks
 
 
@@ -190,12 +275,16 @@ def _score_picks(picks, result, data, seed, standardize=False):
         if config == _config(picks["bic"]):
             model = result.best_estimator_
         else:
-            model = GaussianMixture(row["n_components"], covariance_type=row["covariance_type"],
-                                    random_state=seed)
-            model = (fit_standardized(model, data.X_train) if standardize
-                     else model.fit(data.X_train))
-        scores[config] = {"train_log_likelihood": float(model.score(data.X_train)),
-                          "test_log_likelihood": float(model.score(data.X_test))}
+            model = GaussianMixture(
+                row["n_components"], covariance_type=row["covariance_type"], random_state=seed
+            )
+            model = (
+                fit_standardized(model, data.X_train) if standardize else model.fit(data.X_train)
+            )
+        scores[config] = {
+            "train_log_likelihood": float(model.score(data.X_train)),
+            "test_log_likelihood": float(model.score(data.X_test)),
+        }
     return scores
 
 
@@ -203,8 +292,10 @@ def _criteria_figure(result, n_train):
     figure = new_figure(15, 4.4)
     for ax, criterion in zip(figure.subplots(1, 3), ("bic", "aic", "icl")):
         plotting.plot_criterion(result, criterion, ax=ax)
-    figure.suptitle(f"Information criteria of every fit on the {n_train} training rows "
-                    "(lower is better; the star marks each criterion's minimum)")
+    figure.suptitle(
+        f"Information criteria of every fit on the {n_train} training rows "
+        "(lower is better; the star marks each criterion's minimum)"
+    )
     return figure
 
 
@@ -220,14 +311,17 @@ def _cv_silhouette_figure(result, panels):
     for ax, name in zip(figure.subplots(1, len(panels), squeeze=False)[0], panels):
         draw[name](result, ax=ax)
     names = {"cv": "held-out likelihood", "silhouette": "silhouette"}
-    figure.suptitle("Scores that need no parameter count: "
-                    + " and ".join(names[name] for name in panels))
+    figure.suptitle(
+        "Scores that need no parameter count: " + " and ".join(names[name] for name in panels)
+    )
     return figure
 
 
 def _criteria_caption(picks):
-    parts = [f"{CRITERIA[name].label} is lowest at {_model(picks[name])}"
-             for name in ("bic", "aic", "icl")]
+    parts = [
+        f"{CRITERIA[name].label} is lowest at {_model(picks[name])}"
+        for name in ("bic", "aic", "icl")
+    ]
     k = {name: picks[name]["n_components"] for name in ("bic", "aic", "icl")}
     if k["aic"] > k["bic"]:
         note = "AIC's lighter penalty (2 per parameter against log n) lets it keep more components"
@@ -242,12 +336,15 @@ def _cv_silhouette_caption(picks, panels):
     parts = []
     if "cv" in panels:
         row = picks["cv"]
-        parts.append(f"held-out log-likelihood is highest at {_model(row)}, "
-                     f"{row['cv_mean']:.3f} per row")
+        parts.append(
+            f"held-out log-likelihood is highest at {_model(row)}, {row['cv_mean']:.3f} per row"
+        )
     if "silhouette" in panels:
         row = picks["silhouette"]
-        parts.append(f"the silhouette is highest at {_model(row)}, {row['silhouette']:.3f}: it "
-                     "rewards few well-separated clusters rather than a good density")
+        parts.append(
+            f"the silhouette is highest at {_model(row)}, {row['silhouette']:.3f}: it "
+            "rewards few well-separated clusters rather than a good density"
+        )
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
 
@@ -263,23 +360,27 @@ def _caveats(result):
         caveats.append(
             f"Caution: BIC's choice, {plural(best['n_components'], 'component')}, is the "
             f"{result.range_edge} number searched ({searched}); a range with {wider} values "
-            f"may find a better model (`gmmkit report -k`).")
+            f"may find a better model (`gmmkit report -k`)."
+        )
     unconverged = result.unconverged
     if unconverged:
         names = ", ".join(f"{kind} k={k}" for k, kind in unconverged)
         caveats.append(
             f"Caution: {plural(len(unconverged), 'configuration')} of {len(result.rows)} "
             f"did not converge within max_iter ({names}); their scores are those of the last "
-            f"iterate (consider a larger `--max-iter`).")
+            f"iterate (consider a larger `--max-iter`)."
+        )
     return caveats
 
 
 def _summary(chosen):
-    cv = (f", cross-validated {chosen['cv_mean']:.3f}" if _finite(chosen["cv_mean"]) else "")
-    return (f"BIC chooses {chosen['covariance_type']} covariance with "
-            f"k={chosen['n_components']}; on the {chosen['n_test']} held-out test rows it scores "
-            f"{chosen['test_log_likelihood']:.3f} log-likelihood per row (training rows "
-            f"{chosen['train_log_likelihood']:.3f}{cv}).")
+    cv = f", cross-validated {chosen['cv_mean']:.3f}" if _finite(chosen["cv_mean"]) else ""
+    return (
+        f"BIC chooses {chosen['covariance_type']} covariance with "
+        f"k={chosen['n_components']}; on the {chosen['n_test']} held-out test rows it scores "
+        f"{chosen['test_log_likelihood']:.3f} log-likelihood per row (training rows "
+        f"{chosen['train_log_likelihood']:.3f}{cv})."
+    )
 
 
 def _model(row):
