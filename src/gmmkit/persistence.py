@@ -1,70 +1,11 @@
 """Saving and loading fitted estimators in a file format that cannot execute code.
 
-File format (``format_version`` 1)
-----------------------------------
-A model file is an uncompressed zip archive (``ZIP_STORED``) with these entries and no others.
-A reader refuses an entry that is compressed, or that declares more bytes than the whole file.
-
-``meta.json``
-    UTF-8 JSON object:
-
-    - ``"format"``: always ``"gmmkit-model"``.
-    - ``"format_version"``: integer, ``1`` for this layout. A reader refuses files whose version
-      is greater than the one it knows.
-    - ``"gmmkit_version"``: version string of the gmmkit that wrote the file (informative).
-    - ``"estimator"``: registry key of the estimator class, e.g. ``"gmmkit.GaussianMixture"``.
-      Only classes in the registry (see :func:`register`) are ever instantiated.
-    - ``"params"``: ``{name: value}`` from ``get_params(deep=False)``.
-    - ``"attributes"``: ``{name: value}`` for every fitted attribute, i.e. every entry of
-      ``vars(estimator)`` whose name ends in exactly one ``_`` and does not start with ``_``.
-    - ``"arrays"``: list of ``{"entry", "dtype", "shape", "axes", "sha256"}``, one per array
-      entry: the entry's name in the archive; ``numpy.dtype.str`` (e.g. ``"<f4"``); the shape of
-      the array as a list; its memory order as a permutation of its axes, outermost (largest
-      stride) first, e.g. ``[0, 1]`` for C order and ``[1, 0]`` for Fortran order; and the hex
-      SHA-256 of the entry's bytes (the complete ``.npy`` file, header included).
-
-    Every ``value`` is a tagged JSON object:
-
-    - ``{"type": "none"}``
-    - ``{"type": "bool" | "int" | "str", "value": v}``
-    - ``{"type": "float", "value": v}``; ``v`` is a JSON number, or one of the strings ``"nan"``,
-      ``"inf"``, ``"-inf"`` (JSON has no non-finite numbers). Finite floats are written with the
-      shortest repr that round-trips, so they are restored bit for bit.
-    - ``{"type": "list" | "tuple", "items": [value, ...]}``; an item that is an array or a
-      model is stored as for an attribute, under the entry name plus ``/<index>``.
-    - ``{"type": "dict", "items": {str: value, ...}}``, holding no arrays or models.
-    - ``{"type": "mapping", "items": [[key, value], ...]}``: a dict whose keys are not all
-      strings (a classifier's per-class settings keyed by int labels); keys are tagged
-      ``bool``, ``int``, ``float`` or ``str`` values, and neither keys nor values hold arrays.
-    - ``{"type": "str_array", "shape": [...], "value": [str, ...]}``: an object array of
-      strings (such as ``feature_names_in_``), flattened in C order; restored with object dtype.
-    - ``{"type": "array" | "numpy_scalar", "entry": name}``: an array, or a NumPy scalar stored
-      as a 0-d array, in the archive entry ``name``.
-    - ``{"type": "model", "estimator": key, "params": {...}, "attributes": {...}}``: a fitted
-      registered estimator held by the saved one (a selector's ``best_estimator_``, a
-      classifier's ``mixture_`` or each of its ``mixtures_``), encoded like the top level; its
-      arrays are entries under ``attributes/<name>/`` (``attributes/<name>/<index>/`` in a list).
-
-``meta.json.sha256``
-    The hex SHA-256 of the bytes of ``meta.json`` (64 ASCII characters). As ``meta.json`` holds
-    the hashes of the arrays, this one digest covers the whole file.
-
-``params/<name>.npy``, ``attributes/<name>.npy``
-    One array each, in NumPy's ``.npy`` format, written by :func:`numpy.lib.format.write_array`
-    with ``allow_pickle=False``. The entry holds ``numpy.transpose(array, axes)`` in C order, so
-    its shape is ``[shape[i] for i in axes]``; the reader transposes it back with the inverse
-    permutation, which restores the original memory order as well as the values (results of
-    linear algebra can depend on it in the last bit). Only boolean, integer, floating, complex,
-    bytes and unicode dtypes are allowed, so an entry never holds a pickle.
-
-The hashes detect truncation, accidental corruption and naive edits; they are not a signature:
-someone who edits a file on purpose can recompute them. Loading is safe regardless, because the
-reader instantiates only registered classes and never unpickles, and a file edited into a model
-that ``fit`` could not give (NaN weights, arrays shaped for another covariance type) is refused
-when loaded rather than failing later.
-
-Temporary files of :func:`save` are named ``.<name>.<pid>.<hex>.tmp`` beside the target (before
-gmmkit added the writer's pid, ``.<name>.<hex>.tmp``); they are not part of the format.
+:func:`save` writes a fitted estimator as an uncompressed zip archive of NumPy ``.npy`` arrays
+(written with ``allow_pickle=False``) and a ``meta.json`` describing the estimator, with a
+SHA-256 hash of every entry; :func:`load` reads it back bit for bit and creates only the
+estimator classes registered with :func:`register`. The file format (``format_version`` 1) is
+specified entry by entry on the user guide's page "Saving and the file format"
+(``docs/guide/persistence.md``).
 """
 
 from __future__ import annotations
