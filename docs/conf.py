@@ -6,6 +6,7 @@ Built offline: no intersphinx, no remote images; the gallery runs its examples d
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -29,19 +30,52 @@ extensions = [
     "myst_parser",
     "sphinx_gallery.gen_gallery",
     "sphinxarg.ext",
+    "cli_reference",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "auto_examples/*.ipynb"]
 templates_path = ["_templates"]
 
+sphinxarg_full_subcommand_name = True
+
+# Quotes and ellipses only: "--option" in the command line's help and in prose stays two hyphens.
+smartquotes_action = "qe"
+
 myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_heading_anchors = 3
 
+# The API reference (api.rst): one generated page per name, from docs/_templates/autosummary/.
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_member_order = "bysource"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
+
+# scikit-learn's metadata-routing methods, which every estimator inherits or is given by
+# BaseEstimator, say nothing about gmmkit, and their docstrings link into scikit-learn's own site.
+SKLEARN_ROUTING = ("get_metadata_routing", "set_fit_request", "set_score_request")
+
+
+def skip_sklearn_routing(app, what, name, obj, skip, options):
+    if name in SKLEARN_ROUTING or (name.startswith("set_") and name.endswith("_request")):
+        return True
+    return None
+
+
+# The other inherited methods (score, get_params, set_output, ...) are shown, with the
+# cross-references of their docstrings into scikit-learn's site as plain text.
+SKLEARN_REFERENCE = re.compile(r":(?:ref|term):`([^`<]*?)\s*(?:<[^`>]*>)?`")
+
+
+def unlink_sklearn_references(app, what, name, obj, options, lines):
+    if getattr(obj, "__module__", "").startswith("sklearn."):
+        lines[:] = [SKLEARN_REFERENCE.sub(r"\1", line) for line in lines]
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", skip_sklearn_routing)
+    app.connect("autodoc-process-docstring", unlink_sklearn_references)
+
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 sphinx_gallery_conf = {
