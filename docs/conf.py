@@ -93,4 +93,7 @@ html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
 }
+# Without a default mode the theme's script reports an error in the console of every page.
+html_context = {"default_mode": "auto"}
+html_favicon = "_static/favicon.svg"  # without one, every page's request for it fails
 html_static_path: list[str] = []
