@@ -37,6 +37,8 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "auto_examples/*.ipynb"]
 templates_path = ["_templates"]
 
+# The CLI reference (cli.rst): sphinx-argparse on docs/_ext/cli_reference.py's parser, one
+# section titled "gmmkit COMMAND" per subcommand.
 sphinxarg_full_subcommand_name = True
 
 # Quotes and ellipses only: "--option" in the command line's help and in prose stays two hyphens.
@@ -51,15 +53,13 @@ autodoc_member_order = "bysource"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 
-# scikit-learn's metadata-routing methods, which every estimator inherits or is given by
-# BaseEstimator, say nothing about gmmkit, and their docstrings link into scikit-learn's own site.
-SKLEARN_ROUTING = ("get_metadata_routing", "set_fit_request", "set_score_request")
+# scikit-learn's metadata routing (get_metadata_routing, and the set_fit_request ... methods
+# BaseEstimator writes for every estimator) says nothing about gmmkit and is left out.
+SKLEARN_ROUTING = re.compile(r"get_metadata_routing|set_\w+_request")
 
 
 def skip_sklearn_routing(app, what, name, obj, skip, options):
-    if name in SKLEARN_ROUTING or (name.startswith("set_") and name.endswith("_request")):
-        return True
-    return None
+    return True if SKLEARN_ROUTING.fullmatch(name) else None
 
 
 # The other inherited methods (score, get_params, set_output, ...) are shown, with the
