@@ -6,7 +6,8 @@ build ``make docs`` makes (without its warnings-as-errors, which are ``make docs
 The build is incremental: Sphinx rebuilds only the pages whose sources changed (the docstrings
 included, through autodoc's recorded dependencies) and sphinx-gallery reruns only the examples
 that changed, so after a first build the fixture takes a few seconds. A lock file serialises
-the builds of concurrent test processes, which share the source tree's generated pages.
+the builds of concurrent test processes, which share the source tree's generated pages, and
+each process serves its own copy of the site, which the next build cannot change under it.
 
 The site is served by ``http.server`` from a thread on 127.0.0.1, as a reader gets it once it
 is published: the search page and the theme's scripts are checked over http, not through the
@@ -17,6 +18,7 @@ import fcntl
 import functools
 import http.server
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -40,8 +42,8 @@ SEARCH_TIMEOUT = 30
 
 
 @pytest.fixture(scope="module")
-def site(browser):
-    """The built site's directory (asked for after the browser, so that a machine without one
+def site(browser, tmp_path_factory):
+    """A copy of the built site (asked for after the browser, so that a machine without one
     skips before building)."""
     try:
         import sphinx  # noqa: F401
@@ -62,8 +64,10 @@ def site(browser):
             check=False,
             env=env,
         )
-    assert result.returncode == 0, result.stderr[-5000:]
-    return SITE
+        assert result.returncode == 0, result.stderr[-5000:]
+        copy = tmp_path_factory.mktemp("docs") / "html"
+        shutil.copytree(SITE, copy, ignore=shutil.ignore_patterns(".doctrees"))
+    return copy
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
