@@ -110,3 +110,16 @@ def quick_tour(tmp_path_factory):
         check=False,
     )
     return result, out
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """A headless Chromium for one test module (see ``headless_chromium``)."""
+    import headless_chromium
+
+    reason = headless_chromium.missing_browser()
+    if reason is not None:
+        headless_chromium.skip_or_fail(reason)
+    driver = headless_chromium.start_chromium(tmp_path_factory.mktemp("chromium_profile"))
+    yield driver
+    driver.quit()

@@ -1,10 +1,9 @@
 """The quick tour's report opened the way a person opens it: in a real (headless) browser.
 
-Debian's Chromium (``/usr/bin/chromium``) driven by selenium through Debian's chromedriver; no
-browser or driver is downloaded. Without them the tests are skipped, unless
-``GMMKIT_REQUIRE_BROWSER=1`` (CI) makes their absence a failure. Screenshots of the report are
-saved beside it and in the test's own temporary directory (and copied into
-``$GMMKIT_SCREENSHOT_DIR`` when that is set).
+Debian's Chromium driven by selenium (the ``browser`` fixture, ``headless_chromium``); without
+it the tests are skipped, unless ``GMMKIT_REQUIRE_BROWSER=1`` (CI) makes its absence a failure.
+Screenshots of the report are saved beside it and in the test's own temporary directory (and
+copied into ``$GMMKIT_SCREENSHOT_DIR`` when that is set).
 """
 
 import base64
@@ -13,70 +12,14 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-WINDOW = (1280, 1600)
-CHROMIUM_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    f"--window-size={WINDOW[0]},{WINDOW[1]}",
-)
-IMAGES_SCRIPT = """
-return Array.from(document.images, image => ({
-    scheme: image.currentSrc.split(":")[0], complete: image.complete,
-    naturalWidth: image.naturalWidth, naturalHeight: image.naturalHeight, alt: image.alt}));
-"""
-
-
-def missing_browser():
-    """Why the browser cannot run here, or None when it can."""
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not path.is_file():
-            return f"{path} is missing (apt-get install chromium chromium-driver)"
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "the selenium package is missing (pip install selenium)"
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """A headless Chromium with a fresh profile, logging the page's console."""
-    reason = missing_browser()
-    if reason is not None:
-        if os.environ.get("GMMKIT_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"GMMKIT_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium_profile')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    yield driver
-    driver.quit()
+import headless_chromium
+from headless_chromium import WINDOW, missing_browser, severe
 
 
 def visit(driver, path):
     """Open ``path``; return its images (as the page sees them) and its console entries."""
     driver.get(path.as_uri())
-    images = driver.execute_script(IMAGES_SCRIPT)
-    return images, driver.get_log("browser")
-
-
-def severe(console):
-    return [entry for entry in console if entry["level"] == "SEVERE"]
+    return headless_chromium.images(driver), driver.get_log("browser")
 
 
 def save_screenshots(driver, directories):
@@ -155,7 +98,7 @@ def test_the_checks_catch_a_broken_image(browser, tmp_path):
 
 
 def test_absence_of_the_browser_is_explained(monkeypatch):
-    monkeypatch.setattr(f"{__name__}.CHROMIUM", Path("/nonexistent/chromium"))
+    monkeypatch.setattr(headless_chromium, "CHROMIUM", Path("/nonexistent/chromium"))
     assert missing_browser() == (
         "/nonexistent/chromium is missing (apt-get install chromium chromium-driver)"
     )

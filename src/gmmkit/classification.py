@@ -248,7 +248,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         Free parameters of the joint model: every mixture's, plus ``n_classes - 1`` for the
         priors when they are estimated (``priors='empirical'``); fixed priors are not fitted.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when ``X`` had string column names.
 
     Examples
@@ -765,7 +765,7 @@ class ComponentClassifier(ClassifierMixin, BaseEstimator):
     class_prior_ : ndarray of shape (n_classes,)
         :math:`\hat\pi`, the (weighted) class frequencies among the labelled rows.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
 
     Notes
     -----

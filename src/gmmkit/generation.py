@@ -91,10 +91,10 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
 
     Attributes
     ----------
-    components_ : ndarray of shape (n_latent_, n_features_in_)
+    components_ : ndarray of shape (``n_latent_``, ``n_features_in_``)
         PCA loadings :math:`W^T`.
-    mean_ : ndarray of shape (n_features_in_,)
-    explained_variance_ : ndarray of shape (n_latent_,)
+    mean_ : ndarray of shape (``n_features_in_``,)
+    explained_variance_ : ndarray of shape (``n_latent_``,)
         Variance along each kept direction (scikit-learn's PCA, divided by ``n - 1``).
     noise_variance_ : float
         :math:`\sigma^2`, the mean variance of the discarded directions; densities use
@@ -110,10 +110,10 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
     n_iter_ : int or ndarray of shape (n_classes,)
     converged_ : bool
         EM iterations and convergence of the latent fit(s).
-    data_min_, data_max_ : ndarray of shape (n_features_in_,)
+    data_min_, data_max_ : ndarray of shape (``n_features_in_``,)
         Per-feature range of the training data, used by ``clip``.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when ``X`` had string column names.
 
     Examples
@@ -259,7 +259,7 @@ class LatentMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DensityMi
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_)
+        X : ndarray of shape (n_samples, ``n_features_in_``)
         labels : ndarray of shape (n_samples,)
             The class of every row when ``class_conditional``, else the mixture component.
         """

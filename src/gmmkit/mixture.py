@@ -135,7 +135,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     n_iter_ : int
     lower_bound_ : float
         Mean (weighted) log-likelihood per sample of the best initialisation.
-    lower_bounds_ : ndarray of shape (n_iter_,)
+    lower_bounds_ : ndarray of shape (``n_iter_``,)
         Mean log-likelihood per sample at every iteration of the kept run.
     n_parameters_ : int
         Number of free parameters (as used by BIC and AIC).
@@ -146,7 +146,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Its likelihood then measures the regularisation more than the data; model selection
         never chooses such a fit (see :mod:`gmmkit._core.posedness`).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when ``X`` had string column names.
 
     Examples
@@ -802,7 +802,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features_in_ - n_given)
+        ndarray of shape (n_samples, ``n_features_in_`` - n_given)
             :math:`\sum_k w_k(a)\, m_k(a)`: the conditional mean of the other features, in
             their original order.
         """
@@ -826,7 +826,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_ - n_given)
+        X : ndarray of shape (n_samples, ``n_features_in_`` - n_given)
         labels : ndarray of shape (n_samples,)
             The component each row was drawn from.
         """

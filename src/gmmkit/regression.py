@@ -48,7 +48,7 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
     converged_ : bool
         EM iterations and convergence of ``mixture_``.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when ``X`` had string column names.
 
     Examples

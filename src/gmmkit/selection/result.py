@@ -9,6 +9,8 @@ import numpy as np
 from ..criteria import CRITERIA
 from ..mixture import GaussianMixture
 
+#: The columns of :attr:`SelectionResult.table`, one row per configuration of a sweep, in the
+#: order ``gmmkit select`` writes them to ``table.csv``.
 TABLE_COLUMNS = (
     "n_components",
     "covariance_type",
