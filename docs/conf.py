@@ -25,6 +25,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # serves MathJax from the site itself: no CDN when it is read
     "sphinx.ext.viewcode",
     "numpydoc",
     "myst_parser",
