@@ -51,6 +51,9 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
+    # gmmkit returns bare Figures, which pyplot (and so the "matplotlib" scraper) never sees;
+    # gallery_figures (docs/_ext) shows them, and must run first.
+    "image_scrapers": ("gallery_figures.scrape", "matplotlib"),
 }
 
 html_theme = "pydata_sphinx_theme"
