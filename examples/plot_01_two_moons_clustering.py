@@ -19,6 +19,8 @@ report shows.
 # :func:`gmmkit.studies.datasets.moons` draws the two moons (noise 0.1) and holds out a
 # quarter of the rows, seeded, before anything is fitted; only the training rows are
 # clustered.
+from textwrap import fill
+
 from gmmkit.studies import clustering, datasets
 from gmmkit.tour import QUICK
 
@@ -37,7 +39,7 @@ sweep = clustering.sweep(
     panel_counts=QUICK.panel_components,
     seed=0,
 )
-print(clustering.sweep_summary(sweep))
+print(fill(clustering.sweep_summary(sweep)))
 
 # %%
 # What the mixtures look like
@@ -45,7 +47,7 @@ print(clustering.sweep_summary(sweep))
 # Each panel tints the plane by the component that claims it (its decision region); the black
 # lines are level sets of the mixture density enclosing about 95, 75, 50 and 25 % of the rows.
 figure = clustering.mixtures_figure(sweep)
-print(clustering.mixtures_caption(sweep))
+print(fill(clustering.mixtures_caption(sweep)))
 
 # %%
 # Fit against separation
@@ -54,7 +56,7 @@ print(clustering.mixtures_caption(sweep))
 # rewards few well-separated clusters instead. A good density and a good clustering are
 # different questions.
 figure = clustering.scores_figure(sweep)
-print(clustering.scores_caption(sweep))
+print(fill(clustering.scores_caption(sweep)))
 
 # %%
 # The mixtures drawn above, measured on the training rows:

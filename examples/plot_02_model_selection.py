@@ -16,14 +16,16 @@ It runs the tour's own code, :mod:`gmmkit.studies.selection`, with the tour's qu
 # ``selection.sweep`` calls :func:`gmmkit.select` on the training rows (with
 # ``cv=QUICK.cv`` folds for the held-out likelihood), takes each criterion's pick and scores
 # every pick on the training and the held-out rows.
+from textwrap import fill
+
 from gmmkit.studies import datasets, selection
 from gmmkit.tour import QUICK
 
 moons = datasets.moons(QUICK.moons_samples, seed=0)
 study = selection.sweep(moons, n_components=QUICK.moons_components, cv=QUICK.cv, seed=0)
-print(selection.intro(study))
+print(fill(selection.intro(study)))
 print()
-print(selection.summary(study))
+print(fill(selection.summary(study)))
 
 # %%
 # Information criteria
@@ -31,7 +33,7 @@ print(selection.summary(study))
 # BIC, AIC and ICL against the number of components, one line per covariance type; the star
 # marks each criterion's minimum (:func:`gmmkit.plotting.plot_criterion`).
 figure = selection.criteria_figure(study)
-print(selection.criteria_caption(study))
+print(fill(selection.criteria_caption(study)))
 
 # %%
 # The same sweep as R mclust draws it
@@ -39,7 +41,7 @@ print(selection.criteria_caption(study))
 # :func:`gmmkit.plotting.plot_mclust_bic` uses mclust's sign (higher is better), model names,
 # symbols and colours.
 figure = selection.mclust_bic_figure(study)
-print(selection.MCLUST_BIC_CAPTION)
+print(fill(selection.MCLUST_BIC_CAPTION))
 
 # %%
 # Scores without a parameter count
@@ -47,7 +49,7 @@ print(selection.MCLUST_BIC_CAPTION)
 # Cross-validated held-out likelihood and silhouette (:func:`gmmkit.plotting.plot_cv`,
 # :func:`gmmkit.plotting.plot_silhouette`).
 figure = selection.cv_silhouette_figure(study)
-print(selection.cv_silhouette_caption(study))
+print(fill(selection.cv_silhouette_caption(study)))
 
 # %%
 # Each criterion's pick, on the training and the held-out rows

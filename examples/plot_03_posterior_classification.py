@@ -21,6 +21,8 @@ settings.
 # ``ComponentClassifier`` uses the number of components and the covariance type that BIC
 # chose in the model-selection study (the cross-validated likelihood is not needed for that
 # choice, so the sweep skips it here).
+from textwrap import fill
+
 from gmmkit.studies import classification, datasets, selection
 from gmmkit.tour import QUICK
 
@@ -34,7 +36,7 @@ print(f"BIC's choice: {chosen.covariance_type} covariance, k={chosen.n_component
 comparison = classification.compare(
     moons, mixture=chosen, cv=QUICK.cv, seed=0, max_components=max(QUICK.moons_components)
 )
-print(classification.summary(comparison))
+print(fill(classification.summary(comparison)))
 for name, scores in comparison.scores.items():
     print(
         f"{name:>21}: CV {scores['cv_mean']:.3f} ± {scores['cv_std']:.3f}, "
@@ -47,10 +49,10 @@ for name, scores in comparison.scores.items():
 # Red is one moon, blue the other; the black line is the decision boundary, and white marks
 # where the classes overlap.
 figure = classification.posterior_figure(comparison)
-print(classification.posterior_caption(comparison))
+print(fill(classification.posterior_caption(comparison)))
 
 # %%
 # Accuracy against the baselines
 # ------------------------------
 figure = classification.accuracy_figure(comparison)
-print(classification.accuracy_caption(comparison))
+print(fill(classification.accuracy_caption(comparison)))

@@ -18,19 +18,21 @@ with the tour's quick settings.
 # %%
 # The chosen mixture, and the comparison
 # --------------------------------------
+from textwrap import fill
+
 from gmmkit.studies import datasets, generation, selection
 from gmmkit.tour import QUICK
 
 moons = datasets.moons(QUICK.moons_samples, seed=0)
 chosen = selection.sweep(moons, n_components=QUICK.moons_components, cv=None, seed=0).best_estimator
 comparison = generation.compare(chosen, moons, seed=0, n_permutations=QUICK.n_permutations)
-print(generation.summary(comparison))
+print(fill(generation.summary(comparison)))
 
 # %%
 # The samples over the held-out rows
 # ----------------------------------
 figure = generation.samples_figure(comparison)
-print(generation.samples_caption(comparison))
+print(fill(generation.samples_caption(comparison)))
 
 # %%
 # Every test, for every generator

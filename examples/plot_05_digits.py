@@ -16,14 +16,15 @@ It runs the tour's own code, :mod:`gmmkit.studies.digits`, with the tour's quick
 # The PCA space
 # -------------
 import warnings
+from textwrap import fill
 
 from gmmkit.studies import datasets, digits
 from gmmkit.tour import QUICK
 
 projection = digits.project(datasets.digits(seed=0))
-print(digits.intro(projection))
+print(fill(digits.intro(projection)))
 figure = digits.variance_figure(projection)
-print(digits.variance_caption(projection))
+print(fill(digits.variance_caption(projection)))
 
 # %%
 # The mixtures
@@ -43,37 +44,39 @@ with warnings.catch_warnings(record=True) as caught:
         max_components_per_class=QUICK.digits_max_per_class,
         fidelity_per_class=QUICK.digits_per_class_checked,
     )
-print(digits.summary(study))
+print(fill(digits.summary(study)))
 for message in sorted({f"{w.category.__name__}: {w.message}" for w in caught}):
-    print(message)
+    print(fill(message))
 
 # %%
 # How many components?
 # --------------------
 figure = digits.criteria_figure(study)
-print(digits.criteria_caption(study))
+print(fill(digits.criteria_caption(study)))
 
 # %%
 # One mixture per class, or one for all?
 # --------------------------------------
 # Both are scored on the digits alone (BIC of X, not of the labels), so they compare directly.
 figure = digits.supervised_figure(study)
-print(digits.supervised_caption(study))
+print(fill(digits.supervised_caption(study)))
 
 # %%
 # Generated digits
 # ----------------
 figure = digits.generated_figure(study)
-print(digits.generated_caption(study))
+print(fill(digits.generated_caption(study)))
 
 # %%
 # Are they the digits they were generated as?
 # -------------------------------------------
 figure = digits.label_fidelity_figure(study)
-print(digits.fidelity_caption(study))
+print(fill(digits.fidelity_caption(study)))
 
 # %%
 # Do they copy the training digits?
 # ---------------------------------
 figure = digits.memorisation_figure(study)
-print(digits.memorisation_caption(study))
+print(fill(digits.memorisation_caption(study)))
+
+# sphinx_gallery_thumbnail_number = 4

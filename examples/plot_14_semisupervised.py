@@ -53,22 +53,14 @@ print("log-likelihood never decreases:", bool(np.all(np.diff(semi.lower_bounds_)
 # semi-supervised one's follow the shape of all 600.
 xx, yy = np.meshgrid(np.linspace(-5, 9, 300), np.linspace(-5, 9, 300))
 grid = np.column_stack([xx.ravel(), yy.ravel()])
+palette = np.array(["tab:red", "tab:blue", "tab:green"])
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), layout="constrained", sharey=True)
 for ax, (name, model) in zip(axes, (("supervised, 15 rows", alone), ("semi-supervised", semi))):
     regions = model.predict(grid).reshape(xx.shape)
-    ax.contourf(xx, yy, regions, levels=[-0.5, 0.5, 1.5, 2.5], cmap="Pastel1", alpha=0.8)
-    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="Set1", s=6, vmin=0, vmax=8)
-    ax.scatter(
-        X[:15, 0],
-        X[:15, 1],
-        c=y[:15],
-        cmap="Set1",
-        s=90,
-        vmin=0,
-        vmax=8,
-        edgecolors="black",
-        marker="*",
-    )
+    ax.contourf(xx, yy, regions, levels=[-0.5, 0.5, 1.5, 2.5], colors=palette, alpha=0.15)
+    ax.contour(xx, yy, regions, levels=[0.5, 1.5], colors="0.3", linewidths=0.8)
+    ax.scatter(X[:, 0], X[:, 1], c=palette[y], s=6)
+    ax.scatter(X[:15, 0], X[:15, 1], c=palette[y[:15]], s=120, marker="*", edgecolors="black")
     ax.set_title(f"{name}: accuracy {model.score(X, y):.3f}")
     ax.set_xlabel("x1")
 axes[0].set_ylabel("x2")

@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.datasets import load_iris
 
 import gmmkit
+from gmmkit import plotting
 
 X, y = load_iris(return_X_y=True)
 gm = gmmkit.GaussianMixture(n_components=3, random_state=0).fit(X)
@@ -36,6 +37,12 @@ print(
     "identical predictions:",
     np.array_equal(gmmkit.load(folder / "classifier.gmm").predict(X), clf.predict(X)),
 )
+
+# %%
+# The loaded mixture is a fitted estimator like the one saved: here mclust's classification
+# plot of it, on the petal measurements.
+names = load_iris().feature_names
+figure = plotting.plot_classification(again, X, dims=(2, 3), feature_names=names).figure
 
 # %%
 # Saving never overwrites by accident

@@ -66,8 +66,9 @@ print(f"largest difference of the means: {np.abs(gm.means_ - in_memory.means_).m
 # The log-likelihood after every iteration
 # ----------------------------------------
 fig, ax = plt.subplots(figsize=(6.4, 4), layout="constrained")
-ax.plot(gm.lower_bounds_, marker="o", label="Dask")
-ax.plot(in_memory.lower_bounds_, linestyle="--", label="in memory")
+iterations = np.arange(1, gm.n_iter_ + 1)
+ax.plot(iterations, gm.lower_bounds_, marker="o", label="Dask")
+ax.plot(iterations, in_memory.lower_bounds_, linestyle="--", label="in memory")
 ax.set_xlabel("EM iteration")
 ax.set_ylabel("mean log-likelihood per row")
 ax.set_title("EM on a Dask array and in memory")
