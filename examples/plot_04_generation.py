@@ -40,9 +40,9 @@ print(fill(generation.samples_caption(comparison)))
 # The distance ratio is the median distance of a sample's rows to their nearest training row
 # over the same for held-out real rows: 1 is as far as new real rows, 0 is copies.
 for name, values in comparison.results.items():
+    print(f"{name}:")
+    print(f"    MMD² {values['mmd2']:.2g} (p = {values['mmd_p_value']:.3g})")
+    print(f"    C2ST accuracy {values['c2st_accuracy']:.3f} (p = {values['c2st_p_value']:.3g})")
     print(
-        f"{name}:\n"
-        f"    MMD² {values['mmd2']:.2g} (p = {values['mmd_p_value']:.3g}), "
-        f"C2ST accuracy {values['c2st_accuracy']:.3f} (p = {values['c2st_p_value']:.3g}), "
-        f"distance ratio {values['distance_ratio']:.2f}, copies flagged: {values['memorised']}"
+        f"    distance ratio {values['distance_ratio']:.2f}, copies flagged: {values['memorised']}"
     )
