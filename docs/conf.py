@@ -86,6 +86,11 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
+    # gmmkit returns bare Figures, which pyplot (and so the "matplotlib" scraper) never sees;
+    # gallery_figures (docs/_ext) shows them, and must run first.
+    "image_scrapers": ("gallery_figures.scrape", "matplotlib"),
+    # A block ending in a plotting call shows its figure, not the repr of what the call returns.
+    "ignore_repr_types": r"matplotlib\.",
 }
 
 html_theme = "pydata_sphinx_theme"

@@ -3,7 +3,8 @@
 Five studies (:mod:`gmmkit.studies`) run in order on two moons and the handwritten digits:
 clustering, model selection, posterior classification, generation, and digits. The report
 (:mod:`gmmkit.report`) is written as ``report.html`` (images inline), ``figures/*.png``,
-``metrics.json`` and ``summary.csv``.
+``metrics.json`` and ``summary.csv``. The documentation's gallery runs the same studies, through
+the same functions, with the :data:`QUICK` settings.
 """
 
 from __future__ import annotations

@@ -2,12 +2,15 @@
 
 :class:`~gmmkit.MixtureClassifier` models every class with its own mixture and applies Bayes'
 rule; :class:`~gmmkit.ComponentClassifier` fits one mixture without the labels and learns which
-class each component stands for. Works on any labelled split.
+class each component stands for. Works on any labelled split: :func:`compare` computes the
+study, :func:`posterior_figure` and :func:`accuracy_figure` draw it, :func:`add_section` writes
+it as a report section (the gallery calls the same functions).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import clone
@@ -66,13 +69,109 @@ def methods(mixture, *, max_components, seed):
     }
 
 
+@dataclass(frozen=True)
+class ClassifierComparison:
+    """The classification study's computation: every method's accuracy and its fitted model.
+
+    Attributes
+    ----------
+    data : gmmkit.studies.datasets.Split
+        With labels.
+    mixture : GaussianMixture
+        The model-selection choice the mixture classifiers follow (see :func:`methods`).
+    max_components : int
+        Upper end of MixtureClassifier's per-class BIC search.
+    cv : int or None
+        Folds of the cross-validated accuracy.
+    scores : dict of str to dict
+        Per method: ``cv_mean`` and ``cv_std`` (with ``cv``), ``fit_seconds`` and
+        ``test_accuracy``.
+    fitted : dict of str to estimator
+        Per method, the model fitted on all training rows.
+    """
+
+    data: object
+    mixture: object
+    max_components: int
+    cv: int | None
+    scores: dict
+    fitted: dict
+
+    @property
+    def classes(self):
+        """The training labels' classes, sorted."""
+        return np.unique(self.data.y_train)
+
+    @property
+    def best_baseline(self):
+        """The baseline (not a mixture classifier) with the highest held-out accuracy."""
+        return max(
+            (name for name in self.scores if name not in MIXTURE_METHODS),
+            key=lambda name: self.scores[name]["test_accuracy"],
+        )
+
+
+def compare(data, *, mixture, cv=5, seed=0, max_components=10):
+    """Cross-validate every method of :func:`methods` on the training rows, then fit it on all
+    of them and score it on the held-out rows.
+
+    The folds are stratified, shuffled and seeded.
+
+    Parameters
+    ----------
+    data : gmmkit.studies.datasets.Split
+        With labels.
+    mixture : GaussianMixture
+        The model-selection choice (see :func:`methods`).
+    cv : int or None, default=5
+        Folds; None measures the held-out accuracy only.
+    seed : int, default=0
+    max_components : int, default=10
+
+    Returns
+    -------
+    ClassifierComparison
+    """
+    scores, fitted = {}, {}
+    for name, estimator in methods(mixture, max_components=max_components, seed=seed).items():
+        scores[name], fitted[name] = _evaluate(estimator, data, cv, seed)
+    return ClassifierComparison(data, mixture, max_components, cv, scores, fitted)
+
+
+def intro(data, mixture, *, cv, max_components):
+    """The section's opening paragraph: the two mixture classifiers and what they are compared
+    with."""
+    classes = np.unique(data.y_train)
+    cv_text = f"{cv}-fold stratified cross-validation on the training rows and " if cv else ""
+    return (
+        f"`MixtureClassifier` fits one mixture per class (its number of components chosen by "
+        f"BIC, 1 to {max_components}, {mixture.covariance_type} covariance) and classifies by "
+        f"Bayes' rule, P(y | x) ∝ P(y) p(x | y). `ComponentClassifier` fits the chosen mixture "
+        f"(k={mixture.n_components}, {mixture.covariance_type}) without the labels and learns "
+        f"P(y | component) from them, so P(y | x) = Σ_k P(k | x) P(y | k). Both are compared "
+        f"with Gaussian naive Bayes, logistic regression (standardised features) and histogram "
+        f"gradient boosting by {cv_text}accuracy on the {len(data.X_test)} held-out test rows "
+        f"({len(classes)} classes)."
+    )
+
+
+def summary(comparison):
+    """The study's key result in one sentence: held-out accuracies."""
+    scores, best_baseline = comparison.scores, comparison.best_baseline
+    return (
+        "Held-out accuracy: "
+        + ", ".join(f"{name} {scores[name]['test_accuracy']:.1%}" for name in MIXTURE_METHODS)
+        + f"; the best baseline, {best_baseline}, {scores[best_baseline]['test_accuracy']:.1%}."
+    )
+
+
 def add_section(
     report, data, *, mixture, cv=5, seed=0, max_components=10, title="Posterior classification"
 ):
     """Add the classification section for labelled ``data``.
 
-    Every method is cross-validated on the training rows (stratified, shuffled, seeded folds)
-    and then fitted on all of them and scored on the held-out test rows.
+    The computation is :func:`compare`; the figures are :func:`posterior_figure` (two features
+    only) and :func:`accuracy_figure`.
 
     Parameters
     ----------
@@ -92,23 +191,9 @@ def add_section(
     dict
         The section's metrics.
     """
-    X_train, y_train, X_test = data.X_train, data.y_train, data.X_test
-    classes = np.unique(y_train)
-    estimators = methods(mixture, max_components=max_components, seed=seed)
-    cv_text = f"{cv}-fold stratified cross-validation on the training rows and " if cv else ""
+    classes = np.unique(data.y_train)
     section = report.add_section(
-        KEY,
-        title,
-        (
-            f"`MixtureClassifier` fits one mixture per class (its number of components chosen by "
-            f"BIC, 1 to {max_components}, {mixture.covariance_type} covariance) and classifies by "
-            f"Bayes' rule, P(y | x) ∝ P(y) p(x | y). `ComponentClassifier` fits the chosen mixture "
-            f"(k={mixture.n_components}, {mixture.covariance_type}) without the labels and learns "
-            f"P(y | component) from them, so P(y | x) = Σ_k P(k | x) P(y | k). Both are compared "
-            f"with Gaussian naive Bayes, logistic regression (standardised features) and histogram "
-            f"gradient boosting by {cv_text}accuracy on the {len(X_test)} held-out test rows "
-            f"({len(classes)} classes)."
-        ),
+        KEY, title, intro(data, mixture, cv=cv, max_components=max_components)
     )
     if mixture.n_components < len(classes):
         section.add_text(
@@ -116,30 +201,17 @@ def add_section(
             f"classes ({len(classes)}), so ComponentClassifier cannot give every class a "
             f"component of its own."
         )
-    scores = {}
-    fitted = {}
-    for name, estimator in estimators.items():
-        scores[name], fitted[name] = _evaluate(estimator, data, cv, seed)
-
-    best_baseline = max(
-        (name for name in estimators if name not in MIXTURE_METHODS),
-        key=lambda name: scores[name]["test_accuracy"],
-    )
-    section.summary = (
-        "Held-out accuracy: "
-        + ", ".join(f"{name} {scores[name]['test_accuracy']:.1%}" for name in MIXTURE_METHODS)
-        + f"; the best baseline, {best_baseline}, {scores[best_baseline]['test_accuracy']:.1%}."
-    )
+    comparison = compare(data, mixture=mixture, cv=cv, seed=seed, max_components=max_components)
+    scores = comparison.scores
+    section.summary = summary(comparison)
     if data.n_features == 2:
         section.add_figure(
             "classification_posterior",
-            _posterior_figure(fitted, data, classes),
-            _posterior_caption(fitted, scores, classes),
+            posterior_figure(comparison),
+            posterior_caption(comparison),
         )
     section.add_figure(
-        "classification_accuracy",
-        _accuracy_figure(scores, cv, len(X_test)),
-        _accuracy_caption(scores, best_baseline),
+        "classification_accuracy", accuracy_figure(comparison), accuracy_caption(comparison)
     )
     section.add_table(
         [{"method": name, **values} for name, values in scores.items()],
@@ -160,13 +232,13 @@ def add_section(
         },
     )
     metrics = {
-        "n_train": len(X_train),
-        "n_test": len(X_test),
+        "n_train": len(data.X_train),
+        "n_test": len(data.X_test),
         "n_classes": len(classes),
         "cv_folds": cv,
-        "best_baseline": best_baseline,
+        "best_baseline": comparison.best_baseline,
         "methods": scores,
-        "mixture_classifier_components": fitted["MixtureClassifier"].n_components_,
+        "mixture_classifier_components": comparison.fitted["MixtureClassifier"].n_components_,
     }
     section.add_metrics(**metrics)
     return metrics
@@ -192,7 +264,19 @@ def _evaluate(estimator, data, cv, seed):
     return values, model
 
 
-def _posterior_figure(fitted, data, classes):
+def posterior_figure(comparison):
+    """P(y | x) of the two mixture classifiers over the plane, with the held-out rows.
+
+    Parameters
+    ----------
+    comparison : ClassifierComparison
+        Of data with two features.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    data, fitted, classes = comparison.data, comparison.fitted, comparison.classes
     grid = PlaneGrid.around(np.vstack([data.X_train, data.X_test]))
     figure = new_figure(13, 5.6)
     axes = figure.subplots(1, 2)
@@ -218,8 +302,11 @@ def _posterior_figure(fitted, data, classes):
     return figure
 
 
-def _posterior_caption(fitted, scores, classes):
-    mc = fitted["MixtureClassifier"]
+def posterior_caption(comparison):
+    """What to see in :func:`posterior_figure`: components used, accuracies, where classes
+    overlap."""
+    scores, classes = comparison.scores, comparison.classes
+    mc = comparison.fitted["MixtureClassifier"]
     per_class = ", ".join(f"{label}: {int(k)}" for label, k in zip(classes, mc.n_components_))
     return (
         f"MixtureClassifier uses {int(mc.n_components_.sum())} components in all (per "
@@ -230,7 +317,19 @@ def _posterior_caption(fitted, scores, classes):
     )
 
 
-def _accuracy_figure(scores, cv, n_test):
+def accuracy_figure(comparison):
+    """Every method's cross-validated and held-out accuracy, one row each.
+
+    Parameters
+    ----------
+    comparison : ClassifierComparison
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    scores, cv = comparison.scores, comparison.cv
+    n_test = len(comparison.data.X_test)
     names = list(scores)
     rows = np.arange(len(names))[::-1]
     figure = new_figure(9, 0.6 * len(names) + 2.4)
@@ -272,7 +371,10 @@ def _accuracy_figure(scores, cv, n_test):
     return figure
 
 
-def _accuracy_caption(scores, best_baseline):
+def accuracy_caption(comparison):
+    """What to see in :func:`accuracy_figure`: the better mixture classifier against the best
+    baseline."""
+    scores, best_baseline = comparison.scores, comparison.best_baseline
     mixture_best = max(MIXTURE_METHODS, key=lambda name: scores[name]["test_accuracy"])
     gap = scores[mixture_best]["test_accuracy"] - scores[best_baseline]["test_accuracy"]
     if abs(gap) < 1e-12:

@@ -1,11 +1,14 @@
 """Clustering: what fitted mixtures look like, and how fit and cluster quality change with the
 covariance type and the number of components.
 
-:func:`add_sweep_section` is the tour's two-moons study; :func:`add_model_section` shows one
-fitted mixture on any data (``gmmkit report``).
+:func:`add_sweep_section` is the tour's two-moons study: :func:`sweep` computes it, and
+:func:`mixtures_figure` and :func:`scores_figure` draw it (the gallery calls the same three).
+:func:`add_model_section` shows one fitted mixture on any data (``gmmkit report``).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.decomposition import PCA
@@ -22,10 +25,177 @@ from .selection import best_row
 KEY = "clustering"
 
 
+@dataclass(frozen=True)
+class MixtureSweep:
+    """The clustering study's computation: a sweep of 2-D data and the mixtures drawn as panels.
+
+    Attributes
+    ----------
+    data : gmmkit.studies.datasets.Split
+        The training rows were swept.
+    result : gmmkit.SelectionResult
+        Every covariance type of :func:`~gmmkit._core.covariances.swept_covariance_types`
+        (``"sklearn"``) at every number of components.
+    records : list of dict
+        ``result.records()``.
+    models : dict of (str, int) to GaussianMixture
+        The mixture of each (covariance type, number of components) drawn as a panel.
+    component_counts : tuple of int
+    panel_counts : tuple of int
+    """
+
+    data: object
+    result: object
+    records: list
+    models: dict
+    component_counts: tuple
+    panel_counts: tuple
+
+    @property
+    def covariance_types(self):
+        """The swept covariance types, in sweep order."""
+        return list(dict.fromkeys(cov for cov, _ in self.models))
+
+    def row(self, covariance_type, n_components):
+        """The sweep's record of one configuration."""
+        return next(
+            row
+            for row in self.records
+            if row["covariance_type"] == covariance_type and row["n_components"] == n_components
+        )
+
+    @property
+    def panel_rows(self):
+        """The records of the panels, by covariance type then number of components."""
+        return [self.row(cov, k) for cov in self.covariance_types for k in self.panel_counts]
+
+    @property
+    def best_log_likelihood(self):
+        """The record with the highest training log-likelihood per row."""
+        return best_row(self.records, "log_likelihood", higher_is_better=True)
+
+    @property
+    def best_silhouette(self):
+        """The record with the highest silhouette."""
+        return best_row(self.records, "silhouette", higher_is_better=True)
+
+
+def sweep(data, *, component_counts, panel_counts, seed=0):
+    """Fit every covariance type at every number of components to 2-D ``data``'s training rows.
+
+    Parameters
+    ----------
+    data : gmmkit.studies.datasets.Split
+        Two features.
+    component_counts : iterable of int
+        Numbers of components swept for the log-likelihood and silhouette curves.
+    panel_counts : sequence of int
+        Numbers of components drawn as panels (:func:`mixtures_figure`), one column each.
+    seed : int, default=0
+
+    Returns
+    -------
+    MixtureSweep
+    """
+    X = data.X_train
+    types = swept_covariance_types("sklearn")
+    component_counts = tuple(component_counts)
+    panel_counts = tuple(panel_counts)
+    result = select(
+        X, n_components=component_counts, covariance_type=types, random_state=seed, n_jobs=-1
+    )
+    models = {
+        (cov, k): GaussianMixture(k, covariance_type=cov, random_state=seed).fit(X)
+        for cov in types
+        for k in panel_counts
+    }
+    return MixtureSweep(data, result, result.records(), models, component_counts, panel_counts)
+
+
+def sweep_intro(data):
+    """The study's opening paragraph: what the covariance types do and what the panels show."""
+    types = swept_covariance_types("sklearn")
+    traits = "; ".join(f"{t}: {covariance_model_class(t).description}" for t in types)
+    return (
+        f"A Gaussian mixture describes each moon with several components, and the covariance "
+        f"type decides their shape: {traits}. "
+        f"Each panel below is one mixture fitted to the {len(data.X_train)} training rows; the "
+        f"tint shows which component claims each point of the plane (its decision region), and "
+        f"the black lines are level sets of the mixture density that enclose about 95, 75, 50 "
+        f"and 25 % of the rows."
+    )
+
+
+def sweep_summary(sweep):
+    """The study's key result in one sentence: where fit and separation peak."""
+    top_loglik, top_silhouette = sweep.best_log_likelihood, sweep.best_silhouette
+    return (
+        f"The training log-likelihood is highest at k={top_loglik['n_components']} "
+        f"({top_loglik['covariance_type']}, {top_loglik['log_likelihood']:.3f} per row), the "
+        f"silhouette at k={top_silhouette['n_components']} "
+        f"({top_silhouette['covariance_type']}, {top_silhouette['silhouette']:.3f})"
+        + (
+            ": a good density needs many components, well-separated clusters few."
+            if top_loglik["n_components"] > top_silhouette["n_components"]
+            else "."
+        )
+    )
+
+
+def mixtures_caption(sweep):
+    """What to see in :func:`mixtures_figure`: how the fit improves across the panels."""
+    panel_rows = sweep.panel_rows
+    best_panel = max(panel_rows, key=lambda row: row["log_likelihood"])
+    worst_panel = min(panel_rows, key=lambda row: row["log_likelihood"])
+    return (
+        f"Fitted mixtures for the {_count_word(len(sweep.covariance_types))} covariance types "
+        f"(rows) and k = {', '.join(map(str, sweep.panel_counts))} (columns): the fit improves "
+        f"from {worst_panel['log_likelihood']:.3f} log-likelihood per row "
+        f"({worst_panel['covariance_type']}, k={worst_panel['n_components']}) to "
+        f"{best_panel['log_likelihood']:.3f} ({best_panel['covariance_type']}, "
+        f"k={best_panel['n_components']})"
+        + (
+            ", as more and freer components follow the curved moons."
+            if best_panel["n_components"] > worst_panel["n_components"]
+            else "."
+        )
+    )
+
+
+def scores_caption(sweep):
+    """What to see in :func:`scores_figure`: the log-likelihood rises, the silhouette peaks."""
+    records = sweep.records
+    top_silhouette = sweep.best_silhouette
+    dips = [
+        f"{cov} k={row['n_components']}"
+        for cov in sweep.covariance_types
+        for previous, row in zip(_own(records, cov), _own(records, cov)[1:])
+        if row["log_likelihood"] < previous["log_likelihood"]
+    ]
+    rise = (
+        "rises with k for every covariance type"
+        if not dips
+        else f"rises with k, with dips at {', '.join(dips)} where EM stopped at a poorer local "
+        f"optimum than with fewer components,"
+    )
+    return (
+        f"Log-likelihood per row {rise} while the silhouette is highest at "
+        f"k={top_silhouette['n_components']} ({top_silhouette['covariance_type']})"
+        + (
+            ": beyond it, more components cut the moons into pieces less separated from each other."
+            if top_silhouette["n_components"] < max(sweep.component_counts)
+            else "."
+        )
+    )
+
+
 def add_sweep_section(
     report, data, *, component_counts, panel_counts, seed=0, title="Clustering two moons"
 ):
     """Add the clustering study of 2-D ``data``: fitted mixtures for every covariance type.
+
+    The computation is :func:`sweep`; the figures are :func:`mixtures_figure` and
+    :func:`scores_figure`.
 
     Parameters
     ----------
@@ -38,98 +208,19 @@ def add_sweep_section(
         Numbers of components drawn as panels, one column each.
     seed : int, default=0
     title : str
-    standardized_view : bool, default=False
-        Draw the principal components of the standardized features (each centred and divided
-        by its standard deviation) rather than of the raw ones, where a feature in large units
-        would take all the variance.
 
     Returns
     -------
     dict
         The section's metrics.
     """
-    X = data.X_train
-    types = swept_covariance_types("sklearn")  # the types swept below
-    traits = "; ".join(f"{t}: {covariance_model_class(t).description}" for t in types)
-    section = report.add_section(
-        KEY,
-        title,
-        (
-            f"A Gaussian mixture describes each moon with several components, and the covariance "
-            f"type decides their shape: {traits}. "
-            f"Each panel below is one mixture fitted to the {len(X)} training rows; the tint shows "
-            f"which component claims each point of the plane (its decision region), and the black "
-            f"lines are level sets of the mixture density that enclose about 95, 75, 50 and 25 % "
-            f"of the rows."
-        ),
-    )
-    result = select(
-        X, n_components=component_counts, covariance_type=types, random_state=seed, n_jobs=-1
-    )
-    records = result.records()
-    by_config = {(row["covariance_type"], row["n_components"]): row for row in records}
-    models = {
-        (cov, k): GaussianMixture(k, covariance_type=cov, random_state=seed).fit(X)
-        for cov in types
-        for k in panel_counts
-    }
-
-    top_loglik = best_row(records, "log_likelihood", higher_is_better=True)
-    top_silhouette = best_row(records, "silhouette", higher_is_better=True)
-    panel_rows = [by_config[cov, k] for cov in types for k in panel_counts]
-    best_panel = max(panel_rows, key=lambda row: row["log_likelihood"])
-    worst_panel = min(panel_rows, key=lambda row: row["log_likelihood"])
-    section.summary = (
-        f"The training log-likelihood is highest at k={top_loglik['n_components']} "
-        f"({top_loglik['covariance_type']}, {top_loglik['log_likelihood']:.3f} per row), the "
-        f"silhouette at k={top_silhouette['n_components']} "
-        f"({top_silhouette['covariance_type']}, {top_silhouette['silhouette']:.3f})"
-        + (
-            ": a good density needs many components, well-separated clusters few."
-            if top_loglik["n_components"] > top_silhouette["n_components"]
-            else "."
-        )
-    )
-    section.add_figure(
-        "clustering_mixtures",
-        _mixtures_figure(models, by_config, X, data.feature_names),
-        f"Fitted mixtures for the {_count_word(len(types))} covariance types (rows) and k = "
-        f"{', '.join(map(str, panel_counts))} (columns): the fit improves from "
-        f"{worst_panel['log_likelihood']:.3f} log-likelihood per row "
-        f"({worst_panel['covariance_type']}, k={worst_panel['n_components']}) to "
-        f"{best_panel['log_likelihood']:.3f} ({best_panel['covariance_type']}, "
-        f"k={best_panel['n_components']})"
-        + (
-            ", as more and freer components follow the curved moons."
-            if best_panel["n_components"] > worst_panel["n_components"]
-            else "."
-        ),
-    )
-    dips = [
-        f"{cov} k={row['n_components']}"
-        for cov in types
-        for previous, row in zip(_own(records, cov), _own(records, cov)[1:])
-        if row["log_likelihood"] < previous["log_likelihood"]
-    ]
-    rise = (
-        "rises with k for every covariance type"
-        if not dips
-        else f"rises with k, with dips at {', '.join(dips)} where EM stopped at a poorer local "
-        f"optimum than with fewer components,"
-    )
-    section.add_figure(
-        "clustering_scores",
-        _scores_figure(result, records),
-        f"Log-likelihood per row {rise} while the silhouette is highest at "
-        f"k={top_silhouette['n_components']} ({top_silhouette['covariance_type']})"
-        + (
-            ": beyond it, more components cut the moons into pieces less separated from each other."
-            if top_silhouette["n_components"] < max(component_counts)
-            else "."
-        ),
-    )
+    section = report.add_section(KEY, title, sweep_intro(data))
+    study = sweep(data, component_counts=component_counts, panel_counts=panel_counts, seed=seed)
+    section.summary = sweep_summary(study)
+    section.add_figure("clustering_mixtures", mixtures_figure(study), mixtures_caption(study))
+    section.add_figure("clustering_scores", scores_figure(study), scores_caption(study))
     section.add_table(
-        panel_rows,
+        study.panel_rows,
         caption="The mixtures drawn above, measured on the training rows.",
         columns={
             "covariance_type": "covariance",
@@ -143,9 +234,9 @@ def add_sweep_section(
         },
     )
     metrics = {
-        "n_train": len(X),
-        "best_log_likelihood": _pick(top_loglik, "log_likelihood"),
-        "best_silhouette": _pick(top_silhouette, "silhouette"),
+        "n_train": len(data.X_train),
+        "best_log_likelihood": _pick(study.best_log_likelihood, "log_likelihood"),
+        "best_silhouette": _pick(study.best_silhouette, "silhouette"),
         "settings": [
             {
                 key: row[key]
@@ -160,7 +251,7 @@ def add_sweep_section(
                     "n_iter",
                 )
             }
-            for row in records
+            for row in study.records
         ],
     }
     section.add_metrics(**metrics)
@@ -250,17 +341,28 @@ def _count_word(n):
     return words[n] if n < len(words) else str(n)
 
 
-def _mixtures_figure(models, by_config, X, feature_names):
-    counts = sorted({k for _, k in models})
-    types = list(dict.fromkeys(cov for cov, _ in models))
+def mixtures_figure(sweep):
+    """One panel per drawn mixture: covariance type by row, number of components by column.
+
+    Parameters
+    ----------
+    sweep : MixtureSweep
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    X, feature_names = sweep.data.X_train, sweep.data.feature_names
+    counts = sorted({k for _, k in sweep.models})
+    types = sweep.covariance_types
     figure = new_figure(3.3 * len(counts), 2.9 * len(types))
     axes = figure.subplots(len(types), len(counts), squeeze=False)
     grid = PlaneGrid.around(X)
     for i, cov in enumerate(types):
         for j, k in enumerate(counts):
-            row = by_config[cov, k]
+            row = sweep.row(cov, k)
             ax = axes[i, j]
-            draw_mixture(ax, models[cov, k], X, grid, point_size=4)
+            draw_mixture(ax, sweep.models[cov, k], X, grid, point_size=4)
             label_plane(
                 ax,
                 feature_names,
@@ -275,7 +377,18 @@ def _mixtures_figure(models, by_config, X, feature_names):
     return figure
 
 
-def _scores_figure(result, records):
+def scores_figure(sweep):
+    """Training log-likelihood and silhouette against the number of components.
+
+    Parameters
+    ----------
+    sweep : MixtureSweep
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    records = sweep.records
     figure = new_figure(12, 4.4)
     loglik_ax, silhouette_ax = figure.subplots(1, 2)
     for cov in dict.fromkeys(row["covariance_type"] for row in records):
@@ -291,7 +404,7 @@ def _scores_figure(result, records):
     loglik_ax.set_ylabel("mean log-likelihood per row (higher is better)")
     loglik_ax.grid(alpha=0.3)
     loglik_ax.legend(fontsize="small")
-    plotting.plot_silhouette(result, ax=silhouette_ax)
+    plotting.plot_silhouette(sweep.result, ax=silhouette_ax)
     figure.suptitle("Fit against cluster separation, for every covariance type and k")
     return figure
 

@@ -9,6 +9,8 @@ on real digits (label fidelity) and by their distance to the training digits (me
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
@@ -32,6 +34,259 @@ PIXEL_MAX = 16.0
 SUPERVISED_COVARIANCE_TYPES = ("full", "diag")
 
 
+@dataclass(frozen=True)
+class PcaProjection:
+    """The digits split and projected onto the principal components of the training pixels
+    that keep :data:`VARIANCE_KEPT` of their variance.
+
+    Attributes
+    ----------
+    data : gmmkit.studies.datasets.Split
+        The digits in pixels.
+    pca : sklearn.decomposition.PCA
+        Fitted on the training pixels, every component.
+    n_kept : int
+        Components kept.
+    Z_train, Z_test : ndarray of shape (n, n_kept)
+        The training and held-out digits on the kept components.
+    """
+
+    data: object
+    pca: object
+    n_kept: int
+    Z_train: np.ndarray
+    Z_test: np.ndarray
+
+    @property
+    def cumulative(self):
+        """Cumulative share of the training pixels' variance, by number of components."""
+        return np.cumsum(self.pca.explained_variance_ratio_)
+
+    @property
+    def smallest_kept(self):
+        """The variance along the last kept component."""
+        return float(self.pca.explained_variance_[self.n_kept - 1])
+
+
+def project(data):
+    """Fit the PCA on ``data``'s training pixels and keep :data:`VARIANCE_KEPT` of the variance.
+
+    Parameters
+    ----------
+    data : gmmkit.studies.datasets.Split
+        The digits (:func:`gmmkit.studies.datasets.digits`).
+
+    Returns
+    -------
+    PcaProjection
+    """
+    pca = PCA(svd_solver="full").fit(data.X_train)
+    cumulative = np.cumsum(pca.explained_variance_ratio_)
+    n_kept = int(np.searchsorted(cumulative, VARIANCE_KEPT) + 1)
+    Z_train = pca.transform(data.X_train)[:, :n_kept]
+    Z_test = pca.transform(data.X_test)[:, :n_kept]
+    return PcaProjection(data, pca, n_kept, Z_train, Z_test)
+
+
+@dataclass(frozen=True)
+class DigitsStudy:
+    """The digits study's computation: the sweep, the supervised mixtures and the generator.
+
+    Attributes
+    ----------
+    projection : PcaProjection
+    sweep : gmmkit.SelectionResult
+        The unsupervised sweep in PCA space; ``best_estimator_`` is the BIC choice.
+    records : list of dict
+        ``sweep.records()``.
+    chosen_row, aic_row : dict
+        The BIC and AIC choices' records.
+    chosen_test : float
+        The BIC choice's log-likelihood per held-out digit.
+    supervised : list of dict
+        One mixture per class at every per-class count and covariance type: BIC of the
+        training digits alone and log-likelihood per held-out digit (see
+        :func:`supervised_rows`).
+    generator : gmmkit.LatentMixture
+        Class-conditional, per class, fitted on the training pixels.
+    grid_images : ndarray of shape (n_classes * grid_columns, 64)
+        Generated digits shown per class, ``grid_columns`` of each class in turn.
+    generated, generated_labels : ndarray
+        The digits generated for the label-fidelity and memorisation checks, and their classes.
+    fidelity : gmmkit.evaluation.LabelFidelity
+    memorisation : gmmkit.evaluation.Memorisation
+    component_counts : tuple of int
+    max_components_per_class : int
+    grid_columns : int
+    """
+
+    projection: PcaProjection
+    sweep: object
+    records: list
+    chosen_row: dict
+    aic_row: dict
+    chosen_test: float
+    supervised: list
+    generator: object
+    grid_images: np.ndarray
+    generated: np.ndarray
+    generated_labels: np.ndarray
+    fidelity: object
+    memorisation: object
+    component_counts: tuple
+    max_components_per_class: int
+    grid_columns: int
+
+    @property
+    def data(self):
+        """The digits in pixels."""
+        return self.projection.data
+
+    @property
+    def classes(self):
+        """The digit classes, sorted."""
+        return np.unique(self.data.y_train)
+
+    @property
+    def per_class_components(self):
+        """The generator's number of components of each class."""
+        return self.generator.mixture_.n_components_
+
+    @property
+    def best_supervised(self):
+        """The supervised mixture with the lowest BIC."""
+        return min(self.supervised, key=lambda row: row["bic"])
+
+
+def fit_models(
+    projection,
+    *,
+    seed=0,
+    component_counts=(10, 25, 50, 100, 200, 400, 600),
+    covariance_types=("full", "diag"),
+    per_class_counts=(1, 2, 3, 5),
+    max_components_per_class=6,
+    grid_columns=8,
+    fidelity_per_class=100,
+):
+    """Sweep mixtures in PCA space, fit one per class, and generate digits with a
+    class-conditional :class:`~gmmkit.LatentMixture`.
+
+    Parameters
+    ----------
+    projection : PcaProjection
+    seed : int, default=0
+        Seeds every fit and every sample.
+    component_counts : sequence of int
+        Numbers of components of the unsupervised sweep (BIC and AIC).
+    covariance_types : sequence of str
+        Covariance types of the unsupervised sweep.
+    per_class_counts : sequence of int
+        Components per class of the supervised mixtures (full and diagonal covariances)
+        compared with the sweep.
+    max_components_per_class : int
+        Upper end of the generator's per-class BIC search.
+    grid_columns : int
+        Digits generated per class for the grid of generated digits.
+    fidelity_per_class : int
+        Digits generated per class for the label-fidelity and memorisation checks.
+
+    Returns
+    -------
+    DigitsStudy
+    """
+    data = projection.data
+    X_train, y_train, X_test = data.X_train, data.y_train, data.X_test
+    Z_train, Z_test = projection.Z_train, projection.Z_test
+    classes = np.unique(y_train)
+    sweep = select(
+        Z_train,
+        n_components=component_counts,
+        covariance_type=covariance_types,
+        random_state=seed,
+        reg_covar=REG_COVAR,
+        silhouette_samples=None,
+        n_jobs=-1,
+    )
+    records = sweep.records()
+    chosen_row = records[sweep.best_index_]
+    chosen_test = float(sweep.best_estimator_.score(Z_test))
+    aic_row = min((row for row in records if np.isfinite(row["aic"])), key=lambda r: r["aic"])
+    supervised = supervised_rows(
+        Z_train, y_train, Z_test, per_class_counts, SUPERVISED_COVARIANCE_TYPES, seed
+    )
+    generator = LatentMixture(
+        n_components="auto",
+        n_latent=VARIANCE_KEPT,
+        class_conditional="per_class",
+        reg_covar=REG_COVAR,
+        max_components=max_components_per_class,
+        random_state=seed,
+    ).fit(X_train, y_train)
+    grid_labels = np.repeat(classes, grid_columns)
+    grid_images, _ = generator.sample(len(grid_labels), y=grid_labels, random_state=seed)
+    check_labels = np.repeat(classes, fidelity_per_class)
+    generated, generated_labels = generator.sample(
+        len(check_labels), y=check_labels, random_state=seed + 1
+    )
+    fidelity = evaluation.label_fidelity(
+        X_train, y_train, generated, generated_labels, random_state=seed
+    )
+    memorisation = evaluation.memorisation(X_train, generated, X_test)
+    return DigitsStudy(
+        projection,
+        sweep,
+        records,
+        chosen_row,
+        aic_row,
+        chosen_test,
+        supervised,
+        generator,
+        grid_images,
+        generated,
+        generated_labels,
+        fidelity,
+        memorisation,
+        tuple(component_counts),
+        max_components_per_class,
+        grid_columns,
+    )
+
+
+def intro(projection):
+    """The section's opening paragraph: the split, the PCA and why ``reg_covar`` is 0.1."""
+    data, pca, n_kept = projection.data, projection.pca, projection.n_kept
+    smallest_kept = projection.smallest_kept
+    n_train, n_test = len(data.X_train), len(data.X_test)
+    return (
+        f"The {n_train + n_test} 8x8 digits (pixels 0..16) are split into "
+        f"{n_train} training and {n_test} held-out rows (stratified, seeded). PCA on "
+        f"the training rows keeps {n_kept} of 64 directions ({VARIANCE_KEPT:.0%} of the "
+        f"variance); every mixture below lives in that space. `reg_covar` is absolute, added "
+        f"to "
+        f"every variance: the kept PCA variances run from "
+        f"{pca.explained_variance_[0]:.0f} down to {smallest_kept:.2f}, so `reg_covar` = "
+        f"{REG_COVAR} was chosen a priori ({REG_COVAR / smallest_kept:.0%} of the smallest "
+        f"kept variance) to keep components that own only a few digits positive definite "
+        f"without blurring the others."
+    )
+
+
+def summary(study):
+    """The study's key result in one sentence: the choices, label fidelity and memorisation."""
+    chosen_row, aic_row = study.chosen_row, study.aic_row
+    fidelity, memorisation = study.fidelity, study.memorisation
+    return (
+        f"BIC picks {chosen_row['covariance_type']} covariance with "
+        f"k={chosen_row['n_components']} of the sweep up to {max(study.component_counts)} (AIC: "
+        f"k={aic_row['n_components']}, {aic_row['covariance_type']}); generated digits are "
+        f"labelled as intended {fidelity.generated_accuracy:.1%} of the time (real held-out "
+        f"digits {fidelity.real_accuracy:.1%}) and memorisation is "
+        f"{'FLAGGED' if memorisation.flagged else 'not flagged'} (distance ratio "
+        f"{memorisation.distance_ratio:.2f})."
+    )
+
+
 def add_section(
     report,
     *,
@@ -45,6 +300,10 @@ def add_section(
     title="Handwritten digits",
 ):
     """Add the digits study to ``report``.
+
+    The computation is :func:`project` then :func:`fit_models`; the figures are
+    :func:`variance_figure`, :func:`criteria_figure`, :func:`supervised_figure`,
+    :func:`generated_figure`, :func:`label_fidelity_figure` and :func:`memorisation_figure`.
 
     Parameters
     ----------
@@ -71,110 +330,36 @@ def add_section(
     dict
         The section's metrics.
     """
-    data = datasets.digits(seed)
-    X_train, y_train, X_test, y_test = data.X_train, data.y_train, data.X_test, data.y_test
-    classes = np.unique(y_train)
-    pca = PCA(svd_solver="full").fit(X_train)
-    cumulative = np.cumsum(pca.explained_variance_ratio_)
-    n_kept = int(np.searchsorted(cumulative, VARIANCE_KEPT) + 1)
-    smallest_kept = float(pca.explained_variance_[n_kept - 1])
-    Z_train = pca.transform(X_train)[:, :n_kept]
-    Z_test = pca.transform(X_test)[:, :n_kept]
-    section = report.add_section(
-        KEY,
-        title,
-        (
-            f"The {len(X_train) + len(X_test)} 8x8 digits (pixels 0..16) are split into "
-            f"{len(X_train)} training and {len(X_test)} held-out rows (stratified, seeded). PCA on "
-            f"the training rows keeps {n_kept} of 64 directions ({VARIANCE_KEPT:.0%} of the "
-            f"variance); every mixture below lives in that space. `reg_covar` is absolute, added "
-            f"to "
-            f"every variance: the kept PCA variances run from "
-            f"{pca.explained_variance_[0]:.0f} down to {smallest_kept:.2f}, so `reg_covar` = "
-            f"{REG_COVAR} was chosen a priori ({REG_COVAR / smallest_kept:.0%} of the smallest "
-            f"kept variance) to keep components that own only a few digits positive definite "
-            f"without blurring the others."
-        ),
+    projection = project(datasets.digits(seed))
+    section = report.add_section(KEY, title, intro(projection))
+    study = fit_models(
+        projection,
+        seed=seed,
+        component_counts=component_counts,
+        covariance_types=covariance_types,
+        per_class_counts=per_class_counts,
+        max_components_per_class=max_components_per_class,
+        grid_columns=grid_columns,
+        fidelity_per_class=fidelity_per_class,
     )
-
-    sweep = select(
-        Z_train,
-        n_components=component_counts,
-        covariance_type=covariance_types,
-        random_state=seed,
-        reg_covar=REG_COVAR,
-        silhouette_samples=None,
-        n_jobs=-1,
-    )
-    records = sweep.records()
-    chosen_row = records[sweep.best_index_]
-    chosen_test = float(sweep.best_estimator_.score(Z_test))
-    aic_row = min((row for row in records if np.isfinite(row["aic"])), key=lambda r: r["aic"])
-    supervised = _supervised_rows(
-        Z_train, y_train, Z_test, per_class_counts, SUPERVISED_COVARIANCE_TYPES, seed
-    )
-    generator = LatentMixture(
-        n_components="auto",
-        n_latent=VARIANCE_KEPT,
-        class_conditional="per_class",
-        reg_covar=REG_COVAR,
-        max_components=max_components_per_class,
-        random_state=seed,
-    ).fit(X_train, y_train)
-    grid_labels = np.repeat(classes, grid_columns)
-    grid_images, _ = generator.sample(len(grid_labels), y=grid_labels, random_state=seed)
-    check_labels = np.repeat(classes, fidelity_per_class)
-    generated, generated_labels = generator.sample(
-        len(check_labels), y=check_labels, random_state=seed + 1
-    )
-    fidelity = evaluation.label_fidelity(
-        X_train, y_train, generated, generated_labels, random_state=seed
-    )
-    memorisation = evaluation.memorisation(X_train, generated, X_test)
-    per_class_k = generator.mixture_.n_components_
-
-    best_supervised = min(supervised, key=lambda row: row["bic"])
-    section.summary = (
-        f"BIC picks {chosen_row['covariance_type']} covariance with "
-        f"k={chosen_row['n_components']} of the sweep up to {max(component_counts)} (AIC: "
-        f"k={aic_row['n_components']}, {aic_row['covariance_type']}); generated digits are "
-        f"labelled as intended {fidelity.generated_accuracy:.1%} of the time (real held-out "
-        f"digits {fidelity.real_accuracy:.1%}) and memorisation is "
-        f"{'FLAGGED' if memorisation.flagged else 'not flagged'} (distance ratio "
-        f"{memorisation.distance_ratio:.2f})."
-    )
-
+    data = projection.data
+    X_train, X_test = data.X_train, data.X_test
+    chosen_row, aic_row, chosen_test = study.chosen_row, study.aic_row, study.chosen_test
+    records, supervised = study.records, study.supervised
+    fidelity, memorisation = study.fidelity, study.memorisation
+    n_kept, cumulative = projection.n_kept, projection.cumulative
+    section.summary = summary(study)
     section.add_figure(
-        "digits_pca_variance",
-        _variance_figure(cumulative, n_kept),
-        f"{n_kept} of 64 principal components keep {VARIANCE_KEPT:.0%} of the pixel variance; "
-        f"the first 10 already keep {cumulative[9]:.0%}.",
+        "digits_pca_variance", variance_figure(projection), variance_caption(projection)
+    )
+    section.add_figure("digits_criteria", criteria_figure(study), criteria_caption(study))
+    section.add_figure("digits_supervised_bic", supervised_figure(study), supervised_caption(study))
+    section.add_figure("digits_generated", generated_figure(study), generated_caption(study))
+    section.add_figure(
+        "digits_label_fidelity", label_fidelity_figure(study), fidelity_caption(study)
     )
     section.add_figure(
-        "digits_criteria",
-        _criteria_figure(sweep, component_counts),
-        _criteria_caption(chosen_row, aic_row, records, len(X_train)),
-    )
-    section.add_figure(
-        "digits_supervised_bic",
-        _supervised_figure(records, supervised),
-        _supervised_caption(best_supervised, chosen_row),
-    )
-    section.add_figure(
-        "digits_generated",
-        _grid_figure(X_test, y_test, grid_images, classes, grid_columns),
-        f"Each row is one class: held-out real digits (left) beside digits the per-class "
-        f"mixtures generate (right; {_per_class_text(per_class_k, classes)}, chosen by BIC "
-        f"from 1..{max_components_per_class}), mapped back to pixels through the PCA and "
-        f"clipped to 0..16.",
-    )
-    section.add_figure(
-        "digits_label_fidelity", _confusion_figure(fidelity), _fidelity_caption(fidelity)
-    )
-    section.add_figure(
-        "digits_memorisation",
-        _memorisation_figure(X_train, generated, X_test),
-        _memorisation_caption(memorisation),
+        "digits_memorisation", memorisation_figure(study), memorisation_caption(study)
     )
     section.add_table(
         [
@@ -217,7 +402,7 @@ def add_section(
         "pca": {
             "n_components": n_kept,
             "variance_kept": float(cumulative[n_kept - 1]),
-            "smallest_kept_variance": smallest_kept,
+            "smallest_kept_variance": projection.smallest_kept,
             "cumulative_variance": cumulative,
         },
         "reg_covar": REG_COVAR,
@@ -249,12 +434,15 @@ def add_section(
             "aic": aic_row["aic"],
         },
         "supervised": supervised,
-        "generator": {"components_per_class": per_class_k, "n_latent": generator.n_latent_},
+        "generator": {
+            "components_per_class": study.per_class_components,
+            "n_latent": study.generator.n_latent_,
+        },
         "label_fidelity": {
             "real_accuracy": fidelity.real_accuracy,
             "generated_accuracy": fidelity.generated_accuracy,
             "confusion_matrix": fidelity.confusion_matrix,
-            "n_generated": len(generated),
+            "n_generated": len(study.generated),
         },
         "memorisation": {
             "median_generated": memorisation.median_generated,
@@ -270,7 +458,7 @@ def add_section(
     return metrics
 
 
-def _supervised_rows(Z_train, y_train, Z_test, per_class_counts, covariance_types, seed):
+def supervised_rows(Z_train, y_train, Z_test, per_class_counts, covariance_types, seed):
     """One mixture per class at every per-class count and type: BIC of the training rows
     alone (``MixtureClassifier.bic(X)``) and mean log-likelihood of the test rows."""
     rows = []
@@ -302,7 +490,18 @@ def _per_class_text(per_class_k, classes):
     )
 
 
-def _variance_figure(cumulative, n_kept):
+def variance_figure(projection):
+    """Cumulative share of the pixel variance against the number of principal components.
+
+    Parameters
+    ----------
+    projection : PcaProjection
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    cumulative, n_kept = projection.cumulative, projection.n_kept
     figure = new_figure(7, 4.4)
     ax = figure.subplots()
     ax.plot(np.arange(1, cumulative.size + 1), cumulative, marker=".", color="tab:blue")
@@ -318,14 +517,33 @@ def _variance_figure(cumulative, n_kept):
     return figure
 
 
-def _criteria_figure(sweep, component_counts):
+def variance_caption(projection):
+    """What to see in :func:`variance_figure`."""
+    return (
+        f"{projection.n_kept} of 64 principal components keep {VARIANCE_KEPT:.0%} of the pixel "
+        f"variance; the first 10 already keep {projection.cumulative[9]:.0%}."
+    )
+
+
+def criteria_figure(study):
+    """BIC and AIC of the unsupervised sweep, log-scaled, side by side.
+
+    Parameters
+    ----------
+    study : DigitsStudy
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    sweep, component_counts = study.sweep, study.component_counts
     figure = new_figure(13, 4.6)
     for ax, criterion in zip(figure.subplots(1, 2), ("bic", "aic")):
         plotting.plot_criterion(sweep, criterion, ax=ax)
         _log_components_axis(ax)
         ax.set_xlim(min(component_counts) * 0.85, max(component_counts) * 1.15)
         ax.set_xlabel("number of components (log scale)")
-        _log_scale_if_positive(ax, [row[criterion] for row in sweep.records()])
+        _log_scale_if_positive(ax, [row[criterion] for row in study.records])
     figure.suptitle(
         f"Digits in PCA space: information criteria up to {max(component_counts)} components"
     )
@@ -351,8 +569,11 @@ def _log_scale_if_positive(ax, values):
         ax.set_ylabel(f"{ax.get_ylabel()}, log scale")
 
 
-def _criteria_caption(chosen_row, aic_row, records, n_train):
-    largest = max(records, key=lambda row: (row["n_components"], row["n_parameters"]))
+def criteria_caption(study):
+    """What to see in :func:`criteria_figure`: both choices, and the largest mixture's size."""
+    chosen_row, aic_row = study.chosen_row, study.aic_row
+    n_train = len(study.data.X_train)
+    largest = max(study.records, key=lambda row: (row["n_components"], row["n_parameters"]))
     return (
         f"BIC is lowest at k={chosen_row['n_components']} "
         f"({chosen_row['covariance_type']}) and AIC at k={aic_row['n_components']} "
@@ -362,7 +583,18 @@ def _criteria_caption(chosen_row, aic_row, records, n_train):
     )
 
 
-def _supervised_figure(records, supervised):
+def supervised_figure(study):
+    """BIC of one mixture for all digits against one mixture per class, by components in all.
+
+    Parameters
+    ----------
+    study : DigitsStudy
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    records, supervised = study.records, study.supervised
     figure = new_figure(8, 4.8)
     ax = figure.subplots()
     for covariance_type in dict.fromkeys(row["covariance_type"] for row in records):
@@ -395,7 +627,9 @@ def _supervised_figure(records, supervised):
     return figure
 
 
-def _supervised_caption(best_supervised, best_unsupervised):
+def supervised_caption(study):
+    """What to see in :func:`supervised_figure`: which model describes the digits better."""
+    best_supervised, best_unsupervised = study.best_supervised, study.chosen_row
     difference = best_supervised["bic"] - best_unsupervised["bic"]
     better = "supervised" if difference < 0 else "unsupervised"
     return (
@@ -410,7 +644,19 @@ def _supervised_caption(best_supervised, best_unsupervised):
     )
 
 
-def _grid_figure(X_test, y_test, generated, classes, n_columns):
+def generated_figure(study):
+    """Held-out real digits beside generated ones, one row per class.
+
+    Parameters
+    ----------
+    study : DigitsStudy
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    data, classes, n_columns = study.data, study.classes, study.grid_columns
+    X_test, y_test, generated = data.X_test, data.y_test, study.grid_images
     real = np.concatenate([X_test[y_test == label][:n_columns] for label in classes])
     figure = new_figure(12, 7.2)
     panels = ((real, "held-out real digits"), (generated, "generated digits"))
@@ -431,7 +677,29 @@ def _grid_figure(X_test, y_test, generated, classes, n_columns):
     return figure
 
 
-def _confusion_figure(fidelity):
+def generated_caption(study):
+    """What to see in :func:`generated_figure`: how the generator was chosen and mapped back."""
+    return (
+        f"Each row is one class: held-out real digits (left) beside digits the per-class "
+        f"mixtures generate (right; "
+        f"{_per_class_text(study.per_class_components, study.classes)}, chosen by BIC "
+        f"from 1..{study.max_components_per_class}), mapped back to pixels through the PCA and "
+        f"clipped to 0..16."
+    )
+
+
+def label_fidelity_figure(study):
+    """The confusion matrix of generated digits read by a classifier trained on real ones.
+
+    Parameters
+    ----------
+    study : DigitsStudy
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fidelity = study.fidelity
     matrix = np.asarray(fidelity.confusion_matrix)
     classes = fidelity.classes
     figure = new_figure(7, 6)
@@ -463,7 +731,9 @@ def _confusion_figure(fidelity):
     return figure
 
 
-def _fidelity_caption(fidelity):
+def fidelity_caption(study):
+    """What to see in :func:`label_fidelity_figure`: accuracy and the most frequent confusion."""
+    fidelity = study.fidelity
     matrix = np.asarray(fidelity.confusion_matrix).copy()
     np.fill_diagonal(matrix, 0)
     i, j = np.unravel_index(matrix.argmax(), matrix.shape)
@@ -481,7 +751,10 @@ def _fidelity_caption(fidelity):
     )
 
 
-def _memorisation_caption(memorisation):
+def memorisation_caption(study):
+    """What to see in :func:`memorisation_figure`: how close generated digits come to training
+    ones, against held-out ones."""
+    memorisation = study.memorisation
     farness, comparison = _how_far(memorisation.distance_ratio)
     verdict = "is flagged for copying" if memorisation.flagged else "is not copying"
     return (
@@ -502,7 +775,18 @@ def _how_far(ratio):
     return "about as far from", "as"
 
 
-def _memorisation_figure(X_train, generated, X_test):
+def memorisation_figure(study):
+    """Distances to the nearest training digit: generated digits against held-out real ones.
+
+    Parameters
+    ----------
+    study : DigitsStudy
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    X_train, X_test, generated = study.data.X_train, study.data.X_test, study.generated
     nearest = NearestNeighbors(n_neighbors=1).fit(X_train)
     generated_distance = nearest.kneighbors(generated)[0][:, 0]
     holdout_distance = nearest.kneighbors(X_test)[0][:, 0]

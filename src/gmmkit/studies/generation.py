@@ -2,12 +2,13 @@
 
 Two generators are compared with the real training rows themselves, which show what passing
 every test looks like (and are, by construction, copies for the memorisation check). Works on any
-data split.
+data split: :func:`compare` computes the study, :func:`samples_figure` draws it,
+:func:`add_section` writes it as a report section (the gallery calls the same functions).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.decomposition import PCA
@@ -23,6 +24,94 @@ ALPHA = 0.05
 MAX_COMPARED_ROWS = 2000
 
 
+ONE_GAUSSIAN = "one Gaussian (k=1, full)"
+REAL_TRAINING = "real training rows"
+
+
+@dataclass(frozen=True)
+class GenerationComparison:
+    """The generation study's computation: each generator's sample and its test results.
+
+    Attributes
+    ----------
+    data : gmmkit.studies.datasets.Split
+        The training rows, and the held-out rows compared (a seeded subsample of at most
+        ``max_rows``; their labels dropped).
+    chosen : str
+        The chosen mixture's name among the generators.
+    samples : dict of str to ndarray
+        Per generator (the chosen mixture, :data:`ONE_GAUSSIAN`, :data:`REAL_TRAINING`), as
+        many rows as ``data.X_test``.
+    results : dict of str to dict
+        Per generator: MMD², C2ST, memorisation and per-feature KS results.
+    n_permutations, c2st_folds : int
+    """
+
+    data: object
+    chosen: str
+    samples: dict
+    results: dict
+    n_permutations: int
+    c2st_folds: int
+
+
+def compare(model, data, *, seed=0, n_permutations=200, c2st_folds=5, max_rows=MAX_COMPARED_ROWS):
+    """Sample ``model``, a single Gaussian and the real training rows, and test each sample
+    against the held-out rows.
+
+    Parameters
+    ----------
+    model : GaussianMixture
+        Fitted on ``data.X_train`` (the model-selection choice).
+    data : gmmkit.studies.datasets.Split
+    seed : int, default=0
+    n_permutations : int, default=200
+        Of the MMD permutation test.
+    c2st_folds : int, default=5
+        Folds of the classifier two-sample test.
+    max_rows : int, default=MAX_COMPARED_ROWS
+        Held-out rows compared at most (a seeded subsample when there are more); as many rows
+        are generated.
+
+    Returns
+    -------
+    GenerationComparison
+    """
+    rng = np.random.RandomState(seed)
+    X_train = data.X_train
+    X_test = data.X_test
+    if len(X_test) > max_rows:
+        X_test = X_test[np.sort(rng.choice(len(X_test), max_rows, replace=False))]
+    data = replace(data, X_test=X_test, y_test=None)
+    n = len(X_test)
+    chosen = f"chosen mixture ({model.covariance_type}, k={model.n_components})"
+    one_gaussian = GaussianMixture(1, covariance_type="full", random_state=seed).fit(X_train)
+    samples = {
+        chosen: model.sample(n, random_state=seed)[0],
+        ONE_GAUSSIAN: one_gaussian.sample(n, random_state=seed)[0],
+        REAL_TRAINING: X_train[rng.choice(len(X_train), min(n, len(X_train)), replace=False)],
+    }
+    results = {
+        name: _evaluate(sample, data, seed, n_permutations, c2st_folds)
+        for name, sample in samples.items()
+    }
+    return GenerationComparison(data, chosen, samples, results, n_permutations, c2st_folds)
+
+
+def intro(n, *, n_permutations, c2st_folds):
+    """The section's opening paragraph: the samples and the tests, for ``n`` compared rows."""
+    return (
+        f"{n} rows are drawn from the chosen mixture and compared with the {n} held-out test "
+        f"rows, which no model has seen. The maximum mean discrepancy (MMD², RBF kernel with "
+        f"the median bandwidth, {n_permutations}-permutation p-value) and a classifier "
+        f"two-sample test (C2ST: histogram gradient boosting, {c2st_folds}-fold accuracy at "
+        f"telling real from generated, 0.5 = cannot tell) test whether the two samples come "
+        f"from one distribution. A single full-covariance Gaussian shows what the tests make "
+        f"of a simpler model; real training rows are the reference that should pass, and that "
+        f"the memorisation check should flag, since they are the training rows themselves."
+    )
+
+
 def add_section(
     report,
     model,
@@ -35,6 +124,8 @@ def add_section(
     title="Generation",
 ):
     """Add the generated-versus-real section: samples of ``model`` against held-out rows.
+
+    The computation is :func:`compare`; the figure is :func:`samples_figure`.
 
     Parameters
     ----------
@@ -57,47 +148,22 @@ def add_section(
     dict
         The section's metrics.
     """
-    rng = np.random.RandomState(seed)
-    X_train = data.X_train
-    X_test = data.X_test
-    if len(X_test) > max_rows:
-        X_test = X_test[np.sort(rng.choice(len(X_test), max_rows, replace=False))]
-    data = replace(data, X_test=X_test, y_test=None)
-    n = len(X_test)
-    chosen = f"chosen mixture ({model.covariance_type}, k={model.n_components})"
-    one_gaussian = GaussianMixture(1, covariance_type="full", random_state=seed).fit(X_train)
-    samples = {
-        chosen: model.sample(n, random_state=seed)[0],
-        "one Gaussian (k=1, full)": one_gaussian.sample(n, random_state=seed)[0],
-        "real training rows": X_train[
-            rng.choice(len(X_train), min(n, len(X_train)), replace=False)
-        ],
-    }
+    n = min(len(data.X_test), max_rows)
     section = report.add_section(
-        KEY,
-        title,
-        (
-            f"{n} rows are drawn from the chosen mixture and compared with the {n} held-out test "
-            f"rows, which no model has seen. The maximum mean discrepancy (MMD², RBF kernel with "
-            f"the median bandwidth, {n_permutations}-permutation p-value) and a classifier "
-            f"two-sample test (C2ST: histogram gradient boosting, {c2st_folds}-fold accuracy at "
-            f"telling real from generated, 0.5 = cannot tell) test whether the two samples come "
-            f"from one distribution. A single full-covariance Gaussian shows what the tests make "
-            f"of "
-            f"a simpler model; real training rows are the reference that should pass, and that "
-            f"the memorisation check should flag, since they are the training rows themselves."
-        ),
+        KEY, title, intro(n, n_permutations=n_permutations, c2st_folds=c2st_folds)
     )
-    results = {
-        name: _evaluate(sample, data, seed, n_permutations, c2st_folds)
-        for name, sample in samples.items()
-    }
-
-    section.summary = _summary(chosen, results)
+    comparison = compare(
+        model,
+        data,
+        seed=seed,
+        n_permutations=n_permutations,
+        c2st_folds=c2st_folds,
+        max_rows=max_rows,
+    )
+    results = comparison.results
+    section.summary = summary(comparison)
     section.add_figure(
-        "generation_samples",
-        _samples_figure(samples, results, data),
-        _samples_caption(chosen, results),
+        "generation_samples", samples_figure(comparison), samples_caption(comparison)
     )
     section.add_table(
         [
@@ -132,7 +198,7 @@ def add_section(
         "n_test": n,
         "n_permutations": n_permutations,
         "c2st_folds": c2st_folds,
-        "chosen": chosen,
+        "chosen": comparison.chosen,
         "generators": results,
     }
     section.add_metrics(**metrics)
@@ -162,11 +228,14 @@ def _evaluate(sample, data, seed, n_permutations, c2st_folds):
     }
 
 
-def _summary(chosen, results):
-    mine = results[chosen]
-    gaussian = results["one Gaussian (k=1, full)"]
+def summary(comparison):
+    """The study's key result in one sentence: the chosen mixture's and a single Gaussian's
+    test results."""
+    mine = comparison.results[comparison.chosen]
+    gaussian = comparison.results[ONE_GAUSSIAN]
     return (
-        f"Samples of the {chosen}: MMD² {mine['mmd2']:.2g} (p = {mine['mmd_p_value']:.3g}), "
+        f"Samples of the {comparison.chosen}: MMD² {mine['mmd2']:.2g} "
+        f"(p = {mine['mmd_p_value']:.3g}), "
         f"C2ST accuracy {mine['c2st_accuracy']:.3f} (95 % CI {mine['c2st_ci_low']:.3f}–"
         f"{mine['c2st_ci_high']:.3f}), {_verdict(mine)}; a single Gaussian: C2ST "
         f"{gaussian['c2st_accuracy']:.3f}, {_verdict(gaussian)}."
@@ -185,7 +254,21 @@ def _verdict(values):
     return f"told apart from real rows by {' and '.join(detected)} at the 5 % level"
 
 
-def _samples_figure(samples, results, data):
+def samples_figure(comparison):
+    """Each generator's sample over the held-out rows, one panel each.
+
+    Two features are drawn as they are, more on the training rows' first two principal
+    components, one as histograms.
+
+    Parameters
+    ----------
+    comparison : GenerationComparison
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    samples, results, data = comparison.samples, comparison.results, comparison.data
     d = data.n_features
     real = data.X_test
     names, project = _plane(data) if d >= 2 else (None, None)
@@ -243,17 +326,19 @@ def _draw_histograms(ax, real, sample, sample_label):
 
 
 def _sample_label(name):
-    return "real training rows" if name == "real training rows" else "generated"
+    return REAL_TRAINING if name == REAL_TRAINING else "generated"
 
 
-def _samples_caption(chosen, results):
-    mine = results[chosen]
-    gaussian = results["one Gaussian (k=1, full)"]
-    reference = results["real training rows"]
+def samples_caption(comparison):
+    """What to see in :func:`samples_figure`: C2ST accuracies and what memorisation flags."""
+    results = comparison.results
+    mine = results[comparison.chosen]
+    gaussian = results[ONE_GAUSSIAN]
+    reference = results[REAL_TRAINING]
     return (
-        f"Rows from the {chosen} (orange) over the held-out rows (grey): C2ST accuracy "
-        f"{mine['c2st_accuracy']:.2f}, against {gaussian['c2st_accuracy']:.2f} for a single "
-        f"Gaussian and {reference['c2st_accuracy']:.2f} for real training rows; the "
+        f"Rows from the {comparison.chosen} (orange) over the held-out rows (grey): C2ST "
+        f"accuracy {mine['c2st_accuracy']:.2f}, against {gaussian['c2st_accuracy']:.2f} for a "
+        f"single Gaussian and {reference['c2st_accuracy']:.2f} for real training rows; the "
         f"memorisation check flags "
         + (
             "only the real training rows, as it should."
