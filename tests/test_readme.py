@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 PYTHON_BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 
@@ -16,6 +18,7 @@ def test_readme_has_python_examples():
     assert _python_blocks(), "README.md has no ```python examples"
 
 
+@pytest.mark.slow
 def test_readme_python_examples_run_in_order(tmp_path, monkeypatch):
     """The blocks share one namespace (later ones may use earlier names) and run in a temporary
     directory, so examples that write files leave nothing behind."""
