@@ -127,7 +127,7 @@ def count_padding(total_weight: float, n_samples: int) -> float:
     collapses to the origin. Relative to the mean weight, weights that differ by a constant
     factor give the same fit.
     """
-    return 10 * float(np.finfo(np.float64).eps) * (total_weight / n_samples)
+    return 10 * np.finfo(np.float64).eps * (total_weight / n_samples)
 
 
 @lru_cache(maxsize=64)

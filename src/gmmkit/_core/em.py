@@ -25,7 +25,7 @@ COLLAPSED_VARIANCE_RATIO = 1e-8
 
 #: One E-step asked of :meth:`FeatureSource.statistics`: ``(source, theta, shared_prec_chol,
 #: weights_only)``.
-StatisticsRequest = tuple[FeatureSource, np.ndarray, "np.ndarray | None", bool]
+StatisticsRequest = tuple[FeatureSource, np.ndarray, np.ndarray | None, bool]
 
 
 @dataclass
