@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: tour test bench docs clean distclean
+.PHONY: tour test quick coverage bench docs clean distclean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,19 @@ tour: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -n 2 -q
 
+# A developer's run: the suite without the tests marked slow (see CONTRIBUTING.md).
+quick: $(VENV)/.installed
+	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+
+# The suite under coverage (settings in pyproject.toml: xdist workers and the CLI's
+# subprocesses are measured too), combined, reported here and as HTML in htmlcov/.
+coverage: $(VENV)/.installed
+	rm -rf .coverage .coverage.* htmlcov
+	$(BIN)/python -m coverage run -m pytest -n 2 -q
+	$(BIN)/python -m coverage combine -q
+	$(BIN)/python -m coverage report
+	$(BIN)/python -m coverage html -q
+
 # The documentation site, offline, warnings as errors: docs/_build/html/index.html.
 docs: $(VENV)/.installed
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
@@ -29,7 +42,7 @@ bench: $(VENV)/.installed
 
 # clean keeps .venv (installing it is most of a first `make tour`); distclean removes it too.
 clean:
-	rm -rf tour-output docs/_build docs/auto_examples docs/reference/generated
+	rm -rf tour-output docs/_build docs/auto_examples docs/reference/generated htmlcov .coverage .coverage.*
 
 distclean: clean
 	rm -rf $(VENV)

@@ -129,6 +129,7 @@ def test_interrupted_select_leaves_no_output_directory(blobs, tmp_path, monkeypa
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_interrupted_force_rerun_leaves_the_previous_run_byte_identical(
     blobs, previous_sweep, tmp_path, monkeypatch
 ):
@@ -143,6 +144,7 @@ def test_interrupted_force_rerun_leaves_the_previous_run_byte_identical(
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_force_rerun_replaces_every_file_and_keeps_the_users(
     blobs, previous_sweep, tmp_path, capsys
 ):
@@ -162,6 +164,7 @@ def test_force_rerun_replaces_every_file_and_keeps_the_users(
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_force_rerun_without_a_plot_removes_the_previous_plot_and_keeps_the_users(
     blobs, previous_sweep, tmp_path, monkeypatch
 ):
@@ -186,6 +189,7 @@ def test_output_directory_given_as_dot_is_staged_beside_it(blobs, tmp_path, monk
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_select_removes_a_dead_runs_staging_directory(blobs, tmp_path):
     stale = make_staging(tmp_path, "sweep", dead_pid())
     out = tmp_path / "sweep"
@@ -195,6 +199,7 @@ def test_select_removes_a_dead_runs_staging_directory(blobs, tmp_path):
 
 
 # ---------------------------------------------------------------------- report
+@pytest.mark.slow
 def test_report_interrupted_while_writing_figures_leaves_no_output_directory(
     blobs, tmp_path, monkeypatch
 ):
@@ -206,6 +211,7 @@ def test_report_interrupted_while_writing_figures_leaves_no_output_directory(
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_report_interrupted_force_rerun_leaves_the_previous_report_byte_identical(
     blobs, previous_report, tmp_path, monkeypatch
 ):
@@ -217,6 +223,7 @@ def test_report_interrupted_force_rerun_leaves_the_previous_report_byte_identica
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_report_force_rerun_replaces_its_files_drops_its_old_figures_and_keeps_the_users(
     blobs, previous_report, tmp_path
 ):

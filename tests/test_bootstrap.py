@@ -75,6 +75,7 @@ def coverage(n_datasets, n_bootstrap, n, kind):
 
 
 # ---------------------------------------------------------------------- coverage
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_intervals_cover_the_true_parameters_roughly_at_the_nominal_rate(kind):
     share, count = coverage(n_datasets=12, n_bootstrap=49, n=300, kind=kind)
@@ -88,6 +89,7 @@ def test_intervals_cover_the_true_parameters_at_the_nominal_rate():
     assert abs(share - 0.95) <= 3 * math.sqrt(0.95 * 0.05 / count), share
 
 
+@pytest.mark.slow
 def test_standard_errors_shrink_like_one_over_root_n():
     rng = np.random.default_rng(3)
     small, large = simulate(rng, 300), simulate(rng, 2700)
@@ -100,6 +102,7 @@ def test_standard_errors_shrink_like_one_over_root_n():
         assert 2.4 < ratio < 3.75, (name, ratio)  # sqrt(2700 / 300) = 3
 
 
+@pytest.mark.slow
 def test_mean_standard_errors_match_their_large_sample_value(fitted, data):
     # a well-separated component's mean has standard error sqrt(diag(Sigma_k) / n_k)
     result = bootstrap(fitted, data, 199, random_state=0)
@@ -273,6 +276,7 @@ def test_refits_keep_the_model_settings_and_start_from_the_fit(data):
     assert [params["tol"] for _, _, params in RecordingMixture.calls] == [1e-2, 1e-2]
 
 
+@pytest.mark.slow
 def test_standard_errors_do_not_depend_on_a_loose_model_tol():
     # two overlapping components: EM from the fit crawls, and a loose tol stops it at once
     rng = np.random.default_rng(0)
@@ -433,6 +437,7 @@ def test_feature_names_are_kept(data):
 
 
 # ---------------------------------------------------------------------- figure
+@pytest.mark.slow
 @pytest.mark.parametrize("what, panels", [("weights", 2), ("means", 4), ("variances", 4)])
 def test_plot_draws_one_panel_per_parameter(what, panels, fitted, data, tmp_path):
     pytest.importorskip("matplotlib")
@@ -556,6 +561,7 @@ def faithful_bootstrap():
     return json.loads((FIXTURES / "faithful_bootstrap.json").read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_standard_errors_agree_loosely_with_mclust(kind, faithful_bootstrap):
     fixture = faithful_bootstrap
@@ -595,6 +601,7 @@ def model_files(tmp_path_factory, data):
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:X does not have valid feature names")
 def test_cli_prints_standard_errors_and_intervals(model_files, capsys):
     folder = model_files

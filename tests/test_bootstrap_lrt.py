@@ -52,6 +52,7 @@ def test_p_value_refuses_replicates_that_are_not_statistics(replicates):
         bootstrap_p_value(1.0, replicates)
 
 
+@pytest.mark.slow
 def test_every_p_value_is_that_of_its_own_replicates(three_result):
     result = three_result
     assert result.bootstrap_lrts.shape == (len(result.g), 19)
@@ -64,6 +65,7 @@ def test_every_p_value_is_that_of_its_own_replicates(three_result):
 
 
 # ---------------------------------------------------------------------- what it selects
+@pytest.mark.slow
 def test_three_separated_components_stop_the_sequence_at_three_for_most_seeds():
     selected = [
         bootstrap_lrt(
@@ -84,6 +86,7 @@ def test_the_sequence_stops_at_the_first_test_that_is_not_significant(three_resu
     assert result.models[3].n_components == 3
 
 
+@pytest.mark.slow
 def test_one_gaussian_stops_at_one():
     result = bootstrap_lrt(one_gaussian(), "VVV", max_components=4, n_bootstrap=19, random_state=2)
     assert result.n_components == 1
@@ -91,6 +94,7 @@ def test_one_gaussian_stops_at_one():
     assert result.p_values[0] > 0.05
 
 
+@pytest.mark.slow
 def test_a_sequence_significant_to_the_end_selects_max_components():
     result = bootstrap_lrt(
         three_clusters(0), "EII", max_components=3, n_bootstrap=19, random_state=0
@@ -117,6 +121,7 @@ def test_replicate_statistics_are_never_negative(three_result):
 
 
 # ---------------------------------------------------------------------- reproducibility
+@pytest.mark.slow
 def test_results_are_identical_for_one_and_two_jobs():
     X = one_gaussian()
     one = bootstrap_lrt(X, "VVV", max_components=3, n_bootstrap=19, random_state=3, n_jobs=1)
@@ -126,6 +131,7 @@ def test_results_are_identical_for_one_and_two_jobs():
     assert one.n_components == two.n_components
 
 
+@pytest.mark.slow
 def test_the_seed_sets_the_replicates():
     X = one_gaussian()
     first = bootstrap_lrt(X, "diag", max_components=2, n_bootstrap=19, random_state=5)
@@ -137,6 +143,7 @@ def test_the_seed_sets_the_replicates():
     assert first.lrts[0] == pytest.approx(other.lrts[0], rel=1e-8)
 
 
+@pytest.mark.slow
 def test_a_random_state_instance_is_accepted_and_drawn_from():
     rng = np.random.RandomState(0)
     result = bootstrap_lrt(
@@ -145,6 +152,7 @@ def test_a_random_state_instance_is_accepted_and_drawn_from():
     assert result.bootstrap_lrts.shape == (1, 19)
 
 
+@pytest.mark.slow
 def test_a_dataframe_gives_the_result_of_its_values():
     pd = pytest.importorskip("pandas")
     X = three_clusters(1, n_per_cluster=30)
@@ -155,6 +163,7 @@ def test_a_dataframe_gives_the_result_of_its_values():
 
 
 # ---------------------------------------------------------------------- mclust's statistics
+@pytest.mark.slow
 def test_observed_statistics_match_mclust_on_old_faithful():
     """mclust's observed LRTS (reference/mclust/bootstrap_lrt.R, EM to tol 1e-10): equal to
     1e-4 where both reach the same maxima. Where gmmkit's best start finds a higher maximum
@@ -229,6 +238,7 @@ def test_a_text_column_is_named():
         bootstrap_lrt(frame, max_components=2, n_bootstrap=19)
 
 
+@pytest.mark.slow
 def test_too_few_replicates_for_the_level_warn_that_nothing_can_be_significant():
     with pytest.warns(UserWarning, match="no test can be significant"):
         result = bootstrap_lrt(
@@ -276,6 +286,7 @@ def test_plot_draws_one_panel_per_test_with_the_observed_statistic(three_result,
         np.testing.assert_allclose(axis.lines[0].get_xdata(), [observed, observed])
 
 
+@pytest.mark.slow
 def test_plot_draws_on_given_axes_and_refuses_the_wrong_number(agg):
     from matplotlib.figure import Figure
 
@@ -302,6 +313,7 @@ def data_csv(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_cli_prints_the_table_and_draws_the_plot(data_csv, tmp_path, capsys, agg):
     figure = tmp_path / "lrt.png"
     status = main(
@@ -327,6 +339,7 @@ def test_cli_prints_the_table_and_draws_the_plot(data_csv, tmp_path, capsys, agg
     assert figure.read_bytes().startswith(PNG_SIGNATURE)
 
 
+@pytest.mark.slow
 def test_cli_matches_the_function(data_csv, capsys):
     assert (
         main(
@@ -437,6 +450,7 @@ def two_clusters(n_per_cluster=40):
     return np.r_[rng.normal(0, 1, (n_per_cluster, 2)), rng.normal(6, 1, (n_per_cluster, 2))]
 
 
+@pytest.mark.slow
 def test_an_accelerated_fit_that_breaks_is_refitted_with_plain_em():
     # on these data SQUAREM jumps to statistics EVE's M-step cannot decompose
     result = bootstrap_lrt(two_clusters(), "EVE", max_components=3, n_bootstrap=19, random_state=0)
@@ -476,6 +490,7 @@ def test_every_covariance_model_finds_two_separated_clusters(covariance_type):
     assert result.n_components == 2, str(result)
 
 
+@pytest.mark.slow
 def test_cli_without_matplotlib_refuses_plot_before_testing(data_csv, tmp_path):
     blocking = (
         "import sys\n"

@@ -111,6 +111,7 @@ def test_a_fit_uses_the_configuration_of_its_call(blobs, source_options):
     assert model.score(blobs) == GaussianMixture(4, random_state=0).fit(blobs).score(blobs)
 
 
+@pytest.mark.slow
 def test_sweep_workers_compute_with_the_callers_configuration(blobs, source_options):
     with warnings.catch_warnings(), config_context(parallel_min_work=0, working_memory=2):
         warnings.simplefilter("ignore")

@@ -463,6 +463,7 @@ def test_the_cli_fits_scores_and_samples_it(tied_diag, blobs_csv, tmp_path, caps
     assert (tmp_path / "s.csv").read_text().count("\n") == 11
 
 
+@pytest.mark.slow
 def test_the_cli_selects_and_classifies_with_it(tied_diag, blobs_csv, tmp_path, capsys):
     out = tmp_path / "sweep"
     assert (

@@ -19,6 +19,7 @@ def moons():
     return X, np.where(y == 1, "upper", "lower")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "options",
     [

@@ -72,6 +72,7 @@ def test_fit_on_a_parquet_directory_is_the_in_memory_fit(files, tmp_path, capsys
     np.testing.assert_allclose(lazy.covariances_, memory.covariances_, rtol=1e-9)
 
 
+@pytest.mark.slow
 def test_select_on_a_parquet_directory_writes_the_in_memory_table(files, tmp_path, capsys):
     options = ("-k", "1:3", "--covariance", "full,diag")
     code, _, err = _cli(

@@ -122,6 +122,7 @@ def test_every_iteration_matches_the_in_memory_fit_threaded(data, covariance_typ
     _assert_same_fit(fitted, expected)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("covariance_type", "chunking"),
     [
@@ -232,6 +233,7 @@ def test_seeded_starts_are_the_in_memory_ones(data, init_params):
     _assert_same_fit(fitted, expected, rtol=1e-8, parameter_rtol=1e-7)
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_hc_on_more_than_2000_rows_starts_as_in_memory():
     X, _ = make_blobs(2100, centers=3, n_features=2, random_state=0)
@@ -520,6 +522,7 @@ def test_a_negative_weight_fails_the_fit_naming_its_block(data):
 
 
 # ---------------------------------------------------------------------- faults and memory
+@pytest.mark.slow
 def test_a_worker_lost_mid_fit_does_not_change_the_result(data, monkeypatch):
     """A worker process killed between the second and third iterations, holding persisted
     blocks: Dask recomputes them on the other worker and the fit is the undisturbed one."""
@@ -599,6 +602,7 @@ def test_the_client_never_holds_more_than_the_statistics(computes):
     assert labels.chunks == X.chunks[:1]
 
 
+@pytest.mark.slow
 def test_import_gmmkit_does_not_import_dask():
     code = (
         "import sys, gmmkit, gmmkit.mixture; import numpy as np; "
@@ -608,6 +612,7 @@ def test_import_gmmkit_does_not_import_dask():
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_one_row_or_fewer_rows_than_components_are_refused_as_in_memory(data):
     X = data[0]
     with pytest.raises(ValueError, match="minimum of 2 is required by GaussianMixture"):

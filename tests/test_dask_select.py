@@ -55,6 +55,7 @@ def _assert_same_table(got, expected, polish_iterations=True):
     assert got.best_index_ == expected.best_index_
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "init_params, weighted",
     [("random_from_data", False), ("random_from_data", True), ("hc+kmeans", False)],

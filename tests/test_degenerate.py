@@ -158,6 +158,7 @@ def test_one_component_per_sample_fits_without_regularisation(covariance_type):
 
 
 # ---------------------------------------------------------------------- float32, many components
+@pytest.mark.slow
 def test_float32_with_many_components_stays_finite_and_float32(covariance_type):
     """400 digits (64 features, several always zero) in float32 with 40 components."""
     X = load_digits().data[:400].astype(np.float32)

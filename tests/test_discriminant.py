@@ -84,6 +84,7 @@ def test_edda_on_iris_chooses_mclusts_model_with_its_likelihood_and_bic(iris, ir
     assert iris_edda.bic(X) == pytest.approx(chosen["bic"], rel=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["iris", "banknote"])
 def test_edda_table_matches_mclust_for_every_model(name):
     """Every model's BIC matches mclust's (its M-step's inner iterations run to convergence)
@@ -322,6 +323,7 @@ def test_edda_refuses_unlabelled_rows(iris):
 
 
 # ---------------------------------------------------------------------- MclustDA
+@pytest.mark.slow
 def test_mclustda_on_banknote_matches_mclust(banknote, banknote_mclustda):
     fixture, X, _ = banknote
     reference = fixture["mclustda"]
@@ -335,6 +337,7 @@ def test_mclustda_on_banknote_matches_mclust(banknote, banknote_mclustda):
     assert -reference["bic"] == pytest.approx(1647.147, abs=1e-3)  # mclust 6.1's vignette
 
 
+@pytest.mark.slow
 def test_mclustda_on_iris_matches_mclust(iris):
     fixture, X, y = iris
     with warnings.catch_warnings():
@@ -353,6 +356,7 @@ def test_mclustda_on_iris_matches_mclust(iris):
     assert clf.bic(X) == pytest.approx(-fixture["mclustda"]["bic"], abs=0.01)
 
 
+@pytest.mark.slow
 def test_mclustda_gives_a_class_with_fewer_rows_than_features_a_well_posed_model():
     """mclust keeps only the diagonal models for such a class; here the ill-posed fits of
     the others are never chosen."""
@@ -439,6 +443,7 @@ def test_cross_validated_edda_error_on_iris_matches_mclust(iris):
     assert cv.error == pytest.approx(np.mean(cv.predictions != y))
 
 
+@pytest.mark.slow
 def test_cross_validated_mclustda_error_on_banknote_matches_mclust(banknote):
     fixture, X, y = banknote
     with warnings.catch_warnings():
@@ -546,6 +551,7 @@ def iris_csv(iris, tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_cli_classify_mode_edda_chooses_and_saves_the_model(iris_csv, tmp_path):
     out = tmp_path / "edda.gmm"
     result = _cli(
@@ -569,6 +575,7 @@ def test_cli_classify_mode_edda_chooses_and_saves_the_model(iris_csv, tmp_path):
     assert model.mode == "edda" and model.covariance_type_ == "VEV"
 
 
+@pytest.mark.slow
 def test_cli_classify_covariance_all_chooses_each_classs_model(iris_csv, tmp_path):
     out = tmp_path / "mclustda.gmm"
     result = _cli(
@@ -595,6 +602,7 @@ def test_cli_classify_covariance_all_chooses_each_classs_model(iris_csv, tmp_pat
     assert f"components per class: {shown}" in result.stdout
 
 
+@pytest.mark.slow
 def test_cli_classify_mode_edda_with_several_components_is_a_usage_error(iris_csv, tmp_path):
     result = _cli(
         "classify",

@@ -178,6 +178,7 @@ def c2st_same():
         return classifier_two_sample_test(normal(0, 300, 4), normal(1, 300, 4), random_state=0)
 
 
+@pytest.mark.slow
 def test_c2st_accuracy_is_near_chance_for_one_distribution(c2st_same):
     assert abs(c2st_same.accuracy - 0.5) < 0.06
     assert c2st_same.ci_low < 0.5 < c2st_same.ci_high

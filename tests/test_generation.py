@@ -212,6 +212,7 @@ def test_conditional_mean_wants_one_column_per_given_feature(three_d):
 
 
 # ---------------------------------------------------------------------- LatentMixture
+@pytest.mark.slow
 def test_latent_samples_have_the_data_shape_and_stay_in_the_training_range(digits):
     X, _ = digits
     gen = LatentMixture(n_components=5, n_latent=0.9, random_state=0).fit(X)
@@ -223,6 +224,7 @@ def test_latent_samples_have_the_data_shape_and_stay_in_the_training_range(digit
     assert unclipped.sample(200, random_state=0)[0].min() < 0.0
 
 
+@pytest.mark.slow
 def test_class_conditional_generation_draws_the_requested_classes(digits):
     X, y = digits
     gen = LatentMixture(n_components=2, n_latent=0.9, class_conditional=True, random_state=0).fit(
@@ -263,6 +265,7 @@ def test_one_component_latent_density_is_probabilistic_pca(digits, whiten):
     )
 
 
+@pytest.mark.slow
 def test_auto_chooses_the_number_of_components_by_the_criterion(digits):
     X, _ = digits
     gen = LatentMixture(
@@ -394,6 +397,7 @@ def test_component_classifier_generates_a_chosen_class_from_its_components():
         clf.sample(5, y=7)
 
 
+@pytest.mark.slow
 def test_latent_component_map_generates_chosen_digits_with_few_labels(digits):
     X, y = digits
     y_few = np.where(np.arange(len(y)) % 5 == 0, y, -1)  # 20% of the labels
@@ -414,6 +418,7 @@ def test_latent_component_map_generates_chosen_digits_with_few_labels(digits):
         LatentMixture(class_conditional="sometimes").fit(X, y)
 
 
+@pytest.mark.slow
 def test_latent_component_map_passes_its_mapping_on(digits):
     X, y = digits
     gen = LatentMixture(

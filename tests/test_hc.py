@@ -187,6 +187,7 @@ def wide_blobs():
     return rng.normal(size=(labels.size, 2)) + centres[labels], labels
 
 
+@pytest.mark.slow
 def test_more_rows_than_the_subset_build_the_tree_on_a_seeded_subset(wide_blobs):
     X, truth = wide_blobs
     start = HierarchicalStart(X, random_state=np.random.RandomState(4))
@@ -205,6 +206,7 @@ def test_more_rows_than_the_subset_build_the_tree_on_a_seeded_subset(wide_blobs)
     assert adjusted_rand_score(truth[outside], labels[outside]) > 0.95
 
 
+@pytest.mark.slow
 def test_gaussian_mixture_hc_on_many_rows_depends_on_random_state_only(wide_blobs):
     X, _ = wide_blobs
     a, b = (GaussianMixture(3, init_params="hc", random_state=1).fit(X) for _ in range(2))

@@ -63,6 +63,7 @@ def test_no_criterion_chooses_an_ill_posed_fit(digits_pca, criterion):
     assert not result.rows[result.best_index_]["ill_posed"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
 def test_auto_classifier_on_the_digits_is_as_accurate_as_one_component_per_class(seed):
     """Before, 'auto' chose 7-8 singular components per class: 0.69 against 0.98 held out."""

@@ -14,6 +14,7 @@ def digits_20d():
     return X - X.mean(axis=0) + 3.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_shared_seedings_give_scikit_learns_kmeans_labels_for_every_k(digits_20d, dtype, weighted):

@@ -10,6 +10,7 @@ import gmmkit
 from gmmkit import GaussianMixture
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("covariance_type", ["full", "diag"])
 def test_fit_peak_memory_stays_chunk_bounded(covariance_type):
     n_samples, n_features, n_components = 30_000, 8, 40

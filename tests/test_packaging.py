@@ -1,6 +1,7 @@
 """The package metadata in pyproject.toml: one version, and every imported package declared."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,8 @@ from gmmkit import _version
 
 tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
 
-PYPROJECT = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text("utf-8"))
+ROOT = Path(__file__).parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
 
 
 def test_the_version_is_written_once_in_gmmkit_version_and_read_from_there():
@@ -33,6 +35,14 @@ def test_the_version_module_is_read_without_importing_gmmkit():
         for target in node.targets
     }
     assert assigned == {"__version__": gmmkit.__version__}
+
+
+def test_the_changelogs_latest_release_is_the_package_version():
+    # keep-a-changelog: "## [Unreleased]" first, then "## [X.Y.Z] - YYYY-MM-DD", newest first
+    headings = re.findall(r"^## \[([^\]]+)\]", (ROOT / "CHANGELOG.md").read_text("utf-8"), re.M)
+    releases = [heading for heading in headings if heading != "Unreleased"]
+    assert releases, "CHANGELOG.md has no release heading"
+    assert releases[0] == gmmkit.__version__
 
 
 def test_joblib_is_a_declared_dependency():

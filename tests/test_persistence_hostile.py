@@ -168,6 +168,7 @@ def test_flipped_byte_in_the_end_of_directory_record_gives_value_error(saved, fi
     assert str(saved) in str(excinfo.value)
 
 
+@pytest.mark.slow
 def test_any_flipped_byte_in_the_zip_directory_gives_value_error_or_the_model(saved, X):
     # Bytes zipfile ignores (timestamps, file attributes) leave a loadable model; every other
     # flip must be refused with the documented error.

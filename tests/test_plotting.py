@@ -167,6 +167,7 @@ def test_plot_cv_without_cross_validation_raises_value_error(result):
         plot_cv(result)
 
 
+@pytest.mark.slow
 def test_plot_cv_breaks_the_line_where_cross_validation_failed(X):
     # A 3-sample training fold cannot fit 4 components: CV fails at k=4, the full-data fit does not.
     folds = [(np.arange(3), np.arange(3, 150)), (np.arange(3, 150), np.arange(3))]
@@ -209,6 +210,7 @@ def test_plot_selection_with_cv_adds_the_cv_panel(cv_result):
 
 
 # ---------------------------------------------------------------------- output and dependencies
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "draw",
     [

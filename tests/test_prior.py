@@ -167,6 +167,7 @@ def test_map_fit_from_mclusts_partition_matches_mclusts_parameters(fit):
     np.testing.assert_allclose(_dense(mixture), sigma, rtol=1e-4, atol=1e-6 * np.abs(sigma).max())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fit", MAP_FITS, ids=[f"{f['model']}-G{f['G']}" for f in MAP_FITS])
 def test_bic_is_mclusts_with_the_log_likelihood_at_the_map_estimate(fit):
     mixture = _map_fit(fit["model"], fit["G"])
@@ -175,6 +176,7 @@ def test_bic_is_mclusts_with_the_log_likelihood_at_the_map_estimate(fit):
     assert -mixture.bic(FAITHFUL) == pytest.approx(fit["bic"], rel=1e-6)
 
 
+@pytest.mark.slow
 def test_select_with_the_default_prior_picks_mclusts_model():
     expected = FIXTURE["mclust_prior"]
     result = select(
@@ -297,6 +299,7 @@ def test_digits_with_eight_components_per_class_do_not_collapse_with_a_prior(dig
         assert np.all(smallest > 10 * mixture.reg_covar)
 
 
+@pytest.mark.slow
 def test_digits_with_a_prior_classify_far_better_than_without_and_near_one_per_class(digits_pca):
     X_train, X_test, y_train, y_test = digits_pca
 

@@ -41,10 +41,12 @@ def test_readme_has_python_examples():
     assert _python_blocks(README), "README.md has no ```python examples"
 
 
+@pytest.mark.slow
 def test_readme_python_examples_run_in_order(tmp_path, monkeypatch):
     _run_in_order(README, tmp_path, monkeypatch)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", EXAMPLE_PAGES, ids=[page.stem for page in EXAMPLE_PAGES])
 def test_guide_python_examples_run_in_order(page, tmp_path, monkeypatch):
     _run_in_order(page, tmp_path, monkeypatch)

@@ -317,6 +317,7 @@ def labelled_2d_report(tmp_path_factory):
     return metrics, out, stream.getvalue()
 
 
+@pytest.mark.slow
 def test_data_report_with_labels_has_every_section(labelled_2d_report):
     metrics, _, _ = labelled_2d_report
     assert list(metrics["sections"]) == [
@@ -328,6 +329,7 @@ def test_data_report_with_labels_has_every_section(labelled_2d_report):
     ]
 
 
+@pytest.mark.slow
 def test_data_report_discriminant_analysis_scores_edda_and_mclustda(labelled_2d_report):
     metrics, out, _ = labelled_2d_report
     section = metrics["sections"]["discriminant"]
@@ -344,6 +346,7 @@ def test_data_report_discriminant_analysis_scores_edda_and_mclustda(labelled_2d_
     assert (out / "figures" / "discriminant_confusion.png").is_file()
 
 
+@pytest.mark.slow
 def test_data_report_chooses_and_tests_the_mixture_on_held_out_rows(labelled_2d_report):
     metrics, _, _ = labelled_2d_report
     chosen = metrics["sections"]["selection"]["metrics"]["chosen"]
@@ -353,6 +356,7 @@ def test_data_report_chooses_and_tests_the_mixture_on_held_out_rows(labelled_2d_
     assert abs(chosen["test_log_likelihood"] - chosen["train_log_likelihood"]) < 0.5
 
 
+@pytest.mark.slow
 def test_data_report_classifies_well_separated_blobs(labelled_2d_report):
     metrics, _, _ = labelled_2d_report
     methods = metrics["sections"]["classification"]["metrics"]["methods"]
@@ -368,6 +372,7 @@ def test_data_report_classifies_well_separated_blobs(labelled_2d_report):
         assert 0.9 < methods[name]["cv_mean"] <= 1.0
 
 
+@pytest.mark.slow
 def test_data_report_draws_the_plane_for_two_features(labelled_2d_report):
     metrics, out, _ = labelled_2d_report
     figures = [name for section in metrics["sections"].values() for name in section["figures"]]
@@ -380,6 +385,7 @@ def test_data_report_draws_the_plane_for_two_features(labelled_2d_report):
     assert "width" in page and "height" in page  # the feature names label the axes' table
 
 
+@pytest.mark.slow
 def test_data_report_generation_passes_on_a_well_fitted_mixture(labelled_2d_report):
     metrics, _, _ = labelled_2d_report
     generation = metrics["sections"]["generation"]["metrics"]
@@ -389,12 +395,14 @@ def test_data_report_generation_passes_on_a_well_fitted_mixture(labelled_2d_repo
     assert generation["generators"]["real training rows"]["memorised"] is True
 
 
+@pytest.mark.slow
 def test_data_report_prints_the_summary_and_the_report_path(labelled_2d_report):
     _, out, text = labelled_2d_report
     assert "Model selection" in text and "Posterior classification" in text
     assert str((out / "report.html").resolve()) in text
 
 
+@pytest.mark.slow
 def test_data_report_without_labels_skips_classification_and_projects_many_features(tmp_path):
     rng = np.random.RandomState(0)
     X = np.r_[rng.normal(0, 1, (100, 4)), rng.normal(4, 1, (100, 4))]
@@ -412,6 +420,7 @@ def test_data_report_without_labels_skips_classification_and_projects_many_featu
     assert (tmp_path / "figures" / "clustering_chosen.png").is_file()
 
 
+@pytest.mark.slow
 def test_data_report_on_one_feature_draws_the_density(tmp_path):
     rng = np.random.RandomState(1)
     X = np.r_[rng.normal(0, 1, (60, 1)), rng.normal(8, 1, (60, 1))]
@@ -451,6 +460,7 @@ def test_data_report_refuses_a_non_empty_output_dir(tmp_path):
     assert [path.name for path in tmp_path.iterdir()] == ["notes.txt"]
 
 
+@pytest.mark.slow
 def test_data_report_passes_the_em_settings_to_the_sweep(tmp_path, monkeypatch):
     from gmmkit.studies import selection as selection_study
 
@@ -517,6 +527,7 @@ def _selection_section_text(X, **kwargs):
     )
 
 
+@pytest.mark.slow
 def test_the_report_says_when_the_chosen_model_is_at_the_edge_of_the_range():
     X, _ = make_blobs(n_samples=160, centers=[[-6, 0], [0, 6], [6, 0]], random_state=0)
     text = _selection_section_text(X, n_components=[1, 2], covariance_type="full")
@@ -524,6 +535,7 @@ def test_the_report_says_when_the_chosen_model_is_at_the_edge_of_the_range():
     assert "did not converge" not in text
 
 
+@pytest.mark.slow
 def test_the_report_names_the_fits_that_did_not_converge():
     X, _ = make_blobs(n_samples=160, centers=[[-6, 0], [0, 6], [6, 0]], random_state=0)
     text = _selection_section_text(X, n_components=[2, 3, 4], covariance_type="full", max_iter=1)

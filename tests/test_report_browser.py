@@ -63,6 +63,7 @@ def opened_report(browser, quick_tour, tmp_path_factory):
     }
 
 
+@pytest.mark.slow
 def test_every_image_of_the_report_loads(opened_report):
     images = opened_report["images"]
     n_figures = len(list((opened_report["out"] / "figures").glob("*.png")))
@@ -73,10 +74,12 @@ def test_every_image_of_the_report_loads(opened_report):
         assert image["naturalHeight"] > 0 and image["alt"], image
 
 
+@pytest.mark.slow
 def test_the_console_shows_no_errors(opened_report):
     assert severe(opened_report["console"]) == []
 
 
+@pytest.mark.slow
 def test_a_screenshot_of_the_report_is_saved(opened_report):
     for path in opened_report["screenshots"]:
         data = path.read_bytes()
@@ -84,6 +87,7 @@ def test_a_screenshot_of_the_report_is_saved(opened_report):
     print("screenshots:", *map(str, opened_report["screenshots"]), sep="\n  ")
 
 
+@pytest.mark.slow
 def test_the_checks_catch_a_broken_image(browser, tmp_path):
     """The two checks above are not vacuous: a missing image fails both."""
     page = tmp_path / "broken.html"

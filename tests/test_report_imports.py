@@ -74,6 +74,7 @@ def test_the_cycle_check_finds_a_deferred_import(tmp_path):
     assert find_cycle(graph) == ["a", "b", "a"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module", MODULES)
 def test_each_report_module_imports_alone_in_a_fresh_interpreter(module):
     result = subprocess.run(

@@ -71,6 +71,7 @@ def test_table_scores_agree_with_the_fitted_model_definitions(sweep, three_blobs
     assert row.n_parameters == best.n_parameters_
 
 
+@pytest.mark.slow
 def test_scores_read_from_the_last_e_step_match_the_fitted_models(monkeypatch):
     # far-apart clusters: every row belongs to one component, EM reaches a fixed point, and
     # the scoring pass reads the last E-step's log-densities instead of recomputing them
@@ -146,6 +147,7 @@ def test_silhouette_and_icl_criteria_are_honoured(three_blobs):
     assert by_icl.best_index_ == int(by_icl.table.icl.to_numpy().argmin())
 
 
+@pytest.mark.slow
 def test_tables_are_identical_for_one_and_two_jobs(three_blobs):
     one = select(three_blobs, range(1, 5), cv=3, random_state=0, n_jobs=1).table
     with gmmkit.config_context(parallel_min_work=0):  # parallel even when tiny
@@ -287,6 +289,7 @@ def test_select_the_selector_and_the_sweep_settings_name_the_same_parameters():
     assert set(GaussianMixtureSelector().get_params()) == set(settings)
 
 
+@pytest.mark.slow
 def test_the_selector_sweeps_exactly_what_select_sweeps(three_blobs):
     arguments = dict(
         n_components=[1, 2, 3],
@@ -508,6 +511,7 @@ def test_warm_start_best_estimator_is_the_best_rows_model(many_blobs):
     assert result.best_estimator_.bic(many_blobs) == pytest.approx(best["bic"], rel=1e-9)
 
 
+@pytest.mark.slow
 def test_warm_start_table_is_the_same_for_any_n_jobs(many_blobs):
     kwargs = dict(
         n_components=[2, 5, 8, 11],

@@ -24,6 +24,7 @@ def _fit(X, **options):
         return GaussianMixture(random_state=0, **options).fit(X)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
 @pytest.mark.parametrize("n_components", [3, 8])
 def test_accelerated_em_reaches_at_least_the_plain_em_likelihood(
@@ -75,6 +76,7 @@ def test_accelerate_must_be_a_bool(overlapping_blobs):
         GaussianMixture(2, accelerate="yes").fit(overlapping_blobs)
 
 
+@pytest.mark.slow
 def test_select_passes_accelerate_through(overlapping_blobs):
     plain = select(overlapping_blobs, [3, 6], "diag", random_state=0, tol=1e-6).table
     fast = select(

@@ -185,6 +185,7 @@ def raw_penguin_report(penguins, tmp_path_factory):
     return metrics, (out / "report.html").read_text(), stream.getvalue()
 
 
+@pytest.mark.slow
 def test_report_warns_when_feature_scales_differ_by_more_than_100x(raw_penguin_report):
     metrics, page, text = raw_penguin_report
     assert "standard deviations differ by" in metrics["settings"]["scale warning"]
@@ -194,11 +195,13 @@ def test_report_warns_when_feature_scales_differ_by_more_than_100x(raw_penguin_r
     )
 
 
+@pytest.mark.slow
 def test_report_draws_the_pca_view_on_standardized_features(raw_penguin_report):
     _, page, _ = raw_penguin_report
     assert "principal components of the standardized features show" in page
 
 
+@pytest.mark.slow
 def test_report_on_comparable_scales_has_no_scale_warning(tmp_path):
     rng = np.random.RandomState(0)
     X = np.r_[rng.normal(0, 1, (60, 3)), rng.normal(4, 2, (60, 3))]
@@ -209,6 +212,7 @@ def test_report_on_comparable_scales_has_no_scale_warning(tmp_path):
     assert "standardized features" not in (tmp_path / "report.html").read_text()
 
 
+@pytest.mark.slow
 def test_report_standardize_sweeps_through_select_standardize(penguins, tmp_path):
     metrics = run_data_report(
         penguins, tmp_path, n_components=[1, 2], cv=None, standardize=True, stream=io.StringIO()

@@ -63,6 +63,7 @@ def _in_threads(n_threads, work):
         raise errors[0]
 
 
+@pytest.mark.slow
 def test_concurrent_small_fits_leave_blas_threads_unchanged(two_blas_threads, small_blobs):
     before = _process_state()
 
@@ -110,6 +111,7 @@ def test_concurrent_parallel_sweeps_leave_the_process_unchanged(two_blas_threads
     assert tables[0].equals(tables[1])
 
 
+@pytest.mark.slow
 def test_a_mix_of_fits_predictions_and_sweeps_leaves_the_process_unchanged(
     two_blas_threads, small_blobs
 ):

@@ -92,6 +92,7 @@ def section(metrics, key):
 
 
 # ---------------------------------------------------------------------- what it prints
+@pytest.mark.slow
 def test_quick_tour_prints_each_sections_key_result_and_the_report_path(quick_tour, tour_out):
     result, _ = quick_tour
     assert result.stdout.startswith("gmmkit tour (quick mode, seed 0): 5 sections in ")
@@ -106,12 +107,14 @@ def test_quick_tour_prints_each_sections_key_result_and_the_report_path(quick_to
     assert f"report:  {(tour_out / 'report.html').resolve()}" in result.stdout
 
 
+@pytest.mark.slow
 def test_quick_tour_prints_no_warnings_and_no_progress_by_default(quick_tour):
     result, _ = quick_tour
     assert result.stderr == ""
 
 
 # ---------------------------------------------------------------------- the HTML report
+@pytest.mark.slow
 def test_report_embeds_every_figure_as_an_inline_png(page, tour_out):
     figure_files = sorted((tour_out / "figures").glob("*.png"))
     assert len(page.images) == len(figure_files) >= 12
@@ -123,6 +126,7 @@ def test_report_embeds_every_figure_as_an_inline_png(page, tour_out):
     assert inline == {path.read_bytes() for path in figure_files}
 
 
+@pytest.mark.slow
 def test_every_figure_has_a_caption_saying_what_to_see(page):
     assert len(page.figures) == len(page.images)
     for figure in page.figures:
@@ -132,6 +136,7 @@ def test_every_figure_has_a_caption_saying_what_to_see(page):
         assert re.search(r"\d", text), f"caption quotes no number: {figure}"
 
 
+@pytest.mark.slow
 def test_report_opens_without_a_network(tour_out, page):
     html = (tour_out / "report.html").read_text()
     assert "script" not in page.tags
@@ -139,6 +144,7 @@ def test_report_opens_without_a_network(tour_out, page):
     assert "<style>" in html and "stylesheet" not in html
 
 
+@pytest.mark.slow
 def test_report_header_names_version_seed_mode_machine_and_run_time(tour_out):
     html = (tour_out / "report.html").read_text()
     for fact in (
@@ -152,6 +158,7 @@ def test_report_header_names_version_seed_mode_machine_and_run_time(tour_out):
         assert fact in html
 
 
+@pytest.mark.slow
 def test_report_has_the_five_sections_in_order_with_contents_links(tour_out):
     html = (tour_out / "report.html").read_text()
     positions = [html.index(f'<section id="{key}">') for key in SECTIONS]
@@ -161,6 +168,7 @@ def test_report_has_the_five_sections_in_order_with_contents_links(tour_out):
 
 
 # ---------------------------------------------------------------------- files beside it
+@pytest.mark.slow
 def test_figures_are_valid_png_images_of_a_readable_size(tour_out, metrics):
     listed = [name for entry in metrics["sections"].values() for name in entry["figures"]]
     assert sorted(listed) == sorted(
@@ -173,6 +181,7 @@ def test_figures_are_valid_png_images_of_a_readable_size(tour_out, metrics):
         assert width >= 500 and height >= 300, (name, width, height)
 
 
+@pytest.mark.slow
 def test_metrics_json_is_strict_and_has_the_five_sections(tour_out, metrics):
     def refuse(constant):
         raise ValueError(constant)
@@ -185,6 +194,7 @@ def test_metrics_json_is_strict_and_has_the_five_sections(tour_out, metrics):
         assert entry["summary"] and entry["seconds"] >= 0 and entry["figures"]
 
 
+@pytest.mark.slow
 def test_clustering_measures_every_covariance_type_and_k(metrics):
     clustering = section(metrics, "clustering")
     settings = clustering["settings"]
@@ -195,6 +205,7 @@ def test_clustering_measures_every_covariance_type_and_k(metrics):
     assert clustering["best_silhouette"]["value"] > 0.3
 
 
+@pytest.mark.slow
 def test_selection_reports_the_choice_and_its_held_out_likelihood(metrics):
     selection = section(metrics, "selection")
     chosen = selection["chosen"]
@@ -205,6 +216,7 @@ def test_selection_reports_the_choice_and_its_held_out_likelihood(metrics):
     assert selection["picks"]["bic"]["n_components"] == chosen["n_components"]
 
 
+@pytest.mark.slow
 def test_classification_compares_both_mixture_classifiers_with_baselines(metrics):
     methods = section(metrics, "classification")["methods"]
     assert set(methods) == {
@@ -219,6 +231,7 @@ def test_classification_compares_both_mixture_classifiers_with_baselines(metrics
     assert methods["MixtureClassifier"]["test_accuracy"] > methods["GaussianNB"]["test_accuracy"]
 
 
+@pytest.mark.slow
 def test_generation_tells_a_single_gaussian_from_moons_but_not_the_chosen_mixture(metrics):
     generation = section(metrics, "generation")
     generators = generation["generators"]
@@ -230,6 +243,7 @@ def test_generation_tells_a_single_gaussian_from_moons_but_not_the_chosen_mixtur
     assert generators["real training rows"]["memorised"] is True
 
 
+@pytest.mark.slow
 def test_digits_sweep_reaches_600_components_and_checks_the_generated_digits(metrics):
     digits = section(metrics, "digits")
     assert max(row["n_components"] for row in digits["sweep"]) == 600
@@ -240,6 +254,7 @@ def test_digits_sweep_reaches_600_components_and_checks_the_generated_digits(met
     assert digits["memorisation"]["flagged"] is False
 
 
+@pytest.mark.slow
 def test_summary_csv_holds_every_scalar_metric(tour_out, metrics):
     with open(tour_out / "summary.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -259,6 +274,7 @@ def test_summary_csv_holds_every_scalar_metric(tour_out, metrics):
 
 
 # ---------------------------------------------------------------------- output directory safety
+@pytest.mark.slow
 def test_non_empty_output_dir_is_refused_and_left_unchanged(tour_out):
     before = snapshot(tour_out)
     result = run_cli("tour", "-o", str(tour_out), "--quick")
@@ -269,6 +285,7 @@ def test_non_empty_output_dir_is_refused_and_left_unchanged(tour_out):
     assert snapshot(tour_out) == before
 
 
+@pytest.mark.slow
 def test_force_replaces_the_reports_files_and_keeps_the_users(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     (tmp_path / "figures").mkdir()
@@ -282,6 +299,7 @@ def test_force_replaces_the_reports_files_and_keeps_the_users(tmp_path):
     assert json.loads((tmp_path / "metrics.json").read_text())["sections"]
 
 
+@pytest.mark.slow
 def test_output_path_that_is_a_file_is_refused(tmp_path):
     target = tmp_path / "file"
     target.write_text("mine")
@@ -311,6 +329,7 @@ def test_missing_output_option_is_a_usage_error():
     assert "-o" in result.stderr
 
 
+@pytest.mark.slow
 def test_missing_matplotlib_names_the_install_command(tmp_path):
     code = (
         "import sys; sys.modules['matplotlib'] = None; "

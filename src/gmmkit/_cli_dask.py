@@ -230,12 +230,12 @@ def _locate(path: Path) -> tuple[str, object]:
     if path.is_dir():
         if is_zarr_store(path):
             return "zarr", path
-        files = sorted(
+        entries = sorted(
             p for p in path.iterdir() if p.is_file() and not p.name.startswith((".", "_"))
         )
-        if not files:
+        if not entries:
             raise DataError(f"directory {_show(path)} holds no data files")
-        return _kind_of_files(files, path), [str(f) for f in files]
+        return _kind_of_files(entries, path), [str(f) for f in entries]
     return _kind_of_files([path], path), [str(path)]
 
 

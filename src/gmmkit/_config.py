@@ -153,7 +153,8 @@ def _check(name: str, value) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r} of type {type(value).__name__}")
-    if not value >= 0 or value == float("inf"):
+    # typeshed gives numbers.Real no comparison operators; every Real compares with 0
+    if not value >= 0 or value == float("inf"):  # type: ignore[operator]
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
 
 

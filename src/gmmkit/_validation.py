@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 from sklearn.utils._param_validation import (
@@ -121,7 +122,7 @@ CRITERION = Choices(("bic", "aic", "icl"))
 # ---------------------------------------------------------------------- shared constraints
 #: One constraint list per parameter name; an estimator whose parameter takes more (such as
 #: ``n_components='auto'``) adds to the shared list and never replaces it.
-PARAMETERS: dict[str, list] = {
+PARAMETERS: dict[str, list[Any] | str] = {
     "n_components": [_ints(1)],
     "covariance_type": [COVARIANCE_TYPE],
     "tol": [_non_negative_reals()],
@@ -188,7 +189,7 @@ _SELECTION = (
     "prior",
 )
 _AUTO = StrOptions({"auto"})
-_SELECTION_EXTRA = {
+_SELECTION_EXTRA: dict[str, list[Any]] = {
     "n_components": [ListsOf(PARAMETERS["n_components"][0])],
     "covariance_type": [Choices(covariances.SWEEPS), ListsOf(COVARIANCE_TYPE)],
     "criterion": [Choices(("cv", "silhouette"))],

@@ -1002,7 +1002,8 @@ def _marks(y, marker) -> np.ndarray:
     """Boolean mask of the entries of ``y`` equal to ``marker`` (None compares by identity)."""
     y = np.asarray(y)
     if marker is None:
-        return np.equal(y, None) if y.dtype == object else np.zeros(y.shape, dtype=bool)
+        # numpy's stubs refuse None, which an object array compares element by element
+        return np.equal(y, None) if y.dtype == object else np.zeros(y.shape, dtype=bool)  # type: ignore[call-overload]
     if y.dtype.kind in "iufb" and not isinstance(marker, (numbers.Number, np.generic)):
         return np.zeros(y.shape, dtype=bool)
     if y.dtype.kind in "USO" and isinstance(marker, numbers.Number) and y.dtype != object:

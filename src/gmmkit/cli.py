@@ -128,7 +128,8 @@ def _run(argv) -> int:
             return args.handler(args)
     except _UsageError as exc:
         try:
-            args.parser.error(str(exc))
+            parser_of_command: argparse.ArgumentParser = args.parser
+            parser_of_command.error(str(exc))
         except SystemExit as exit_:
             return _exit_status(exit_.code)
     except Exception as exc:  # the CLI's contract: one line on stderr, never a traceback
@@ -967,8 +968,8 @@ def _run_score(args) -> int:
             )
         accuracy = float(_quiet_names(model.score, X, data.y))
         lines.append(("accuracy", f"{accuracy:.6g}"))
-    for name, value in lines:
-        print(f"{name}: {value}")
+    for name, text in lines:
+        print(f"{name}: {text}")
     return EXIT_OK
 
 

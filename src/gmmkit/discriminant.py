@@ -302,6 +302,7 @@ def _fit_candidate(
         if change <= M_STEP_TOL:
             converged = True
             break
+    assert params.covariances is not None  # an M-step sets them
     reason = ill_posed_reason(
         model,
         params.weights,
@@ -356,6 +357,7 @@ def _class_mixtures(
     name = best.row["covariance_type"]
     model = covariance_model(name, X.shape[1])
     params = best.params
+    assert params is not None and params.covariances is not None  # _best keeps fitted ones
     shared = model.parameter_shape(1) == model.parameter_shape(n_classes)
     mixtures = []
     for c in range(n_classes):
@@ -448,7 +450,7 @@ def balanced_folds(y, n_folds: int = 10, random_state=None) -> list[np.ndarray]:
     largest = int(np.bincount(index).max())
     n_folds = min(n_folds, largest)
     depth = -(-largest // n_folds)  # rows per fold per class, rounded up
-    members = [[] for _ in range(n_folds)]
+    members: list[list[int]] = [[] for _ in range(n_folds)]
     for c in range(len(classes)):
         rows = rng.permutation(np.flatnonzero(index == c))
         dealt = np.full(depth * n_folds, -1)

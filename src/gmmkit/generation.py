@@ -20,7 +20,7 @@ from sklearn.decomposition import PCA
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._core.covariances import LOG_2PI
+from ._core.linalg import LOG_2PI
 from ._validation import parameter_constraints, validate_data
 from .classification import (
     _MIXTURE_PARAMS,

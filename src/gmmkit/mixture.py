@@ -7,6 +7,7 @@ import numbers
 import os
 import sys
 import time
+import types
 import warnings
 
 import numpy as np
@@ -903,16 +904,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 indices.append(int(item) % self.n_features_in_)
             else:
                 raise TypeError(f"given must hold feature indices or names, got {item!r}")
-        indices = np.asarray(indices, dtype=np.intp)
-        if indices.size == 0:
+        chosen = np.asarray(indices, dtype=np.intp)
+        if chosen.size == 0:
             raise ValueError("given must name at least one feature")
-        if np.unique(indices).size != indices.size:
+        if np.unique(chosen).size != chosen.size:
             raise ValueError(f"given names a feature twice: {items}")
-        if indices.size >= self.n_features_in_:
+        if chosen.size >= self.n_features_in_:
             raise ValueError(
                 f"given names all {self.n_features_in_} features: nothing is left to condition"
             )
-        return indices
+        return chosen
 
     # ------------------------------------------------------------------ criteria
     def _n_parameters(self):
@@ -1136,7 +1137,7 @@ def _fitted_float_array(attributes, name, shape, context=""):
 
 def _user_stacklevel() -> int:
     """``stacklevel`` that points a warning at the first caller outside gmmkit."""
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     level = 1
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
         frame = frame.f_back

@@ -19,10 +19,14 @@ change. All components and rows are handled at once with batched linear algebra.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .linalg import LOG_2PI, _lower_inverse
+
+if TYPE_CHECKING:
+    from .covariances import CovarianceModel
 
 
 @dataclass
@@ -52,7 +56,14 @@ class Conditional:
         return np.einsum("nk,nkd->nd", np.exp(self.log_weights), self.means)
 
 
-def condition(model, weights, means, covariances, given, values) -> Conditional:
+def condition(
+    model: CovarianceModel,
+    weights: np.ndarray,
+    means: np.ndarray,
+    covariances: np.ndarray,
+    given: np.ndarray,
+    values: np.ndarray,
+) -> Conditional:
     """Condition a mixture on ``x[given] = values`` (one row of ``values`` per conditioning).
 
     Parameters
@@ -89,7 +100,14 @@ def condition(model, weights, means, covariances, given, values) -> Conditional:
     return Conditional(log_weights, cond_means, cond_cov, log_marginal)
 
 
-def condition_full(covariances, means, given, rest, diff, tied):
+def condition_full(
+    covariances: np.ndarray,
+    means: np.ndarray,
+    given: np.ndarray,
+    rest: np.ndarray,
+    diff: np.ndarray,
+    tied: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Components with full covariance matrices (one shared matrix when ``tied``)
     conditioned on the features ``given``: ``(log_density, means, covariances)`` as
     :meth:`~gmmkit._core.covariances.CovarianceModel.condition_components` returns them."""
@@ -111,7 +129,9 @@ def condition_full(covariances, means, given, rest, diff, tied):
     return log_density, np.swapaxes(cond_means, 0, 1), cond_cov[0] if tied else cond_cov
 
 
-def condition_scaled(variances, means, given, rest, diff):
+def condition_scaled(
+    variances: np.ndarray, means: np.ndarray, given: np.ndarray, rest: np.ndarray, diff: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Components with diagonal covariances (``variances``, ``(K, d)``) conditioned on the
     features ``given``: ``(log_density, means)``; their covariances over ``rest`` are the
     unchanged variances, which the caller keeps in its own layout."""

@@ -17,13 +17,19 @@ data mean) so that the second moments about the origin keep their precision on o
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .conditioning import condition_full, condition_scaled
 from .linalg import LOG_2PI, _lower_inverse
+
+if TYPE_CHECKING:
+    from .prior import ResolvedPrior
+    from .source import FeatureSource
 
 #: A variance within this many machine epsilons of its second moment is rounding noise.
 ROUNDING_MARGIN = 1e3
@@ -102,9 +108,13 @@ class MStepContext:
     previous: MixtureParams | None = None
     tol: float = M_STEP_TOL
     max_iter: int = M_STEP_MAX_ITER
-    data_terms: object = None
+    data_terms: Any = None
     count_padding: float = 10 * np.finfo(np.float64).eps
-    prior: object = None
+    prior: ResolvedPrior | None = None
+
+
+#: What :meth:`CovarianceModel.m_step` returns: ``(weights, means, covariances, noise_floor)``.
+MStepResult = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def count_padding(total_weight: float, n_samples: int) -> float:
@@ -206,14 +216,14 @@ class CovarianceModel:
     def _n_cov_parameters(self, n_components: int) -> int:
         raise NotImplementedError
 
-    def prepare(self, source):
+    def prepare(self, source: FeatureSource) -> Any:
         """Terms of the data that every M-step of a fit needs besides the statistics,
         computed once per fit from the feature ``source`` (a
         :class:`gmmkit._core.source.FeatureSource`, whose methods give them); they reach
         :meth:`m_step` as ``context.data_terms``. Most models need none."""
         return None
 
-    def m_step(self, stats: np.ndarray, context: MStepContext):
+    def m_step(self, stats: np.ndarray, context: MStepContext) -> MStepResult:
         r"""Maximum-likelihood parameters from sufficient statistics.
 
         With :math:`N_k` the soft counts (padded by ``context.count_padding``, ``10 * eps``
@@ -251,7 +261,7 @@ class CovarianceModel:
 
     @staticmethod
     def mixing_weights(
-        stats,
+        stats: np.ndarray,
         total_weight: float,
         normalize: bool = True,
         padding: float = 10 * np.finfo(np.float64).eps,
@@ -261,7 +271,9 @@ class CovarianceModel:
         padded = stats[:, 0] + padding
         return padded / (padded.sum() if normalize else total_weight)
 
-    def _second_moments(self, stats, padded, context) -> np.ndarray:
+    def _second_moments(
+        self, stats: np.ndarray, padded: np.ndarray, context: MStepContext
+    ) -> np.ndarray:
         """Diagonal second moments about the shift, shaped like :meth:`pivots`."""
         raise NotImplementedError
 
@@ -274,7 +286,14 @@ class CovarianceModel:
         below = self.pivots(prec_chol) <= floor
         return np.flatnonzero(below.any(axis=1) if below.ndim == 2 else below)
 
-    def _covariances(self, stats, counts, padded, means, context):
+    def _covariances(
+        self,
+        stats: np.ndarray,
+        counts: np.ndarray,
+        padded: np.ndarray,
+        means: np.ndarray,
+        context: MStepContext,
+    ) -> np.ndarray:
         raise NotImplementedError
 
     def precision_cholesky(self, covariances: np.ndarray) -> np.ndarray:
@@ -291,12 +310,16 @@ class CovarianceModel:
         """``log det P_k`` for each component, shape ``(K,)``."""
         raise NotImplementedError
 
-    def theta_constant(self, weights, means, prec_chol) -> np.ndarray:
+    def theta_constant(
+        self, weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray
+    ) -> np.ndarray:
         r"""The constant row ``theta[0]``: :math:`\log \pi_k - \tfrac d2 \log 2\pi +
         \log\det P_k - \tfrac12 |P_k^T \mu_k|^2`, computed exactly as :meth:`theta` does."""
         raise NotImplementedError
 
-    def theta(self, weights, means, prec_chol) -> tuple[np.ndarray, np.ndarray | None]:
+    def theta(
+        self, weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         r"""Coefficients ``theta`` (``n_stats x K``) with ``phi(x) . theta_k = log pi_k N(x|k)``.
 
         For ``tied`` the shared term :math:`-\tfrac12 |P^T x|^2` is not in ``theta``; the second
@@ -320,7 +343,7 @@ class CovarianceModel:
         """Mean variance per component (``(K,)``, or ``(1,)`` for tied)."""
         raise NotImplementedError
 
-    def describe_components(self, components) -> str:
+    def describe_components(self, components: Collection[int]) -> str:
         """How a warning names the given components whose covariance was recovered."""
         return f"component(s) {sorted(components)}"
 
@@ -329,7 +352,9 @@ class CovarianceModel:
         """Shape of ``covariances_``, ``precisions_`` and ``precisions_cholesky_``."""
         raise NotImplementedError
 
-    def check_precisions(self, precisions, n_components: int, name: str = "precisions_init"):
+    def check_precisions(
+        self, precisions: Any, n_components: int, name: str = "precisions_init"
+    ) -> np.ndarray:
         """User-given precisions as float64, checked for shape, finiteness and definiteness.
 
         The messages start with scikit-learn's for the same fault and go on with gmmkit's,
@@ -432,7 +457,14 @@ class CovarianceModel:
         a covariance shared by all components is returned as it is."""
         return np.concatenate([covariances, covariances[chosen]])
 
-    def condition_components(self, covariances, means, given, rest, diff):
+    def condition_components(
+        self,
+        covariances: np.ndarray,
+        means: np.ndarray,
+        given: np.ndarray,
+        rest: np.ndarray,
+        diff: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         r"""Every component conditioned on the features ``given`` (see
         :mod:`gmmkit._core.conditioning`).
 
@@ -462,7 +494,9 @@ class CovarianceModel:
         return factors[labels] * noise
 
 
-def _constant(weights, log_det, quad_mean, d):
+def _constant(
+    weights: np.ndarray, log_det: np.ndarray, quad_mean: np.ndarray, d: int
+) -> np.ndarray:
     return np.log(weights) - 0.5 * d * LOG_2PI + log_det - 0.5 * quad_mean
 
 
@@ -472,13 +506,13 @@ class FullCovariance(CovarianceModel):
     description = "each component its own ellipse in any orientation"
     marker = "o"
     in_all = True
-    prior_scale = "matrix"
+    prior_scale: str | None = "matrix"
 
     @property
     def n_quadratic(self) -> int:
         return self.d * (self.d + 1) // 2
 
-    def _quadratic_features(self, Xc_t, out):
+    def _quadratic_features(self, Xc_t: np.ndarray, out: np.ndarray) -> None:
         d = self.d
         start = 0
         # one block per feature: x_a * x_{a:}; d is small next to n and K
@@ -487,7 +521,7 @@ class FullCovariance(CovarianceModel):
             np.multiply(Xc_t[a], Xc_t[a:], out=out[start : start + width])
             start += width
 
-    def _n_cov_parameters(self, n_components):
+    def _n_cov_parameters(self, n_components: int) -> int:
         return n_components * self.d * (self.d + 1) // 2
 
     def _unpack(self, packed: np.ndarray) -> np.ndarray:
@@ -495,7 +529,14 @@ class FullCovariance(CovarianceModel):
         d = self.d
         return packed[:, _symmetric_gather(d)].reshape(packed.shape[0], d, d)
 
-    def _covariances(self, stats, counts, padded, means, context):
+    def _covariances(
+        self,
+        stats: np.ndarray,
+        counts: np.ndarray,
+        padded: np.ndarray,
+        means: np.ndarray,
+        context: MStepContext,
+    ) -> np.ndarray:
         # scatter about mu_k = Q - S mu^T - mu S^T + N mu mu^T, over the padded count N + 10 eps
         d = self.d
         mean_products = np.empty((self.n_quadratic, means.shape[0]))
@@ -516,29 +557,33 @@ class FullCovariance(CovarianceModel):
         cov.reshape(-1, d * d)[:, :: d + 1] += context.reg_covar
         return cov
 
-    def pivots(self, prec_chol):
+    def pivots(self, prec_chol: np.ndarray) -> np.ndarray:
         return 1.0 / np.diagonal(prec_chol, axis1=-2, axis2=-1) ** 2
 
-    def _second_moments(self, stats, padded, context):
+    def _second_moments(
+        self, stats: np.ndarray, padded: np.ndarray, context: MStepContext
+    ) -> np.ndarray:
         d = self.d
         diagonal = _symmetric_gather(d)[:: d + 1]
         return stats[:, 1 + d + diagonal] / padded[:, None]
 
-    def precision_cholesky(self, covariances):
+    def precision_cholesky(self, covariances: np.ndarray) -> np.ndarray:
         chol = np.linalg.cholesky(covariances)
         return np.swapaxes(_lower_inverse(chol), -1, -2)
 
-    def precision_cholesky_from_precisions(self, precisions):
+    def precision_cholesky_from_precisions(self, precisions: np.ndarray) -> np.ndarray:
         flipped = np.asarray(precisions, dtype=np.float64)[..., ::-1, ::-1]
         return np.linalg.cholesky(flipped)[..., ::-1, ::-1].copy()
 
-    def precisions(self, prec_chol):
+    def precisions(self, prec_chol: np.ndarray) -> np.ndarray:
         return prec_chol @ np.swapaxes(prec_chol, -1, -2)
 
-    def log_det_precision_cholesky(self, prec_chol, n_components):
+    def log_det_precision_cholesky(self, prec_chol: np.ndarray, n_components: int) -> np.ndarray:
         return np.log(np.diagonal(prec_chol, axis1=-2, axis2=-1)).sum(axis=-1)
 
-    def theta_constant(self, weights, means, prec_chol):
+    def theta_constant(
+        self, weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray
+    ) -> np.ndarray:
         projected = np.einsum("kd,kde->ke", means, prec_chol)
         return _constant(
             weights,
@@ -547,7 +592,9 @@ class FullCovariance(CovarianceModel):
             self.d,
         )
 
-    def theta(self, weights, means, prec_chol):
+    def theta(
+        self, weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         d = self.d
         precision = self.precisions(prec_chol)
         theta = np.empty((self.n_stats, len(weights)))
@@ -558,14 +605,14 @@ class FullCovariance(CovarianceModel):
         theta[1 + d :] = quad.T
         return theta, None
 
-    def cholesky_covariances(self, covariances, n_components):
+    def cholesky_covariances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
         return np.linalg.cholesky(covariances)
 
-    def regularize(self, covariances, components, amount):
+    def regularize(self, covariances: np.ndarray, components: np.ndarray, amount: float) -> None:
         idx = np.arange(self.d)
         covariances[np.ix_(components, idx, idx)] += np.eye(self.d) * amount
 
-    def failing_components(self, covariances):
+    def failing_components(self, covariances: np.ndarray) -> np.ndarray:
         finite = np.isfinite(covariances).all(axis=(1, 2))
         bad = ~finite
         safe = np.where(finite[:, None, None], covariances, np.eye(self.d))
@@ -576,13 +623,13 @@ class FullCovariance(CovarianceModel):
         bad |= eig_min <= 1e3 * np.finfo(np.float64).eps * scale
         return np.flatnonzero(bad)
 
-    def covariance_scale(self, covariances):
+    def covariance_scale(self, covariances: np.ndarray) -> np.ndarray:
         return np.diagonal(covariances, axis1=-2, axis2=-1).mean(axis=-1)
 
-    def parameter_shape(self, n_components):
+    def parameter_shape(self, n_components: int) -> tuple[int, ...]:
         return (n_components, self.d, self.d)
 
-    def _check_precision_values(self, precisions, name):
+    def _check_precision_values(self, precisions: np.ndarray, name: str) -> None:
         stack = precisions.reshape(-1, self.d, self.d)
         message = f"'{self.name} precision' should be symmetric, positive-definite: {name}"
         if not np.allclose(stack, np.swapaxes(stack, 1, 2)):
@@ -594,43 +641,56 @@ class FullCovariance(CovarianceModel):
                 f"of {smallest.min():g}"
             )
 
-    def invert(self, matrices, symmetric=False):
+    def invert(self, matrices: np.ndarray, symmetric: bool = False) -> np.ndarray:
         """Matrix inverses; ``symmetric`` averages each with its transpose, which LAPACK's
         inverse equals only up to rounding (needed where the result must pass a symmetry
         check)."""
         inverse = np.linalg.inv(matrices)
         return 0.5 * (inverse + np.swapaxes(inverse, -1, -2)) if symmetric else inverse
 
-    def rescaled(self, covariances, scale):
+    def rescaled(self, covariances: np.ndarray, scale: np.ndarray) -> tuple[str, np.ndarray]:
         r""":math:`S \Sigma_k S`, still full (for ``tied`` the one shared matrix, still tied):
         entry ``(a, b)`` times :math:`s_a s_b`."""
         return self.name, scale[:, None] * covariances * scale
 
-    def component_variances(self, covariances, n_components):
+    def component_variances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
         return np.diagonal(covariances, axis1=1, axis2=2)
 
-    def principal_axes(self, covariances, n_components):
+    def principal_axes(
+        self, covariances: np.ndarray, n_components: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         values, vectors = np.linalg.eigh(covariances)
         return vectors[:, :, -1], values[:, -1]
 
-    def points_needed(self, masses):
+    def points_needed(self, masses: np.ndarray) -> np.ndarray:
         return np.full(len(masses), self.d + 1.0)
 
-    def marginal_covariances(self, covariances, n_components, features):
+    def marginal_covariances(
+        self, covariances: np.ndarray, n_components: int, features: np.ndarray
+    ) -> np.ndarray:
         block = covariances[..., features[:, None], features]
         return np.broadcast_to(block, (n_components, len(features), len(features)))
 
-    def smallest_scaled_variances(self, covariances, scale, n_components, features):
+    def smallest_scaled_variances(
+        self, covariances: np.ndarray, scale: np.ndarray, n_components: int, features: np.ndarray
+    ) -> np.ndarray:
         root = 1.0 / np.sqrt(scale)
         kept = covariances[..., features[:, None], features]
         scaled = kept * root[:, None] * root[None, :]
         size = len(features)
         return np.linalg.eigvalsh(np.broadcast_to(scaled, (n_components, size, size)))[:, 0]
 
-    def condition_components(self, covariances, means, given, rest, diff):
+    def condition_components(
+        self,
+        covariances: np.ndarray,
+        means: np.ndarray,
+        given: np.ndarray,
+        rest: np.ndarray,
+        diff: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return condition_full(covariances, means, given, rest, diff, tied=False)
 
-    def scale_noise(self, factors, labels, noise):
+    def scale_noise(self, factors: np.ndarray, labels: np.ndarray, noise: np.ndarray) -> np.ndarray:
         return np.einsum("nij,nj->ni", factors[labels], noise)
 
 
@@ -645,18 +705,25 @@ class TiedCovariance(FullCovariance):
     def n_quadratic(self) -> int:
         return 0
 
-    def _quadratic_features(self, Xc_t, out):
+    def _quadratic_features(self, Xc_t: np.ndarray, out: np.ndarray) -> None:
         return None
 
-    def _n_cov_parameters(self, n_components):
+    def _n_cov_parameters(self, n_components: int) -> int:
         return self.d * (self.d + 1) // 2
 
-    def prepare(self, source):
+    def prepare(self, source: FeatureSource) -> Any:
         r""":math:`\sum_i w_i (x_i - s)(x_i - s)^T` about the source's shift ``s``: the tied
         covariance is this total scatter minus the between-component scatter."""
         return source.scatter()
 
-    def _covariances(self, stats, counts, padded, means, context):
+    def _covariances(
+        self,
+        stats: np.ndarray,
+        counts: np.ndarray,
+        padded: np.ndarray,
+        means: np.ndarray,
+        context: MStepContext,
+    ) -> np.ndarray:
         between = (padded[:, None] * means).T @ means
         prior = context.prior
         if prior is None:
@@ -671,10 +738,12 @@ class TiedCovariance(FullCovariance):
         cov.flat[:: self.d + 1] += context.reg_covar
         return cov
 
-    def log_det_precision_cholesky(self, prec_chol, n_components):
+    def log_det_precision_cholesky(self, prec_chol: np.ndarray, n_components: int) -> np.ndarray:
         return np.full(n_components, np.log(np.diagonal(prec_chol)).sum())
 
-    def theta_constant(self, weights, means, prec_chol):
+    def theta_constant(
+        self, weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray
+    ) -> np.ndarray:
         projected = means @ prec_chol
         return _constant(
             weights,
@@ -683,7 +752,9 @@ class TiedCovariance(FullCovariance):
             self.d,
         )
 
-    def theta(self, weights, means, prec_chol):
+    def theta(
+        self, weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         d = self.d
         projected = means @ prec_chol
         theta = np.empty((self.n_stats, len(weights)))
@@ -691,53 +762,66 @@ class TiedCovariance(FullCovariance):
         theta[1 : 1 + d] = (projected @ prec_chol.T).T
         return theta, prec_chol
 
-    def cholesky_covariances(self, covariances, n_components):
+    def cholesky_covariances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
         return np.broadcast_to(np.linalg.cholesky(covariances), (n_components, self.d, self.d))
 
-    def regularize(self, covariances, components, amount):
+    def regularize(self, covariances: np.ndarray, components: np.ndarray, amount: float) -> None:
         covariances.flat[:: self.d + 1] += amount
 
-    def _second_moments(self, stats, padded, context):
+    def _second_moments(
+        self, stats: np.ndarray, padded: np.ndarray, context: MStepContext
+    ) -> np.ndarray:
         return np.diagonal(context.data_terms) / padded.sum()
 
-    def collapsed_components(self, prec_chol, floor):
+    def collapsed_components(self, prec_chol: np.ndarray, floor: np.ndarray) -> np.ndarray:
         # one shared covariance: component 0 stands for it, as in failing_components
         return np.flatnonzero([(self.pivots(prec_chol) <= floor).any()])
 
-    def failing_components(self, covariances):
+    def failing_components(self, covariances: np.ndarray) -> np.ndarray:
         return super().failing_components(covariances[None])
 
-    def covariance_scale(self, covariances):
+    def covariance_scale(self, covariances: np.ndarray) -> np.ndarray:
         return np.atleast_1d(np.diagonal(covariances).mean())
 
-    def describe_components(self, components):
+    def describe_components(self, components: Collection[int]) -> str:
         return "the tied covariance"
 
-    def parameter_shape(self, n_components):
+    def parameter_shape(self, n_components: int) -> tuple[int, ...]:
         return (self.d, self.d)
 
-    def component_variances(self, covariances, n_components):
+    def component_variances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
         return np.broadcast_to(np.diagonal(covariances), (n_components, self.d))
 
-    def points_needed(self, masses):
+    def points_needed(self, masses: np.ndarray) -> np.ndarray:
         # the K means use K of the pooled scatter's degrees of freedom
         return np.full(len(masses), (self.d + len(masses)) * masses / max(masses.sum(), 1e-300))
 
-    def smallest_scaled_variances(self, covariances, scale, n_components, features):
+    def smallest_scaled_variances(
+        self, covariances: np.ndarray, scale: np.ndarray, n_components: int, features: np.ndarray
+    ) -> np.ndarray:
         smallest = super().smallest_scaled_variances(covariances, scale, 1, features)
         return np.broadcast_to(smallest, (n_components,))
 
-    def principal_axes(self, covariances, n_components):
+    def principal_axes(
+        self, covariances: np.ndarray, n_components: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         axes, variances = super().principal_axes(covariances[None], 1)
         return (
             np.broadcast_to(axes, (n_components, self.d)),
             np.broadcast_to(variances, (n_components,)),
         )
 
-    def repeat_components(self, covariances, chosen):
+    def repeat_components(self, covariances: np.ndarray, chosen: np.ndarray) -> np.ndarray:
         return covariances
 
-    def condition_components(self, covariances, means, given, rest, diff):
+    def condition_components(
+        self,
+        covariances: np.ndarray,
+        means: np.ndarray,
+        given: np.ndarray,
+        rest: np.ndarray,
+        diff: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return condition_full(covariances, means, given, rest, diff, tied=True)
 
 
@@ -753,13 +837,20 @@ class DiagCovariance(CovarianceModel):
     def n_quadratic(self) -> int:
         return self.d
 
-    def _quadratic_features(self, Xc_t, out):
+    def _quadratic_features(self, Xc_t: np.ndarray, out: np.ndarray) -> None:
         np.multiply(Xc_t, Xc_t, out=out)
 
-    def _n_cov_parameters(self, n_components):
+    def _n_cov_parameters(self, n_components: int) -> int:
         return n_components * self.d
 
-    def _covariances(self, stats, counts, padded, means, context):
+    def _covariances(
+        self,
+        stats: np.ndarray,
+        counts: np.ndarray,
+        padded: np.ndarray,
+        means: np.ndarray,
+        context: MStepContext,
+    ) -> np.ndarray:
         variances = stats[:, 1 + self.d :] / padded[:, None] - means**2
         prior = context.prior
         if prior is not None:
@@ -771,22 +862,26 @@ class DiagCovariance(CovarianceModel):
             ) / count[:, None]
         return variances + context.reg_covar
 
-    def _second_moments(self, stats, padded, context):
+    def _second_moments(
+        self, stats: np.ndarray, padded: np.ndarray, context: MStepContext
+    ) -> np.ndarray:
         return stats[:, 1 + self.d :] / padded[:, None]
 
-    def precision_cholesky(self, covariances):
+    def precision_cholesky(self, covariances: np.ndarray) -> np.ndarray:
         return 1.0 / np.sqrt(covariances)
 
-    def precision_cholesky_from_precisions(self, precisions):
+    def precision_cholesky_from_precisions(self, precisions: np.ndarray) -> np.ndarray:
         return np.sqrt(np.asarray(precisions, dtype=np.float64))
 
-    def precisions(self, prec_chol):
+    def precisions(self, prec_chol: np.ndarray) -> np.ndarray:
         return prec_chol**2
 
-    def log_det_precision_cholesky(self, prec_chol, n_components):
+    def log_det_precision_cholesky(self, prec_chol: np.ndarray, n_components: int) -> np.ndarray:
         return np.log(prec_chol).sum(axis=1)
 
-    def theta_constant(self, weights, means, prec_chol):
+    def theta_constant(
+        self, weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray
+    ) -> np.ndarray:
         return _constant(
             weights,
             self.log_det_precision_cholesky(prec_chol, len(weights)),
@@ -794,7 +889,9 @@ class DiagCovariance(CovarianceModel):
             self.d,
         )
 
-    def theta(self, weights, means, prec_chol):
+    def theta(
+        self, weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         d = self.d
         precision = prec_chol**2
         theta = np.empty((self.n_stats, len(weights)))
@@ -803,30 +900,37 @@ class DiagCovariance(CovarianceModel):
         theta[1 + d :] = -0.5 * precision.T
         return theta, None
 
-    def cholesky_covariances(self, covariances, n_components):
+    def cholesky_covariances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
         return np.sqrt(covariances)
 
-    def regularize(self, covariances, components, amount):
+    def regularize(self, covariances: np.ndarray, components: np.ndarray, amount: float) -> None:
         covariances[components] += amount
 
-    def failing_components(self, covariances):
+    def failing_components(self, covariances: np.ndarray) -> np.ndarray:
         ok = np.isfinite(covariances).all(axis=1) & (covariances > 0).all(axis=1)
         return np.flatnonzero(~ok)
 
-    def covariance_scale(self, covariances):
+    def covariance_scale(self, covariances: np.ndarray) -> np.ndarray:
         return covariances.mean(axis=1)
 
-    def rescaled(self, covariances, scale):
+    def rescaled(self, covariances: np.ndarray, scale: np.ndarray) -> tuple[str, np.ndarray]:
         r"""Variances times :math:`s_j^2`: still diagonal."""
         return self.name, covariances * scale**2
 
-    def parameter_shape(self, n_components):
+    def parameter_shape(self, n_components: int) -> tuple[int, ...]:
         return (n_components, self.d)
 
-    def component_variances(self, covariances, n_components):
+    def component_variances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
         return covariances
 
-    def condition_components(self, covariances, means, given, rest, diff):
+    def condition_components(
+        self,
+        covariances: np.ndarray,
+        means: np.ndarray,
+        given: np.ndarray,
+        rest: np.ndarray,
+        diff: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         log_density, cond_means = condition_scaled(covariances, means, given, rest, diff)
         return log_density, cond_means, covariances[:, rest]
 
@@ -843,13 +947,20 @@ class SphericalCovariance(CovarianceModel):
     def n_quadratic(self) -> int:
         return 1
 
-    def _quadratic_features(self, Xc_t, out):
+    def _quadratic_features(self, Xc_t: np.ndarray, out: np.ndarray) -> None:
         np.einsum("ij,ij->j", Xc_t, Xc_t, out=out[0])
 
-    def _n_cov_parameters(self, n_components):
+    def _n_cov_parameters(self, n_components: int) -> int:
         return n_components
 
-    def _covariances(self, stats, counts, padded, means, context):
+    def _covariances(
+        self,
+        stats: np.ndarray,
+        counts: np.ndarray,
+        padded: np.ndarray,
+        means: np.ndarray,
+        context: MStepContext,
+    ) -> np.ndarray:
         second = stats[:, 1 + self.d] / padded
         variances = (second - (means**2).sum(axis=1)) / self.d
         prior = context.prior
@@ -863,22 +974,26 @@ class SphericalCovariance(CovarianceModel):
             ) / count
         return variances + context.reg_covar
 
-    def _second_moments(self, stats, padded, context):
+    def _second_moments(
+        self, stats: np.ndarray, padded: np.ndarray, context: MStepContext
+    ) -> np.ndarray:
         return stats[:, 1 + self.d] / padded / self.d
 
-    def precision_cholesky(self, covariances):
+    def precision_cholesky(self, covariances: np.ndarray) -> np.ndarray:
         return 1.0 / np.sqrt(covariances)
 
-    def precision_cholesky_from_precisions(self, precisions):
+    def precision_cholesky_from_precisions(self, precisions: np.ndarray) -> np.ndarray:
         return np.sqrt(np.asarray(precisions, dtype=np.float64))
 
-    def precisions(self, prec_chol):
+    def precisions(self, prec_chol: np.ndarray) -> np.ndarray:
         return prec_chol**2
 
-    def log_det_precision_cholesky(self, prec_chol, n_components):
+    def log_det_precision_cholesky(self, prec_chol: np.ndarray, n_components: int) -> np.ndarray:
         return self.d * np.log(prec_chol)
 
-    def theta_constant(self, weights, means, prec_chol):
+    def theta_constant(
+        self, weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray
+    ) -> np.ndarray:
         return _constant(
             weights,
             self.log_det_precision_cholesky(prec_chol, len(weights)),
@@ -886,7 +1001,9 @@ class SphericalCovariance(CovarianceModel):
             self.d,
         )
 
-    def theta(self, weights, means, prec_chol):
+    def theta(
+        self, weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         d = self.d
         precision = prec_chol**2
         theta = np.empty((self.n_stats, len(weights)))
@@ -895,30 +1012,37 @@ class SphericalCovariance(CovarianceModel):
         theta[1 + d] = -0.5 * precision
         return theta, None
 
-    def cholesky_covariances(self, covariances, n_components):
+    def cholesky_covariances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
         return np.sqrt(covariances)[:, None] * np.ones(self.d)
 
-    def regularize(self, covariances, components, amount):
+    def regularize(self, covariances: np.ndarray, components: np.ndarray, amount: float) -> None:
         covariances[components] += amount
 
-    def failing_components(self, covariances):
+    def failing_components(self, covariances: np.ndarray) -> np.ndarray:
         return np.flatnonzero(~(np.isfinite(covariances) & (covariances > 0)))
 
-    def covariance_scale(self, covariances):
+    def covariance_scale(self, covariances: np.ndarray) -> np.ndarray:
         return covariances
 
-    def rescaled(self, covariances, scale):
+    def rescaled(self, covariances: np.ndarray, scale: np.ndarray) -> tuple[str, np.ndarray]:
         r""":math:`\sigma_k^2 s_j^2` for every feature ``j``: **diagonal**, no longer spherical
         when the scales differ, so the result is a ``diag`` layout ``(K, d)``."""
         return "diag", np.outer(covariances, scale**2)
 
-    def parameter_shape(self, n_components):
+    def parameter_shape(self, n_components: int) -> tuple[int, ...]:
         return (n_components,)
 
-    def component_variances(self, covariances, n_components):
+    def component_variances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
         return np.repeat(covariances[:, None], self.d, axis=1)
 
-    def condition_components(self, covariances, means, given, rest, diff):
+    def condition_components(
+        self,
+        covariances: np.ndarray,
+        means: np.ndarray,
+        given: np.ndarray,
+        rest: np.ndarray,
+        diff: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         variances = self.component_variances(covariances, len(covariances))
         log_density, cond_means = condition_scaled(variances, means, given, rest, diff)
         return log_density, cond_means, covariances.copy()
@@ -1043,7 +1167,7 @@ def covariance_types(in_all: bool = False) -> tuple[str, ...]:
     return tuple(sorted(swept, key=lambda name: order.get(name, len(order))))
 
 
-def swept_covariance_types(covariance_type) -> list[str]:
+def swept_covariance_types(covariance_type: str | Iterable[str]) -> list[str]:
     """The distinct model names a sweep's ``covariance_type`` stands for, in order:
     ``"all"`` (see :func:`covariance_types`), ``"sklearn"`` (full, tied, diag, spherical),
     one name, or a list of names."""

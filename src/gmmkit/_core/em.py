@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .covariances import CovarianceModel, MixtureParams, MStepContext, count_padding
 from .source import FeatureSource
+
+if TYPE_CHECKING:
+    from .prior import ResolvedPrior
 
 #: Largest factor by which a collapsed component's regularisation is raised before giving up.
 MAX_REGULARIZATION_STEPS = 12
@@ -17,6 +21,11 @@ MAX_REGULARIZATION_STEPS = 12
 #: sufficient statistics is ~1e-16 of that variance (the data are centred), a real cluster of
 #: this tightness would have a standard deviation 1e-4 of the feature's.
 COLLAPSED_VARIANCE_RATIO = 1e-8
+
+
+#: One E-step asked of :meth:`FeatureSource.statistics`: ``(source, theta, shared_prec_chol,
+#: weights_only)``.
+StatisticsRequest = tuple[FeatureSource, np.ndarray, np.ndarray | None, bool]
 
 
 @dataclass
@@ -52,7 +61,9 @@ class EMResult:
             self.recovered[k] = max(self.recovered.get(k, 0.0), added)
 
 
-def _factor(model: CovarianceModel, covariances, floor):
+def _factor(
+    model: CovarianceModel, covariances: np.ndarray, floor: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray]:
     """Precision factors and the components that failed or collapsed below the noise floor."""
     try:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -64,7 +75,9 @@ def _factor(model: CovarianceModel, covariances, floor):
     return prec_chol, model.collapsed_components(prec_chol, floor)
 
 
-def safe_precision_cholesky(model: CovarianceModel, covariances, reg_covar, floor):
+def safe_precision_cholesky(
+    model: CovarianceModel, covariances: np.ndarray, reg_covar: float, floor: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Precision Cholesky factors, recovering components whose covariance is singular.
 
     A component collapses when its covariance is singular up to rounding (all its mass on one
@@ -83,6 +96,7 @@ def safe_precision_cholesky(model: CovarianceModel, covariances, reg_covar, floo
     """
     prec_chol, bad = _factor(model, covariances, floor)
     if bad.size == 0:
+        assert prec_chol is not None  # a factor that fails names its failing components
         return prec_chol, bad, 0.0
     recovered = bad
     scale = model.covariance_scale(np.nan_to_num(covariances, nan=0.0, posinf=0.0, neginf=0.0))
@@ -95,6 +109,7 @@ def safe_precision_cholesky(model: CovarianceModel, covariances, reg_covar, floo
         added += step
         prec_chol, bad = _factor(model, covariances, floor)
         if bad.size == 0:
+            assert prec_chol is not None  # a factor that fails names its failing components
             return prec_chol, recovered, added
         recovered = np.union1d(recovered, bad)
         step *= 10.0
@@ -115,7 +130,12 @@ class MStep:
     added: float
 
 
-def m_step(model, stats, context: MStepContext, earlier: MStep | None = None):
+def m_step(
+    model: CovarianceModel,
+    stats: np.ndarray,
+    context: MStepContext,
+    earlier: MStep | None = None,
+) -> tuple[MixtureParams, np.ndarray, float]:
     """Parameters from statistics (``model.m_step(stats, context)``), with collapsed
     components recovered (see above).
 
@@ -142,7 +162,11 @@ def m_step(model, stats, context: MStepContext, earlier: MStep | None = None):
     return MixtureParams(weights, means, covariances, prec_chol), recovered, added
 
 
-def _coefficients(model, params: MixtureParams, last_theta):
+def _coefficients(
+    model: CovarianceModel,
+    params: MixtureParams,
+    last_theta: tuple[MixtureParams, np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray | None, bool]:
     """``(theta, shared, weights_only)``: ``model.theta`` of ``params``; when ``last_theta``
     (earlier parameters and their coefficients) shares their means and precision factors, only
     the constant row is new, and ``weights_only`` says so."""
@@ -158,6 +182,11 @@ def _coefficients(model, params: MixtureParams, last_theta):
             )
             return theta, None, True
     return (*model.theta(params.weights, params.means, params.precisions_cholesky), False)
+
+
+#: EM as a generator of E-step requests (see :func:`em_iterations`): it yields a
+#: :data:`StatisticsRequest`, is sent ``(log_likelihood, stats)`` and returns the result.
+EMSteps = Generator[StatisticsRequest, tuple[float, np.ndarray], EMResult]
 
 
 def degenerate_warning_text(
@@ -190,6 +219,7 @@ def collapsed_features(
         (and for a covariance model without per-component variances).
     """
     weights = params.weights
+    assert params.covariances is not None  # every M-step, hence every fit, sets them
     try:
         variances = model.component_variances(params.covariances, len(weights))
     except NotImplementedError:
@@ -235,12 +265,12 @@ def run_em(
     tol: float,
     max_iter: int,
     total_weight: float,
-    data_terms=None,
+    data_terms: Any = None,
     initial_lower_bound: float = -np.inf,
     on_iteration: Callable[[int, float, float], None] | None = None,
     initial_m_step: MStep | None = None,
     reuse_fixed_points: bool = True,
-    prior=None,
+    prior: ResolvedPrior | None = None,
 ) -> EMResult:
     r"""Run EM from ``params`` until the mean log-likelihood changes by less than ``tol``.
 
@@ -280,7 +310,9 @@ def run_em(
     return drive(steps, lambda request: source.statistics(*request[1:]))
 
 
-def drive(steps: Generator, answer: Callable) -> EMResult:
+def drive(
+    steps: EMSteps, answer: Callable[[StatisticsRequest], tuple[float, np.ndarray]]
+) -> EMResult:
     """Run the generator ``steps`` of :func:`em_iterations` to its end, each E-step request
     ``(source, theta, shared_prec_chol, weights_only)`` answered by ``answer(request)``;
     returns its result."""
@@ -300,13 +332,13 @@ def em_iterations(
     tol: float,
     max_iter: int,
     total_weight: float,
-    data_terms=None,
+    data_terms: Any = None,
     initial_lower_bound: float = -np.inf,
     on_iteration: Callable[[int, float, float], None] | None = None,
     initial_m_step: MStep | None = None,
     reuse_fixed_points: bool = True,
-    prior=None,
-) -> Generator[tuple, tuple[float, np.ndarray], EMResult]:
+    prior: ResolvedPrior | None = None,
+) -> EMSteps:
     """:func:`run_em` as a generator that asks for its E-steps instead of making them.
 
     Each iteration yields the request ``(source, theta, shared_prec_chol, weights_only)`` of
@@ -343,7 +375,9 @@ def em_iterations(
         # an M-step that gave back its predecessor's parameters left the log-densities of the
         # last E-step those of ``params`` (not after the initialisation's, whose weights are
         # normalised differently)
-        result.final_evaluated = n_iter > 1 and params.means is last_m_step.params.means
+        result.final_evaluated = (
+            n_iter > 1 and last_m_step is not None and params.means is last_m_step.params.means
+        )
         result.final_theta = theta if result.final_evaluated else None
         last_m_step = MStep(stats, params, recovered, added)
         result.note_recovery(recovered, added)

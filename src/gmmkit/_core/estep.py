@@ -16,10 +16,14 @@ temporaries stay ``O(chunk * max(K, n_stats))`` whatever ``n`` (:func:`chunk_row
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse
+
+if TYPE_CHECKING:
+    from .covariances import CovarianceModel
 
 #: Below this fraction of non-negligible responsibilities (see :func:`_live_entries`) the
 #: statistics use a sparse product; measured break-even on digits: 10-12% for every structure.
@@ -41,7 +45,7 @@ def chunks(n_samples: int, rows: int) -> Iterator[slice]:
         yield slice(start, min(start + rows, n_samples))
 
 
-def chunk_features(model, block: np.ndarray, shift: np.ndarray) -> np.ndarray:
+def chunk_features(model: CovarianceModel, block: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """Features ``phi`` (``n_stats x rows``, float64, feature-major) of the rows ``block``
     shifted by ``shift`` (see :meth:`CovarianceModel.features`)."""
     Xc_t = np.empty((block.shape[1], block.shape[0]))
@@ -49,7 +53,12 @@ def chunk_features(model, block: np.ndarray, shift: np.ndarray) -> np.ndarray:
     return model.features(Xc_t, np.empty((model.n_stats, block.shape[0])))
 
 
-def weighted_log_prob(phi_t, theta, shared_prec_chol, out=None) -> np.ndarray:
+def weighted_log_prob(
+    phi_t: np.ndarray,
+    theta: np.ndarray,
+    shared_prec_chol: np.ndarray | None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """``log pi_k + log N(x_i | k)`` for one chunk, component-major: shape ``(K, rows)``.
 
     Component-major keeps every reduction over components (max, sum) a vectorised operation
@@ -91,7 +100,7 @@ def _fast_exp_in_place(shifted_log_prob: np.ndarray) -> None:
     np.exp(shifted_log_prob, out=shifted_log_prob)
 
 
-def _live_entries(log_prob, peak):
+def _live_entries(log_prob: np.ndarray, peak: np.ndarray) -> np.ndarray | None:
     r"""The entries of ``log_prob`` (``K x rows``) that can change a sum, as flat indices; None
     when they are more than :data:`SPARSE_FRACTION` of all (a dense pass is then faster).
 
@@ -114,7 +123,9 @@ def _live_entries(log_prob, peak):
     return np.flatnonzero(live)
 
 
-def _live_terms(log_prob, peak, live):
+def _live_terms(
+    log_prob: np.ndarray, peak: np.ndarray, live: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     r"""For the entries ``live`` (flat indices from :func:`_live_entries`) of ``log_prob``
     (``K x rows``): their components and rows, :math:`s_{ik} = \log p_{ik} - \max_k \log p_{ik}`,
     :math:`e^{s_{ik}}`, and each row's normaliser :math:`S_i = \sum_k e^{s_{ik}}`."""
@@ -125,7 +136,12 @@ def _live_terms(log_prob, peak, live):
     return components, rows, shifted, exp, np.bincount(rows, weights=exp, minlength=n_rows)
 
 
-def chunk_statistics(log_prob, phi_t, w, sample_major):
+def chunk_statistics(
+    log_prob: np.ndarray,
+    phi_t: np.ndarray,
+    w: np.ndarray | None,
+    sample_major: Callable[[], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, bool]:
     r"""Log-normalisers and :math:`\sum_i w_i r_{ik} \Phi_i` for one chunk, and whether
     ``log_prob`` (``K x rows``) is left as it was.
 
@@ -156,7 +172,13 @@ def chunk_statistics(log_prob, phi_t, w, sample_major):
     return np.log(sums) + peak, resp @ sample_major(), True
 
 
-def chunk_responsibility_statistics(resp, phi_t, w, n_components, sample_major):
+def chunk_responsibility_statistics(
+    resp: np.ndarray,
+    phi_t: np.ndarray,
+    w: np.ndarray | None,
+    n_components: int,
+    sample_major: Callable[[], np.ndarray],
+) -> np.ndarray:
     r"""Statistics :math:`\sum_i w_i r_{ik} \Phi_i` of one chunk for given responsibilities
     (a fit's first M-step).
 
@@ -178,14 +200,14 @@ def chunk_responsibility_statistics(resp, phi_t, w, n_components, sample_major):
     return (phi_t @ r).T
 
 
-def chunk_scatter(phi_t, d: int, w) -> np.ndarray:
+def chunk_scatter(phi_t: np.ndarray, d: int, w: np.ndarray | None) -> np.ndarray:
     """:math:`\\sum_i w_i (x_i - s)(x_i - s)^T` of one chunk, from its features."""
     centred = phi_t[1 : 1 + d]
     weighted = centred if w is None else centred * w
     return weighted @ centred.T
 
 
-def per_sample_from_log_prob(log_prob, want: str) -> np.ndarray:
+def per_sample_from_log_prob(log_prob: np.ndarray, want: str) -> np.ndarray:
     """:meth:`FeatureSource.per_row`'s outputs from the ``K x n`` log-probabilities of every row
     (overwritten), already computed."""
     out = per_sample_output(want, log_prob.shape[1], log_prob.shape[0])
@@ -198,7 +220,7 @@ def per_sample_output(want: str, n: int, n_components: int) -> np.ndarray:
     return np.empty(shapes[want], dtype=np.intp if want == "argmax" else np.float64)
 
 
-def fill_per_sample(log_prob, want: str, out, rows) -> None:
+def fill_per_sample(log_prob: np.ndarray, want: str, out: np.ndarray, rows: slice) -> None:
     """Fill ``out[rows]`` with the ``want`` outputs of the chunk's ``log_prob`` (``K x rows``,
     overwritten); rows whose outputs cannot be computed raise (see :func:`_far_rows`)."""
     if want == "argmax":
@@ -227,7 +249,7 @@ def fill_per_sample(log_prob, want: str, out, rows) -> None:
         out[rows, 2] = labels
 
 
-def _far_rows(peak, want: str, rows) -> np.ndarray | None:
+def _far_rows(peak: np.ndarray, want: str, rows: slice) -> np.ndarray | None:
     """The rows of a chunk whose largest log-density ``peak`` is ``-inf`` (every component's
     density underflows to 0), when ``want`` can still be given for them (their log-density
     is then ``-inf``); None when there are none.
@@ -256,7 +278,9 @@ def _far_rows(peak, want: str, rows) -> np.ndarray | None:
     return ~np.isfinite(peak)
 
 
-def _log_norm_and_entropy(log_prob, peak, entropy: bool):
+def _log_norm_and_entropy(
+    log_prob: np.ndarray, peak: np.ndarray, entropy: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
     r""":math:`\ell_i = \log \sum_k p_{ik}` and, if asked, the entropy of the responsibilities,
     from log-probabilities ``K x rows`` (overwritten) and their maximum over components.
 

@@ -16,13 +16,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .covariances import MixtureParams, MStepContext, count_padding
-from .em import EMResult, MStep, drive, em_iterations, m_step
+from .em import EMResult, EMSteps, MStep, drive, em_iterations, m_step
 from .source import FeatureSource
 from .squarem import squarem_iterations
+
+if TYPE_CHECKING:
+    from .prior import ResolvedPrior
+
+#: The recovery of a run's initial M-step: ``(components, added)`` (see
+#: :func:`gmmkit._core.em.safe_precision_cholesky`).
+Recovery = tuple[np.ndarray, float]
 
 
 @dataclass(frozen=True)
@@ -39,7 +47,7 @@ class EMSettings:
     reuse_fixed_points: bool = True
     #: mclust's conjugate prior in the source's shifted coordinates
     #: (:class:`gmmkit._core.prior.ResolvedPrior`), or None for maximum likelihood
-    prior: object = None
+    prior: ResolvedPrior | None = None
 
 
 @dataclass(frozen=True)
@@ -86,15 +94,15 @@ def initial_parameters(
     source: FeatureSource,
     start: Start,
     settings: EMSettings,
-    data_terms=None,
+    data_terms: Any = None,
     stats: np.ndarray | None = None,
-) -> tuple[MixtureParams, tuple, MStep | None]:
+) -> tuple[MixtureParams, Recovery, MStep | None]:
     """Parameters to start EM from, with the first M-step's recovery ``(components, added)``
     and, when nothing replaced its output, that M-step (which EM may reuse). ``stats``: the
     statistics of the start's responsibilities when the caller computed them already (with
     those of other starts, in one pass); else they are computed here."""
     model = source.model
-    no_recovery = (np.empty(0, dtype=int), 0.0)
+    no_recovery: Recovery = (np.empty(0, dtype=int), 0.0)
     if start.params is not None:
         return start.params, no_recovery, None
     if start.weights is not None and start.means is not None and start.precisions is not None:
@@ -102,6 +110,7 @@ def initial_parameters(
         covariances = model.invert(model.precisions(prec_chol))
         return MixtureParams(start.weights, start.means, covariances, prec_chol), no_recovery, None
     if stats is None:
+        assert start.responsibilities is not None  # a Start gives them or complete parameters
         stats = source.responsibility_statistics(start.responsibilities, settings.n_components)
     context = MStepContext(
         settings.reg_covar,
@@ -130,7 +139,7 @@ def fit_mixture(
     settings: EMSettings,
     *,
     rows: str | None = None,
-    on_run_start: Callable[[int], Callable | None] | None = None,
+    on_run_start: Callable[[int], Callable[[int, float, float], None] | None] | None = None,
     on_run_end: Callable[[EMResult], None] | None = None,
     ill_posed: Callable[[EMResult], str | None] | None = None,
 ) -> FitResult:
@@ -168,7 +177,7 @@ def fit_mixture(
     if best is None:
         raise ValueError("fit_mixture needs at least one start")
     final_rows = None
-    if rows is not None and best is last and best.final_evaluated:
+    if rows is not None and best is last and best.final_evaluated and best.final_theta is not None:
         # the last E-step's coefficients are the fitted parameters': a source that kept that
         # pass's log-densities gives their per-row outputs without another pass
         final_rows = source.kept_rows(best.final_theta, rows)
@@ -179,16 +188,16 @@ def start_run(
     source: FeatureSource,
     start: Start,
     settings: EMSettings,
-    data_terms,
-    on_iteration: Callable | None = None,
+    data_terms: Any,
+    on_iteration: Callable[[int, float, float], None] | None = None,
     stats: np.ndarray | None = None,
-) -> tuple:
+) -> tuple[EMSteps, Recovery]:
     """The run of EM (or SQUAREM) from ``start`` as a generator of E-step requests (see
     :func:`gmmkit._core.em.em_iterations`), with the recovery ``(components, added)`` of
     its initial M-step, which :func:`finish_run` records (``stats``: see
     :func:`initial_parameters`)."""
     params, recovery, initial = initial_parameters(source, start, settings, data_terms, stats)
-    options = {
+    options: dict[str, Any] = {
         "reg_covar": settings.reg_covar,
         "tol": settings.tol,
         "max_iter": settings.max_iter,
@@ -209,7 +218,12 @@ def start_run(
     ), recovery
 
 
-def finish_run(run: EMResult, recovery: tuple, on_run_end=None, ill_posed=None) -> None:
+def finish_run(
+    run: EMResult,
+    recovery: Recovery,
+    on_run_end: Callable[[EMResult], None] | None = None,
+    ill_posed: Callable[[EMResult], str | None] | None = None,
+) -> None:
     """Complete the result of a run of :func:`start_run`: its initial recovery noted, then
     ``on_run_end`` called and ``run.ill_posed`` set by ``ill_posed`` (see
     :func:`fit_mixture`)."""

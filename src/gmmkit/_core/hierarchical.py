@@ -33,8 +33,10 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable, Iterable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 #: Rows of the subset mclust's ``Mclust`` builds its tree on when there are more
 #: (``mclust.options("subset")``).
@@ -46,7 +48,7 @@ _RTHALF = 0.7071067811865476  # mclust's sqrt(1/2), so that the first costs roun
 _EPS = np.finfo(np.float64).eps
 
 
-def svd_transform(X) -> np.ndarray:
+def svd_transform(X: ArrayLike) -> np.ndarray:
     r"""mclust's ``hc(use="SVD")`` transformation: ``X`` centred and scaled to unit standard
     deviation per column (``n - 1`` in the denominator; constant columns dropped), then
     :math:`Z = X V D^{-1/2}` from the thin SVD :math:`X = U D V^T`: rotated onto its principal
@@ -64,7 +66,7 @@ def svd_transform(X) -> np.ndarray:
     return scaled @ vt[kept].T / np.sqrt(singular[kept])
 
 
-def vvv_merges(Z, like_mclust: bool = True) -> np.ndarray:
+def vvv_merges(Z: ArrayLike, like_mclust: bool = True) -> np.ndarray:
     """The VVV merge tree of the rows of ``Z`` (see the module docstring).
 
     ``like_mclust``: merge on the scatter matrices mclust's ``hcvvv`` keeps (see
@@ -79,7 +81,7 @@ def vvv_merges(Z, like_mclust: bool = True) -> np.ndarray:
     return _VVVTree(np.asarray(Z, dtype=np.float64), like_mclust).merges()
 
 
-def cut_tree(merges, n_samples: int, ks) -> dict[int, np.ndarray]:
+def cut_tree(merges: np.ndarray, n_samples: int, ks: Iterable[int]) -> dict[int, np.ndarray]:
     """``{k: labels}``: the partition into ``k`` clusters left after the first
     ``n_samples - k`` merges, labelled ``0..k-1`` in order of first appearance (mclust's
     ``hclass``)."""
@@ -121,7 +123,7 @@ class _VVVTree:
     module docstring exactly.
     """
 
-    def __init__(self, Z, like_mclust=True):
+    def __init__(self, Z: np.ndarray, like_mclust: bool = True) -> None:
         n, p = Z.shape
         self.n, self.p, self.like_mclust = n, p, like_mclust
         centred = Z - Z.mean(axis=0)
@@ -150,7 +152,7 @@ class _VVVTree:
         self.index = np.arange(n)
         self._rescan(self.index, n)
 
-    def _singleton_costs(self, Z):
+    def _singleton_costs(self, Z: np.ndarray) -> np.ndarray:
         """Costs of merging every two rows, computed as mclust computes them (so that ties in
         the data are ties here): ``v = (x_i - x_j) / sqrt 2``, ``t = v.v`` summed in order."""
         n, p = Z.shape
@@ -175,7 +177,7 @@ class _VVVTree:
         np.fill_diagonal(cost, np.inf)
         return cost
 
-    def _difference(self, a, others):
+    def _difference(self, a: int, others: int | slice) -> tuple[np.ndarray, np.ndarray]:
         """``v``: :math:`\\sqrt{n_a n_j / n_{aj}}\\,(\\mu_a - \\mu_j)` for each ``j`` of
         ``others`` (an index or a slice), and the unions' counts."""
         na, nj = self.count[a], self.count[others]
@@ -187,7 +189,7 @@ class _VVVTree:
         v -= scale_j[:, None] * self.root[others]
         return v, nij
 
-    def _pair(self, i, j):
+    def _pair(self, i: int, j: int) -> tuple[np.ndarray, float, float]:
         """``(v, n_ij, trace)`` of the union of clusters ``i`` and ``j`` (as
         :meth:`_difference` computes them, in scalars)."""
         ni, nj = float(self.count[i]), float(self.count[j])
@@ -195,7 +197,7 @@ class _VVVTree:
         v = math.sqrt(nj / nij) * self.root[i] - math.sqrt(ni / nij) * self.root[j]
         return v, nij, (self.trace[i] + self.trace[j]) + v @ v
 
-    def _bounds(self, a, g):
+    def _bounds(self, a: int, g: int) -> np.ndarray:
         """The cost of merging ``a`` with each of the ``g`` clusters (``a`` itself included,
         meaningless) without its determinant: the exact cost for unions of at most ``p`` rows
         or with no scatter."""
@@ -212,7 +214,7 @@ class _VVVTree:
         term -= self.term[a] + self.term[:g]  # as mclust: t_ij - (t_i + t_j)
         return term
 
-    def _exact_cost(self, i, j):
+    def _exact_cost(self, i: int, j: int) -> float:
         """The cost of merging ``i`` and ``j``, from the scatter matrices in hand when the
         younger of the two was made; the stored bound where the determinant adds nothing."""
         young, old = (i, j) if self.born[i] > self.born[j] else (j, i)
@@ -227,7 +229,7 @@ class _VVVTree:
         )
         return term - (self.term[i] + self.term[j])
 
-    def _rescan(self, columns, g):
+    def _rescan(self, columns: np.ndarray, g: int) -> None:
         """Recompute the minimum of each of ``columns`` over the rows above it (ties: the
         lowest such row, the largest index, as mclust's scan keeps the last). The cost matrix
         is symmetric, so a column is read as a row."""
@@ -241,7 +243,7 @@ class _VVVTree:
         self.col_arg[columns] = arg
         self.col_min[columns] = block[np.arange(columns.size), arg]
 
-    def _offer(self, row, g):
+    def _offer(self, row: int, g: int) -> None:
         """Let ``cost[row, row+1:g]`` replace the minima of their columns."""
         new, low = self.cost[row, row + 1 : g], self.col_min[row + 1 : g]
         better = new < low
@@ -249,7 +251,7 @@ class _VVVTree:
         np.copyto(low, new, where=better)
         self.col_arg[row + 1 : g][better] = row
 
-    def _cheapest(self, g):
+    def _cheapest(self, g: int) -> tuple[int, int]:
         """The pair ``(a < b)`` to merge next, its cost exact."""
         while True:
             b = g - 1 - int(np.argmin(self.col_min[:g][::-1]))
@@ -273,7 +275,7 @@ class _VVVTree:
             self._merge(a, b, g)
         return merges
 
-    def _merge(self, a, b, g):
+    def _merge(self, a: int, b: int, g: int) -> None:
         """Merge the clusters at positions ``a < b`` into ``a``; the last moves to ``b``."""
         young, old = (a, b) if self.born[a] > self.born[b] else (b, a)
         newest = self.born[young] == self.stage - 1  # its factor is still in hand
@@ -322,7 +324,7 @@ class _VVVTree:
         self._rescan(stale, g)
 
 
-def _first_row_scatter(scatter, times):
+def _first_row_scatter(scatter: np.ndarray, times: np.ndarray) -> np.ndarray:
     r""":math:`U^T U` for the factor mclust stores of a cluster with scatter matrix ``scatter``:
     :math:`K` = ``min(count - 1, p)`` rows, row ``k`` holding :math:`r_0[k:]`, the first row of
     the upper Cholesky factor, so :math:`(U^T U)_{ij} = r_{0i} r_{0j} \min(i + 1, j + 1, K)`
@@ -334,7 +336,12 @@ def _first_row_scatter(scatter, times):
     return np.outer(first, first) * times
 
 
-def hierarchical_partitions(X, ks, use: str = "SVD", random_state=None) -> dict[int, np.ndarray]:
+def hierarchical_partitions(
+    X: ArrayLike,
+    ks: Iterable[int],
+    use: str = "SVD",
+    random_state: np.random.RandomState | None = None,
+) -> dict[int, np.ndarray]:
     """``{k: labels of every row}`` from one VVV tree of ``X`` (see :class:`HierarchicalStart`,
     which computes the same on demand)."""
     start = HierarchicalStart(X, use=use, random_state=random_state)
@@ -364,18 +371,20 @@ class HierarchicalStart:
         (None: numpy's global generator).
     """
 
-    def __init__(self, X, use: str = "SVD", random_state=None):
+    def __init__(
+        self, X: ArrayLike, use: str = "SVD", random_state: np.random.RandomState | None = None
+    ) -> None:
         if use not in HC_TRANSFORMS:
             raise ValueError(f"use must be one of {HC_TRANSFORMS}, got {use!r}")
         self._X = np.asarray(X, dtype=np.float64)
         n = self._X.shape[0]
-        self.rows = None  # the rows the tree is built on (None: all)
+        self.rows: np.ndarray | None = None  # the rows the tree is built on (None: all)
         if n > SUBSET_SIZE:
             rng = random_state if random_state is not None else np.random.mtrand._rand
             self.rows = np.sort(rng.choice(n, size=SUBSET_SIZE, replace=False))
         self._use = use
         self._lock = threading.Lock()
-        self._merges = None
+        self._merges: np.ndarray | None = None
 
     def merges(self) -> np.ndarray:
         """The tree (see :func:`vvv_merges`), built on the first call; names index
@@ -410,10 +419,12 @@ class SharedHierarchies:
     (the same for every ``i`` up to :data:`SUBSET_SIZE` rows, where nothing is drawn). Each
     tree is built once, by the first fit that needs it; thread-safe."""
 
-    def __init__(self, X, new_random_state):
+    def __init__(
+        self, X: np.ndarray, new_random_state: Callable[[], np.random.RandomState]
+    ) -> None:
         self._X, self._new_random_state = X, new_random_state
         self._lock = threading.Lock()
-        self._rng = None
+        self._rng: np.random.RandomState | None = None
         self._starts: list[HierarchicalStart] = []
 
     def __call__(self, index: int) -> HierarchicalStart:
@@ -427,13 +438,15 @@ class SharedHierarchies:
             return self._starts[index]
 
 
-def _assign_rest(X, rows, subset_labels, k) -> np.ndarray:
+def _assign_rest(X: np.ndarray, rows: np.ndarray, subset_labels: np.ndarray, k: int) -> np.ndarray:
     """Most probable cluster of every row under the full-covariance mixture estimated from
     ``X[rows]`` partitioned by ``subset_labels`` (one M-step, then one E-step)."""
     return most_probable_cluster(X, subset_mixture(X[rows], subset_labels, k))
 
 
-def subset_mixture(sub, subset_labels, k) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def subset_mixture(
+    sub: np.ndarray, subset_labels: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The M-step of :func:`_assign_rest` on the subset rows ``sub``: per cluster the log of
     its size less the log-determinant of its covariance's Cholesky factor, its mean and that
     factor; covariances regularised by ``1e-6`` of the subset's mean variance."""
@@ -451,7 +464,9 @@ def subset_mixture(sub, subset_labels, k) -> tuple[np.ndarray, np.ndarray, np.nd
     return constants, means, chols
 
 
-def most_probable_cluster(X, mixture) -> np.ndarray:
+def most_probable_cluster(
+    X: np.ndarray, mixture: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> np.ndarray:
     """The E-step of :func:`_assign_rest`: the most probable cluster of every row of ``X``
     under ``mixture`` (from :func:`subset_mixture`); rows are independent, so any split of
     them gives the same labels."""

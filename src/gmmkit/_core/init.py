@@ -7,6 +7,7 @@ with the same ``random_state`` starts EM from the same point, so results can be 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Collection
 
 import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
@@ -19,8 +20,14 @@ INIT_METHODS = ("kmeans", "k-means++", "random", "random_from_data", "hc")
 
 
 def initial_responsibilities(
-    X, n_components, method, random_state, sample_weight=None, kmeans_seeds=None, hierarchy=None
-):
+    X: np.ndarray,
+    n_components: int,
+    method: str,
+    random_state: np.random.RandomState,
+    sample_weight: np.ndarray | None = None,
+    kmeans_seeds: np.ndarray | None = None,
+    hierarchy: HierarchicalStart | None = None,
+) -> np.ndarray:
     """Responsibilities to start EM from.
 
     Hard assignments are returned as labels (``-1`` for rows assigned to no component), so memory
@@ -81,7 +88,12 @@ def initial_responsibilities(
     return labels
 
 
-def shared_kmeans_seeds(X, ks, new_random_state, sample_weight=None) -> dict[int, np.ndarray]:
+def shared_kmeans_seeds(
+    X: np.ndarray,
+    ks: Collection[int],
+    new_random_state: Callable[[], np.random.RandomState],
+    sample_weight: np.ndarray | None = None,
+) -> dict[int, np.ndarray]:
     """``{k: row indices of the k seeds}`` for every ``k`` in ``ks``: see
     :class:`SharedKMeansSeeds`, which computes the same seeds on demand."""
     seeds = SharedKMeansSeeds(X, ks, new_random_state, sample_weight)
@@ -117,7 +129,13 @@ class SharedKMeansSeeds:
     sample_weight : ndarray of shape (n_samples,), optional
     """
 
-    def __init__(self, X, ks, new_random_state, sample_weight=None):
+    def __init__(
+        self,
+        X: np.ndarray,
+        ks: Collection[int],
+        new_random_state: Callable[[], np.random.RandomState],
+        sample_weight: np.ndarray | None = None,
+    ) -> None:
         self._largest: dict[int, int] = {}
         for k in ks:
             trials = _n_local_trials(k)
@@ -126,7 +144,7 @@ class SharedKMeansSeeds:
         self._locks = {trials: threading.Lock() for trials in self._largest}
         self._seedings: dict[int, np.ndarray] = {}
         self._centred_lock = threading.Lock()
-        self._centred = None
+        self._centred: tuple[np.ndarray, np.ndarray] | None = None
 
     def __call__(self, k: int) -> np.ndarray:
         """Row indices of the ``k`` seeds (``k`` must be one of ``ks``)."""
@@ -145,7 +163,7 @@ class SharedKMeansSeeds:
                 self._seedings[trials] = indices
         return self._seedings[trials][:k]
 
-    def _centred_data(self):
+    def _centred_data(self) -> tuple[np.ndarray, np.ndarray]:
         with self._centred_lock:
             if self._centred is None:
                 centred = self._X - self._X.mean(axis=0)

@@ -22,11 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
-from .em import EMResult
+import numpy as np
+
+from .em import EMResult, EMSteps, StatisticsRequest
 from .fitting import (
     EMSettings,
     FitResult,
+    Recovery,
     Start,
     finish_run,
     needs_statistics,
@@ -58,15 +62,15 @@ class Configuration:
 class _Run:
     configuration: int
     start: int
-    steps: object
-    recovery: tuple
-    request: tuple | None = None
+    steps: EMSteps
+    recovery: Recovery
+    request: StatisticsRequest | None = None
 
 
 def fit_in_lockstep(
     configurations: Sequence[Configuration],
     on_round: Callable[[int, int], None] | None = None,
-    responsibility_statistics: Callable | None = None,
+    responsibility_statistics: Callable[[list[tuple[Any, ...]]], list[np.ndarray]] | None = None,
 ) -> list[FitResult | Exception]:
     """Fit every configuration from each of its starts, all runs in lockstep.
 
@@ -92,10 +96,11 @@ def fit_in_lockstep(
         initial M-step or a recovery that failed; the other configurations go on).
     """
     outcomes: list[FitResult | Exception | None] = [None] * len(configurations)
-    results: list[list] = [[None] * len(config.starts) for config in configurations]
+    # per configuration and start: (result, recovery), filled as each run ends
+    results: list[list[Any]] = [[None] * len(config.starts) for config in configurations]
     initial = _initial_statistics(configurations, responsibility_statistics)
     active: list[_Run] = []
-    prepared: dict[int, object] = {}
+    prepared: dict[int, Any] = {}
     for index, config in enumerate(configurations):
         if outcomes[index] is not None:
             continue
@@ -121,7 +126,7 @@ def fit_in_lockstep(
     active = [run for run in active if run.request is not None]
     rounds = 0
     while active:
-        answers = statistics_of_many([run.request for run in active])
+        answers = statistics_of_many([run.request for run in active if run.request is not None])
         rounds += 1
         for run, answer in zip(active, answers):
             if outcomes[run.configuration] is None:
@@ -145,10 +150,14 @@ def fit_in_lockstep(
             if best is None
             else FitResult(best)
         )
-    return outcomes
+    # every configuration has its outcome by now
+    return cast(list[FitResult | Exception], outcomes)
 
 
-def _initial_statistics(configurations, answer) -> dict:
+def _initial_statistics(
+    configurations: Sequence[Configuration],
+    answer: Callable[[list[tuple[Any, ...]]], list[np.ndarray]] | None,
+) -> dict[tuple[int, int], np.ndarray]:
     """``{(configuration, start): stats}`` of every start given as responsibilities, asked
     for in one call of ``answer``; should it fail, the starts' own M-steps ask one by one
     and report their errors per configuration."""
@@ -175,10 +184,15 @@ def _initial_statistics(configurations, answer) -> dict:
     return dict(zip(asked, answers))
 
 
-def _advance(run: _Run, answer, outcomes, results) -> None:
+def _advance(
+    run: _Run,
+    answer: tuple[float, np.ndarray] | None,
+    outcomes: list[FitResult | Exception | None],
+    results: list[list[Any]],
+) -> None:
     """Send ``run`` its answer (None: start it) and keep its next request, or its result."""
     try:
-        run.request = run.steps.send(answer)
+        run.request = next(run.steps) if answer is None else run.steps.send(answer)
     except StopIteration as stop:
         run.request = None
         results[run.configuration][run.start] = (stop.value, run.recovery)
@@ -187,9 +201,8 @@ def _advance(run: _Run, answer, outcomes, results) -> None:
         outcomes[run.configuration] = exc
 
 
-def _callback(config: Configuration, number: int):
-    if config.on_iteration is None:
+def _callback(config: Configuration, number: int) -> Callable[[int, float, float], None] | None:
+    on_iteration = config.on_iteration
+    if on_iteration is None:
         return None
-    return lambda n_iter, lower_bound, change: config.on_iteration(
-        number, n_iter, lower_bound, change
-    )
+    return lambda n_iter, lower_bound, change: on_iteration(number, n_iter, lower_bound, change)

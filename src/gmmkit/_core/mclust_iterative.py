@@ -29,10 +29,19 @@ the prior's shrinkage term, with the counts of mclust's ``meveip`` and ``mevevp`
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .covariances import DiagCovariance, FullCovariance, register_covariance_model
+from .covariances import (
+    DiagCovariance,
+    FullCovariance,
+    MStepContext,
+    register_covariance_model,
+)
+
+if TYPE_CHECKING:
+    from .prior import ResolvedPrior
 
 #: Within the iterations, eigenvalues and variances are kept at least this fraction of the
 #: largest one, so that a singular scatter (an empty component, a constant feature with
@@ -68,7 +77,7 @@ def _relative_change(new: np.ndarray, old: np.ndarray | None) -> float:
     )
 
 
-def _previous_covariances(context, shape) -> np.ndarray | None:
+def _previous_covariances(context: MStepContext, shape: tuple[int, ...]) -> np.ndarray | None:
     previous = context.previous
     if previous is None or previous.covariances is None:
         return None
@@ -86,7 +95,14 @@ class _IterativeFull(FullCovariance):
 
     in_all = True
 
-    def _covariances(self, stats, counts, padded, means, context):
+    def _covariances(
+        self,
+        stats: np.ndarray,
+        counts: np.ndarray,
+        padded: np.ndarray,
+        means: np.ndarray,
+        context: MStepContext,
+    ) -> np.ndarray:
         scatter = super()._covariances(
             stats, counts, padded, means, replace(context, reg_covar=0.0, prior=None)
         )
@@ -100,16 +116,24 @@ class _IterativeFull(FullCovariance):
         cov.reshape(-1, self.d * self.d)[:, :: self.d + 1] += context.reg_covar
         return cov
 
-    def _structured(self, scatter, counts, previous, context) -> np.ndarray:
+    def _structured(
+        self,
+        scatter: np.ndarray,
+        counts: np.ndarray,
+        previous: np.ndarray | None,
+        context: MStepContext,
+    ) -> np.ndarray:
         """The structured maximiser of Q, ``(K, d, d)``, before regularisation."""
         raise NotImplementedError
 
-    def _prior_scatter(self, scatter, counts, means, prior):
+    def _prior_scatter(
+        self, scatter: np.ndarray, counts: np.ndarray, means: np.ndarray, prior: ResolvedPrior
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``(scatter, counts)`` whose structured maximiser is the MAP estimate under
         ``prior`` (only for a model that declares a ``prior_scale``)."""
         raise NotImplementedError
 
-    def rescaled(self, covariances, scale):
+    def rescaled(self, covariances: np.ndarray, scale: np.ndarray) -> tuple[str, np.ndarray]:
         r""":math:`S \Sigma_k S` keeps neither a common shape nor a common orientation under a
         per-feature rescaling, so the result is ``full``."""
         return "full", scale[:, None] * covariances * scale
@@ -130,12 +154,19 @@ class VEICovariance(DiagCovariance):
     marker = "<"
     in_all = True
 
-    def _n_cov_parameters(self, n_components):
+    def _n_cov_parameters(self, n_components: int) -> int:
         return n_components + self.d - 1
 
     prior_scale = "scalar"
 
-    def _covariances(self, stats, counts, padded, means, context):
+    def _covariances(
+        self,
+        stats: np.ndarray,
+        counts: np.ndarray,
+        padded: np.ndarray,
+        means: np.ndarray,
+        context: MStepContext,
+    ) -> np.ndarray:
         variances = np.maximum(
             super()._covariances(
                 stats, counts, padded, means, replace(context, reg_covar=0.0, prior=None)
@@ -158,7 +189,8 @@ class VEICovariance(DiagCovariance):
                 shape = _unit_geometric_mean(
                     np.exp(np.log(_unit_geometric_mean(_floored(previous))).mean(axis=0))
                 )
-            cov = old = None
+            cov: np.ndarray | None = None
+            old: np.ndarray | None = None
             for _ in range(max(context.max_iter, 1)):
                 volumes = _floored((variances / shape).sum(axis=1) / self.d)
                 pooled = _floored((padded / volumes) @ variances)
@@ -166,9 +198,10 @@ class VEICovariance(DiagCovariance):
                 cov, old = _unfloored(volumes)[:, None] * (shape * (_unfloored(pooled) > 0)), cov
                 if _relative_change(cov, old) < context.tol:
                     break
+        assert cov is not None  # the loop runs at least once
         return cov + context.reg_covar
 
-    def rescaled(self, covariances, scale):
+    def rescaled(self, covariances: np.ndarray, scale: np.ndarray) -> tuple[str, np.ndarray]:
         r""":math:`\lambda_k B s^2`: still one shape for all, so still VEI."""
         return self.name, covariances * scale**2
 
@@ -188,13 +221,15 @@ class VEVCovariance(_IterativeFull):
     description = "ellipses of one shape, sizes and orientations varying"
     marker = ">"
 
-    def _n_cov_parameters(self, n_components):
+    def _n_cov_parameters(self, n_components: int) -> int:
         d = self.d
         return n_components + (d - 1) + n_components * d * (d - 1) // 2
 
     prior_scale = "matrix"
 
-    def _prior_scatter(self, scatter, counts, means, prior):
+    def _prior_scatter(
+        self, scatter: np.ndarray, counts: np.ndarray, means: np.ndarray, prior: ResolvedPrior
+    ) -> tuple[np.ndarray, np.ndarray]:
         # mclust's mevevp: M_k = Lambda + W_k + shrinkage term; its volumes divide by d n_k
         # alone (the degrees of freedom change no count)
         diff, factor = prior.mean_deviations(means, counts)
@@ -205,7 +240,13 @@ class VEVCovariance(_IterativeFull):
         )
         return augmented / counts[:, None, None], counts
 
-    def _structured(self, scatter, counts, previous, context):
+    def _structured(
+        self,
+        scatter: np.ndarray,
+        counts: np.ndarray,
+        previous: np.ndarray | None,
+        context: MStepContext,
+    ) -> np.ndarray:
         values, vectors = np.linalg.eigh(scatter)
         values, vectors = np.maximum(values[:, ::-1], 0.0), vectors[:, :, ::-1]
         if previous is None:
@@ -215,7 +256,8 @@ class VEVCovariance(_IterativeFull):
             shape = _unit_geometric_mean(
                 np.exp(np.log(_unit_geometric_mean(old_values)).mean(axis=0))
             )
-        eigen = old = None
+        eigen: np.ndarray | None = None
+        old: np.ndarray | None = None
         for _ in range(max(context.max_iter, 1)):
             volumes = _floored((values / shape).sum(axis=1) / self.d)
             pooled = _floored((counts / volumes) @ values)
@@ -223,6 +265,7 @@ class VEVCovariance(_IterativeFull):
             eigen, old = _unfloored(volumes)[:, None] * (shape * (_unfloored(pooled) > 0)), eigen
             if _relative_change(eigen, old) < context.tol:
                 break
+        assert eigen is not None  # the loop runs at least once
         return _from_eigen(eigen, vectors)
 
 
@@ -240,10 +283,16 @@ class VEECovariance(_IterativeFull):
     description = "ellipses of one shape and orientation, sizes varying"
     marker = "P"
 
-    def _n_cov_parameters(self, n_components):
+    def _n_cov_parameters(self, n_components: int) -> int:
         return n_components + self.d * (self.d + 1) // 2 - 1
 
-    def _structured(self, scatter, counts, previous, context):
+    def _structured(
+        self,
+        scatter: np.ndarray,
+        counts: np.ndarray,
+        previous: np.ndarray | None,
+        context: MStepContext,
+    ) -> np.ndarray:
         # a component collapsed onto one point has a scatter of rounding noise, possibly
         # negative: as zero it gets no volume, and recovery sees it singular
         empty = np.trace(scatter, axis1=1, axis2=2) <= 0
@@ -263,7 +312,8 @@ class VEECovariance(_IterativeFull):
             values = _unit_geometric_mean(_floored(values))
             inverse = _from_eigen(1.0 / values, vectors)
             volumes = _floored(np.einsum("kij,ji->k", scatter, inverse) / self.d)
-        cov = old = None
+        cov: np.ndarray | None = None
+        old: np.ndarray | None = None
         for _ in range(max(context.max_iter, 1)):
             values, vectors = np.linalg.eigh(np.einsum("k,kij->ij", counts / volumes, scatter))
             kept = _unfloored(_floored(values)) > 0
@@ -274,9 +324,10 @@ class VEECovariance(_IterativeFull):
             cov, old = fitted, cov
             if _relative_change(cov, old) < context.tol:
                 break
+        assert cov is not None  # the loop runs at least once
         return cov
 
-    def rescaled(self, covariances, scale):
+    def rescaled(self, covariances: np.ndarray, scale: np.ndarray) -> tuple[str, np.ndarray]:
         r""":math:`\lambda_k S C S`: still one ellipse for all, so still VEE."""
         return self.name, scale[:, None] * covariances * scale
 
@@ -317,7 +368,13 @@ class _CommonOrientation(_IterativeFull):
         """The diagonal weights :math:`B_k` of :math:`f(D)`: the precisions along the axes."""
         return 1.0 / variances
 
-    def _structured(self, scatter, counts, previous, context):
+    def _structured(
+        self,
+        scatter: np.ndarray,
+        counts: np.ndarray,
+        previous: np.ndarray | None,
+        context: MStepContext,
+    ) -> np.ndarray:
         weighted = counts[:, None, None] * scatter
         if previous is None:
             axes = np.linalg.eigh(weighted.sum(axis=0))[1]
@@ -328,7 +385,8 @@ class _CommonOrientation(_IterativeFull):
             axes = np.linalg.eigh(np.einsum("k,kij->ij", mix, previous))[1]
         largest = np.linalg.eigvalsh(weighted)[:, -1]
         eye = np.eye(self.d)
-        cov = old = None
+        cov: np.ndarray | None = None
+        old: np.ndarray | None = None
         for _ in range(max(context.max_iter, 1)):
             along = _floored(((scatter @ axes) * axes).sum(axis=-2))
             variances = self._variances(along, counts)
@@ -340,6 +398,7 @@ class _CommonOrientation(_IterativeFull):
             axes = _polar(((shifted @ axes) * precisions[:, None, :]).sum(axis=0))
             shifted = precisions - precisions.max(axis=1, keepdims=True)
             axes = _polar(((weighted @ axes) * shifted[:, None, :]).sum(axis=0))
+        assert cov is not None  # the loop runs at least once
         return cov
 
 
@@ -356,11 +415,11 @@ class EVECovariance(_CommonOrientation):
     description = "ellipses of one size and orientation, shapes varying"
     marker = "X"
 
-    def _n_cov_parameters(self, n_components):
+    def _n_cov_parameters(self, n_components: int) -> int:
         d = self.d
         return 1 + n_components * (d - 1) + d * (d - 1) // 2
 
-    def _variances(self, along, counts):
+    def _variances(self, along: np.ndarray, counts: np.ndarray) -> np.ndarray:
         shapes = _unit_geometric_mean(along)
         volume = (counts @ (along / shapes).sum(axis=1)) / (self.d * counts.sum())
         return volume * shapes
@@ -378,9 +437,9 @@ class VVECovariance(_CommonOrientation):
     description = "ellipses of one orientation, sizes and shapes varying"
     marker = "*"
 
-    def _n_cov_parameters(self, n_components):
+    def _n_cov_parameters(self, n_components: int) -> int:
         d = self.d
         return n_components * d + d * (d - 1) // 2
 
-    def _variances(self, along, counts):
+    def _variances(self, along: np.ndarray, counts: np.ndarray) -> np.ndarray:
         return along

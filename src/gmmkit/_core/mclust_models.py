@@ -35,21 +35,35 @@ no prior in mclust, nor here.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .covariances import (
+    CovarianceModel,
     DiagCovariance,
     FullCovariance,
+    MStepContext,
     SphericalCovariance,
     register_covariance_model,
 )
+
+if TYPE_CHECKING:
+    from .prior import ResolvedPrior
 
 #: Relative spread within which user-given precisions count as equal where a model says so.
 STRUCTURE_RTOL = 1e-6
 
 
-def _scatter_per_count(model_class, model, stats, counts, padded, means, context):
+def _scatter_per_count(
+    model_class: type[CovarianceModel],
+    model: CovarianceModel,
+    stats: np.ndarray,
+    counts: np.ndarray,
+    padded: np.ndarray,
+    means: np.ndarray,
+    context: MStepContext,
+) -> np.ndarray:
     """The built-in ``model_class``'s covariances without ``reg_covar`` or prior:
     :math:`W_k / n_k`."""
     return model_class._covariances(
@@ -57,7 +71,7 @@ def _scatter_per_count(model_class, model, stats, counts, padded, means, context
     )
 
 
-def _prior_count(prior, extra):
+def _prior_count(prior: ResolvedPrior, extra: float) -> float:
     """What mclust's ``me*p`` add to a count besides the rows: ``dof + extra``, and one more
     when the means have a prior."""
     return prior.dof + extra + (1 if prior.shrinks else 0)
@@ -82,7 +96,7 @@ def _spread(values: np.ndarray) -> float:
     return 0.0 if scale == 0 else float((values.max() - values.min()) / scale)
 
 
-def _check_equal(model, values, name, what):
+def _check_equal(model: CovarianceModel, values: np.ndarray, name: str, what: str) -> None:
     if _spread(values) > STRUCTURE_RTOL:
         raise ValueError(
             f"{name} must give every component the same {what} for "
@@ -100,14 +114,21 @@ class EIICovariance(SphericalCovariance):
     marker = "*"
     in_all = True
 
-    def _n_cov_parameters(self, n_components):
+    def _n_cov_parameters(self, n_components: int) -> int:
         return 1
 
     prior_scale = "scalar"
     #: mclust's meeiip leaves the prior's scale out of the pooled scatter; its me1ep (E) adds it
     _scatter_has_prior_scale = False
 
-    def _covariances(self, stats, counts, padded, means, context):
+    def _covariances(
+        self,
+        stats: np.ndarray,
+        counts: np.ndarray,
+        padded: np.ndarray,
+        means: np.ndarray,
+        context: MStepContext,
+    ) -> np.ndarray:
         per_count = _scatter_per_count(
             SphericalCovariance, self, stats, counts, padded, means, context
         )
@@ -125,7 +146,7 @@ class EIICovariance(SphericalCovariance):
             shared = scatter / (prior.dof + (padded.sum() + len(padded)) * d + 2)
         return np.full(len(padded), shared + context.reg_covar)
 
-    def _check_precision_values(self, precisions, name):
+    def _check_precision_values(self, precisions: np.ndarray, name: str) -> None:
         super()._check_precision_values(precisions, name)
         _check_equal(self, precisions, name, "precision")
 
@@ -140,14 +161,21 @@ class EEICovariance(DiagCovariance):
     marker = "v"
     in_all = True
 
-    def _n_cov_parameters(self, n_components):
+    def _n_cov_parameters(self, n_components: int) -> int:
         return self.d
 
     prior_scale = "scalar"
     #: mclust's meeeip adds the shrinkage term to the scatter but leaves the means unshrunk
     prior_shrinks_means = False
 
-    def _covariances(self, stats, counts, padded, means, context):
+    def _covariances(
+        self,
+        stats: np.ndarray,
+        counts: np.ndarray,
+        padded: np.ndarray,
+        means: np.ndarray,
+        context: MStepContext,
+    ) -> np.ndarray:
         per_count = _scatter_per_count(DiagCovariance, self, stats, counts, padded, means, context)
         prior = context.prior
         if prior is None:
@@ -160,7 +188,7 @@ class EEICovariance(DiagCovariance):
             )
         return np.tile(shared + context.reg_covar, (len(padded), 1))
 
-    def _check_precision_values(self, precisions, name):
+    def _check_precision_values(self, precisions: np.ndarray, name: str) -> None:
         super()._check_precision_values(precisions, name)
         for column in precisions.T:
             _check_equal(self, column, name, "precision of each feature")
@@ -177,10 +205,17 @@ class EVICovariance(DiagCovariance):
     in_all = True
     prior_scale = "scalar"
 
-    def _n_cov_parameters(self, n_components):
+    def _n_cov_parameters(self, n_components: int) -> int:
         return 1 + n_components * (self.d - 1)
 
-    def _covariances(self, stats, counts, padded, means, context):
+    def _covariances(
+        self,
+        stats: np.ndarray,
+        counts: np.ndarray,
+        padded: np.ndarray,
+        means: np.ndarray,
+        context: MStepContext,
+    ) -> np.ndarray:
         per_count = _scatter_per_count(DiagCovariance, self, stats, counts, padded, means, context)
         scatter = padded[:, None] * per_count
         total = padded.sum()
@@ -198,7 +233,7 @@ class EVICovariance(DiagCovariance):
         cov = np.where((volumes > 0)[:, None], factor[:, None] * scatter, per_count)
         return cov + context.reg_covar
 
-    def _check_precision_values(self, precisions, name):
+    def _check_precision_values(self, precisions: np.ndarray, name: str) -> None:
         super()._check_precision_values(precisions, name)
         _check_equal(self, _root_prod(precisions), name, "volume")
 
@@ -214,11 +249,18 @@ class EEVCovariance(FullCovariance):
     in_all = True
     prior_scale = "matrix"
 
-    def _n_cov_parameters(self, n_components):
+    def _n_cov_parameters(self, n_components: int) -> int:
         d = self.d
         return 1 + (d - 1) + n_components * d * (d - 1) // 2
 
-    def _covariances(self, stats, counts, padded, means, context):
+    def _covariances(
+        self,
+        stats: np.ndarray,
+        counts: np.ndarray,
+        padded: np.ndarray,
+        means: np.ndarray,
+        context: MStepContext,
+    ) -> np.ndarray:
         scatter = padded[:, None, None] * _scatter_per_count(
             FullCovariance, self, stats, counts, padded, means, context
         )
@@ -238,13 +280,13 @@ class EEVCovariance(FullCovariance):
         cov.reshape(-1, self.d * self.d)[:, :: self.d + 1] += context.reg_covar
         return cov
 
-    def _check_precision_values(self, precisions, name):
+    def _check_precision_values(self, precisions: np.ndarray, name: str) -> None:
         super()._check_precision_values(precisions, name)
         values = np.linalg.eigvalsh(precisions)
         for column in values.T:
             _check_equal(self, column, name, "eigenvalues")
 
-    def rescaled(self, covariances, scale):
+    def rescaled(self, covariances: np.ndarray, scale: np.ndarray) -> tuple[str, np.ndarray]:
         r""":math:`S \Sigma_k S` keeps equal volumes but not equal shapes: ``full``."""
         return "full", scale[:, None] * covariances * scale
 
@@ -260,11 +302,18 @@ class EVVCovariance(FullCovariance):
     in_all = True
     prior_scale = None  # mclust has no prior for EVV
 
-    def _n_cov_parameters(self, n_components):
+    def _n_cov_parameters(self, n_components: int) -> int:
         d = self.d
         return 1 + n_components * (d * (d + 1) // 2 - 1)
 
-    def _covariances(self, stats, counts, padded, means, context):
+    def _covariances(
+        self,
+        stats: np.ndarray,
+        counts: np.ndarray,
+        padded: np.ndarray,
+        means: np.ndarray,
+        context: MStepContext,
+    ) -> np.ndarray:
         per_count = _scatter_per_count(FullCovariance, self, stats, counts, padded, means, context)
         scatter = padded[:, None, None] * per_count
         volumes = _root_det(scatter)
@@ -275,12 +324,12 @@ class EVVCovariance(FullCovariance):
         cov.reshape(-1, self.d * self.d)[:, :: self.d + 1] += context.reg_covar
         return cov
 
-    def _check_precision_values(self, precisions, name):
+    def _check_precision_values(self, precisions: np.ndarray, name: str) -> None:
         super()._check_precision_values(precisions, name)
         _check_equal(self, _root_det(precisions), name, "volume")
 
 
-class _OneFeature:
+class _OneFeature(CovarianceModel):
     """Refuses more than one feature: mclust's E and V are its models of univariate data."""
 
     def __init__(self, n_features: int):

@@ -29,7 +29,7 @@ from numbers import Real
 
 import numpy as np
 
-from .covariances import covariance_model_class, covariance_types
+from .covariances import CovarianceModel, covariance_model_class, covariance_types
 
 #: How a model's prior scale is shaped: a (d, d) matrix or one number.
 PRIOR_SCALES = ("matrix", "scalar")
@@ -66,7 +66,7 @@ class ConjugatePrior:
     dof: float | None = None
     scale: object = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if (
             isinstance(self.shrinkage, bool)
             or not isinstance(self.shrinkage, Real)
@@ -93,7 +93,7 @@ class ConjugatePrior:
                 array.flags.writeable = False
                 object.__setattr__(self, name, array)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         fields = [f"shrinkage={self.shrinkage!r}"]
         for name in ("mean", "dof", "scale"):
             value = getattr(self, name)
@@ -123,7 +123,9 @@ class ResolvedPrior:
         kappa = self.shrinkage
         return (counts[:, None] * means + kappa * self.mean) / (counts + kappa)[:, None]
 
-    def mean_deviations(self, means: np.ndarray, counts: np.ndarray):
+    def mean_deviations(
+        self, means: np.ndarray, counts: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         r"""``(diff, factor)``: :math:`\bar x_k - \mu_P` ``(K, d)`` and
         :math:`\kappa_P n_k / (n_k + \kappa_P)` ``(K,)``, the shrinkage term of the scatter
         being ``factor_k * outer(diff_k, diff_k)``."""
@@ -137,7 +139,11 @@ class ResolvedPrior:
 
 
 def resolve_prior(
-    prior, X: np.ndarray, weight: np.ndarray | None, n_components: int, model
+    prior: object,
+    X: np.ndarray,
+    weight: np.ndarray | None,
+    n_components: int,
+    model: CovarianceModel,
 ) -> ResolvedPrior | None:
     """The prior of one fit of ``model`` with ``n_components`` components to ``X``, in the
     data's coordinates, as mclust's ``defaultPrior(X, G, modelName)`` gives it for the fields
@@ -180,7 +186,12 @@ def resolve_prior(
 
 
 def resolve_prior_from_moments(
-    prior, data_mean: np.ndarray, covariance: np.ndarray, rows: int, n_components: int, model
+    prior: object,
+    data_mean: np.ndarray,
+    covariance: np.ndarray,
+    rows: int,
+    n_components: int,
+    model: CovarianceModel,
 ) -> ResolvedPrior | None:
     r""":func:`resolve_prior` from the data's moments instead of its rows (data that never
     sit in memory at once): the weighted mean, the weighted covariance
@@ -227,7 +238,7 @@ def resolve_prior_from_moments(
     )
 
 
-def _checked_prior(prior, model) -> tuple[ConjugatePrior, str]:
+def _checked_prior(prior: object, model: CovarianceModel) -> tuple[ConjugatePrior, str]:
     """``(prior, the model's prior_scale)``, ``'default'`` made a :class:`ConjugatePrior`;
     a ``ValueError`` for anything else or a model without a conjugate prior."""
     if isinstance(prior, str) and prior == "default":
@@ -245,14 +256,14 @@ def _checked_prior(prior, model) -> tuple[ConjugatePrior, str]:
     return prior, kind
 
 
-def _check_shape(value, shape, name):
+def _check_shape(value: object, shape: tuple[int, ...], name: str) -> np.ndarray:
     array = np.asarray(value, dtype=np.float64)
     if array.shape != shape:
         raise ValueError(f"ConjugatePrior.{name} must have shape {shape}, got {array.shape}")
     return array
 
 
-def prior_scale(cls) -> str | None:
+def prior_scale(cls: type[CovarianceModel]) -> str | None:
     """The ``prior_scale`` the covariance model class ``cls`` declares itself (not one it
     inherits: a subclass's M-step is its own, so it has a prior only if it says so)."""
     return vars(cls).get("prior_scale")

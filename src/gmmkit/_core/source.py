@@ -42,7 +42,8 @@ of float64, whatever the backend.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from collections.abc import Iterable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -116,7 +117,7 @@ class FeatureSource(Protocol):
         ...
 
 
-def statistics_of_many(requests) -> list[tuple[float, np.ndarray]]:
+def statistics_of_many(requests: Iterable[tuple[Any, ...]]) -> list[tuple[float, np.ndarray]]:
     """One E-step (:meth:`FeatureSource.statistics`) for each request
     ``(source, theta, shared_prec_chol, weights_only)``, results in the order asked.
 
@@ -129,7 +130,7 @@ def statistics_of_many(requests) -> list[tuple[float, np.ndarray]]:
     return _answer_many(requests, "statistics", "batch_statistics")
 
 
-def responsibility_statistics_of_many(requests) -> list[np.ndarray]:
+def responsibility_statistics_of_many(requests: Iterable[tuple[Any, ...]]) -> list[np.ndarray]:
     """:meth:`FeatureSource.responsibility_statistics` for each request ``(source, resp,
     n_components)``, in the order asked: the first M-steps of many runs started together.
 
@@ -140,12 +141,12 @@ def responsibility_statistics_of_many(requests) -> list[np.ndarray]:
     return _answer_many(requests, "responsibility_statistics", "batch_responsibility_statistics")
 
 
-def _answer_many(requests, method: str, batch_method: str) -> list:
+def _answer_many(requests: Iterable[tuple[Any, ...]], method: str, batch_method: str) -> list[Any]:
     """Each request ``(source, *arguments)`` answered by ``source.<method>(*arguments)``, in
     order; requests whose source's class has the classmethod ``batch_method`` go to it
     together, one call per class."""
     requests = list(requests)
-    results: list = [None] * len(requests)
+    results: list[Any] = [None] * len(requests)
     batches: dict[type, list[int]] = {}
     for index, (source, *arguments) in enumerate(requests):
         if hasattr(type(source), batch_method):

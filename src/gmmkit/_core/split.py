@@ -13,7 +13,13 @@ import numpy as np
 from .covariances import covariance_model
 
 
-def split_components(covariance_type, weights, means, covariances, n_components):
+def split_components(
+    covariance_type: str,
+    weights: np.ndarray,
+    means: np.ndarray,
+    covariances: np.ndarray,
+    n_components: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parameters of a mixture grown to ``n_components`` by splitting the widest components.
 
     Parameters

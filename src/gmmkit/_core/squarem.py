@@ -18,12 +18,16 @@ path from the same start, and every log-likelihood recorded is that of the curre
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .covariances import MixtureParams, MStepContext, count_padding
-from .em import EMResult, drive, m_step
+from .covariances import CovarianceModel, MixtureParams, MStepContext, count_padding
+from .em import EMResult, EMSteps, StatisticsRequest, drive, m_step
 from .source import FeatureSource
+
+if TYPE_CHECKING:
+    from .prior import ResolvedPrior
 
 #: How many times a jump that gives an invalid mixture is pulled back towards plain EM.
 MAX_BACKTRACKS = 6
@@ -37,10 +41,10 @@ def run_squarem(
     tol: float,
     max_iter: int,
     total_weight: float,
-    data_terms=None,
+    data_terms: Any = None,
     initial_lower_bound: float = -np.inf,
     on_iteration: Callable[[int, float, float], None] | None = None,
-    prior=None,
+    prior: ResolvedPrior | None = None,
 ) -> EMResult:
     """Accelerated EM with the same inputs and result as :func:`gmmkit._core.em.run_em`.
 
@@ -72,11 +76,11 @@ def squarem_iterations(
     tol: float,
     max_iter: int,
     total_weight: float,
-    data_terms=None,
+    data_terms: Any = None,
     initial_lower_bound: float = -np.inf,
     on_iteration: Callable[[int, float, float], None] | None = None,
-    prior=None,
-) -> Generator[tuple, tuple[float, np.ndarray], EMResult]:
+    prior: ResolvedPrior | None = None,
+) -> EMSteps:
     """:func:`run_squarem` as a generator of E-step requests, as
     :func:`gmmkit._core.em.em_iterations` is of :func:`~gmmkit._core.em.run_em`: it yields
     ``(source, theta, shared_prec_chol, weights_only)`` and is sent ``(log_likelihood,
@@ -86,14 +90,16 @@ def squarem_iterations(
     result = EMResult(params=params)
     evaluations = 0
 
-    def evaluate(point):
+    def evaluate(
+        point: MixtureParams,
+    ) -> Generator[StatisticsRequest, tuple[float, np.ndarray], tuple[float, np.ndarray]]:
         nonlocal evaluations
         evaluations += 1
         theta, shared = model.theta(point.weights, point.means, point.precisions_cholesky)
         log_likelihood, stats = yield (source, theta, shared, False)
         return log_likelihood / total_weight, stats
 
-    def context(previous):
+    def context(previous: MixtureParams) -> MStepContext:
         return MStepContext(
             reg_covar,
             total_weight,
@@ -103,7 +109,7 @@ def squarem_iterations(
             prior=prior,
         )
 
-    def em_update(stats, previous):
+    def em_update(stats: np.ndarray, previous: MixtureParams) -> MixtureParams:
         point, recovered, added = m_step(model, stats, context(previous))
         result.note_recovery(recovered, added)
         return point
@@ -139,7 +145,13 @@ def squarem_iterations(
     return result
 
 
-def _extrapolate(model, stats, first, second, context):
+def _extrapolate(
+    model: CovarianceModel,
+    stats: np.ndarray,
+    first: np.ndarray,
+    second: np.ndarray,
+    context: MStepContext,
+) -> MixtureParams | None:
     """Parameters of the SQUAREM jump, or None when no valid jump beyond plain EM exists."""
     r = first - stats
     v = second - 2.0 * first + stats
@@ -158,7 +170,9 @@ def _extrapolate(model, stats, first, second, context):
     return None
 
 
-def _valid_parameters(model, stats, context):
+def _valid_parameters(
+    model: CovarianceModel, stats: np.ndarray, context: MStepContext
+) -> MixtureParams | None:
     """``M(stats)`` when it is a proper mixture without any regularisation beyond reg_covar."""
     if not np.isfinite(stats).all() or (stats[:, 0] <= 0).any():
         return None

@@ -25,7 +25,10 @@ import contextlib
 import os
 import queue
 import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from functools import lru_cache
+from typing import Any
 
 from threadpoolctl import ThreadpoolController
 
@@ -59,18 +62,18 @@ class _SharedBlasLimit:
     often be refused its restore.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._reset()
         os.register_at_fork(after_in_child=self._reset)
 
-    def _reset(self):
+    def _reset(self) -> None:
         self._lock = threading.Lock()
         self._holders = 0
-        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        self._requests: queue.SimpleQueue[tuple[str, threading.Event]] = queue.SimpleQueue()
         self._helper: threading.Thread | None = None
 
     @contextlib.contextmanager
-    def held(self):
+    def held(self) -> Iterator[None]:
         with self._lock:
             if self._holders == 0:
                 self._ask("limit")
@@ -112,24 +115,24 @@ class _SharedBlasLimit:
 _SHARED_BLAS_LIMIT = _SharedBlasLimit()
 
 
-def one_blas_thread():
+def one_blas_thread() -> AbstractContextManager[None]:
     """Context holding BLAS to one thread (shared with every overlapping holder; see above)."""
     return _SHARED_BLAS_LIMIT.held()
 
 
-def one_openmp_thread():
+def one_openmp_thread() -> AbstractContextManager[Any]:
     """Context limiting the calling thread's OpenMP (k-means) to one thread."""
     return _controllers()[1].limit(limits=1)
 
 
 @contextlib.contextmanager
-def one_thread():
+def one_thread() -> Iterator[None]:
     """Context limiting BLAS (shared) and this thread's OpenMP to one thread."""
     with one_blas_thread(), one_openmp_thread():
         yield
 
 
-def threads_for(work: float):
+def threads_for(work: float) -> AbstractContextManager[Any]:
     """Context limiting this thread's OpenMP to one thread when ``work`` (multiply-adds per
     pass) is small; larger problems keep the user's own setting.
 

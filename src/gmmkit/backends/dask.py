@@ -297,7 +297,9 @@ def check_data(X, sample_weight=None) -> DaskData:
 
 def checked_weights(weight: da.Array) -> da.Array:
     """``weight`` with each block checked, lazily, for negative or non-finite values."""
-    return weight.map_blocks(_checked_weight_block, dtype=np.float64)
+    # functools.wraps(map_blocks) on Array.map_blocks shows mypy the module function's
+    # signature (func first), not the method's
+    return weight.map_blocks(_checked_weight_block, dtype=np.float64)  # type: ignore[call-arg, arg-type]
 
 
 def _checked_weight_block(weight, block_info=None):
@@ -553,9 +555,11 @@ class DaskSource:
             raise ValueError(f"want must be one of {tuple(_PER_ROW_DTYPES)}, got {want!r}")
         dtype = _PER_ROW_DTYPES[want]
         width = {"resp": theta.shape[1], "summary": 3}.get(want)
+        # functools.wraps(map_blocks) on Array.map_blocks shows mypy the module function's
+        # signature (func first), not the method's
         if width is None:
             return self.X.map_blocks(
-                _block_rows,
+                _block_rows,  # type: ignore[arg-type]
                 self.model,
                 self.shift,
                 theta,
@@ -567,7 +571,7 @@ class DaskSource:
                 meta=np.empty((0,), dtype),
             )
         return self.X.map_blocks(
-            _block_rows,
+            _block_rows,  # type: ignore[arg-type]
             self.model,
             self.shift,
             theta,
@@ -672,11 +676,11 @@ def dask_starts(data: DaskData, n_components: int, method: str, random_state, n_
             if tree is not None:
                 yield tree.labels(n_components)
                 continue
-            rows = np.sort(random_state.choice(n, size=SUBSET_SIZE, replace=False))
-            subset = gather_rows(X, rows).astype(np.float64)
+            subset_rows = np.sort(random_state.choice(n, size=SUBSET_SIZE, replace=False))
+            subset = gather_rows(X, subset_rows).astype(np.float64)
             tree_labels = HierarchicalStart(subset).labels(n_components)
             mixture = subset_mixture(subset, tree_labels, n_components)
-            yield _lazy_labels(X, _block_most_probable, mixture, rows, tree_labels)
+            yield _lazy_labels(X, _block_most_probable, mixture, subset_rows, tree_labels)
         return
     rows = (
         None
@@ -685,8 +689,8 @@ def dask_starts(data: DaskData, n_components: int, method: str, random_state, n_
     )
     taken = slice(None) if rows is None else rows
     wanted = [X[taken]] if data.sample_weight is None else [X[taken], data.sample_weight[taken]]
-    sample, *weight = (np.asarray(part) for part in _compute(*wanted))  # one compute
-    weight = weight[0] if weight else None
+    sample, *weights = (np.asarray(part) for part in _compute(*wanted))  # one compute
+    weight = weights[0] if weights else None
     for _ in range(n_init):
         labels = initial_responsibilities(sample, n_components, method, random_state, weight)
         if rows is None:

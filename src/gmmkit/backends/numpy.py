@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from functools import partial
 
 import numpy as np
 
@@ -76,8 +77,8 @@ class NumpySource:
         self.total_weight = float(n if sample_weight is None else sample_weight.sum())
         self.n_components = n_components
         self.rows = chunk_rows(n, max(model.n_stats, n_components), options.chunk_bytes)
-        self._cache = None
-        self._sample_major = {}
+        self._cache: list[np.ndarray] | None = None
+        self._sample_major: dict[int, np.ndarray] = {}
         self._sample_major_lock = threading.Lock()
         self._scratch = threading.local()
         if cache and n * model.n_stats * 8 <= options.feature_cache_bytes:
@@ -95,12 +96,12 @@ class NumpySource:
         self._scratch.theta = None
         return buffer[:n_components, :n_rows]
 
-    def _keep(self, theta) -> None:
+    def _keep(self, theta: np.ndarray) -> None:
         """Record that this thread's buffer holds the log-probabilities of ``theta`` for the
         whole data set, as computed (see :meth:`statistics`)."""
         self._scratch.theta = theta
 
-    def log_prob_after_weight_change(self, theta) -> np.ndarray | None:
+    def log_prob_after_weight_change(self, theta: np.ndarray) -> np.ndarray | None:
         """The log-probabilities of ``theta`` for the whole data set, made in place from those
         of the last :meth:`statistics` pass of this thread when it left them intact and ``theta``
         differs from its coefficients only in the constant row (only the mixing weights changed):
@@ -113,12 +114,12 @@ class NumpySource:
         log_prob += (theta[0] - kept[0])[:, None]
         return log_prob
 
-    def kept_rows(self, theta, want: str) -> np.ndarray | None:
+    def kept_rows(self, theta: np.ndarray | None, want: str) -> np.ndarray | None:
         """:meth:`per_row` of ``theta`` from the log-probabilities the last :meth:`statistics`
         pass of this thread left in its buffer, when that pass was given this very ``theta``
         and left them intact (one chunk, kept by :meth:`_keep`); None otherwise. The buffer's
         contents are used up."""
-        if theta is None or getattr(self._scratch, "theta", None) is not theta:
+        if getattr(self._scratch, "theta", None) is not theta or theta is None:
             return None
         self._scratch.theta = None
         log_prob = self._scratch.buffer[: theta.shape[1], : self.n_samples]
@@ -176,7 +177,7 @@ class NumpySource:
                 log_prob = weighted_log_prob(phi_t, theta, shared_prec_chol, out=buffer)
             w = self._weights(rows)
             log_norm, chunk_stats, intact = chunk_statistics(
-                log_prob, phi_t, w, lambda rows=rows, phi_t=phi_t: self.sample_major(rows, phi_t)
+                log_prob, phi_t, w, partial(self.sample_major, rows, phi_t)
             )
             stats += chunk_stats
             total += log_norm.sum() if w is None else log_norm @ w
@@ -194,7 +195,7 @@ class NumpySource:
                 phi_t,
                 self._weights(rows),
                 n_components,
-                lambda rows=rows, phi_t=phi_t: self.sample_major(rows, phi_t),
+                partial(self.sample_major, rows, phi_t),
             )
         return stats
 

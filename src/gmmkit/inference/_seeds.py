@@ -16,7 +16,7 @@ def seed_sequence(random_state) -> np.random.SeedSequence:
     ):
         if random_state is not None and random_state < 0:
             raise ValueError(f"random_state must be a non-negative integer, got {random_state}")
-        return np.random.SeedSequence(random_state)
+        return np.random.SeedSequence(None if random_state is None else int(random_state))
     if isinstance(random_state, np.random.RandomState):
         return np.random.SeedSequence(random_state.randint(0, 2**32, size=4, dtype=np.uint64))
     if isinstance(random_state, np.random.Generator):

@@ -400,7 +400,12 @@ def bootstrap(
         raise ValueError(f"n_jobs must be None or a non-zero integer, got {n_jobs!r}")
     if tol is None:
         tol = min(float(model.tol), REFIT_TOL)
-    elif isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 <= tol < math.inf:
+    elif (
+        isinstance(tol, bool)
+        or not isinstance(tol, numbers.Real)
+        # typeshed gives numbers.Real no comparison operators; every Real compares with 0
+        or not 0 <= tol < math.inf  # type: ignore[operator]
+    ):
         raise ValueError(f"tol must be None or a finite number >= 0, got {tol!r}")
     X = validate_data(model, X, dtype=[np.float64, np.float32], reset=False, ensure_min_samples=2)
     seeds = seed_sequence(random_state).spawn(int(n_bootstrap))
@@ -458,7 +463,7 @@ class _Replicates:
 
     def _replicate(self, seed) -> _Outcome:
         rng = np.random.default_rng(seed)
-        n = self.X.shape[0]
+        n: int = self.X.shape[0]
         data, weight = self.X, None
         if self.kind == "nonparametric":
             data = self.X[rng.integers(0, n, size=n)]

@@ -3,6 +3,8 @@ scored by its held-out log-likelihood per sample."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .fitting import fit_configuration, initialisations, new_estimator
@@ -19,7 +21,8 @@ def fold_initialisations(
 ) -> list[tuple]:
     """Per fold: ``(train, test, starts, error)``, the starts shared by all covariance types
     (``hierarchies``: the sweep's shared hierarchical trees of each training fold, if any)."""
-    folds = []
+    folds: list[tuple[np.ndarray, np.ndarray, Any, str | None]] = []
+    assert plan.folds is not None  # only a sweep with cross-validation has folds to fit
     for fold, (train, test) in enumerate(plan.folds):
         if len(train) < k:
             error = f"cv: training fold {fold} has {len(train)} samples, fewer than {k} components"

@@ -38,6 +38,7 @@ Dask array; select on an in-memory sample, or compare by an information criterio
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
@@ -104,11 +105,10 @@ def run_dask_selection(X, settings: SweepSettings, sample_weight=None) -> Select
     rows.sort(key=lambda row: (types.index(row["covariance_type"]), row["n_components"]))
     if best_model is not None and names is not None:
         best_model.feature_names_in_ = np.asarray(names, dtype=object)
+    best = best_index(rows, settings.criterion)
+    assert best_model is not None  # best_index raised if no configuration was eligible
     result = SelectionResult(
-        rows=rows,
-        criterion=settings.criterion,
-        best_index_=best_index(rows, settings.criterion),
-        best_estimator_=best_model,
+        rows=rows, criterion=settings.criterion, best_index_=best, best_estimator_=best_model
     )
     result.warn_about_range_and_convergence()
     return result
@@ -147,7 +147,9 @@ class _DaskSweep:
     def __init__(self, data, settings: SweepSettings, ks, types, seed):
         self.data, self.settings, self.ks, self.types, self.seed = data, settings, ks, types, seed
         self.sources = {covariance_type: data.source(covariance_type) for covariance_type in types}
-        self._rows, self._tree, self._covariance = None, None, None
+        self._rows: tuple[np.ndarray, np.ndarray | None] | None = None
+        self._tree: HierarchicalStart | None = None
+        self._covariance: np.ndarray | None = None
 
     # --- fitting -------------------------------------------------------------------------------
     def starts(self, k: int) -> list:
@@ -226,6 +228,7 @@ class _DaskSweep:
             k,
             source.model,
         )
+        assert resolved is not None  # a prior was asked for
         return resolved.shifted(source.shift)
 
     def ill_posed(self, covariance_type: str):
@@ -250,7 +253,10 @@ class _DaskSweep:
     def fit_all(self) -> tuple[list[dict], list]:
         """Every configuration's row and fitted model (None where it failed), in lockstep."""
         settings = self.settings
-        rows, models, configurations, placed = [], [], [], []
+        rows: list[dict[str, Any]] = []
+        models: list[GaussianMixture | None] = []
+        configurations: list[Configuration] = []
+        placed: list[int] = []
         for k in self.ks:
             try:
                 starts, error = [Start(resp) for resp in self.starts(k)], None
@@ -263,6 +269,7 @@ class _DaskSweep:
                 if error is not None:
                     row["error"] = error
                     continue
+                assert starts is not None  # drawn without error
                 configurations.append(
                     Configuration(
                         self.sources[covariance_type],
@@ -286,9 +293,10 @@ class _DaskSweep:
             )
             row["fit_seconds"] = share
             fitted.append(index)
-        for index, criteria in zip(fitted, self.criteria([models[i] for i in fitted])):
+        fitted_models = [model for model in models if model is not None]
+        for index, model, criteria in zip(fitted, fitted_models, self.criteria(fitted_models)):
             rows[index].update(criteria)
-            rows[index].update(fit_columns(models[index]))
+            rows[index].update(fit_columns(model))
         return rows, models
 
     def lockstep(self, configurations, description):

@@ -14,6 +14,7 @@ import contextlib
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 
@@ -136,9 +137,7 @@ class SharedInputs:
             submit(_build_tree, self.hierarchies)
             if plan.folds is not None:
                 self.fold_hierarchies = [
-                    SharedHierarchies(
-                        plan.X[train], lambda fold=fold: fold_random_state(plan, fold)
-                    )
+                    SharedHierarchies(plan.X[train], partial(fold_random_state, plan, fold))
                     for fold, (train, _) in enumerate(plan.folds)
                 ]
         self._sources = {
