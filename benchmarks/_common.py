@@ -222,8 +222,8 @@ def load_triple() -> list[float] | None:
 class ResultFile:
     """One benchmark run's JSON result file, started when the run starts.
 
-    Holds when the run started and the load average then; :meth:`write` adds the machine,
-    the versions, the git commit, the options, the load average at the end, the tables and the
+    Holds when the run started, the load average and the git commit then; :meth:`write` adds
+    the machine, the versions, the options, the load average at the end, the tables and the
     raw results, and writes them atomically (a temporary file in the same directory, renamed).
     """
 
@@ -233,6 +233,7 @@ class ResultFile:
         self.configuration = configuration
         self.started = datetime.now(timezone.utc)
         self.load_start = load_triple()
+        self.git = git_record()  # at the start: the code that ran, not edits made meanwhile
         self.clock = time.perf_counter()
 
     def payload(self, tables: list[dict], results: dict, versions: dict | None = None) -> dict:
@@ -246,7 +247,7 @@ class ResultFile:
             "load_average": {"start": self.load_start, "end": load_triple()},
             "machine": machine_record(),
             "versions": versions_record(versions),
-            "git": git_record(),
+            "git": self.git,
             "tables": tables,
             "results": results,
         }
