@@ -66,10 +66,8 @@ from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import gmmkit
-from gmmkit import GaussianMixture as GmmkitGaussianMixture
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ResultFile, add_json_option, column, table
+from gmmkit import GaussianMixture as GmmkitGaussianMixture
 
 LIBRARIES = {"sklearn": SklearnGaussianMixture, "gmmkit": GmmkitGaussianMixture}
 THREAD_SETTINGS = (1, 2)
