@@ -122,8 +122,8 @@ def column(
     """One column of a result table: the record field, its heading, its unit and format.
 
     Units the documentation knows how to format: ``"s"``, ``"ms"``, ``"x"`` (a ratio, printed
-    as ``12.3x``), ``"GiB"``, ``"%"``; ``fmt`` (a Python format spec such as ``".12g"``)
-    overrides the default number format of the column.
+    as ``12.3x``), ``"GiB"``, ``"%"`` (a fraction of one, printed as a percentage); ``fmt`` (a
+    Python format spec such as ``".12g"``) overrides the default number format of the column.
     """
     return {"key": key, "label": label or key, "unit": unit, "format": fmt}
 
