@@ -29,6 +29,7 @@ extensions = [
     "myst_parser",
     "sphinx_gallery.gen_gallery",
     "sphinxarg.ext",
+    "bench_tables",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
