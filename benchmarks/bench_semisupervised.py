@@ -6,7 +6,7 @@ Run from the repository root::
 
     python benchmarks/bench_semisupervised.py            # 5 seeds, about 10 s on 2 busy cores
     python benchmarks/bench_semisupervised.py --seeds 1  # one seed
-    python benchmarks/bench_semisupervised.py --json semisupervised.json  # not results/
+    python benchmarks/bench_semisupervised.py --json semisupervised.json  # not in results/
 
 This benchmark measures **accuracy, not speed** (the seconds are the mean fit time of a row).
 Nothing is asserted; the script exits 0 unless it crashes.
