@@ -99,6 +99,7 @@ def test_seconds_shares_and_other_values():
     assert format_value(0.000342, seconds) == "342 us"
     assert format_value(0.4712, seconds) == "471.20 ms"
     assert format_value(66.5, seconds) == "66.50 s"
+    assert format_value(-0.0183, seconds) == "-18.30 ms"
     assert format_value(0.0125, column("close", unit="%")) == "1.2%"
     assert format_value(True, column("flag")) == "yes"
     assert format_value(float("nan"), column("v")) == "nan"

@@ -73,9 +73,12 @@ INLINE_UNITS = {"s", "ms", "x", "%"}
 
 
 def format_seconds(seconds: float) -> str:
-    if seconds < 1e-3:
+    """As the scripts print them: us below a millisecond, ms below a second (a difference of
+    two timings, such as a fixed cost, can be negative)."""
+    size = abs(seconds)
+    if size < 1e-3:
         return f"{seconds * 1e6:.0f} us"
-    if seconds < 1.0:
+    if size < 1.0:
         return f"{seconds * 1e3:.2f} ms"
     return f"{seconds:.2f} s"
 
@@ -152,7 +155,8 @@ def versions_text(versions: dict) -> str:
 
 
 def provenance(result: dict) -> str:
-    """Machine, commit, date, versions and (where not the default) the configuration."""
+    """Machine, commit, date, versions, load and (where not the default) the configuration;
+    the command line follows it in the caption."""
     machine = result["machine"]
     git = result["git"]
     commit = (git.get("commit") or "unknown")[:10] + (" (dirty)" if git.get("dirty") else "")
@@ -167,13 +171,12 @@ def provenance(result: dict) -> str:
     return (
         f"{machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
         f"{machine['os']}; commit {commit}; {result['date'][:10]}; "
-        f"{versions_text(result['versions'])}{load_text}{config_text}: "
-        f"{result['command']}"
+        f"{versions_text(result['versions'])}{load_text}{config_text}"
     )
 
 
 def caption(result: dict, table: dict) -> str:
-    return f"{table['title']}. {provenance(result)}"
+    return f"{table['title']}. {provenance(result)}: {result['command']}"
 
 
 # ---------------------------------------------------------------------------- docutils
@@ -181,9 +184,18 @@ def paragraph(text: str) -> nodes.paragraph:
     return nodes.paragraph(text, text)
 
 
-def table_node(headings: list[str], rows: list[list[str]], title: str) -> nodes.table:
+def title_node(result: dict, table: dict) -> nodes.title:
+    """The caption, its command line as literal text (no smart dashes in ``--n``)."""
+    text = f"{table['title']}. {provenance(result)}: "
+    title = nodes.title(caption(result, table), "")
+    title += nodes.Text(text)
+    title += nodes.literal(result["command"], result["command"])
+    return title
+
+
+def table_node(headings: list[str], rows: list[list[str]], title: nodes.title) -> nodes.table:
     table = nodes.table(classes=["bench-table"])
-    table += nodes.title(title, title)
+    table += title
     group = nodes.tgroup(cols=len(headings))
     table += group
     for _ in headings:
@@ -228,7 +240,7 @@ class BenchTables(SphinxDirective):
             headings, rows = table_rows(table)
             if not rows:
                 raise BenchTablesError(f"{self.arguments[0]}: table {table['name']} is empty")
-            out.append(table_node(headings, rows, caption(result, table)))
+            out.append(table_node(headings, rows, title_node(result, table)))
             if table.get("note"):
                 out.append(paragraph(table["note"]))
         return out
