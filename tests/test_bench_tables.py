@@ -141,7 +141,9 @@ def test_the_caption_states_machine_commit_date_and_versions():
     assert "BLAS openblas 0.3.30, java version 17" in text
     assert "load average 1.5 at the start, 2.2 at the end" in text
     dirty = {**RESULT, "git": {"commit": "0123456789abcdef", "dirty": True}}
-    assert "commit 0123456789 (dirty)" in caption(dirty, TABLE)
+    assert "commit 0123456789 (dirty: some files changed)" in caption(dirty, TABLE)
+    one = {"commit": "0123456789abcdef", "dirty": True, "changed_files": ["docs/a.md"]}
+    assert "(uncommitted changes to docs/a.md);" in caption({**RESULT, "git": one}, TABLE)
     reduced = {**RESULT, "configuration": "reduced", "command": "python b.py --n 5"}
     assert "reduced configuration: python b.py --n 5" in caption(reduced, TABLE)
 

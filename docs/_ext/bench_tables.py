@@ -154,12 +154,22 @@ def versions_text(versions: dict) -> str:
     return ", ".join(parts)
 
 
+def dirty_text(git: dict) -> str:
+    """'' for a clean tree, else which tracked files differed from the commit (up to three)."""
+    if not git.get("dirty"):
+        return ""
+    changed = git.get("changed_files") or []
+    if not changed or len(changed) > 3:
+        return f" (dirty: {len(changed) or 'some'} files changed)"
+    return f" (uncommitted changes to {', '.join(changed)})"
+
+
 def provenance(result: dict) -> str:
     """Machine, commit, date, versions, load and (where not the default) the configuration;
     the command line follows it in the caption."""
     machine = result["machine"]
     git = result["git"]
-    commit = (git.get("commit") or "unknown")[:10] + (" (dirty)" if git.get("dirty") else "")
+    commit = (git.get("commit") or "unknown")[:10] + dirty_text(git)
     load = result.get("load_average") or {}
     load_text = ""
     if load.get("start") and load.get("end"):
