@@ -126,7 +126,8 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 import gmmkit
-from _common import WarningTally, load_average, machine_info
+from _common import ResultFile, WarningTally, add_json_option, column, load_average, machine_info
+from _common import table as result_table
 from gmmkit import ComponentClassifier, MixtureClassifier
 
 SEED = 0
@@ -1039,6 +1040,112 @@ def section_semi_mixture(settings: Settings, tally: WarningTally) -> list:
     return rows
 
 
+# ---------------------------------------------------------------------------- result file
+def accuracy_columns(key: str, label: str) -> list[dict]:
+    return [column(key, label, fmt=".3f"), column(f"{key}_std", "± std", fmt=".3f")]
+
+
+def accuracy_cells(result: dict, key: str) -> dict:
+    return {key: result["mean"], f"{key}_std": result["std"]}
+
+
+def failures(results: dict[str, dict]) -> str | None:
+    """'<column>: n of the folds raised' for the cells where some did, as printed with '*'."""
+    notes = [
+        f"{label}: {len(r['errors'])} folds raised ({r['errors'][0][:80]})"
+        for label, r in results.items()
+        if r["errors"]
+    ]
+    return "; ".join(notes) or None
+
+
+def wide_table(name: str, title: str, per_column: dict[str, list[dict]], seconds: bool) -> dict:
+    """One row per method, mean and std of the accuracy per column (noise, label share, data
+    set), optionally the fit+predict seconds of each."""
+    columns, keys = [column("method")], {}
+    for label in per_column:
+        keys[label] = "c" + "".join(ch if ch.isalnum() else "_" for ch in label)
+        columns += accuracy_columns(keys[label], label)
+        if seconds:
+            columns.append(column(f"{keys[label]}_s", "CV", "s"))
+    columns.append(column("notes"))
+    first = next(iter(per_column.values()))
+    records = []
+    for i, method in enumerate(r["name"] for r in first):
+        record = {"method": method}
+        for label, results in per_column.items():
+            record.update(accuracy_cells(results[i], keys[label]))
+            if seconds:
+                record[f"{keys[label]}_s"] = results[i]["seconds"]
+        record["notes"] = failures({label: results[i] for label, results in per_column.items()})
+        records.append(record)
+    return result_table(name, title, columns, records)
+
+
+def long_table(name: str, title: str, results: list[dict]) -> dict:
+    columns = [
+        column("method"),
+        *accuracy_columns("accuracy", "accuracy"),
+        column("seconds", "CV", "s"),
+        column("notes"),
+    ]
+    records = [
+        {
+            "method": r["name"],
+            **accuracy_cells(r, "accuracy"),
+            "seconds": r["seconds"],
+            "notes": failures({"accuracy": r}),
+        }
+        for r in results
+    ]
+    return result_table(name, title, columns, records)
+
+
+BIC_COLUMNS = [
+    column("model"),
+    column("components"),
+    column("n_parameters", "params"),
+    column("bic_x", "BIC(X)", fmt=".1f"),
+    column("bic_xy", "BIC(X,y)", fmt=".1f"),
+    column("note"),
+]
+
+
+def result_tables(sections: dict) -> list[dict]:
+    """The printed tables of every section that ran, as records (accuracy: test-fold mean and
+    std over the folds)."""
+    import bench_semisupervised
+
+    tables = []
+    accuracy = sections.get("accuracy")
+    if accuracy:
+        moons = {f"noise={float(noise):g}": rs for noise, rs in accuracy["moons"].items()}
+        tables.append(wide_table("accuracy_moons", "1. Two moons: accuracy", moons, True))
+        tables.append(long_table("accuracy_digits", "1. Digits: accuracy", accuracy["digits"]))
+        if accuracy.get("digits_sensitivity"):
+            tables.append(
+                long_table(
+                    "digits_sensitivity",
+                    "1. Digits: sensitivity grid (every cell shown, none used to choose)",
+                    accuracy["digits_sensitivity"],
+                )
+            )
+    for dataset, per_fraction in (sections.get("semi_supervised") or {}).items():
+        shares = {f"{float(f):.0%} labels": rs for f, rs in per_fraction.items()}
+        title = f"2. {dataset}: ComponentClassifier with few labels"
+        tables.append(wide_table(f"few_labels_{dataset}", title, shares, False))
+    for dataset, problem in (sections.get("bic") or {}).items():
+        title = f"3. {dataset}: BIC, unsupervised vs per-class mixtures (lower is better)"
+        tables.append(result_table(f"bic_{dataset}", title, BIC_COLUMNS, problem["rows"]))
+    if sections.get("discriminant"):
+        title = "4. mclust's discriminant analyses vs scikit-learn: accuracy"
+        tables.append(wide_table("discriminant", title, sections["discriminant"], True))
+    if sections.get("semi_supervised_mixture"):
+        rows = sections["semi_supervised_mixture"]
+        tables.append(bench_semisupervised.result_table(rows, "semi_supervised_mixture"))
+    return tables
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -1051,7 +1158,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--folds", type=int, default=None, help="outer CV folds (default 5, or 3 with --quick)"
     )
-    parser.add_argument("--json", metavar="PATH", help="also write every number as JSON")
+    add_json_option(parser, "bench_classify")
     parser.add_argument(
         "--section",
         choices=("accuracy", "semi_supervised", "bic", "discriminant", "semi_supervised_mixture"),
@@ -1067,6 +1174,10 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     settings = Settings.from_args(args)
     info = machine_info()
+    configuration = "quick" if args.quick else "default"
+    if not args.quick and (args.section or args.folds not in (None, 5)):
+        configuration = "reduced"
+    result_file = ResultFile("bench_classify", args, configuration)
     print_header(info, settings)
     tally = WarningTally()
     started = time.perf_counter()
@@ -1099,22 +1210,20 @@ def main(argv=None) -> int:
         f"\nload avg : {info['load_average_after']} after the run; total benchmark time "
         f"{elapsed:.0f} s"
     )
-    if args.json:
-        payload = {
-            "machine": info,
-            "settings": {
-                **settings.__dict__,
-                "seed": SEED,
-                "digits_pca": DIGITS_PCA,
-                "digits_reg_covar": DIGITS_REG_COVAR,
-                "label_fractions": LABEL_FRACTIONS,
-            },
-            "sections": sections,
-            "warnings": dict(total),
-            "elapsed_s": elapsed,
-        }
-        Path(args.json).write_text(json.dumps(payload, indent=2, default=str))
-        print(f"results written to {args.json}")
+    payload = {
+        "machine": info,
+        "settings": {
+            **settings.__dict__,
+            "seed": SEED,
+            "digits_pca": DIGITS_PCA,
+            "digits_reg_covar": DIGITS_REG_COVAR,
+            "label_fractions": LABEL_FRACTIONS,
+        },
+        "sections": sections,
+        "warnings": dict(total),
+        "elapsed_s": elapsed,
+    }
+    result_file.write(result_tables(sections), payload)
     return 0
 
 

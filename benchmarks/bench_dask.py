@@ -90,6 +90,7 @@ import math
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -102,7 +103,7 @@ import numpy as np
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import load_average, machine_info
+from _common import ResultFile, add_json_option, column, load_average, machine_info, table
 from gmmkit import GaussianMixture, config_context
 
 REG_COVAR = 1e-6
@@ -621,14 +622,21 @@ HEADER = (
 )
 
 
-def format_row(r: Result, spark: Result | None, numpy: Result) -> str:
-    if r.error:
-        return f"{r.engine:<32} {'':>5} {r.error}"
+def speed_ratios(r: Result, spark: Result | None, numpy: Result) -> tuple:
+    """Spark's and the NumPy path's seconds per iteration over this row's (None: not timed)."""
     per = r.per_iteration
     spark_ratio = (
         spark.per_iteration / per if spark and spark.per_iteration and per and per > 0 else None
     )
     numpy_ratio = numpy.per_iteration / per if numpy.per_iteration and per and per > 0 else None
+    return spark_ratio, numpy_ratio
+
+
+def format_row(r: Result, spark: Result | None, numpy: Result) -> str:
+    if r.error:
+        return f"{r.engine:<32} {'':>5} {r.error}"
+    per = r.per_iteration
+    spark_ratio, numpy_ratio = speed_ratios(r, spark, numpy)
     diff = fmt(r.rel_diff, ".1e", "own start" if r.engine.startswith("spark") else "-")
     return (
         f"{r.engine:<32} {r.iterations:>5} {fmt(r.fixed, '.2f'):>8} {fmt(per, '.3f'):>8} "
@@ -739,6 +747,86 @@ def evaluate_goals(name: str, results: list[Result]) -> list[dict]:
     ]
     goal(f"log-likelihood equal to the NumPy path's to {GOAL_LOGLIK_REL:g} (relative)", values)
     return goals
+
+
+RESULT_COLUMNS = [
+    column("engine"),
+    column("iterations", "iters"),
+    column("fixed_s", "fixed", "s"),
+    column("per_iteration_s", "per iteration", "s"),
+    column("spark_ratio", "Spark / this", "x"),
+    column("numpy_ratio", "NumPy / this", "x"),
+    column("client_gib", "client peak", "GiB"),
+    column("children_gib", "workers peak", "GiB"),
+    column("loglik", "loglik/row", fmt=".12g"),
+    column("rel_diff", "|rel diff|", fmt=".1e"),
+    column("error"),
+]
+
+
+def result_table(spec: DataSpec, results: list[Result], extra: str) -> dict:
+    """The printed per-set table as records."""
+    numpy = results[0]
+    spark = next((r for r in results if r.engine.startswith("spark")), None)
+    records = []
+    for r in results:
+        spark_ratio, numpy_ratio = speed_ratios(r, spark, numpy)
+        records.append(
+            {
+                "engine": r.engine,
+                "iterations": None if r.error else r.iterations,
+                "fixed_s": r.fixed,
+                "per_iteration_s": r.per_iteration,
+                "spark_ratio": spark_ratio,
+                "numpy_ratio": numpy_ratio,
+                "client_gib": r.peak_own / 2**30 if r.peak_own else None,
+                "children_gib": r.peak_children / 2**30 if r.peak_children else None,
+                "loglik": r.loglik,
+                "rel_diff": r.rel_diff,
+                "error": r.error,
+            }
+        )
+    notes = [f"{r.engine}: {r.note}" for r in results if r.note]
+    return table(
+        spec.name,
+        f"{spec.describe()}",
+        RESULT_COLUMNS,
+        records,
+        note="; ".join([extra, *notes]),
+    )
+
+
+def goals_table(goals: list[dict]) -> dict:
+    columns = [column("data"), column("goal"), column("status"), column("detail")]
+    return table("goals", "Goals (every Dask engine must meet each)", columns, goals)
+
+
+def java_version() -> str | None:
+    """The first line ``java -version`` prints (on standard error)."""
+    try:
+        out = subprocess.run(
+            ["java", "-version"], capture_output=True, text=True, timeout=20, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = (out.stderr or out.stdout).strip().splitlines()
+    return lines[0] if lines else None
+
+
+def dask_versions(spark_version: str | None) -> dict:
+    import dask
+    import distributed
+    import pyarrow
+    import zarr
+
+    return {
+        "dask": dask.__version__,
+        "distributed": distributed.__version__,
+        "zarr": zarr.__version__,
+        "pyarrow": pyarrow.__version__,
+        "pyspark": spark_version,
+        "java": java_version() if spark_version else None,
+    }
 
 
 # ---------------------------------------------------------------------------- the main run
@@ -855,6 +943,37 @@ def write_big(spec: DataSpec, root: Path) -> Path:
     return bdir
 
 
+def big_table(big: dict) -> dict:
+    result, spec = big["result"], big["spec"]
+    columns = [
+        column("engine"),
+        column("n"),
+        column("d"),
+        column("k"),
+        column("write_s", "written in", "s"),
+        column("fixed_s", "fixed", "s"),
+        column("per_iteration_s", "per iteration", "s"),
+        column("client_gib", "client peak", "GiB"),
+        column("children_gib", "workers peak", "GiB"),
+        column("loglik", "loglik/row", fmt=".12g"),
+        column("error"),
+    ]
+    record = {
+        "engine": result["engine"],
+        "n": spec["n"],
+        "d": spec["d"],
+        "k": spec["k"],
+        "write_s": big["write_s"],
+        "fixed_s": result["fixed"],
+        "per_iteration_s": result["per_iteration"],
+        "client_gib": result["peak_own"] / 2**30 if result["peak_own"] else None,
+        "children_gib": result["peak_children"] / 2**30 if result["peak_children"] else None,
+        "loglik": result["loglik"],
+        "error": result["error"],
+    }
+    return table("big", "Larger than memory: gmmkit on Dask from Parquet", columns, [record])
+
+
 def run_big(args, root: Path) -> dict:
     import dask.dataframe as dd
     from distributed import Client, LocalCluster
@@ -969,8 +1088,10 @@ def parse_args(argv=None):
     )
     parser.add_argument("--big-iterations", type=int, default=2)
     parser.add_argument("--big-worker-memory", default="3GiB")
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    add_json_option(parser, "bench_dask")
     args = parser.parse_args(argv)
+    if args.big and args.json == parser.get_default("json"):
+        args.json = args.json.with_name("bench_dask_big.json")
     if args.spark_iterations is None:
         args.spark_iterations = args.iterations
     if args.big_gb is None:
@@ -1035,11 +1156,16 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     quiet_libraries()
     info = machine_info()
+    configuration = "default" if not (args.quick or args.n or args.n64) else "reduced"
+    result_file = ResultFile("bench_dask", args, "quick" if args.quick else configuration)
     started = time.perf_counter()
+    spark_version = None
     if args.big:
         print_header(info, args, None, "not used by --big")
         root = args.data_dir or Path(tempfile.gettempdir()) / "gmmkit-bench-dask"
-        payload = {"machine": info, "big": run_big(args, root)}
+        big = run_big(args, root)
+        payload = {"machine": info, "big": big}
+        tables = [big_table(big)]
     else:
         unavailable = "skipped (--no-spark)" if args.no_spark else spark_unavailable()
         temporary = args.data_dir is None
@@ -1049,6 +1175,7 @@ def main(argv=None) -> int:
         if unavailable is None:
             try:
                 side = SparkSide(root, args.spark_driver_memory, args.workers)
+                spark_version = side.version
             except Exception as exc:
                 unavailable = f"Spark failed to start: {first_line(exc)}"
         print_header(
@@ -1060,10 +1187,11 @@ def main(argv=None) -> int:
             else None,
             unavailable,
         )
-        sets, goals = {}, []
+        sets, goals, tables = {}, [], []
         try:
             for spec in specs_for(args):
                 results, extra = run_set(spec, root, args, side, unavailable)
+                tables.append(result_table(spec, results, extra["extra"]))
                 sets[spec.name] = {
                     "spec": asdict(spec),
                     **extra,
@@ -1086,12 +1214,11 @@ def main(argv=None) -> int:
             "sets": sets,
             "goals": goals,
         }
+        tables.append(goals_table(goals))
     elapsed = time.perf_counter() - started
     print(f"\nload after: {load_average()}; total benchmark time: {elapsed:.0f} s")
-    if args.json:
-        payload["elapsed_s"] = elapsed
-        Path(args.json).write_text(json.dumps(payload, indent=2, default=str))
-        print(f"results written to {args.json}")
+    payload["elapsed_s"] = elapsed
+    result_file.write(tables, payload, dask_versions(spark_version))
     return 0
 
 

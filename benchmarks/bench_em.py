@@ -37,15 +37,15 @@ with "ill-defined empirical covariance" at large k); a library that still raises
 ``failed`` instead of stopping the run.
 
 The end of the output checks the performance targets (PASS / MISS). Nothing is asserted: the
-script exits 0 unless it crashes. ``--json PATH`` also writes every number as JSON. Timings on a
-busy machine are noisy: use ``--repeats`` to take the minimum over more runs.
+script exits 0 unless it crashes. Every number also goes to ``benchmarks/results/bench_em.json``
+(``--json PATH`` elsewhere). Timings on a busy machine are noisy: use ``--repeats`` to take the
+minimum over more runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import json
 import math
 import os
 import platform
@@ -66,6 +66,7 @@ from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import gmmkit
+from _common import ResultFile, add_json_option, column, table
 from gmmkit import GaussianMixture as GmmkitGaussianMixture
 
 LIBRARIES = {"sklearn": SklearnGaussianMixture, "gmmkit": GmmkitGaussianMixture}
@@ -525,6 +526,63 @@ def format_row(row: Row) -> str:
     return "\n".join([line] + [f"{'':22}! {note}" for note in notes])
 
 
+ROW_COLUMNS = [
+    column("k"),
+    column("covariance_type", "cov"),
+    column("dtype"),
+    column("iteration_sklearn_s", "sklearn / iteration", "s"),
+    column("iteration_gmmkit_s", "gmmkit / iteration", "s"),
+    column("iteration_ratio", "ratio / iteration", "x"),
+    column("threads", "thr"),
+    column("m1_m2", "m1-m2"),
+    column("fit_sklearn_s", "sklearn fit", "s"),
+    column("fit_gmmkit_s", "gmmkit fit", "s"),
+    column("fit_ratio", "ratio fit", "x"),
+    column("n_iter", "iters"),
+    column("lower_bound_sklearn", "lower_bound sklearn", fmt=".5f"),
+    column("lower_bound_gmmkit", "lower_bound gmmkit", fmt=".5f"),
+    column("notes"),
+]
+
+
+def row_record(row: Row) -> dict:
+    """One printed row as a record; a failed or noisy time is None, with the reason in notes."""
+    c, it, fit = row.config, row.iteration, row.fit
+    notes = [row.note] if row.note else []
+    for lib in LIBRARIES:
+        for what, err in (("per-iteration", it[lib].error), ("whole fit", fit[lib].error)):
+            if err:
+                notes.append(f"{lib} {what}: {err}")
+    return {
+        "k": c.k,
+        "covariance_type": c.covariance_type,
+        "dtype": c.dtype,
+        "iteration_sklearn_s": it["sklearn"].seconds,
+        "iteration_gmmkit_s": it["gmmkit"].seconds,
+        "iteration_ratio": row.iteration_ratio(),
+        "threads": format_threads(it["sklearn"].threads, it["gmmkit"].threads),
+        "m1_m2": "-".join(map(str, row.iterations or ())) or None,
+        "fit_sklearn_s": fit["sklearn"].seconds,
+        "fit_gmmkit_s": fit["gmmkit"].seconds,
+        "fit_ratio": row.fit_ratio(),
+        "n_iter": format_threads(fit["sklearn"].n_iter, fit["gmmkit"].n_iter),
+        "lower_bound_sklearn": fit["sklearn"].lower_bound,
+        "lower_bound_gmmkit": fit["gmmkit"].lower_bound,
+        "notes": "; ".join(notes) or None,
+    }
+
+
+def result_tables(groups: list[Group], rows: list[Row], outcomes: list[dict]) -> list[dict]:
+    """One table per data set (ratio = sklearn / gmmkit) and the targets."""
+    tables = []
+    for group in groups:
+        records = [row_record(row) for row in rows if row.config.group == group.name]
+        tables.append(table(group.name, group.description, ROW_COLUMNS, records))
+    target_columns = [column("target"), column("status"), column("detail")]
+    tables.append(table("targets", "Targets (per-iteration ratio)", target_columns, outcomes))
+    return tables
+
+
 def lscpu_model() -> str | None:
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
@@ -739,7 +797,7 @@ def parse_args(argv=None):
         default=None,
         help="timing repeats, minimum kept (default 3, 2 with --quick)",
     )
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    add_json_option(parser, "bench_em")
     args = parser.parse_args(argv)
     if args.repeats is None:
         args.repeats = 2 if args.quick else 3
@@ -750,14 +808,22 @@ def parse_args(argv=None):
     return args
 
 
+def configuration_of(args) -> str:
+    if args.quick:
+        return "quick"
+    return "default" if not args.only and args.repeats == 3 and args.max_iter == 20 else "reduced"
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     info = machine_info()
+    result_file = ResultFile("bench_em", args, configuration_of(args))
     print_header(info, args)
     started = time.perf_counter()
     rows = []
-    for group in build_groups(args):
+    groups = build_groups(args)
+    for group in groups:
         print(f"\n[{group.name}] {group.description}")
         print(TABLE_SUPER)
         print(TABLE_HEADER)
@@ -770,25 +836,23 @@ def main(argv=None) -> int:
     outcomes = print_summary(rows)
     elapsed = time.perf_counter() - started
     print(f"\ntotal benchmark time: {elapsed:.0f} s")
-    if args.json:
-        payload = {
-            "machine": info,
-            "settings": {
-                "quick": args.quick,
-                "only": args.only,
-                "repeats": args.repeats,
-                "max_iter_cap": args.max_iter,
-                "thread_settings": THREAD_SETTINGS,
-                "target_span_s": args.target_span,
-                "max_extra_iterations": args.max_extra,
-                "digits_reg_covar": DIGITS_REG_COVAR,
-            },
-            "rows": [row.to_json() for row in rows],
-            "targets": outcomes,
-            "elapsed_s": elapsed,
-        }
-        Path(args.json).write_text(json.dumps(payload, indent=2))
-        print(f"results written to {args.json}")
+    payload = {
+        "machine": info,
+        "settings": {
+            "quick": args.quick,
+            "only": args.only,
+            "repeats": args.repeats,
+            "max_iter_cap": args.max_iter,
+            "thread_settings": THREAD_SETTINGS,
+            "target_span_s": args.target_span,
+            "max_extra_iterations": args.max_extra,
+            "digits_reg_covar": DIGITS_REG_COVAR,
+        },
+        "rows": [row.to_json() for row in rows],
+        "targets": outcomes,
+        "elapsed_s": elapsed,
+    }
+    result_file.write(result_tables(groups, rows, outcomes), payload)
     return 0
 
 

@@ -85,13 +85,11 @@ printed as ``error`` with the message, and the run goes on.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from scipy.spatial.distance import pdist
@@ -99,7 +97,8 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-from _common import WarningTally, load_average, machine_info
+from _common import ResultFile, WarningTally, add_json_option, column, load_average, machine_info
+from _common import table as result_table
 from gmmkit import LatentMixture, evaluation
 
 SEED = 0
@@ -472,6 +471,61 @@ def print_rows(rows: list[Row]) -> None:
             print(f"  warnings, {r.name}: {r.warnings}")
 
 
+ROW_COLUMNS = [
+    column("name", "generator"),
+    column("fit_seconds", "fit", "s"),
+    column("n_generated", "n gen"),
+    column("n_real", "n real"),
+    column("fidelity", fmt=".3f"),
+    column("c2st", "C2ST acc", fmt=".3f"),
+    column("c2st_low", "95% CI low", fmt=".3f"),
+    column("c2st_high", "95% CI high", fmt=".3f"),
+    column("mmd2", "MMD^2", fmt="+.2e"),
+    column("mmd_p", "p", fmt=".3f"),
+    column("energy", fmt=".3f"),
+    column("energy_p", "p", fmt=".3f"),
+    column("nn_ratio", "NN ratio", fmt=".3f"),
+    column("close_fraction", "close", "%"),
+    column("copy_fraction", "copies", "%"),
+    column("memo"),
+    column("ks_different", "KS"),
+    column("errors"),
+]
+
+
+def row_records(rows: list[Row]) -> list[dict]:
+    keys = [c["key"] for c in ROW_COLUMNS if c["key"] not in ("memo", "errors")]
+    records = []
+    for row in rows:
+        record = {key: getattr(row, key) for key in keys}
+        record["memo"] = None if row.flagged is None else ("YES" if row.flagged else "no")
+        record["errors"] = "; ".join(row.errors) or None
+        records.append(record)
+    return records
+
+
+def result_tables(rows: list[Row], rounded_rows: list[Row]) -> list[dict]:
+    """The printed tables as records (the legend printed by the script explains each column)."""
+    tables = [
+        result_table(
+            "generated",
+            "Generated vs held-out real (pixels as sample() returns them, clipped to 0..16)",
+            ROW_COLUMNS,
+            row_records(rows),
+        )
+    ]
+    if rounded_rows:
+        tables.append(
+            result_table(
+                "generated_rounded",
+                "The same generated rows rounded to the integer grid",
+                ROW_COLUMNS,
+                row_records(rows[:2] + rounded_rows),
+            )
+        )
+    return tables
+
+
 LEGEND = """
 Legend (every comparison is against held-out real rows the generators never saw):
   fit s       seconds to fit the generator on the {n_train} training rows (context only, not a
@@ -682,7 +736,7 @@ def parse_args(argv=None):
         default=None,
         help="permutations of the MMD and energy tests (default 200, or 50 with --quick)",
     )
-    parser.add_argument("--json", metavar="PATH", help="also write every number as JSON")
+    add_json_option(parser, "bench_generate")
     parser.add_argument(
         "--png",
         metavar="PATH",
@@ -699,6 +753,10 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     settings = Settings.from_args(args)
     info = machine_info()
+    configuration = "quick" if args.quick else "default"
+    if not args.quick and args.permutations not in (None, 200):
+        configuration = "reduced"
+    result_file = ResultFile("bench_generate", args, configuration)
     data = load_data()
     print_header(info, settings, data)
     tally = WarningTally()
@@ -777,27 +835,25 @@ def main(argv=None) -> int:
         f"\nload avg : {info['load_average_after']} after the run; total benchmark time "
         f"{elapsed:.0f} s"
     )
-    if args.json:
-        payload = {
-            "machine": info,
-            "settings": {
-                **settings.__dict__,
-                "seed": SEED,
-                "sample_seed": SAMPLE_SEED,
-                "test_size": TEST_SIZE,
-                "n_latent": N_LATENT,
-                "reg_covar": REG_COVAR,
-                "covariance_type": COVARIANCE,
-            },
-            "fidelity_reference": reference,
-            "energy_floor": floor,
-            "rows": [r.__dict__ for r in rows],
-            "rounded_rows": [r.__dict__ for r in rounded_rows],
-            "warnings": dict(total),
-            "elapsed_s": elapsed,
-        }
-        Path(args.json).write_text(json.dumps(payload, indent=2, default=str))
-        print(f"results written to {args.json}")
+    payload = {
+        "machine": info,
+        "settings": {
+            **settings.__dict__,
+            "seed": SEED,
+            "sample_seed": SAMPLE_SEED,
+            "test_size": TEST_SIZE,
+            "n_latent": N_LATENT,
+            "reg_covar": REG_COVAR,
+            "covariance_type": COVARIANCE,
+        },
+        "fidelity_reference": reference,
+        "energy_floor": floor,
+        "rows": [r.__dict__ for r in rows],
+        "rounded_rows": [r.__dict__ for r in rounded_rows],
+        "warnings": dict(total),
+        "elapsed_s": elapsed,
+    }
+    result_file.write(result_tables(rows, rounded_rows), payload)
     return 0
 
 

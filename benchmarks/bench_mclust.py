@@ -78,7 +78,7 @@ from sklearn.decomposition import PCA
 
 import _common
 import gmmkit
-from _common import load_average
+from _common import ResultFile, add_json_option, column, load_average, table
 
 REPO = Path(__file__).resolve().parent.parent
 FAITHFUL = REPO / "tests" / "fixtures" / "mclust" / "faithful_em.json"
@@ -524,6 +524,76 @@ def print_goal(outcomes: list[dict]) -> None:
         )
 
 
+SUMMARY_COLUMNS = [
+    column("data_set", "data set"),
+    column("n"),
+    column("d"),
+    column("mclust_s", "mclust", "s"),
+    column("gmmkit_s", "gmmkit", "s"),
+    column("ratio", "mclust / gmmkit", "x"),
+    column("mclust_best", "mclust best"),
+    column("mclust_bic", "mclust BIC", fmt=".2f"),
+    column("gmmkit_best", "gmmkit best"),
+    column("gmmkit_bic", "gmmkit BIC", fmt=".2f"),
+    column("bic_difference", "BIC gmmkit - mclust", fmt="+.3f"),
+    column("goal", "goal"),
+]
+PER_MODEL_COLUMNS = [
+    column("data_set", "data set"),
+    column("model"),
+    column("mclust_bic", "mclust BIC", fmt=".1f"),
+    column("mclust_G", "mclust G"),
+    column("gmmkit_bic", "gmmkit BIC", fmt=".1f"),
+    column("gmmkit_G", "gmmkit G"),
+]
+
+
+def result_tables(reports: list[Report], outcomes: list[dict], pairs) -> list[dict]:
+    """The per-data-set lines and the per-model best BICs as tables of records."""
+    summary, per_model = [], []
+    for report, outcome in zip(reports, outcomes, strict=True):
+        n, d = report.problem.X.shape
+        summary.append(
+            {
+                "data_set": report.problem.name,
+                "n": n,
+                "d": d,
+                "mclust_s": report.r_seconds,
+                "gmmkit_s": report.g_seconds,
+                "ratio": report.ratio,
+                "mclust_best": report.r_best and report.r_best.label(),
+                "mclust_bic": report.r_best and report.r_best.bic,
+                "gmmkit_best": report.g_best and report.g_best.label(),
+                "gmmkit_bic": report.g_best and report.g_best.bic,
+                "bic_difference": report.bic_difference,
+                "goal": outcome["status"],
+            }
+        )
+        for model, _ in pairs:
+            r = best_of({k: v for k, v in report.r_table.items() if k[1] == model})
+            g = best_of({k: v for k, v in report.g_table.items() if k[1] == model})
+            per_model.append(
+                {
+                    "data_set": report.problem.name,
+                    "model": model,
+                    "mclust_bic": r and r.bic,
+                    "mclust_G": r and r.G,
+                    "gmmkit_bic": g and g.bic,
+                    "gmmkit_G": g and g.G,
+                }
+            )
+    return [
+        table(
+            "summary",
+            "mclust::Mclust vs gmmkit.select, G = 1..9, best BIC in mclust's sign",
+            SUMMARY_COLUMNS,
+            summary,
+            note=f"goal: >= {SPEEDUP_GOAL:g}x faster than mclust with a best BIC at least mclust's",
+        ),
+        table("per_model", "Per model, best BIC over G", PER_MODEL_COLUMNS, per_model),
+    ]
+
+
 def print_header(info: dict, r_side: RSide, pairs, missing, args) -> None:
     print("mclust::Mclust vs gmmkit.select: BIC model-selection sweep benchmark")
     print("=" * 60)
@@ -580,7 +650,7 @@ def parse_args(argv=None):
         metavar="S",
         help="do not repeat an mclust run longer than S seconds (default 20)",
     )
-    parser.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
+    add_json_option(parser, "bench_mclust")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
@@ -589,9 +659,16 @@ def parse_args(argv=None):
     return args
 
 
+def configuration_of(args) -> str:
+    if args.quick:
+        return "quick"
+    return "default" if not args.only and args.repeats == 3 else "reduced"
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     info = _common.machine_info()
+    result_file = ResultFile("bench_mclust", args, configuration_of(args))
     pairs, missing = model_pairs()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench_mclust_") as tmp:
@@ -613,29 +690,28 @@ def main(argv=None) -> int:
         f"\nload avg : {info['load_average_after']} after the run; total benchmark time "
         f"{elapsed:.0f} s"
     )
-    if args.json:
-        payload = {
-            "machine": {
-                **info,
-                "R": r_side.r_version,
-                "mclust": r_side.mclust_version,
-                "r_skipped": r_side.why,
-            },
-            "settings": {
-                "quick": args.quick,
-                "only": args.only,
-                "repeats": args.repeats,
-                "r_repeat_limit_s": args.r_repeat_limit,
-                "n_components": list(N_COMPONENTS),
-                "models": [{"mclust": m, "gmmkit": g} for m, g in pairs],
-                "models_left_out": missing,
-            },
-            "data_sets": [report.to_json() for report in reports],
-            "goal": outcomes,
-            "elapsed_s": elapsed,
-        }
-        Path(args.json).write_text(json.dumps(payload, indent=2, default=str))
-        print(f"results written to {args.json}")
+    payload = {
+        "machine": {
+            **info,
+            "R": r_side.r_version,
+            "mclust": r_side.mclust_version,
+            "r_skipped": r_side.why,
+        },
+        "settings": {
+            "quick": args.quick,
+            "only": args.only,
+            "repeats": args.repeats,
+            "r_repeat_limit_s": args.r_repeat_limit,
+            "n_components": list(N_COMPONENTS),
+            "models": [{"mclust": m, "gmmkit": g} for m, g in pairs],
+            "models_left_out": missing,
+        },
+        "data_sets": [report.to_json() for report in reports],
+        "goal": outcomes,
+        "elapsed_s": elapsed,
+    }
+    versions = {"R": r_side.r_version, "mclust": r_side.mclust_version}
+    result_file.write(result_tables(reports, outcomes, pairs), payload, versions)
     return 0
 
 

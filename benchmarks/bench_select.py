@@ -55,14 +55,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import sys
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 # Workers started by joblib (gmmkit n_jobs=-1 and GridSearchCV alike) inherit this: fits that
@@ -80,7 +78,7 @@ from threadpoolctl import threadpool_limits
 
 import _common
 import gmmkit
-from _common import load_average
+from _common import ResultFile, add_json_option, column, load_average, table
 
 ALL_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 #: Estimator settings shared by every method.
@@ -619,16 +617,7 @@ def print_summary(report: ProblemReport) -> None:
             f"({single.label()}); the faster one's is used"
         )
     sk = report.sklearn
-    lines = [
-        (f"{sk.method} / gmmkit n_jobs=-1", report.ratio(sk, report.gmmkit)),
-        (f"{sk.method} / gmmkit n_jobs=1", report.ratio(sk, report.gmmkit_serial)),
-        (
-            "sklearn loop, default thr / gmmkit n_jobs=-1",
-            report.ratio(report.sklearn_default, report.gmmkit),
-        ),
-        ("GridSearchCV n_jobs=-1 / gmmkit n_jobs=-1", report.ratio(report.grid, report.gmmkit)),
-        (f"{sk.method} / gmmkit n_jobs=-1 warm", report.ratio(sk, report.gmmkit_warm)),
-    ]
+    lines = ratio_lines(report)
     print("ratios (time / time, > 1: gmmkit faster):")
     width = max(len(label) for label, _ in lines)
     for label, value in lines:
@@ -648,6 +637,89 @@ def print_summary(report: ProblemReport) -> None:
             f"best BIC, gmmkit warm_start=True minus sklearn loop: {warm.bic - sk.best.bic:+.3f} "
             f"({warm.label()})"
         )
+
+
+def ratio_lines(report: ProblemReport) -> list[tuple[str, float | None]]:
+    """(what over what, time ratio) as printed; > 1: gmmkit faster."""
+    sk = report.sklearn
+    return [
+        (f"{sk.method} / gmmkit n_jobs=-1", report.ratio(sk, report.gmmkit)),
+        (f"{sk.method} / gmmkit n_jobs=1", report.ratio(sk, report.gmmkit_serial)),
+        (
+            "sklearn loop, default thr / gmmkit n_jobs=-1",
+            report.ratio(report.sklearn_default, report.gmmkit),
+        ),
+        ("GridSearchCV n_jobs=-1 / gmmkit n_jobs=-1", report.ratio(report.grid, report.gmmkit)),
+        (f"{sk.method} / gmmkit n_jobs=-1 warm", report.ratio(sk, report.gmmkit_warm)),
+    ]
+
+
+CONFIG_COLUMNS = [
+    column("k"),
+    column("covariance_type", "cov"),
+    column("sklearn_bic", "sklearn BIC", fmt=".2f"),
+    column("sklearn_n_iter", "sklearn iter"),
+    column("sklearn_s", "sklearn fit+bic", "s"),
+    column("gmmkit_bic", "gmmkit BIC", fmt=".2f"),
+    column("gmmkit_n_iter", "gmmkit iter"),
+    column("gmmkit_s", "gmmkit fit", "s"),
+    column("bic_difference", "gmmkit - sklearn", fmt="+.2f"),
+]
+METHOD_COLUMNS = [
+    column("method"),
+    column("seconds", "wall time", "s"),
+    column("best_bic", "best BIC", fmt=".2f"),
+    column("at"),
+    column("failed"),
+    column("times", "every round"),
+]
+RATIO_COLUMNS = [column("comparison", "time / time"), column("ratio", "ratio", "x")]
+
+
+def problem_tables(report: ProblemReport) -> list[dict]:
+    """The per-configuration table, the methods' summary and the ratios of one data set."""
+    name = report.problem.name
+    configs = []
+    for (k, cov), sk in report.sklearn.configs.items():
+        gm = report.gmmkit.configs.get((k, cov), {})
+        both = gm.get("bic") is not None and sk["bic"] is not None
+        configs.append(
+            {
+                "k": k,
+                "covariance_type": cov,
+                "sklearn_bic": sk["bic"],
+                "sklearn_n_iter": sk["n_iter"],
+                "sklearn_s": sk["seconds"],
+                "gmmkit_bic": gm.get("bic"),
+                "gmmkit_n_iter": gm.get("n_iter"),
+                "gmmkit_s": gm.get("seconds"),
+                "bic_difference": gm["bic"] - sk["bic"] if both else None,
+            }
+        )
+    methods = [
+        {
+            "method": result.method,
+            "seconds": result.seconds,
+            "best_bic": result.best.bic if result.best else None,
+            "at": result.best.label() if result.best else None,
+            "failed": result.n_failed,
+            "times": ", ".join(format_seconds(t) for t in result.times),
+        }
+        for result in report.methods
+    ]
+    ratios = [{"comparison": label, "ratio": value} for label, value in ratio_lines(report)]
+    described = report.problem.describe()
+    return [
+        table(f"{name}_configurations", f"{name}: every configuration", CONFIG_COLUMNS, configs),
+        table(f"{name}_methods", f"{name}: {described}", METHOD_COLUMNS, methods),
+        table(
+            f"{name}_ratios",
+            f"{name}: ratios (> 1: gmmkit faster)",
+            RATIO_COLUMNS,
+            ratios,
+            note=f"sklearn loop = the faster of its two thread settings: {report.sklearn.method}",
+        ),
+    ]
 
 
 def print_report(report: ProblemReport) -> None:
@@ -761,7 +833,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--repeats", type=int, default=None, help="timing repeats, minimum kept (default 3)"
     )
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    add_json_option(parser, "bench_select")
     args = parser.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be >= 1")
@@ -771,6 +843,10 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     info = machine_info()
+    configuration = "quick" if args.quick else "default"
+    if not args.quick and (args.only or args.repeats not in (None, 3)):
+        configuration = "reduced"
+    result_file = ResultFile("bench_select", args, configuration)
     print_header(info, args)
     started = time.perf_counter()
     warm_up()
@@ -787,21 +863,23 @@ def main(argv=None) -> int:
         f"\nload avg : {info['load_average_after']} after the run; "
         f"total benchmark time {elapsed:.0f} s"
     )
-    if args.json:
-        payload = {
-            "machine": info,
-            "settings": {
-                **SETTINGS,
-                "quick": args.quick,
-                "only": args.only,
-                "repeats": args.repeats,
-            },
-            "problems": [report.to_json() for report in reports],
-            "targets": outcomes,
-            "elapsed_s": elapsed,
-        }
-        Path(args.json).write_text(json.dumps(payload, indent=2, default=str))
-        print(f"results written to {args.json}")
+    payload = {
+        "machine": info,
+        "settings": {
+            **SETTINGS,
+            "quick": args.quick,
+            "only": args.only,
+            "repeats": args.repeats,
+        },
+        "problems": [report.to_json() for report in reports],
+        "targets": outcomes,
+        "elapsed_s": elapsed,
+    }
+    tables = [t for report in reports for t in problem_tables(report)]
+    target_columns = [column("target"), column("status"), column("detail")]
+    tables.append(table("targets", "Target (issue)", target_columns, outcomes))
+    versions = {"pandas": pd.__version__, "joblib": joblib.__version__}
+    result_file.write(tables, payload, versions)
     crashed = [f"{r.problem.name}: {m.method}" for r in reports for m in r.methods if m.error]
     return 1 if crashed else 0
 

@@ -6,7 +6,7 @@ Run from the repository root::
 
     python benchmarks/bench_semisupervised.py            # 5 seeds, about 10 s on 2 busy cores
     python benchmarks/bench_semisupervised.py --seeds 1  # one seed
-    python benchmarks/bench_semisupervised.py --json semisupervised.json
+    python benchmarks/bench_semisupervised.py --json semisupervised.json  # not in results/
 
 This benchmark measures **accuracy, not speed** (the seconds are the mean fit time of a row).
 Nothing is asserted; the script exits 0 unless it crashes.
@@ -45,9 +45,7 @@ Warnings are silenced while fitting and counted per row.
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_digits, make_moons
@@ -55,7 +53,15 @@ from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-from _common import WarningTally, load_average, machine_info
+from _common import (
+    ResultFile,
+    WarningTally,
+    add_json_option,
+    column,
+    load_average,
+    machine_info,
+    table,
+)
 from gmmkit import ComponentClassifier, MixtureClassifier
 
 DIGITS_PCA = 40
@@ -195,6 +201,48 @@ def print_table(rows):
             )
 
 
+def _mean_std(values) -> tuple[float | None, float | None]:
+    if not values:
+        return None, None
+    return float(np.mean(values)), float(np.std(values))
+
+
+RESULT_COLUMNS = [
+    column("dataset", "data"),
+    column("labels", "labels"),
+    column("method"),
+    column("unlabelled", "unlabelled train", fmt=".3f"),
+    column("unlabelled_std", "± std", fmt=".3f"),
+    column("held_out", "held out", fmt=".3f"),
+    column("held_out_std", "± std", fmt=".3f"),
+    column("seconds_per_fit", "per fit", "s"),
+    column("error"),
+]
+
+
+def result_table(rows, name: str = "semi_supervised") -> dict:
+    """The printed table as records: accuracies as mean and std over the seeds."""
+    records = []
+    for row in rows:
+        unlabelled, unlabelled_std = _mean_std(row["unlabelled"])
+        held_out, held_out_std = _mean_std(row["held_out"])
+        records.append(
+            {
+                "dataset": row["dataset"],
+                "labels": round(row["n_labels"]),
+                "method": row["method"],
+                "unlabelled": unlabelled,
+                "unlabelled_std": unlabelled_std,
+                "held_out": held_out,
+                "held_out_std": held_out_std,
+                "seconds_per_fit": float(np.mean(row["seconds"])) if row["seconds"] else None,
+                "error": (row.get("errors") or [None])[0],
+            }
+        )
+    title = "Accuracy with few labels (mean ± std over the seeds; labels: labelled training rows)"
+    return table(name, title, RESULT_COLUMNS, records)
+
+
 def run_all(seeds, tally):
     """Every setting of the protocol (moons with 20 labels, digits with 1% and 10%), the rows
     of the table; prints the seeds line that heads it."""
@@ -214,8 +262,11 @@ def run_all(seeds, tally):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5, help="number of seeds (default 5)")
-    parser.add_argument("--json", help="also write the results to this JSON file")
+    add_json_option(parser, "bench_semisupervised")
     args = parser.parse_args(argv)
+    result_file = ResultFile(
+        "bench_semisupervised", args, "default" if args.seeds == 5 else "reduced"
+    )
     info = machine_info()
     print("Semi-supervised MixtureClassifier: accuracy with few labels")
     for key, value in info.items():
@@ -226,8 +277,7 @@ def main(argv=None) -> int:
         rows = run_all(seeds, WarningTally())
     print_table(rows)
     print(f"\ntotal {time.perf_counter() - started:.1f} s; load average after: {load_average()}")
-    if args.json:
-        Path(args.json).write_text(json.dumps({"machine": info, "rows": rows}, indent=1))
+    result_file.write([result_table(rows)], {"machine": info, "rows": rows})
     return 0
 
 

@@ -32,6 +32,7 @@ extensions = [
     "sphinx_gallery.gen_gallery",
     "sphinxarg.ext",
     "cli_reference",
+    "bench_tables",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
