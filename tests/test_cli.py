@@ -16,6 +16,10 @@ import pytest
 import gmmkit
 from gmmkit.cli import main
 
+# Each test starts an interpreter that imports gmmkit, scipy and scikit-learn (about a second):
+# the module is end to end, for `make test`, not for the quick run.
+pytestmark = pytest.mark.slow
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LABELS = ("setosa", "virginica")
 COMMANDS = (
