@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
 
+import gmmkit
 from gmmkit import GaussianMixture
 from gmmkit._core.covariances import covariance_model
 from gmmkit.backends import dask as dask_backend
@@ -418,6 +419,73 @@ def test_prediction_on_a_block_with_nan_names_the_block(data):
     labels = fitted.predict(da.from_array(X, chunks=100))
     with pytest.raises(ValueError, match=r"block 1 of X \(rows 100 to 199\)"):
         labels.compute()
+
+
+# ---------------------------------------------------------------------- inside a block
+#: working memory (MiB) small enough that the 240-row block of a 3-feature full model (10
+#: statistics) is worked through in chunks of 64 rows
+TINY_WORKING_MEMORY = 0.001
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "EEV"])
+def test_a_block_worked_through_in_chunks_fits_and_predicts_as_in_memory(data, covariance_type):
+    X, weight = data
+    expected = _fit(X, covariance_type, sample_weight=weight)
+    Xd = da.from_array(X, chunks=(CHUNKINGS["one"], 3))
+    wd = da.from_array(weight, chunks=(CHUNKINGS["one"],))
+    with gmmkit.config_context(working_memory=TINY_WORKING_MEMORY):
+        source = check_data(Xd, wd).source(
+            covariance_type, options=gmmkit._config.current_options()
+        )
+        assert source.chunk_bytes < 240 * 10 * 8
+        fitted = _fit(Xd, covariance_type, sample_weight=wd)
+        outputs = {name: getattr(fitted, name)(Xd) for name in ("predict_proba", "score_samples")}
+        labels = fitted.predict(Xd)
+    _assert_same_fit(fitted, expected)
+    for name, output in outputs.items():
+        np.testing.assert_allclose(output.compute(), getattr(expected, name)(X), rtol=1e-10)
+    np.testing.assert_array_equal(labels.compute(), expected.predict(X))
+
+
+def test_a_far_row_in_a_later_chunk_of_a_block_is_named_by_its_place_in_the_block(data):
+    X = data[0].copy()
+    fitted = GaussianMixture(K, random_state=0).fit(X)
+    X[200] = 1e200  # squared distances overflow float64; in the block's second chunk
+    with gmmkit.config_context(working_memory=TINY_WORKING_MEMORY):
+        labels = fitted.predict(da.from_array(X, chunks=((100, 140), 3)))
+    with pytest.raises(ValueError, match=r"block 1 of X \(rows 100 to 239\).*X\[100\]"):
+        labels.compute()
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_kernels_hold_blas_to_one_thread_only_where_they_share_the_cores():
+    with dask.config.set(scheduler="sync"):
+        assert not dask_backend.kernels_share_cores()
+    with dask.config.set(scheduler="threads", num_workers=1):
+        assert not dask_backend.kernels_share_cores()
+    with dask.config.set(scheduler="threads", num_workers=2):
+        assert dask_backend.kernels_share_cores()
+    with dask.config.set(scheduler="processes", num_workers=2):
+        assert dask_backend.kernels_share_cores()
+
+    before = _blas_threads()
+    probe = dask_backend._one_blas_thread_each(_blas_threads)
+    assert probe(one_blas_thread=False) == before
+    assert set(probe(one_blas_thread=True)) <= {1}
+    assert _blas_threads() == before
+
+
+def test_a_threaded_fit_leaves_blas_as_it_found_it(data):
+    before = _blas_threads()
+    with dask.config.set(scheduler="threads", num_workers=2):
+        fitted = _fit(da.from_array(data[0], chunks=(CHUNKINGS["small"], 3)), "full")
+        fitted.predict_proba(da.from_array(data[0], chunks=50)).compute()
+    assert _blas_threads() == before
 
 
 # ---------------------------------------------------------------------- one compute

@@ -325,7 +325,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             X, names = as_dask_array(X)
             data = dask_backend.check_data(X, sample_weight)
             self._record_feature_names(names)
-            source = data.source(self.covariance_type)
+            source = data.source(self.covariance_type, options=options)
         else:
             data = source.data
         X = source.X
@@ -651,7 +651,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if source is None and is_dask_collection(X):
             from .backends.dask import DaskSource
 
-            source = DaskSource(X, shift, model, total_weight=float(X.shape[0]))
+            source = DaskSource(
+                X, shift, model, total_weight=float(X.shape[0]), options=current_options()
+            )
         elif source is None:
             source = NumpySource(
                 X, shift, model, len(weights), cache=False, options=current_options()

@@ -19,6 +19,12 @@ recomputed by Dask from the graph, so a fault changes nothing but the time.
 
 Per-row outputs (:meth:`DaskSource.per_row`) are lazy Dask arrays with the input's row chunks.
 
+Inside a block the kernel works through chunks of rows sized by the call's ``working_memory``,
+as the in-memory source does, so a task's temporaries (features, log-densities) stay small
+whatever the block size; and where the scheduler runs several kernels at once (threads,
+processes, a cluster) each holds BLAS to one thread while it runs, so that they do not
+oversubscribe the cores (see :func:`kernels_share_cores`).
+
 Every pass computes the blocks of ``X`` from its graph: blocks read from files (zarr, HDF5,
 Parquet) are read again each iteration, which is what keeps the memory bounded. Data that fit
 in the cluster's memory are best persisted first (``X = X.persist()``), so that the blocks
@@ -29,20 +35,29 @@ This module imports Dask; nothing else in gmmkit imports it at module level.
 
 from __future__ import annotations
 
+import functools
 import numbers
 from dataclasses import dataclass
 
 import dask
 import dask.array as da
+import dask.base
+import dask.local
+import dask.system
+import dask.threaded
 import numpy as np
 
+from .._config import Options
 from .._core.covariances import CovarianceModel, covariance_model
 from .._core.estep import (
     chunk_features,
     chunk_responsibility_statistics,
+    chunk_rows,
     chunk_scatter,
     chunk_statistics,
-    per_sample_from_log_prob,
+    chunks,
+    fill_per_sample,
+    per_sample_output,
     weighted_log_prob,
 )
 from .._core.hierarchical import (
@@ -52,6 +67,7 @@ from .._core.hierarchical import (
     subset_mixture,
 )
 from .._core.init import initial_responsibilities
+from .._core.threads import one_blas_thread as shared_blas_limit
 
 #: Partial results added together by one task of a tree-sum.
 SPLIT_EVERY = 8
@@ -129,10 +145,13 @@ class DaskData:
     variances: np.ndarray
     positive_rows: int
 
-    def source(self, covariance_type, n_components: int | None = None) -> DaskSource:
+    def source(
+        self, covariance_type, n_components: int | None = None, options: Options | None = None
+    ) -> DaskSource:
         """A :class:`DaskSource` of these data for ``covariance_type``, shifted to their
-        mean (``n_components`` is accepted for symmetry with the in-memory source and
-        unused: blocks are Dask's)."""
+        mean, its blocks worked through in chunks of ``options.working_memory``
+        (``n_components`` is accepted for symmetry with the in-memory source and unused:
+        blocks are Dask's)."""
         return DaskSource(
             self.X,
             self.mean,
@@ -140,6 +159,7 @@ class DaskData:
             sample_weight=self.sample_weight,
             total_weight=self.total_weight,
             data=self,
+            options=options,
         )
 
 
@@ -312,6 +332,50 @@ def _checked_weight_block(weight, block_info=None):
 
 
 # ---------------------------------------------------------------------- block kernels
+def kernels_share_cores() -> bool:
+    """Whether the current scheduler runs several block kernels at once on the machine's
+    cores: dask's threads (the default for arrays) or processes with more than one worker,
+    or a ``distributed`` cluster. Not the synchronous scheduler, nor one thread.
+
+    Where they do, each kernel holds BLAS to one thread (see :func:`_one_blas_thread_each`);
+    read on the client, once per compute."""
+    scheduler = dask.base.get_scheduler()
+    if scheduler is dask.local.get_sync:
+        return False
+    if scheduler is None or scheduler is dask.threaded.get:
+        workers = dask.config.get("num_workers", None) or dask.system.CPU_COUNT
+        return workers > 1
+    return True
+
+
+def _one_blas_thread_each(kernel):
+    """``kernel`` taking a keyword ``one_blas_thread``: when true it runs inside gmmkit's
+    shared one-thread BLAS limit (:func:`gmmkit._core.threads.one_blas_thread`).
+
+    Kernels running side by side, each with a BLAS using every core, oversubscribe the cores:
+    on 2 cores, 1,000,000 x 16 with k = 32, a threaded pass took 0.58 s with OpenBLAS's
+    default threads and 0.38 s with one (the in-memory pass: 0.46 s). The limit is shared,
+    so overlapping kernels join it and the last to finish restores BLAS as it was.
+    """
+
+    @functools.wraps(kernel)
+    def run(*args, one_blas_thread: bool = False, **kwargs):
+        if not one_blas_thread:
+            return kernel(*args, **kwargs)
+        with shared_blas_limit():
+            return kernel(*args, **kwargs)
+
+    return run
+
+
+def _sub_chunks(n_rows: int, width: int, chunk_bytes: int):
+    """Slices of a block's rows, each small enough that a float64 ``rows x width``
+    temporary stays under ``chunk_bytes`` (the call's ``working_memory``), as the in-memory
+    source chunks its rows: the features and log-densities of a whole block would leave the
+    caches (and, for many features, take far more memory than the block)."""
+    return chunks(n_rows, chunk_rows(n_rows, width, chunk_bytes))
+
+
 def _sample_major(phi_t):
     cached = []
 
@@ -323,44 +387,47 @@ def _sample_major(phi_t):
     return rows_major
 
 
-def _block_statistics(block, weight, jobs):
+@_one_blas_thread_each
+def _block_statistics(block, weight, jobs, chunk_bytes):
     """Statistics of one block for every job ``(model, shift, [(theta, shared), ...])``: the
-    features of each model are formed once and serve every coefficient of it."""
+    features of each model are formed once per chunk of rows and serve every coefficient of
+    it."""
     results = []
     for model, shift, coefficients in jobs:
-        if block.shape[0] == 0:
-            results.extend(
-                (0.0, np.zeros((theta.shape[1], theta.shape[0]))) for theta, _ in coefficients
-            )
-            continue
-        phi_t = chunk_features(model, block, shift)
-        rows_major = _sample_major(phi_t)
-        for theta, shared in coefficients:
-            log_prob = weighted_log_prob(phi_t, theta, shared)
-            log_norm, stats, _ = chunk_statistics(log_prob, phi_t, weight, rows_major)
-            total = log_norm.sum() if weight is None else log_norm @ weight
-            results.append((float(total), stats))
+        totals = [0.0] * len(coefficients)
+        sums = [np.zeros((theta.shape[1], theta.shape[0])) for theta, _ in coefficients]
+        width = max([model.n_stats] + [theta.shape[1] for theta, _ in coefficients])
+        for rows in _sub_chunks(block.shape[0], width, chunk_bytes):
+            phi_t = chunk_features(model, block[rows], shift)
+            rows_major = _sample_major(phi_t)
+            w = None if weight is None else weight[rows]
+            for j, (theta, shared) in enumerate(coefficients):
+                log_prob = weighted_log_prob(phi_t, theta, shared)
+                log_norm, stats, _ = chunk_statistics(log_prob, phi_t, w, rows_major)
+                sums[j] += stats
+                totals[j] += log_norm.sum() if w is None else log_norm @ w
+        results.extend((float(total), stats) for total, stats in zip(totals, sums))
     return results
 
 
-def _block_responsibility_statistics(block, weight, models, jobs) -> list[np.ndarray]:
+@_one_blas_thread_each
+def _block_responsibility_statistics(block, weight, models, jobs, chunk_bytes) -> list[np.ndarray]:
     """One block's statistics for every job ``(model key, K, responsibilities)``, each model's
-    features formed once."""
-    features, results = {}, []
-    for key, n_components, resp in jobs:
-        model, shift = models[key]
-        if block.shape[0] == 0:
-            results.append(np.zeros((n_components, model.n_stats)))
-            continue
-        if key not in features:
-            phi_t = chunk_features(model, block, shift)
-            features[key] = (phi_t, _sample_major(phi_t))
-        phi_t, rows_major = features[key]
-        results.append(
-            chunk_responsibility_statistics(
-                np.asarray(resp), phi_t, weight, n_components, rows_major
+    features formed once per chunk of rows."""
+    results = [np.zeros((k, models[key][0].n_stats)) for key, k, _ in jobs]
+    width = max([model.n_stats for model, _ in models.values()] + [k for _, k, _ in jobs])
+    for rows in _sub_chunks(block.shape[0], width, chunk_bytes):
+        features: dict = {}
+        w = None if weight is None else weight[rows]
+        for j, (key, n_components, resp) in enumerate(jobs):
+            model, shift = models[key]
+            if key not in features:
+                phi_t = chunk_features(model, block[rows], shift)
+                features[key] = (phi_t, _sample_major(phi_t))
+            phi_t, rows_major = features[key]
+            results[j] += chunk_responsibility_statistics(
+                np.asarray(resp)[rows], phi_t, w, n_components, rows_major
             )
-        )
     return results
 
 
@@ -369,27 +436,33 @@ def _add_arrays(*parts):
     return [sum((part[j] for part in parts[1:]), parts[0][j]) for j in range(len(parts[0]))]
 
 
-def _block_scatter(block, weight, model, shift):
-    if block.shape[0] == 0:
-        return np.zeros((model.d, model.d))
-    return chunk_scatter(chunk_features(model, block, shift), model.d, weight)
+@_one_blas_thread_each
+def _block_scatter(block, weight, model, shift, chunk_bytes):
+    scatter = np.zeros((model.d, model.d))
+    for rows in _sub_chunks(block.shape[0], model.n_stats, chunk_bytes):
+        w = None if weight is None else weight[rows]
+        scatter += chunk_scatter(chunk_features(model, block[rows], shift), model.d, w)
+    return scatter
 
 
-def _block_rows(block, model, shift, theta, shared, want, block_info=None):
+@_one_blas_thread_each
+def _block_rows(block, model, shift, theta, shared, want, chunk_bytes, block_info=None):
     start, stop = block_info[0]["array-location"][0]
     where = f"block {block_info[0]['chunk-location'][0]} of X (rows {start} to {stop - 1})"
     if block.shape[1] != model.d:
         raise ValueError(f"{where} has {block.shape[1]} columns; the model has {model.d} features")
     if not np.isfinite(block).all():
         raise ValueError(f"{where} contains NaN or infinity")
-    if block.shape[0] == 0:
-        return per_sample_from_log_prob(np.empty((theta.shape[1], 0)), want)
+    n_components = theta.shape[1]
+    out = per_sample_output(want, block.shape[0], n_components)
     with np.errstate(over="ignore", invalid="ignore"):
-        log_prob = weighted_log_prob(chunk_features(model, block, shift), theta, shared)
-        try:
-            return per_sample_from_log_prob(log_prob, want)
-        except ValueError as exc:
-            raise ValueError(f"{where}, counting rows from the block's first: {exc}") from None
+        for rows in _sub_chunks(block.shape[0], max(model.n_stats, n_components), chunk_bytes):
+            log_prob = weighted_log_prob(chunk_features(model, block[rows], shift), theta, shared)
+            try:
+                fill_per_sample(log_prob, want, out, rows)
+            except ValueError as exc:
+                raise ValueError(f"{where}, counting rows from the block's first: {exc}") from None
+    return out
 
 
 # ---------------------------------------------------------------------- the source
@@ -411,6 +484,10 @@ class DaskSource:
         :math:`\\sum_i w_i`; computed (one pass) when not given.
     data : DaskData, optional
         The validated data set this source was made from, when it was.
+    options : Options, optional
+        The call's configuration: each block is worked through in chunks of rows whose
+        temporaries stay under its ``working_memory``, as in memory (gmmkit's defaults when
+        omitted).
     """
 
     def __init__(
@@ -421,6 +498,7 @@ class DaskSource:
         sample_weight=None,
         total_weight: float | None = None,
         data: DaskData | None = None,
+        options: Options | None = None,
     ):
         if not isinstance(X, da.Array) or X.ndim != 2 or len(X.chunks[1]) != 1:
             raise ValueError(
@@ -438,6 +516,7 @@ class DaskSource:
         self.n_samples = int(X.shape[0])
         self.sample_weight = sample_weight
         self.data = data
+        self.chunk_bytes = (Options() if options is None else options).chunk_bytes
         if total_weight is None:
             total_weight = (
                 self.n_samples if sample_weight is None else float(_compute(sample_weight.sum())[0])
@@ -456,11 +535,15 @@ class DaskSource:
         """Names the rows and weights: sources with equal keys read the same blocks."""
         return (self.X.name, None if self.sample_weight is None else self.sample_weight.name)
 
-    def _per_block(self, kernel, *args, extra=None):
-        extra = [()] * len(self._blocks) if extra is None else extra
+    def _per_block(self, kernel, *args):
+        """One delayed ``kernel(block, weight, *args, chunk_bytes)`` per block, holding BLAS
+        to one thread where kernels share the cores (:func:`kernels_share_cores`)."""
+        shared = kernels_share_cores()
         return [
-            dask.delayed(kernel, pure=True)(block, w, *more, *args)
-            for block, w, more in zip(self._blocks, self._weights, extra)
+            dask.delayed(kernel, pure=True)(
+                block, w, *args, self.chunk_bytes, one_blas_thread=shared
+            )
+            for block, w in zip(self._blocks, self._weights)
         ]
 
     # --- the FeatureSource protocol ---------------------------------------------------------
@@ -520,9 +603,15 @@ class DaskSource:
             for _, source, resp, n_components in asked:
                 models.setdefault(id(source), (source.model, source.shift))
                 jobs.append((id(source), n_components, first._resp_blocks(resp)))
+            shared = kernels_share_cores()
             parts = [
                 dask.delayed(_block_responsibility_statistics, pure=True)(
-                    block, w, models, [(key, k, pieces[b]) for key, k, pieces in jobs]
+                    block,
+                    w,
+                    models,
+                    [(key, k, pieces[b]) for key, k, pieces in jobs],
+                    first.chunk_bytes,
+                    one_blas_thread=shared,
                 )
                 for b, (block, w) in enumerate(zip(first._blocks, first._weights))
             ]
@@ -555,28 +644,31 @@ class DaskSource:
             raise ValueError(f"want must be one of {tuple(_PER_ROW_DTYPES)}, got {want!r}")
         dtype = _PER_ROW_DTYPES[want]
         width = {"resp": theta.shape[1], "summary": 3}.get(want)
-        # functools.wraps(map_blocks) on Array.map_blocks shows mypy the module function's
-        # signature (func first), not the method's
+        shared = kernels_share_cores()
         if width is None:
             return self.X.map_blocks(
-                _block_rows,  # type: ignore[arg-type]
+                _block_rows,
                 self.model,
                 self.shift,
                 theta,
                 shared_prec_chol,
                 want,
+                self.chunk_bytes,
+                one_blas_thread=shared,
                 drop_axis=1,
                 dtype=dtype,
                 chunks=(self.X.chunks[0],),
                 meta=np.empty((0,), dtype),
             )
         return self.X.map_blocks(
-            _block_rows,  # type: ignore[arg-type]
+            _block_rows,
             self.model,
             self.shift,
             theta,
             shared_prec_chol,
             want,
+            self.chunk_bytes,
+            one_blas_thread=shared,
             dtype=dtype,
             chunks=(self.X.chunks[0], (width,)),
             meta=np.empty((0, 0), dtype),

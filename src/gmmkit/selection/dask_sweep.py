@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from .._config import Options, current_options
 from .._core.fitting import EMSettings, Start
 from .._core.hierarchical import SUBSET_SIZE, HierarchicalStart
 from .._core.init import initial_responsibilities
@@ -88,7 +89,7 @@ def run_dask_selection(X, settings: SweepSettings, sample_weight=None) -> Select
     if settings.silhouette_samples is None and settings.criterion == "silhouette":
         raise ValueError("criterion='silhouette' needs silhouette_samples (got None)")
     seed = _base_seed(settings.random_state)
-    sweep = _DaskSweep(data, settings, ks, types, seed)
+    sweep = _DaskSweep(data, settings, ks, types, seed, current_options())
     rows, models = sweep.fit_all()
     sweep.score_silhouettes(rows, models)
     best_model = None
@@ -144,9 +145,12 @@ def _refuse_unsupported(settings: SweepSettings) -> None:
 class _DaskSweep:
     """The state of one sweep on Dask data: its sources, starts, and how it scores."""
 
-    def __init__(self, data, settings: SweepSettings, ks, types, seed):
+    def __init__(self, data, settings: SweepSettings, ks, types, seed, options: Options):
         self.data, self.settings, self.ks, self.types, self.seed = data, settings, ks, types, seed
-        self.sources = {covariance_type: data.source(covariance_type) for covariance_type in types}
+        self.sources = {
+            covariance_type: data.source(covariance_type, options=options)
+            for covariance_type in types
+        }
         self._rows: tuple[np.ndarray, np.ndarray | None] | None = None
         self._tree: HierarchicalStart | None = None
         self._covariance: np.ndarray | None = None
