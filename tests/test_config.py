@@ -17,6 +17,7 @@ DEFAULTS = {
     "reuse_fixed_points": True,
     "parallel_min_work": 5e7,
     "on_iteration": None,
+    "dask_persist": "auto",
 }
 
 

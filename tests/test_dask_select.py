@@ -140,8 +140,9 @@ def test_the_passes_over_the_data_are_the_rounds_not_configurations_times_iterat
         row["n_iter"] for row in result.rows if row is not result.rows[result.best_index_]
     )
     assert sweep[0] == 5 * 2 * 2
-    # validation, the first M-steps, the criteria of the sweep, the polish's criteria
-    assert computes.count == len(sweep) + len(polish) + 4
+    # the persist (the one read of the blocks), validation, the first M-steps, the
+    # criteria of the sweep, the polish's criteria
+    assert computes.count == len(sweep) + len(polish) + 5
     # fitted one by one, the 20 runs would have taken one pass per iteration
     assert sum(sweep) > 3 * len(sweep)
 
@@ -158,8 +159,9 @@ def test_small_data_are_gathered_once_for_the_starts_of_every_k(monkeypatch, ks)
             random_state=0,
             silhouette_samples=None,
         )  # hc+kmeans: both gather every row
-    # validation, the gather, the first M-steps, the sweep's criteria, the polish's
-    assert computes.count == sum(len(calls) for calls in rounds) + 5
+    # the persist, validation, the gather, the first M-steps, the sweep's criteria, the
+    # polish's
+    assert computes.count == sum(len(calls) for calls in rounds) + 6
 
 
 def test_with_a_prior_the_map_table_is_the_in_memory_one():

@@ -38,6 +38,9 @@ class Options:
     #: Called after every EM iteration of a fit as ``on_iteration(n_iter, lower_bound,
     #: change)`` (a progress bar); None: nothing is called.
     on_iteration: Callable[[int, float, float], None] | None = None
+    #: Whether a fit on Dask input keeps the data in memory (``persist``) between EM
+    #: passes: "auto" (when they fit, see :func:`config_context`), True or False.
+    dask_persist: bool | str = "auto"
 
     @property
     def chunk_bytes(self) -> int:
@@ -99,6 +102,17 @@ def config_context(**changes) -> Iterator[Options]:
         configuration (by a sweep's worker threads too, so it must be thread-safe), with
         ``(n_iter, lower_bound, change)``: for a progress bar (the command line's
         ``--progress``). It sees the fit; it cannot change it.
+    dask_persist : {"auto", True, False}, default="auto"
+        Whether a fit, sweep or classifier on Dask input persists the data (``X`` and
+        ``sample_weight``, as ``dask.persist`` does) for its passes, so that blocks read from
+        files (Parquet, zarr, CSV) are read once rather than once per EM iteration. "auto"
+        persists when the data take at most half the memory the scheduler's workers have
+        free (a ``distributed`` cluster's memory target less what its workers use; this
+        machine's available memory under the threaded or synchronous scheduler; never under
+        the multiprocessing scheduler, which would send the blocks to its processes every
+        pass); larger data are read block by block every pass, with memory bounded. The
+        persisted data are released once nothing refers to them (the lazy labels of
+        ``fit_predict`` do). The results are the same either way.
 
     Yields
     ------
@@ -143,6 +157,10 @@ def _changed(options: Options, changes: dict) -> Options:
 
 
 def _check(name: str, value) -> None:
+    if name == "dask_persist":
+        if not (isinstance(value, bool) or (isinstance(value, str) and value == "auto")):
+            raise ValueError(f'dask_persist must be "auto", True or False, got {value!r}')
+        return
     if name == "on_iteration":
         if value is not None and not callable(value):
             raise TypeError(f"on_iteration must be a callable or None, got {value!r}")

@@ -323,7 +323,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         if source is None:
             X, names = as_dask_array(X)
-            data = dask_backend.check_data(X, sample_weight)
+            data = dask_backend.check_data(X, sample_weight, options)
             self._record_feature_names(names)
             source = data.source(self.covariance_type, options=options)
         else:

@@ -25,10 +25,12 @@ whatever the block size; and where the scheduler runs several kernels at once (t
 processes, a cluster) each holds BLAS to one thread while it runs, so that they do not
 oversubscribe the cores (see :func:`kernels_share_cores`).
 
-Every pass computes the blocks of ``X`` from its graph: blocks read from files (zarr, HDF5,
-Parquet) are read again each iteration, which is what keeps the memory bounded. Data that fit
-in the cluster's memory are best persisted first (``X = X.persist()``), so that the blocks
-stay on the workers between iterations and only the coefficients travel.
+Data that fit in the workers' memory are persisted for the call (:func:`check_data`, the
+``dask_persist`` option of :func:`gmmkit.config_context`): the validation pass reads each
+block once, from its file (zarr, HDF5, Parquet, CSV) or from the client, and every EM pass
+after it finds the blocks on the workers, so that only the coefficients travel, as Spark
+MLlib caches its input for its iterations. Larger data are computed from their graph on
+every pass, block by block, which is what keeps the memory bounded.
 
 This module imports Dask; nothing else in gmmkit imports it at module level.
 """
@@ -43,6 +45,7 @@ import dask
 import dask.array as da
 import dask.base
 import dask.local
+import dask.multiprocessing
 import dask.system
 import dask.threaded
 import numpy as np
@@ -71,6 +74,9 @@ from .._core.threads import one_blas_thread as shared_blas_limit
 
 #: Partial results added together by one task of a tree-sum.
 SPLIT_EVERY = 8
+#: Under ``dask_persist="auto"``, data are persisted when they take at most this share of the
+#: memory the workers have free (:func:`memory_for_data`).
+PERSIST_SHARE = 0.5
 #: Rows that k-means and k-means++ start from (see :func:`dask_starts`); with at most this
 #: many rows the whole data set is gathered and the start is the in-memory one.
 KMEANS_SAMPLE_SIZE = 20_000
@@ -135,6 +141,8 @@ class DaskData:
         The weighted variance of each feature about ``mean``.
     positive_rows : int
         The rows of positive weight.
+    persisted : bool
+        Whether ``X`` and ``sample_weight`` are persisted (held in the workers' memory).
     """
 
     X: da.Array
@@ -144,6 +152,7 @@ class DaskData:
     mean: np.ndarray
     variances: np.ndarray
     positive_rows: int
+    persisted: bool = False
 
     def source(
         self, covariance_type, n_components: int | None = None, options: Options | None = None
@@ -280,18 +289,27 @@ def _combine_moments(*parts):
     return total, mean, m2, positive
 
 
-def check_data(X, sample_weight=None) -> DaskData:
+def check_data(X, sample_weight=None, options: Options | None = None) -> DaskData:
     """Validate a Dask data set in one pass and summarise it (see :class:`DaskData`).
 
     Every block is checked for its declared shape and for NaN or infinity, and every weight
     block for negative or non-finite values, before anything else reads them; a failure is a
     ``ValueError`` naming the block (its index and rows). The same pass gives the total
     weight, the weighted mean and the feature variances.
+
+    When ``options.dask_persist`` says so (:func:`should_persist`), ``X`` and the weights are
+    persisted first, so that this pass is the one that reads the blocks and every later pass
+    finds them in the workers' memory.
     """
     X = as_rows(X)
     if X.shape[0] < 1 or X.shape[1] < 1:
         raise ValueError(f"X must have at least one row and one column, got shape {X.shape}")
     weight = as_weights(sample_weight, X)
+    setting = (Options() if options is None else options).dask_persist
+    nbytes = X.nbytes + (0 if weight is None else weight.nbytes)
+    persisted = should_persist(setting, nbytes)
+    if persisted:
+        X, weight = dask.persist(X, weight)
     offsets = np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(int).tolist()
     blocks = X.to_delayed(optimize_graph=False).ravel()
     weights = (
@@ -312,7 +330,53 @@ def check_data(X, sample_weight=None) -> DaskData:
         np.asarray(mean, dtype=np.float64),
         np.asarray(m2, dtype=np.float64) / total,
         int(positive),
+        persisted,
     )
+
+
+def should_persist(setting, nbytes: float) -> bool:
+    """Whether data of ``nbytes`` are persisted under the ``dask_persist`` ``setting``: True
+    and False say so; "auto" persists when they take at most :data:`PERSIST_SHARE` of
+    :func:`memory_for_data` (never under the multiprocessing scheduler, where persisted
+    blocks live in the client and travel to the processes on every pass)."""
+    if isinstance(setting, bool):
+        return setting
+    if dask.base.get_scheduler() is dask.multiprocessing.get:
+        return False
+    return nbytes <= PERSIST_SHARE * memory_for_data()
+
+
+def memory_for_data() -> float:
+    """Bytes the current scheduler's workers have free for data: for a ``distributed``
+    client, the sum over its workers of ``memory_limit x distributed.worker.memory.target``
+    (the share a worker fills before it spills to disk) less the memory the worker uses;
+    otherwise (threads, synchronous) this machine's available memory."""
+    client = getattr(dask.base.get_scheduler(), "__self__", None)
+    if client is None or not type(client).__module__.startswith("distributed"):
+        return _available_memory()
+    target = dask.config.get("distributed.worker.memory.target", 0.6) or 1.0
+    free = 0.0
+    try:
+        workers = client.scheduler_info(n_workers=-1)["workers"]
+    except TypeError:  # distributed before 2025: every worker, without the argument
+        workers = client.scheduler_info()["workers"]
+    for worker in workers.values():
+        limit = worker.get("memory_limit") or _available_memory()
+        used = worker.get("metrics", {}).get("memory", 0)
+        free += max(limit * target - used, 0.0)
+    return free
+
+
+def _available_memory() -> float:
+    """This machine's available memory in bytes (psutil's figure where psutil is there, as
+    it is with ``distributed``; else the free physical pages)."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - distributed, in gmmkit[dask], depends on it
+        import os
+
+        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    return float(psutil.virtual_memory().available)
 
 
 def checked_weights(weight: da.Array) -> da.Array:
@@ -679,7 +743,7 @@ class DaskSource:
         return None
 
     def warm_up(self) -> None:
-        """Nothing: persisting the data is the caller's choice (``X.persist()``)."""
+        """Nothing: the data are persisted, or not, when they are checked (:func:`check_data`)."""
 
 
 # ---------------------------------------------------------------------- starts

@@ -80,7 +80,8 @@ def run_dask_selection(X, settings: SweepSettings, sample_weight=None) -> Select
 
     _refuse_unsupported(settings)
     X, names = as_dask_array(X)
-    data = check_data(X, sample_weight)
+    options = current_options()
+    data = check_data(X, sample_weight, options)
     n_samples = data.n_samples
     if n_samples < 2:
         raise ValueError(f"select needs at least 2 rows, got {n_samples}")
@@ -89,7 +90,7 @@ def run_dask_selection(X, settings: SweepSettings, sample_weight=None) -> Select
     if settings.silhouette_samples is None and settings.criterion == "silhouette":
         raise ValueError("criterion='silhouette' needs silhouette_samples (got None)")
     seed = _base_seed(settings.random_state)
-    sweep = _DaskSweep(data, settings, ks, types, seed, current_options())
+    sweep = _DaskSweep(data, settings, ks, types, seed, options)
     rows, models = sweep.fit_all()
     sweep.score_silhouettes(rows, models)
     best_model = None
