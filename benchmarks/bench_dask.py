@@ -37,7 +37,9 @@ NumPy array. The engines, each in this process, one after another:
   NumPy path cannot run on such data, so this row is shown and not held to the goal of
   matching it;
 * ``dask-cluster/<source>``: the same on a ``distributed.LocalCluster`` of 2 worker processes,
-  1 thread each; ``memory`` is the zarr array loaded into the workers' memory (``persist``);
+  1 thread each; ``memory`` is the zarr array loaded into the workers' memory by the caller
+  (``client.persist``, the blocks where the scheduler puts them), while gmmkit persists
+  ``zarr`` and ``parquet`` itself, spreading the blocks evenly over the workers;
 * ``sklearn``: ``sklearn.mixture.GaussianMixture`` on the NumPy array (few iterations, slow);
 * ``spark``: ``pyspark.ml.clustering.GaussianMixture`` in local mode (``local[2]``), on the
   Parquet files read by Spark, assembled into a vector column and cached before timing (the

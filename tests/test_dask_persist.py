@@ -49,7 +49,7 @@ class BlockReads:
         )
 
 
-def _fit(X, **params):
+def _fit(X, sample_weight=None, **params):
     settings = {
         "weights_init": [1 / 3] * 3,
         "means_init": CENTRES + 0.5,
@@ -60,7 +60,7 @@ def _fit(X, **params):
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return GaussianMixture(3, **settings).fit(X)
+        return GaussianMixture(3, **settings).fit(X, sample_weight=sample_weight)
 
 
 @pytest.fixture(scope="module")
@@ -184,3 +184,47 @@ def test_on_a_cluster_the_free_memory_is_the_workers_and_nothing_stays_after_the
             time.sleep(0.1)
     np.testing.assert_array_equal(persisted.lower_bounds_, read.lower_bounds_)
     np.testing.assert_array_equal(persisted.means_, read.means_)
+
+
+@pytest.mark.parametrize(
+    "n_blocks, threads, expected",
+    [
+        (8, {"a": 1, "b": 1}, {"a": 4, "b": 4}),
+        (7, {"a": 1, "b": 1}, {"a": 4, "b": 3}),
+        (9, {"a": 2, "b": 1}, {"a": 6, "b": 3}),
+        (1, {"a": 1, "b": 4}, {"b": 1}),
+    ],
+)
+def test_blocks_are_spread_over_the_workers_in_proportion_to_their_threads(
+    n_blocks, threads, expected
+):
+    owners = dask_backend.spread_blocks(n_blocks, threads)
+    assert len(owners) == n_blocks
+    assert {a: owners.count(a) for a in set(owners)} == expected
+
+
+@pytest.mark.slow
+def test_on_a_cluster_every_worker_holds_its_share_of_the_blocks(client):
+    X, _ = make_blobs(800, centers=CENTRES, random_state=4)
+    weight = np.random.default_rng(0).uniform(0.5, 2.0, len(X))
+    with dask.config.set(scheduler=client):
+        for _ in range(3):  # left to the scheduler, the split varies from call to call
+            Xd, wd = da.from_array(X, chunks=100), da.from_array(weight, chunks=100)
+            rows, weights = dask_backend.persist(Xd, wd)
+            np.testing.assert_array_equal(rows.compute(), X)  # waits for the persist
+            np.testing.assert_array_equal(weights.compute(), weight)
+            counts = [
+                sorted(str(key[0]) for key in keys if key[0] in (Xd.name, wd.name))
+                for keys in client.has_what().values()
+            ]
+            # 4 row blocks and their 4 weight blocks each
+            assert counts == [sorted([Xd.name] * 4 + [wd.name] * 4)] * 2, counts
+            del rows, weights
+            gc.collect()
+            deadline = time.monotonic() + 30
+            while any(client.has_what().values()):
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        fitted = _fit(da.from_array(X, chunks=100), da.from_array(weight, chunks=100))
+    expected = _fit(X, weight)
+    np.testing.assert_allclose(fitted.lower_bounds_, expected.lower_bounds_, rtol=1e-12)
