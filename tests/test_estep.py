@@ -307,3 +307,42 @@ def test_with_fixed_point_reuse_off_every_step_is_computed_and_ends_alike(monkey
     for name in ("weights", "means", "covariances", "precisions_cholesky"):
         np.testing.assert_array_equal(getattr(reused.params, name), getattr(computed.params, name))
     np.testing.assert_allclose(reused.lower_bounds, computed.lower_bounds, rtol=1e-14)
+
+
+def test_scratch_reuses_one_array_per_name_for_any_shape_that_fits():
+    from gmmkit._core.estep import Scratch
+
+    scratch = Scratch()
+    first = scratch.array("features", (7, 100))
+    again = scratch.array("features", (7, 40))  # a last, shorter chunk
+    assert again.shape == (7, 40) and again.flags.c_contiguous
+    assert np.shares_memory(first, again)
+    other = scratch.array("log_prob", (3, 100))
+    assert not np.shares_memory(first, other)
+    larger = scratch.array("features", (7, 200))
+    assert not np.shares_memory(first, larger) and larger.shape == (7, 200)
+    mask = scratch.array("live", (3, 100), np.bool_)
+    assert mask.dtype == np.bool_
+    assert scratch.array("live", (3, 100)).dtype == np.float64  # another dtype: a new array
+
+
+def test_features_and_statistics_in_scratch_arrays_are_those_without():
+    from gmmkit._core.covariances import covariance_model
+    from gmmkit._core.estep import Scratch, chunk_features, chunk_statistics, weighted_log_prob
+
+    rng = np.random.default_rng(0)
+    model = covariance_model("full", 3)
+    theta = rng.normal(size=(model.n_stats, 4))
+    scratch = Scratch()
+    for rows in (50, 20, 50):  # reused, shorter, reused again
+        X = rng.normal(size=(rows, 3))
+        phi = chunk_features(model, X, np.zeros(3))
+        kept = chunk_features(model, X, np.zeros(3), scratch)
+        np.testing.assert_array_equal(kept, phi)
+        expected = chunk_statistics(weighted_log_prob(phi, theta, None), phi, None, lambda: phi.T)
+        out = scratch.array("log_prob", (4, rows))
+        got = chunk_statistics(
+            weighted_log_prob(kept, theta, None, out=out), kept, None, lambda: kept.T, scratch
+        )
+        np.testing.assert_array_equal(got[0], expected[0])
+        np.testing.assert_array_equal(got[1], expected[1])

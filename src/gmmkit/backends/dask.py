@@ -54,6 +54,7 @@ import numpy as np
 from .._config import Options
 from .._core.covariances import CovarianceModel, covariance_model
 from .._core.estep import (
+    Scratch,
     chunk_features,
     chunk_responsibility_statistics,
     chunk_rows,
@@ -529,17 +530,19 @@ def _block_statistics(block, weight, jobs, chunk_bytes):
     features of each model are formed once per chunk of rows and serve every coefficient of
     it."""
     results = []
+    scratch = Scratch()  # the chunks' work arrays, reused (see Scratch)
     for model, shift, coefficients in jobs:
         totals = [0.0] * len(coefficients)
         sums = [np.zeros((theta.shape[1], theta.shape[0])) for theta, _ in coefficients]
         width = max([model.n_stats] + [theta.shape[1] for theta, _ in coefficients])
         for rows in _sub_chunks(block.shape[0], width, chunk_bytes):
-            phi_t = chunk_features(model, block[rows], shift)
+            phi_t = chunk_features(model, block[rows], shift, scratch)
             rows_major = _sample_major(phi_t)
             w = None if weight is None else weight[rows]
             for j, (theta, shared) in enumerate(coefficients):
-                log_prob = weighted_log_prob(phi_t, theta, shared)
-                log_norm, stats, _ = chunk_statistics(log_prob, phi_t, w, rows_major)
+                out = scratch.array("log_prob", (theta.shape[1], phi_t.shape[1]))
+                log_prob = weighted_log_prob(phi_t, theta, shared, out=out)
+                log_norm, stats, _ = chunk_statistics(log_prob, phi_t, w, rows_major, scratch)
                 sums[j] += stats
                 totals[j] += log_norm.sum() if w is None else log_norm @ w
         results.extend((float(total), stats) for total, stats in zip(totals, sums))
@@ -591,9 +594,13 @@ def _block_rows(block, model, shift, theta, shared, want, chunk_bytes, block_inf
         raise ValueError(f"{where} contains NaN or infinity")
     n_components = theta.shape[1]
     out = per_sample_output(want, block.shape[0], n_components)
+    scratch = Scratch()
     with np.errstate(over="ignore", invalid="ignore"):
         for rows in _sub_chunks(block.shape[0], max(model.n_stats, n_components), chunk_bytes):
-            log_prob = weighted_log_prob(chunk_features(model, block[rows], shift), theta, shared)
+            phi_t = chunk_features(model, block[rows], shift, scratch)
+            log_prob = weighted_log_prob(
+                phi_t, theta, shared, out=scratch.array("log_prob", (n_components, phi_t.shape[1]))
+            )
             try:
                 fill_per_sample(log_prob, want, out, rows)
             except ValueError as exc:
