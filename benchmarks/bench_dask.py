@@ -37,22 +37,27 @@ NumPy array. The engines, each in this process, one after another:
   NumPy path cannot run on such data, so this row is shown and not held to the goal of
   matching it;
 * ``dask-cluster/<source>``: the same on a ``distributed.LocalCluster`` of 2 worker processes,
-  1 thread each; ``memory`` is the zarr array loaded into the workers' memory by the caller
-  (``client.persist``, the blocks where the scheduler puts them), while gmmkit persists
-  ``zarr`` and ``parquet`` itself, spreading the blocks evenly over the workers;
+  1 thread each, every source persisted by gmmkit, its blocks spread evenly over the
+  workers (``memory``: the blocks sent from this process once per fit);
 * ``sklearn``: ``sklearn.mixture.GaussianMixture`` on the NumPy array (few iterations, slow);
 * ``spark``: ``pyspark.ml.clustering.GaussianMixture`` in local mode (``local[2]``), on the
   Parquet files read by Spark, assembled into a vector column and cached before timing (the
   read and cache are printed, not counted). Skipped with a message without pyspark or Java.
 
 Timing: after an untimed warm-up fit (``max_iter=1``), every engine is fitted twice with
-``tol=0`` (so it runs every iteration), with ``max_iter=m1`` and ``max_iter=m2``; per iteration
-= ``(t(m2) - t(m1)) / (m2 - m1)``, fixed cost = ``t(m1) - m1 * per iteration`` (validation,
-set-up, the final E-step, and for Dask the graph building and scheduler start). ``m1 = 1`` and
-``m2 = 1 + --iterations`` (default 10) for gmmkit and Spark, ``m2 = 1 + --sklearn-iterations``
-(default 2) for scikit-learn. Each ``t`` is the minimum over ``--repeats`` runs (default 1).
-gmmkit's fixed-point reuse is off (``config_context(reuse_fixed_points=False)``) so an iteration
-does its work.
+``tol=0`` (so it runs every iteration), with ``max_iter=m1`` and ``max_iter=m2``. For Spark and
+scikit-learn, per iteration = ``(t(m2) - t(m1)) / (m2 - m1)``. For gmmkit, whose fits report
+every iteration as it ends (``config_context(on_iteration=...)``), per iteration = the time
+from the end of the first iteration to the end of the last in the ``m2`` fit, over
+``m2 - 1``: the same marginal cost of an iteration, without the difference of two fits'
+fixed costs, which on a ``LocalCluster`` vary by a second or more from fit to fit (the
+persist, the first tasks on each worker) and made the difference method's figure vary by
+30%. Fixed cost = ``t(m1) - m1 * per iteration`` (validation, set-up, the final E-step, and
+for Dask the graph building, the persist and scheduler start). ``m1 = 1`` and ``m2 = 1 +
+--iterations`` (default 10) for gmmkit and Spark, ``m2 = 1 + --sklearn-iterations`` (default
+2) for scikit-learn. Each time is the minimum over ``--repeats`` runs (default 1). gmmkit's
+fixed-point reuse is off (``config_context(reuse_fixed_points=False)``) so an iteration does
+its work.
 
 Same start: gmmkit (every engine) and scikit-learn start from the same ``weights_init``,
 ``means_init`` and ``precisions_init`` (k-means on 50,000 rows, then each cluster's weight, mean
@@ -315,6 +320,8 @@ class Result:
     ran2: int | None = None
     t1: float | None = None
     t2: float | None = None
+    #: gmmkit: the mean time between the ends of successive iterations of the m2 fit
+    interval: float | None = None
     loglik: float | None = None
     trajectory: list[float] = field(default_factory=list)
     peak_own: int = 0
@@ -327,6 +334,8 @@ class Result:
     def per_iteration(self) -> float | None:
         if self.t1 is None or self.t2 is None or self.iterations < MIN_TIMED_ITERATIONS:
             return None
+        if self.interval is not None:
+            return self.interval
         return (self.t2 - self.t1) / self.iterations
 
     @property
@@ -358,7 +367,8 @@ def first_line(exc: BaseException) -> str:
 def timed(result: Result, fit, repeats: int, jvm: bool = False, warm_up: bool = True) -> None:
     """Time fit(m1) and fit(m2), minimum over repeats; memory and answer from an m2 fit.
 
-    fit(max_iter) returns (log-likelihood per row, per-iteration trajectory, iterations run).
+    fit(max_iter) returns (log-likelihood per row, per-iteration trajectory, iterations run)
+    and, for gmmkit, a fourth item: the mean time between the ends of its iterations.
     Children's memory counts only Java processes for Spark (jvm=True) and only the others
     for every other engine, since Spark's JVM outlives its session.
     """
@@ -371,9 +381,11 @@ def timed(result: Result, fit, repeats: int, jvm: bool = False, warm_up: bool = 
                 gc.collect()
                 with PeakMemory(jvm) as peak:
                     start = time.perf_counter()
-                    loglik, trajectory, ran = fit(m)
+                    loglik, trajectory, ran, *interval = fit(m)
                     seconds = time.perf_counter() - start
                 best = seconds if best is None else min(best, seconds)
+                if slot == "2" and interval and interval[0] is not None:
+                    result.interval = min(interval[0], result.interval or np.inf)
                 setattr(result, f"ran{slot}", ran)
                 if slot == "2":
                     result.peak_own = max(result.peak_own, peak.own)
@@ -394,14 +406,20 @@ def gmmkit_fit(X, spec: DataSpec, start: dict, persist: bool | str = "auto"):
             max_iter=max_iter,
             **start,
         )
+        ends: list[float] = []
         with (
-            config_context(reuse_fixed_points=False, dask_persist=persist),
+            config_context(
+                reuse_fixed_points=False,
+                dask_persist=persist,
+                on_iteration=lambda *_: ends.append(time.perf_counter()),
+            ),
             warnings.catch_warnings(),
         ):
             warnings.simplefilter("ignore")
             model.fit(X)
         bounds = [float(b) for b in model.lower_bounds_]
-        return bounds[-1], bounds, int(model.n_iter_)
+        interval = (ends[-1] - ends[0]) / (len(ends) - 1) if len(ends) > 1 else None
+        return bounds[-1], bounds, int(model.n_iter_), interval
 
     return fit
 
@@ -441,19 +459,13 @@ def run_local_engines(spec, data, start, args) -> list[Result]:
     return [numpy, sk]
 
 
-def dask_sources(data: dict, spec: DataSpec, client=None) -> dict:
+def dask_sources(data: dict, spec: DataSpec) -> dict:
     import dask.array as da
     import dask.dataframe as dd
 
-    if client is None:
-        memory = da.from_array(data["X"], chunks=(spec.block_rows, spec.d))
-    else:
-        # Loaded by the workers from zarr and kept there: from_array would ship the whole
-        # array inside the graph.
-        from distributed import wait
-
-        memory = client.persist(da.from_zarr(str(data["zarr"])))
-        wait(memory)
+    # On a cluster too: gmmkit's persist sends the blocks to the workers once per fit (it
+    # counts in the fixed cost), spread over them.
+    memory = da.from_array(data["X"], chunks=(spec.block_rows, spec.d))
     return {
         "memory": (memory, "auto"),
         "zarr": (da.from_zarr(str(data["zarr"])), "auto"),
@@ -486,9 +498,9 @@ def run_dask_engines(spec, data, start, args, reference: float | None) -> list[R
                 memory_limit=args.worker_memory,
                 dashboard_address=":0",
             ) as cluster,
-            Client(cluster) as client,
+            Client(cluster),
         ):
-            for source, (collection, persist) in dask_sources(data, spec, client).items():
+            for source, (collection, persist) in dask_sources(data, spec).items():
                 result = Result(
                     f"dask-cluster/{source}", m2=1 + args.iterations, reference=reference
                 )
