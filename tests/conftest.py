@@ -113,6 +113,20 @@ def quick_tour(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def client():
+    """A ``distributed.Client`` of a 2-process ``LocalCluster`` (1 thread each), for one test
+    module; not the default scheduler (tests pass it to ``dask.config.set``)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
+    client = distributed.Client(cluster, set_as_default=False)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """A headless Chromium for one test module (see ``headless_chromium``)."""
     import headless_chromium

@@ -63,18 +63,6 @@ def _fit(X, sample_weight=None, **params):
         return GaussianMixture(3, **settings).fit(X, sample_weight=sample_weight)
 
 
-@pytest.fixture(scope="module")
-def client():
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    )
-    client = distributed.Client(cluster, set_as_default=False)
-    yield client
-    client.close()
-    cluster.close()
-
-
 @pytest.fixture
 def passes(monkeypatch):
     """Counts the computes (passes over the data) the backend makes."""

@@ -339,10 +339,16 @@ def test_features_and_statistics_in_scratch_arrays_are_those_without():
         phi = chunk_features(model, X, np.zeros(3))
         kept = chunk_features(model, X, np.zeros(3), scratch)
         np.testing.assert_array_equal(kept, phi)
-        expected = chunk_statistics(weighted_log_prob(phi, theta, None), phi, None, lambda: phi.T)
+        expected = chunk_statistics(
+            weighted_log_prob(phi, theta, None), phi, None, lambda phi=phi: phi.T
+        )
         out = scratch.array("log_prob", (4, rows))
         got = chunk_statistics(
-            weighted_log_prob(kept, theta, None, out=out), kept, None, lambda: kept.T, scratch
+            weighted_log_prob(kept, theta, None, out=out),
+            kept,
+            None,
+            lambda kept=kept: kept.T,
+            scratch,
         )
         np.testing.assert_array_equal(got[0], expected[0])
         np.testing.assert_array_equal(got[1], expected[1])
