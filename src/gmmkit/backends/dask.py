@@ -143,8 +143,6 @@ class DaskData:
         The weighted variance of each feature about ``mean``.
     positive_rows : int
         The rows of positive weight.
-    persisted : bool
-        Whether ``X`` and ``sample_weight`` are persisted (held in the workers' memory).
     """
 
     X: da.Array
@@ -154,7 +152,6 @@ class DaskData:
     mean: np.ndarray
     variances: np.ndarray
     positive_rows: int
-    persisted: bool = False
 
     def source(
         self, covariance_type, n_components: int | None = None, options: Options | None = None
@@ -309,8 +306,7 @@ def check_data(X, sample_weight=None, options: Options | None = None) -> DaskDat
     weight = as_weights(sample_weight, X)
     setting = (Options() if options is None else options).dask_persist
     nbytes = X.nbytes + (0 if weight is None else weight.nbytes)
-    persisted = should_persist(setting, nbytes)
-    if persisted:
+    if should_persist(setting, nbytes):
         X, weight = persist(X, weight)
     offsets = np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(int).tolist()
     blocks = X.to_delayed(optimize_graph=False).ravel()
@@ -332,7 +328,6 @@ def check_data(X, sample_weight=None, options: Options | None = None) -> DaskDat
         np.asarray(mean, dtype=np.float64),
         np.asarray(m2, dtype=np.float64) / total,
         int(positive),
-        persisted,
     )
 
 
