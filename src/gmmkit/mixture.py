@@ -243,6 +243,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         source=None,
         options: Options | None = None,
         rows: str | None = None,
+        short_runs: int = 0,
     ):
         """Validate, run EM and return the labels of ``X`` (``predict``), the per-row outputs
         ``rows`` of the fitted model on ``X`` (see :func:`fit_on_source`), or None.
@@ -253,13 +254,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         k-means run serves every covariance type; ``source`` is a :class:`FeatureSource` of the
         same ``X`` (from :func:`feature_source`) reused by every ``n_components``; ``X`` and
         ``sample_weight`` are then trusted as validated. ``options``: the configuration to fit
-        with (the calling thread's when None; a sweep's worker threads get their caller's).
+        with (the calling thread's when None; a sweep's worker threads get their caller's);
+        ``short_runs``: see :attr:`gmmkit._core.fitting.EMSettings.short_runs`.
         """
         self._validate_params()
         options = current_options() if options is None else options
         if is_dask_collection(X):
             return self._fit_dask(
-                X, sample_weight, responsibilities, predict, source, options, rows
+                X, sample_weight, responsibilities, predict, source, options, rows, short_runs
             )
         if source is None:
             X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
@@ -287,6 +289,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 bool(self.accelerate),
                 options.reuse_fixed_points,
                 prior=None if prior is None else prior.shifted(source.shift),
+                short_runs=short_runs,
             )
             variances = feature_variances(X, weight)
             fitted = fit_mixture(
@@ -309,7 +312,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 )
             return self._predict_rows(X, "argmax") if predict else None
 
-    def _fit_dask(self, X, sample_weight, responsibilities, predict, source, options, rows):
+    def _fit_dask(
+        self, X, sample_weight, responsibilities, predict, source, options, rows, short_runs=0
+    ):
         """:meth:`_fit` on a Dask array or DataFrame: the same EM (:func:`fit_mixture`)
         through a :class:`gmmkit.backends.dask.DaskSource`, one compute per iteration.
 
@@ -367,6 +372,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             bool(self.accelerate),
             options.reuse_fixed_points,
             prior=None if prior is None else prior.shifted(source.shift),
+            short_runs=short_runs,
         )
         variances = (
             data.variances
@@ -1232,6 +1238,7 @@ def fit_on_source(
     starts=None,
     options: Options | None = None,
     scores: bool = False,
+    short_runs: int = 0,
 ):
     """Fit ``estimator`` on validated ``X`` through ``source``, a feature source of that same
     ``X`` and its sample weights (:func:`feature_source`): how model selection fits, one
@@ -1252,6 +1259,9 @@ def fit_on_source(
         Also return ``(labels, criteria)`` of the fitted model on ``X`` (see
         :meth:`GaussianMixture.criteria`), read from the fit's last E-step where that pass
         evaluated exactly the fitted parameters, else from one more pass.
+    short_runs : int, default=0
+        With several starts, the iterations each gets before only the most likely so far is
+        carried on (see :attr:`gmmkit._core.fitting.EMSettings.short_runs`); 0 runs all.
     """
     rows = estimator._fit(
         X,
@@ -1261,6 +1271,7 @@ def fit_on_source(
         source=source,
         options=options,
         rows="summary" if scores else None,
+        short_runs=short_runs,
     )
     if not scores:
         return None

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .covariances import MixtureParams, MStepContext, count_padding
-from .em import EMResult, EMSteps, MStep, drive, em_iterations, m_step
+from .em import EMResult, EMSteps, MStep, StatisticsRequest, drive, em_iterations, m_step
 from .source import FeatureSource
 from .squarem import squarem_iterations
 
@@ -48,6 +48,10 @@ class EMSettings:
     #: mclust's conjugate prior in the source's shifted coordinates
     #: (:class:`gmmkit._core.prior.ResolvedPrior`), or None for maximum likelihood
     prior: ResolvedPrior | None = None
+    #: with several starts, the first runs to its end and every other this many iterations
+    #: first, carried on only when more likely than the runs ended so far
+    #: (:func:`next_to_resume`); 0 runs every start to its end
+    short_runs: int = 0
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,8 @@ def fit_mixture(
 ) -> FitResult:
     """Run EM from every start and keep the run with the highest final lower bound (the first
     of equals), a well-posed run before any ill-posed one when ``ill_posed`` says which are.
+    With ``settings.short_runs``, starts after the first are run that many iterations and
+    carried on only as :func:`next_to_resume` says.
 
     Parameters
     ----------
@@ -165,15 +171,37 @@ def fit_mixture(
         likelihood then measures the regularisation, so it never beats a well-posed run.
     """
     data_terms = source.model.prepare(source)
-    best: EMResult | None = None
+
+    def answer(request: StatisticsRequest) -> tuple[float, np.ndarray]:
+        return source.statistics(*request[1:])
+
+    finished: dict[int, EMResult] = {}
+    paused: list[PausedRun] = []
     last: EMResult | None = None
     for index, start in enumerate(starts):
         on_iteration = on_run_start(index) if on_run_start is not None else None
         steps, recovery = start_run(source, start, settings, data_terms, on_iteration)
-        last = drive(steps, lambda request: source.statistics(*request[1:]))
+        if settings.short_runs > 0 and index > 0:
+            run = begin(index, steps, recovery)
+            advance(run, answer, settings.short_runs)
+            if run.result is None:
+                paused.append(run)
+                continue
+            last = run.result
+        else:
+            last = drive(steps, answer)
         finish_run(last, recovery, on_run_end, ill_posed)
-        if best is None or ranks_above(last, best):
-            best = last
+        finished[index] = last
+    while (resumed := next_to_resume(finished, paused)) is not None:
+        paused.remove(resumed)
+        advance(resumed, answer)
+        assert resumed.result is not None  # advanced without a limit, the run ended
+        last = resumed.result
+        finish_run(last, resumed.recovery, on_run_end, ill_posed)
+        finished[resumed.index] = last
+    for run in paused:
+        run.steps.close()
+    best = kept_run(finished)
     if best is None:
         raise ValueError("fit_mixture needs at least one start")
     final_rows = None
@@ -239,6 +267,86 @@ def score_rows(source: FeatureSource, params: MixtureParams, want: str) -> np.nd
     shifted coordinates, on its data."""
     theta, shared = source.model.theta(params.weights, params.means, params.precisions_cholesky)
     return source.per_row(theta, shared, want)
+
+
+@dataclass
+class PausedRun:
+    """A run of :func:`start_run` advanced by hand: its next E-step request (None once it
+    ended, its result then set) and the mean log-likelihood of the parameters its last
+    answered E-step evaluated."""
+
+    index: int
+    steps: EMSteps
+    recovery: Recovery
+    request: StatisticsRequest | None
+    lower_bound: float = -np.inf
+    result: EMResult | None = None
+    #: how many of its requests were answered
+    answered: int = 0
+
+    def send(self, reply: tuple[float, np.ndarray], total_weight: float) -> None:
+        """Answer the pending request with ``reply`` and keep the next one (or the result)."""
+        self.lower_bound = reply[0] / total_weight
+        self.answered += 1
+        try:
+            self.request = self.steps.send(reply)
+        except StopIteration as stop:
+            self.request, self.result = None, stop.value
+
+
+def begin(index: int, steps: EMSteps, recovery: Recovery) -> PausedRun:
+    """Start the run ``steps`` (number ``index``) up to its first E-step request."""
+    run = PausedRun(index, steps, recovery, None)
+    try:
+        run.request = next(steps)
+    except StopIteration as stop:  # max_iter=0: the run ends before any E-step
+        run.result = stop.value
+    return run
+
+
+def advance(
+    run: PausedRun,
+    answer: Callable[[StatisticsRequest], tuple[float, np.ndarray]],
+    iterations: int | None = None,
+) -> None:
+    """Answer ``run``'s requests with ``answer``, ``iterations`` of them (None: to its end)."""
+    done = 0
+    while run.request is not None and (iterations is None or done < iterations):
+        run.send(answer(run.request), run.request[0].total_weight)
+        done += 1
+
+
+def next_to_resume(finished: dict[int, EMResult], paused: list[PausedRun]) -> PausedRun | None:
+    r"""The paused run to carry on after the short runs (:attr:`EMSettings.short_runs`), or
+    None when the kept run is settled.
+
+    A variant of the *short runs first* strategy of Biernacki, Celeux & Govaert (2003,
+    "Choosing starting values for the EM algorithm", CSDA 41), which gives every start a few
+    iterations and runs only the most likely to convergence: here the first start (a sweep's
+    hierarchical one, mclust's own) always runs to its end, since a start that climbs slowly
+    at first can still end highest, and another start is carried on only when after its short
+    run it is already more likely than every run that ended (EM only climbs, so it would end
+    higher still) or when none of those is well posed. The most likely paused run is resumed
+    first; one that ends ill-posed hands over to the next, and well posed still ranks before
+    ill-posed (:func:`ranks_above`). ``finished``: the ended runs by start index.
+    """
+    if not paused:
+        return None
+    candidate = max(paused, key=lambda run: (run.lower_bound, -run.index))
+    best = kept_run(finished)
+    if best is None or best.ill_posed is not None or candidate.lower_bound > best.lower_bound:
+        return candidate
+    return None
+
+
+def kept_run(runs: dict[int, EMResult]) -> EMResult | None:
+    """The run a fit keeps of ``runs`` (by start index; :func:`ranks_above`, the first start
+    of equals), None when there are none."""
+    best = None
+    for _, run in sorted(runs.items()):
+        if best is None or ranks_above(run, best):
+            best = run
+    return best
 
 
 def ranks_above(run: EMResult, best: EMResult) -> bool:

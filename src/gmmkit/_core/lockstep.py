@@ -15,7 +15,9 @@ same M-steps, recovery of collapsed components, prior and convergence test as
 :func:`gmmkit._core.fitting.fit_mixture`), so a configuration fitted in lockstep follows exactly
 the iterates it would follow alone; a run that has converged (or reached ``max_iter``) leaves
 the later rounds. Each configuration keeps its best start as :func:`fit_mixture` does (well
-posed before ill-posed, then the higher final lower bound, the first of equals).
+posed before ill-posed, then the higher final lower bound, the first of equals), and with
+``short_runs`` pauses and resumes its later starts as that does
+(:func:`gmmkit._core.fitting.next_to_resume`), so it keeps the same run.
 """
 
 from __future__ import annotations
@@ -26,15 +28,17 @@ from typing import Any, cast
 
 import numpy as np
 
-from .em import EMResult, EMSteps, StatisticsRequest
+from .em import EMResult, StatisticsRequest
 from .fitting import (
     EMSettings,
     FitResult,
-    Recovery,
+    PausedRun,
     Start,
+    begin,
     finish_run,
+    kept_run,
     needs_statistics,
-    ranks_above,
+    next_to_resume,
     start_run,
 )
 from .source import FeatureSource, responsibility_statistics_of_many, statistics_of_many
@@ -56,15 +60,6 @@ class Configuration:
     on_iteration: Callable[[int, int, float, float], None] | None = None
     #: the runs' results, in the order of ``starts`` (filled by :func:`fit_in_lockstep`)
     runs: list[EMResult] = field(default_factory=list)
-
-
-@dataclass
-class _Run:
-    configuration: int
-    start: int
-    steps: EMSteps
-    recovery: Recovery
-    request: StatisticsRequest | None = None
 
 
 def fit_in_lockstep(
@@ -96,18 +91,18 @@ def fit_in_lockstep(
         initial M-step or a recovery that failed; the other configurations go on).
     """
     outcomes: list[FitResult | Exception | None] = [None] * len(configurations)
-    # per configuration and start: (result, recovery), filled as each run ends
-    results: list[list[Any]] = [[None] * len(config.starts) for config in configurations]
+    # per configuration: its ended runs by start index, and its runs paused after short runs
+    finished: list[dict[int, EMResult]] = [{} for _ in configurations]
+    paused: list[list[PausedRun]] = [[] for _ in configurations]
     initial = _initial_statistics(configurations, responsibility_statistics)
-    active: list[_Run] = []
+    active: list[tuple[int, PausedRun]] = []
     prepared: dict[int, Any] = {}
     for index, config in enumerate(configurations):
-        if outcomes[index] is not None:
-            continue
         try:
             key = id(config.source)
             if key not in prepared:
                 prepared[key] = config.source.model.prepare(config.source)
+            runs = []
             for number, start in enumerate(config.starts):
                 steps, recovery = start_run(
                     config.source,
@@ -117,34 +112,53 @@ def fit_in_lockstep(
                     _callback(config, number),
                     initial.get((index, number)),
                 )
-                active.append(_Run(index, number, steps, recovery))
+                runs.append(begin(number, steps, recovery))
         except Exception as exc:  # this configuration alone fails
             outcomes[index] = exc
-            active = [run for run in active if run.configuration != index]
-    for run in active:
-        _advance(run, None, outcomes, results)
-    active = [run for run in active if run.request is not None]
+            continue
+        for run in runs:
+            if run.result is not None:
+                _end(config, run, finished[index])
+            else:
+                active.append((index, run))
     rounds = 0
     while active:
-        answers = statistics_of_many([run.request for run in active if run.request is not None])
+        answers = statistics_of_many([cast(StatisticsRequest, run.request) for _, run in active])
         rounds += 1
-        for run, answer in zip(active, answers):
-            if outcomes[run.configuration] is None:
-                _advance(run, answer, outcomes, results)
+        going: list[tuple[int, PausedRun]] = []
+        for (index, run), answer in zip(active, answers):
+            if outcomes[index] is not None:
+                continue
+            config = configurations[index]
+            try:
+                run.send(answer, config.source.total_weight)
+            except Exception as exc:  # an M-step or a recovery failed: the configuration ends
+                outcomes[index] = exc
+                continue
+            short = config.settings.short_runs
+            if run.result is not None:
+                _end(config, run, finished[index])
+            elif short > 0 and run.index > 0 and run.answered >= short:
+                paused[index].append(run)
+            else:
+                going.append((index, run))
+        busy = {index for index, _ in going}
+        for index in range(len(configurations)):
+            if outcomes[index] is None and index not in busy and paused[index]:
+                resumed = next_to_resume(finished[index], paused[index])
+                if resumed is not None:
+                    paused[index].remove(resumed)
+                    going.append((index, resumed))
         if on_round is not None:
             on_round(rounds, len(active))
-        active = [
-            run for run in active if run.request is not None and outcomes[run.configuration] is None
-        ]
+        active = [(index, run) for index, run in going if outcomes[index] is None]
     for index, config in enumerate(configurations):
+        for run in paused[index]:
+            run.steps.close()
         if outcomes[index] is not None:
             continue
-        best = None
-        for run, recovery in results[index]:
-            finish_run(run, recovery, None, config.ill_posed)
-            config.runs.append(run)
-            if best is None or ranks_above(run, best):
-                best = run
+        config.runs.extend(result for _, result in sorted(finished[index].items()))
+        best = kept_run(finished[index])
         outcomes[index] = (
             ValueError("a lockstep configuration needs at least one start")
             if best is None
@@ -152,6 +166,13 @@ def fit_in_lockstep(
         )
     # every configuration has its outcome by now
     return cast(list[FitResult | Exception], outcomes)
+
+
+def _end(config: Configuration, run: PausedRun, finished: dict[int, EMResult]) -> None:
+    """Record the ended ``run`` of ``config`` (its initial recovery and posedness noted)."""
+    assert run.result is not None  # only ended runs are recorded
+    finish_run(run.result, run.recovery, None, config.ill_posed)
+    finished[run.index] = run.result
 
 
 def _initial_statistics(
@@ -182,23 +203,6 @@ def _initial_statistics(
     except Exception:
         return {}
     return dict(zip(asked, answers))
-
-
-def _advance(
-    run: _Run,
-    answer: tuple[float, np.ndarray] | None,
-    outcomes: list[FitResult | Exception | None],
-    results: list[list[Any]],
-) -> None:
-    """Send ``run`` its answer (None: start it) and keep its next request, or its result."""
-    try:
-        run.request = next(run.steps) if answer is None else run.steps.send(answer)
-    except StopIteration as stop:
-        run.request = None
-        results[run.configuration][run.start] = (stop.value, run.recovery)
-    except Exception as exc:
-        run.request = None
-        outcomes[run.configuration] = exc
 
 
 def _callback(config: Configuration, number: int) -> Callable[[int, float, float], None] | None:

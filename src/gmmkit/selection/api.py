@@ -70,9 +70,13 @@ def select(
     init_params : str, default='hc+kmeans'
         As in :class:`GaussianMixture`, or ``'hc+kmeans'``: every configuration fitted from
         mclust's hierarchical start (one tree for the whole sweep, cut at each ``k``) and
-        from ``n_init`` k-means starts, keeping the best; a row then matches neither start's
-        scikit-learn fit alone but is at least as good as both. ``'kmeans'`` gives the rows
-        a scikit-learn loop gives.
+        from ``n_init`` k-means starts, keeping the best. The hierarchical start runs to
+        convergence; each k-means start first gets 10 iterations and is carried on only when
+        it is then already more likely than the hierarchical fit (or that fit is ill-posed),
+        which spares most of the second fit at no cost to the table's best BIC on mclust's
+        data sets (short runs first: Biernacki, Celeux & Govaert, 2003). A row is thus at
+        least as good as the hierarchical start's fit alone, and usually as good as the
+        better of both. ``'kmeans'`` gives the rows a scikit-learn loop gives.
     tol : float, default=1e-4
         As in :class:`GaussianMixture`, whose default (scikit-learn's) is 1e-3: ten times
         tighter here, near mclust's own stopping rule, because a run stopped early on a slowly

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .fitting import fit_configuration, initialisations, new_estimator
+from .fitting import fit_configuration, initialisations, new_estimator, short_runs
 from .planning import Plan, SweepSettings
 
 
@@ -53,6 +53,14 @@ def cross_validate(
             return np.nan, np.nan, error
         estimator = new_estimator(k, covariance_type, settings, plan.seed)
         source = fold_source(covariance_type, fold)
-        fit_configuration(estimator, source.X, plan.weights_of(train), starts, source, plan.options)
+        fit_configuration(
+            estimator,
+            source.X,
+            plan.weights_of(train),
+            starts,
+            source,
+            plan.options,
+            short_runs=short_runs(settings.init_params),
+        )
         scores.append(estimator.score(plan.X[test], sample_weight=plan.weights_of(test)))
     return float(np.mean(scores)), float(np.std(scores)), None

@@ -53,7 +53,7 @@ from .._dask_input import as_dask_array
 from .._progress import progress_bar
 from ..criteria import CRITERIA
 from ..mixture import GaussianMixture
-from .fitting import BOTH_STARTS, new_estimator, start_methods
+from .fitting import BOTH_STARTS, new_estimator, short_runs, start_methods
 from .planning import (
     SweepSettings,
     _base_seed,
@@ -215,6 +215,7 @@ class _DaskSweep:
             settings.max_iter if max_iter is None else max_iter,
             bool(settings.accelerate),
             prior=self.prior_of(k, covariance_type),
+            short_runs=short_runs(settings.init_params),
         )
 
     def prior_of(self, k: int, covariance_type: str):

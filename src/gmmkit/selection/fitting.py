@@ -22,6 +22,17 @@ from .result import error_text
 BOTH_STARTS = "hc+kmeans"
 
 
+#: With :data:`BOTH_STARTS`, the iterations each start gets before only the more likely is
+#: carried on to convergence (see :func:`gmmkit._core.fitting.next_to_resume`).
+SHORT_RUNS = 10
+
+
+def short_runs(init_params: str) -> int:
+    """The short runs of a sweep's fits (:data:`SHORT_RUNS` with both starts, else 0: every
+    start of ``n_init`` runs to convergence, as in scikit-learn)."""
+    return SHORT_RUNS if init_params == BOTH_STARTS else 0
+
+
 def start_methods(init_params: str) -> tuple[str, ...]:
     """The initialisation methods a sweep's ``init_params`` stands for."""
     return ("hc", "kmeans") if init_params == BOTH_STARTS else (init_params,)
@@ -48,7 +59,14 @@ def new_estimator(
 
 
 def fit_configuration(
-    estimator: GaussianMixture, X, weight, starts, source, options: Options, scores: bool = False
+    estimator: GaussianMixture,
+    X,
+    weight,
+    starts,
+    source,
+    options: Options,
+    scores: bool = False,
+    short_runs: int = 0,
 ):
     """Fit ``estimator`` to validated ``X`` (and ``weight``) under ``options``; with
     ``scores``, return ``(labels, criteria)`` of the fitted model on ``X`` (its predicted
@@ -57,8 +75,9 @@ def fit_configuration(
 
     ``starts``: the initial responsibilities, one array per initialisation (None: the
     estimator's own ``*_init`` parameters or initialisation); ``source``: a feature source of
-    this same ``X`` and ``weight`` shared with other fits (None: one is built for this fit).
-    Convergence and recovery warnings are not shown: the table summarises them.
+    this same ``X`` and ``weight`` shared with other fits (None: one is built for this fit);
+    ``short_runs``: see :func:`short_runs`. Convergence and recovery warnings are not
+    shown: the table summarises them.
     """
     if source is None:
         source = feature_source(
@@ -66,7 +85,15 @@ def fit_configuration(
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return fit_on_source(estimator, X, source, starts=starts, options=options, scores=scores)
+        return fit_on_source(
+            estimator,
+            X,
+            source,
+            starts=starts,
+            options=options,
+            scores=scores,
+            short_runs=short_runs,
+        )
 
 
 def initialisations(

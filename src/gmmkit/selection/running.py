@@ -25,7 +25,13 @@ from .._core.threads import one_blas_thread, one_openmp_thread
 from .._progress import progress_bar
 from ..mixture import GaussianMixture, feature_source
 from .cross_validation import cross_validate, fold_initialisations, fold_random_state
-from .fitting import fit_configuration, initialisations, new_estimator, start_methods
+from .fitting import (
+    fit_configuration,
+    initialisations,
+    new_estimator,
+    short_runs,
+    start_methods,
+)
 from .planning import Plan, SweepSettings
 from .result import eligible, empty_scores, error_text, fit_columns, new_row, rank
 from .silhouette import SilhouetteSample
@@ -284,7 +290,14 @@ def _fit_and_score(
     source = inputs.source(covariance_type)
     started = time.perf_counter()
     labels, criteria = fit_configuration(
-        estimator, plan.X, plan.weight, starts, source, plan.options, scores=True
+        estimator,
+        plan.X,
+        plan.weight,
+        starts,
+        source,
+        plan.options,
+        scores=True,
+        short_runs=short_runs(settings.init_params),
     )
     row["fit_seconds"] = time.perf_counter() - started
     row.update(criteria)
